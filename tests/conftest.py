@@ -1,0 +1,48 @@
+"""Shared fixtures. Tests that need PostgreSQL, Redis or Chromium are marked; where those are absent
+they skip with the reason, except under PORTAL_REQUIRE_SERVICES=1 (set by .ci/run), where they fail."""
+
+import os
+
+import pytest
+from django.conf import settings
+
+REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_configure(config):
+    # Plain HTTP in tests, no manifest needed for static files, fast password hashing.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _redis_available() -> bool:
+    if not settings.REDIS_URL:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def _chromium_available() -> bool:
+    return os.path.exists(CHROMIUM)
+
+
+SERVICES = {
+    "postgres": (lambda: settings.IS_POSTGRES, "needs PostgreSQL: set DATABASE_URL=postgres://..."),
+    "redis": (_redis_available, "needs Redis: set REDIS_URL=redis://... to a running server"),
+    "browser": (_chromium_available, "needs Chromium at /usr/bin/chromium (apt-get install chromium)"),
+}
+
+
+@pytest.fixture(autouse=True)
+def _required_services(request):
+    for marker, (available, reason) in SERVICES.items():
+        if request.node.get_closest_marker(marker) and not available():
+            if REQUIRE_SERVICES:
+                pytest.fail(f"{reason} (PORTAL_REQUIRE_SERVICES=1, so this is a failure, not a skip)")
+            pytest.skip(reason)

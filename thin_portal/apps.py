@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ThinPortalConfig(AppConfig):
+    name = "thin_portal"
+    verbose_name = "THIN Community Portal"
