@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -207,3 +208,48 @@ def renew_membership(*, membership: Membership, by: User, today: date | None = N
     membership._history_user = by
     membership.save()
     return membership
+
+
+def schedule_renewal_reminder(*, membership: Membership, manual: bool = False, today: date | None = None) -> tuple[Reminder, bool]:
+    """Plan the "your membership is due for renewal" email for this renewal date.
+
+    The sweep plans one per renewal date; an admin sending one by hand can do so once a day.
+    """
+    today = today or timezone.localdate()
+    suffix = f"manual:{today.isoformat()}" if manual else "auto"
+    organisation, network = membership.organisation, membership.network
+    return schedule_reminder(
+        key=f"membership-renewal:{membership.pk}:{membership.renewal_due}:{suffix}",
+        kind="membership-renewal",
+        recipients=organisation_contacts(organisation),
+        subject=_("Your %(network)s membership is due for renewal") % {"network": network},
+        template="emails/membership_renewal",
+        context={
+            "organisation": organisation.name,
+            "organisation_url": organisation.get_absolute_url(),
+            "network": network.name,
+            "renewal_due": membership.renewal_due.isoformat() if membership.renewal_due else "",
+        },
+        organisation=organisation,
+    )
+
+
+def request_details_confirmation(*, organisation: Organisation, manual: bool = False, today: date | None = None) -> tuple[Reminder, bool]:
+    """Plan the yearly "are your details still correct?" email (once per confirmation cycle)."""
+    today = today or timezone.localdate()
+    cycle = organisation.details_confirmed_on.isoformat() if organisation.details_confirmed_on else "never"
+    suffix = f"manual:{today.isoformat()}" if manual else "auto"
+    return schedule_reminder(
+        key=f"confirm-details:{organisation.pk}:{cycle}:{suffix}",
+        kind="confirm-details",
+        recipients=organisation_contacts(organisation),
+        subject=_("Are %(organisation)s's details still correct?") % {"organisation": organisation.name},
+        template="emails/confirm_details",
+        context={
+            "organisation": organisation.name,
+            "organisation_url": organisation.get_absolute_url(),
+            "confirm_url": reverse("directory:organisation_confirm", kwargs={"slug": organisation.slug}),
+            "details_confirmed_on": organisation.details_confirmed_on.isoformat() if organisation.details_confirmed_on else "",
+        },
+        organisation=organisation,
+    )

@@ -27,3 +27,19 @@ def network_list(request):
 @login_required
 def my_organisations(request):
     return render(request, "directory/my_organisations.html", {"organisations": selectors.organisations_of(request.user)})
+
+
+@login_required
+def organisation_confirm(request, slug):
+    from django.shortcuts import get_object_or_404, redirect
+    from django.contrib import messages
+    from .permissions import require
+    from . import services
+
+    organisation = get_object_or_404(Organisation, slug=slug)
+    require(request.user, "directory.change_organisation", organisation)
+    if request.method == "POST":
+        services.confirm_details(organisation=organisation, by=request.user)
+        messages.success(request, "Thank you: the details are confirmed.")
+        return redirect(organisation)
+    return render(request, "directory/organisation_confirm.html", {"organisation": organisation})
