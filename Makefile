@@ -8,10 +8,16 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: run test install demo bench clean
 
-run: install
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py load_demo_data
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/honcho --no-prefix -f Procfile.dev start
+# Local runs: DEBUG on, and emails written as files to var/mail/ rather than the terminal (the first
+# reminder sweep over the demo data sends well over a hundred). Either can be overridden from the shell.
+LOCAL_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}
+
+run: demo
+	$(LOCAL_ENV) $(BIN)/honcho --no-prefix -f Procfile.dev start
+
+demo: install
+	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput
+	$(LOCAL_ENV) $(BIN)/python manage.py load_demo_data
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -178,8 +178,8 @@ class Organisation(models.Model):
         help_text=_("A provider can be both general and specialist."),
     )
     legal_form = models.CharField(_("legal form"), max_length=30, choices=LegalForm.choices, blank=True)
-    charity_number = CharityNumberField(_("charity number"))
-    company_number = CompanyNumberField(_("company number"))
+    charity_number = CharityNumberField(_("charity number"), blank=True)
+    company_number = CompanyNumberField(_("company number"), blank=True)
 
     contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -187,7 +187,7 @@ class Organisation(models.Model):
     address_line_1 = models.CharField(_("address line 1"), max_length=200, blank=True)
     address_line_2 = models.CharField(_("address line 2"), max_length=200, blank=True)
     town = models.CharField(_("town or city"), max_length=100, blank=True, default="London")
-    postcode = PostcodeField(_("postcode"))
+    postcode = PostcodeField(_("postcode"), blank=True)
     ward = models.ForeignKey(
         TaxonomyTerm,
         on_delete=models.PROTECT,

@@ -84,3 +84,9 @@ def _apply_for_membership(user, organisation: Organisation) -> bool:
 def _manage_members(user, obj) -> bool:
     # Only network admins, who pass every rule above this line.
     return False
+
+
+@rule("directory.view_history")
+def _view_history(user, organisation: Organisation) -> bool:
+    # Who changed what, and the old values, are for the people who keep the record.
+    return role_at(user, organisation) in EDITING_ROLES

@@ -5,20 +5,24 @@ half-written.
 """
 
 import logging
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
 
-from .models import Membership, Network, Organisation, Reminder, User
+from .models import Affiliation, Membership, Network, Organisation, Reminder, Taxonomy, TaxonomyTerm, User
+from .selectors import duplicate_number_errors
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +131,13 @@ def send_reminder(*, reminder_id: int, now: datetime | None = None) -> bool:
         reminder.last_error = ""
         reminder.save(update_fields=["attempts", "status", "sent_at", "last_error"])
         return True
+
+
+def send_reminder_now(*, reminder_id: int, now: datetime | None = None) -> bool:
+    """Send a pending reminder at once, even one planned for later (an admin's "send now")."""
+    now = now or timezone.now()
+    Reminder.objects.filter(pk=reminder_id, status=Reminder.Status.PENDING, due_at__gt=now).update(due_at=now)
+    return send_reminder(reminder_id=reminder_id, now=now)
 
 
 def send_due_reminders(*, now: datetime | None = None) -> int:
@@ -243,7 +254,7 @@ def request_details_confirmation(*, organisation: Organisation, manual: bool = F
         key=f"confirm-details:{organisation.pk}:{cycle}:{suffix}",
         kind="confirm-details",
         recipients=organisation_contacts(organisation),
-        subject=_("Are %(organisation)s's details still correct?") % {"organisation": organisation.name},
+        subject=_("Are the details of %(organisation)s still correct?") % {"organisation": organisation.name},
         template="emails/confirm_details",
         context={
             "organisation": organisation.name,
@@ -253,3 +264,166 @@ def request_details_confirmation(*, organisation: Organisation, manual: bool = F
         },
         organisation=organisation,
     )
+
+
+@dataclass(frozen=True)
+class Registration:
+    user: User
+    organisation: Organisation
+    membership: Membership | None
+
+
+@transaction.atomic
+def register_organisation(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    organisation_data: dict,
+    network: Network | None = None,
+    note: str = "",
+) -> Registration:
+    """A new group signs up: an account for the person (VCO staff, logging in with their email), the
+    organisation, the person as its editor and, if they chose a network, an application to join it.
+
+    One transaction: if any step fails nothing is kept, so the person can simply try again.
+    """
+    email = User.objects.normalize_email(email).strip()
+    if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
+        raise ValidationError(
+            {"email": _("There is already an account with this email address: log in, or reset your password.")}
+        )
+    errors = duplicate_number_errors(
+        charity_number=organisation_data.get("charity_number", ""),
+        company_number=organisation_data.get("company_number", ""),
+    )
+    if errors:
+        raise ValidationError(errors)
+
+    user = User(username=email, email=email, first_name=first_name, last_name=last_name, role=User.Role.VCO_STAFF)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+
+    vco = TaxonomyTerm.objects.get(taxonomy__code=Taxonomy.ORGANISATION_KINDS, code=Organisation.KIND_VCO)
+    organisation = save_organisation(
+        organisation=Organisation(details_confirmed_on=timezone.localdate()),
+        data={**organisation_data, "kinds": [vco]},
+        by=user,
+    )
+    Affiliation.objects.create(user=user, organisation=organisation, role=Affiliation.Role.EDITOR)
+    membership = None
+    if network is not None:
+        membership = apply_for_membership(organisation=organisation, network=network, note=note, by=user)
+    return Registration(user=user, organisation=organisation, membership=membership)
+
+
+# Reminder planning, run by the sweep (directory.tasks.sweep_reminders) ---------------------------
+#
+# Each planner finds what is due with one set-based query, skips what is already planned by looking
+# its keys up in bulk, and plans only the rest through the one-at-a-time functions above. A sweep over
+# a large directory where little is new therefore costs a handful of queries.
+
+# How long past its renewal date an active membership is kept before it lapses.
+MEMBERSHIP_GRACE_DAYS = 30
+_PLANNING_BATCH = 500
+
+
+def _start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _planned_keys(keys: list[str]) -> set[str]:
+    """Which of these reminder keys are stored already, a batch of keys per query."""
+    planned: set[str] = set()
+    for start in range(0, len(keys), _PLANNING_BATCH):
+        batch = keys[start : start + _PLANNING_BATCH]
+        planned.update(Reminder.objects.filter(key__in=batch).values_list("key", flat=True))
+    return planned
+
+
+def _batches(ids: list[int]):
+    for start in range(0, len(ids), _PLANNING_BATCH):
+        yield ids[start : start + _PLANNING_BATCH]
+
+
+def lapse_overdue_memberships(*, today: date) -> int:
+    """Active memberships more than MEMBERSHIP_GRACE_DAYS past their renewal date become lapsed.
+
+    Each change goes into the membership's history, as an edit in the admin would. Returns how many
+    lapsed.
+    """
+    with transaction.atomic():
+        overdue = list(
+            Membership.objects.select_for_update()
+            .filter(status=Membership.Status.ACTIVE, renewal_due__lt=today - timedelta(days=MEMBERSHIP_GRACE_DAYS))
+            .order_by("pk")
+        )
+        for membership in overdue:
+            membership.status = Membership.Status.LAPSED
+        bulk_update_with_history(
+            overdue,
+            Membership,
+            ["status"],
+            batch_size=_PLANNING_BATCH,
+            default_change_reason=f"Lapsed by the reminder sweep: renewal over {MEMBERSHIP_GRACE_DAYS} days overdue",
+        )
+    return len(overdue)
+
+
+def plan_renewal_reminders(*, today: date) -> int:
+    """Plan a renewal reminder for each active membership whose renewal falls due within
+    PORTAL_RENEWAL_REMINDER_DAYS, one per renewal date. Returns how many were newly planned.
+
+    Memberships already overdue but not yet lapsed are included, so one that was approved late or
+    missed a sweep is still reminded.
+    """
+    due = Membership.objects.filter(
+        status=Membership.Status.ACTIVE,
+        organisation__is_active=True,
+        renewal_due__lte=today + timedelta(days=settings.PORTAL_RENEWAL_REMINDER_DAYS),
+        renewal_due__gte=today - timedelta(days=MEMBERSHIP_GRACE_DAYS),
+    ).order_by("pk")
+    # The same key schedule_renewal_reminder stores.
+    keys = {
+        pk: f"membership-renewal:{pk}:{renewal_due.isoformat()}:auto"
+        for pk, renewal_due in due.values_list("pk", "renewal_due")
+    }
+    planned = _planned_keys(list(keys.values()))
+    created = 0
+    for batch in _batches([pk for pk, key in keys.items() if key not in planned]):
+        with transaction.atomic():
+            for membership in due.filter(pk__in=batch).select_related("organisation", "network"):
+                created += schedule_renewal_reminder(membership=membership, today=today)[1]
+    return created
+
+
+def plan_details_confirmation_requests(*, today: date) -> int:
+    """Ask each active organisation whose details were last confirmed more than
+    PORTAL_CONFIRM_DETAILS_AFTER_DAYS ago to confirm them again, once per confirmation.
+
+    A record never confirmed counts from the day it was created, so a new organisation is not
+    asked on its first day. Returns how many requests were newly planned.
+    """
+    cutoff = today - timedelta(days=settings.PORTAL_CONFIRM_DETAILS_AFTER_DAYS)
+    due = (
+        Organisation.objects.active()
+        .filter(
+            Q(details_confirmed_on__lt=cutoff)
+            | Q(details_confirmed_on__isnull=True, created_at__lt=_start_of_day(cutoff))
+        )
+        .order_by("pk")
+    )
+    # The same key request_details_confirmation stores.
+    keys = {
+        pk: f"confirm-details:{pk}:{confirmed.isoformat() if confirmed else 'never'}:auto"
+        for pk, confirmed in due.values_list("pk", "details_confirmed_on")
+    }
+    planned = _planned_keys(list(keys.values()))
+    created = 0
+    for batch in _batches([pk for pk, key in keys.items() if key not in planned]):
+        with transaction.atomic():
+            for organisation in due.filter(pk__in=batch):
+                created += request_details_confirmation(organisation=organisation, today=today)[1]
+    return created

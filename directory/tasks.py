@@ -4,19 +4,36 @@ import logging
 
 from celery import shared_task
 from django.db import transaction
+from django.utils import timezone
+
+from thin_portal.celery import quick_broker_connection
 
 from . import services
 
 logger = logging.getLogger(__name__)
 
+# How long a web request may wait for the broker before leaving the work to the next sweep.
+ENQUEUE_TIMEOUT = 2.0
+
 
 @shared_task(name="directory.tasks.sweep_reminders")
-def sweep_reminders() -> int:
-    """Periodic (see CELERY_BEAT_SCHEDULE): send every reminder that is due."""
-    return services.send_due_reminders()
+def sweep_reminders() -> dict[str, int]:
+    """Periodic (see CELERY_BEAT_SCHEDULE): plan what is due from the records, then send it.
+
+    Every step is idempotent, so two sweeps at once, or one run twice, send nothing twice.
+    """
+    today = timezone.localdate()
+    # Lapse first, so a membership long past its renewal date is not sent a renewal reminder.
+    lapsed = services.lapse_overdue_memberships(today=today)
+    renewals = services.plan_renewal_reminders(today=today)
+    confirmations = services.plan_details_confirmation_requests(today=today)
+    sent = services.send_due_reminders()
+    counts = {"lapsed": lapsed, "renewal_reminders": renewals, "confirmation_requests": confirmations, "sent": sent}
+    logger.info("Reminder sweep: %s", counts)
+    return counts
 
 
-@shared_task(name="directory.tasks.send_reminder")
+@shared_task(name="directory.tasks.send_reminder", ignore_result=True)
 def send_reminder(reminder_id: int) -> bool:
     return services.send_reminder(reminder_id=reminder_id)
 
@@ -24,12 +41,14 @@ def send_reminder(reminder_id: int) -> bool:
 def enqueue_reminder(reminder_id: int) -> None:
     """Ask a worker to send a reminder now, once the current transaction commits.
 
-    If the broker is down the reminder simply waits in the database for the next sweep.
+    If the broker is down (or hangs) the request carries on after at most a couple of seconds and
+    the reminder simply waits in the database for the next sweep.
     """
 
     def publish() -> None:
         try:
-            send_reminder.apply_async(args=[reminder_id], retry=False)
+            with quick_broker_connection(timeout=ENQUEUE_TIMEOUT) as connection:
+                send_reminder.apply_async(args=[reminder_id], connection=connection, retry=False, ignore_result=True)
         except Exception as error:  # broker unreachable: the sweep will pick the reminder up
             logger.warning("Could not queue reminder %s (%s); the next sweep will send it.", reminder_id, error)
 

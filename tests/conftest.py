@@ -46,3 +46,17 @@ def _required_services(request):
             if REQUIRE_SERVICES:
                 pytest.fail(f"{reason} (PORTAL_REQUIRE_SERVICES=1, so this is a failure, not a skip)")
             pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _vocabulary_after_flush(request):
+    """Transactional tests flush the database after each test, taking the vocabulary the data
+    migration seeded with it; put it back so every test starts from a migrated database."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not (marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0])):
+        return
+    request.getfixturevalue("transactional_db")
+    from directory.models import Taxonomy, TaxonomyTerm
+    from directory.vocabulary import seed_taxonomies
+
+    seed_taxonomies(Taxonomy, TaxonomyTerm)

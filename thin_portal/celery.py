@@ -7,6 +7,7 @@ broker outage delays work but loses none.
 import os
 
 from celery import Celery
+from kombu import Connection
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thin_portal.settings")
 
@@ -14,3 +15,20 @@ app = Celery("thin_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+def quick_broker_connection(*, timeout: float = 2.0) -> Connection:
+    """A broker connection that tries once and gives up within about `timeout` seconds.
+
+    For web requests (health checks, "send now" buttons): Celery's own connections retry for
+    several seconds and, against a broker that accepts but never answers, wait forever. Nothing
+    sent this way may matter more than a delay, because the database holds the work.
+    """
+    return app.connection_for_write(
+        connect_timeout=timeout,
+        transport_options={
+            "max_retries": 0,
+            "connect_retries_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            "socket_timeout": timeout,
+        },
+    )

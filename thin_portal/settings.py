@@ -106,6 +106,9 @@ WSGI_APPLICATION = "thin_portal.wsgi.application"
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # A database host that silently drops packets must not hang requests (or /healthz) for minutes.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -206,11 +209,19 @@ CELERY_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Bounded socket waits: without them a Redis that accepts connections but never answers hangs
+    # whoever publishes (a web request) and leaves a worker stuck instead of reconnecting.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 5,
+        "socket_timeout": 30,
+    }
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 5
+    CELERY_REDIS_SOCKET_TIMEOUT = 30
 else:
     for folder in ("broker", "processed", "results"):
         (CELERY_DIR / folder).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost//"  # the host is ignored; naming it spares a warning
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DIR / "broker"),
         "data_folder_out": str(CELERY_DIR / "broker"),
@@ -226,11 +237,20 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# What tasks print (the console email backend locally) is output, not a warning.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Beat only triggers sweeps; the due work itself is rows in the database. Every periodic job is here.
 PORTAL_SWEEP_INTERVAL = int(os.environ.get("PORTAL_SWEEP_INTERVAL", "300"))
+# Sweeps are idempotent and nobody waits for their result: a sweep still queued when the next is
+# due is dropped, and beat does not ask for results it would never read.
+PORTAL_SWEEP_OPTIONS = {"expires": PORTAL_SWEEP_INTERVAL, "ignore_result": True}
 CELERY_BEAT_SCHEDULE = {
-    "sweep-reminders": {"task": "directory.tasks.sweep_reminders", "schedule": PORTAL_SWEEP_INTERVAL},
+    "sweep-reminders": {
+        "task": "directory.tasks.sweep_reminders",
+        "schedule": PORTAL_SWEEP_INTERVAL,
+        "options": PORTAL_SWEEP_OPTIONS,
+    },
 }
 
 # Reminders: how long before a membership renewal falls due the reminder goes out, and how old a

@@ -1,0 +1,133 @@
+"""Template helpers for the portal's pages."""
+
+import json
+
+from django import template
+from django.conf import settings
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from ..models import Organisation
+from ..text import render_markdown
+
+register = template.Library()
+
+# Inside <script> the browser ends the element at "</script" whatever JSON thinks; escaping <, > and &
+# as \u003C etc. keeps the data inert and is still the same JSON.
+_JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str) -> SafeString:
+    """Organisations' own Markdown, sanitised (see directory.text)."""
+    return render_markdown(text)
+
+
+def organisation_json_ld_data(organisation: Organisation, *, networks=()) -> dict:
+    """schema.org Organization data for an organisation's page: only what its public page shows."""
+    url = settings.SITE_URL + organisation.get_absolute_url()
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Organization",
+        "@id": url,
+        "name": organisation.name,
+        "url": url,
+    }
+    if organisation.activities:
+        data["description"] = organisation.activities
+    if organisation.logo:
+        data["logo"] = (
+            settings.SITE_URL + organisation.logo.url
+            if organisation.logo.url.startswith("/")
+            else organisation.logo.url
+        )
+    if organisation.shows("email") and organisation.email:
+        data["email"] = organisation.email
+    if organisation.shows("phone") and organisation.phone:
+        data["telephone"] = organisation.phone
+    address = {"@type": "PostalAddress", "addressCountry": "GB"}
+    if organisation.town:
+        address["addressLocality"] = organisation.town
+    if organisation.shows("address"):
+        street = ", ".join(line for line in (organisation.address_line_1, organisation.address_line_2) if line)
+        if street:
+            address["streetAddress"] = street
+        if organisation.postcode:
+            address["postalCode"] = organisation.postcode
+    data["address"] = address
+    if organisation.ward_id:
+        data["areaServed"] = organisation.ward.name
+    if organisation.year_founded:
+        data["foundingDate"] = str(organisation.year_founded)
+    if organisation.charity_number:
+        data["identifier"] = {
+            "@type": "PropertyValue",
+            "propertyID": "Charity number",
+            "value": organisation.charity_number,
+        }
+    links = [
+        organisation.website,
+        organisation.facebook_url,
+        organisation.x_url,
+        organisation.instagram_url,
+        organisation.linkedin_url,
+    ]
+    if any(links):
+        data["sameAs"] = [link for link in links if link]
+    if networks:
+        data["memberOf"] = [{"@type": "Organization", "name": network.name} for network in networks]
+    return data
+
+
+def json_ld_script(data: dict) -> SafeString:
+    payload = json.dumps(data, ensure_ascii=False, sort_keys=False).translate(_JSON_SCRIPT_ESCAPES)
+    return mark_safe(f'<script type="application/ld+json">{payload}</script>')
+
+
+@register.simple_tag
+def organisation_json_ld(organisation: Organisation, networks=()) -> SafeString:
+    return json_ld_script(
+        organisation_json_ld_data(organisation, networks=[membership.network for membership in networks])
+    )
+
+
+@register.simple_tag(takes_context=True)
+def nav_link(context, url_name: str, label: str, section: bool = True) -> SafeString:
+    """A main-navigation item, marked aria-current on its own page (and, for a section, the pages below it)."""
+    url = reverse(url_name)
+    request = context.get("request")
+    path = request.path if request else ""
+    if path == url:
+        current = "page"
+    elif section and url != "/" and path.startswith(url):
+        current = "true"
+    else:
+        current = ""
+    if current:
+        return format_html(
+            '<li class="nav-item"><a class="nav-link active" aria-current="{}" href="{}">{}</a></li>',
+            current,
+            url,
+            label,
+        )
+    return format_html('<li class="nav-item"><a class="nav-link" href="{}">{}</a></li>', url, label)
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters changed, for pagination links."""
+    query = context["request"].GET.copy()
+    for name, value in changes.items():
+        if value in (None, ""):
+            query.pop(name, None)
+        else:
+            query[name] = value
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag
+def page_numbers(page) -> list:
+    """Page numbers around the current page, with the paginator's ellipsis where numbers are left out."""
+    return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))

@@ -1,0 +1,93 @@
+"""/healthz: database and broker reported separately, quickly, even when the broker is down or hangs."""
+
+import socket
+import threading
+import time
+
+import pytest
+from django.db import OperationalError
+
+from thin_portal import views
+from thin_portal.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+# A load balancer typically gives a probe a few seconds; the page must answer well within that.
+QUICK = 2.5
+
+
+@pytest.fixture
+def broker_at(monkeypatch):
+    def point_at(url: str) -> None:
+        monkeypatch.setattr(celery_app.conf, "broker_url", url)
+
+    return point_at
+
+
+@pytest.fixture
+def hanging_server():
+    """A TCP server that accepts connections and never answers, like a wedged Redis."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    accepted, stop = [], threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join(2)
+    for connection in accepted:
+        connection.close()
+    server.close()
+
+
+def timed_get(client):
+    started = time.monotonic()
+    response = client.get("/healthz")
+    return response, time.monotonic() - started
+
+
+def test_healthz_is_200_when_database_and_broker_answer(client):
+    response, _ = timed_get(client)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_healthz_is_503_and_quick_when_the_broker_is_down(client, broker_at):
+    broker_at("redis://127.0.0.1:1/0")
+    response, elapsed = timed_get(client)
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error" and body["database"] == "ok"
+    assert body["broker"].startswith("error: ")
+    assert "127.0.0.1" not in body["broker"], "a public endpoint does not give out addresses"
+    assert elapsed < QUICK
+
+
+def test_healthz_gives_up_on_a_broker_that_never_answers(client, broker_at, hanging_server):
+    broker_at(f"redis://127.0.0.1:{hanging_server}/0")
+    response, elapsed = timed_get(client)
+    assert response.status_code == 503
+    assert response.json()["broker"].startswith("error: ")
+    assert elapsed < QUICK
+
+
+def test_healthz_is_503_when_the_database_is_down(client, monkeypatch):
+    class Unreachable:
+        def cursor(self):
+            raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(views, "connection", Unreachable())
+    response, _ = timed_get(client)
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "error: OperationalError", "broker": "ok"}
