@@ -221,6 +221,14 @@ def renew_membership(*, membership: Membership, by: User, today: date | None = N
     return membership
 
 
+def renewal_reminder_key(membership_id: int, renewal_due: date | None, suffix: str = "auto") -> str:
+    return f"membership-renewal:{membership_id}:{renewal_due.isoformat() if renewal_due else None}:{suffix}"
+
+
+def confirmation_request_key(organisation_id: int, confirmed_on: date | None, suffix: str = "auto") -> str:
+    return f"confirm-details:{organisation_id}:{confirmed_on.isoformat() if confirmed_on else 'never'}:{suffix}"
+
+
 def schedule_renewal_reminder(*, membership: Membership, manual: bool = False, today: date | None = None) -> tuple[Reminder, bool]:
     """Plan the "your membership is due for renewal" email for this renewal date.
 
@@ -230,7 +238,7 @@ def schedule_renewal_reminder(*, membership: Membership, manual: bool = False, t
     suffix = f"manual:{today.isoformat()}" if manual else "auto"
     organisation, network = membership.organisation, membership.network
     return schedule_reminder(
-        key=f"membership-renewal:{membership.pk}:{membership.renewal_due}:{suffix}",
+        key=renewal_reminder_key(membership.pk, membership.renewal_due, suffix),
         kind="membership-renewal",
         recipients=organisation_contacts(organisation),
         subject=_("Your %(network)s membership is due for renewal") % {"network": network},
@@ -248,10 +256,9 @@ def schedule_renewal_reminder(*, membership: Membership, manual: bool = False, t
 def request_details_confirmation(*, organisation: Organisation, manual: bool = False, today: date | None = None) -> tuple[Reminder, bool]:
     """Plan the yearly "are your details still correct?" email (once per confirmation cycle)."""
     today = today or timezone.localdate()
-    cycle = organisation.details_confirmed_on.isoformat() if organisation.details_confirmed_on else "never"
     suffix = f"manual:{today.isoformat()}" if manual else "auto"
     return schedule_reminder(
-        key=f"confirm-details:{organisation.pk}:{cycle}:{suffix}",
+        key=confirmation_request_key(organisation.pk, organisation.details_confirmed_on, suffix),
         kind="confirm-details",
         recipients=organisation_contacts(organisation),
         subject=_("Are the details of %(organisation)s still correct?") % {"organisation": organisation.name},
@@ -385,11 +392,7 @@ def plan_renewal_reminders(*, today: date) -> int:
         renewal_due__lte=today + timedelta(days=settings.PORTAL_RENEWAL_REMINDER_DAYS),
         renewal_due__gte=today - timedelta(days=MEMBERSHIP_GRACE_DAYS),
     ).order_by("pk")
-    # The same key schedule_renewal_reminder stores.
-    keys = {
-        pk: f"membership-renewal:{pk}:{renewal_due.isoformat()}:auto"
-        for pk, renewal_due in due.values_list("pk", "renewal_due")
-    }
+    keys = {pk: renewal_reminder_key(pk, renewal_due) for pk, renewal_due in due.values_list("pk", "renewal_due")}
     planned = _planned_keys(list(keys.values()))
     created = 0
     for batch in _batches([pk for pk, key in keys.items() if key not in planned]):
@@ -415,10 +418,8 @@ def plan_details_confirmation_requests(*, today: date) -> int:
         )
         .order_by("pk")
     )
-    # The same key request_details_confirmation stores.
     keys = {
-        pk: f"confirm-details:{pk}:{confirmed.isoformat() if confirmed else 'never'}:auto"
-        for pk, confirmed in due.values_list("pk", "details_confirmed_on")
+        pk: confirmation_request_key(pk, confirmed) for pk, confirmed in due.values_list("pk", "details_confirmed_on")
     }
     planned = _planned_keys(list(keys.values()))
     created = 0
