@@ -404,3 +404,262 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} ({self.get_status_display()})"
+
+
+class Location(models.Model):
+    """A place where a provider delivers services or an event is held, with its accessibility."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="locations", verbose_name=_("organisation")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), max_length=2000, blank=True)
+    address_line_1 = models.CharField(_("address line 1"), max_length=200)
+    address_line_2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    town = models.CharField(_("town or city"), max_length=100, default="London")
+    postcode = PostcodeField(_("postcode"))
+    ward = models.ForeignKey(
+        TaxonomyTerm,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="locations_in_ward",
+        limit_choices_to=_terms_of(Taxonomy.WARDS),
+        verbose_name=_("ward"),
+    )
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    accessibility = models.TextField(
+        _("accessibility"), max_length=2000, blank=True, help_text=_("Step-free access, toilets, hearing loop, parking...")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.postcode}" if self.postcode else self.name
+
+
+class ServiceQuerySet(models.QuerySet):
+    def listed(self) -> "ServiceQuerySet":
+        """Services the public directory shows: not closed, from an active organisation."""
+        return self.exclude(status=Service.Status.CLOSED).filter(organisation__is_active=True)
+
+    def taking_referrals(self) -> "ServiceQuerySet":
+        return self.filter(status=Service.Status.ACTIVE, accepting_referrals=True, organisation__is_active=True)
+
+
+class Service(models.Model):
+    """Something a provider offers: who it is for, where, when, how to get it and what it costs."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        CLOSED = "closed", _("Closed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="services", verbose_name=_("provider")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("web address"), max_length=220, unique=True)
+    description = models.TextField(_("description"), max_length=10000)
+    url = models.URLField(_("web page"), blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    # What it does
+    functions = models.ManyToManyField(
+        TaxonomyTerm,
+        blank=True,
+        related_name="services_with_function",
+        limit_choices_to=_terms_of(Taxonomy.FUNCTIONS),
+        verbose_name=_("infrastructure functions"),
+    )
+    needs = models.ManyToManyField(
+        TaxonomyTerm,
+        blank=True,
+        related_name="services_meeting_need",
+        limit_choices_to=_terms_of(Taxonomy.NEEDS),
+        verbose_name=_("support needs met"),
+    )
+    # Who it is for
+    segments = models.ManyToManyField(
+        TaxonomyTerm,
+        blank=True,
+        related_name="services_for_segment",
+        limit_choices_to=_terms_of(Taxonomy.SEGMENTS),
+        verbose_name=_("specialist segments"),
+    )
+    communities = models.ManyToManyField(
+        TaxonomyTerm,
+        blank=True,
+        related_name="services_for_community",
+        limit_choices_to=_terms_of(Taxonomy.COMMUNITIES),
+        verbose_name=_("communities served"),
+    )
+    serves_stage_1 = models.BooleanField(_("for stage 1 (emerging) groups"), default=True)
+    serves_stage_2 = models.BooleanField(_("for stage 2 (improving) groups"), default=True)
+    serves_stage_3 = models.BooleanField(_("for stage 3 (established) groups"), default=True)
+    minimum_age = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True, validators=[MaxValueValidator(120)])
+    maximum_age = models.PositiveSmallIntegerField(_("maximum age"), null=True, blank=True, validators=[MaxValueValidator(120)])
+    geographic_level = models.CharField(
+        _("area served"), max_length=20, choices=Organisation.GeographicLevel.choices, default=Organisation.GeographicLevel.LOCAL
+    )
+    area_served = models.CharField(_("area served, in words"), max_length=200, blank=True)
+    wards = models.ManyToManyField(
+        TaxonomyTerm,
+        blank=True,
+        related_name="services_in_ward",
+        limit_choices_to=_terms_of(Taxonomy.WARDS),
+        verbose_name=_("wards served"),
+        help_text=_("Leave empty if the service covers the whole borough."),
+    )
+    # Where
+    locations = models.ManyToManyField(
+        Location, through="ServiceAtLocation", blank=True, related_name="services", verbose_name=_("locations")
+    )
+    is_online = models.BooleanField(_("delivered online"), default=False)
+    offers_outreach = models.BooleanField(_("outreach (we come to you)"), default=False)
+    # When (regular times are Schedule rows)
+    schedule_notes = models.CharField(
+        _("term-time or seasonal notes"), max_length=500, blank=True, help_text=_("For example: term time only.")
+    )
+    # How to get it
+    access_drop_in = models.BooleanField(_("drop in"), default=False)
+    access_self_referral = models.BooleanField(_("self-referral"), default=True)
+    access_portal_referral = models.BooleanField(_("referral through the portal"), default=True)
+    access_booking = models.BooleanField(_("booking needed"), default=False)
+    # Cost
+    is_free = models.BooleanField(_("free"), default=True)
+    fee_amount = models.DecimalField(_("fee (£)"), max_digits=8, decimal_places=2, null=True, blank=True)
+    fee_description = models.CharField(_("about the fee"), max_length=300, blank=True)
+    languages = models.ManyToManyField(
+        TaxonomyTerm,
+        blank=True,
+        related_name="services_in_language",
+        limit_choices_to=_terms_of(Taxonomy.LANGUAGES),
+        verbose_name=_("languages"),
+    )
+    accessibility = models.TextField(_("accessibility"), max_length=2000, blank=True)
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    accepting_referrals = models.BooleanField(
+        _("accepting new referrals"), default=True, help_text=_("Untick while the service is full.")
+    )
+    last_reviewed_on = models.DateField(_("last reviewed"), null=True, blank=True)
+    last_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last reviewed by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    history = HistoricalRecords(m2m_fields=[functions, needs, segments, communities, wards, languages])
+    objects = ServiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["status", "last_reviewed_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minimum_age__isnull=True) | Q(maximum_age__isnull=True) | Q(minimum_age__lte=models.F("maximum_age")),
+                name="service_age_range_in_order",
+            ),
+        ]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("directory:service_detail", kwargs={"slug": self.slug})
+
+
+class ServiceAtLocation(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="service_at_locations")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="service_at_locations")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["service", "location"], name="one_link_per_service_location")]
+        verbose_name = _("service at a location")
+        verbose_name_plural = _("services at locations")
+
+    def __str__(self) -> str:
+        return f"{self.service} at {self.location}"
+
+
+class Schedule(models.Model):
+    """A regular time a service runs, such as "Tuesdays 10:00 to 13:00"."""
+
+    class Weekday(models.TextChoices):
+        # iCalendar BYDAY codes, as Open Referral uses them.
+        MO = "MO", _("Monday")
+        TU = "TU", _("Tuesday")
+        WE = "WE", _("Wednesday")
+        TH = "TH", _("Thursday")
+        FR = "FR", _("Friday")
+        SA = "SA", _("Saturday")
+        SU = "SU", _("Sunday")
+
+    class AttendingType(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        ONLINE = "online", _("Online")
+        PHONE = "phone", _("By phone")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="schedules")
+    service_at_location = models.ForeignKey(
+        ServiceAtLocation, on_delete=models.CASCADE, null=True, blank=True, related_name="schedules", verbose_name=_("at")
+    )
+    weekday = models.CharField(_("day"), max_length=2, choices=Weekday.choices)
+    opens_at = models.TimeField(_("opens at"))
+    closes_at = models.TimeField(_("closes at"))
+    attending_type = models.CharField(
+        _("how people attend"), max_length=10, choices=AttendingType.choices, default=AttendingType.IN_PERSON
+    )
+    valid_from = models.DateField(_("from"), null=True, blank=True)
+    valid_to = models.DateField(_("until"), null=True, blank=True)
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["service", "weekday", "opens_at"]
+        indexes = [models.Index(fields=["weekday", "opens_at", "closes_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(opens_at__lt=models.F("closes_at")), name="schedule_opens_before_it_closes"),
+        ]
+        verbose_name = _("schedule")
+        verbose_name_plural = _("schedules")
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens_at:%H:%M} to {self.closes_at:%H:%M}"
+
+
+class ServiceContact(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=200)
+    title = models.CharField(_("job title"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("service contact")
+        verbose_name_plural = _("service contacts")
+
+    def __str__(self) -> str:
+        return self.name
