@@ -18,6 +18,9 @@ run: demo
 demo: install
 	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput
 	$(LOCAL_ENV) $(BIN)/python manage.py load_demo_data
+	$(LOCAL_ENV) $(BIN)/python manage.py load_referral_demo
+	$(LOCAL_ENV) $(BIN)/python manage.py load_quality_demo
+	$(LOCAL_ENV) $(BIN)/python manage.py load_evidence_demo
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -27,7 +27,22 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import exports, imports, selectors, services, tasks
 from .fields import normalise_charity_number, normalise_company_number, normalise_postcode
-from .models import Affiliation, Membership, Network, Organisation, Reminder, Taxonomy, TaxonomyTerm, User
+from .models import (
+    SERVICE_REVIEW_AFTER_DAYS,
+    Affiliation,
+    Location,
+    Membership,
+    Network,
+    Organisation,
+    Reminder,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    ServiceContact,
+    Taxonomy,
+    TaxonomyTerm,
+    User,
+)
 from .permissions import can
 
 # Web addresses typed without a scheme ("example.org") are taken to be https.
@@ -857,3 +872,134 @@ class ReminderAdmin(NetworkAdminAccess, admin.ModelAdmin):
                 % {"count": len(reminders), "reason": reason, "names": _names(r.subject for r in reminders)},
                 messages.WARNING,
             )
+
+
+# Services and locations ----------------------------------------------------------------------------
+
+
+class ServiceReviewFilter(admin.SimpleListFilter):
+    title = gettext_lazy("review")
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("due", _("Needs review: not reviewed for over a year")),
+            ("never", _("Never reviewed")),
+            ("recent", _("Reviewed in the last year")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "due":
+            return queryset.needs_review()
+        if value == "never":
+            return queryset.filter(last_reviewed_on__isnull=True)
+        if value == "recent":
+            return queryset.filter(
+                last_reviewed_on__gte=timezone.localdate() - timedelta(days=SERVICE_REVIEW_AFTER_DAYS)
+            )
+        return queryset
+
+
+class ScheduleInline(NetworkAdminAccess, admin.TabularInline):
+    model = Schedule
+    extra = 0
+    fields = ("weekday", "opens_at", "closes_at", "attending_type", "service_at_location", "valid_from", "valid_to", "notes")
+    verbose_name = gettext_lazy("regular time")
+    verbose_name_plural = gettext_lazy("regular times")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "service_at_location":
+            kwargs["queryset"] = ServiceAtLocation.objects.select_related("service", "location")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ServiceContactInline(NetworkAdminAccess, admin.TabularInline):
+    model = ServiceContact
+    extra = 0
+    fields = ("name", "title", "email", "phone")
+
+
+class ServiceAtLocationInline(NetworkAdminAccess, admin.TabularInline):
+    model = ServiceAtLocation
+    extra = 0
+    fields = ("location",)
+    autocomplete_fields = ("location",)
+    verbose_name = gettext_lazy("place where it runs")
+    verbose_name_plural = gettext_lazy("places where it runs")
+
+
+@admin.register(Service)
+class ServiceAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
+    formfield_overrides = HTTPS_URLS
+    list_display = ("name", "organisation", "status", "is_free", "accepting_referrals", "last_reviewed_on", "review_flag")
+    list_select_related = ("organisation",)
+    list_filter = (ServiceReviewFilter, "status", "is_free", "accepting_referrals", "geographic_level", "functions", "needs")
+    search_fields = ("name", "description", "organisation__name")
+    search_help_text = gettext_lazy("Search by service name, description or provider.")
+    autocomplete_fields = ("organisation", "functions", "needs", "segments", "communities", "wards", "languages")
+    readonly_fields = ("uuid", "created_at", "updated_at", "last_reviewed_by")
+    inlines = (ServiceAtLocationInline, ScheduleInline, ServiceContactInline)
+    actions = ("mark_reviewed", "export_csv", "export_xlsx")
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "organisation", "description", "status", "accepting_referrals")}),
+        (gettext_lazy("What it does"), {"fields": ("functions", "needs")}),
+        (
+            gettext_lazy("Who it is for"),
+            {"fields": ("segments", "communities", ("serves_stage_1", "serves_stage_2", "serves_stage_3"), ("minimum_age", "maximum_age"))},
+        ),
+        (gettext_lazy("Where and when"), {"fields": ("geographic_level", "area_served", "wards", "is_online", "offers_outreach", "schedule_notes")}),
+        (
+            gettext_lazy("How to get it and cost"),
+            {"fields": (("access_drop_in", "access_self_referral", "access_portal_referral", "access_booking"), "is_free", "fee_amount", "fee_description")},
+        ),
+        (gettext_lazy("Languages, access and contact"), {"fields": ("languages", "accessibility", "url", "email", "phone")}),
+        (gettext_lazy("Record"), {"fields": ("last_reviewed_on", "last_reviewed_by", "uuid", "created_at", "updated_at")}),
+    )
+    prepopulated_fields = {"slug": ("name",)}
+
+    @admin.display(description=gettext_lazy("needs review"))
+    def review_flag(self, service):
+        if not service.needs_review:
+            return ""
+        return format_html('<img src="{}" alt=""> {}', static("admin/img/icon-alert.svg"), _("Needs review"))
+
+    @admin.action(description=gettext_lazy("Mark selected services as reviewed today"), permissions=["change"])
+    def mark_reviewed(self, request, queryset):
+        for service in queryset:
+            services.mark_service_reviewed(service=service, by=request.user)
+        messages.success(request, _("Marked as reviewed: %(names)s.") % {"names": _names(queryset)})
+
+    @admin.action(description=gettext_lazy("Export selected services as CSV"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        return exports.services_response(queryset.order_by("name", "pk"), fmt=exports.CSV, prefetches=selectors.service_prefetches(as_lists=True))
+
+    @admin.action(description=gettext_lazy("Export selected services as XLSX (Excel)"), permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        return exports.services_response(queryset.order_by("name", "pk"), fmt=exports.XLSX, prefetches=selectors.service_prefetches(as_lists=True))
+
+
+@admin.register(Location)
+class LocationAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
+    list_display = ("name", "organisation", "address_line_1", "postcode", "ward")
+    list_select_related = ("organisation", "ward")
+    list_filter = ("ward",)
+    search_fields = ("name", "address_line_1", "postcode", "organisation__name")
+    search_help_text = gettext_lazy("Search by place name, street, postcode or organisation.")
+    autocomplete_fields = ("organisation", "ward")
+    readonly_fields = ("uuid", "created_at", "updated_at")
+    fields = (
+        "organisation",
+        "name",
+        "description",
+        "address_line_1",
+        "address_line_2",
+        "town",
+        "postcode",
+        "ward",
+        ("latitude", "longitude"),
+        "accessibility",
+        "uuid",
+        "created_at",
+        "updated_at",
+    )

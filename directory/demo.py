@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
 from .models import Affiliation, Membership, Network, Organisation, Taxonomy, TaxonomyTerm, User
+from .demo_services import load_demo_services
 from .vocabulary import TAXONOMIES
 
 SEED = 20240501
@@ -2022,4 +2023,6 @@ def load_demo_data(*, today: date | None = None, seed: int = SEED) -> DemoLoadRe
     _load_networks(borough.networks, report)
     _load_memberships(borough.memberships, report)
     _load_affiliations(borough.accounts, report)
+    providers = Organisation.objects.filter(slug__in=[slugify(provider.name) for provider in PROVIDERS]).select_related("ward")
+    load_demo_services(providers=list(providers), today=today or timezone.localdate(), report=report)
     return report

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import images, selectors
 from .fields import normalise_charity_number, normalise_company_number, normalise_postcode
-from .models import Network, Organisation, Taxonomy, User
+from .models import Location, Network, Organisation, Schedule, Service, ServiceContact, Taxonomy, User
 
 LOGO_CONTENT_TYPES = "image/png,image/jpeg,image/gif,image/webp"
 
@@ -462,3 +462,304 @@ class RegistrationForm(_OrganisationChecks, forms.ModelForm):
             name for name, _label in Organisation.OPTIONAL_PUBLIC_FIELDS if name in self.cleaned_data["public_fields"]
         ]
         return data
+
+
+# The directory of services ------------------------------------------------------------------------
+
+
+class _TermChoiceField(forms.ModelChoiceField):
+    """A vocabulary term chosen by its code (so URLs read ?need=payroll and stay shareable)."""
+
+    default_error_messages = {
+        "invalid_choice": _("“%(value)s” is not one of the choices; this filter was left out."),
+    }
+
+
+class DirectoryFilterForm(forms.Form):
+    """The directory's search box, filters and sort, sent by GET. A bad value is reported and left out,
+    never turned into an error page."""
+
+    DAY_CHOICES = [("", _("Any day")), *Schedule.Weekday.choices]
+    SORT_CHOICES = [
+        ("relevance", _("Best match")),
+        ("name", _("Name (A to Z)")),
+        ("reviewed", _("Recently reviewed")),
+    ]
+    AREA_CHOICES = [("", _("Any area")), *Organisation.GeographicLevel.choices]
+
+    q = forms.CharField(
+        label=_("Search words"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "class": "form-control"}),
+    )
+    function = _TermChoiceField(label=_("Infrastructure function"), required=False, queryset=None, to_field_name="code", empty_label=_("Any function"))
+    need = _TermChoiceField(label=_("Support need"), required=False, queryset=None, to_field_name="code", empty_label=_("Any need"))
+    segment = _TermChoiceField(label=_("Specialist segment"), required=False, queryset=None, to_field_name="code", empty_label=_("Any segment"))
+    community = _TermChoiceField(label=_("Community served"), required=False, queryset=None, to_field_name="code", empty_label=_("Any community"))
+    ward = _TermChoiceField(label=_("Ward"), required=False, queryset=None, to_field_name="code", empty_label=_("Any ward"))
+    area = forms.ChoiceField(label=_("Area served"), required=False, choices=AREA_CHOICES)
+    language = _TermChoiceField(label=_("Language"), required=False, queryset=None, to_field_name="code", empty_label=_("Any language"))
+    stage = forms.TypedChoiceField(
+        label=_("For groups at"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("Any stage")), *Organisation.Stage.choices],
+    )
+    day = forms.ChoiceField(label=_("Open on"), required=False, choices=DAY_CHOICES)
+    free = forms.BooleanField(label=_("Free services only"), required=False)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+
+    TERM_FIELDS = {
+        "function": Taxonomy.FUNCTIONS,
+        "need": Taxonomy.NEEDS,
+        "segment": Taxonomy.SEGMENTS,
+        "community": Taxonomy.COMMUNITIES,
+        "ward": Taxonomy.WARDS,
+        "language": Taxonomy.LANGUAGES,
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, code in self.TERM_FIELDS.items():
+            self.fields[name].queryset = selectors.terms_in(code)
+        for name, field in self.fields.items():
+            if name not in ("q", "free"):
+                field.widget.attrs["class"] = "form-select"
+        self.fields["free"].widget.attrs["class"] = "form-check-input"
+
+    def clean_q(self):
+        from .search import clean_search_text
+
+        return clean_search_text(self.cleaned_data.get("q", ""))
+
+    def search_filters(self):
+        """Validated filters (directory.search.ServiceFilters); values with errors are left out."""
+        from .search import ServiceFilters
+
+        if not self.is_bound:
+            return ServiceFilters(sort="name")
+        self.is_valid()
+        data = self.cleaned_data
+        filters = ServiceFilters(
+            text=data.get("q") or "",
+            area=data.get("area") or "",
+            free_only=bool(data.get("free")),
+            stage=data.get("stage"),
+            day=data.get("day") or "",
+            sort=data.get("sort") or ("relevance" if data.get("q") else "name"),
+        )
+        for name, attribute in (
+            ("function", "functions"),
+            ("need", "needs"),
+            ("segment", "segments"),
+            ("community", "communities"),
+            ("ward", "wards"),
+            ("language", "languages"),
+        ):
+            if data.get(name):
+                setattr(filters, attribute, [data[name]])
+        return filters
+
+
+def _taxonomy_checkboxes(form: forms.Form, name: str, code: str, *, leaves_only: bool = False) -> None:
+    terms = selectors.terms_in(code)
+    if leaves_only:
+        terms = terms.filter(parent__isnull=False)
+    form.fields[name].queryset = terms
+    form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
+
+
+class ServiceForm(forms.ModelForm):
+    """One of a provider's services, as its officers keep it."""
+
+    locations = forms.ModelMultipleChoiceField(
+        label=_("Where it runs"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tick the places it runs from. Add a new place below."),
+    )
+
+    class Meta:
+        model = Service
+        fields = [
+            "name",
+            "description",
+            "status",
+            "accepting_referrals",
+            "functions",
+            "needs",
+            "segments",
+            "communities",
+            "serves_stage_1",
+            "serves_stage_2",
+            "serves_stage_3",
+            "minimum_age",
+            "maximum_age",
+            "geographic_level",
+            "area_served",
+            "wards",
+            "is_online",
+            "offers_outreach",
+            "schedule_notes",
+            "access_drop_in",
+            "access_self_referral",
+            "access_portal_referral",
+            "access_booking",
+            "is_free",
+            "fee_amount",
+            "fee_description",
+            "languages",
+            "accessibility",
+            "url",
+            "email",
+            "phone",
+        ]
+        formfield_callback = _formfield
+
+    fieldsets = [
+        (_("The service"), ["name", "description", "status", "accepting_referrals"]),
+        (_("What it does"), ["functions", "needs"]),
+        (_("Who it is for"), ["segments", "communities", "serves_stage_1", "serves_stage_2", "serves_stage_3", "minimum_age", "maximum_age"]),
+        (_("Where"), ["geographic_level", "area_served", "wards", "locations", "is_online", "offers_outreach"]),
+        (_("When"), ["schedule_notes"]),
+        (_("How to get it"), ["access_drop_in", "access_self_referral", "access_portal_referral", "access_booking"]),
+        (_("Cost"), ["is_free", "fee_amount", "fee_description"]),
+        (_("Languages and access"), ["languages", "accessibility"]),
+        (_("Contact"), ["url", "email", "phone"]),
+    ]
+
+    def __init__(self, *args, organisation: Organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.fields["locations"].queryset = selectors.locations_of(organisation)
+        if self.instance.pk:
+            self.fields["locations"].initial = list(self.instance.locations.values_list("pk", flat=True))
+        _taxonomy_checkboxes(self, "functions", Taxonomy.FUNCTIONS, leaves_only=True)
+        for name, code in (
+            ("needs", Taxonomy.NEEDS),
+            ("segments", Taxonomy.SEGMENTS),
+            ("communities", Taxonomy.COMMUNITIES),
+            ("wards", Taxonomy.WARDS),
+            ("languages", Taxonomy.LANGUAGES),
+        ):
+            _taxonomy_checkboxes(self, name, code)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            *[Fieldset(legend, *names) for legend, names in self.fieldsets]
+        )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("is_free") and data.get("fee_amount") is None and not data.get("fee_description"):
+            self.add_error("fee_amount", _("Give the fee, or say what it depends on, or tick “free”."))
+        low, high = data.get("minimum_age"), data.get("maximum_age")
+        if low is not None and high is not None and low > high:
+            self.add_error("maximum_age", _("The maximum age must not be below the minimum age."))
+        if not any(data.get(f"serves_stage_{stage}") for stage in (1, 2, 3)):
+            self.add_error("serves_stage_1", _("Tick at least one development stage the service is for."))
+        return data
+
+    def service_data(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "locations"}
+
+
+class NewLocationForm(forms.ModelForm):
+    """A new place, added while editing a service. Left empty, nothing is added."""
+
+    postcode = _postcode_field()
+
+    class Meta:
+        model = Location
+        fields = ["name", "address_line_1", "address_line_2", "town", "postcode", "ward", "accessibility"]
+        widgets = {"accessibility": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="new_location", **kwargs)
+        self.fields["ward"].queryset = selectors.terms_in(Taxonomy.WARDS)
+        for field in self.fields.values():
+            field.required = False
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean_postcode(self):
+        return normalise_postcode(self.cleaned_data.get("postcode", ""))
+
+    def has_location(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return any(data.get(name) for name in ("name", "address_line_1", "postcode"))
+
+    def clean(self):
+        data = super().clean()
+        if self.has_location():
+            for name in ("name", "address_line_1", "postcode"):
+                if not data.get(name):
+                    self.add_error(name, _("Needed for a new place."))
+        return data
+
+    def _post_clean(self):
+        # The model's own checks run in services.save_service, only when a place is being added.
+        pass
+
+
+def _bootstrap_widgets(form: forms.Form) -> None:
+    for name, field in form.fields.items():
+        if name == "DELETE":
+            field.widget.attrs["class"] = "form-check-input"
+        elif isinstance(field.widget, forms.Select):
+            field.widget.attrs["class"] = "form-select"
+        else:
+            field.widget.attrs["class"] = "form-control"
+
+
+class ScheduleForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _bootstrap_widgets(self)
+
+    class Meta:
+        model = Schedule
+        fields = ["weekday", "opens_at", "closes_at", "attending_type", "notes"]
+        widgets = {
+            "opens_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "closes_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def clean(self):
+        data = super().clean()
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and opens >= closes:
+            self.add_error("closes_at", _("The closing time must be after the opening time."))
+        return data
+
+
+class ContactForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _bootstrap_widgets(self)
+
+    class Meta:
+        model = ServiceContact
+        fields = ["name", "title", "email", "phone"]
+
+
+ScheduleFormSet = forms.inlineformset_factory(Service, Schedule, form=ScheduleForm, extra=2, can_delete=True)
+ContactFormSet = forms.inlineformset_factory(Service, ServiceContact, form=ContactForm, extra=1, can_delete=True)
+
+
+def formset_rows(formset) -> list[dict]:
+    """An inline formset's rows for services.save_service: the row's pk (or None), DELETE and its fields."""
+    rows = []
+    for form in formset.forms:
+        if not form.has_changed() and not form.instance.pk:
+            continue
+        data = dict(form.cleaned_data)
+        instance = data.pop("id", None) or (form.instance if form.instance.pk else None)
+        data.pop(formset.fk.name, None)
+        rows.append({**data, "id": instance.pk if instance else None})
+    return rows

@@ -24,3 +24,17 @@ def accreditations_for(organisation_ids: Iterable[int]) -> dict[int, list[str]]:
         for organisation_id, lines in source(ids).items():
             merged.setdefault(organisation_id, []).extend(lines)
     return merged
+
+
+# Sections other apps add to an organisation's page: template names, included with `organisation` in
+# the context, in the main column or the side column.
+_organisation_sections: dict[str, list[str]] = {"main": [], "aside": []}
+
+
+def register_organisation_section(template_name: str, *, column: str = "main") -> None:
+    if template_name not in _organisation_sections[column]:
+        _organisation_sections[column].append(template_name)
+
+
+def organisation_sections() -> dict[str, list[str]]:
+    return {column: list(names) for column, names in _organisation_sections.items()}

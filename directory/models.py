@@ -1,11 +1,12 @@
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -455,6 +456,18 @@ class ServiceQuerySet(models.QuerySet):
     def taking_referrals(self) -> "ServiceQuerySet":
         return self.filter(status=Service.Status.ACTIVE, accepting_referrals=True, organisation__is_active=True)
 
+    def needs_review(self, today: date | None = None) -> "ServiceQuerySet":
+        """Open services nobody has reviewed for SERVICE_REVIEW_AFTER_DAYS (never reviewed counts from creation)."""
+        cutoff = (today or timezone.localdate()) - timedelta(days=SERVICE_REVIEW_AFTER_DAYS)
+        start_of_cutoff = timezone.make_aware(datetime.combine(cutoff, time.min))
+        return self.exclude(status=Service.Status.CLOSED).filter(
+            Q(last_reviewed_on__lt=cutoff) | Q(last_reviewed_on__isnull=True, created_at__lt=start_of_cutoff)
+        )
+
+
+# A service's details are checked with its provider once a year.
+SERVICE_REVIEW_AFTER_DAYS = 365
+
 
 class Service(models.Model):
     """Something a provider offers: who it is for, where, when, how to get it and what it costs."""
@@ -571,7 +584,11 @@ class Service(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["status", "last_reviewed_on"])]
+        indexes = [
+            models.Index(fields=["status", "last_reviewed_on"]),
+            # The directory and the API list services by name, case-insensitively, a page at a time.
+            models.Index(Lower("name"), "id", name="service_lower_name_id"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(minimum_age__isnull=True) | Q(maximum_age__isnull=True) | Q(minimum_age__lte=models.F("maximum_age")),
@@ -586,6 +603,19 @@ class Service(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("directory:service_detail", kwargs={"slug": self.slug})
+
+    @property
+    def needs_review(self) -> bool:
+        if self.status == self.Status.CLOSED:
+            return False
+        cutoff = timezone.localdate() - timedelta(days=SERVICE_REVIEW_AFTER_DAYS)
+        if self.last_reviewed_on:
+            return self.last_reviewed_on < cutoff
+        return bool(self.created_at) and timezone.localdate(self.created_at) < cutoff
+
+    @property
+    def stages_served(self) -> list[int]:
+        return [stage for stage in (1, 2, 3) if getattr(self, f"serves_stage_{stage}")]
 
 
 class ServiceAtLocation(models.Model):
@@ -644,8 +674,20 @@ class Schedule(models.Model):
         verbose_name = _("schedule")
         verbose_name_plural = _("schedules")
 
+    # "Tuesdays 10:00 to 13:00", as people write a regular time.
+    WEEKDAY_PLURALS = {
+        "MO": _("Mondays"),
+        "TU": _("Tuesdays"),
+        "WE": _("Wednesdays"),
+        "TH": _("Thursdays"),
+        "FR": _("Fridays"),
+        "SA": _("Saturdays"),
+        "SU": _("Sundays"),
+    }
+
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.opens_at:%H:%M} to {self.closes_at:%H:%M}"
+        day = self.WEEKDAY_PLURALS.get(self.weekday, self.weekday)
+        return f"{day} {self.opens_at:%H:%M} to {self.closes_at:%H:%M}"
 
 
 class ServiceContact(models.Model):

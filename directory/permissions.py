@@ -90,3 +90,30 @@ def _manage_members(user, obj) -> bool:
 def _view_history(user, organisation: Organisation) -> bool:
     # Who changed what, and the old values, are for the people who keep the record.
     return role_at(user, organisation) in EDITING_ROLES
+
+
+# Services: a provider's officers (and editors) keep its services; nobody else's. ------------------
+
+
+def _provider_of(obj) -> Organisation:
+    """Rules below take a service or, for creating one, the provider itself."""
+    return obj if isinstance(obj, Organisation) else obj.organisation
+
+
+@rule("directory.change_service")
+def _change_service(user, obj) -> bool:
+    return role_at(user, _provider_of(obj)) in EDITING_ROLES
+
+
+@rule("directory.view_service")
+@public
+def _view_service(user, service) -> bool:
+    # A closed service, or one of a closed organisation, is shown only to its provider's people.
+    if service.status != "closed" and service.organisation.is_active:
+        return True
+    return user is not None and user.is_authenticated and role_at(user, service.organisation) is not None
+
+
+@rule("directory.view_service_history")
+def _view_service_history(user, service) -> bool:
+    return role_at(user, _provider_of(service)) in EDITING_ROLES

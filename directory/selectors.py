@@ -325,3 +325,168 @@ def _display(model_field, value, term_names: dict[int, str]) -> str:
     if hasattr(value, "name"):  # a file
         return value.name or empty
     return str(value)
+
+
+# Services -----------------------------------------------------------------------------------------
+
+# Everything a service page, a download row or a fully nested API record shows, fetched in a fixed
+# number of queries whatever the number of services.
+SERVICE_RELATIONS = (
+    "functions",
+    "needs",
+    "segments",
+    "communities",
+    "wards",
+    "languages",
+    "service_at_locations",
+    "schedules",
+    "contacts",
+)
+
+
+def service_prefetches(prefix: str = "", *, as_lists: bool = False) -> list:
+    """`prefix` reaches the service through a relation, e.g. "service__" from a ServiceAtLocation.
+
+    With `as_lists` each relation is stored as a plain list (`service.functions_list`...; read them with
+    `prefetched`): much cheaper for thousands of rows (downloads, the API) than Django building a
+    queryset per row and relation.
+    """
+    from django.db.models import Prefetch
+
+    from .models import ServiceAtLocation, ServiceContact
+
+    terms = TaxonomyTerm.objects.select_related("taxonomy").order_by("order", "name")
+    querysets = {
+        **{name: terms for name in SERVICE_RELATIONS[:6]},
+        "service_at_locations": ServiceAtLocation.objects.select_related("location__ward__taxonomy").order_by(
+            "location__name", "pk"
+        ),
+        "schedules": schedules_in_week_order(),
+        "contacts": ServiceContact.objects.order_by("name", "pk"),
+    }
+    return [
+        Prefetch(f"{prefix}{name}", queryset=queryset, to_attr=f"{name}_list" if as_lists else None)
+        for name, queryset in querysets.items()
+    ]
+
+
+def prefetched(service, relation: str) -> list:
+    """A service's related rows, from `service_prefetches(as_lists=True)` when it was used."""
+    rows = getattr(service, f"{relation}_list", None)
+    return rows if rows is not None else list(getattr(service, relation).all())
+
+
+def schedules_in_week_order() -> QuerySet:
+    """Regular times Monday first (the day codes do not sort that way by themselves)."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from .models import Schedule
+
+    day_order = Case(
+        *[When(weekday=code, then=Value(index)) for index, code in enumerate(Schedule.Weekday.values)],
+        output_field=IntegerField(),
+    )
+    return Schedule.objects.alias(day_order=day_order).order_by("day_order", "opens_at", "pk")
+
+
+def listed_services() -> QuerySet:
+    """Services the public directory shows (not closed, from an open organisation)."""
+    from .models import Service
+
+    return Service.objects.listed()
+
+
+def search_directory(filters) -> QuerySet:
+    """The directory page's results for validated `filters` (a directory.search.ServiceFilters)."""
+    from .search import filter_services
+
+    return filter_services(listed_services().select_related("organisation"), filters)
+
+
+def services_for_listing(services: QuerySet) -> QuerySet:
+    """What a result list shows of each service: its provider and its terms."""
+    from django.db.models import Prefetch
+
+    terms = TaxonomyTerm.objects.order_by("order", "name")
+    return services.select_related("organisation").prefetch_related(
+        Prefetch("functions", queryset=terms),
+        Prefetch("needs", queryset=terms),
+        Prefetch("schedules", queryset=schedules_in_week_order()),
+    )
+
+
+def service_page(slug: str):
+    """A service with everything its page shows, or None."""
+    from .models import Service
+
+    return (
+        Service.objects.select_related("organisation", "last_reviewed_by")
+        .prefetch_related(*service_prefetches())
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def services_of(organisation: Organisation, *, include_closed: bool = False) -> QuerySet:
+    services = organisation.services.all()
+    if not include_closed:
+        services = services.exclude(status="closed")
+    from django.db.models import Prefetch
+
+    return services.prefetch_related(
+        "functions", Prefetch("schedules", queryset=schedules_in_week_order())
+    ).order_by(Lower("name"), "pk")
+
+
+def locations_of(organisation: Organisation) -> QuerySet:
+    return organisation.locations.select_related("ward").order_by("name", "pk")
+
+
+def regional_and_national_providers() -> QuerySet[Organisation]:
+    """Providers working beyond the borough (sub-regional, regional, national), with their service counts."""
+    from django.db.models import Exists, OuterRef
+
+    levels = [
+        Organisation.GeographicLevel.SUB_REGIONAL,
+        Organisation.GeographicLevel.REGIONAL,
+        Organisation.GeographicLevel.NATIONAL,
+    ]
+    provider_kind = Organisation.kinds.through.objects.filter(
+        organisation_id=OuterRef("pk"), taxonomyterm__code__in=Organisation.PROVIDER_KINDS
+    )
+    return (
+        Organisation.objects.active()
+        .filter(Exists(provider_kind), geographic_level__in=levels)
+        .annotate(open_services=Count("services", filter=~Q(services__status="closed")))
+        .order_by("geographic_level", Lower("name"), "pk")
+    )
+
+
+def services_needing_review_of(organisation: Organisation) -> QuerySet:
+    return organisation.services.needs_review().order_by(Lower("name"), "pk")
+
+
+def service_change_log(service) -> list:
+    """A service's history, newest first: (when, who, what changed as labels)."""
+    records = list(service.history.select_related("history_user").order_by("-history_date", "-history_id")[:200])
+    entries = []
+    for index, record in enumerate(records):
+        previous = records[index + 1] if index + 1 < len(records) else None
+        changed = []
+        if previous is not None and record.history_type == "~":
+            delta = record.diff_against(previous)
+            labels = {f.name: capfirst(f.verbose_name) for f in service._meta.get_fields() if hasattr(f, "verbose_name")}
+            changed = sorted(
+                {str(labels.get(change.field, change.field)) for change in delta.changes if change.field not in _UNINTERESTING_FIELDS}
+            )
+        entries.append(
+            {
+                "when": record.history_date,
+                "who": record.history_user,
+                "kind": record.get_history_type_display(),
+                "created": record.history_type == "+",
+                "changes": changed,
+                "reason": record.history_change_reason or "",
+            }
+        )
+    return entries

@@ -53,3 +53,12 @@ def enqueue_reminder(reminder_id: int) -> None:
             logger.warning("Could not queue reminder %s (%s); the next sweep will send it.", reminder_id, error)
 
     transaction.on_commit(publish)
+
+
+@shared_task(name="directory.tasks.sweep_service_reviews")
+def sweep_service_reviews() -> dict[str, int]:
+    """Periodic (see CELERY_BEAT_SCHEDULE): plan the yearly service review requests, their reminders
+    and escalations. The reminder sweep sends them; planning twice plans nothing twice."""
+    counts = services.plan_service_review_reminders(today=timezone.localdate())
+    logger.info("Service review sweep: %s", counts)
+    return counts

@@ -14,13 +14,27 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from . import selectors, services
-from .forms import LoginForm, MembershipApplicationForm, OrganisationFilterForm, OrganisationForm, RegistrationForm
-from .models import Network, Organisation
+from . import exports, hooks, selectors, services
+from .forms import (
+    ContactFormSet,
+    DirectoryFilterForm,
+    LoginForm,
+    MembershipApplicationForm,
+    NewLocationForm,
+    OrganisationFilterForm,
+    OrganisationForm,
+    RegistrationForm,
+    ScheduleFormSet,
+    ServiceForm,
+    formset_rows,
+)
+from .models import Network, Organisation, Service
 from .permissions import can, require
 
 ORGANISATIONS_PER_PAGE = 25
@@ -67,6 +81,7 @@ def organisation_detail(request, slug):
     user = request.user
     sees_private = can(user, "directory.view_private_details", organisation)
     shown = {name: sees_private or organisation.shows(name) for name, _label in Organisation.OPTIONAL_PUBLIC_FIELDS}
+    can_edit_services = can(user, "directory.change_service", organisation)
     return render(
         request,
         "directory/organisation_detail.html",
@@ -79,6 +94,10 @@ def organisation_detail(request, slug):
             "can_edit": can(user, "directory.change_organisation", organisation),
             "can_view_history": can(user, "directory.view_history", organisation),
             "can_apply": can(user, "directory.apply_for_membership", organisation),
+            "sections": hooks.organisation_sections(),
+            "services": selectors.services_of(organisation, include_closed=can_edit_services),
+            "can_edit_services": can_edit_services,
+            "ask_url": _ask_for_support_url_for(organisation),
         },
     )
 
@@ -263,3 +282,182 @@ class PasswordResetView(auth_views.PasswordResetView):
     def extra_email_context(self) -> dict:
         # The configured address, not the request's Host header, so a forged Host cannot redirect the link.
         return {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME}
+
+
+# The directory of services ------------------------------------------------------------------------
+
+SERVICES_PER_PAGE = 20
+# The print view is for a paper directory: beyond this it asks for a narrower search instead.
+PRINT_LIMIT = 1000
+DOWNLOAD_FORMATS = ("csv", "xlsx", "json")
+
+
+def _directory_search(request):
+    """The filter form and the matching services for a directory request (page, print or download)."""
+    form = DirectoryFilterForm(request.GET or None)
+    filters = form.search_filters()
+    return form, filters, selectors.search_directory(filters)
+
+
+def directory(request):
+    form, filters, services = _directory_search(request)
+    page = Paginator(selectors.services_for_listing(services), SERVICES_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "directory/directory.html",
+        {
+            "form": form,
+            "page": page,
+            "filtered": not filters.is_empty(),
+            "query": query.urlencode(),
+            # Beside the whole directory only: a search has asked for something narrower.
+            "regional": selectors.regional_and_national_providers() if page.number == 1 and filters.is_empty() else None,
+            "formats": DOWNLOAD_FORMATS,
+        },
+    )
+
+
+def directory_download(request, fmt: str):
+    if fmt not in DOWNLOAD_FORMATS:
+        raise Http404
+    _form, _filters, services = _directory_search(request)
+    prefetches = selectors.service_prefetches(as_lists=True)
+    if fmt == "json":
+        return exports.services_json_response(services, prefetches=prefetches)
+    return exports.services_response(services, fmt=fmt, prefetches=prefetches)
+
+
+def directory_print(request):
+    form, filters, services = _directory_search(request)
+    total = services.count()
+    shown = list(services.select_related("organisation").prefetch_related(*selectors.service_prefetches())[:PRINT_LIMIT])
+    return render(
+        request,
+        "directory/directory_print.html",
+        {"form": form, "services": shown, "total": total, "limit": PRINT_LIMIT, "filtered": not filters.is_empty()},
+    )
+
+
+def _service_or_404(request, slug: str):
+    service = selectors.service_page(slug)
+    if service is None or not can(request.user, "directory.view_service", service):
+        raise Http404
+    return service
+
+
+def _ask_base() -> str:
+    # The referrals app builds the page; until its URL is installed, its agreed address.
+    try:
+        return reverse("referrals:ask")
+    except NoReverseMatch:
+        return "/referrals/ask/"
+
+
+def _ask_for_support_url(service) -> str:
+    return f"{_ask_base()}?{urlencode({'provider': service.organisation.uuid, 'service': service.uuid})}"
+
+
+def _ask_for_support_url_for(organisation) -> str:
+    return f"{_ask_base()}?{urlencode({'provider': organisation.uuid})}"
+
+
+def service_detail(request, slug):
+    service = _service_or_404(request, slug)
+    can_edit = can(request.user, "directory.change_service", service)
+    accreditations = hooks.accreditations_for([service.organisation_id]).get(service.organisation_id, [])
+    return render(
+        request,
+        "directory/service_detail.html",
+        {
+            "service": service,
+            "organisation": service.organisation,
+            "can_edit": can_edit,
+            "ask_url": _ask_for_support_url(service),
+            "accreditations": accreditations,
+        },
+    )
+
+
+def _service_form_page(request, *, organisation, service):
+    """The add and edit pages: the service, a new place, its regular times and its contacts, saved together."""
+    instance = service or Service(organisation=organisation)
+    data = request.POST or None
+    form = ServiceForm(data, instance=instance, organisation=organisation)
+    location_form = NewLocationForm(data)
+    schedules = ScheduleFormSet(data, instance=instance, prefix="schedules")
+    contacts = ContactFormSet(data, instance=instance, prefix="contacts")
+    if request.method == "POST":
+        valid = all([form.is_valid(), location_form.is_valid(), schedules.is_valid(), contacts.is_valid()])
+        if valid:
+            try:
+                saved = services.save_service(
+                    service=instance,
+                    organisation=organisation,
+                    data=form.service_data(),
+                    by=request.user,
+                    locations=list(form.cleaned_data["locations"]),
+                    new_location=location_form.cleaned_data if location_form.has_location() else None,
+                    schedules=formset_rows(schedules),
+                    contacts=formset_rows(contacts),
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, _("%(name)s is saved.") % {"name": saved.name})
+                return redirect(saved)
+    return render(
+        request,
+        "directory/service_form.html",
+        {
+            "organisation": organisation,
+            "service": service,
+            "form": form,
+            "location_form": location_form,
+            "schedules": schedules,
+            "contacts": contacts,
+        },
+    )
+
+
+@login_required
+def service_create(request, slug):
+    organisation = _organisation_or_404(request, slug)
+    require(request.user, "directory.change_service", organisation)
+    return _service_form_page(request, organisation=organisation, service=None)
+
+
+@login_required
+def service_edit(request, slug):
+    service = _service_or_404(request, slug)
+    require(request.user, "directory.change_service", service)
+    return _service_form_page(request, organisation=service.organisation, service=Service.objects.get(pk=service.pk))
+
+
+@login_required
+def service_history(request, slug):
+    service = _service_or_404(request, slug)
+    require(request.user, "directory.view_service_history", service)
+    page = Paginator(selectors.service_change_log(service), HISTORY_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "directory/service_history.html", {"service": service, "page": page})
+
+
+@login_required
+@require_http_methods(["POST"])
+def service_mark_reviewed(request, slug):
+    service = _service_or_404(request, slug)
+    require(request.user, "directory.change_service", service)
+    services.mark_service_reviewed(service=service, by=request.user)
+    messages.success(request, _("Thank you: %(name)s is marked as reviewed today.") % {"name": service.name})
+    return redirect(request.POST.get("next") if url_has_allowed_host_and_scheme(request.POST.get("next"), None) else service)
+
+
+def api_guide(request):
+    """The human-readable page about the Open Referral UK API."""
+    example = selectors.listed_services().select_related("organisation").order_by("pk").first()
+    return render(
+        request,
+        "directory/api_guide.html",
+        {"example": example, "api_root": request.build_absolute_uri(reverse("oruk:root"))},
+    )

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class EvidenceConfig(AppConfig):
     name = "evidence"
     verbose_name = _("Sector evidence and joint projects")
+
+    def ready(self) -> None:
+        from . import permissions  # noqa: F401  (registers the evidence.* rules)

@@ -251,6 +251,37 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PORTAL_SWEEP_INTERVAL,
         "options": PORTAL_SWEEP_OPTIONS,
     },
+    # Plans event reminders and the weekly digest, archives expired notices, queues due feed imports.
+    "sweep-calendar": {
+        "task": "calendar_events.tasks.sweep_calendar",
+        "schedule": PORTAL_SWEEP_INTERVAL,
+        "options": PORTAL_SWEEP_OPTIONS,
+    },
+    # Expires quality badges past their date and plans their renewal reminders (sent by the sweep above).
+    "quality-badges": {
+        "task": "quality.tasks.sweep_badges",
+        "schedule": 60 * 60,
+        "options": {"expires": 60 * 60, "ignore_result": True},
+    },
+    # Plans referral reminders and escalations (sent by the sweep above); anonymises old referrals.
+    "referrals-sweep": {
+        "task": "referrals.tasks.sweep_referrals",
+        "schedule": PORTAL_SWEEP_INTERVAL,
+        "options": PORTAL_SWEEP_OPTIONS,
+    },
+    # Plans yearly "please review this service" requests, reminders and escalations (sent by the sweep).
+    "directory-service-reviews": {
+        "task": "directory.tasks.sweep_service_reviews",
+        "schedule": 60 * 60,
+        "options": {"expires": 60 * 60, "ignore_result": True},
+    },
+    # Plans monitoring-return reminders (sent by the first sweep), deletes expired evidence packs and
+    # queues again packs whose message was lost.
+    "evidence-sweep": {
+        "task": "evidence.tasks.sweep_evidence",
+        "schedule": PORTAL_SWEEP_INTERVAL,
+        "options": PORTAL_SWEEP_OPTIONS,
+    },
 }
 
 # Reminders: how long before a membership renewal falls due the reminder goes out, and how old a
@@ -258,6 +289,46 @@ CELERY_BEAT_SCHEDULE = {
 PORTAL_RENEWAL_REMINDER_DAYS = int(os.environ.get("PORTAL_RENEWAL_REMINDER_DAYS", "30"))
 PORTAL_CONFIRM_DETAILS_AFTER_DAYS = int(os.environ.get("PORTAL_CONFIRM_DETAILS_AFTER_DAYS", "365"))
 PORTAL_REMINDER_MAX_ATTEMPTS = 5
+
+# Referrals: a provider answers within this many working days (weekends and England-and-Wales bank
+# holidays do not count); network admins hear this many working days after the deadline; closed
+# referrals lose their personal data after the retention period.
+PORTAL_REFERRAL_RESPONSE_DAYS = int(os.environ.get("PORTAL_REFERRAL_RESPONSE_DAYS", "5"))
+PORTAL_REFERRAL_ESCALATE_AFTER_DAYS = int(os.environ.get("PORTAL_REFERRAL_ESCALATE_AFTER_DAYS", "2"))
+PORTAL_REFERRAL_RETENTION_DAYS = int(os.environ.get("PORTAL_REFERRAL_RETENTION_DAYS", str(3 * 365)))
+
+# Quality standards, support materials and the health check (quality/). Evidence files and materials
+# are kept outside MEDIA_ROOT (which is served publicly) and sent only through the app's views.
+QUALITY_FILES_ROOT = Path(os.environ.get("PORTAL_QUALITY_FILES_ROOT", VAR_DIR / "quality-files"))
+QUALITY_UPLOAD_MAX_BYTES = int(os.environ.get("PORTAL_QUALITY_UPLOAD_MAX_MB", "8")) * 1024 * 1024
+QUALITY_BADGE_VALID_YEARS = int(os.environ.get("PORTAL_QUALITY_BADGE_VALID_YEARS", "2"))
+QUALITY_BADGE_RENEWAL_REMINDER_DAYS = int(os.environ.get("PORTAL_QUALITY_BADGE_RENEWAL_REMINDER_DAYS", "60"))
+# A health check area scoring below this percentage is "weak": materials and a referral are suggested.
+QUALITY_HEALTH_CHECK_WEAK_BELOW = 50
+
+# Calendar and notice board (calendar_events/): feeds in are imported every PORTAL_CALENDAR_FEED_INTERVAL
+# seconds, each with a read timeout, an overall deadline, and size and event caps.
+PORTAL_CALENDAR_UID_DOMAIN = os.environ.get("PORTAL_CALENDAR_UID_DOMAIN", "thin-portal")
+PORTAL_CALENDAR_FEED_INTERVAL = int(os.environ.get("PORTAL_CALENDAR_FEED_INTERVAL", "3600"))
+PORTAL_CALENDAR_FEED_TIMEOUT = float(os.environ.get("PORTAL_CALENDAR_FEED_TIMEOUT", "10"))
+PORTAL_CALENDAR_FEED_DEADLINE = float(os.environ.get("PORTAL_CALENDAR_FEED_DEADLINE", "60"))
+PORTAL_CALENDAR_FEED_MAX_BYTES = int(os.environ.get("PORTAL_CALENDAR_FEED_MAX_BYTES", str(10 * 1024 * 1024)))
+PORTAL_CALENDAR_FEED_MAX_EVENTS = int(os.environ.get("PORTAL_CALENDAR_FEED_MAX_EVENTS", "5000"))
+# Feeds on private or loopback addresses are refused (server-side request forgery); tests allow them.
+PORTAL_CALENDAR_FEED_ALLOW_PRIVATE = env_bool("PORTAL_CALENDAR_FEED_ALLOW_PRIVATE", False)
+PORTAL_NOTICE_ATTACHMENT_MAX_BYTES = int(os.environ.get("PORTAL_NOTICE_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024)))
+PORTAL_NOTICE_MAX_DAYS = int(os.environ.get("PORTAL_NOTICE_MAX_DAYS", "365"))
+# The weekly digest of new notices and events is planned on this weekday (0 is Monday).
+PORTAL_DIGEST_WEEKDAY = int(os.environ.get("PORTAL_DIGEST_WEEKDAY", "0"))
+
+# Evidence packs (evidence/): built into EVIDENCE_EXPORT_DIR (not served publicly; downloaded through
+# the app, by the person who asked) and deleted EVIDENCE_EXPORT_HOURS after they are ready. A pack still
+# waiting EVIDENCE_EXPORT_REQUEUE_AFTER seconds after it was asked for is queued again by the sweep.
+EVIDENCE_EXPORT_DIR = Path(os.environ.get("PORTAL_EVIDENCE_EXPORT_DIR", VAR_DIR / "evidence-packs"))
+EVIDENCE_EXPORT_HOURS = int(os.environ.get("PORTAL_EVIDENCE_EXPORT_HOURS", "72"))
+EVIDENCE_EXPORT_REQUEUE_AFTER = int(os.environ.get("PORTAL_EVIDENCE_EXPORT_REQUEUE_AFTER", "120"))
+# A Celery queue for pack builds (run `celery worker -Q <name>` for it); empty for the default queue.
+EVIDENCE_EXPORT_QUEUE = os.environ.get("PORTAL_EVIDENCE_EXPORT_QUEUE", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -28,7 +28,12 @@ urlpatterns = [
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("admin/", admin.site.urls),
+    path("api/oruk/", include("directory.api.urls")),
+    path("referrals/", include("referrals.urls")),
+    path("evidence/", include("evidence.urls")),
     path("", include("directory.urls")),
+    path("", include("calendar_events.urls")),  # /calendar/ (events, feeds) and /notices/ (notice board)
+    path("", include("quality.urls")),  # /quality/, /materials/, /health-check/
     # Uploaded public files (logos). Small volumes: the app serves them itself.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]

@@ -225,8 +225,8 @@ def test_the_page_lists_active_network_memberships_and_the_empty_sections(client
     assert "Applied Network" not in text and "Lapsed Network" not in text
     for heading, empty in [
         ("Services", "No services listed yet."),
-        ("Events", "No events listed yet."),
-        ("Notices", "No notices posted yet."),
+        ("Events", "No upcoming events."),
+        ("Notices", "No notices on the board."),
     ]:
         assert f">{heading}</h2>" in text and empty in text
 

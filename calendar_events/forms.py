@@ -1,0 +1,374 @@
+"""Forms for the calendar and notice board. They check input; services write."""
+
+from datetime import date
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from directory.models import Location, Organisation, Taxonomy, TaxonomyTerm
+
+from .models import CalendarFeed, Category, Event, Notice, NoticeReport
+from .selectors import EventFilters
+
+
+def _helper(label: str) -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = True
+    helper.attrs = {"novalidate": ""}
+    helper.add_input(Submit("submit", label))
+    return helper
+
+
+def _terms(code: str):
+    return TaxonomyTerm.objects.in_taxonomy(code).order_by("order", "name")
+
+
+class QuickSelect(forms.Select):
+    """A drop-down written straight to HTML. The calendar's filter bar has about a hundred options, and
+    rendering each through Django's widget templates cost more than the rest of the month view."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        selected = "" if value is None else str(value)
+        options = format_html_join(
+            "",
+            "<option value=\"{}\"{}>{}</option>",
+            ((key, mark_safe(" selected") if str(key) == selected else "", label) for key, label in self.choices),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
+
+
+class EventFilterForm(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=200)
+    category = forms.ChoiceField(
+        label=gettext_lazy("Category"), required=False, choices=[("", gettext_lazy("Any category"))] + Category.choices
+    )
+    organiser = forms.ModelChoiceField(
+        label=gettext_lazy("Organiser"),
+        required=False,
+        queryset=Organisation.objects.none(),
+        empty_label=gettext_lazy("Any organiser"),
+        to_field_name="slug",
+    )
+    segment = forms.ModelChoiceField(
+        label=gettext_lazy("For segment"),
+        required=False,
+        queryset=TaxonomyTerm.objects.none(),
+        to_field_name="code",
+        empty_label=gettext_lazy("Any"),
+    )
+    community = forms.ModelChoiceField(
+        label=gettext_lazy("For community"),
+        required=False,
+        queryset=TaxonomyTerm.objects.none(),
+        to_field_name="code",
+        empty_label=gettext_lazy("Any"),
+    )
+    stage = forms.TypedChoiceField(
+        label=gettext_lazy("For development stage"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", gettext_lazy("Any"))] + list(Organisation.Stage.choices),
+    )
+    ward = forms.ModelChoiceField(
+        label=gettext_lazy("Ward"),
+        required=False,
+        queryset=TaxonomyTerm.objects.none(),
+        to_field_name="code",
+        empty_label=gettext_lazy("Any ward"),
+    )
+    free = forms.BooleanField(label=gettext_lazy("Free only"), required=False)
+    online = forms.BooleanField(label=gettext_lazy("Online only"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A semi-join rather than a join with DISTINCT: cheap however many events there are.
+        self.fields["organiser"].queryset = (
+            Organisation.objects.active()
+            .filter(
+                pk__in=Event.objects.filter(moderation=Event.Moderation.APPROVED, is_withdrawn=False).values(
+                    "organiser_id"
+                )
+            )
+            .order_by("name")
+        )
+        self.fields["segment"].queryset = _terms(Taxonomy.SEGMENTS)
+        self.fields["community"].queryset = _terms(Taxonomy.COMMUNITIES)
+        self.fields["ward"].queryset = _terms(Taxonomy.WARDS)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.Select):
+                field.widget = QuickSelect(attrs=field.widget.attrs, choices=field.choices)
+            field.widget.attrs.setdefault(
+                "class",
+                "form-check-input"
+                if isinstance(field.widget, forms.CheckboxInput)
+                else "form-select"
+                if isinstance(field.widget, forms.Select)
+                else "form-control",
+            )
+
+    def filters(self) -> EventFilters:
+        if not self.is_bound or not self.is_valid():
+            return EventFilters()
+        data = self.cleaned_data
+        return EventFilters(
+            q=data["q"].strip(),
+            category=data["category"],
+            organiser=data["organiser"],
+            segment=data["segment"],
+            community=data["community"],
+            stage=data["stage"],
+            ward=data["ward"],
+            free=data["free"],
+            online=data["online"],
+        )
+
+    def query_string(self) -> str:
+        """The filters as a query string, to carry across list, week and month views."""
+        if not self.is_bound:
+            return ""
+        from urllib.parse import urlencode
+
+        keep = {key: value for key, value in self.data.items() if key in self.fields and value not in ("", None)}
+        return urlencode(keep)
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A date and time as typed, kept naive: the service decides what it means in London."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        from datetime import datetime
+
+        for fmt in self.input_formats:
+            try:
+                return datetime.strptime(str(value).strip(), fmt)
+            except ValueError:
+                continue
+        raise forms.ValidationError(_("Enter a date and time, for example 14/05/2027 10:00."), code="invalid")
+
+
+class EventForm(forms.ModelForm):
+    online_url = forms.URLField(
+        label=gettext_lazy("Online link"),
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+        help_text=gettext_lazy("For an online or hybrid event: the joining link."),
+    )
+    starts = LocalDateTimeField(label=gettext_lazy("Starts (London time)"))
+    ends = LocalDateTimeField(label=gettext_lazy("Ends (London time)"))
+    exception_dates = forms.CharField(
+        label=gettext_lazy("Dates it does not happen"),
+        required=False,
+        help_text=gettext_lazy("For a repeating event: dates to skip, as YYYY-MM-DD, separated by commas."),
+    )
+
+    class Meta:
+        model = Event
+        fields = [
+            "title",
+            "description",
+            "category",
+            "starts",
+            "ends",
+            "frequency",
+            "repeat_count",
+            "repeat_until",
+            "exception_dates",
+            "venue",
+            "online_url",
+            "capacity",
+            "booking_required",
+            "is_free",
+            "cost",
+            "cost_notes",
+            "segments",
+            "communities",
+            "for_stage_1",
+            "for_stage_2",
+            "for_stage_3",
+            "languages",
+            "status",
+        ]
+        widgets = {
+            "repeat_until": forms.DateInput(attrs={"type": "date"}),
+            "segments": forms.CheckboxSelectMultiple,
+            "communities": forms.CheckboxSelectMultiple,
+            "languages": forms.SelectMultiple(attrs={"size": 6}),
+        }
+
+    def __init__(self, *args, organiser: Organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organiser = organiser
+        self.fields["venue"].queryset = Location.objects.filter(organisation=organiser).order_by("name")
+        self.fields["venue"].help_text = _(
+            "One of %(organisation)s's venues. Add a new venue from the calendar's “Add a venue” page."
+        ) % {"organisation": organiser}
+        self.fields["segments"].queryset = _terms(Taxonomy.SEGMENTS)
+        self.fields["communities"].queryset = _terms(Taxonomy.COMMUNITIES)
+        self.fields["languages"].queryset = _terms(Taxonomy.LANGUAGES)
+        if self.instance.pk:
+            self.initial["starts"] = timezone.localtime(self.instance.start).replace(tzinfo=None)
+            self.initial["ends"] = timezone.localtime(self.instance.end).replace(tzinfo=None)
+            self.initial["exception_dates"] = ", ".join(self.instance.exceptions or [])
+        else:
+            del self.fields["status"]
+        self.helper = _helper(_("Save event"))
+
+    def clean_exception_dates(self) -> list[str]:
+        days = []
+        for part in self.cleaned_data["exception_dates"].replace(";", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                days.append(date.fromisoformat(part).isoformat())
+            except ValueError:
+                raise forms.ValidationError(
+                    _("“%(value)s” is not a date: use YYYY-MM-DD, for example 2027-04-06.") % {"value": part}
+                ) from None
+        return days
+
+    def service_data(self) -> dict:
+        data = {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in ("starts", "ends", "exception_dates")
+        }
+        data["exceptions"] = self.cleaned_data.get("exception_dates", [])
+        return data
+
+
+class LocationForm(forms.ModelForm):
+    class Meta:
+        model = Location
+        fields = [
+            "name",
+            "address_line_1",
+            "address_line_2",
+            "town",
+            "postcode",
+            "ward",
+            "accessibility",
+            "description",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ward"].queryset = _terms(Taxonomy.WARDS)
+        self.helper = _helper(_("Add venue"))
+
+
+class OrganisationChoiceForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=gettext_lazy("For which organisation?"), queryset=Organisation.objects.none()
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        self.helper = _helper(_("Continue"))
+        self.helper.form_method = "get"
+
+
+class NoticeForm(forms.ModelForm):
+    attachment = forms.FileField(
+        label=gettext_lazy("Attachment (optional)"),
+        required=False,
+        help_text=gettext_lazy("A flyer as a PDF or an image (PNG, JPEG, GIF or WebP), up to %(size)s MB.")
+        % {"size": settings.PORTAL_NOTICE_ATTACHMENT_MAX_BYTES // (1024 * 1024)},
+    )
+
+    class Meta:
+        model = Notice
+        fields = ["title", "text", "category", "expires_on"]
+        widgets = {"expires_on": forms.DateInput(attrs={"type": "date"})}
+        help_texts = {"expires_on": gettext_lazy("The notice comes off the board by itself after this date.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Post notice"))
+        self.helper.form_enctype = "multipart/form-data"
+        self.helper.attrs["enctype"] = "multipart/form-data"
+
+
+class NoticeReportForm(forms.ModelForm):
+    class Meta:
+        model = NoticeReport
+        fields = ["reason", "details"]
+        widgets = {"reason": forms.RadioSelect, "details": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = NoticeReport.Reason.choices
+        self.helper = _helper(_("Send report"))
+
+
+class NoticeFilterForm(forms.Form):
+    q = forms.CharField(
+        label=gettext_lazy("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+    category = forms.ChoiceField(
+        label=gettext_lazy("Category"),
+        required=False,
+        choices=[("", gettext_lazy("Any category"))] + Notice.Category.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+
+class FeedForm(forms.ModelForm):
+    url = forms.URLField(
+        label=gettext_lazy("Feed address (iCalendar URL)"),
+        assume_scheme="https",
+        max_length=1000,
+        help_text=gettext_lazy("The .ics address of your calendar, starting https://"),
+    )
+
+    class Meta:
+        model = CalendarFeed
+        fields = ["url", "category"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Register feed"))
+
+
+class DigestForm(forms.Form):
+    subscribed = forms.BooleanField(
+        label=gettext_lazy("Send me the weekly email of new notices and events"), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Save my choice"))
+
+
+class AttendanceForm(forms.Form):
+    """Ticks for one occurrence's bookings; the view builds the choices."""
+
+    attended = forms.MultipleChoiceField(
+        label=gettext_lazy("Who came"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, bookings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attended"].choices = [
+            (str(b.pk), b.user.get_full_name() or b.user.get_username()) for b in bookings
+        ]

@@ -1,0 +1,401 @@
+"""Events and their bookings, feeds coming in from partners, the notice board and the weekly digest.
+
+Times are stored in UTC; an event's wall-clock times are Europe/London (settings.TIME_ZONE), and a
+recurring event keeps its wall-clock time across the clock changes (see calendar_events.recurrence).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from directory.models import Location, Organisation, TaxonomyTerm
+
+
+class Category(models.TextChoices):
+    TRAINING = "training", _("Training")
+    NETWORKING = "networking", _("Networking")
+    FORUM = "forum", _("Forum or meeting")
+    FUNDING = "funding", _("Funding information")
+    CONSULTATION = "consultation", _("Consultation")
+    SOCIAL = "social", _("Social")
+    OTHER = "other", _("Other")
+
+
+class EventQuerySet(models.QuerySet):
+    def published(self) -> "EventQuerySet":
+        """Events the public calendar shows: approved, not withdrawn, from an open organisation."""
+        return self.filter(moderation=Event.Moderation.APPROVED, is_withdrawn=False, organiser__is_active=True)
+
+    def overlapping(self, start, end) -> "EventQuerySet":
+        """Events with at least one occurrence that may fall in [start, end)."""
+        return self.filter(start__lt=end, series_end__gt=start)
+
+
+class Event(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+        POSTPONED = "postponed", _("Postponed")
+
+    class Moderation(models.TextChoices):
+        PENDING = "pending", _("Waiting for moderation")
+        APPROVED = "approved", _("Published")
+        REJECTED = "rejected", _("Rejected")
+
+    class Frequency(models.TextChoices):
+        ONCE = "once", _("Once only")
+        WEEKLY = "weekly", _("Every week")
+        FORTNIGHTLY = "fortnightly", _("Every two weeks")
+        MONTHLY = "monthly", _("Every month, on the same weekday (for example the second Tuesday)")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The iCalendar UID: stable for the life of the event. Imported events keep their feed's UID.
+    uid = models.CharField(_("iCalendar UID"), max_length=255, unique=True, editable=False)
+    sequence = models.PositiveIntegerField(_("iCalendar sequence"), default=0, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), max_length=20000, blank=True, help_text=_("Markdown is allowed."))
+    organiser = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="events", verbose_name=_("organiser")
+    )
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, default=Category.OTHER, db_index=True
+    )
+    segments = models.ManyToManyField(
+        TaxonomyTerm,
+        blank=True,
+        related_name="events_for_segment",
+        verbose_name=_("for specialist segments"),
+        limit_choices_to={"taxonomy__code": "segments"},
+    )
+    communities = models.ManyToManyField(
+        TaxonomyTerm,
+        blank=True,
+        related_name="events_for_community",
+        verbose_name=_("for communities"),
+        limit_choices_to={"taxonomy__code": "communities"},
+    )
+    for_stage_1 = models.BooleanField(_("for stage 1 (emerging) groups"), default=True)
+    for_stage_2 = models.BooleanField(_("for stage 2 (improving) groups"), default=True)
+    for_stage_3 = models.BooleanField(_("for stage 3 (established) groups"), default=True)
+    languages = models.ManyToManyField(
+        TaxonomyTerm,
+        blank=True,
+        related_name="events_in_language",
+        verbose_name=_("languages"),
+        limit_choices_to={"taxonomy__code": "languages"},
+    )
+
+    start = models.DateTimeField(_("starts"))
+    end = models.DateTimeField(_("ends"))
+    frequency = models.CharField(_("repeats"), max_length=12, choices=Frequency.choices, default=Frequency.ONCE)
+    repeat_count = models.PositiveSmallIntegerField(_("number of times"), null=True, blank=True)
+    repeat_until = models.DateField(_("repeats until"), null=True, blank=True)
+    # Local dates (ISO strings) on which a recurring event does not happen.
+    exceptions = models.JSONField(_("dates it does not happen"), default=list, blank=True)
+    # When the last occurrence ends: lets the calendar find events overlapping a range with one query.
+    series_end = models.DateTimeField(_("last occurrence ends"), editable=False, db_index=True)
+
+    venue = models.ForeignKey(
+        Location, on_delete=models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("venue")
+    )
+    online_url = models.URLField(_("online link"), blank=True)
+    # Where an imported event says it is, in its feed's own words (portal events use a venue).
+    location_text = models.CharField(_("place, as its feed gives it"), max_length=500, blank=True)
+    capacity = models.PositiveIntegerField(_("places"), null=True, blank=True, help_text=_("Leave empty for no limit."))
+    booking_required = models.BooleanField(_("booking needed"), default=False)
+    is_free = models.BooleanField(_("free"), default=True)
+    cost = models.DecimalField(_("cost (£)"), max_digits=8, decimal_places=2, null=True, blank=True)
+    cost_notes = models.CharField(_("about the cost"), max_length=300, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED, db_index=True
+    )
+    moderation = models.CharField(
+        _("moderation"), max_length=10, choices=Moderation.choices, default=Moderation.PENDING
+    )
+    moderation_note = models.CharField(_("moderation note"), max_length=500, blank=True)
+
+    # Imported events: the feed they came from and a digest of what it said, so an unchanged
+    # re-import writes nothing.
+    feed = models.ForeignKey(
+        "CalendarFeed",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("imported from"),
+    )
+    remote_uid = models.CharField(_("UID in its feed"), max_length=500, blank=True, editable=False)
+    source_hash = models.CharField(max_length=64, blank=True, editable=False)
+    is_withdrawn = models.BooleanField(_("withdrawn from its feed"), default=False)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "pk"]
+        indexes = [models.Index(fields=["moderation", "start", "series_end"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="event_starts_before_it_ends"),
+            models.UniqueConstraint(
+                fields=["feed", "remote_uid"], condition=Q(feed__isnull=False), name="one_event_per_feed_uid"
+            ),
+        ]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("calendar_events:event_detail", kwargs={"event_uuid": self.uuid})
+
+    @property
+    def is_recurring(self) -> bool:
+        return self.frequency != self.Frequency.ONCE
+
+    @property
+    def is_online(self) -> bool:
+        return bool(self.online_url)
+
+    @property
+    def is_published(self) -> bool:
+        return self.moderation == self.Moderation.APPROVED and not self.is_withdrawn
+
+    @property
+    def stages(self) -> list[int]:
+        return [n for n in (1, 2, 3) if getattr(self, f"for_stage_{n}")]
+
+
+class BookingQuerySet(models.QuerySet):
+    def active(self) -> "BookingQuerySet":
+        return self.filter(status__in=[Booking.Status.BOOKED, Booking.Status.WAITING])
+
+
+class Booking(models.Model):
+    """A person's place (or place in the queue) at one occurrence of an event."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        WAITING = "waiting", _("On the waiting list")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="bookings", verbose_name=_("event"))
+    occurrence_start = models.DateTimeField(_("occurrence"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_bookings", verbose_name=_("person")
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="event_bookings",
+        verbose_name=_("booking for organisation"),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.BOOKED)
+    attended = models.BooleanField(_("attended"), null=True, blank=True)
+    created_at = models.DateTimeField(_("booked at"), default=timezone.now)
+    promoted_at = models.DateTimeField(_("given a place from the waiting list at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["occurrence_start", "created_at", "pk"]
+        constraints = [
+            # One live booking (or waiting-list place) per person per occurrence: the database refuses doubles.
+            models.UniqueConstraint(
+                fields=["event", "occurrence_start", "user"],
+                condition=Q(status__in=["booked", "waiting"]),
+                name="one_active_booking_per_person_and_occurrence",
+            ),
+        ]
+        indexes = [models.Index(fields=["event", "occurrence_start", "status"])]
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.event} ({self.get_status_display()})"
+
+
+class CalendarFeed(models.Model):
+    """An organisation's own iCalendar feed, imported on a schedule."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("Not imported yet")
+        OK = "ok", _("Imported")
+        ERROR = "error", _("Failed")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="calendar_feeds", verbose_name=_("organisation")
+    )
+    url = models.URLField(_("feed address (iCalendar URL)"), max_length=1000)
+    category = models.CharField(
+        _("category for its events"), max_length=20, choices=Category.choices, default=Category.OTHER
+    )
+    is_active = models.BooleanField(_("import it"), default=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_attempt_at = models.DateTimeField(_("last tried"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last imported"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation__name", "url"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "url"], name="one_feed_per_url_per_organisation")
+        ]
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.url}"
+
+
+class FeedImportLog(models.Model):
+    """One import of one feed: what it did, or why it failed."""
+
+    feed = models.ForeignKey(CalendarFeed, on_delete=models.CASCADE, related_name="logs", verbose_name=_("feed"))
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    succeeded = models.BooleanField(_("succeeded"), default=False)
+    created = models.PositiveIntegerField(_("added"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    withdrawn = models.PositiveIntegerField(_("withdrawn"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    warnings = models.JSONField(_("events skipped, and why"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("feed import log")
+        verbose_name_plural = _("feed import logs")
+
+    def __str__(self) -> str:
+        return f"{self.feed} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class NoticeQuerySet(models.QuerySet):
+    def visible(self, today=None) -> "NoticeQuerySet":
+        """Published and not past their expiry date: expired notices disappear even before the sweep archives them."""
+        return self.filter(
+            status=Notice.Status.PUBLISHED, expires_on__gte=today or timezone.localdate(), organisation__is_active=True
+        )
+
+
+class Notice(models.Model):
+    class Category(models.TextChoices):
+        INFORMATION = "information", _("Information")
+        FLYER = "flyer", _("Flyer")
+        FUNDING = "funding", _("Funding")
+        VOLUNTEERING = "volunteering", _("Volunteering")
+        JOBS = "jobs", _("Jobs")
+        PREMISES = "premises", _("Premises and equipment")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for moderation")
+        PUBLISHED = "published", _("Published")
+        HIDDEN = "hidden", _("Hidden by a moderator")
+        ARCHIVED = "archived", _("Expired")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"), max_length=10000, help_text=_("Markdown is allowed."))
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, default=Category.INFORMATION, db_index=True
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="notices", verbose_name=_("posted by organisation")
+    )
+    attachment = models.FileField(_("attachment"), upload_to="notices/%Y/%m/", blank=True)
+    attachment_kind = models.CharField(max_length=10, blank=True, editable=False)
+    expires_on = models.DateField(_("show until"), db_index=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    moderation_note = models.CharField(_("moderation note"), max_length=500, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("posted by"),
+    )
+    created_at = models.DateTimeField(_("posted"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, db_index=True)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("calendar_events:notice_detail", kwargs={"notice_uuid": self.uuid})
+
+
+class NoticeReport(models.Model):
+    class Reason(models.TextChoices):
+        WRONG = "wrong", _("Wrong or out of date")
+        OFFENSIVE = "offensive", _("Offensive or abusive")
+        SPAM = "spam", _("Spam or advertising")
+        SCAM = "scam", _("Looks like a scam")
+        PERSONAL = "personal", _("Shares someone's personal details")
+        OTHER = "other", _("Something else")
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="reports", verbose_name=_("notice"))
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    details = models.TextField(_("details"), max_length=2000, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("reported"), auto_now_add=True)
+    is_resolved = models.BooleanField(_("dealt with"), default=False)
+
+    class Meta:
+        ordering = ["is_resolved", "-created_at"]
+        verbose_name = _("notice report")
+        verbose_name_plural = _("notice reports")
+
+    def __str__(self) -> str:
+        return f"{self.notice}: {self.get_reason_display()}"
+
+
+class DigestSubscription(models.Model):
+    """A person who asked for the weekly email of new notices and events."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_digest", verbose_name=_("person")
+    )
+    is_active = models.BooleanField(_("receives the weekly digest"), default=True)
+    created_at = models.DateTimeField(_("subscribed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("weekly digest subscription")
+        verbose_name_plural = _("weekly digest subscriptions")
+
+    def __str__(self) -> str:
+        return str(self.user)

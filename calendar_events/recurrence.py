@@ -1,0 +1,186 @@
+"""Recurring events, in Europe/London wall-clock time.
+
+A weekly class at 10:00 stays at 10:00 on both sides of a clock change, so occurrences are worked out
+on naive local times (dateutil.rrule) and only then given their UTC offset. A wall-clock time that
+does not exist (the hour the clocks skip in March) is refused when someone types it; inside a series
+it is read with the offset before the change, as RFC 5545 says.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
+from zoneinfo import ZoneInfo
+
+from dateutil import rrule
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+LONDON = ZoneInfo(settings.TIME_ZONE)
+# A series may not run for ever: at most this many occurrences, and no further ahead than this.
+MAX_OCCURRENCES = 520
+MAX_SERIES_YEARS = 5
+
+WEEKLY, FORTNIGHTLY, MONTHLY, ONCE = "weekly", "fortnightly", "monthly", "once"
+RRULE_WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    event: object
+    start: datetime  # aware, UTC-based
+    end: datetime
+
+    @property
+    def local_start(self) -> datetime:
+        return self.start.astimezone(LONDON)
+
+    @property
+    def local_end(self) -> datetime:
+        return self.end.astimezone(LONDON)
+
+
+def wall_time_exists(naive: datetime) -> bool:
+    """False for a Europe/London wall time in the gap when the clocks go forward."""
+    aware = naive.replace(tzinfo=LONDON)
+    return aware.astimezone(dt_timezone.utc).astimezone(LONDON).replace(tzinfo=None) == naive
+
+
+def make_local(naive: datetime, *, field: str = "start") -> datetime:
+    """A typed Europe/London wall time as an aware datetime, refusing one the clocks skip."""
+    if not wall_time_exists(naive):
+        raise ValidationError(
+            {
+                field: _(
+                    "%(time)s does not exist in London: the clocks go forward an hour that night. "
+                    "Choose a time before 01:00 or from 02:00."
+                )
+                % {"time": naive.strftime("%d/%m/%Y %H:%M")}
+            }
+        )
+    # fold=0: an ambiguous time in October's repeated hour means the first (summer time) one.
+    return naive.replace(tzinfo=LONDON)
+
+
+def nth_weekday(day: date) -> int:
+    """Which of its weekday in the month `day` is (1 to 4), or -1 for the last (a 5th is always last)."""
+    n = (day.day - 1) // 7 + 1
+    return -1 if n >= 5 else n
+
+
+def rule_parts(frequency: str, local_start: datetime) -> dict | None:
+    """The RRULE parts (as iCalendar writes them) for a frequency starting on this day."""
+    weekday = RRULE_WEEKDAYS[local_start.weekday()]
+    if frequency == WEEKLY:
+        return {"FREQ": "WEEKLY"}
+    if frequency == FORTNIGHTLY:
+        return {"FREQ": "WEEKLY", "INTERVAL": 2}
+    if frequency == MONTHLY:
+        return {"FREQ": "MONTHLY", "BYDAY": f"{nth_weekday(local_start.date())}{weekday}"}
+    return None
+
+
+def _rrule(frequency: str, local_start: datetime, count: int | None, until: date | None) -> rrule.rrule:
+    kwargs = {"dtstart": local_start, "count": count or None}
+    if until and not count:
+        kwargs["until"] = datetime.combine(until, datetime.max.time().replace(microsecond=0))
+    if frequency == WEEKLY:
+        return rrule.rrule(rrule.WEEKLY, **kwargs)
+    if frequency == FORTNIGHTLY:
+        return rrule.rrule(rrule.WEEKLY, interval=2, **kwargs)
+    if frequency == MONTHLY:
+        n = nth_weekday(local_start.date())
+        return rrule.rrule(rrule.MONTHLY, byweekday=rrule.weekday(local_start.weekday(), n), **kwargs)
+    raise ValueError(frequency)
+
+
+def local_starts(
+    *, start: datetime, frequency: str, count: int | None, until: date | None, exceptions=()
+) -> list[datetime]:
+    """Every occurrence's naive Europe/London start, exceptions left out."""
+    local_start = start.astimezone(LONDON).replace(tzinfo=None)
+    if frequency == ONCE:
+        return [local_start]
+    skipped = {str(day) for day in exceptions}
+    starts = []
+    for value in _rrule(frequency, local_start, count, until):
+        if value.date().isoformat() not in skipped:
+            starts.append(value)
+        if len(starts) > MAX_OCCURRENCES:
+            break
+    return starts
+
+
+def to_aware(naive_local: datetime) -> datetime:
+    return naive_local.replace(tzinfo=LONDON).astimezone(dt_timezone.utc)
+
+
+def occurrences(event, *, window_start: datetime | None = None, window_end: datetime | None = None) -> list[Occurrence]:
+    """An event's occurrences (all, or those overlapping [window_start, window_end))."""
+    if event.frequency == ONCE:
+        # The common case, kept cheap: the month view calls this for thousands of events.
+        if (window_end is not None and event.start >= window_end) or (
+            window_start is not None and event.end <= window_start
+        ):
+            return []
+        return [
+            Occurrence(
+                event=event, start=event.start.astimezone(dt_timezone.utc), end=event.end.astimezone(dt_timezone.utc)
+            )
+        ]
+    local_start = event.start.astimezone(LONDON).replace(tzinfo=None)
+    local_end = event.end.astimezone(LONDON).replace(tzinfo=None)
+    wall_length = local_end - local_start
+    result = []
+    for start in local_starts(
+        start=event.start,
+        frequency=event.frequency,
+        count=event.repeat_count,
+        until=event.repeat_until,
+        exceptions=event.exceptions or (),
+    ):
+        aware_start, aware_end = to_aware(start), to_aware(start + wall_length)
+        if window_end is not None and aware_start >= window_end:
+            break
+        if window_start is not None and aware_end <= window_start:
+            continue
+        result.append(Occurrence(event=event, start=aware_start, end=aware_end))
+    return result
+
+
+def validate_series(
+    *, start: datetime, end: datetime, frequency: str, count: int | None, until: date | None, exceptions
+) -> datetime:
+    """Check a series' shape; return when its last occurrence ends (for Event.series_end)."""
+    errors = {}
+    if end <= start:
+        errors["end"] = _("The end must be after the start.")
+    if frequency != ONCE:
+        if not count and not until:
+            errors["repeat_count"] = _(
+                "A repeating event needs an end: give the number of times it happens or the date it repeats until."
+            )
+        if count and until:
+            errors["repeat_until"] = _("Give either the number of times or the end date, not both.")
+        if count and count > MAX_OCCURRENCES:
+            errors["repeat_count"] = _("An event can repeat at most %(n)s times.") % {"n": MAX_OCCURRENCES}
+        if until and until < start.astimezone(LONDON).date():
+            errors["repeat_until"] = _("The date it repeats until must be on or after the first date.")
+        if until and until > start.astimezone(LONDON).date() + timedelta(days=366 * MAX_SERIES_YEARS):
+            errors["repeat_until"] = _("An event can repeat for at most %(n)s years.") % {"n": MAX_SERIES_YEARS}
+    for day in exceptions or ():
+        try:
+            date.fromisoformat(str(day))
+        except ValueError:
+            errors["exceptions"] = _("%(value)s is not a date (use YYYY-MM-DD).") % {"value": day}
+    if errors:
+        raise ValidationError(errors)
+    if frequency == ONCE:
+        return end
+    starts = local_starts(start=start, frequency=frequency, count=count, until=until, exceptions=exceptions)
+    if len(starts) > MAX_OCCURRENCES:
+        raise ValidationError({"repeat_until": _("An event can repeat at most %(n)s times.") % {"n": MAX_OCCURRENCES}})
+    if not starts:
+        raise ValidationError({"exceptions": _("Every date of this event is an exception: it would never happen.")})
+    wall_length = end.astimezone(LONDON).replace(tzinfo=None) - start.astimezone(LONDON).replace(tzinfo=None)
+    return to_aware(starts[-1] + wall_length)

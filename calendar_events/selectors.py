@@ -1,0 +1,384 @@
+"""Reads for the calendar and notice board, including the attendance figures the evidence app counts."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from directory.models import Organisation, TaxonomyTerm
+
+from . import recurrence
+from .models import Booking, CalendarFeed, Category, DigestSubscription, Event, FeedImportLog, Notice
+from .recurrence import Occurrence
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    q: str = ""
+    category: str = ""
+    organiser: Organisation | None = None
+    segment: TaxonomyTerm | None = None
+    community: TaxonomyTerm | None = None
+    stage: int | None = None
+    ward: TaxonomyTerm | None = None
+    free: bool = False
+    online: bool = False
+
+
+def filtered_events(filters: EventFilters | None = None, *, base: QuerySet | None = None) -> QuerySet[Event]:
+    events = base if base is not None else Event.objects.published()
+    f = filters or EventFilters()
+    for word in f.q.split():
+        events = events.filter(
+            Q(title__icontains=word) | Q(description__icontains=word) | Q(organiser__name__icontains=word)
+        )
+    if f.category:
+        events = events.filter(category=f.category)
+    if f.organiser is not None:
+        events = events.filter(organiser=f.organiser)
+    if f.segment is not None:
+        events = events.filter(pk__in=Event.segments.through.objects.filter(taxonomyterm=f.segment).values("event_id"))
+    if f.community is not None:
+        events = events.filter(
+            pk__in=Event.communities.through.objects.filter(taxonomyterm=f.community).values("event_id")
+        )
+    if f.stage in (1, 2, 3):
+        events = events.filter(**{f"for_stage_{f.stage}": True})
+    if f.ward is not None:
+        events = events.filter(venue__ward=f.ward)
+    if f.free:
+        events = events.filter(is_free=True)
+    if f.online:
+        events = events.exclude(online_url="")
+    return events
+
+
+# Only what the list, week and month views show. They read plain rows into EventSummary objects:
+# building 2,000 model instances (and their organisations) would cost more than everything else.
+OCCURRENCE_FIELDS = (
+    "pk",
+    "uuid",
+    "title",
+    "category",
+    "start",
+    "end",
+    "frequency",
+    "repeat_count",
+    "repeat_until",
+    "exceptions",
+    "status",
+    "is_free",
+    "cost",
+    "booking_required",
+    "online_url",
+    "location_text",
+    "organiser__name",
+    "organiser__slug",
+    "venue__name",
+    "venue__postcode",
+)
+_UUID_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+_STATUS_LABELS = dict(Event.Status.choices)
+_CATEGORY_LABELS = dict(Category.choices)
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    name: str
+    slug: str = ""
+    postcode: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.postcode}" if self.postcode else self.name
+
+
+class EventSummary:
+    """The fields of an Event that the calendar views show, with the same names as the model's."""
+
+    __slots__ = (*(name for name in OCCURRENCE_FIELDS if "__" not in name), "organiser", "venue", "_url")
+
+    def __init__(self, row: tuple, url_template: str):
+        for name, value in zip(OCCURRENCE_FIELDS, row, strict=False):
+            if "__" not in name:
+                setattr(self, name, value)
+        organiser_name, organiser_slug, venue_name, venue_postcode = row[-4:]
+        self.organiser = Named(organiser_name, organiser_slug)
+        self.venue = Named(venue_name, postcode=venue_postcode) if venue_name else None
+        self._url = url_template.replace(_UUID_PLACEHOLDER, str(self.uuid))
+
+    def get_absolute_url(self) -> str:
+        return self._url
+
+    def get_status_display(self) -> str:
+        return str(_STATUS_LABELS.get(self.status, self.status))
+
+    def get_category_display(self) -> str:
+        return str(_CATEGORY_LABELS.get(self.category, self.category))
+
+    @property
+    def is_recurring(self) -> bool:
+        return self.frequency != Event.Frequency.ONCE
+
+
+def occurrences_between(start: datetime, end: datetime, filters: EventFilters | None = None) -> list[Occurrence]:
+    """Every occurrence of a published event overlapping [start, end), in time order. One query,
+    whatever the number of events: recurring events are expanded in Python."""
+    from django.urls import reverse
+
+    url_template = reverse("calendar_events:event_detail", kwargs={"event_uuid": _UUID_PLACEHOLDER})
+    rows = filtered_events(filters).overlapping(start, end).order_by("start", "pk").values_list(*OCCURRENCE_FIELDS)
+    found = []
+    for row in rows:
+        found.extend(recurrence.occurrences(EventSummary(row, url_template), window_start=start, window_end=end))
+    found.sort(key=lambda occurrence: (occurrence.start, occurrence.event.title))
+    return found
+
+
+def calendar_version() -> str:
+    """Changes whenever any event is added, changed or deleted: a key for caching calendar views."""
+    from django.db.models import Max
+
+    figures = Event.objects.aggregate(n=Count("pk"), latest=Max("updated_at"))
+    return f"{figures['n']}-{figures['latest'].timestamp() if figures['latest'] else 0}"
+
+
+def local_midnight(day: date) -> datetime:
+    return recurrence.to_aware(datetime.combine(day, datetime.min.time()))
+
+
+def month_grid(year: int, month: int, filters: EventFilters | None = None) -> dict:
+    """The weeks (Monday first) of a month, each day with its occurrences."""
+    first = date(year, month, 1)
+    grid_start = first - timedelta(days=first.weekday())
+    next_month = date(year + (month == 12), month % 12 + 1, 1)
+    grid_end = next_month + timedelta(days=(7 - next_month.weekday()) % 7)
+    by_day = defaultdict(list)
+    for occurrence in occurrences_between(local_midnight(grid_start), local_midnight(grid_end), filters):
+        by_day[occurrence.local_start.date()].append(occurrence)
+    days, day = [], grid_start
+    while day < grid_end:
+        days.append({"date": day, "in_month": day.month == month, "occurrences": by_day.get(day, [])})
+        day += timedelta(days=1)
+    return {
+        "weeks": [days[index : index + 7] for index in range(0, len(days), 7)],
+        "first": first,
+        "previous": (first - timedelta(days=1)).replace(day=1),
+        "next": next_month,
+        "count": sum(len(value) for key, value in by_day.items() if key.month == month),
+    }
+
+
+def week_days(monday: date, filters: EventFilters | None = None) -> list[dict]:
+    by_day = defaultdict(list)
+    for occurrence in occurrences_between(local_midnight(monday), local_midnight(monday + timedelta(days=7)), filters):
+        by_day[occurrence.local_start.date()].append(occurrence)
+    return [
+        {"date": monday + timedelta(days=n), "occurrences": by_day.get(monday + timedelta(days=n), [])}
+        for n in range(7)
+    ]
+
+
+def event_page(event_uuid) -> Event | None:
+    return (
+        Event.objects.select_related("organiser", "venue", "venue__ward", "feed")
+        .prefetch_related("segments", "communities", "languages")
+        .filter(uuid=event_uuid)
+        .first()
+    )
+
+
+def upcoming_occurrences(event: Event, *, now: datetime | None = None, limit: int = 60) -> list[Occurrence]:
+    now = now or timezone.now()
+    return recurrence.occurrences(event, window_start=now)[:limit]
+
+
+def places_left(event: Event, occurrence_starts: list[datetime]) -> dict[datetime, int | None]:
+    """Free places per occurrence (None: no limit), in one query."""
+    counts = dict(
+        event.bookings.filter(status=Booking.Status.BOOKED, occurrence_start__in=occurrence_starts)
+        .values_list("occurrence_start")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {
+        start: (None if event.capacity is None else max(event.capacity - counts.get(start, 0), 0))
+        for start in occurrence_starts
+    }
+
+
+def bookings_of_user_for(event: Event, user) -> dict[datetime, Booking]:
+    if not user.is_authenticated:
+        return {}
+    return {booking.occurrence_start: booking for booking in event.bookings.active().filter(user=user)}
+
+
+def bookings_of(user) -> QuerySet[Booking]:
+    return (
+        Booking.objects.active()
+        .filter(user=user, occurrence_start__gte=timezone.now() - timedelta(hours=12))
+        .select_related("event", "event__organiser", "event__venue")
+        .order_by("occurrence_start")
+    )
+
+
+def attendees(event: Event, occurrence_start: datetime | None = None) -> QuerySet[Booking]:
+    bookings = (
+        event.bookings.active()
+        .select_related("user", "organisation")
+        .order_by("occurrence_start", "status", "created_at")
+    )
+    if occurrence_start is not None:
+        bookings = bookings.filter(occurrence_start=occurrence_start)
+    return bookings
+
+
+def events_for_feed(*, organiser: Organisation | None = None, category: str = "") -> QuerySet[Event]:
+    """What a subscription feed carries: published events (cancelled ones too, marked so) from the
+    last 90 days on, so calendar programs see a cancellation rather than a silent disappearance."""
+    events = Event.objects.filter(
+        moderation=Event.Moderation.APPROVED,
+        organiser__is_active=True,
+        series_end__gte=timezone.now() - timedelta(days=90),
+    )
+    if organiser is not None:
+        events = events.filter(organiser=organiser)
+    if category:
+        events = events.filter(category=category)
+    return events.select_related("organiser", "venue").order_by("start", "pk")
+
+
+def events_awaiting_moderation() -> QuerySet[Event]:
+    return Event.objects.filter(moderation=Event.Moderation.PENDING).select_related("organiser")
+
+
+def events_of_organisation(organisation: Organisation, *, include_unpublished: bool = False) -> QuerySet[Event]:
+    events = Event.objects.filter(organiser=organisation)
+    if not include_unpublished:
+        events = events.published()
+    return events.select_related("venue").order_by("-start")
+
+
+def organisation_upcoming(organisation: Organisation, *, limit: int = 5) -> dict:
+    """For the organisation page: its next event dates and its current notices."""
+    now = timezone.now()
+    events = (
+        Event.objects.published()
+        .filter(organiser=organisation, series_end__gt=now)
+        .select_related("venue", "organiser")
+    )
+    upcoming = []
+    for event in events.order_by("start")[:200]:
+        upcoming.extend(recurrence.occurrences(event, window_start=now)[:limit])
+    upcoming.sort(key=lambda occurrence: occurrence.start)
+    return {
+        "occurrences": upcoming[:limit],
+        "notices": list(Notice.objects.visible().filter(organisation=organisation)[:limit]),
+    }
+
+
+# Attendance figures, for the evidence app -------------------------------------------------------
+
+
+def attendance_counts(
+    *, organisation_ids=None, since: datetime | None = None, until: datetime | None = None
+) -> dict[int, dict[str, int]]:
+    """Per organiser: places booked, people marked as attended, and event dates held (with any booking)."""
+    bookings = Booking.objects.filter(status=Booking.Status.BOOKED)
+    if organisation_ids is not None:
+        bookings = bookings.filter(event__organiser_id__in=list(organisation_ids))
+    if since is not None:
+        bookings = bookings.filter(occurrence_start__gte=since)
+    if until is not None:
+        bookings = bookings.filter(occurrence_start__lt=until)
+    rows = (
+        bookings.values("event__organiser_id")
+        .annotate(
+            booked=Count("pk"),
+            attended=Count("pk", filter=Q(attended=True)),
+            sessions=Count("occurrence_start", distinct=True),
+            events=Count("event", distinct=True),
+        )
+        .order_by()
+    )
+    return {
+        row["event__organiser_id"]: {
+            "booked": row["booked"],
+            "attended": row["attended"],
+            "sessions": row["sessions"],
+            "events": row["events"],
+        }
+        for row in rows
+    }
+
+
+def attendance_total(*, since: datetime | None = None, until: datetime | None = None) -> dict[str, int]:
+    """The whole calendar's booked and attended counts: aggregates only, no personal data."""
+    totals = {"booked": 0, "attended": 0, "sessions": 0, "events": 0}
+    for counts in attendance_counts(since=since, until=until).values():
+        for key in totals:
+            totals[key] += counts[key]
+    return totals
+
+
+# Notices ------------------------------------------------------------------------------------------
+
+
+def visible_notices(*, q: str = "", category: str = "") -> QuerySet[Notice]:
+    notices = Notice.objects.visible()
+    for word in q.split():
+        notices = notices.filter(
+            Q(title__icontains=word) | Q(text__icontains=word) | Q(organisation__name__icontains=word)
+        )
+    if category:
+        notices = notices.filter(category=category)
+    return notices.select_related("organisation")
+
+
+def notice_page(notice_uuid) -> Notice | None:
+    return Notice.objects.select_related("organisation").filter(uuid=notice_uuid).first()
+
+
+def notices_of(organisations) -> QuerySet[Notice]:
+    return Notice.objects.filter(organisation__in=organisations).select_related("organisation").order_by("-created_at")
+
+
+def digest_items(*, since: datetime, today: date) -> dict:
+    """New notices and new published events since a time, as plain values for an email."""
+    notices = [
+        {
+            "title": notice.title,
+            "organisation": notice.organisation.name,
+            "url": notice.get_absolute_url(),
+            "expires_on": notice.expires_on.isoformat(),
+        }
+        for notice in Notice.objects.visible(today).filter(published_at__gte=since).select_related("organisation")[:50]
+    ]
+    events = []
+    for event in (
+        Event.objects.published()
+        .filter(created_at__gte=since, series_end__gt=timezone.now())
+        .select_related("organiser")[:50]
+    ):
+        nxt = recurrence.occurrences(event, window_start=timezone.now())[:1]
+        when = nxt[0].local_start.strftime("%a %-d %b %Y, %H:%M") if nxt else ""
+        events.append(
+            {"title": event.title, "organisation": event.organiser.name, "url": event.get_absolute_url(), "when": when}
+        )
+    return {"notices": notices, "events": events}
+
+
+def is_subscribed(user) -> bool:
+    return user.is_authenticated and DigestSubscription.objects.filter(user=user, is_active=True).exists()
+
+
+def feeds_of(organisations) -> QuerySet[CalendarFeed]:
+    return CalendarFeed.objects.filter(organisation__in=organisations).select_related("organisation")
+
+
+def feed_logs(feed: CalendarFeed, *, limit: int = 20) -> QuerySet[FeedImportLog]:
+    return feed.logs.all()[:limit]
+
+
+CATEGORY_CHOICES = Category.choices

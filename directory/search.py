@@ -1,0 +1,164 @@
+"""Searching and filtering services: the one place the directory page, its downloads and the Open
+Referral UK API turn search words and filters into a queryset.
+
+On PostgreSQL the words go through full-text search over a stored, weighted vector (the service's name
+counts above its description; see migration 0004) and results are ranked. SQLite has no full-text
+search: every word must appear (case-insensitively) in the name or the description, and an exact name
+match still comes first.
+"""
+
+from dataclasses import dataclass, field
+from datetime import time
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.db import connection
+from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.expressions import Expression
+from django.db.models.functions import Lower
+
+from .models import Schedule, Service, ServiceAtLocation, TaxonomyTerm
+
+# Longer search text than this is refused (web pages and API alike): no real search needs it and a
+# huge query only costs the database.
+MAX_SEARCH_LENGTH = 200
+
+SORT_RELEVANCE = "relevance"
+SORT_NAME = "name"
+SORT_REVIEWED = "reviewed"
+SORTS = (SORT_RELEVANCE, SORT_NAME, SORT_REVIEWED)
+
+
+class StoredSearchVector(Expression):
+    """The generated `search_vector` column of directory_service (PostgreSQL only)."""
+
+    output_field = SearchVectorField()
+
+    def __init__(self, alias: str = Service._meta.db_table):
+        super().__init__()
+        self.alias = alias
+
+    def as_sql(self, compiler, connection):
+        return f"{compiler.quote_name_unless_alias(self.alias)}.\"search_vector\"", []
+
+
+def clean_search_text(text: str) -> str:
+    """Search words as typed, minus what no database should be sent (NUL and other control characters)."""
+    return "".join(ch for ch in (text or "") if ch >= " " or ch in "\t").strip()
+
+
+def text_search(services: QuerySet[Service], text: str) -> QuerySet[Service]:
+    """Services matching the words, with a `rank` annotation (higher is better)."""
+    text = clean_search_text(text)
+    if not text:
+        return services.annotate(rank=Value(0.0, output_field=FloatField()))
+    exact = Case(When(name__iexact=text, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
+    if connection.vendor == "postgresql":
+        # websearch_to_tsquery accepts anything people type (quotes, minus signs, stray punctuation).
+        query = SearchQuery(text, search_type="websearch", config="english")
+        vector = StoredSearchVector()
+        # The match uses the GIN index alone (an OR with another condition would defeat it); an exact
+        # name match always matches its own words too, and the boost puts it first.
+        return (
+            services.annotate(search_vector=vector)
+            .filter(search_vector=query)
+            .annotate(rank=SearchRank(vector, query) + exact)
+        )
+    matched = services
+    for word in text.split():
+        # icontains escapes % and _ and backslashes itself: they match only themselves.
+        matched = matched.filter(Q(name__icontains=word) | Q(description__icontains=word))
+    name_hits = Case(When(name__icontains=text, then=Value(0.5)), default=Value(0.0), output_field=FloatField())
+    return matched.annotate(rank=exact + name_hits)
+
+
+@dataclass
+class ServiceFilters:
+    """Validated filters. Terms are TaxonomyTerm objects; every filter left empty means "any"."""
+
+    text: str = ""
+    functions: list[TaxonomyTerm] = field(default_factory=list)
+    needs: list[TaxonomyTerm] = field(default_factory=list)
+    segments: list[TaxonomyTerm] = field(default_factory=list)
+    communities: list[TaxonomyTerm] = field(default_factory=list)
+    wards: list[TaxonomyTerm] = field(default_factory=list)
+    languages: list[TaxonomyTerm] = field(default_factory=list)
+    area: str = ""
+    free_only: bool = False
+    stage: int | None = None
+    day: str = ""
+    opens_from: time | None = None
+    closes_by: time | None = None
+    sort: str = SORT_RELEVANCE
+
+    def is_empty(self) -> bool:
+        return not any(
+            [
+                self.text,
+                self.functions,
+                self.needs,
+                self.segments,
+                self.communities,
+                self.wards,
+                self.languages,
+                self.area,
+                self.free_only,
+                self.stage,
+                self.day,
+                self.opens_from,
+                self.closes_by,
+            ]
+        )
+
+
+def _has_any(relation: str, terms: list[TaxonomyTerm]) -> Q:
+    through = getattr(Service, relation).through
+    return Q(
+        Exists(through.objects.filter(service_id=OuterRef("pk"), taxonomyterm_id__in=[term.pk for term in terms]))
+    )
+
+
+def schedule_match(*, day: str = "", opens_from: time | None = None, closes_by: time | None = None) -> Q:
+    """Services with one regular time on `day` that opens no earlier than `opens_from` and closes no
+    later than `closes_by` (the same schedule row must meet all three)."""
+    schedules = Schedule.objects.filter(service_id=OuterRef("pk"))
+    if day:
+        schedules = schedules.filter(weekday=day)
+    if opens_from:
+        schedules = schedules.filter(opens_at__gte=opens_from)
+    if closes_by:
+        schedules = schedules.filter(closes_at__lte=closes_by)
+    return Q(Exists(schedules))
+
+
+def filter_services(services: QuerySet[Service], filters: ServiceFilters) -> QuerySet[Service]:
+    """Apply every filter, then the search words (with their rank), then the sort."""
+    for relation in ("functions", "needs", "segments", "communities", "languages"):
+        terms = getattr(filters, relation)
+        if terms:
+            services = services.filter(_has_any(relation, terms))
+    if filters.wards:
+        # A ward is served when the service lists it or has a location there.
+        in_ward = ServiceAtLocation.objects.filter(
+            service_id=OuterRef("pk"), location__ward_id__in=[term.pk for term in filters.wards]
+        )
+        services = services.filter(_has_any("wards", filters.wards) | Q(Exists(in_ward)))
+    if filters.area:
+        services = services.filter(geographic_level=filters.area)
+    if filters.free_only:
+        services = services.filter(is_free=True)
+    if filters.stage:
+        services = services.filter(**{f"serves_stage_{filters.stage}": True})
+    if filters.day or filters.opens_from or filters.closes_by:
+        services = services.filter(
+            schedule_match(day=filters.day, opens_from=filters.opens_from, closes_by=filters.closes_by)
+        )
+    services = text_search(services, filters.text)
+    return sort_services(services, filters.sort, searched=bool(clean_search_text(filters.text)))
+
+
+def sort_services(services: QuerySet[Service], sort: str, *, searched: bool) -> QuerySet[Service]:
+    if sort == SORT_REVIEWED:
+        return services.order_by(F("last_reviewed_on").desc(nulls_last=True), Lower("name"), "pk")
+    if sort == SORT_RELEVANCE and searched:
+        return services.order_by("-rank", Lower("name"), "pk")
+    return services.order_by(Lower("name"), "pk")

@@ -1,0 +1,119 @@
+"""The admin for joint projects, returns, case studies and evidence packs: network admins' view of
+everything. Saving a project through the admin regenerates its periods through the same service."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from directory.admin import NetworkAdminAccess
+
+from . import services
+from .models import CaseStudy, EvidenceExport, Indicator, JointProject, MonitoringReturn, ReportingPeriod, ReturnFigure
+
+
+class IndicatorInline(NetworkAdminAccess, admin.TabularInline):
+    model = Indicator
+    extra = 0
+    fields = ("kind", "name", "unit", "value_type", "order")
+
+
+class PeriodInline(NetworkAdminAccess, admin.TabularInline):
+    model = ReportingPeriod
+    extra = 0
+    fields = ("number", "start", "end", "due_date")
+    readonly_fields = ("number", "start", "end")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # periods come from the project's dates
+
+
+@admin.register(JointProject)
+class JointProjectAdmin(NetworkAdminAccess, admin.ModelAdmin):
+    list_display = ("title", "lead", "start_date", "end_date", "period_length")
+    list_filter = ("period_length", "start_date")
+    search_fields = ("title", "lead__name", "partners__name", "other_funders")
+    autocomplete_fields = ("lead", "partners", "funders")
+    filter_horizontal = ("funder_accounts",)
+    prepopulated_fields = {"slug": ("title",)}
+    date_hierarchy = "start_date"
+    inlines = [IndicatorInline, PeriodInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        try:
+            services.generate_periods(project=form.instance)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+
+
+class ReturnFigureInline(NetworkAdminAccess, admin.TabularInline):
+    model = ReturnFigure
+    extra = 0
+    fields = ("indicator", "value")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Only the return's own project's indicators: a figure for another project's indicator is refused.
+        if db_field.name == "indicator":
+            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            project_id = MonitoringReturn.objects.filter(pk=object_id).values_list("project_id", flat=True).first()
+            kwargs["queryset"] = Indicator.objects.filter(project_id=project_id) if project_id else Indicator.objects.none()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(MonitoringReturn)
+class MonitoringReturnAdmin(NetworkAdminAccess, admin.ModelAdmin):
+    list_display = ("project", "period", "partner", "status", "submitted_at")
+    list_filter = ("status", "project")
+    search_fields = ("project__title", "partner__name")
+    list_select_related = ("project", "period", "partner")
+    readonly_fields = ("project", "period", "partner", "submitted_at", "submitted_by")
+    inlines = [ReturnFigureInline]
+    actions = ["reopen"]
+
+    def has_add_permission(self, request):
+        return False  # a return is opened from the project page, for a partner and a period
+
+    @admin.action(description=_("Reopen the selected returns (back to draft)"))
+    def reopen(self, request, queryset):
+        for monitoring_return in queryset:
+            services.reopen_return(monitoring_return=monitoring_return)
+        count = queryset.count()
+        self.message_user(request, ngettext("%(count)d return reopened.", "%(count)d returns reopened.", count) % {"count": count})
+
+
+@admin.register(CaseStudy)
+class CaseStudyAdmin(NetworkAdminAccess, admin.ModelAdmin):
+    list_display = ("title", "project_title", "consent_given", "consent_recorded_on", "consent_withdrawn_on", "featured")
+    list_filter = ("consent_given", "featured", ("consent_withdrawn_on", admin.EmptyFieldListFilter))
+    search_fields = ("title", "subject_description", "monitoring_return__project__title")
+    list_select_related = ("monitoring_return__project",)
+    readonly_fields = ("monitoring_return", "consent_given", "consent_recorded_on", "consent_how", "consent_recorded_by", "created_at")
+    list_editable = ("featured",)
+    actions = ["withdraw"]
+
+    def has_add_permission(self, request):
+        return False  # recorded on a return's page, where consent is asked for
+
+    @admin.display(description=_("project"), ordering="monitoring_return__project__title")
+    def project_title(self, obj):
+        return obj.monitoring_return.project.title
+
+    @admin.action(description=_("Consent withdrawn: hide the selected case studies everywhere"))
+    def withdraw(self, request, queryset):
+        for case_study in queryset:
+            services.withdraw_consent(case_study=case_study)
+        self.message_user(request, _("Consent recorded as withdrawn."))
+
+
+@admin.register(EvidenceExport)
+class EvidenceExportAdmin(NetworkAdminAccess, admin.ModelAdmin):
+    list_display = ("__str__", "requested_by", "area", "status", "progress", "created_at", "expires_at")
+    list_filter = ("status",)
+    search_fields = ("requested_by__username", "requested_by__email")
+    list_select_related = ("requested_by", "area")
+    readonly_fields = [field.name for field in EvidenceExport._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

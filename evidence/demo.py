@@ -1,0 +1,109 @@
+"""A demo joint project for the demo borough (directory/demo.py): run after load_demo_data.
+
+Idempotent: the project is found by its web address and left alone if it is there.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from directory.demo import DEMO_PROVIDER, DEMO_VCO
+from directory.models import Organisation, User
+
+from . import services
+from .models import Indicator, JointProject
+
+DEMO_PROJECT = "stronger-groups-stronger-borough"
+INDICATORS = [
+    (Indicator.Kind.OUTPUT, "Groups given one-to-one support", "groups", Indicator.ValueType.WHOLE_NUMBER, 12),
+    (Indicator.Kind.OUTPUT, "Training sessions run", "sessions", Indicator.ValueType.WHOLE_NUMBER, 6),
+    (Indicator.Kind.OUTCOME, "Groups that won new funding", "groups", Indicator.ValueType.WHOLE_NUMBER, 4),
+    (Indicator.Kind.OUTCOME, "Groups feeling more confident about governance", "%", Indicator.ValueType.PERCENTAGE, 60),
+]
+# Per period, per team member: (support, sessions, funding, confidence); None leaves the return out.
+FIGURES = {
+    1: [(5, 2, 1, 55), (4, 2, 1, 60), (3, 1, 0, 50), (2, 1, 1, 70)],
+    2: [(6, 3, 2, 65), (5, 2, 1, 70), None, (3, 1, 1, 75)],
+}
+
+
+@dataclass
+class DemoReport:
+    created: bool
+    returns: int = 0
+
+
+@transaction.atomic
+def load_evidence_demo() -> DemoReport:
+    if JointProject.objects.filter(slug=DEMO_PROJECT).exists():
+        return DemoReport(created=False)
+    lead = Organisation.objects.filter(slug=DEMO_PROVIDER).first()
+    vco = Organisation.objects.filter(slug=DEMO_VCO).first()
+    if lead is None or vco is None:
+        raise LookupError(_("The demo organisations are missing: run `manage.py load_demo_data` first."))
+    others = list(Organisation.objects.vcos().active().exclude(pk=vco.pk).order_by("name")[:2])
+    funder = User.objects.filter(username="funder").first()
+    officer = User.objects.filter(username="officer").first()
+    project = services.save_project(
+        project=JointProject(),
+        data={
+            "title": "Stronger Groups, Stronger Borough",
+            "lead": lead,
+            "start_date": date(2026, 1, 1),
+            "end_date": date(2026, 12, 31),
+            "budget": Decimal("48000"),
+            "aims": "Help new and small groups in the east of the borough to **govern themselves well**, win funding and "
+            "train their volunteers, working with the groups' own networks.",
+            "other_funders": "Borough Council Communities Fund",
+            "period_length": JointProject.PeriodLength.QUARTERLY,
+            "return_due_days": 30,
+        },
+        partners=[vco, *others],
+        funders=[],
+        funder_accounts=[funder] if funder and funder.is_funder else [],
+        by=officer,
+    )
+    indicators = []
+    for order, (kind, name, unit, value_type, target) in enumerate(INDICATORS):
+        indicators.append(
+            services.save_indicator(
+                indicator=Indicator(project=project),
+                data={"kind": kind, "name": name, "unit": unit, "value_type": value_type, "order": order},
+                target_per_period=Decimal(target),
+            )
+        )
+    team = [lead, vco, *others]
+    report = DemoReport(created=True)
+    for number, rows in FIGURES.items():
+        period = project.periods.get(number=number)
+        for organisation, row in zip(team, rows, strict=True):
+            if row is None:
+                continue
+            monitoring_return = services.return_for(project=project, period=period, partner=organisation)
+            services.save_return(
+                monitoring_return=monitoring_return,
+                figures={indicator.pk: str(value) for indicator, value in zip(indicators, row, strict=True)},
+                narrative=_("Sessions ran as planned; two new groups came through the networks."),
+                submit=True,
+                by=officer,
+            )
+            report.returns += 1
+            if number == 1 and organisation == vco:
+                services.add_case_study(
+                    monitoring_return=monitoring_return,
+                    title=_("From a kitchen table to a registered charity"),
+                    subject_description=_("a women's group meeting in a community centre in Bow"),
+                    story=_(
+                        "The group had met for years without a bank account. With one-to-one support it adopted a "
+                        "constitution, elected trustees and **won its first grant**, which now pays for a weekly English class."
+                    ),
+                    consent_given=True,
+                    consent_how=_("Agreed by the group's committee, minuted at its March meeting"),
+                    outcome=indicators[2],
+                    by=officer,
+                    featured=True,
+                )
+    return report

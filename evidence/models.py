@@ -1,0 +1,354 @@
+"""Joint projects and their monitoring, case studies, and the funders' evidence downloads.
+
+Outputs (what was done) and outcomes (what changed) are kept apart: every indicator is one or the
+other, and every page, chart and download shows them in separate sections.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from directory.models import Organisation, TaxonomyTerm
+
+
+class JointProject(models.Model):
+    """A project the network's members run together: one lead, any number of partners and funders."""
+
+    class PeriodLength(models.IntegerChoices):
+        MONTHLY = 1, _("Monthly")
+        QUARTERLY = 3, _("Quarterly")
+        HALF_YEARLY = 6, _("Every six months")
+        YEARLY = 12, _("Yearly")
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("web address"), max_length=220, unique=True)
+    lead = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="joint_projects_led", verbose_name=_("lead organisation")
+    )
+    partners = models.ManyToManyField(
+        Organisation, blank=True, related_name="joint_projects_as_partner", verbose_name=_("partner organisations")
+    )
+    funders = models.ManyToManyField(
+        Organisation,
+        blank=True,
+        related_name="joint_projects_funded",
+        verbose_name=_("funding organisations"),
+        help_text=_("Funders that are in the directory. People linked to them can read the project."),
+    )
+    other_funders = models.TextField(
+        _("other funders"), max_length=2000, blank=True, help_text=_("Funders not in the directory, one per line.")
+    )
+    funder_accounts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="joint_projects_readable",
+        verbose_name=_("funder accounts"),
+        help_text=_("Funder or commissioner accounts that may read this project's monitoring."),
+    )
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    budget = models.DecimalField(
+        _("budget (£)"), max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    aims = models.TextField(_("aims"), max_length=5000, help_text=_("What the project sets out to do. Markdown is allowed."))
+    period_length = models.PositiveSmallIntegerField(
+        _("monitoring periods"), choices=PeriodLength.choices, default=PeriodLength.QUARTERLY
+    )
+    return_due_days = models.PositiveSmallIntegerField(
+        _("returns due (days after each period ends)"), default=30, validators=[MaxValueValidator(180)]
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-start_date", "title"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start_date__lte=models.F("end_date")), name="project_starts_before_it_ends"),
+        ]
+        verbose_name = _("joint project")
+        verbose_name_plural = _("joint projects")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("evidence:project_detail", kwargs={"slug": self.slug})
+
+    @property
+    def other_funder_names(self) -> list[str]:
+        return [line.strip() for line in self.other_funders.splitlines() if line.strip()]
+
+
+class ReportingPeriod(models.Model):
+    """One monitoring period of a project, generated from its dates (see services.generate_periods)."""
+
+    project = models.ForeignKey(JointProject, on_delete=models.CASCADE, related_name="periods", verbose_name=_("project"))
+    number = models.PositiveSmallIntegerField(_("number"))
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"))
+    due_date = models.DateField(_("return due"))
+
+    class Meta:
+        ordering = ["project", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="one_period_number_per_project"),
+            models.CheckConstraint(condition=Q(start__lte=models.F("end")), name="period_starts_before_it_ends"),
+        ]
+        indexes = [models.Index(fields=["due_date"])]
+        verbose_name = _("reporting period")
+        verbose_name_plural = _("reporting periods")
+
+    def __str__(self) -> str:
+        return _("Period %(number)s (%(start)s to %(end)s)") % {
+            "number": self.number,
+            "start": self.start.strftime("%d %b %Y"),
+            "end": self.end.strftime("%d %b %Y"),
+        }
+
+    @property
+    def label(self) -> str:
+        return _("P%(number)s: %(start)s") % {"number": self.number, "start": self.start.strftime("%b %Y")}
+
+
+class Indicator(models.Model):
+    """Something the project counts. An output is what was done; an outcome is what changed."""
+
+    class Kind(models.TextChoices):
+        OUTPUT = "output", _("Output (what was done)")
+        OUTCOME = "outcome", _("Outcome (what changed)")
+
+    class ValueType(models.TextChoices):
+        WHOLE_NUMBER = "whole", _("Whole number (a count)")
+        DECIMAL = "decimal", _("Number with decimals")
+        PERCENTAGE = "percentage", _("Percentage (0 to 100)")
+
+    project = models.ForeignKey(JointProject, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("project"))
+    kind = models.CharField(_("output or outcome"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200, help_text=_("For example: groups given one-to-one support."))
+    definition = models.TextField(
+        _("definition"), max_length=2000, blank=True, help_text=_("What counts, and how it is measured.")
+    )
+    unit = models.CharField(_("unit"), max_length=50, blank=True, help_text=_("For example: groups, people, sessions."))
+    value_type = models.CharField(_("type of figure"), max_length=12, choices=ValueType.choices, default=ValueType.WHOLE_NUMBER)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["project", "kind", "order", "name"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="unique_indicator_name_per_project")]
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_output(self) -> bool:
+        return self.kind == self.Kind.OUTPUT
+
+
+class IndicatorTarget(models.Model):
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets", verbose_name=_("indicator"))
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="targets", verbose_name=_("period"))
+    target = models.DecimalField(_("target"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["indicator", "period"], name="one_target_per_indicator_period")]
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+
+    def __str__(self) -> str:
+        return f"{self.indicator}: {self.target}"
+
+
+class MonitoringReturnQuerySet(models.QuerySet):
+    def submitted(self) -> "MonitoringReturnQuerySet":
+        return self.filter(status=MonitoringReturn.Status.SUBMITTED)
+
+
+class MonitoringReturn(models.Model):
+    """One partner's report for one period: a figure per indicator, a narrative and case studies."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+
+    project = models.ForeignKey(JointProject, on_delete=models.CASCADE, related_name="returns", verbose_name=_("project"))
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="returns", verbose_name=_("period"))
+    partner = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="monitoring_returns", verbose_name=_("partner")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    narrative = models.TextField(
+        _("narrative"), max_length=10000, blank=True, help_text=_("What happened this period, in your own words.")
+    )
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("submitted by")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = MonitoringReturnQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period__number", "partner__name"]
+        constraints = [models.UniqueConstraint(fields=["period", "partner"], name="one_return_per_partner_period")]
+        indexes = [models.Index(fields=["project", "status"])]
+        verbose_name = _("monitoring return")
+        verbose_name_plural = _("monitoring returns")
+
+    def __str__(self) -> str:
+        return _("%(partner)s, %(period)s") % {"partner": self.partner, "period": self.period}
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "evidence:return_edit",
+            kwargs={"slug": self.project.slug, "number": self.period.number, "partner": self.partner.slug},
+        )
+
+
+class ReturnFigure(models.Model):
+    monitoring_return = models.ForeignKey(
+        MonitoringReturn, on_delete=models.CASCADE, related_name="figures", verbose_name=_("monitoring return")
+    )
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="figures", verbose_name=_("indicator"))
+    value = models.DecimalField(_("actual"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["monitoring_return", "indicator"], name="one_figure_per_indicator")]
+        verbose_name = _("figure")
+        verbose_name_plural = _("figures")
+
+    def __str__(self) -> str:
+        return f"{self.indicator}: {self.value}"
+
+
+class CaseStudyQuerySet(models.QuerySet):
+    def shareable(self) -> "CaseStudyQuerySet":
+        """The only case studies any page or download may show: consent recorded and not withdrawn."""
+        return self.filter(consent_given=True, consent_recorded_on__isnull=False, consent_withdrawn_on__isnull=True)
+
+
+class CaseStudy(models.Model):
+    """A story behind the figures, told with its subject's consent. No names: the subject is described."""
+
+    monitoring_return = models.ForeignKey(
+        MonitoringReturn, on_delete=models.CASCADE, related_name="case_studies", verbose_name=_("monitoring return")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    subject_description = models.CharField(
+        _("who it is about"),
+        max_length=200,
+        help_text=_("Describe, do not name: for example, \"a new residents' group in Bow\"."),
+    )
+    story = models.TextField(_("story"), max_length=10000, help_text=_("Markdown is allowed. Leave out names and contact details."))
+    outcome = models.ForeignKey(
+        Indicator,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="case_studies",
+        verbose_name=_("outcome it illustrates"),
+    )
+    consent_given = models.BooleanField(_("the subject has consented to this story being shared"), default=False)
+    consent_recorded_on = models.DateField(_("consent recorded on"), null=True, blank=True)
+    consent_how = models.CharField(
+        _("how consent was given"), max_length=300, blank=True, help_text=_("For example: signed consent form, 3 May.")
+    )
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("recorded by")
+    )
+    consent_withdrawn_on = models.DateField(_("consent withdrawn on"), null=True, blank=True)
+    featured = models.BooleanField(
+        _("suggest for evidence reports"), default=False, help_text=_("Offered first when a report is put together.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = CaseStudyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # A story without recorded consent cannot be stored as shareable.
+            models.CheckConstraint(
+                condition=Q(consent_given=False) | Q(consent_recorded_on__isnull=False), name="case_study_consent_has_a_date"
+            ),
+        ]
+        verbose_name = _("case study")
+        verbose_name_plural = _("case studies")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_shareable(self) -> bool:
+        return self.consent_given and self.consent_recorded_on is not None and self.consent_withdrawn_on is None
+
+
+class EvidenceExport(models.Model):
+    """A funder's evidence pack, built in the background by a Celery task and kept for a set time."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Being built")
+        READY = "ready", _("Ready to download")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="evidence_exports", verbose_name=_("requested by")
+    )
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    area = models.ForeignKey(
+        TaxonomyTerm,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ward"),
+        help_text=_("Empty for the whole borough."),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0, validators=[MaxValueValidator(100)])
+    step = models.CharField(_("current step"), max_length=200, blank=True)
+    file_path = models.CharField(_("file"), max_length=500, blank=True)
+    size_bytes = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("available until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_start__lte=models.F("period_end")), name="export_period_in_order"),
+        ]
+        verbose_name = _("evidence pack")
+        verbose_name_plural = _("evidence packs")
+
+    def __str__(self) -> str:
+        return _("Evidence pack %(start)s to %(end)s") % {"start": self.period_start, "end": self.period_end}
+
+    def get_absolute_url(self) -> str:
+        return reverse("evidence:export_detail", kwargs={"uuid": self.uuid})
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.READY, self.Status.FAILED, self.Status.EXPIRED)
+
+    @property
+    def filename(self) -> str:
+        area = self.area.code if self.area_id else "borough"
+        return f"evidence-pack-{area}-{self.period_start.isoformat()}-to-{self.period_end.isoformat()}.xlsx"

@@ -1,0 +1,930 @@
+"""Reads for evidence: joint projects and their monitoring, and the sector dashboards.
+
+Dashboards are aggregates only, and every count leaves here through ``evidence.suppression``. The
+directory is read through its public querysets; referrals, events and quality through those apps'
+public selectors, named below (``_other_app_selector``): a section whose selector an app does not
+provide says so on the page instead of guessing at that app's tables.
+"""
+
+import importlib
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from directory.models import Affiliation, Organisation, Service, Taxonomy, TaxonomyTerm
+from directory.permissions import EDITING_ROLES
+
+from . import suppression
+from .models import CaseStudy, EvidenceExport, Indicator, IndicatorTarget, JointProject, MonitoringReturn, ReportingPeriod
+
+# Dashboards ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The period and area a dashboard, report or pack covers. `area` None is the whole borough."""
+
+    start: date
+    end: date
+    area: TaxonomyTerm | None = None
+    # Figures several sections share (the VCOs grouped by stage and ward), worked out once per scope.
+    memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def area_name(self) -> str:
+        return self.area.name if self.area else _("the whole borough")
+
+    @property
+    def start_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.start, time.min))
+
+    @property
+    def end_at(self) -> datetime:
+        """The first moment after the period (exclusive upper bound)."""
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+
+
+def ward_terms() -> QuerySet[TaxonomyTerm]:
+    return TaxonomyTerm.objects.in_taxonomy(Taxonomy.WARDS).order_by("name")
+
+
+def area_by_code(code: str) -> TaxonomyTerm | None:
+    return ward_terms().filter(code=code).first()
+
+
+@dataclass
+class Chart:
+    """One chart and its table: the same suppressed figures, drawn and tabulated."""
+
+    key: str
+    title: str
+    definition: str
+    series: suppression.Series | None = None
+    table: suppression.Table | None = None
+    unit: str = ""
+    note: str = ""
+    # Where a zero is the finding (a gap in provision), an all-zero chart is not "nothing to count".
+    zeros_are_findings: bool = False
+    row_heading: str = gettext_lazy("Category")
+
+    @property
+    def is_empty(self) -> bool:
+        if self.zeros_are_findings:
+            return False
+        if self.series is not None:
+            return self.series.is_empty
+        if self.table is not None:
+            return not any(cell.value for row in self.table.cells for cell in row)
+        return True
+
+    def long_rows(self):
+        """(category, column, shown figure or None, how it is shown): one row per published cell."""
+        if self.series is not None:
+            for label, cell in self.series.rows:
+                yield label, "", cell.shown_value, cell.display
+            if self.series.total is not None:
+                yield self.series.total_label or _("Total"), "", self.series.total.shown_value, self.series.total.display
+        if self.table is not None:
+            for label, cells, total in self.table.rows():
+                for column, cell in zip(self.table.column_labels, cells, strict=True):
+                    yield label, column, cell.shown_value, cell.display
+                if total is not None:
+                    yield label, _("Total"), total.shown_value, total.display
+
+
+@dataclass
+class Statistic:
+    key: str
+    title: str
+    definition: str
+    value: suppression.Statistic
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    charts: list[Chart] = field(default_factory=list)
+    statistics: list[Statistic] = field(default_factory=list)
+    unavailable: str = ""  # why the section has no figures (another app does not provide them yet)
+    intro: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return all(chart.is_empty for chart in self.charts) and all(s.value.n == 0 for s in self.statistics)
+
+
+@dataclass
+class Dashboard:
+    scope: Scope
+    sections: list[Section]
+
+    @property
+    def has_data(self) -> bool:
+        return any(not section.is_empty for section in self.sections if not section.unavailable)
+
+    def definitions(self) -> list[tuple[str, str, str]]:
+        """(section, figure, definition) for every figure: the pack's Definitions sheet."""
+        rows = []
+        for section in self.sections:
+            for chart in section.charts:
+                rows.append((section.title, chart.title, chart.definition))
+            for statistic in section.statistics:
+                rows.append((section.title, statistic.title, statistic.definition))
+        return rows
+
+
+SUPPRESSION_NOTE = gettext_lazy(
+    "Counts from 1 to 4 are shown as \u201cfewer than 5\u201d. Where a total would let a hidden count be "
+    "worked out, another count (or the total) is \u201cwithheld\u201d as well. Medians and averages of fewer "
+    "than 5 records are withheld."
+)
+
+
+def _vcos(scope: Scope) -> QuerySet[Organisation]:
+    """Open VCOs on record by the end of the period, in the area."""
+    # The kind's id as a literal (not a subquery), so PostgreSQL knows most organisations are VCOs and
+    # hash-joins instead of looking each one up.
+    vco_kind = (
+        TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.ORGANISATION_KINDS, code=Organisation.KIND_VCO)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    vcos = Organisation.objects.active().filter(kinds=vco_kind, created_at__lt=scope.end_at)
+    if scope.area is not None:
+        vcos = vcos.filter(ward=scope.area)
+    return vcos.order_by()
+
+
+def _vco_groups(scope: Scope) -> list[tuple[int | None, int | None, int, int, int, int]]:
+    """(stage, ward id, organisations, volunteers, paid staff, organisations giving volunteers) per
+    stage and ward: one grouped query that the organisation and volunteer sections both read."""
+    if "vco_groups" not in scope.memo:
+        scope.memo["vco_groups"] = [
+            (stage, ward_id, n, volunteers or 0, staff or 0, reporting)
+            for stage, ward_id, n, volunteers, staff, reporting in _vcos(scope)
+            .values_list("development_stage", "ward_id")
+            .annotate(n=Count("pk"), v=Sum("volunteers"), s=Sum("paid_staff"), r=Count("pk", filter=Q(volunteers__isnull=False)))
+            .values_list("development_stage", "ward_id", "n", "v", "s", "r")
+            .order_by()
+        ]
+    return scope.memo["vco_groups"]
+
+
+def _term_counts(vcos: QuerySet[Organisation], relation: str) -> dict[int, int]:
+    """Organisations per term of a many-to-many list, in one grouped join (each organisation has a
+    term once, so no DISTINCT is needed)."""
+    return {term_id: n for term_id, n in vcos.values_list(relation).annotate(n=Count("pk")).order_by() if term_id is not None}
+
+
+def quarter_starts(start: date, end: date) -> list[date]:
+    """The first day of each calendar quarter that overlaps [start, end]."""
+    first = date(start.year, 3 * ((start.month - 1) // 3) + 1, 1)
+    starts = []
+    while first <= end:
+        starts.append(first)
+        first += relativedelta(months=3)
+    return starts
+
+
+def quarter_label(start: date) -> str:
+    return _("%(year)s Q%(quarter)s") % {"year": start.year, "quarter": (start.month - 1) // 3 + 1}
+
+
+def organisation_section(scope: Scope) -> Section:
+    vcos = _vcos(scope)
+    section = Section(key="organisations", title=_("Voluntary and community organisations"))
+
+    # Stage and ward together in one grouped query; the totals and both breakdowns come from it.
+    stage_counts: dict[int | None, int] = defaultdict(int)
+    ward_counts: dict[int | None, int] = defaultdict(int)
+    for stage, ward_id, n, _volunteers, _staff, _reporting in _vco_groups(scope):
+        stage_counts[stage] += n
+        ward_counts[ward_id] += n
+    total_vcos = sum(stage_counts.values())
+    stage_rows = [(str(label), stage_counts.get(value, 0)) for value, label in Organisation.Stage.choices]
+    stage_rows.append((_("Stage not recorded"), stage_counts.get(None, 0)))
+    section.charts.append(
+        Chart(
+            key="vcos-by-stage",
+            title=_("VCOs by development stage"),
+            definition=_(
+                "Open voluntary and community organisations in the directory by the end of the period, in the area, "
+                "by the development stage recorded on their record (stage 1 emerging, 2 improving, 3 established)."
+            ),
+            series=suppression.suppress_series(stage_rows, total=True),
+            unit=_("organisations"),
+        )
+    )
+
+    if scope.area is None:
+        ward_rows = [(term.name, ward_counts.get(term.pk, 0)) for term in ward_terms()]
+        ward_rows.append((_("Ward not recorded"), ward_counts.get(None, 0)))
+        section.charts.append(
+            Chart(
+                key="vcos-by-ward",
+                title=_("VCOs by ward"),
+                definition=_("Open VCOs in the directory by the end of the period, by the ward recorded on their record."),
+                series=suppression.suppress_series(ward_rows, total=True),
+                unit=_("organisations"),
+            )
+        )
+
+    for key, relation, taxonomy, title, definition in (
+        (
+            "vcos-by-segment",
+            "segments",
+            Taxonomy.SEGMENTS,
+            _("VCOs by specialist segment"),
+            _("Open VCOs in each specialist segment. An organisation can be in several segments, so the rows add up to more than the number of organisations."),
+        ),
+        (
+            "vcos-by-community",
+            "communities_served",
+            Taxonomy.COMMUNITIES,
+            _("VCOs by community served"),
+            _("Open VCOs serving each community. Communities overlap and an organisation can serve several, so the rows add up to more than the number of organisations."),
+        ),
+    ):
+        counts = _term_counts(vcos, relation)
+        rows = [(term.name, counts.get(term.pk, 0)) for term in TaxonomyTerm.objects.in_taxonomy(taxonomy)]
+        section.charts.append(
+            Chart(
+                key=key,
+                title=title,
+                definition=definition,
+                # Overlapping categories: the total is the number of organisations, counted on its own.
+                series=suppression.suppress_series(rows, total=total_vcos),
+                unit=_("organisations"),
+            )
+        )
+
+    # Organisations by the local day their record was created (at most a few thousand rows), binned into
+    # quarters here: one pass over the table however many quarters the period has.
+    by_day = dict(vcos.annotate(day=TruncDate("created_at")).values_list("day").annotate(n=Count("pk")).order_by())
+    quarters = quarter_starts(scope.start, scope.end)
+    new_by_quarter, on_record = [], []
+    running = sum(n for day, n in by_day.items() if day < scope.start)
+    for quarter in quarters:
+        first, last = max(quarter, scope.start), min(quarter + relativedelta(months=3) - timedelta(days=1), scope.end)
+        joined = sum(n for day, n in by_day.items() if first <= day <= last)
+        running += joined
+        new_by_quarter.append((quarter_label(quarter), joined))
+        on_record.append((quarter_label(quarter), running))
+    section.charts.append(
+        Chart(
+            key="vcos-joining",
+            title=_("VCOs joining the directory, by quarter"),
+            definition=_("Open VCOs whose record was created in each quarter of the period (the first and last quarters only count the days inside the period)."),
+            series=suppression.suppress_series(new_by_quarter, total=True),
+            unit=_("organisations"),
+        )
+    )
+    section.charts.append(
+        Chart(
+            key="vcos-on-record",
+            title=_("VCOs on record at the end of each quarter"),
+            definition=_("Open VCOs whose record existed by the end of each quarter: how the sector in the directory has grown. Each row counts the same organisations again, so the rows are not added up."),
+            series=suppression.suppress_series(on_record),
+            unit=_("organisations"),
+        )
+    )
+    return section
+
+
+def volunteer_section(scope: Scope) -> Section:
+    section = Section(key="volunteers", title=_("Volunteers and staff"))
+    sums: dict[int | None, tuple[int, int, int]] = {}
+    for stage, _ward_id, _n, volunteers, staff, reporting in _vco_groups(scope):
+        v, p, r = sums.get(stage, (0, 0, 0))
+        sums[stage] = (v + volunteers, p + staff, r + reporting)
+    labels = [(value, str(label)) for value, label in Organisation.Stage.choices] + [(None, _("Stage not recorded"))]
+    section.charts.append(
+        Chart(
+            key="volunteers-by-stage",
+            title=_("Volunteers, by development stage of their organisation"),
+            definition=_("The number of volunteers VCOs report on their directory record, added up, for open VCOs in the area at the end of the period."),
+            series=suppression.suppress_series([(label, sums.get(value, (0, 0, 0))[0]) for value, label in labels], total=True),
+            unit=_("volunteers"),
+        )
+    )
+    section.charts.append(
+        Chart(
+            key="staff-by-stage",
+            title=_("Paid staff, by development stage of their organisation"),
+            definition=_("The number of paid staff VCOs report on their directory record, added up, for open VCOs in the area at the end of the period."),
+            series=suppression.suppress_series([(label, sums.get(value, (0, 0, 0))[1]) for value, label in labels], total=True),
+            unit=_("paid staff"),
+        )
+    )
+    section.charts.append(
+        Chart(
+            key="vcos-reporting-volunteers",
+            title=_("VCOs that report their volunteer numbers"),
+            definition=_("Open VCOs whose directory record gives a number of volunteers (the figures above come from these)."),
+            series=suppression.suppress_series([(label, sums.get(value, (0, 0, 0))[2]) for value, label in labels], total=True),
+            unit=_("organisations"),
+        )
+    )
+    return section
+
+
+def coverage_matrix() -> tuple[list[TaxonomyTerm], list[TaxonomyTerm], dict[tuple[int, int], set[int]]]:
+    """Which providers cover which (function, ward): a listed service with the function, serving the
+    ward (a service that names no wards covers the whole borough). A handful of queries."""
+    functions = list(TaxonomyTerm.objects.in_taxonomy(Taxonomy.FUNCTIONS).filter(parent__isnull=False).order_by("parent__order", "order", "name"))
+    wards = list(ward_terms())
+    services = Service.objects.listed().order_by()
+    service_org = dict(services.values_list("pk", "organisation_id"))
+    service_functions = defaultdict(set)
+    for service_id, term_id in Service.functions.through.objects.filter(service_id__in=services.values("pk")).values_list(
+        "service_id", "taxonomyterm_id"
+    ):
+        service_functions[service_id].add(term_id)
+    service_wards = defaultdict(set)
+    for service_id, term_id in Service.wards.through.objects.filter(service_id__in=services.values("pk")).values_list(
+        "service_id", "taxonomyterm_id"
+    ):
+        service_wards[service_id].add(term_id)
+    covered: dict[tuple[int, int], set[int]] = defaultdict(set)
+    # Borough-wide services are kept apart and added to every ward once at the end, rather than
+    # service by service.
+    everywhere: dict[int, set[int]] = defaultdict(set)
+    for service_id, function_ids in service_functions.items():
+        organisation_id = service_org[service_id]
+        service_ward_ids = service_wards.get(service_id)
+        for function_id in function_ids:
+            if not service_ward_ids:
+                everywhere[function_id].add(organisation_id)
+                continue
+            for ward_id in service_ward_ids:
+                covered[(function_id, ward_id)].add(organisation_id)
+    for function_id, organisation_ids in everywhere.items():
+        for ward in wards:
+            covered[(function_id, ward.pk)] |= organisation_ids
+    return functions, wards, covered
+
+
+def provider_section(scope: Scope) -> Section:
+    functions, wards, covered = coverage_matrix()
+    section = Section(
+        key="providers",
+        title=_("Infrastructure provider coverage"),
+        intro=_("Counts of providers with an open service offering each kind of support. A \u201cgap\u201d is a function no provider offers in that ward."),
+    )
+    area_wards = [scope.area] if scope.area is not None else wards
+    by_function = []
+    for function in functions:
+        providers = set()
+        for ward in area_wards:
+            providers |= covered.get((function.pk, ward.pk), set())
+        by_function.append((function.name, len(providers)))
+    section.charts.append(
+        Chart(
+            key="providers-by-function",
+            title=_("Providers by infrastructure function, in %(area)s") % {"area": scope.area_name},
+            definition=_("Infrastructure providers with at least one open service offering the function and serving the area (a service that names no wards serves the whole borough). A provider offering several functions counts once in each."),
+            series=suppression.suppress_series(by_function),
+            unit=_("providers"),
+            zeros_are_findings=True,
+        )
+    )
+    cells = [[len(covered.get((function.pk, ward.pk), ())) for ward in area_wards] for function in functions]
+    gaps = [(function.name, ward.name) for function, row in zip(functions, cells, strict=True) for ward, n in zip(area_wards, row, strict=True) if n == 0]
+    section.charts.append(
+        Chart(
+            key="coverage-by-ward",
+            title=_("Providers by function and ward"),
+            definition=_("For each function and ward, the providers with an open service offering the function in the ward. 0 is a gap in provision. A provider covers many wards, so no totals are given."),
+            table=suppression.suppress_table(cells, row_labels=[f.name for f in functions], column_labels=[w.name for w in area_wards]),
+            unit=_("providers"),
+            zeros_are_findings=True,
+            row_heading=_("Function"),
+            note=(
+                _("%(count)s gaps: %(list)s.") % {"count": len(gaps), "list": "; ".join(f"{f} in {w}" for f, w in gaps[:30]) + (" …" if len(gaps) > 30 else "")}
+                if gaps
+                else _("No gaps: every function is offered in every ward shown.")
+            ),
+        )
+    )
+    return section
+
+
+# Figures from the other apps ------------------------------------------------------------------------
+#
+# Each app is read through one public selector, named here. Where an app provides it, its section is
+# built from it; where not yet, the section says which selector is missing instead of reaching into
+# that app's tables. What evidence uses, or asks for:
+#
+#   referrals.selectors.referral_statistics(start, end, ward)  (ASKED FOR: not provided yet) -> {
+#       "total": referrals made in the period by VCOs in the ward (or borough),
+#       "by_need": [(need name, referrals)], "by_outcome": [(outcome or status label, referrals)],
+#       "first_response_hours": [hours from reaching a provider to its first response, per referral],
+#       "satisfaction": [(score label, feedback given)] }
+#   calendar_events.selectors.attendance_counts(organisation_ids, since, until)
+#       -> {organiser id: {"booked", "attended", "sessions", "events"}}
+#   quality.selectors.health_check_progress(start, end, organisation_ids) -> [OrganisationProgress]
+#   quality.selectors.current_badges() -> {provider id: BadgeSummary (levels per standard area)}
+#   quality.selectors.material_download_counts(start, end) -> [(material title, downloads)]
+
+OTHER_APP_SELECTORS = {
+    "referrals": ("referrals.selectors", "referral_statistics"),
+    "events": ("calendar_events.selectors", "attendance_counts"),
+    "health_checks": ("quality.selectors", "health_check_progress"),
+    "quality": ("quality.selectors", "current_badges"),
+    "materials": ("quality.selectors", "material_download_counts"),
+}
+
+
+def _other_app_selector(key: str):
+    module_name, function_name = OTHER_APP_SELECTORS[key]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    return getattr(module, function_name, None)
+
+
+def _unavailable(key: str, title: str) -> Section:
+    module_name, function_name = OTHER_APP_SELECTORS[key]
+    return Section(
+        key=key,
+        title=title,
+        unavailable=_("These figures are not available yet: %(function)s() in %(module)s is not there.")
+        % {"function": function_name, "module": module_name},
+    )
+
+
+def _pairs(rows) -> list[tuple[str, int]]:
+    return [(str(label), int(value or 0)) for label, value in rows or []]
+
+
+def _organisation_ids_in(scope: Scope) -> list[int] | None:
+    """The organisations in the scope's ward, for selectors that filter by organisation; None for the borough."""
+    if scope.area is None:
+        return None
+    return list(Organisation.objects.filter(ward=scope.area).values_list("pk", flat=True))
+
+
+def referral_section(scope: Scope) -> Section:
+    title = _("Referrals for support")
+    read = _other_app_selector("referrals")
+    if read is None:
+        return _all_time_referral_section(title) or _unavailable("referrals", title)
+    data = read(start=scope.start, end=scope.end, ward=scope.area)
+    hours = [float(h) for h in data.get("first_response_hours", []) if h is not None]
+    section = Section(key="referrals", title=title)
+    section.charts += [
+        Chart(
+            key="referrals-by-need",
+            title=_("Referrals by support need"),
+            definition=_("Referrals made in the period by VCOs in the area, by the need asked for. A referral can name several needs, so the rows add up to more than the total."),
+            series=suppression.suppress_series(_pairs(data.get("by_need")), total=int(data.get("total", 0))),
+            unit=_("referrals"),
+        ),
+        Chart(
+            key="referrals-by-outcome",
+            title=_("Referrals by outcome"),
+            definition=_("Referrals made in the period by VCOs in the area, by where they stand or how they ended."),
+            series=suppression.suppress_series(_pairs(data.get("by_outcome")), total=True),
+            unit=_("referrals"),
+        ),
+        Chart(
+            key="referral-satisfaction",
+            title=_("Satisfaction with the support given"),
+            definition=_("Feedback given by VCOs on referrals made in the period, by the score they gave."),
+            series=suppression.suppress_series(_pairs(data.get("satisfaction")), total=True),
+            unit=_("responses"),
+        ),
+    ]
+    section.statistics.append(
+        Statistic(
+            key="median-first-response",
+            title=_("Median time to first response"),
+            definition=_("The middle value of the hours from a referral reaching a provider to the provider's first response (accepting, declining or passing it on), for referrals made in the period."),
+            value=suppression.Statistic(value=statistics.median(hours) if hours else None, n=len(hours), unit=_("hours")),
+        )
+    )
+    return section
+
+
+def _all_time_referral_section(title: str) -> Section | None:
+    """Until the referrals app gives figures for a period and an area, its all-time, borough-wide
+    figures (referrals.selectors.referral_figures), labelled as such."""
+    try:
+        read = getattr(importlib.import_module("referrals.selectors"), "referral_figures")
+    except (ImportError, AttributeError):
+        return None
+    data = read()
+    module_name, function_name = OTHER_APP_SELECTORS["referrals"]
+    section = Section(
+        key="referrals",
+        title=title,
+        intro=_(
+            "All time, across the whole borough: the referrals app does not yet give figures for a chosen period or "
+            "area, or times to first response (that needs %(function)s() in %(module)s)."
+        )
+        % {"function": function_name, "module": module_name},
+    )
+    section.charts += [
+        Chart(
+            key="referrals-by-need",
+            title=_("Referrals by support need (all time, whole borough)"),
+            definition=_("Referrals made through the portal, by the need asked for. A referral can name several needs, so the rows add up to more than the total."),
+            series=suppression.suppress_series(_pairs(data.get("demand")), total=int(data.get("total", 0))),
+            unit=_("referrals"),
+        ),
+        Chart(
+            key="referrals-by-status",
+            title=_("Referrals by where they stand (all time, whole borough)"),
+            definition=_("Referrals made through the portal, by their status now."),
+            series=suppression.suppress_series(_pairs(data.get("by_status")), total=True),
+            unit=_("referrals"),
+        ),
+        Chart(
+            key="referrals-by-outcome",
+            title=_("Closed referrals by outcome (all time, whole borough)"),
+            definition=_("Referrals closed with an outcome, by that outcome."),
+            series=suppression.suppress_series(_pairs(data.get("by_outcome")), total=True),
+            unit=_("referrals"),
+        ),
+        Chart(
+            key="referral-satisfaction",
+            title=_("Satisfaction with the support given (all time, whole borough)"),
+            definition=_("Feedback given by VCOs on closed referrals, by the score they gave (5 is very satisfied)."),
+            series=suppression.suppress_series(_pairs(data.get("satisfaction")), total=True),
+            unit=_("responses"),
+        ),
+    ]
+    return section
+
+
+def event_section(scope: Scope) -> Section:
+    title = _("Events, training and attendance")
+    read = _other_app_selector("events")
+    if read is None:
+        return _unavailable("events", title)
+    organisation_ids = _organisation_ids_in(scope)
+    counts = read(organisation_ids=organisation_ids, since=scope.start_at, until=scope.end_at)
+    totals = {key: sum(row.get(key, 0) for row in counts.values()) for key in ("events", "sessions", "booked", "attended")}
+    section = Section(key="events", title=title)
+    section.charts.append(
+        Chart(
+            key="events-and-attendance",
+            title=_("Events held, places booked and attendance"),
+            definition=_(
+                "For events on the community calendar organised by organisations in the area and held in the period: events "
+                "with at least one booking, the dates they were held on, places booked (not cancelled), and people marked as "
+                "having attended. Each row counts something different, so they are not added up."
+            ),
+            series=suppression.suppress_series(
+                [
+                    (_("Events"), totals["events"]),
+                    (_("Dates held"), totals["sessions"]),
+                    (_("Places booked"), totals["booked"]),
+                    (_("People who attended"), totals["attended"]),
+                ]
+            ),
+            unit=_("events, dates or people"),
+        )
+    )
+    # Attendance by the organiser's ward: each booking in one ward, so the rows add up.
+    organiser_wards = dict(Organisation.objects.filter(pk__in=list(counts)).values_list("pk", "ward_id"))
+    by_ward: dict[int | None, int] = defaultdict(int)
+    for organiser_id, row in counts.items():
+        by_ward[organiser_wards.get(organiser_id)] += row.get("attended", 0)
+    wards = [scope.area] if scope.area is not None else list(ward_terms())
+    rows = [(ward.name, by_ward.get(ward.pk, 0)) for ward in wards]
+    if scope.area is None:
+        rows.append((_("Ward not recorded"), by_ward.get(None, 0)))
+    section.charts.append(
+        Chart(
+            key="attendance-by-ward",
+            title=_("Attendance, by the organiser's ward"),
+            definition=_("People marked as having attended events held in the period, by the ward of the organisation that ran the event."),
+            series=suppression.suppress_series(rows, total=True),
+            unit=_("people"),
+        )
+    )
+    downloads = _other_app_selector("materials")
+    if downloads is not None:
+        top = downloads(start=scope.start, end=scope.end)[:15]
+        section.charts.append(
+            Chart(
+                key="materials-downloaded",
+                title=_("Support materials downloaded (the fifteen most used)"),
+                definition=_("Downloads of each fact sheet, tool kit or other support material in the period, across the borough (downloads are not tied to an area)."),
+                series=suppression.suppress_series(_pairs(top)),
+                unit=_("downloads"),
+            )
+        )
+    return section
+
+
+def health_check_section(scope: Scope) -> Section:
+    title = _("Organisational health checks")
+    read = _other_app_selector("health_checks")
+    if read is None:
+        return _unavailable("health_checks", title)
+    progress = read(start=scope.start, end=scope.end, organisation_ids=_organisation_ids_in(scope))
+    improved = sum(1 for p in progress if p.latest_overall > p.first_overall)
+    same = sum(1 for p in progress if p.latest_overall == p.first_overall)
+    declined = len(progress) - improved - same
+    changes = [p.latest_overall - p.first_overall for p in progress]
+    section = Section(key="health_checks", title=title)
+    section.charts.append(
+        Chart(
+            key="health-check-progress",
+            title=_("Organisations that took the health check again: how their score moved"),
+            definition=_(
+                "Organisations in the area that completed the organisational health check at least twice in the period, by "
+                "whether their latest overall score was higher, the same or lower than their first (an outcome: what changed)."
+            ),
+            series=suppression.suppress_series([(_("Improved"), improved), (_("No change"), same), (_("Lower"), declined)], total=True),
+            unit=_("organisations"),
+        )
+    )
+    section.statistics.append(
+        Statistic(
+            key="health-check-median-change",
+            title=_("Median change in overall health check score"),
+            definition=_("The middle value of the change in overall score (percentage points) between each organisation's first and latest health check in the period."),
+            value=suppression.Statistic(value=statistics.median(changes) if changes else None, n=len(changes), unit=_("points")),
+        )
+    )
+    return section
+
+
+def quality_section(scope: Scope) -> Section:
+    title = _("Quality standards")
+    read = _other_app_selector("quality")
+    if read is None:
+        return _unavailable("quality", title)
+    import quality.selectors as quality_selectors
+
+    # The same reading as the quality app's provider matrix (a provider's level in an area comes from
+    # its current badge, matched by area code; no badge is "not assessed"), counted straight from the
+    # badges rather than building the matrix's row for every provider.
+    version = quality_selectors.current_version()
+    areas = list(version.areas.order_by("order", "name")) if version else []
+    providers = Organisation.objects.active().providers()
+    if scope.area is not None:
+        providers = providers.filter(ward=scope.area)
+    provider_ids = set(providers.values_list("pk", flat=True))
+    badges = {pk: summary for pk, summary in read().items() if pk in provider_ids}
+    states = list(quality_selectors.CELL_LABELS)
+    counts = []
+    for area in areas:
+        row = dict.fromkeys(states, 0)
+        row[quality_selectors.NOT_ASSESSED] = len(provider_ids)
+        for summary in badges.values():
+            level = next((level for code, _name, level in summary.levels if code == area.code), None)
+            if level is None:
+                continue
+            row[quality_selectors.NOT_ASSESSED] -= 1
+            if level == quality_selectors.Level.NOT_MET:
+                row[quality_selectors.NOT_MET] += 1
+            elif level == quality_selectors.Level.BASELINE:
+                row[quality_selectors.BASELINE] += 1
+            else:
+                row[quality_selectors.ABOVE] += 1
+        counts.append([row[state] for state in states])
+    section = Section(key="quality", title=title, intro=_("Where the providers stand against the network's baseline quality standards today, from their current verified badges."))
+    section.charts.append(
+        Chart(
+            key="quality-coverage",
+            title=_("Providers by standard area and verified level"),
+            definition=_(
+                "Open infrastructure providers in the area, for each quality standard area, by their current verified level: "
+                "not assessed (no current badge), baseline not met, baseline met, or above the baseline. Each provider is in "
+                "one column per area, so each row adds up to the number of providers."
+            ),
+            table=suppression.suppress_table(
+                counts,
+                row_labels=[area.name for area in areas],
+                column_labels=[str(quality_selectors.CELL_LABELS[state]) for state in states],
+                row_totals=True,
+            ),
+            unit=_("providers"),
+            row_heading=_("Standard area"),
+        )
+    )
+    return section
+
+
+def project_section(scope: Scope) -> Section:
+    """Joint projects' monitoring in the period: outputs and outcomes apart, summed over projects by
+    indicator name is meaningless, so this counts projects and returns, and sums per kind per project."""
+    section = Section(key="projects", title=_("Joint projects"))
+    projects = JointProject.objects.filter(start_date__lte=scope.end, end_date__gte=scope.start)
+    if scope.area is not None:
+        projects = projects.filter(Q(lead__ward=scope.area) | Q(partners__ward=scope.area)).distinct()
+    returns = MonitoringReturn.objects.filter(project__in=projects.values("pk"), period__end__gte=scope.start, period__end__lte=scope.end)
+    status_counts = dict(returns.values_list("status").annotate(n=Count("pk")).order_by())
+    section.charts.append(
+        Chart(
+            key="project-returns",
+            title=_("Monitoring returns for periods ending in the period"),
+            definition=_("Monitoring returns of joint projects running in the period (led by or partnered with an organisation in the area), for reporting periods that ended in the period, by status."),
+            series=suppression.suppress_series([(str(label), status_counts.get(value, 0)) for value, label in MonitoringReturn.Status.choices], total=True),
+            unit=_("returns"),
+        )
+    )
+    section.charts.append(
+        Chart(
+            key="projects-running",
+            title=_("Joint projects running in the period"),
+            definition=_("Joint projects whose dates overlap the period."),
+            series=suppression.suppress_series([(_("Projects"), projects.count())]),
+            unit=_("projects"),
+        )
+    )
+    return section
+
+
+# Short names for the evidence pack's sheets (a spreadsheet allows 31 characters).
+SHEET_NAMES = {
+    "organisations": gettext_lazy("Organisations"),
+    "volunteers": gettext_lazy("Volunteers and staff"),
+    "providers": gettext_lazy("Provider coverage"),
+    "referrals": gettext_lazy("Referrals"),
+    "events": gettext_lazy("Events and training"),
+    "health_checks": gettext_lazy("Health checks"),
+    "quality": gettext_lazy("Quality standards"),
+    "projects": gettext_lazy("Joint projects"),
+}
+
+SECTIONS = (
+    organisation_section,
+    volunteer_section,
+    provider_section,
+    referral_section,
+    event_section,
+    health_check_section,
+    quality_section,
+    project_section,
+)
+
+
+def sector_dashboard(scope: Scope) -> Dashboard:
+    return Dashboard(scope=scope, sections=[build(scope) for build in SECTIONS])
+
+
+def period_has_data(scope: Scope) -> bool:
+    """Whether anything happened in the period: organisations on record, projects running. A period
+    before anything was recorded gets the "no data" page rather than a page of zeros."""
+    return _vcos(scope).exists() or JointProject.objects.filter(start_date__lte=scope.end, end_date__gte=scope.start).exists()
+
+
+# Joint projects -------------------------------------------------------------------------------------
+
+
+def projects_for(user, *, q: str = "") -> QuerySet[JointProject]:
+    """The projects a user may read: network admins all; others those of their organisations, and
+    funders those they fund."""
+    projects = JointProject.objects.select_related("lead")
+    if not user.is_network_admin:
+        linked = Affiliation.objects.filter(user=user)
+        editing = linked.filter(role__in=EDITING_ROLES).values("organisation_id")
+        visible = Q(lead__in=editing) | Q(partners__in=editing)
+        if user.is_funder:
+            visible |= Q(funder_accounts=user) | Q(funders__in=linked.values("organisation_id"))
+        projects = projects.filter(pk__in=JointProject.objects.filter(visible).values("pk"))
+    for word in q.split():
+        projects = projects.filter(title__icontains=word)
+    return projects.order_by("-start_date", "title", "pk")
+
+
+def project_page(slug: str) -> JointProject | None:
+    return (
+        JointProject.objects.select_related("lead")
+        .prefetch_related("partners", "funders", Prefetch("periods", queryset=ReportingPeriod.objects.order_by("number")))
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def team_of(project: JointProject) -> list[Organisation]:
+    return [project.lead, *sorted(project.partners.all(), key=lambda organisation: organisation.name.lower())]
+
+
+@dataclass
+class IndicatorProgress:
+    indicator: Indicator
+    # (period, target, actual or None when no submitted return has a figure)
+    rows: list[tuple[ReportingPeriod, Decimal, Decimal | None]]
+
+    @property
+    def total_target(self) -> Decimal:
+        return sum((target for _p, target, _a in self.rows), Decimal(0))
+
+    @property
+    def total_actual(self) -> Decimal:
+        return sum((actual for _p, _t, actual in self.rows if actual is not None), Decimal(0))
+
+    @property
+    def is_percentage(self) -> bool:
+        return self.indicator.value_type == Indicator.ValueType.PERCENTAGE
+
+    @property
+    def scale(self) -> Decimal:
+        return max([Decimal(1)] + [target for _p, target, _a in self.rows] + [a for _p, _t, a in self.rows if a is not None])
+
+
+def indicator_progress(project: JointProject) -> dict[str, list[IndicatorProgress]]:
+    """Targets and actuals per indicator per period, outputs and outcomes apart.
+
+    Actuals add up the partners' SUBMITTED returns (drafts do not count); a percentage indicator takes
+    the average of the partners' figures instead, since percentages do not add up. Four queries.
+    """
+    periods = list(project.periods.order_by("number"))
+    indicators = list(project.indicators.order_by("order", "name"))
+    targets = {
+        (indicator_id, period_id): target
+        for indicator_id, period_id, target in IndicatorTarget.objects.filter(indicator__project=project).values_list(
+            "indicator_id", "period_id", "target"
+        )
+    }
+    actual_rows = (
+        MonitoringReturn.objects.submitted()
+        .filter(project=project)
+        .values_list("period_id", "figures__indicator_id")
+        .annotate(total=Sum("figures__value"), n=Count("figures__pk"))
+        .order_by()
+    )
+    actuals = {(indicator_id, period_id): (total, n) for period_id, indicator_id, total, n in actual_rows if indicator_id}
+    result = {Indicator.Kind.OUTPUT: [], Indicator.Kind.OUTCOME: []}
+    for indicator in indicators:
+        rows = []
+        for period in periods:
+            total, n = actuals.get((indicator.pk, period.pk), (None, 0))
+            actual = None
+            if n:
+                actual = (total / n).quantize(Decimal("0.1")) if indicator.value_type == Indicator.ValueType.PERCENTAGE else total
+            rows.append((period, targets.get((indicator.pk, period.pk), Decimal(0)), actual))
+        result[indicator.kind].append(IndicatorProgress(indicator=indicator, rows=rows))
+    return {"outputs": result[Indicator.Kind.OUTPUT], "outcomes": result[Indicator.Kind.OUTCOME]}
+
+
+def return_grid(project: JointProject, *, today: date | None = None) -> list[tuple[ReportingPeriod, list[tuple[Organisation, MonitoringReturn | None, str]]]]:
+    """Per period, each team member's return and its state: submitted, draft, overdue, due or not yet due."""
+    today = today or timezone.localdate()
+    team = team_of(project)
+    returns = {(r.period_id, r.partner_id): r for r in project.returns.all()}
+    grid = []
+    for period in project.periods.order_by("number"):
+        row = []
+        for organisation in team:
+            monitoring_return = returns.get((period.pk, organisation.pk))
+            if monitoring_return and monitoring_return.status == MonitoringReturn.Status.SUBMITTED:
+                state = "submitted"
+            elif period.due_date < today:
+                state = "overdue"
+            elif period.end < today:
+                state = "due"
+            elif monitoring_return:
+                state = "draft"
+            else:
+                state = "not-yet"
+            row.append((organisation, monitoring_return, state))
+        grid.append((period, row))
+    return grid
+
+
+def shareable_case_studies(*, project: JointProject | None = None, scope: Scope | None = None) -> QuerySet[CaseStudy]:
+    """Consented case studies only, the one door every page and download goes through."""
+    studies = CaseStudy.objects.shareable().select_related("monitoring_return__project", "monitoring_return__period", "outcome")
+    if project is not None:
+        studies = studies.filter(monitoring_return__project=project)
+    if scope is not None:
+        studies = studies.filter(
+            monitoring_return__period__end__gte=scope.start, monitoring_return__period__start__lte=scope.end
+        )
+        if scope.area is not None:
+            projects = JointProject.objects.filter(Q(lead__ward=scope.area) | Q(partners__ward=scope.area))
+            studies = studies.filter(monitoring_return__project__in=projects.values("pk"))
+    return studies.order_by("-featured", "-created_at", "pk")
+
+
+def editable_return_figures(monitoring_return: MonitoringReturn) -> dict[int, Decimal]:
+    return dict(monitoring_return.figures.values_list("indicator_id", "value"))
+
+
+# Evidence packs -------------------------------------------------------------------------------------
+
+
+def exports_of(user) -> QuerySet[EvidenceExport]:
+    return EvidenceExport.objects.filter(requested_by=user).select_related("area").order_by("-created_at")
+
+
+def export_by_uuid(value) -> EvidenceExport | None:
+    return EvidenceExport.objects.select_related("area", "requested_by").filter(uuid=value).first()

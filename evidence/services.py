@@ -1,0 +1,679 @@
+"""Writes for joint projects, monitoring returns, case studies and evidence packs.
+
+Keyword-only functions, one transaction each: bad input raises ValidationError naming the field (or
+the indicator) and leaves nothing half-saved.
+"""
+
+import logging
+import os
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from directory.models import Organisation, TaxonomyTerm, User
+from directory.services import organisation_contacts, schedule_reminder
+
+from . import suppression
+from .models import (
+    CaseStudy,
+    EvidenceExport,
+    Indicator,
+    IndicatorTarget,
+    JointProject,
+    MonitoringReturn,
+    ReportingPeriod,
+    ReturnFigure,
+)
+
+logger = logging.getLogger(__name__)
+
+# A project may not run for more periods than this: a typo in a year ("2205") must not make thousands.
+MAX_PERIODS = 120
+# Overdue returns are chased on the day after they fall due, then a week and two weeks later.
+CHASE_AFTER_DAYS = (1, 8, 15)
+# A reminder that a return is coming due goes out this many days before.
+DUE_SOON_DAYS = 7
+
+
+# Projects ------------------------------------------------------------------------------------------
+
+
+def unique_project_slug(title: str, *, exclude_id: int | None = None) -> str:
+    base = slugify(title)[:200] or "project"
+    slug, n = base, 2
+    taken = JointProject.objects.exclude(pk=exclude_id) if exclude_id else JointProject.objects.all()
+    while taken.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def period_bounds(*, start: date, end: date, months: int) -> list[tuple[date, date]]:
+    """Consecutive periods of `months` from `start`; the last one stops at `end`."""
+    if end < start:
+        raise ValidationError({"end_date": _("The end date must be on or after the start date.")})
+    bounds, number = [], 0
+    while True:
+        period_start = start + relativedelta(months=months * number)
+        if period_start > end:
+            break
+        period_end = min(start + relativedelta(months=months * (number + 1)) - timedelta(days=1), end)
+        bounds.append((period_start, period_end))
+        number += 1
+        if number > MAX_PERIODS:
+            raise ValidationError(
+                {"end_date": _("That would make more than %(max)s monitoring periods: check the dates.") % {"max": MAX_PERIODS}}
+            )
+    return bounds
+
+
+def generate_periods(*, project: JointProject) -> list[ReportingPeriod]:
+    """Make the project's periods match its dates. Periods that already have returns are kept as they
+    are when their dates still fit; the rest are rebuilt."""
+    bounds = period_bounds(start=project.start_date, end=project.end_date, months=project.period_length)
+    existing = {period.number: period for period in project.periods.all()}
+    periods = []
+    for number, (start, end) in enumerate(bounds, start=1):
+        due = end + timedelta(days=project.return_due_days)
+        period = existing.pop(number, None) or ReportingPeriod(project=project, number=number)
+        period.start, period.end, period.due_date = start, end, due
+        period.save()
+        periods.append(period)
+    for leftover in existing.values():
+        if leftover.returns.exists():
+            raise ValidationError(
+                {
+                    "end_date": _(
+                        "Period %(number)s already has monitoring returns, so the project cannot be shortened to end before it."
+                    )
+                    % {"number": leftover.number}
+                }
+            )
+        leftover.delete()
+    # Indicators added before these periods existed get a target row for each new period.
+    for indicator in project.indicators.all():
+        _ensure_targets(indicator=indicator, periods=periods, default=None)
+    return periods
+
+
+@transaction.atomic
+def save_project(
+    *,
+    project: JointProject,
+    data: dict,
+    partners: list[Organisation],
+    funders: list[Organisation],
+    funder_accounts: list[User] | None = None,
+    by: User | None,
+) -> JointProject:
+    """Create or update a project and (re)generate its monitoring periods from its dates."""
+    for name, value in data.items():
+        setattr(project, name, value)
+    if project.start_date and project.end_date and project.end_date < project.start_date:
+        raise ValidationError({"end_date": _("The end date must be on or after the start date.")})
+    if not project.slug:
+        project.slug = unique_project_slug(project.title)
+    if project.pk is None:
+        project.created_by = by
+    project.full_clean()
+    project.save()
+    project.partners.set([organisation for organisation in partners if organisation.pk != project.lead_id])
+    project.funders.set(funders)
+    if funder_accounts is not None:
+        not_funders = [user for user in funder_accounts if not user.is_funder]
+        if not_funders:
+            raise ValidationError(
+                {"funder_accounts": _("%(user)s is not a funder account.") % {"user": not_funders[0].get_username()}}
+            )
+        project.funder_accounts.set(funder_accounts)
+    generate_periods(project=project)
+    return project
+
+
+def _ensure_targets(*, indicator: Indicator, periods: list[ReportingPeriod], default: Decimal | None) -> None:
+    have = set(indicator.targets.values_list("period_id", flat=True))
+    missing = [
+        IndicatorTarget(indicator=indicator, period=period, target=default or Decimal(0))
+        for period in periods
+        if period.pk not in have
+    ]
+    IndicatorTarget.objects.bulk_create(missing)
+
+
+@transaction.atomic
+def save_indicator(
+    *, indicator: Indicator, data: dict, target_per_period: Decimal | None = None
+) -> Indicator:
+    """Create or update an indicator. A new one gets `target_per_period` as its target in every period."""
+    for name, value in data.items():
+        setattr(indicator, name, value)
+    indicator.full_clean()
+    indicator.save()
+    if target_per_period is not None and target_per_period < 0:
+        raise ValidationError({"target_per_period": _("A target cannot be negative.")})
+    if target_per_period is not None:
+        _check_value(indicator, target_per_period, field="target_per_period")
+    periods = list(indicator.project.periods.all())
+    _ensure_targets(indicator=indicator, periods=periods, default=target_per_period)
+    return indicator
+
+
+@transaction.atomic
+def set_targets(*, project: JointProject, targets: dict[tuple[int, int], Decimal | str]) -> int:
+    """Set targets from {(indicator id, period id): value}. Every key must belong to this project."""
+    indicators = {indicator.pk: indicator for indicator in project.indicators.all()}
+    periods = set(project.periods.values_list("pk", flat=True))
+    errors, changed = {}, 0
+    for (indicator_id, period_id), raw in targets.items():
+        field = f"target_{indicator_id}_{period_id}"
+        indicator = indicators.get(indicator_id)
+        if indicator is None or period_id not in periods:
+            errors[field] = _("That indicator or period belongs to another project.")
+            continue
+        try:
+            value = parse_figure(indicator, raw)
+        except ValidationError as error:
+            errors[field] = error.messages
+            continue
+        IndicatorTarget.objects.update_or_create(indicator=indicator, period_id=period_id, defaults={"target": value})
+        changed += 1
+    if errors:
+        raise ValidationError(errors)
+    return changed
+
+
+# Monitoring returns --------------------------------------------------------------------------------
+
+
+def parse_figure(indicator: Indicator, raw) -> Decimal:
+    """A figure for `indicator` from what someone typed, or a ValidationError that names the indicator.
+
+    Counts must be whole numbers, percentages between 0 and 100, and nothing may be negative.
+    """
+    text = str(raw).strip().replace(",", "") if raw is not None else ""
+    if text.endswith("%") and indicator.value_type == Indicator.ValueType.PERCENTAGE:
+        text = text[:-1].strip()
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValidationError(
+            _("%(indicator)s: \u201c%(value)s\u201d is not a number.") % {"indicator": indicator.name, "value": raw}
+        ) from None
+    if not value.is_finite():
+        raise ValidationError(_("%(indicator)s: give a number.") % {"indicator": indicator.name})
+    _check_value(indicator, value)
+    return value.quantize(Decimal("0.01")) if value.as_tuple().exponent < -2 else value
+
+
+def _check_value(indicator: Indicator, value: Decimal, field: str | None = None) -> None:
+    message = None
+    if value < 0:
+        message = _("%(indicator)s: a figure cannot be negative.")
+    elif indicator.value_type == Indicator.ValueType.WHOLE_NUMBER and value != value.to_integral_value():
+        message = _("%(indicator)s counts whole %(unit)s: give a whole number, not %(value)s.")
+    elif indicator.value_type == Indicator.ValueType.PERCENTAGE and value > 100:
+        message = _("%(indicator)s is a percentage: give a figure from 0 to 100, not %(value)s.")
+    elif value >= Decimal("1e10"):
+        message = _("%(indicator)s: %(value)s is too large.")
+    if message:
+        text = message % {"indicator": indicator.name, "unit": indicator.unit or _("numbers"), "value": value}
+        raise ValidationError({field: text} if field else text)
+
+
+def return_for(*, project: JointProject, period: ReportingPeriod, partner: Organisation) -> MonitoringReturn:
+    """The partner's return for the period, created as an empty draft the first time it is opened."""
+    if period.project_id != project.pk:
+        raise ValidationError(_("That period belongs to another project."))
+    if partner.pk != project.lead_id and not project.partners.filter(pk=partner.pk).exists():
+        raise ValidationError(_("%(partner)s is not a partner in this project.") % {"partner": partner})
+    monitoring_return, _created = MonitoringReturn.objects.get_or_create(
+        period=period, partner=partner, defaults={"project": project}
+    )
+    return monitoring_return
+
+
+@transaction.atomic
+def save_return(
+    *,
+    monitoring_return: MonitoringReturn,
+    figures: dict[int, object],
+    narrative: str,
+    submit: bool,
+    by: User,
+) -> MonitoringReturn:
+    """Save a return's figures ({indicator id: value}) and narrative; `submit` also submits it.
+
+    Refused, with the reason per indicator, when a figure is of the wrong type or an indicator belongs
+    to another project. A submitted return must have a figure for every indicator.
+    """
+    monitoring_return = MonitoringReturn.objects.select_for_update().get(pk=monitoring_return.pk)
+    if monitoring_return.status == MonitoringReturn.Status.SUBMITTED:
+        raise ValidationError(_("This return is already submitted. Reopen it to correct it, then submit it again."))
+    project = monitoring_return.project
+    indicators = {indicator.pk: indicator for indicator in project.indicators.all()}
+    errors: dict[str, list[str]] = {}
+    parsed: dict[int, Decimal | None] = {}
+    for key, raw in figures.items():
+        try:
+            indicator_id = int(key)
+        except (TypeError, ValueError):
+            errors.setdefault("__all__", []).append(_("\u201c%(key)s\u201d is not an indicator.") % {"key": key})
+            continue
+        indicator = indicators.get(indicator_id)
+        if indicator is None:
+            other = Indicator.objects.filter(pk=indicator_id).select_related("project").first()
+            message = (
+                _("The indicator \u201c%(indicator)s\u201d belongs to another project (%(project)s), not to %(this)s.")
+                % {"indicator": other.name, "project": other.project.title, "this": project.title}
+                if other
+                else _("There is no indicator %(id)s.") % {"id": indicator_id}
+            )
+            errors.setdefault("__all__", []).append(message)
+            continue
+        if raw is None or str(raw).strip() == "":
+            parsed[indicator_id] = None
+            continue
+        try:
+            parsed[indicator_id] = parse_figure(indicator, raw)
+        except ValidationError as error:
+            errors[f"figure_{indicator_id}"] = error.messages
+    if submit and not errors:
+        known = {pk for pk, value in parsed.items() if value is not None}
+        known |= set(
+            monitoring_return.figures.exclude(indicator_id__in=parsed.keys()).values_list("indicator_id", flat=True)
+        )
+        for pk, indicator in indicators.items():
+            if pk not in known:
+                errors[f"figure_{pk}"] = [
+                    _("%(indicator)s: give a figure before submitting (0 if there was none).") % {"indicator": indicator.name}
+                ]
+    if errors:
+        raise ValidationError(errors)
+
+    for indicator_id, value in parsed.items():
+        if value is None:
+            monitoring_return.figures.filter(indicator_id=indicator_id).delete()
+        else:
+            ReturnFigure.objects.update_or_create(
+                monitoring_return=monitoring_return, indicator_id=indicator_id, defaults={"value": value}
+            )
+    monitoring_return.narrative = narrative
+    if submit:
+        monitoring_return.status = MonitoringReturn.Status.SUBMITTED
+        monitoring_return.submitted_at = timezone.now()
+        monitoring_return.submitted_by = by
+    monitoring_return.full_clean()
+    monitoring_return.save()
+    return monitoring_return
+
+
+@transaction.atomic
+def reopen_return(*, monitoring_return: MonitoringReturn) -> MonitoringReturn:
+    """Back to draft so a correction can be made; it is then submitted again."""
+    monitoring_return.status = MonitoringReturn.Status.DRAFT
+    monitoring_return.save(update_fields=["status", "updated_at"])
+    return monitoring_return
+
+
+@transaction.atomic
+def add_case_study(
+    *,
+    monitoring_return: MonitoringReturn,
+    title: str,
+    subject_description: str,
+    story: str,
+    consent_given: bool,
+    consent_how: str,
+    outcome: Indicator | None,
+    by: User,
+    featured: bool = False,
+    today: date | None = None,
+) -> CaseStudy:
+    """Record a case study. Without the subject's consent it is not stored at all."""
+    errors = {}
+    if not consent_given:
+        errors["consent_given"] = _(
+            "A case study can only be recorded with its subject's consent. Ask them first, then record how they agreed."
+        )
+    if consent_given and not consent_how.strip():
+        errors["consent_how"] = _("Say how the subject gave consent (for example, a signed form and its date).")
+    if outcome is not None and (outcome.project_id != monitoring_return.project_id or outcome.kind != Indicator.Kind.OUTCOME):
+        errors["outcome"] = _("Choose one of this project's outcomes.")
+    if errors:
+        raise ValidationError(errors)
+    case_study = CaseStudy(
+        monitoring_return=monitoring_return,
+        title=title,
+        subject_description=subject_description,
+        story=story,
+        outcome=outcome,
+        consent_given=True,
+        consent_how=consent_how.strip(),
+        consent_recorded_on=today or timezone.localdate(),
+        consent_recorded_by=by,
+        featured=featured,
+    )
+    case_study.full_clean()
+    case_study.save()
+    return case_study
+
+
+def withdraw_consent(*, case_study: CaseStudy, today: date | None = None) -> CaseStudy:
+    """The subject has withdrawn consent: the story disappears from every page and download at once."""
+    case_study.consent_withdrawn_on = today or timezone.localdate()
+    case_study.featured = False
+    case_study.save(update_fields=["consent_withdrawn_on", "featured"])
+    return case_study
+
+
+# Reminders, planned by the sweep (evidence.tasks.sweep_evidence) -----------------------------------
+
+
+def return_reminder_key(period_id: int, partner_id: int, stage: str) -> str:
+    return f"evidence-return:{period_id}:{partner_id}:{stage}"
+
+
+def _reminder_context(project: JointProject, period: ReportingPeriod, partner: Organisation) -> dict:
+    return {
+        "project": project.title,
+        "partner": partner.name,
+        "period": str(period),
+        "due_date": period.due_date.isoformat(),
+        "return_url": _return_url(project, period, partner),
+    }
+
+
+def _return_url(project: JointProject, period: ReportingPeriod, partner: Organisation) -> str:
+    from django.urls import reverse
+
+    return reverse("evidence:return_edit", kwargs={"slug": project.slug, "number": period.number, "partner": partner.slug})
+
+
+def plan_return_reminders(*, today: date) -> int:
+    """Plan "your return is due soon" and "your return is overdue" emails for returns not yet submitted.
+
+    Database-driven and idempotent: the key names the period, the partner and the stage (due soon,
+    first, second or third chase), so any number of sweeps plan each email once. Returns how many
+    were newly planned.
+    """
+    window_start = today - timedelta(days=max(CHASE_AFTER_DAYS))
+    periods = (
+        ReportingPeriod.objects.filter(due_date__gte=window_start, due_date__lte=today + timedelta(days=DUE_SOON_DAYS))
+        .select_related("project", "project__lead")
+        .prefetch_related("project__partners")
+        .order_by("due_date", "pk")
+    )
+    submitted = set(
+        MonitoringReturn.objects.submitted()
+        .filter(period__in=periods)
+        .values_list("period_id", "partner_id")
+    )
+    created = 0
+    for period in periods:
+        project = period.project
+        days_overdue = (today - period.due_date).days
+        if days_overdue < 0:
+            stage, subject = "due-soon", _("Your monitoring return for %(project)s is due on %(date)s")
+            due_at = timezone.now()
+        else:
+            chases = [n for n, after in enumerate(CHASE_AFTER_DAYS, start=1) if days_overdue >= after]
+            if not chases:
+                continue
+            stage, subject = f"chase-{chases[-1]}", _("Your monitoring return for %(project)s is overdue (it was due on %(date)s)")
+            due_at = timezone.now()
+        for partner in [project.lead, *project.partners.all()]:
+            if (period.pk, partner.pk) in submitted:
+                continue
+            _reminder, new = schedule_reminder(
+                key=return_reminder_key(period.pk, partner.pk, stage),
+                kind="evidence-return",
+                recipients=organisation_contacts(partner),
+                subject=subject % {"project": project.title, "date": period.due_date.strftime("%-d %B %Y")},
+                template="emails/evidence_return_reminder",
+                context={**_reminder_context(project, period, partner), "overdue": days_overdue >= 0, "stage": stage},
+                due_at=due_at,
+                organisation=partner,
+            )
+            created += new
+    return created
+
+
+# Evidence packs ------------------------------------------------------------------------------------
+
+
+def export_dir() -> Path:
+    folder = Path(settings.EVIDENCE_EXPORT_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@transaction.atomic
+def request_export(*, user: User, start: date, end: date, area: TaxonomyTerm | None) -> EvidenceExport:
+    """Record a request for an evidence pack; the caller queues the build (see tasks.enqueue_export)."""
+    if end < start:
+        raise ValidationError({"end": _("The end of the period must be on or after its start.")})
+    export = EvidenceExport(requested_by=user, period_start=start, period_end=end, area=area)
+    export.full_clean()
+    export.save()
+    return export
+
+
+def claim_export(*, export_id: int) -> EvidenceExport | None:
+    """Mark a queued pack as being built, once: a second worker (or a retry) gets None."""
+    with transaction.atomic():
+        export = (
+            EvidenceExport.objects.select_for_update(skip_locked=True)
+            .filter(pk=export_id, status=EvidenceExport.Status.QUEUED)
+            .first()
+        )
+        if export is None:
+            return None
+        export.status = EvidenceExport.Status.RUNNING
+        export.started_at = timezone.now()
+        export.progress = 0
+        export.save(update_fields=["status", "started_at", "progress"])
+        return export
+
+
+def set_export_progress(*, export: EvidenceExport, progress: int, step: str) -> None:
+    # A plain UPDATE outside any long transaction, so the page polling the status sees it at once.
+    export.progress, export.step = max(0, min(100, int(progress))), step[:200]
+    EvidenceExport.objects.filter(pk=export.pk).update(progress=export.progress, step=export.step)
+
+
+def finish_export(*, export: EvidenceExport, path: Path) -> EvidenceExport:
+    now = timezone.now()
+    export.status = EvidenceExport.Status.READY
+    export.progress = 100
+    export.step = _("Ready")
+    export.file_path = str(path)
+    export.size_bytes = path.stat().st_size
+    export.finished_at = now
+    export.expires_at = now + timedelta(hours=settings.EVIDENCE_EXPORT_HOURS)
+    export.save()
+    return export
+
+
+def fail_export(*, export: EvidenceExport, error: str) -> None:
+    EvidenceExport.objects.filter(pk=export.pk).update(
+        status=EvidenceExport.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+def expire_exports(*, now=None) -> int:
+    """Delete the files of packs past their time and mark them expired. Returns how many."""
+    now = now or timezone.now()
+    expired = 0
+    for export in EvidenceExport.objects.filter(status=EvidenceExport.Status.READY, expires_at__lte=now):
+        if export.file_path:
+            try:
+                os.remove(export.file_path)
+            except FileNotFoundError:
+                pass
+        EvidenceExport.objects.filter(pk=export.pk).update(status=EvidenceExport.Status.EXPIRED, file_path="")
+        expired += 1
+    return expired
+
+
+def stalled_exports(*, now=None) -> list[int]:
+    """Packs still queued a while after they were asked for: their message was lost (the broker was
+    down when they were requested), so the sweep queues them again."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.EVIDENCE_EXPORT_REQUEUE_AFTER)
+    return list(
+        EvidenceExport.objects.filter(status=EvidenceExport.Status.QUEUED, created_at__lte=cutoff).values_list("pk", flat=True)
+    )
+
+
+def fail_abandoned_exports(*, now=None) -> int:
+    """A build that died with its worker (killed, out of memory) stays "being built" for ever: after an
+    hour it is marked failed, so the person who asked sees it and can ask again."""
+    now = now or timezone.now()
+    return EvidenceExport.objects.filter(
+        status=EvidenceExport.Status.RUNNING, started_at__lte=now - timedelta(hours=1)
+    ).update(status=EvidenceExport.Status.FAILED, error=_("The build stopped part way. Please ask for the pack again."), finished_at=now)
+
+
+# The evidence pack: one sheet per topic and a Definitions sheet, written row by row ------------------
+
+PACK_COLUMNS = (_("Figure"), _("Category"), _("Breakdown"), _("Value"), _("As published"))
+
+
+def build_evidence_pack(*, export_id: int) -> EvidenceExport | None:
+    """Build a claimed-or-queued pack into a file, updating its progress as each topic is written.
+
+    Idempotent: a pack already built or being built by another worker is left alone (returns None).
+    The workbook is write-only, so rows stream to disk instead of piling up in memory; every figure
+    comes from the same suppressed dashboard as the pages, so nothing small is let through here.
+    """
+    from openpyxl import Workbook
+
+    from directory.exports import _xlsx_cell  # the one cell writer: formula-safe, dates formatted
+
+    from . import selectors
+
+    export = claim_export(export_id=export_id)
+    if export is None:
+        return None
+    path = export_dir() / f"{export.uuid}.xlsx"
+    workbook = None
+    try:
+        scope = selectors.Scope(start=export.period_start, end=export.period_end, area=export.area)
+        builders = selectors.SECTIONS
+        workbook = Workbook(write_only=True)
+        summary = workbook.create_sheet(title=str(_("About this pack"))[:31])
+        for line in (
+            [_("Sector evidence pack")],
+            [_("Period"), export.period_start, export.period_end],
+            [_("Area"), scope.area_name],
+            [_("Built"), timezone.now()],
+            [str(selectors.SUPPRESSION_NOTE)],
+            [_("Outputs (what was done) and outcomes (what changed) are kept in separate sheets.")],
+        ):
+            summary.append([_xlsx_cell(summary, value) for value in line])
+        definitions = []
+        for index, build in enumerate(builders):
+            section = build(scope)
+            set_export_progress(
+                export=export, progress=5 + 80 * index // len(builders), step=_("Writing %(topic)s") % {"topic": section.title}
+            )
+            sheet = workbook.create_sheet(title=_sheet_title(selectors.SHEET_NAMES.get(section.key, section.title)))
+            sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in PACK_COLUMNS])
+            if section.unavailable:
+                sheet.append([_xlsx_cell(sheet, section.unavailable)])
+            for chart in section.charts:
+                definitions.append((section.title, chart.title, chart.definition))
+                for category, breakdown, value, shown in chart.long_rows():
+                    sheet.append([_xlsx_cell(sheet, v) for v in (chart.title, category, breakdown, value, shown)])
+            for statistic in section.statistics:
+                definitions.append((section.title, statistic.title, statistic.definition))
+                stat = statistic.value
+                sheet.append(
+                    [_xlsx_cell(sheet, v) for v in (statistic.title, "", "", float(stat.shown_value) if stat.shown_value is not None else None, stat.display)]
+                )
+        set_export_progress(export=export, progress=88, step=_("Writing the joint projects' monitoring"))
+        for kind, title in ((Indicator.Kind.OUTPUT, _("Project outputs")), (Indicator.Kind.OUTCOME, _("Project outcomes"))):
+            sheet = workbook.create_sheet(title=_sheet_title(title))
+            headers = (
+                _("Project"), _("Indicator"), _("Unit"), _("Period"), _("Period start"), _("Period end"), _("Target"),
+                _("Actual (submitted returns)"), _("Actual, as published"),
+            )
+            sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in headers])
+            for row in _project_rows(scope=scope, kind=kind):
+                sheet.append([_xlsx_cell(sheet, value) for value in row])
+        definitions += [
+            (_("Joint projects"), _("Project outputs"), _("For each output indicator (what was done) of each joint project running in the period, the target and the sum of the partners' submitted figures, per monitoring period. Counts from 1 to 4 are shown as \u201cfewer than 5\u201d.")),
+            (_("Joint projects"), _("Project outcomes"), _("The same for outcome indicators (what changed). Percentages are the average of the partners' figures, not a sum.")),
+        ]
+        set_export_progress(export=export, progress=95, step=_("Writing the definitions"))
+        sheet = workbook.create_sheet(title=str(_("Definitions")))
+        sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in (_("Topic"), _("Figure"), _("Definition"))])
+        for row in definitions:
+            sheet.append([_xlsx_cell(sheet, str(value)) for value in row])
+        sheet.append([_xlsx_cell(sheet, str(value)) for value in (_("All topics"), _("Small numbers"), selectors.SUPPRESSION_NOTE)])
+        temporary = path.with_suffix(".part")
+        workbook.save(temporary)
+        os.replace(temporary, path)
+    except Exception as error:
+        logger.exception("Evidence pack %s failed", export.pk)
+        if workbook is not None:
+            # Close the sheets' temporary files now rather than whenever they are collected.
+            for worksheet in workbook.worksheets:
+                worksheet.close()
+        path.with_suffix(".part").unlink(missing_ok=True)
+        fail_export(export=export, error=f"{error.__class__.__name__}: {error}")
+        raise
+    return finish_export(export=export, path=path)
+
+
+def _sheet_title(title) -> str:
+    import re
+
+    return re.sub(r"[\[\]:*?/\\]", " ", str(title))[:31]
+
+
+def _project_rows(*, scope, kind: str):
+    """One row per indicator and period of the projects running in the scope, streamed from the database."""
+    from django.db.models import Count, Q, Sum
+
+    projects = JointProject.objects.filter(start_date__lte=scope.end, end_date__gte=scope.start)
+    if scope.area is not None:
+        projects = projects.filter(Q(lead__ward=scope.area) | Q(partners__ward=scope.area))
+    actuals = {
+        (indicator_id, period_id): (total, n)
+        for indicator_id, period_id, total, n in ReturnFigure.objects.filter(
+            monitoring_return__status=MonitoringReturn.Status.SUBMITTED,
+            indicator__kind=kind,
+            indicator__project__in=projects.values("pk"),
+        )
+        .values_list("indicator_id", "monitoring_return__period_id")
+        .annotate(total=Sum("value"), n=Count("pk"))
+        .order_by()
+    }
+    targets = (
+        IndicatorTarget.objects.filter(indicator__kind=kind, indicator__project__in=projects.values("pk"))
+        .select_related("indicator__project", "period")
+        .order_by("indicator__project__title", "indicator__order", "indicator__name", "period__number")
+    )
+    for target in targets.iterator(chunk_size=2000):
+        indicator, period = target.indicator, target.period
+        total, n = actuals.get((indicator.pk, period.pk), (None, 0))
+        actual, shown = total, ""
+        if n and indicator.value_type == Indicator.ValueType.PERCENTAGE:
+            actual = (total / n).quantize(Decimal("0.1"))
+        if actual is not None and indicator.value_type == Indicator.ValueType.WHOLE_NUMBER:
+            # A count in a download for any funder goes through suppression like every other count.
+            published = suppression.count(int(actual))
+            actual, shown = published.shown_value, published.display
+        elif actual is not None:
+            shown = f"{actual.normalize():f}"
+        else:
+            shown = _("no submitted return")
+        yield (indicator.project.title, indicator.name, indicator.unit, period.number, period.start, period.end, target.target, actual, shown)

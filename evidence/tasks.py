@@ -1,0 +1,57 @@
+"""Celery tasks for evidence: thin wrappers over services. The database says what is due."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from thin_portal.celery import quick_broker_connection
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+ENQUEUE_TIMEOUT = 2.0
+
+
+@shared_task(name="evidence.tasks.build_evidence_pack", ignore_result=False)
+def build_evidence_pack(export_id: int) -> dict:
+    export = services.build_evidence_pack(export_id=export_id)
+    if export is None:
+        return {"export": export_id, "built": False}
+    return {"export": export_id, "built": True, "status": export.status, "size": export.size_bytes}
+
+
+@shared_task(name="evidence.tasks.sweep_evidence")
+def sweep_evidence() -> dict[str, int]:
+    """Periodic (one CELERY_BEAT_SCHEDULE entry): plan monitoring-return reminders (the directory's
+    reminder sweep sends them), delete expired evidence packs, and queue again packs whose message
+    was lost. Every step is idempotent."""
+    reminders = services.plan_return_reminders(today=timezone.localdate())
+    expired = services.expire_exports()
+    abandoned = services.fail_abandoned_exports()
+    requeued = 0
+    for export_id in services.stalled_exports():
+        requeued += _publish(export_id)
+    counts = {"return_reminders": reminders, "expired_packs": expired, "abandoned_packs": abandoned, "requeued_packs": requeued}
+    logger.info("Evidence sweep: %s", counts)
+    return counts
+
+
+def _publish(export_id: int) -> bool:
+    try:
+        # Packs can go to workers of their own (EVIDENCE_EXPORT_QUEUE), away from the quick reminder sweeps.
+        options = {"queue": settings.EVIDENCE_EXPORT_QUEUE} if settings.EVIDENCE_EXPORT_QUEUE else {}
+        with quick_broker_connection(timeout=ENQUEUE_TIMEOUT) as connection:
+            build_evidence_pack.apply_async(args=[export_id], connection=connection, retry=False, **options)
+    except Exception as error:  # broker unreachable: the row stays queued and the sweep tries again
+        logger.warning("Could not queue evidence pack %s (%s); the next sweep will.", export_id, error)
+        return False
+    return True
+
+
+def enqueue_export(export_id: int) -> None:
+    """Queue a pack's build once the request's transaction commits; a down broker only delays it."""
+    transaction.on_commit(lambda: _publish(export_id))

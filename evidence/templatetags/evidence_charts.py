@@ -1,0 +1,175 @@
+"""Charts drawn on the server as SVG: no script, no CDN, readable without colour.
+
+Every bar carries its figure as text at its end, and the two series of a target chart differ in
+pattern (hatched outline for the target, solid for the actual) as well as colour, with a legend that
+shows the patterns. The same figures are always in a table next to the chart (see the templates).
+"""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+WIDTH = 720
+LABEL_WIDTH = 250
+BAR_SPACE = 330  # the rest is for the figure written after the bar
+ROW_HEIGHT = 26
+
+
+def _truncate(text: str, length: int = 34) -> str:
+    text = str(text)
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _defs(prefix: str) -> SafeString:
+    return format_html(
+        '<defs><pattern id="{0}-hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        '<rect width="8" height="8" fill="#ffffff"/><line x1="0" y1="0" x2="0" y2="8" stroke="#1d4e89" stroke-width="3"/></pattern>'
+        '<pattern id="{0}-solid" width="4" height="4" patternUnits="userSpaceOnUse"><rect width="4" height="4" fill="#143a66"/></pattern></defs>',
+        prefix,
+    )
+
+
+@register.simple_tag
+def bar_chart(chart) -> SafeString:
+    """A horizontal bar per row of the chart's series; hidden counts get no bar, only their words."""
+    series = chart.series
+    if series is None:
+        return mark_safe("")
+    rows = series.rows
+    scale = max(series.max_shown, 1)
+    height = ROW_HEIGHT * len(rows) + 10
+    parts = []
+    for index, (label, cell) in enumerate(rows):
+        y = 5 + index * ROW_HEIGHT
+        parts.append(format_html('<text x="0" y="{}" class="chart-label">{}</text>', y + 17, _truncate(label)))
+        if cell.hidden:
+            parts.append(format_html('<text x="{}" y="{}" class="chart-value chart-hidden">{}</text>', LABEL_WIDTH + 4, y + 17, cell.display))
+            continue
+        width = round(BAR_SPACE * cell.value / scale) if cell.value else 0
+        if width:
+            parts.append(
+                format_html(
+                    '<rect x="{}" y="{}" width="{}" height="18" fill="url(#{}-solid)" stroke="#0b0c0c" stroke-width="1"/>',
+                    LABEL_WIDTH, y + 4, width, chart.key,
+                )
+            )
+        parts.append(format_html('<text x="{}" y="{}" class="chart-value">{}</text>', LABEL_WIDTH + width + 6, y + 17, cell.display))
+    return format_html(
+        '<svg class="evidence-chart" viewBox="0 0 {} {}" width="100%" role="img" aria-labelledby="{}-title" '
+        'preserveAspectRatio="xMinYMin meet" focusable="false"><title id="{}-title">{}</title>{}{}</svg>',
+        WIDTH, height, chart.key, chart.key,
+        _("%(title)s: bar chart. The same figures are in the table below.") % {"title": chart.title},
+        _defs(chart.key),
+        mark_safe("".join(parts)),
+    )
+
+
+def _number(value: Decimal | None) -> str:
+    if value is None:
+        return _("no return yet")
+    value = Decimal(value)
+    return f"{value.normalize():,f}" if value == value.to_integral_value() else f"{value:,.1f}"
+
+
+@register.simple_tag
+def target_chart(item) -> SafeString:
+    """Target against actual for one indicator, a pair of bars per period."""
+    key = f"indicator-{item.indicator.pk}"
+    scale = float(item.scale)
+    pair_height = 2 * 20 + 12
+    height = pair_height * len(item.rows) + 40
+    parts = [
+        # Legend: the patterns themselves, named.
+        format_html('<rect x="0" y="4" width="22" height="14" fill="url(#{}-hatch)" stroke="#1d4e89" stroke-width="2"/>', key),
+        format_html('<text x="28" y="16" class="chart-label">{}</text>', _("Target (hatched)")),
+        format_html('<rect x="200" y="4" width="22" height="14" fill="url(#{}-solid)" stroke="#0b0c0c"/>', key),
+        format_html('<text x="228" y="16" class="chart-label">{}</text>', _("Actual (solid)")),
+    ]
+    for index, (period, target, actual) in enumerate(item.rows):
+        y = 34 + index * pair_height
+        parts.append(format_html('<text x="0" y="{}" class="chart-label">{}</text>', y + 24, _truncate(period.label, 30)))
+        target_width = round(BAR_SPACE * float(target) / scale)
+        parts.append(
+            format_html(
+                '<rect x="{}" y="{}" width="{}" height="18" fill="url(#{}-hatch)" stroke="#1d4e89" stroke-width="2"/>',
+                LABEL_WIDTH, y, max(target_width, 1), key,
+            )
+        )
+        parts.append(format_html('<text x="{}" y="{}" class="chart-value">{} {}</text>', LABEL_WIDTH + target_width + 6, y + 14, _("Target"), _number(target)))
+        actual_width = round(BAR_SPACE * float(actual) / scale) if actual is not None else 0
+        if actual is not None:
+            parts.append(
+                format_html(
+                    '<rect x="{}" y="{}" width="{}" height="18" fill="url(#{}-solid)" stroke="#0b0c0c"/>',
+                    LABEL_WIDTH, y + 21, max(actual_width, 1), key,
+                )
+            )
+        actual_text = _("Actual %(figure)s") % {"figure": _number(actual)} if actual is not None else _("Actual: no submitted return yet")
+        parts.append(format_html('<text x="{}" y="{}" class="chart-value">{}</text>', LABEL_WIDTH + actual_width + 6, y + 35, actual_text))
+    return format_html(
+        '<svg class="evidence-chart" viewBox="0 0 {} {}" width="100%" role="img" aria-labelledby="{}-title" '
+        'preserveAspectRatio="xMinYMin meet" focusable="false"><title id="{}-title">{}</title>{}{}</svg>',
+        WIDTH, height, key, key,
+        _("%(indicator)s: target and actual for each period. The same figures are in the table below.") % {"indicator": item.indicator.name},
+        _defs(key),
+        mark_safe("".join(parts)),
+    )
+
+
+@register.filter
+def figure(value) -> str:
+    return _number(value) if value is not None else "–"
+
+
+def _cell_html(cell, *, zeros_are_findings: bool) -> SafeString:
+    if cell.hidden:
+        return format_html('<td class="text-end suppressed">{}</td>', cell.display)
+    if zeros_are_findings and not cell.value:
+        return format_html(
+            '<td class="text-end gap"><span aria-hidden="true">✕ </span>0<span class="visually-hidden"> ({})</span></td>', _("gap")
+        )
+    return format_html('<td class="text-end">{}</td>', cell.display)
+
+
+@register.simple_tag
+def figures_table(chart) -> SafeString:
+    """The chart's figures as a table: the same suppressed cells, built in Python because a grid of
+    wards by functions is hundreds of cells (a template loop would cost more than the figures)."""
+    gaps = chart.zeros_are_findings
+    caption = _("%(title)s (figures are %(unit)s)") % {"title": chart.title, "unit": chart.unit}
+    if gaps:
+        caption += " " + _("✕ 0 marks a gap.")
+    if chart.series is not None:
+        head = format_html('<tr><th scope="col">{}</th><th scope="col" class="text-end">{}</th></tr>', chart.row_heading, _("Number"))
+        body = format_html_join(
+            "", "<tr><th scope=\"row\">{}</th>{}</tr>", ((label, _cell_html(cell, zeros_are_findings=gaps)) for label, cell in chart.series.rows)
+        )
+        foot = ""
+        if chart.series.total is not None:
+            foot = format_html(
+                '<tfoot><tr><th scope="row">{}</th>{}</tr></tfoot>',
+                chart.series.total_label or _("Total"),
+                _cell_html(chart.series.total, zeros_are_findings=False),
+            )
+        return format_html(
+            '<table class="table table-sm figures-table"><caption>{}</caption><thead>{}</thead><tbody>{}</tbody>{}</table>',
+            caption, head, body, foot,
+        )
+    table = chart.table
+    columns = format_html_join("", '<th scope="col" class="text-end">{}</th>', ((column,) for column in table.column_labels))
+    total_head = format_html('<th scope="col" class="text-end">{}</th>', _("Total")) if table.row_totals else ""
+    rows = []
+    for label, cells, total in table.rows():
+        cell_html = mark_safe("".join(_cell_html(cell, zeros_are_findings=gaps) for cell in cells))
+        total_html = _cell_html(total, zeros_are_findings=False) if total is not None else ""
+        rows.append(format_html('<tr><th scope="row">{}</th>{}{}</tr>', label, cell_html, total_html))
+    return format_html(
+        '<div class="table-responsive"><table class="table table-sm figures-table coverage-table"><caption>{}</caption>'
+        '<thead><tr><th scope="col">{}</th>{}{}</tr></thead><tbody>{}</tbody></table></div>',
+        caption, chart.row_heading, columns, total_head, mark_safe("".join(rows)),
+    )

@@ -1,0 +1,666 @@
+"""Reads for referrals: the router, the officers' inbox, a group's own referrals, timelines, and
+everything held about one contact.
+
+The router is a read: it ranks providers for a request and explains each suggestion; sending the
+referral (a write) is in services.py, which asks the router again so a forged choice cannot get through.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from directory.models import Affiliation, Organisation, Service, TaxonomyTerm
+
+from .models import Feedback, Referral, ReferralEvent, RoutingRuleProvider
+
+# How many providers the group is offered to choose from.
+SUGGESTION_LIMIT = 5
+
+
+@dataclass
+class Suggestion:
+    provider: Organisation
+    service: Service | None
+    reasons: list[str] = field(default_factory=list)
+    existing: bool = False
+    # (-specificity, priority, position, rule id): lower ranks first.
+    rank: tuple = (0,)
+
+    def as_json(self) -> dict:
+        return {
+            "provider": str(self.provider.uuid),
+            "provider_name": self.provider.name,
+            "service": str(self.service.uuid) if self.service else "",
+            "service_name": self.service.name if self.service else "",
+            "reasons": self.reasons,
+            "existing": self.existing,
+        }
+
+
+@dataclass
+class Routing:
+    suggestions: list[Suggestion]
+    # Providers a rule named but the router left out, with why (paused, full or closed).
+    skipped: list[tuple[str, str]]
+
+    def providers(self) -> list[Organisation]:
+        return [suggestion.provider for suggestion in self.suggestions]
+
+    def find(self, provider_id: int) -> Suggestion | None:
+        return next((s for s in self.suggestions if s.provider.pk == provider_id), None)
+
+
+def _ids(values: Iterable) -> list[int]:
+    return [value if isinstance(value, int) else value.pk for value in values if value is not None]
+
+
+def _rule_reason(
+    *, need: str, rule: str, position: int, segment=None, community=None, ward=None, stage=None, language=None
+) -> str:
+    narrowing = []
+    if segment:
+        narrowing.append(_("groups in the segment “%(term)s”") % {"term": segment})
+    if community:
+        narrowing.append(_("groups serving %(term)s") % {"term": community})
+    if ward:
+        narrowing.append(_("groups in %(term)s ward") % {"term": ward})
+    if stage:
+        narrowing.append(_("groups at %(stage)s") % {"stage": str(Organisation.Stage(stage).label).lower()})
+    if language:
+        narrowing.append(_("groups preferring %(term)s") % {"term": language})
+    text = _("The network's key referral agency for “%(need)s” (choice %(position)d of rule “%(rule)s”)") % {
+        "need": need,
+        "position": position,
+        "rule": rule,
+    }
+    if narrowing:
+        text += _(", agreed for %(who)s") % {"who": _(" and ").join(narrowing)}
+    return text + "."
+
+
+def suggest_providers(
+    *,
+    needs: Iterable,
+    segments: Iterable = (),
+    communities: Iterable = (),
+    ward=None,
+    stage: int | None = None,
+    language=None,
+    existing_provider: Organisation | None = None,
+    service: Service | None = None,
+    limit: int = SUGGESTION_LIMIT,
+) -> Routing:
+    """Rank providers for a request and say why each is suggested.
+
+    1. The provider the group already works with always comes first.
+    2. Then providers from the routing rules for the needs: rules whose narrowing conditions all fit
+       the group (a rule with no condition fits everyone); a more specific rule beats a general one,
+       then the rule's priority, then the provider's place in the rule's list.
+    3. If the rules give fewer than `limit`, providers whose open services meet a need fill the list.
+    A provider is skipped when the service the rule names, or every one of its services for the need,
+    is paused, closed or not taking referrals (full), or when the provider has closed.
+    Costs a fixed handful of queries whatever the number of rules or providers.
+    """
+    need_ids = _ids(needs)
+    segment_ids, community_ids = _ids(segments), _ids(communities)
+    ward_id = ward if isinstance(ward, int) or ward is None else ward.pk
+    language_id = language if isinstance(language, int) or language is None else language.pk
+    skipped: list[tuple[str, str]] = []
+    found: dict[int, Suggestion] = {}
+
+    if need_ids:
+        # One query for every provider entry of every rule that fits, as plain values: the router runs
+        # on each "review" page, so it avoids building model instances it would throw away.
+        fits = Q(rule__is_active=True, rule__need_id__in=need_ids)
+        fits &= Q(rule__segment__isnull=True) | Q(rule__segment_id__in=segment_ids)
+        fits &= Q(rule__community__isnull=True) | Q(rule__community_id__in=community_ids)
+        fits &= Q(rule__ward__isnull=True) | (Q(rule__ward_id=ward_id) if ward_id else Q(pk__in=[]))
+        fits &= Q(rule__stage__isnull=True) | (Q(rule__stage=stage) if stage else Q(pk__in=[]))
+        fits &= Q(rule__language__isnull=True) | (Q(rule__language_id=language_id) if language_id else Q(pk__in=[]))
+        entries = list(
+            RoutingRuleProvider.objects.filter(fits)
+            .order_by()
+            .values_list(
+                "rule_id",
+                "rule__name",
+                "rule__need_id",
+                "rule__segment_id",
+                "rule__community_id",
+                "rule__ward_id",
+                "rule__stage",
+                "rule__language_id",
+                "rule__priority",
+                "position",
+                "provider_id",
+                "provider__name",
+                "provider__uuid",
+                "provider__slug",
+                "provider__is_active",
+                "service_id",
+                "service__name",
+                "service__uuid",
+                "service__slug",
+                "service__status",
+                "service__accepting_referrals",
+            )
+        )
+        provider_ids = {entry[10] for entry in entries}
+        # Each candidate's services for each asked-for need, with whether they take referrals now.
+        services_by: dict[tuple[int, int], list[tuple[Service, bool]]] = defaultdict(list)
+        if provider_ids:
+            rows = Service.needs.through.objects.filter(
+                service__organisation_id__in=provider_ids, taxonomyterm_id__in=need_ids
+            ).values_list(
+                "taxonomyterm_id",
+                "service_id",
+                "service__organisation_id",
+                "service__name",
+                "service__uuid",
+                "service__slug",
+                "service__status",
+                "service__accepting_referrals",
+            )
+            for need_id, pk, organisation_id, name, uuid, slug, status, accepting in rows.order_by(
+                "service__name", "service_id"
+            ):
+                # Plain tuples: only the few services finally suggested become model instances.
+                services_by[(organisation_id, need_id)].append(
+                    ((pk, organisation_id, name, uuid, slug), status == Service.Status.ACTIVE and accepting)
+                )
+        # Names for the reasons: the rules' needs and the narrowing terms (which are the group's own).
+        term_ids = set(need_ids) | set(segment_ids) | set(community_ids) | {ward_id, language_id} - {None}
+        term_names = dict(TaxonomyTerm.objects.filter(pk__in=term_ids).values_list("pk", "name"))
+        # provider id -> [rank, provider values, service values, reason arguments]
+        candidates: dict[int, list] = {}
+        for (
+            rule_id,
+            rule_name,
+            need_id,
+            segment_id,
+            community_id,
+            rule_ward_id,
+            rule_stage,
+            rule_language_id,
+            priority,
+            position,
+            provider_id,
+            provider_name,
+            provider_uuid,
+            provider_slug,
+            provider_active,
+            service_id,
+            service_name,
+            service_uuid,
+            service_slug,
+            service_status,
+            service_accepting,
+        ) in entries:
+            if not provider_active:
+                skipped.append((provider_name, _("the organisation has closed")))
+                continue
+            if service_id:
+                if service_status != Service.Status.ACTIVE or not service_accepting:
+                    skipped.append(
+                        (provider_name, _("its service “%(service)s” is paused or full") % {"service": service_name})
+                    )
+                    continue
+                chosen_service = (service_id, provider_id, service_name, service_uuid, service_slug)
+            else:
+                offered = services_by.get((provider_id, need_id), [])
+                taking = [candidate for candidate, open_now in offered if open_now]
+                if offered and not taking:
+                    skipped.append(
+                        (
+                            provider_name,
+                            _("its services for “%(need)s” are paused or full") % {"need": term_names.get(need_id, "")},
+                        )
+                    )
+                    continue
+                chosen_service = taking[0] if taking else None
+            narrowing = (segment_id, community_id, rule_ward_id, rule_stage, rule_language_id)
+            rank = (-sum(value is not None for value in narrowing), priority, position, rule_id)
+            reason = (
+                rank,
+                need_id,
+                rule_name,
+                position,
+                segment_id,
+                community_id,
+                rule_ward_id,
+                rule_stage,
+                rule_language_id,
+            )
+            candidate = candidates.get(provider_id)
+            if candidate is None:
+                candidates[provider_id] = [
+                    rank,
+                    (provider_id, provider_name, provider_uuid, provider_slug),
+                    chosen_service,
+                    [reason],
+                ]
+            else:
+                if rank < candidate[0]:
+                    candidate[0] = rank
+                    candidate[2] = chosen_service or candidate[2]
+                candidate[3].append(reason)
+
+        def materialise(candidate: list) -> Suggestion:
+            rank, (pk, name, uuid, slug), service_values, reasons = candidate
+            chosen = None
+            if service_values:
+                service_pk, organisation_id, service_name, service_uuid, service_slug = service_values
+                chosen = Service(
+                    pk=service_pk,
+                    organisation_id=organisation_id,
+                    name=service_name,
+                    uuid=service_uuid,
+                    slug=service_slug,
+                )
+            return Suggestion(
+                provider=Organisation(pk=pk, name=name, uuid=uuid, slug=slug, is_active=True),
+                service=chosen,
+                rank=rank,
+                # The best-fitting rule's reason first.
+                reasons=[
+                    _rule_reason(
+                        need=term_names.get(need_id, ""),
+                        rule=rule_name,
+                        position=position,
+                        segment=term_names.get(segment_id),
+                        community=term_names.get(community_id),
+                        ward=term_names.get(rule_ward_id),
+                        stage=rule_stage,
+                        language=term_names.get(rule_language_id),
+                    )
+                    for _rank, need_id, rule_name, position, segment_id, community_id, rule_ward_id, rule_stage, rule_language_id in sorted(
+                        reasons
+                    )
+                ],
+            )
+
+        best = sorted(candidates.values(), key=lambda candidate: (candidate[0], candidate[1][1]))
+        if existing_provider is not None and existing_provider.pk in candidates:
+            found[existing_provider.pk] = materialise(candidates[existing_provider.pk])
+        for candidate in best[: limit + 1]:
+            found.setdefault(candidate[1][0], materialise(candidate))
+
+    ranked = sorted(found.values(), key=lambda s: (s.rank, s.provider.name))
+
+    if existing_provider is not None:
+        existing = found.get(existing_provider.pk)
+        ranked = [s for s in ranked if s.provider.pk != existing_provider.pk]
+        if existing is None:
+            existing = Suggestion(provider=existing_provider, service=None)
+        if service is not None and service.organisation_id == existing_provider.pk:
+            existing.service = service
+        existing.existing = True
+        existing.reasons.insert(0, _("You already work with this provider (or chose it), so it comes first."))
+        ranked.insert(0, existing)
+
+    if need_ids and len(ranked) < limit:
+        taken = {s.provider.pk for s in ranked}
+        fallback = Service.objects.taking_referrals().filter(needs__in=need_ids).exclude(organisation_id__in=taken)
+        fallback = fallback.filter(organisation__in=Organisation.objects.providers().values("pk"))
+        if stage in (1, 2, 3):
+            fallback = fallback.filter(**{f"serves_stage_{stage}": True})
+        rows = (
+            fallback.select_related("organisation")
+            .annotate(needs_met=Count("needs", filter=Q(needs__in=need_ids)))
+            .order_by("-needs_met", "organisation__name", "name")[: (limit - len(ranked)) * 4]
+        )
+        for candidate in rows:
+            if len(ranked) >= limit:
+                break
+            if candidate.organisation_id in taken:
+                continue
+            taken.add(candidate.organisation_id)
+            ranked.append(
+                Suggestion(
+                    provider=candidate.organisation,
+                    service=candidate,
+                    reasons=[
+                        _("Its service “%(service)s” is open to referrals for what you asked for.")
+                        % {"service": candidate.name}
+                    ],
+                )
+            )
+    return Routing(suggestions=ranked[:limit], skipped=skipped)
+
+
+def routing_for_referral_data(data: dict) -> Routing:
+    """Run the router on a request's cleaned form data (see forms.AskForm)."""
+    organisation: Organisation = data["organisation"]
+    return suggest_providers(
+        needs=data["needs"],
+        segments=list(organisation.segments.values_list("pk", flat=True)),
+        communities=data.get("communities") or [],
+        ward=organisation.ward_id,
+        stage=int(data["stage"]) if data.get("stage") else None,
+        language=data.get("language"),
+        existing_provider=data.get("existing_provider"),
+        service=data.get("service"),
+    )
+
+
+# People and places -------------------------------------------------------------------------------
+
+
+def providers_of_officer(user) -> QuerySet[Organisation]:
+    """The providers where this user is an officer."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(
+        pk__in=Affiliation.objects.filter(user=user, role=Affiliation.Role.OFFICER).values("organisation_id")
+    )
+
+
+def is_officer_somewhere(user) -> bool:
+    return user.is_authenticated and Affiliation.objects.filter(user=user, role=Affiliation.Role.OFFICER).exists()
+
+
+def officers_of(provider: Organisation):
+    from directory.models import User
+
+    return User.objects.filter(
+        is_active=True, affiliations__organisation=provider, affiliations__role=Affiliation.Role.OFFICER
+    ).order_by("first_name", "last_name", "username")
+
+
+def officer_emails(provider: Organisation | None) -> list[str]:
+    if provider is None:
+        return []
+    emails = [email for email in officers_of(provider).values_list("email", flat=True) if email]
+    return emails or ([provider.email] if provider.email else [])
+
+
+def organisations_user_can_ask_for(user) -> QuerySet[Organisation]:
+    """Editors ask for their own open VCOs; officers and network admins may ask for any open VCO."""
+    vcos = Organisation.objects.active().filter(pk__in=Organisation.objects.vcos().values("pk"))
+    if user.is_network_admin or is_officer_somewhere(user):
+        return vcos.order_by("name")
+    return vcos.filter(
+        pk__in=Affiliation.objects.filter(
+            user=user, role__in=[Affiliation.Role.EDITOR, Affiliation.Role.OFFICER]
+        ).values("organisation_id")
+    ).order_by("name")
+
+
+def referral_providers() -> QuerySet[Organisation]:
+    """Open providers a referral can go to."""
+    return Organisation.objects.active().filter(pk__in=Organisation.objects.providers().values("pk")).order_by("name")
+
+
+# Lists --------------------------------------------------------------------------------------------
+
+
+def _list_query(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    return referrals.select_related("organisation", "provider", "assigned_to", "service").prefetch_related("needs")
+
+
+def referrals_of_user(user) -> QuerySet[Referral]:
+    """A group's own referrals: those of organisations the user is linked to, and any they asked for."""
+    if not user.is_authenticated:
+        return Referral.objects.none()
+    linked = Affiliation.objects.filter(user=user).values("organisation_id")
+    return _list_query(Referral.objects.filter(Q(organisation_id__in=linked) | Q(requested_by=user)))
+
+
+AGE_CHOICES = {"7": 7, "14": 14, "30": 30, "90": 90}
+
+
+def inbox(
+    *,
+    provider: Organisation | None,
+    status: str = "",
+    need: TaxonomyTerm | None = None,
+    older_than_days: int | None = None,
+    overdue: bool = False,
+    assigned_to=None,
+    q: str = "",
+    now: datetime | None = None,
+) -> QuerySet[Referral]:
+    """A provider's referrals (every provider's, for network admins passing None), newest first."""
+    now = now or timezone.now()
+    referrals = Referral.objects.all() if provider is None else Referral.objects.for_provider(provider)
+    if status == "open":
+        referrals = referrals.open()
+    elif status:
+        referrals = referrals.filter(status=status)
+    if need is not None:
+        referrals = referrals.filter(
+            pk__in=Referral.needs.through.objects.filter(taxonomyterm=need).values("referral_id")
+        )
+    if older_than_days:
+        referrals = referrals.filter(submitted_at__lt=now - timedelta(days=older_than_days))
+    if overdue:
+        referrals = referrals.overdue(now)
+    if assigned_to is not None:
+        referrals = referrals.filter(assigned_to=assigned_to)
+    for word in q.split():
+        referrals = referrals.filter(organisation__name__icontains=word)
+    # Only the columns the inbox shows: organisations carry long free text the list never needs.
+    return (
+        _list_query(referrals)
+        .only(
+            "pk",
+            "uuid",
+            "status",
+            "outcome",
+            "urgency",
+            "submitted_at",
+            "response_due_at",
+            "organisation_id",
+            "organisation__name",
+            "organisation__slug",
+            "provider_id",
+            "provider__name",
+            "provider__slug",
+            "assigned_to_id",
+            "assigned_to__username",
+            "assigned_to__first_name",
+            "assigned_to__last_name",
+            "service_id",
+            "service__name",
+            "service__slug",
+        )
+        .order_by("-submitted_at", "-pk")
+    )
+
+
+def inbox_counts(*, provider: Organisation | None, now: datetime | None = None) -> dict:
+    """How many referrals the provider has in each status, and how many are overdue: one query."""
+    referrals = Referral.objects.all() if provider is None else Referral.objects.for_provider(provider)
+    now = now or timezone.now()
+    awaiting = (Referral.Status.SUBMITTED, Referral.Status.WITH_PROVIDER)
+    # One pass grouped by status (served by the inbox index) rather than a filtered count per status.
+    rows = (
+        referrals.order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"), late=Count("pk", filter=Q(status__in=awaiting, response_due_at__lt=now)))
+    )
+    figures = {value: 0 for value in Referral.Status.values}
+    overdue = 0
+    for status, n, late in rows:
+        figures[status] = n
+        overdue += late
+    figures["total"] = sum(figures[value] for value in Referral.Status.values)
+    figures["open"] = sum(figures[value] for value in Referral.OPEN_STATUSES)
+    figures["overdue"] = overdue
+    figures["by_status"] = [(value, label, figures[value]) for value, label in Referral.Status.choices]
+    return figures
+
+
+def timeline(referral: Referral) -> QuerySet[ReferralEvent]:
+    return referral.events.select_related("by", "provider").order_by("at", "pk")
+
+
+def referral_detail(uuid) -> Referral | None:
+    return (
+        Referral.objects.select_related(
+            "organisation", "provider", "service", "assigned_to", "requested_by", "language", "existing_provider"
+        )
+        .prefetch_related("needs", "communities")
+        .filter(uuid=uuid)
+        .first()
+    )
+
+
+def feedback_of(referral: Referral) -> Feedback | None:
+    return Feedback.objects.filter(referral=referral).select_related("given_by").first()
+
+
+# Personal data ------------------------------------------------------------------------------------
+
+
+def referrals_about_contact(email: str) -> QuerySet[Referral]:
+    """Every referral that holds this person's details: as the contact, or as the person who asked."""
+    email = (email or "").strip()
+    if not email:
+        return Referral.objects.none()
+    return (
+        Referral.objects.filter(Q(contact_email__iexact=email) | Q(requested_by__email__iexact=email))
+        .select_related("organisation", "provider", "requested_by", "language")
+        .prefetch_related("needs", "communities", "events__by")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def _iso(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def contact_data(email: str) -> dict:
+    """Everything the referrals app holds about one contact, for a subject access request."""
+    referrals = []
+    for referral in referrals_about_contact(email):
+        feedback = getattr(referral, "feedback", None) if hasattr(referral, "feedback") else None
+        referrals.append(
+            {
+                "reference": referral.reference,
+                "id": str(referral.uuid),
+                "organisation": referral.organisation.name,
+                "asked_by": referral.requested_by.get_full_name() or referral.requested_by.username
+                if referral.requested_by
+                else "",
+                "asked_by_email": referral.requested_by.email if referral.requested_by else "",
+                "contact_name": referral.contact_name,
+                "contact_email": referral.contact_email,
+                "contact_phone": referral.contact_phone,
+                "needs": [term.name for term in referral.needs.all()],
+                "description": referral.description,
+                "urgency": referral.get_urgency_display(),
+                "stage": referral.get_stage_display() if referral.stage else "",
+                "communities": [term.name for term in referral.communities.all()],
+                "language": referral.language.name if referral.language else "",
+                "consent_purpose": referral.consent_purpose,
+                "consent_given_at": _iso(referral.consent_given_at),
+                "provider": referral.provider.name if referral.provider else "",
+                "status": referral.get_status_display(),
+                "outcome": referral.get_outcome_display() if referral.outcome else "",
+                "submitted_at": _iso(referral.submitted_at),
+                "closed_at": _iso(referral.closed_at),
+                "anonymised_at": _iso(referral.anonymised_at),
+                "feedback": (
+                    {
+                        "satisfaction": feedback.satisfaction,
+                        "still_needed": feedback.still_needed,
+                        "given_at": _iso(feedback.given_at),
+                    }
+                    if feedback
+                    else None
+                ),
+                "history": [
+                    {
+                        "what": event.get_kind_display(),
+                        "by": (event.by.get_full_name() or event.by.username) if event.by else "",
+                        "at": _iso(event.at),
+                        "note": event.note,
+                    }
+                    for event in referral.events.all()
+                ],
+            }
+        )
+    return {"email": email, "generated_at": timezone.now().isoformat(), "referrals": referrals}
+
+
+CONTACT_DATA_HEADERS = [
+    "reference",
+    "organisation",
+    "asked_by",
+    "asked_by_email",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "needs",
+    "description",
+    "urgency",
+    "stage",
+    "communities",
+    "language",
+    "consent_purpose",
+    "consent_given_at",
+    "provider",
+    "status",
+    "outcome",
+    "submitted_at",
+    "closed_at",
+    "anonymised_at",
+    "satisfaction",
+    "still_needed",
+]
+
+
+def contact_data_rows(data: dict) -> list[list]:
+    rows = []
+    for item in data["referrals"]:
+        feedback = item["feedback"] or {}
+        row = {**item, "needs": "; ".join(item["needs"]), "communities": "; ".join(item["communities"])}
+        row["satisfaction"] = feedback.get("satisfaction", "")
+        row["still_needed"] = feedback.get("still_needed", "")
+        rows.append([row[name] for name in CONTACT_DATA_HEADERS])
+    return rows
+
+
+def feedback_summary() -> dict:
+    """Satisfaction and volume of demand, for the network's evaluation: aggregates only."""
+    from django.db.models import Avg
+
+    figures = Feedback.objects.aggregate(count=Count("pk"), average=Avg("satisfaction"))
+    figures["referrals"] = Referral.objects.count()
+    return figures
+
+
+def referral_figures() -> dict:
+    """The network's evaluation: demand by need, where referrals got to, outcomes and satisfaction.
+    Aggregates only (a handful of queries whatever the volume)."""
+    from django.db.models import Avg
+
+    demand = (
+        Referral.needs.through.objects.values_list("taxonomyterm__name")
+        .annotate(n=Count("referral_id"))
+        .order_by("-n", "taxonomyterm__name")
+    )
+    statuses = dict(Referral.objects.order_by().values_list("status").annotate(n=Count("pk")))
+    outcomes = dict(Referral.objects.exclude(outcome="").order_by().values_list("outcome").annotate(n=Count("pk")))
+    satisfaction = dict(Feedback.objects.order_by().values_list("satisfaction").annotate(n=Count("pk")))
+    average = Feedback.objects.aggregate(average=Avg("satisfaction"))["average"]
+    return {
+        "total": sum(statuses.values()),
+        "demand": list(demand),
+        "by_status": [(label, statuses.get(value, 0)) for value, label in Referral.Status.choices],
+        "by_outcome": [(label, outcomes.get(value, 0)) for value, label in Referral.Outcome.choices],
+        "satisfaction": [(score, satisfaction.get(score, 0)) for score in (5, 4, 3, 2, 1)],
+        "feedback_count": sum(satisfaction.values()),
+        "average_satisfaction": average,
+    }
+
+
+def recent_still_needed(limit: int = 20) -> QuerySet[Feedback]:
+    return (
+        Feedback.objects.exclude(still_needed="").select_related("referral__organisation").order_by("-given_at")[:limit]
+    )

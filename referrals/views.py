@@ -1,0 +1,575 @@
+"""Pages for referrals: asking for support (describe, then review the suggestions and send), a group's
+own referrals, the officers' inbox, a referral's page with its timeline and actions, feedback, and the
+network admins' personal-data tools.
+
+Views stay thin: forms check input, services decide and write, selectors read, and every object-level
+decision goes through directory.permissions (can/require).
+"""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.datastructures import MultiValueDict
+from django.utils.http import content_disposition_header, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from directory.exports import CSV, dated_filename, tabular_response
+from directory.models import Organisation, Service
+from directory.permissions import can, require
+
+from . import selectors, services
+from .forms import (
+    AskForm,
+    AssignForm,
+    BulkAssignForm,
+    ChooseProviderForm,
+    CloseForm,
+    ContactDataForm,
+    DeclineForm,
+    FeedbackForm,
+    InboxFilterForm,
+    NoteActionForm,
+    PassOnForm,
+    RouteForm,
+    parse_uuid,
+)
+from .models import Referral
+
+PER_PAGE = 25
+DRAFT = "referrals:draft"
+DRAFT_CONSENT_AT = "referrals:draft-consent-at"
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+# Asking for support ------------------------------------------------------------------------------
+
+
+def _prefill_provider(request, initial: dict) -> None:
+    """Directory pages link here with ?provider=<uuid>&service=<uuid>: pre-fill them, or say why not."""
+    raw_provider = request.GET.get("provider")
+    if raw_provider is None:
+        return
+    provider_uuid = parse_uuid(raw_provider)
+    provider = Organisation.objects.filter(uuid=provider_uuid).first() if provider_uuid else None
+    if provider is None or not Organisation.objects.providers().filter(pk=provider.pk).exists():
+        messages.error(
+            request,
+            _(
+                "The provider in the link you followed is not in the directory, so it has not been filled in. Choose one below, or let us suggest some."
+            ),
+        )
+        return
+    if not provider.is_active:
+        messages.error(
+            request,
+            _("%(name)s has closed and does not take referrals. Choose another provider below, or let us suggest some.")
+            % {"name": provider.name},
+        )
+        return
+    initial["existing_provider"] = provider
+    raw_service = request.GET.get("service")
+    if not raw_service:
+        return
+    service_uuid = parse_uuid(raw_service)
+    service = Service.objects.filter(uuid=service_uuid, organisation=provider).first() if service_uuid else None
+    if service is None:
+        messages.error(
+            request,
+            _(
+                "The service in the link you followed is not one of %(name)s's services; the provider has been filled in without it."
+            )
+            % {"name": provider.name},
+        )
+    elif not Service.objects.taking_referrals().filter(pk=service.pk).exists():
+        messages.warning(
+            request,
+            _(
+                "%(service)s is not taking referrals at the moment (it is paused, closed or full). You can still ask %(name)s."
+            )
+            % {"service": service.name, "name": provider.name},
+        )
+    else:
+        initial["service"] = service
+
+
+def _initial_for(user, organisations) -> dict:
+    organisation = organisations.first()
+    initial = {"contact_name": user.get_full_name(), "contact_email": user.email}
+    if organisation is not None and not (user.is_network_admin or selectors.is_officer_somewhere(user)):
+        initial.update(
+            organisation=organisation,
+            stage=organisation.development_stage,
+            communities=list(organisation.communities_served.all()),
+            language=organisation.languages.first(),
+        )
+    return initial
+
+
+@login_required
+def ask(request):
+    user = request.user
+    if not can(user, "referrals.ask", None):
+        return render(request, "referrals/ask_not_allowed.html", status=403)
+    if request.method == "POST":
+        form = AskForm(request.POST, user=user)
+        if form.is_valid():
+            request.session[DRAFT] = {name: request.POST.getlist(name) for name in form.fields}
+            request.session[DRAFT_CONSENT_AT] = timezone.now().isoformat()
+            return redirect("referrals:review")
+    elif request.GET.get("edit") and request.session.get(DRAFT):
+        form = AskForm(MultiValueDict(request.session[DRAFT]), user=user)
+    else:
+        form = AskForm(user=user)
+        initial = _initial_for(user, form.fields["organisation"].queryset)
+        _prefill_provider(request, initial)
+        form = AskForm(user=user, initial=initial)
+    if not form.fields["organisation"].queryset.exists():
+        return render(request, "referrals/ask_not_allowed.html", status=403)
+    return render(request, "referrals/ask.html", {"form": form})
+
+
+@login_required
+def review(request):
+    draft = request.session.get(DRAFT)
+    if not draft:
+        messages.info(request, _("Start by telling us what you need."))
+        return redirect("referrals:ask")
+    form = AskForm(MultiValueDict(draft), user=request.user)
+    if not form.is_valid():
+        messages.error(request, _("Some of the details need checking before the request can be sent."))
+        return redirect(reverse("referrals:ask") + "?edit=1")
+    data = form.cleaned_data
+    routing = selectors.routing_for_referral_data(data)
+    choose = ChooseProviderForm(request.POST or None, suggestions=routing.suggestions)
+    if request.method == "POST" and choose.is_valid():
+        picked = choose.cleaned_data["provider"]
+        chosen = (
+            None
+            if picked == ChooseProviderForm.NETWORK
+            else Organisation.objects.filter(uuid=parse_uuid(picked)).first()
+        )
+        consent_at = parse_datetime(request.session.get(DRAFT_CONSENT_AT) or "") or timezone.now()
+        try:
+            referral = services.submit_referral(
+                organisation=data["organisation"],
+                needs=list(data["needs"]),
+                description=data["description"],
+                urgency=data["urgency"],
+                stage=data["stage"],
+                communities=list(data["communities"]),
+                language=data["language"],
+                existing_provider=data["existing_provider"],
+                service=data["service"],
+                contact_name=data["contact_name"],
+                contact_email=data["contact_email"],
+                contact_phone=data["contact_phone"],
+                consent=data["consent"],
+                consent_given_at=consent_at,
+                chosen_provider=chosen,
+                by=request.user,
+            )
+        except ValidationError as error:
+            _add_errors(choose, error)
+        else:
+            request.session.pop(DRAFT, None)
+            request.session.pop(DRAFT_CONSENT_AT, None)
+            if referral.provider_id:
+                messages.success(
+                    request,
+                    _("Your request has been sent to %(provider)s. They should reply within %(days)d working days.")
+                    % {"provider": referral.provider.name, "days": services.response_days()},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Your request has been sent to the network's co-ordinators, who will choose a provider for it."),
+                )
+            return redirect(referral)
+    return render(
+        request,
+        "referrals/review.html",
+        {"data": data, "routing": routing, "choose": choose, "urgency_label": Referral.Urgency(data["urgency"]).label},
+    )
+
+
+# Lists ---------------------------------------------------------------------------------------------
+
+
+@login_required
+def my_referrals(request):
+    referrals = selectors.referrals_of_user(request.user)
+    status = request.GET.get("status", "")
+    if status == "open":
+        referrals = referrals.open()
+    elif status in Referral.Status.values:
+        referrals = referrals.filter(status=status)
+    else:
+        status = ""
+    page = Paginator(referrals, PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "referrals/my_referrals.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": Referral.Status.choices,
+            "can_ask": can(request.user, "referrals.ask", None),
+            "is_officer": selectors.is_officer_somewhere(request.user) or request.user.is_network_admin,
+        },
+    )
+
+
+def _inbox_provider(request) -> tuple[Organisation | None, list[Organisation]]:
+    """The provider whose inbox to show, and the ones this person may switch between."""
+    user = request.user
+    if user.is_network_admin:
+        choices = list(selectors.referral_providers().only("pk", "name", "slug"))
+    else:
+        choices = list(selectors.providers_of_officer(request.user).order_by("name"))
+        if not choices:
+            raise PermissionDenied
+    wanted = request.GET.get("provider") or request.POST.get("provider") or ""
+    provider = next((p for p in choices if p.slug == wanted), None)
+    if provider is None and not user.is_network_admin:
+        provider = choices[0]
+    if provider is not None:
+        require(user, "referrals.view_inbox", provider)
+    return provider, choices
+
+
+@login_required
+def inbox(request):
+    provider, choices = _inbox_provider(request)
+    bulk = None
+    if request.method == "POST":
+        if provider is None:
+            raise PermissionDenied
+        bulk = BulkAssignForm(request.POST, provider=provider)
+        if bulk.is_valid():
+            try:
+                changed = services.assign(
+                    referrals=list(bulk.cleaned_data["referrals"]),
+                    officer=bulk.cleaned_data["officer"],
+                    by=request.user,
+                )
+            except services.StaleReferral:
+                messages.error(request, services.StaleReferral.message)
+            except ValidationError as error:
+                _add_errors(bulk, error)
+            else:
+                officer = bulk.cleaned_data["officer"]
+                messages.success(
+                    request,
+                    _("%(n)d referrals assigned to %(name)s.")
+                    % {"n": changed, "name": officer.get_full_name() or officer.username},
+                )
+                return redirect(request.get_full_path())
+    filter_form = InboxFilterForm(request.GET or None)
+    filters = filter_form.filters(request.user)
+    referrals = selectors.inbox(provider=provider, **filters)
+    counts = selectors.inbox_counts(provider=provider)
+    paginator = Paginator(referrals, PER_PAGE)
+    if not any(filters.values()):
+        # Unfiltered, the page count is the total the counts already hold: one COUNT(*) fewer.
+        paginator.count = counts["total"]
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "referrals/inbox.html",
+        {
+            "provider": provider,
+            "choices": choices,
+            "filter_form": filter_form,
+            "page": page,
+            "counts": counts,
+            "bulk": bulk or (BulkAssignForm(provider=provider) if provider else None),
+            "form": bulk,
+            "query": query.urlencode(),
+            "now": timezone.now(),
+        },
+    )
+
+
+# One referral --------------------------------------------------------------------------------------
+
+
+def _referral_or_404(request, uuid) -> Referral:
+    referral = selectors.referral_detail(uuid)
+    if referral is None or not can(request.user, "referrals.view", referral):
+        # Others' referrals are not even admitted to exist.
+        raise Http404
+    return referral
+
+
+def _action_forms(user, referral: Referral, bound: dict | None = None) -> dict:
+    """The forms for the moves this person may make now, each carrying the version it was drawn from."""
+    bound = bound or {}
+    initial = {"version": referral.version}
+    forms = {}
+    status = referral.status
+    acts = can(user, "referrals.act", referral)
+    if acts and status in services.ALLOWED_FROM[services.Kind.ACCEPTED]:
+        forms["accept"] = NoteActionForm(initial=initial, prefix="accept")
+        forms["decline"] = DeclineForm(initial=initial, prefix="decline")
+    if acts and status in services.ALLOWED_FROM[services.Kind.PASSED_ON]:
+        forms["pass-on"] = PassOnForm(initial=initial, prefix="pass-on", referral=referral)
+    if acts and status in services.ALLOWED_FROM[services.Kind.STARTED]:
+        forms["start"] = NoteActionForm(initial=initial, prefix="start")
+    if acts and status in services.ALLOWED_FROM[services.Kind.CLOSED]:
+        forms["close"] = CloseForm(initial=initial, prefix="close")
+    if acts and referral.is_open and referral.provider_id:
+        forms["assign"] = AssignForm(
+            initial={**initial, "officer": referral.assigned_to_id}, prefix="assign", referral=referral
+        )
+    if can(user, "referrals.route", referral) and status in services.ALLOWED_FROM[services.Kind.SENT]:
+        forms["route"] = RouteForm(initial=initial, prefix="route", referral=referral)
+    if can(user, "referrals.withdraw", referral) and status in services.ALLOWED_FROM[services.Kind.WITHDRAWN]:
+        forms["withdraw"] = NoteActionForm(initial=initial, prefix="withdraw")
+    forms.update({name: form for name, form in bound.items()})
+    return forms
+
+
+def _render_detail(request, referral: Referral, *, bound: dict | None = None, status: int = 200):
+    user = request.user
+    return render(
+        request,
+        "referrals/detail.html",
+        {
+            "referral": referral,
+            "events": selectors.timeline(referral),
+            "sees_contact": can(user, "referrals.view_contact", referral),
+            "action_forms": _action_forms(user, referral, bound),
+            "feedback": selectors.feedback_of(referral),
+            "can_give_feedback": referral.status == Referral.Status.CLOSED
+            and can(user, "referrals.give_feedback", referral),
+            "overdue": referral.is_overdue(),
+            "bound": bound or {},
+        },
+        status=status,
+    )
+
+
+@login_required
+def detail(request, uuid):
+    return _render_detail(request, _referral_or_404(request, uuid))
+
+
+def _do_accept(referral, form, user):
+    return services.accept(
+        referral=referral, by=user, expected_version=form.cleaned_data["version"], note=form.cleaned_data["note"]
+    )
+
+
+def _do_decline(referral, form, user):
+    return services.decline(
+        referral=referral, by=user, expected_version=form.cleaned_data["version"], reason=form.cleaned_data["reason"]
+    )
+
+
+def _do_pass_on(referral, form, user):
+    return services.pass_on(
+        referral=referral,
+        by=user,
+        expected_version=form.cleaned_data["version"],
+        provider=form.cleaned_data["provider"],
+        note=form.cleaned_data["note"],
+    )
+
+
+def _do_start(referral, form, user):
+    return services.start_work(
+        referral=referral, by=user, expected_version=form.cleaned_data["version"], note=form.cleaned_data["note"]
+    )
+
+
+def _do_close(referral, form, user):
+    return services.close(
+        referral=referral,
+        by=user,
+        expected_version=form.cleaned_data["version"],
+        outcome=form.cleaned_data["outcome"],
+        note=form.cleaned_data["note"],
+    )
+
+
+def _do_withdraw(referral, form, user):
+    return services.withdraw(
+        referral=referral, by=user, expected_version=form.cleaned_data["version"], note=form.cleaned_data["note"]
+    )
+
+
+def _do_route(referral, form, user):
+    return services.send_to_provider(
+        referral=referral,
+        by=user,
+        expected_version=form.cleaned_data["version"],
+        provider=form.cleaned_data["provider"],
+        note=form.cleaned_data["note"],
+    )
+
+
+def _do_assign(referral, form, user):
+    services.assign(
+        referrals=[referral],
+        officer=form.cleaned_data["officer"],
+        by=user,
+        expected_versions={referral.pk: form.cleaned_data["version"]},
+    )
+    return referral
+
+
+# action in the URL: (form, whether the form needs the referral, service call, permission)
+ACTIONS = {
+    "accept": (NoteActionForm, False, _do_accept, "referrals.act"),
+    "decline": (DeclineForm, False, _do_decline, "referrals.act"),
+    "pass-on": (PassOnForm, True, _do_pass_on, "referrals.act"),
+    "start": (NoteActionForm, False, _do_start, "referrals.act"),
+    "close": (CloseForm, False, _do_close, "referrals.act"),
+    "assign": (AssignForm, True, _do_assign, "referrals.act"),
+    "route": (RouteForm, True, _do_route, "referrals.route"),
+    "withdraw": (NoteActionForm, False, _do_withdraw, "referrals.withdraw"),
+}
+MESSAGES = {
+    "accept": lambda: _("Referral accepted."),
+    "decline": lambda: _("Referral declined; the group has been told why."),
+    "pass-on": lambda: _("Referral passed on; the new provider and the group have been told."),
+    "start": lambda: _("Referral marked as in progress."),
+    "close": lambda: _("Referral closed; the group has been asked for feedback."),
+    "assign": lambda: _("Referral assigned."),
+    "route": lambda: _("Referral sent to the provider."),
+    "withdraw": lambda: _("Referral withdrawn."),
+}
+
+
+@login_required
+@require_POST
+def act(request, uuid, action):
+    if action not in ACTIONS:
+        raise Http404
+    form_class, needs_referral, call, permission = ACTIONS[action]
+    referral = selectors.referral_detail(uuid)
+    if referral is None:
+        raise Http404
+    # Acting on a referral that is not yours (another provider's, say) is forbidden, not hidden.
+    require(request.user, permission, referral)
+    kwargs = {"referral": referral} if needs_referral else {}
+    form = form_class(request.POST, prefix=action, **kwargs)
+    if not form.is_valid():
+        return _render_detail(request, referral, bound={action: form}, status=400)
+    try:
+        call(referral, form, request.user)
+    except services.StaleReferral:
+        messages.error(request, services.StaleReferral.message)
+        return _render_detail(request, selectors.referral_detail(uuid), status=409)
+    except services.TransitionRefused as error:
+        messages.error(request, error.messages[0])
+        return _render_detail(request, selectors.referral_detail(uuid), status=400)
+    except ValidationError as error:
+        _add_errors(form, error)
+        return _render_detail(request, referral, bound={action: form}, status=400)
+    messages.success(request, MESSAGES[action]())
+    if not can(request.user, "referrals.view", selectors.referral_detail(uuid)):
+        # Passed on to another provider: it has left this inbox.
+        return redirect("referrals:inbox")
+    return redirect("referrals:detail", uuid=uuid)
+
+
+@login_required
+def feedback(request, uuid):
+    referral = _referral_or_404(request, uuid)
+    require(request.user, "referrals.give_feedback", referral)
+    existing = selectors.feedback_of(referral)
+    if existing is not None or referral.status != Referral.Status.CLOSED:
+        return render(request, "referrals/feedback.html", {"referral": referral, "existing": existing, "form": None})
+    form = FeedbackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.give_feedback(
+                referral=referral,
+                by=request.user,
+                satisfaction=form.cleaned_data["satisfaction"],
+                still_needed=form.cleaned_data["still_needed"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Thank you for your feedback."))
+            return redirect(referral)
+    return render(request, "referrals/feedback.html", {"referral": referral, "existing": None, "form": form})
+
+
+# Personal data: network admins -----------------------------------------------------------------
+
+
+@login_required
+def contact_data(request):
+    require(request.user, "referrals.manage_personal_data")
+    form = ContactDataForm(request.POST or request.GET or None)
+    found = None
+    if form.is_bound and form.is_valid():
+        email = form.cleaned_data["email"]
+        if request.method == "POST":
+            if request.POST.get("confirm") != "erase":
+                messages.error(request, _("Tick the box to confirm the erasure."))
+            else:
+                count = services.erase_contact(email=email, by=request.user)
+                messages.success(
+                    request, _("Erased the details of %(email)s from %(n)d referrals.") % {"email": email, "n": count}
+                )
+                return redirect(reverse("referrals:contact_data") + "?" + urlencode({"email": email}))
+        found = selectors.contact_data(email)
+    return render(request, "referrals/contact_data.html", {"form": form, "found": found})
+
+
+@login_required
+def contact_data_export(request):
+    require(request.user, "referrals.manage_personal_data")
+    form = ContactDataForm(request.GET or None)
+    if not form.is_valid():
+        messages.error(request, _("Give a valid email address to export."))
+        return redirect("referrals:contact_data")
+    data = selectors.contact_data(form.cleaned_data["email"])
+    filename = dated_filename("referrals-contact-data")
+    if request.GET.get("format") == CSV:
+        return tabular_response(
+            filename=filename, headers=selectors.CONTACT_DATA_HEADERS, rows=selectors.contact_data_rows(data), fmt=CSV
+        )
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=f"{filename}.json")
+    return response
+
+
+@login_required
+def figures(request):
+    require(request.user, "referrals.view_figures")
+    return render(
+        request,
+        "referrals/figures.html",
+        {
+            "figures": selectors.referral_figures(),
+            # What groups say they still need is free text: network admins only.
+            "still_needed": selectors.recent_still_needed()
+            if can(request.user, "referrals.manage_personal_data")
+            else None,
+        },
+    )

@@ -1,0 +1,381 @@
+"""calendar_events.views: the pages as a visitor, a booker and an organiser use them."""
+
+import json
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from calendar_events.models import Booking, Event, Notice, NoticeReport
+from calendar_events.recurrence import LONDON
+from directory.models import Affiliation
+from tests.factories import (
+    make_affiliation,
+    make_event,
+    make_location,
+    make_organisation,
+    make_provider,
+    make_user,
+    term,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _json_ld(response) -> dict:
+    match = re.search(rb'<script type="application/ld\+json">(.*?)</script>', response.content, re.S)
+    return json.loads(match.group(1))
+
+
+def test_event_page_shows_everything_and_valid_json_ld(client):
+    provider = make_provider(name="Bow Voluntary Action")
+    venue = make_location(organisation=provider, name="Bow Idea Store", ward=term("wards", "bow-east"))
+    event = make_event(
+        organiser=provider,
+        venue=venue,
+        title='Funding </b> surgery & "advice"',
+        capacity=12,
+        booking_required=True,
+        is_free=False,
+        cost=5,
+        description="Bring your **budget**.",
+    )
+    event.languages.set([term("languages", "bn")])
+    response = client.get(event.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in (
+        "Bengali",
+        "Bow Idea Store",
+        "Step-free entrance",
+        "Bow Voluntary Action",
+        "£5",
+        "12 places",
+        "Training",
+        "budget",
+        "Download this event",
+    ):
+        assert text in html, text
+    data = _json_ld(response)
+    for key in ("name", "startDate", "location", "eventStatus", "eventAttendanceMode", "organizer"):
+        assert data[key], key
+    assert data["@type"] == "Event" and data["name"] == event.title
+    assert data["eventStatus"] == "https://schema.org/EventScheduled"
+    assert data["eventAttendanceMode"] == "https://schema.org/MixedEventAttendanceMode"
+    assert datetime.fromisoformat(data["startDate"]) == event.start
+    assert data["location"][0]["address"]["postalCode"] == venue.postcode
+    assert "</b>" not in html.split('application/ld+json">')[1].split("</script>")[0]
+
+
+def test_cancelled_event_json_ld_status(client):
+    event = make_event(status=Event.Status.CANCELLED)
+    data = _json_ld(client.get(event.get_absolute_url()))
+    assert data["eventStatus"] == "https://schema.org/EventCancelled"
+    assert data["eventAttendanceMode"] == "https://schema.org/OnlineEventAttendanceMode"
+
+
+def test_pending_event_hidden_from_public(client):
+    event = make_event(organiser=make_organisation(), moderation="pending")
+    assert client.get(event.get_absolute_url()).status_code == 404
+
+
+def test_list_week_month_views_and_filters(client):
+    start = (timezone.now() + timedelta(days=2)).astimezone(LONDON).replace(hour=10, minute=0, second=0, microsecond=0)
+    make_event(title="Online forum", start=start, category="forum")
+    venue = make_location(ward=term("wards", "bow-east"))
+    paid = make_event(
+        title="Paid training at Bow",
+        organiser=venue.organisation,
+        venue=venue,
+        online_url="",
+        is_free=False,
+        cost=10,
+        start=start,
+    )
+    paid.segments.set([term("segments", "bme-vcos")])
+    pages = [
+        reverse("calendar_events:event_list"),
+        f"{reverse('calendar_events:event_week')}?date={start.date()}",
+        f"{reverse('calendar_events:event_month')}?month={start:%Y-%m}",
+    ]
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert "Online forum" in html and "Paid training at Bow" in html, url
+    assert "Paid training" not in client.get(reverse("calendar_events:event_list") + "?free=on").content.decode()
+    assert "Paid training" not in client.get(reverse("calendar_events:event_list") + "?online=on").content.decode()
+    assert "Online forum" not in client.get(reverse("calendar_events:event_list") + "?ward=bow-east").content.decode()
+    assert (
+        "Online forum" not in client.get(reverse("calendar_events:event_list") + "?category=training").content.decode()
+    )
+    html = client.get(reverse("calendar_events:event_list") + "?segment=bme-vcos").content.decode()
+    assert "Online forum" not in html and "Paid training" in html
+    html = client.get(reverse("calendar_events:event_list") + "?q=forum").content.decode()
+    assert "Online forum" in html and "Paid training" not in html
+    html = client.get(reverse("calendar_events:event_list") + f"?organiser={venue.organisation.slug}").content.decode()
+    assert "Online forum" not in html and "Paid training" in html
+    # Bad parameters: a message, not a 500.
+    assert client.get(reverse("calendar_events:event_month") + "?month=2027-13").status_code == 200
+    assert client.get(reverse("calendar_events:event_week") + "?date=yesterday").status_code == 200
+    assert client.get(reverse("calendar_events:event_list") + "?from=soon").status_code == 200
+    assert "webcal://" in client.get(reverse("calendar_events:event_month")).content.decode()
+
+
+def test_month_view_query_count_does_not_grow_with_events(client):
+    start = (timezone.now() + timedelta(days=1)).astimezone(LONDON).replace(
+        day=1, hour=9, minute=0, second=0, microsecond=0
+    ) + timedelta(days=32)
+    month = f"{start:%Y-%m}"
+    provider = make_provider()
+    make_event(organiser=provider, start=start)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("calendar_events:event_month") + f"?month={month}")
+    for n in range(30):
+        make_event(
+            organiser=make_provider() if n % 3 else provider,
+            start=start + timedelta(hours=n),
+            venue=None,
+            frequency="weekly" if n % 5 == 0 else "once",
+            repeat_count=3 if n % 5 == 0 else None,
+        )
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("calendar_events:event_month") + f"?month={month}")
+    assert response.status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_booking_and_cancelling_through_the_pages(client):
+    event = make_event(booking_required=True, capacity=1)
+    user, other = make_user(), make_user()
+    ts = int(event.start.timestamp())
+    client.force_login(user)
+    response = client.post(reverse("calendar_events:book", args=[event.uuid]), {"occurrence": ts}, follow=True)
+    assert "Your place is booked" in response.content.decode()
+    response = client.post(reverse("calendar_events:book", args=[event.uuid]), {"occurrence": ts}, follow=True)
+    assert "already booked" in response.content.decode()
+    client.force_login(other)
+    response = client.post(reverse("calendar_events:book", args=[event.uuid]), {"occurrence": ts}, follow=True)
+    assert "This event is full" in response.content.decode() and "Join the waiting list" in response.content.decode()
+    client.post(reverse("calendar_events:book", args=[event.uuid]), {"occurrence": ts, "waiting_list": "1"})
+    assert Booking.objects.get(user=other).status == "waiting"
+    assert client.post(reverse("calendar_events:book", args=[event.uuid]), {"occurrence": "x"}).status_code == 302
+    booking = Booking.objects.get(user=user)
+    assert client.post(reverse("calendar_events:cancel_booking", args=[booking.pk])).status_code == 403
+    client.force_login(user)
+    client.post(reverse("calendar_events:cancel_booking", args=[booking.pk]))
+    assert Booking.objects.get(user=other).status == "booked"
+    assert client.get(reverse("calendar_events:my_bookings")).status_code == 200
+
+
+def test_organiser_adds_event_with_clear_errors_then_attendance_and_export(client):
+    provider = make_provider()
+    officer = make_user()
+    make_affiliation(user=officer, organisation=provider, role=Affiliation.Role.OFFICER)
+    client.force_login(officer)
+    url = reverse("calendar_events:event_create") + f"?organisation={provider.slug}"
+    base = {
+        "title": "Governance workshop",
+        "description": "All welcome",
+        "category": "training",
+        "frequency": "once",
+        "online_url": "https://meet.example.org/w",
+        "booking_required": "on",
+        "is_free": "on",
+        "capacity": "10",
+        "for_stage_1": "on",
+        "for_stage_2": "on",
+        "for_stage_3": "on",
+    }
+    response = client.post(url, {**base, "starts": "2027-03-28T01:30", "ends": "2027-03-28T03:00"})
+    assert response.status_code == 200 and "does not exist in London" in response.content.decode()
+    response = client.post(url, {**base, "starts": "2027-05-04T10:00", "ends": "2027-05-04T09:00"})
+    assert "The end must be after the start" in response.content.decode()
+    response = client.post(
+        url, {**base, "frequency": "weekly", "starts": "2027-05-04T10:00", "ends": "2027-05-04T11:00"}
+    )
+    assert "needs an end" in response.content.decode()
+    response = client.post(
+        url,
+        {**base, "description": "<script>alert(1)</script>", "starts": "2027-05-04T10:00", "ends": "2027-05-04T11:00"},
+    )
+    assert "Remove the script" in response.content.decode()
+    assert Event.objects.count() == 0
+    response = client.post(
+        url,
+        {
+            **base,
+            "frequency": "weekly",
+            "repeat_count": "4",
+            "exception_dates": "2027-05-11",
+            "starts": "2027-05-04T10:00",
+            "ends": "2027-05-04T11:00",
+        },
+    )
+    event = Event.objects.get()
+    assert response.status_code == 302 and event.moderation == "approved" and event.exceptions == ["2027-05-11"]
+    assert event.start == datetime(2027, 5, 4, 10, tzinfo=LONDON)
+
+    attendee = make_user(first_name="Amina", last_name="Begum")
+    booking = Booking.objects.create(event=event, occurrence_start=event.start, user=attendee)
+    page = reverse("calendar_events:attendees", args=[event.uuid])
+    ts = int(event.start.timestamp())
+    assert "Amina Begum" in client.get(f"{page}?occurrence={ts}").content.decode()
+    client.post(f"{page}?occurrence={ts}", {"occurrence": ts, "attended": [str(booking.pk)]})
+    booking.refresh_from_db()
+    assert booking.attended is True
+    csv = b"".join(client.get(f"{page}?format=csv").streaming_content).decode("utf-8-sig")
+    assert "Amina Begum" in csv and attendee.email in csv
+    assert client.get(f"{page}?format=xlsx").status_code == 200
+
+    stranger = make_user()
+    client.force_login(stranger)
+    assert client.get(page).status_code == 403
+    assert client.get(reverse("calendar_events:event_edit", args=[event.uuid])).status_code == 403
+    assert client.get(url).status_code == 403
+
+
+def test_vco_editor_event_goes_to_moderation(client):
+    vco = make_organisation()
+    editor = make_user()
+    make_affiliation(user=editor, organisation=vco)
+    client.force_login(editor)
+    client.post(
+        reverse("calendar_events:event_create") + f"?organisation={vco.slug}",
+        {
+            "title": "Coffee morning",
+            "category": "social",
+            "frequency": "once",
+            "online_url": "https://x.example.org",
+            "is_free": "on",
+            "starts": "2027-05-04T10:00",
+            "ends": "2027-05-04T11:00",
+        },
+    )
+    assert Event.objects.get().moderation == "pending"
+
+
+def test_location_form_creates_directory_location(client):
+    provider = make_provider()
+    officer = make_user()
+    make_affiliation(user=officer, organisation=provider, role=Affiliation.Role.OFFICER)
+    client.force_login(officer)
+    url = reverse("calendar_events:location_create") + f"?organisation={provider.slug}"
+    response = client.post(
+        url,
+        {
+            "name": "Community Hall",
+            "address_line_1": "1 High Street",
+            "town": "London",
+            "postcode": "E1 6AN",
+            "accessibility": "Ramp at the side door",
+        },
+    )
+    assert response.status_code == 302 and provider.locations.get().name == "Community Hall"
+
+
+def test_notice_pages_post_bad_attachment_and_report(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    provider = make_provider()
+    editor = make_user()
+    make_affiliation(user=editor, organisation=provider)
+    client.force_login(editor)
+    url = reverse("calendar_events:notice_create") + f"?organisation={provider.slug}"
+    data = {
+        "title": "Hall for hire",
+        "text": "Cheap rates",
+        "category": "premises",
+        "expires_on": (timezone.localdate() + timedelta(days=10)).isoformat(),
+    }
+    response = client.post(url, {**data, "attachment": SimpleUploadedFile("x.pdf", b"GIF89a not really")})
+    assert response.status_code == 200 and "not a type we accept" in response.content.decode()
+    assert Notice.objects.count() == 0
+    response = client.post(url, data)
+    notice = Notice.objects.get()
+    assert response.status_code == 302 and notice.status == "published"
+    client.logout()
+    assert "Hall for hire" in client.get(reverse("calendar_events:notice_list")).content.decode()
+    assert client.get(notice.get_absolute_url()).status_code == 200
+    report = reverse("calendar_events:notice_report", args=[notice.uuid])
+    assert "There is a problem" in client.post(report, {"details": "?"}).content.decode()
+    client.post(report, {"reason": "spam", "details": "Advertising"})
+    assert NoticeReport.objects.get().reason == "spam"
+    Notice.objects.filter(pk=notice.pk).update(expires_on=timezone.localdate() - timedelta(days=1))
+    assert client.get(notice.get_absolute_url()).status_code == 404
+    assert "Hall for hire" not in client.get(reverse("calendar_events:notice_list")).content.decode()
+
+
+def test_digest_opt_in_page(client):
+    user = make_user()
+    client.force_login(user)
+    client.post(reverse("calendar_events:digest"), {"subscribed": "on"})
+    assert user.calendar_digest.is_active
+    client.post(reverse("calendar_events:digest"), {})
+    user.calendar_digest.refresh_from_db()
+    assert not user.calendar_digest.is_active
+
+
+def test_feed_registration_and_detail_page(client):
+    provider = make_provider()
+    editor = make_user()
+    make_affiliation(user=editor, organisation=provider)
+    client.force_login(editor)
+    url = reverse("calendar_events:feed_create") + f"?organisation={provider.slug}"
+    assert client.post(url, {"url": "not a url", "category": "training"}).status_code == 200
+    client.post(url, {"url": "https://partner.example.org/events.ics", "category": "training"})
+    feed = provider.calendar_feeds.get()
+    assert client.get(reverse("calendar_events:feed_detail", args=[feed.pk])).status_code == 200
+    assert client.get(reverse("calendar_events:my_events")).status_code == 200
+
+
+def test_organisation_include_for_the_directory_page():
+    provider = make_provider()
+    make_event(organiser=provider, title="Networking lunch")
+    html = Template('{% include "calendar_events/includes/organisation_events.html" %}').render(
+        Context({"organisation": provider})
+    )
+    assert "Networking lunch" in html and "No notices on the board." in html and "webcal://" in html
+    html = Template('{% include "calendar_events/includes/organisation_events.html" %}').render(
+        Context({"organisation": make_provider()})
+    )
+    assert "No upcoming events." in html
+
+
+def test_pages_for_people_with_no_organisation(client):
+    client.force_login(make_user())
+    for name in ("event_create", "notice_create", "location_create", "feed_create"):
+        response = client.get(reverse(f"calendar_events:{name}"))
+        assert response.status_code == 200 and "not an editor or officer" in response.content.decode()
+    assert client.get(reverse("calendar_events:feeds")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/calendar/?organiser=no-such-organisation&stage=9&ward=nowhere&category=nonsense",
+        "/calendar/?page=999",
+        "/calendar/week/?date=2027-02-30",
+        "/calendar/month/?month=0-0",
+        "/calendar/month/?month=abc",
+        "/notices/?category=nonsense&page=abc",
+        "/calendar/events/00000000-0000-0000-0000-000000000000/",
+        "/calendar/organisers/no-such-organisation.ics",
+    ],
+)
+def test_odd_parameters_never_give_a_server_error(client, url):
+    assert client.get(url).status_code in (200, 404)
+
+
+def test_odd_booking_and_attendance_parameters(client):
+    event = make_event(booking_required=True)
+    user = make_user()
+    make_affiliation(user=user, organisation=event.organiser, role=Affiliation.Role.OFFICER)
+    client.force_login(user)
+    for value in ("99999999999999999999", "-1", "", "1e9"):
+        assert client.post(reverse("calendar_events:book", args=[event.uuid]), {"occurrence": value}).status_code == 302
+        assert client.get(reverse("calendar_events:attendees", args=[event.uuid]) + f"?occurrence={value}").status_code == 200
+    assert Booking.objects.count() == 0

@@ -1,0 +1,220 @@
+"""The directory page (/directory/) and directory.search: every filter and combinations, search and its
+ranking, sorting, pagination, bad values, the empty state and the regional and national section."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from directory.models import Organisation, Service
+from directory.search import ServiceFilters, filter_services
+from tests.factories import make_location, make_organisation, make_service, term
+
+pytestmark = pytest.mark.django_db
+URL = "/directory/"
+
+
+def provider(name="Bow Advice Trust", **overrides):
+    return make_organisation(name=name, kinds=[term("organisation-kinds", Organisation.KIND_GENERAL)], **overrides)
+
+
+@pytest.fixture
+def services():
+    bow = provider()
+    island = provider("Island Trust")
+    hall = make_location(organisation=island, ward=term("wards", "island-gardens"))
+    return {
+        "funding": make_service(
+            organisation=bow,
+            name="Funding advice surgery",
+            description="Grant applications and budgets.",
+            functions=[term("functions", "information-and-advice")],
+            needs=[term("needs", "funding-and-fundraising")],
+            segments=[term("segments", "bme-vcos")],
+            communities=[term("communities", "women")],
+            languages=[term("languages", "bn")],
+            wards=[term("wards", "bow-east")],
+            schedules=[("TU", "10:00", "13:00")],
+            serves_stage_3=False,
+            last_reviewed_on=timezone.localdate() - timedelta(days=5),
+        ),
+        "training": make_service(
+            organisation=bow,
+            name="Trustee training",
+            description="Evening courses on governance for trustees.",
+            functions=[term("functions", "training")],
+            needs=[term("needs", "governance-and-trustees"), term("needs", "training")],
+            communities=[term("communities", "young-people")],
+            languages=[term("languages", "en")],
+            schedules=[("WE", "18:00", "20:00")],
+            is_free=False,
+            fee_amount=25,
+            serves_stage_1=False,
+            geographic_level=Organisation.GeographicLevel.SUB_REGIONAL,
+            last_reviewed_on=timezone.localdate() - timedelta(days=100),
+        ),
+        "premises": make_service(
+            organisation=island,
+            name="Premises advice",
+            description="Leases, licences and community buildings; also some funding for repairs.",
+            functions=[term("functions", "consultancy")],
+            needs=[term("needs", "premises")],
+            segments=[term("segments", "vcos-developing-or-managing-premises")],
+            languages=[term("languages", "bn"), term("languages", "en")],
+            locations=[hall],
+            schedules=[("TU", "14:00", "16:00")],
+        ),
+    }
+
+
+def found(client, **params) -> list[str]:
+    response = client.get(URL, params)
+    assert response.status_code == 200
+    return [service.name for service in response.context["page"]]
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({}, ["Funding advice surgery", "Premises advice", "Trustee training"]),
+        ({"function": "training"}, ["Trustee training"]),
+        ({"need": "premises"}, ["Premises advice"]),
+        ({"segment": "bme-vcos"}, ["Funding advice surgery"]),
+        ({"community": "young-people"}, ["Trustee training"]),
+        ({"ward": "bow-east"}, ["Funding advice surgery"]),
+        ({"ward": "island-gardens"}, ["Premises advice"]),  # through its location's ward
+        ({"area": "sub_regional"}, ["Trustee training"]),
+        ({"language": "bn"}, ["Funding advice surgery", "Premises advice"]),
+        ({"free": "on"}, ["Funding advice surgery", "Premises advice"]),
+        ({"stage": "1"}, ["Funding advice surgery", "Premises advice"]),
+        ({"stage": "3"}, ["Premises advice", "Trustee training"]),
+        ({"day": "TU"}, ["Funding advice surgery", "Premises advice"]),
+        ({"day": "WE"}, ["Trustee training"]),
+        ({"day": "SU"}, []),
+        # Combinations narrow down.
+        ({"language": "bn", "day": "TU", "free": "on"}, ["Funding advice surgery", "Premises advice"]),
+        ({"language": "bn", "stage": "3"}, ["Premises advice"]),
+        ({"need": "training", "free": "on"}, []),
+        ({"q": "funding", "language": "en"}, ["Premises advice"]),
+        ({"q": "funding", "ward": "bow-east", "day": "TU", "stage": "1"}, ["Funding advice surgery"]),
+    ],
+)
+def test_filters_and_combinations(client, services, params, expected):
+    assert sorted(found(client, **params)) == expected
+
+
+def test_closed_services_and_closed_providers_are_not_listed(client, services):
+    Service.objects.filter(pk=services["training"].pk).update(status=Service.Status.CLOSED)
+    Organisation.objects.filter(name="Island Trust").update(is_active=False)
+    assert found(client) == ["Funding advice surgery"]
+
+
+def test_search_words_match_name_or_description(client, services):
+    assert sorted(found(client, q="funding")) == ["Funding advice surgery", "Premises advice"]
+    assert found(client, q="governance") == ["Trustee training"]
+    assert found(client, q="nothing-like-this") == []
+
+
+def test_exact_name_match_comes_first(client, services):
+    # "Premises advice" mentions funding in its description only; the name match ranks first.
+    assert found(client, q="Funding advice surgery")[0] == "Funding advice surgery"
+    make_service(name="Advice", description="Advice advice advice about advice.")
+    assert found(client, q="advice")[0] == "Advice"
+
+
+@pytest.mark.postgres
+def test_postgres_full_text_ranks_name_above_description(client, services):
+    # Stemming: "budget" finds "budgets"; weight: name A above description B.
+    assert found(client, q="budget") == ["Funding advice surgery"]
+    names = found(client, q="premises")
+    assert names[0] == "Premises advice"
+    assert found(client, q='"community buildings"') == ["Premises advice"]
+    assert connection.vendor == "postgresql"
+
+
+@pytest.mark.parametrize("text", ['"quoted', "100%", "a_b", "back\\slash", "مرحبا", "😀", "'; drop table x;--", "-", "!!!", "&|!:*()"])
+def test_search_survives_any_text(client, services, text):
+    response = client.get(URL, {"q": text})
+    assert response.status_code == 200
+
+
+def test_percent_and_underscore_match_only_themselves(client, services):
+    make_service(name="100% volunteer led", description="")
+    assert found(client, q="100%") == ["100% volunteer led"]
+    assert found(client, q="_") == []
+
+
+def test_very_long_search_gives_a_message_not_an_error(client, services):
+    response = client.get(URL, {"q": "x" * 10_000})
+    assert response.status_code == 200
+    assert "Some of your search could not be used" in response.content.decode()
+    assert len(response.context["page"].object_list) == 3
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"ward": "atlantis"}, {"need": "<script>"}, {"stage": "9"}, {"stage": "x"}, {"day": "Funday"}, {"sort": "random"}, {"area": "mars"}, {"page": "abc"}, {"page": "999"}],
+)
+def test_bad_filter_values_are_explained_and_left_out(client, services, params):
+    response = client.get(URL, params)
+    assert response.status_code == 200
+    if "page" not in params:
+        assert "Some of your search could not be used" in response.content.decode()
+    assert "<script>" not in response.content.decode().split("</form>")[0].replace("&lt;script&gt;", "")
+
+
+def test_sorting(client, services):
+    assert found(client, sort="name") == ["Funding advice surgery", "Premises advice", "Trustee training"]
+    assert found(client, sort="reviewed") == ["Funding advice surgery", "Trustee training", "Premises advice"]
+
+
+def test_result_count_pagination_and_shareable_links(client, services):
+    for n in range(25):
+        make_service(name=f"Extra service {n:02d}", description="Extra.", needs=[term("needs", "payroll")])
+    response = client.get(URL, {"need": "payroll", "page": "2"})
+    content = response.content.decode()
+    assert "25 services found, page 2 of 2" in content
+    assert response.context["page"].number == 2
+    # Pagination and download links keep the filters.
+    assert "need=payroll" in content
+    assert 'href="/directory/download.csv?need=payroll"' in content
+
+
+def test_empty_state_suggests_what_to_try(client, services):
+    content = client.get(URL, {"q": "zebra crossing"}).content.decode()
+    assert "No services match" in content
+    assert "removing a filter" in content
+
+
+def test_regional_and_national_section(client, services):
+    provider("London Voluntary Partnership", geographic_level=Organisation.GeographicLevel.REGIONAL, activities="Across London.")
+    provider("National Infrastructure Body", geographic_level=Organisation.GeographicLevel.NATIONAL)
+    make_organisation(name="A national VCO", geographic_level=Organisation.GeographicLevel.NATIONAL)  # not a provider
+    content = client.get(URL).content.decode()
+    section = content.split('id="regional"')[1]
+    assert "London Voluntary Partnership" in section and "National Infrastructure Body" in section
+    assert "A national VCO" not in section
+    assert "Bow Advice Trust" not in section
+
+
+def test_queries_do_not_grow_with_results(client, services):
+    with CaptureQueriesContext(connection) as few:
+        client.get(URL)
+    for n in range(30):
+        make_service(
+            name=f"More {n}", needs=[term("needs", "payroll")], functions=[term("functions", "training")], schedules=[("MO", "09:00", "10:00")]
+        )
+    with CaptureQueriesContext(connection) as many:
+        client.get(URL)
+    assert len(many) == len(few)
+
+
+def test_filter_services_unit_combines_schedule_conditions_on_one_row(services):
+    filters = ServiceFilters(day="TU", sort="name")
+    assert [s.name for s in filter_services(Service.objects.all(), filters)] == ["Funding advice surgery", "Premises advice"]
+
+
+def test_nav_and_home_link_to_the_directory(client):
+    assert 'href="/directory/"' in client.get("/").content.decode()

@@ -1,0 +1,373 @@
+"""Every figure on the sector dashboards against values worked out by hand on a small borough."""
+
+from datetime import date, datetime
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from directory.models import Organisation, User
+from evidence import selectors
+from evidence.selectors import Scope
+from tests.factories import make_organisation, make_provider, make_service, make_user, term
+
+pytestmark = pytest.mark.django_db
+
+YEAR = Scope(start=date(2026, 1, 1), end=date(2026, 12, 31))
+
+
+def _at(day: date):
+    return timezone.make_aware(datetime(day.year, day.month, day.day, 12))
+
+
+def _vco(name, *, ward, stage=None, created, volunteers=None, segments=(), communities=(), **extra):
+    organisation = make_organisation(
+        name=name, ward=term("wards", ward) if ward else None, development_stage=stage, volunteers=volunteers,
+        segments=[term("segments", s) for s in segments], communities_served=[term("communities", c) for c in communities], **extra,
+    )
+    Organisation.objects.filter(pk=organisation.pk).update(created_at=_at(created))
+    return organisation
+
+
+@pytest.fixture
+def borough(db):
+    """Bow East: six stage 1 (Q1), three stage 2 (Q2), one unstaged from 2025. Bow West: two stage 1 (Q3),
+    five stage 3 (Q4). Left out: a closed VCO, one created after the period, and a provider."""
+    for n in range(6):
+        _vco(f"A{n}", ward="bow-east", stage=1, created=date(2026, 2, 10), volunteers=10, segments=["bme-vcos"])
+    _vco("B0", ward="bow-east", stage=2, created=date(2026, 5, 5), volunteers=2, segments=["vcos-managing-volunteers"], communities=["young-people"])
+    _vco("B1", ward="bow-east", stage=2, created=date(2026, 5, 5), segments=["vcos-managing-volunteers"])
+    _vco("B2", ward="bow-east", stage=2, created=date(2026, 5, 5))
+    _vco("C0", ward="bow-east", created=date(2025, 6, 1))
+    _vco("D0", ward="bow-west", stage=1, created=date(2026, 8, 1), volunteers=3, segments=["bme-vcos"], communities=["women"])
+    _vco("D1", ward="bow-west", stage=1, created=date(2026, 8, 1), volunteers=3)
+    for n in range(5):
+        _vco(f"E{n}", ward="bow-west", stage=3, created=date(2026, 11, 1), volunteers=20, communities=["women"])
+    _vco("Closed", ward="bow-west", stage=1, created=date(2026, 3, 1), is_active=False)
+    _vco("Later", ward="bow-east", stage=1, created=date(2027, 2, 1))
+    provider_kind = [term("organisation-kinds", "general")]
+    p1 = make_provider(name="P1", ward=term("wards", "bow-east"))
+    p2 = make_provider(name="P2")
+    p3 = make_provider(name="P3")
+    p4 = make_provider(name="P4")
+    make_service(organisation=p1, functions=[term("functions", "training")], wards=[term("wards", "bow-east")])
+    make_service(organisation=p2, functions=[term("functions", "training"), term("functions", "information-and-advice")])
+    make_service(organisation=p3, functions=[term("functions", "consultancy")], status="closed")
+    make_service(organisation=p4, functions=[term("functions", "training")], wards=[term("wards", "bow-west")])
+    return SimpleNamespace(provider_kind=provider_kind)
+
+
+def _series(chart):
+    rows = [(label, cell.display) for label, cell in chart.series.rows]
+    return rows, chart.series.total.display if chart.series.total else None
+
+
+def _chart(section, key):
+    return next(chart for chart in section.charts if chart.key == key)
+
+
+def test_vcos_by_stage_borough_wide(borough):
+    section = selectors.organisation_section(YEAR)
+    # 8 at stage 1, 3 at stage 2, 5 at stage 3, 1 unstaged: 17. The two small cells add up to 4, which
+    # splits as 1+3, 2+2 or 3+1, so the total can stand.
+    assert _series(_chart(section, "vcos-by-stage")) == (
+        [("Stage 1: emerging", "8"), ("Stage 2: improving", "fewer than 5"), ("Stage 3: established", "5"), ("Stage not recorded", "fewer than 5")],
+        "17",
+    )
+
+
+def test_vcos_by_stage_in_a_ward_withholds_a_second_cell(borough):
+    section = selectors.organisation_section(Scope(start=YEAR.start, end=YEAR.end, area=term("wards", "bow-west")))
+    # Bow West: 2 at stage 1 and 5 at stage 3, 7 in all. With the total shown, 7 - 5 would give the 2
+    # away: the 5 is withheld too.
+    assert _series(_chart(section, "vcos-by-stage")) == (
+        [("Stage 1: emerging", "fewer than 5"), ("Stage 2: improving", "0"), ("Stage 3: established", "withheld"), ("Stage not recorded", "0")],
+        "7",
+    )
+    assert not any(chart.key == "vcos-by-ward" for chart in section.charts)  # one ward: no ward chart
+
+
+def test_vcos_by_ward(borough):
+    rows, total = _series(_chart(selectors.organisation_section(YEAR), "vcos-by-ward"))
+    as_dict = dict(rows)
+    assert as_dict["Bow East"] == "10" and as_dict["Bow West"] == "7" and as_dict["Ward not recorded"] == "0"
+    assert {value for label, value in rows if label not in ("Bow East", "Bow West")} == {"0"}
+    assert total == "17"
+
+
+def test_vcos_by_segment_and_community(borough):
+    section = selectors.organisation_section(YEAR)
+    segments, total = _series(_chart(section, "vcos-by-segment"))
+    assert dict(segments)["BME VCOs"] == "7"
+    assert dict(segments)["VCOs managing volunteers"] == "fewer than 5"
+    assert dict(segments)["VCOs working with older people"] == "0"
+    assert total == "17"  # counted once per organisation, not the sum of the rows
+    communities, total = _series(_chart(section, "vcos-by-community"))
+    assert dict(communities)["Women"] == "6" and dict(communities)["Young people"] == "fewer than 5" and total == "17"
+
+
+def test_vcos_over_time(borough):
+    section = selectors.organisation_section(YEAR)
+    # Joining: 6 in Q1, 3 in Q2, 2 in Q3, 5 in Q4 (16; the 2025 record is not new). The small ones add
+    # up to 5, which splits four ways.
+    assert _series(_chart(section, "vcos-joining")) == (
+        [("2026 Q1", "6"), ("2026 Q2", "fewer than 5"), ("2026 Q3", "fewer than 5"), ("2026 Q4", "5")],
+        "16",
+    )
+    assert _series(_chart(section, "vcos-on-record")) == (
+        [("2026 Q1", "7"), ("2026 Q2", "10"), ("2026 Q3", "12"), ("2026 Q4", "17")],
+        None,
+    )
+
+
+def test_volunteers(borough):
+    section = selectors.volunteer_section(YEAR)
+    # Volunteers: stage 1 60 + 6 = 66, stage 2 2, stage 3 100, unstaged 0; 168 in all. 168 - 100 - 0
+    # would give 66 + 2 away with 2 alone hidden: the 66 is withheld.
+    assert _series(_chart(section, "volunteers-by-stage")) == (
+        [("Stage 1: emerging", "withheld"), ("Stage 2: improving", "fewer than 5"), ("Stage 3: established", "100"), ("Stage not recorded", "0")],
+        "168",
+    )
+    # Organisations reporting: 8, 1, 5, 0 (14). Withholding the 5 is not enough (14 - 8 - 0 = 6 = 1 + 5
+    # exactly, since a withheld cell is at least 5), so the 8 goes too.
+    assert _series(_chart(section, "vcos-reporting-volunteers")) == (
+        [("Stage 1: emerging", "withheld"), ("Stage 2: improving", "fewer than 5"), ("Stage 3: established", "withheld"), ("Stage not recorded", "0")],
+        "14",
+    )
+    assert _chart(section, "staff-by-stage").is_empty
+
+
+def test_provider_coverage_and_gaps(borough):
+    section = selectors.provider_section(YEAR)
+    by_function = {label: cell for label, cell in _chart(section, "providers-by-function").series.rows}
+    assert by_function["Training"].value == 3 and by_function["Training"].display == "fewer than 5"
+    assert by_function["Information and advice"].value == 1
+    assert by_function["Consultancy"].value == 0 and by_function["Consultancy"].display == "0"  # P3's service is closed
+    table = _chart(section, "coverage-by-ward").table
+    cells = {(row, column): cell for row, row_cells, _total in table.rows() for column, cell in zip(table.column_labels, row_cells)}
+    assert cells[("Training", "Bow East")].value == 2  # P1 (Bow East) and P2 (borough-wide)
+    assert cells[("Training", "Bow West")].value == 2  # P2 and P4
+    assert cells[("Training", "Mile End")].value == 1  # P2 only
+    assert cells[("Information and advice", "Mile End")].value == 1
+    assert cells[("Consultancy", "Bow East")].value == 0
+    assert "Consultancy in Bow East" in _chart(section, "coverage-by-ward").note
+
+    in_bow_west = selectors.provider_section(Scope(start=YEAR.start, end=YEAR.end, area=term("wards", "bow-west")))
+    by_function = {label: cell.value for label, cell in _chart(in_bow_west, "providers-by-function").series.rows}
+    assert by_function["Training"] == 2 and by_function["Information and advice"] == 1
+    assert _chart(in_bow_west, "coverage-by-ward").table.column_labels == ["Bow West"]
+
+
+def test_other_apps_sections_read_their_selectors(borough, monkeypatch):
+    received = {}
+
+    def referral_statistics(*, start, end, ward):
+        received.update(start=start, end=end, ward=ward)
+        return {
+            "total": 40,
+            "by_need": [("Funding and fundraising", 30), ("Premises", 3), ("Training", 12)],
+            "by_outcome": [("Support given", 20), ("Declined", 2), ("Still open", 18)],
+            "first_response_hours": [2, 4, 6, 8, 30, 50],
+            "satisfaction": [("5", 9), ("4", 3), ("3", 0)],
+        }
+
+    monkeypatch.setattr(selectors, "_other_app_selector", lambda key: referral_statistics if key == "referrals" else None)
+    section = selectors.referral_section(YEAR)
+    assert received == {"start": YEAR.start, "end": YEAR.end, "ward": None}
+    assert _series(_chart(section, "referrals-by-need")) == (
+        [("Funding and fundraising", "30"), ("Premises", "fewer than 5"), ("Training", "12")],
+        "40",
+    )
+    # 20 + 2 + 18 = 40: the 2 would be 40 - 20 - 18, so the 18 is withheld.
+    assert _series(_chart(section, "referrals-by-outcome")) == (
+        [("Support given", "20"), ("Declined", "fewer than 5"), ("Still open", "withheld")],
+        "40",
+    )
+    assert _series(_chart(section, "referral-satisfaction")) == ([("5", "withheld"), ("4", "fewer than 5"), ("3", "0")], "12")
+    median = section.statistics[0].value
+    assert median.value == 7 and median.n == 6 and str(median) == "7.0 hours"
+
+    # An app that does not provide its selector: the section says which one is missing.
+    unavailable = selectors.event_section(YEAR)
+    assert unavailable.unavailable == "These figures are not available yet: attendance_counts() in calendar_events.selectors is not there."
+
+
+def test_a_median_from_few_records_is_withheld(borough, monkeypatch):
+    monkeypatch.setattr(
+        selectors, "_other_app_selector", lambda key: (lambda **kw: {"total": 3, "first_response_hours": [1, 2, 3]}) if key == "referrals" else None
+    )
+    median = selectors.referral_section(YEAR).statistics[0].value
+    assert median.hidden and "withheld" in str(median)
+
+
+def test_dashboard_queries_do_not_grow_with_the_number_of_organisations(borough):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            board = selectors.sector_dashboard(YEAR)
+            for section in board.sections:
+                for chart in section.charts:
+                    list(chart.long_rows())
+        return len(captured)
+
+    before = queries()
+    for n in range(30):
+        _vco(f"More {n}", ward="mile-end", stage=2, created=date(2026, 4, 1), volunteers=5, segments=["bme-vcos"], communities=["women"])
+    assert queries() == before
+
+
+def _funder_client(client):
+    client.force_login(make_user(User.Role.FUNDER))
+    return client
+
+
+def test_dashboard_page_shows_charts_and_tables(borough, client):
+    response = _funder_client(client).get(reverse("evidence:dashboard"), {"start": "2026-01-01", "end": "2026-12-31", "area": "bow-west"})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "<svg" in content and 'role="img"' in content and "fewer than 5" in content and "withheld" in content
+    assert "VCOs by development stage" in content and "Bow West" in content
+    # Referrals: all-time figures until the referrals app gives them for a period and an area, said so.
+    assert "All time, across the whole borough" in content and "referral_statistics() in referrals.selectors" in content
+
+
+def test_dashboard_download_has_the_same_suppressed_figures(borough, client):
+    response = _funder_client(client).get(reverse("evidence:dashboard"), {"start": "2026-01-01", "end": "2026-12-31", "area": "bow-west", "format": "csv"})
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "VCOs by development stage,Stage 1: emerging,,,fewer than 5" in text
+    assert "VCOs by development stage,Stage 3: established,,,withheld" in text
+    assert ",2," not in text.split("Volunteers")[0].split("VCOs by development stage")[1]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"start": "2026-06-01", "end": "2026-01-01", "area": ""}, "is before its start"),
+        ({"start": "2026-01-01", "end": "2026-12-31", "area": "atlantis"}, "There is no ward \u201catlantis\u201d"),
+        ({"start": "yesterday", "end": "2026-12-31", "area": ""}, "Enter a valid date"),
+    ],
+)
+def test_bad_periods_and_areas_get_a_clear_message(borough, client, params, message):
+    response = _funder_client(client).get(reverse("evidence:dashboard"), params)
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert message in content and "There is a problem" in content
+
+
+def test_an_empty_period_gets_the_no_data_page(borough, client):
+    response = _funder_client(client).get(reverse("evidence:dashboard"), {"start": "1990-01-01", "end": "1990-12-31"})
+    assert response.status_code == 200
+    assert "No data for this period" in response.content.decode()
+
+
+def test_vco_staff_cannot_see_dashboards(borough, client):
+    client.force_login(make_user())
+    assert client.get(reverse("evidence:dashboard")).status_code == 403
+
+
+def test_events_and_attendance_from_the_calendar(borough):
+    from calendar_events.models import Booking
+    from calendar_events.services import book
+    from tests.factories import make_event
+
+    bow_east_provider = Organisation.objects.get(name="P1")
+    borough_provider = Organisation.objects.get(name="P2")
+    for organiser, booked, attended in ((bow_east_provider, 6, 5), (borough_provider, 3, 2)):
+        event = make_event(organiser=organiser, booking_required=True, capacity=20)
+        for n in range(booked):
+            booking = book(event=event, occurrence_start=event.start, user=make_user())
+            if n < attended:
+                Booking.objects.filter(pk=booking.pk).update(attended=True)
+    section = selectors.event_section(YEAR)
+    # Two events on two dates, nine places booked, seven people attended.
+    assert _series(_chart(section, "events-and-attendance")) == (
+        [("Events", "fewer than 5"), ("Dates held", "fewer than 5"), ("Places booked", "9"), ("People who attended", "7")],
+        None,
+    )
+    # Attendance by the organiser's ward: Bow East 5, no ward 2, 7 in all; 7 - 2 would give the 5
+    # away... and 7 - 5 the 2: the 5 is withheld.
+    rows, total = _series(_chart(section, "attendance-by-ward"))
+    assert dict(rows)["Bow East"] == "withheld" and dict(rows)["Ward not recorded"] == "fewer than 5" and total == "7"
+    assert {value for label, value in rows if label not in ("Bow East", "Ward not recorded")} == {"0"}
+    in_bow_east = selectors.event_section(Scope(start=YEAR.start, end=YEAR.end, area=term("wards", "bow-east")))
+    assert _series(_chart(in_bow_east, "events-and-attendance"))[0][2:] == [("Places booked", "6"), ("People who attended", "5")]
+    # Last year: nothing held.
+    last_year = selectors.event_section(Scope(start=date(2025, 1, 1), end=date(2025, 12, 31)))
+    assert _chart(last_year, "events-and-attendance").is_empty
+
+
+def test_health_check_progress_from_the_quality_app(borough):
+    from quality import selectors as quality_selectors
+    from quality.services import record_health_check
+
+    def take(organisation, value):
+        stage = organisation.development_stage
+        answers = {question.pk: value for question in quality_selectors.health_check_questions(stage)}
+        record_health_check(organisation=organisation, stage=stage, answers=answers, by=make_user())
+
+    for name in ("A0", "A1", "A2", "A3", "A4", "A5"):
+        organisation = Organisation.objects.get(name=name)
+        take(organisation, 1)  # 33%
+        take(organisation, 3)  # 100%
+    same = Organisation.objects.get(name="B0")
+    take(same, 2)
+    take(same, 2)
+    take(Organisation.objects.get(name="B1"), 3)  # only once: no progress to measure
+    section = selectors.health_check_section(YEAR)
+    # Six improved, one the same, none lower: 7. The 1 would be 7 - 6: the 6 is withheld.
+    assert _series(_chart(section, "health-check-progress")) == (
+        [("Improved", "withheld"), ("No change", "fewer than 5"), ("Lower", "0")],
+        "7",
+    )
+    median = section.statistics[0].value
+    assert median.n == 7 and median.value == 67 and str(median) == "67.0 points"
+    in_bow_west = selectors.health_check_section(Scope(start=YEAR.start, end=YEAR.end, area=term("wards", "bow-west")))
+    assert _chart(in_bow_west, "health-check-progress").is_empty and in_bow_west.statistics[0].value.n == 0
+
+
+def test_quality_standard_coverage_from_the_quality_app(borough):
+    from quality.selectors import current_version
+    from tests.factories import make_verified_badge
+
+    areas = list(current_version().areas.order_by("order", "name"))
+    make_verified_badge(organisation=Organisation.objects.get(name="P1"))  # baseline in every area
+    make_verified_badge(organisation=Organisation.objects.get(name="P2"), levels={areas[0].code: 2, areas[1].code: 0})
+    table = _chart(selectors.quality_section(YEAR), "quality-coverage").table
+    assert table.column_labels == ["Not assessed", "Baseline not met", "Baseline met", "Above baseline"]
+    values = {label: [cell.value for cell in cells] + [total.value] for label, cells, total in table.rows()}
+    # P3 and P4 have no badge; P1 meets every baseline; P2 is above it in the first area, misses the second.
+    assert values[areas[0].name] == [2, 0, 1, 1, 4]
+    assert values[areas[1].name] == [2, 1, 1, 0, 4]
+    assert values[areas[2].name] == [2, 0, 2, 0, 4]
+    assert all(cell.display == "fewer than 5" for cell in table.cells[0] if cell.value)
+    in_bow_east = _chart(selectors.quality_section(Scope(start=YEAR.start, end=YEAR.end, area=term("wards", "bow-east"))), "quality-coverage").table
+    assert [cell.value for cell in in_bow_east.cells[0]] == [0, 0, 1, 0]  # only P1 is in Bow East
+
+
+def test_referrals_all_time_until_the_app_gives_figures_by_period(borough):
+    from tests.factories import make_affiliation
+    from tests.referrals.factories import ask, make_officer, make_rule
+    from tests.referrals.factories import make_service as make_referral_service
+
+    provider = Organisation.objects.get(name="P1")
+    make_officer(provider)
+    need = term("needs", "funding-and-fundraising")
+    make_referral_service(provider, needs=[need])
+    make_rule(need, [provider])
+    for name in ("A0", "A1", "A2", "A3", "A4", "A5"):
+        organisation = Organisation.objects.get(name=name)
+        editor = make_user()
+        make_affiliation(user=editor, organisation=organisation)
+        ask(organisation=organisation, by=editor, needs=[need, term("needs", "premises")] if name == "A0" else [need], chosen_provider=provider)
+    if selectors._other_app_selector("referrals") is not None:
+        pytest.skip("the referrals app now gives figures by period: see test_other_apps_sections_read_their_selectors")
+    section = selectors.referral_section(YEAR)
+    assert section.intro.startswith("All time, across the whole borough")
+    by_need, total = _series(_chart(section, "referrals-by-need"))
+    assert dict(by_need)["Funding and fundraising"] == "6" and dict(by_need)["Premises"] == "fewer than 5" and total == "6"
+    by_status, total = _series(_chart(section, "referrals-by-status"))
+    values = [value for _label, value in by_status]
+    assert values.count("6") == 1 and set(values) == {"0", "6"} and total == "6"  # all six at the same stage

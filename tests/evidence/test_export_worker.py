@@ -1,0 +1,105 @@
+"""The evidence pack end to end: a funder asks for it on the page, a REAL Celery worker process on
+Redis builds it while the page polls its progress, and the funder downloads the file."""
+
+import io
+import os
+import subprocess
+import sys
+import time
+import uuid
+from types import SimpleNamespace
+
+import pytest
+import redis
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from directory.models import User
+from evidence.models import EvidenceExport
+from tests.factories import make_organisation, make_user, term
+from tests.test_celery_worker import _database_url
+
+WORKER_WAIT = 90
+
+
+@pytest.fixture
+def pack_worker(request, transactional_db, tmp_path, settings):
+    """A `celery worker` process on the test database and Redis, on a queue of its own, writing packs
+    to a folder the test can read."""
+    queue = f"test-evidence-{uuid.uuid4().hex}"
+    packs = tmp_path / "packs"
+    settings.EVIDENCE_EXPORT_DIR = packs
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "thin_portal.settings",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "PORTAL_EVIDENCE_EXPORT_DIR": str(packs),
+    }
+    log_path = tmp_path / "worker.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "thin_portal", "worker", "--pool=solo", "--loglevel=INFO"]
+        + ["-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+    def stop() -> None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        client.delete(*client.scan_iter(match=f"*{queue}*"), queue)
+
+    request.addfinalizer(stop)
+    return SimpleNamespace(queue=queue, process=process, log_path=log_path, packs=packs)
+
+
+@pytest.mark.redis
+@pytest.mark.postgres  # the worker must share the test database: SQLite's is in memory
+@pytest.mark.django_db(transaction=True)
+def test_a_funder_asks_for_a_pack_a_real_worker_builds_it_and_it_downloads(pack_worker, client, settings):
+    # Packs go to this test's own worker, as a deployment sends them to workers of their own.
+    settings.EVIDENCE_EXPORT_QUEUE = pack_worker.queue
+    for n in range(15):
+        make_organisation(name=f"Group {n}", development_stage=1 + n % 3, ward=term("wards", "bow-east"), volunteers=n)
+    funder = make_user(User.Role.FUNDER, username="worker_funder", email="worker-funder@example.org")
+    client.force_login(funder)
+
+    response = client.post(reverse("evidence:export_list"), {"start": "2026-01-01", "end": "2026-12-31", "area": ""})
+    export = EvidenceExport.objects.get()
+    assert response.status_code == 302 and response["Location"] == export.get_absolute_url()
+
+    status_url = reverse("evidence:export_status", args=[export.uuid])
+    seen = []
+    deadline = time.monotonic() + WORKER_WAIT
+    while True:
+        status = client.get(status_url).json()
+        seen.append(status["progress"])
+        if status["finished"]:
+            break
+        if pack_worker.process.poll() is not None:
+            pytest.fail(f"the worker exited:\n{pack_worker.log_path.read_text()}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no pack within {WORKER_WAIT} s:\n{pack_worker.log_path.read_text()}")
+        time.sleep(0.1)
+
+    assert status["status"] == "ready", pack_worker.log_path.read_text()
+    assert status["progress"] == 100 and seen == sorted(seen)
+    export.refresh_from_db()
+    assert export.started_at and export.finished_at and export.expires_at and export.size_bytes > 0
+    assert export.file_path.startswith(str(pack_worker.packs))
+    response = client.get(status["download_url"])
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    assert workbook.sheetnames[0] == "About this pack" and workbook.sheetnames[-1] == "Definitions"
+    rows = {row[1]: row[3] for row in workbook["Organisations"].iter_rows(values_only=True) if row[0] == "VCOs by development stage"}
+    assert rows["Stage 1: emerging"] == 5 and rows["Stage 2: improving"] == 5 and rows["Stage 3: established"] == 5
+    assert "build_evidence_pack" in pack_worker.log_path.read_text()
