@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from directory.exports import CSV, dated_filename, tabular_response
-from directory.models import Organisation, Service
+from directory.models import Organisation, Service, Taxonomy, TaxonomyTerm
 from directory.permissions import can, require
 
 from . import selectors, services
@@ -108,6 +108,19 @@ def _prefill_provider(request, initial: dict) -> None:
         initial["service"] = service
 
 
+def _prefill_needs(request, initial: dict) -> None:
+    """The health check links here with ?needs=<term uuid>&needs=...: tick those needs; ignore the rest."""
+    raw_needs = request.GET.getlist("needs")
+    if not raw_needs:
+        return
+    wanted = [uuid for uuid in (parse_uuid(raw) for raw in raw_needs) if uuid]
+    needs = list(TaxonomyTerm.objects.in_taxonomy(Taxonomy.NEEDS).filter(uuid__in=wanted))
+    if len(needs) < len(raw_needs):
+        messages.warning(request, _("Some of the needs in the link you followed are not in the list, so they have not been ticked."))
+    if needs:
+        initial["needs"] = needs
+
+
 def _initial_for(user, organisations) -> dict:
     organisation = organisations.first()
     initial = {"contact_name": user.get_full_name(), "contact_email": user.email}
@@ -138,6 +151,7 @@ def ask(request):
         form = AskForm(user=user)
         initial = _initial_for(user, form.fields["organisation"].queryset)
         _prefill_provider(request, initial)
+        _prefill_needs(request, initial)
         form = AskForm(user=user, initial=initial)
     if not form.fields["organisation"].queryset.exists():
         return render(request, "referrals/ask_not_allowed.html", status=403)

@@ -54,6 +54,7 @@ def log_in(page, live_server, username):
 
 
 def log_out(page):
+    page.get_by_role("button", name="Account").click()
     page.get_by_role("button", name="Log out").click()
 
 

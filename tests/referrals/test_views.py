@@ -132,6 +132,16 @@ def test_ask_for_support_links_prefill_the_provider_and_service(world, client_as
     assert f'value="{world.other_provider.uuid}" selected' in html
 
 
+def test_health_check_links_tick_the_needs_and_say_what_was_left_out(world, client_as):
+    premises = term("needs", "premises")
+    response = client_as(world.editor).get(
+        ASK, {"needs": [str(world.funding.uuid), str(premises.uuid), "not-a-uuid", str(world.vco.uuid)]}
+    )
+    assert response.status_code == 200
+    assert set(response.context["form"].initial["needs"]) == {world.funding, premises}
+    assert "have not been ticked" in response.content.decode()
+
+
 @pytest.mark.parametrize("problem", ["unknown", "garbage", "closed", "not-a-provider"])
 def test_ask_for_support_links_with_a_bad_provider_say_so(world, client_as, problem):
     value = {
