@@ -1,24 +1,19 @@
 """Celery for real: beat's schedule, and a worker process on Redis sending a reminder end to end."""
 
 import json
-import os
-import subprocess
-import sys
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
-from urllib.parse import quote
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from directory import tasks
 from directory.models import Reminder
+from tests.celery_worker import start_worker
 from tests.factories import make_membership, make_organisation, make_reminder
 from thin_portal.celery import app as celery_app
 
@@ -35,58 +30,20 @@ def test_beat_schedules_the_reminder_sweep():
     assert "directory.tasks.sweep_reminders" in celery_app.tasks
 
 
-def _database_url() -> str:
-    """The URL of the database this test runs on (pytest-django's test_<name> database)."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = f"{credentials}@" if credentials else ""
-    return f"postgres://{host}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
-
-
 @pytest.fixture
 def worker(request, transactional_db, tmp_path):
-    """A real `celery worker` process on the test database and the test Redis, consuming only a queue
-    of its own so that messages left over by other tests cannot interfere."""
-    queue = f"test-worker-{uuid.uuid4().hex}"
+    """A real `celery worker` process writing its emails as files the test can read."""
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "thin_portal.settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
-    }
-    env.pop("EMAIL_HOST", None)  # with EMAIL_HOST set the settings would use SMTP
-    log_path = tmp_path / "worker.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "thin_portal", "worker", "--pool=solo", "--loglevel=INFO"]
-        + ["-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    started = start_worker(
+        request,
+        log_dir=tmp_path,
+        prefix="test-worker",
+        env={"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(mail_dir)},
+        unset=("EMAIL_HOST",),  # with EMAIL_HOST set the settings would use SMTP
     )
-
-    def stop() -> None:
-        # Always, pass or fail: a worker left running would hold the test database open.
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-        # The queue's bookkeeping in Redis is of no use to anyone once its worker is gone.
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        client.delete(*client.scan_iter(match=f"*{queue}*"), queue)
-
-    request.addfinalizer(stop)
-    return SimpleNamespace(queue=queue, mail_dir=mail_dir, process=process, log_path=log_path)
+    started.mail_dir = mail_dir
+    return started
 
 
 def run_on_worker(worker, task, **options):

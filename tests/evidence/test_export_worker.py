@@ -2,64 +2,30 @@
 Redis builds it while the page polls its progress, and the funder downloads the file."""
 
 import io
-import os
-import subprocess
-import sys
 import time
-import uuid
-from types import SimpleNamespace
 
 import pytest
-import redis
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from directory.models import User
 from evidence.models import EvidenceExport
+from tests.celery_worker import start_worker
 from tests.factories import make_organisation, make_user, term
-from tests.test_celery_worker import _database_url
 
 WORKER_WAIT = 90
 
 
 @pytest.fixture
 def pack_worker(request, transactional_db, tmp_path, settings):
-    """A `celery worker` process on the test database and Redis, on a queue of its own, writing packs
-    to a folder the test can read."""
-    queue = f"test-evidence-{uuid.uuid4().hex}"
+    """A `celery worker` process on a queue of its own, writing packs to a folder the test can read."""
     packs = tmp_path / "packs"
     settings.EVIDENCE_EXPORT_DIR = packs
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "thin_portal.settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "PORTAL_EVIDENCE_EXPORT_DIR": str(packs),
-    }
-    log_path = tmp_path / "worker.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "thin_portal", "worker", "--pool=solo", "--loglevel=INFO"]
-        + ["-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    started = start_worker(
+        request, log_dir=tmp_path, prefix="test-evidence", env={"PORTAL_EVIDENCE_EXPORT_DIR": str(packs)}
     )
-
-    def stop() -> None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        client.delete(*client.scan_iter(match=f"*{queue}*"), queue)
-
-    request.addfinalizer(stop)
-    return SimpleNamespace(queue=queue, process=process, log_path=log_path, packs=packs)
+    started.packs = packs
+    return started
 
 
 @pytest.mark.redis
