@@ -101,22 +101,13 @@ def search_organisations(
 
 
 def sector_figures() -> dict:
-    """Counts of open VCOs by development stage and by ward, and of providers: aggregates only."""
-    vcos = Organisation.objects.active().filter(kinds__code=Organisation.KIND_VCO).order_by()
-    stage_counts = dict(vcos.values_list("development_stage").annotate(n=Count("pk")))
-    ward_counts = dict(vcos.values_list("ward").annotate(n=Count("pk")))
-    by_stage = [(label, stage_counts.get(value, 0)) for value, label in Organisation.Stage.choices]
-    by_stage.append((_("Stage not recorded"), stage_counts.get(None, 0)))
-    # Retired wards still count the organisations recorded in them.
-    wards = (
-        TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.WARDS)
-        .order_by("name")
-        .values_list("pk", "name", "is_active")
-    )
-    by_ward = [(name, ward_counts.get(pk, 0)) for pk, name, is_active in wards if is_active or ward_counts.get(pk)]
-    by_ward.append((_("Ward not recorded"), ward_counts.get(None, 0)))
-    providers = Organisation.objects.active().filter(kinds__code__in=Organisation.PROVIDER_KINDS).distinct().count()
-    return {"vcos": sum(stage_counts.values()), "providers": providers, "by_stage": by_stage, "by_ward": by_ward}
+    """How many open VCOs and providers the directory lists: borough totals only. Breakdowns, with
+    small-number suppression, are the evidence dashboards' job."""
+    active = Organisation.objects.active()
+    return {
+        "vcos": active.filter(kinds__code=Organisation.KIND_VCO).distinct().count(),
+        "providers": active.filter(kinds__code__in=Organisation.PROVIDER_KINDS).distinct().count(),
+    }
 
 
 def organisation_with_number(field_name: str, value: str, *, exclude_id: int | None = None) -> Organisation | None:

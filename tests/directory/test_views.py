@@ -120,27 +120,21 @@ def test_the_admin_links_on_home_open_filtered_changelists(client_as, people):
     assert response.context["cl"].result_count == Organisation.objects.active().stale().count()
 
 
-def test_home_for_a_funder_shows_aggregate_figures_by_stage_and_ward(client_as, people):
-    make_organisation(
-        name="Bow Lunch Club", development_stage=Organisation.Stage.IMPROVING, ward=term("wards", "bow-east")
-    )
-    make_organisation(
-        name="Closed Club",
-        development_stage=Organisation.Stage.IMPROVING,
-        ward=term("wards", "bow-east"),
-        is_active=False,
-    )
+def test_home_for_a_funder_shows_borough_totals_only_and_withholds_small_ones(client_as, people):
+    for n in range(5):
+        make_organisation(name=f"Bow Lunch Club {n}", ward=term("wards", "bow-east"))
+    make_organisation(name="Closed Club", ward=term("wards", "bow-east"), is_active=False)
     response = client_as(people.funder).get(reverse("home"))
     text = _text(response)
     figures = response.context["figures"]
     assert "The sector in figures" in text
-    assert dict(figures["by_stage"])[Organisation.Stage.IMPROVING.label] == 2  # the closed club is not counted
-    assert dict(figures["by_ward"])["Bow East"] == 2
-    assert figures["vcos"] == 3 and figures["providers"] == 1
-    assert re.search(r"Bow East</th><td[^>]*>2</td>", text)
-    # Aggregates only: no organisation's name or contact details.
+    assert figures == {"vcos": 7, "providers": 1}  # the closed club is not counted
+    assert "lists 7 open voluntary" in text
+    assert "and fewer than 5 infrastructure providers" in text
+    # No breakdown that could single out a small group, and no organisation's name or contact details.
+    assert "Bow East" not in text
     assert "Bow Community Gardeners" not in text and "hello@bowgardeners.org.uk" not in text
-    assert reverse("directory:organisation_list") in text
+    assert reverse("evidence:dashboard") in text
 
 
 # The organisation page -----------------------------------------------------------------------------------
