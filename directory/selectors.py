@@ -11,7 +11,7 @@ from django.db.models.functions import Lower
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from .models import Affiliation, Membership, Network, Organisation, Taxonomy, TaxonomyTerm, User
+from .models import Affiliation, Membership, Network, Organisation, TaxonomyTerm, User
 
 # Words that do not tell two organisations apart.
 _NOISE_WORDS = {"the", "ltd", "limited", "cic", "cio", "trust", "association", "assoc", "group", "and", "of", "uk"}
