@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -467,12 +469,69 @@ class RegistrationForm(_OrganisationChecks, forms.ModelForm):
 # The directory of services ------------------------------------------------------------------------
 
 
-class _TermChoiceField(forms.ModelChoiceField):
-    """A vocabulary term chosen by its code (so URLs read ?need=payroll and stay shareable)."""
+class _FastSelect(forms.Select):
+    """A single-choice <select> built in Python rather than one template per option: the directory's
+    filters show about a hundred options on every page. Same markup and attributes as forms.Select
+    (id, class, aria-invalid from the bound field)."""
 
+    def render(self, name, value, attrs=None, renderer=None):
+        selected = set(self.format_value(value))
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        # As django/forms/widgets/attrs.html writes them: in order, True as a bare name, False left out.
+        attributes = "".join(
+            format_html(' {}="{}"', key, str(item)) if item is not True else format_html(" {}", key)
+            for key, item in final_attrs.items()
+            if item is not False
+        )
+        parts = [format_html('<select name="{}"', name), attributes, ">"]
+        for option_value, option_label in self.choices:
+            option_value = "" if option_value is None else str(option_value)
+            parts.append(
+                format_html(
+                    '\n  <option value="{}"{}>{}</option>\n',
+                    option_value,
+                    mark_safe(" selected") if option_value in selected else "",
+                    option_label,
+                )
+            )
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))
+
+
+class _TermChoiceField(forms.ChoiceField):
+    """A vocabulary term chosen by its code (so URLs read ?need=payroll and stay shareable).
+
+    Its terms are given as a list (`set_terms`), loaded once for the whole form, and a valid value
+    cleans to the TaxonomyTerm itself."""
+
+    widget = _FastSelect
     default_error_messages = {
         "invalid_choice": _("“%(value)s” is not one of the choices; this filter was left out."),
     }
+
+    def __init__(self, *, empty_label, **kwargs):
+        self.empty_label = empty_label
+        self._terms_by_code = {}
+        super().__init__(choices=[("", empty_label)], **kwargs)
+
+    def set_terms(self, terms) -> None:
+        self._terms_by_code = {term.code: term for term in terms}
+        self.choices = [("", self.empty_label), *((term.code, str(term)) for term in terms)]
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        key = str(value)
+        if key not in self._terms_by_code:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return self._terms_by_code[key]
+
+    def validate(self, value):
+        forms.Field.validate(self, value)
+
+    def has_changed(self, initial, data):
+        initial_value = getattr(initial, "code", initial)
+        return str(initial_value or "") != str(data or "")
 
 
 class DirectoryFilterForm(forms.Form):
@@ -493,23 +552,24 @@ class DirectoryFilterForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search", "class": "form-control"}),
     )
-    function = _TermChoiceField(label=_("Infrastructure function"), required=False, queryset=None, to_field_name="code", empty_label=_("Any function"))
-    need = _TermChoiceField(label=_("Support need"), required=False, queryset=None, to_field_name="code", empty_label=_("Any need"))
-    segment = _TermChoiceField(label=_("Specialist segment"), required=False, queryset=None, to_field_name="code", empty_label=_("Any segment"))
-    community = _TermChoiceField(label=_("Community served"), required=False, queryset=None, to_field_name="code", empty_label=_("Any community"))
-    ward = _TermChoiceField(label=_("Ward"), required=False, queryset=None, to_field_name="code", empty_label=_("Any ward"))
-    area = forms.ChoiceField(label=_("Area served"), required=False, choices=AREA_CHOICES)
-    language = _TermChoiceField(label=_("Language"), required=False, queryset=None, to_field_name="code", empty_label=_("Any language"))
+    function = _TermChoiceField(label=_("Infrastructure function"), required=False, empty_label=_("Any function"))
+    need = _TermChoiceField(label=_("Support need"), required=False, empty_label=_("Any need"))
+    segment = _TermChoiceField(label=_("Specialist segment"), required=False, empty_label=_("Any segment"))
+    community = _TermChoiceField(label=_("Community served"), required=False, empty_label=_("Any community"))
+    ward = _TermChoiceField(label=_("Ward"), required=False, empty_label=_("Any ward"))
+    area = forms.ChoiceField(label=_("Area served"), required=False, choices=AREA_CHOICES, widget=_FastSelect)
+    language = _TermChoiceField(label=_("Language"), required=False, empty_label=_("Any language"))
     stage = forms.TypedChoiceField(
         label=_("For groups at"),
         required=False,
         coerce=int,
         empty_value=None,
         choices=[("", _("Any stage")), *Organisation.Stage.choices],
+        widget=_FastSelect,
     )
-    day = forms.ChoiceField(label=_("Open on"), required=False, choices=DAY_CHOICES)
+    day = forms.ChoiceField(label=_("Open on"), required=False, choices=DAY_CHOICES, widget=_FastSelect)
     free = forms.BooleanField(label=_("Free services only"), required=False)
-    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES, widget=_FastSelect)
 
     TERM_FIELDS = {
         "function": Taxonomy.FUNCTIONS,
@@ -522,8 +582,12 @@ class DirectoryFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # One query for every filter's terms (was one per field to render, plus one per value to check).
+        by_taxonomy = {code: [] for code in self.TERM_FIELDS.values()}
+        for term in selectors.terms_in_taxonomies(list(by_taxonomy)):
+            by_taxonomy[term.taxonomy.code].append(term)
         for name, code in self.TERM_FIELDS.items():
-            self.fields[name].queryset = selectors.terms_in(code)
+            self.fields[name].set_terms(by_taxonomy[code])
         for name, field in self.fields.items():
             if name not in ("q", "free"):
                 field.widget.attrs["class"] = "form-select"
