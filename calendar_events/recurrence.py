@@ -6,6 +6,7 @@ does not exist (the hour the clocks skip in March) is refused when someone types
 it is read with the offset before the change, as RFC 5545 says.
 """
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -131,14 +132,26 @@ def occurrences(event, *, window_start: datetime | None = None, window_end: date
     local_start = event.start.astimezone(LONDON).replace(tzinfo=None)
     local_end = event.end.astimezone(LONDON).replace(tzinfo=None)
     wall_length = local_end - local_start
-    result = []
-    for start in local_starts(
-        start=event.start,
+    exceptions = event.exceptions or ()
+    starts = _window_local_starts(
         frequency=event.frequency,
+        local_start=local_start,
         count=event.repeat_count,
         until=event.repeat_until,
-        exceptions=event.exceptions or (),
-    ):
+        exceptions=exceptions,
+        low=None if window_start is None else window_start.astimezone(LONDON).replace(tzinfo=None) - wall_length,
+        high=None if window_end is None else window_end.astimezone(LONDON).replace(tzinfo=None),
+    )
+    if starts is None:  # a shape the arithmetic does not cover: let dateutil work it out
+        starts = local_starts(
+            start=event.start,
+            frequency=event.frequency,
+            count=event.repeat_count,
+            until=event.repeat_until,
+            exceptions=exceptions,
+        )
+    result = []
+    for start in starts:
         aware_start, aware_end = to_aware(start), to_aware(start + wall_length)
         if window_end is not None and aware_start >= window_end:
             break
@@ -146,6 +159,79 @@ def occurrences(event, *, window_start: datetime | None = None, window_end: date
             continue
         result.append(Occurrence(event=event, start=aware_start, end=aware_end))
     return result
+
+
+_MARGIN = timedelta(days=2)  # wider than any UTC offset, so the naive bounds never cut a real occurrence
+
+
+def _nth_weekday_of(year: int, month: int, weekday: int, n: int) -> int:
+    """The day of the month of its nth (1 to 4, or -1 for the last) `weekday`."""
+    if n > 0:
+        return 1 + (weekday - calendar.weekday(year, month, 1)) % 7 + 7 * (n - 1)
+    last = calendar.monthrange(year, month)[1]
+    return last - (calendar.weekday(year, month, last) - weekday) % 7
+
+
+def _window_local_starts(
+    *,
+    frequency: str,
+    local_start: datetime,
+    count: int | None,
+    until: date | None,
+    exceptions,
+    low: datetime | None,
+    high: datetime | None,
+) -> list[datetime] | None:
+    """The same naive starts as local_starts() gives, but only those near [low, high) (a superset of
+    the ones that overlap it), by arithmetic rather than by walking the series from its first date.
+    None when the series is one this does not cover (no end, or long enough for local_starts() to cut
+    it short at MAX_OCCURRENCES): the caller then uses local_starts()."""
+    if frequency not in (WEEKLY, FORTNIGHTLY, MONTHLY) or local_start.microsecond:
+        return None
+    local_start = local_start.replace(fold=0)  # as dateutil builds its values
+    until_at = datetime.combine(until, datetime.max.time().replace(microsecond=0)) if until and not count else None
+    if frequency == MONTHLY:
+        weekday, n = local_start.weekday(), nth_weekday(local_start.date())
+        first_index = local_start.year * 12 + local_start.month - 1
+        clock = local_start.time()
+
+        def value(index: int) -> datetime:
+            year, month = divmod(first_index + index, 12)
+            return datetime.combine(date(year, month + 1, _nth_weekday_of(year, month + 1, weekday, n)), clock)
+
+        if count:
+            total = count
+        elif until_at is not None:
+            total = until_at.year * 12 + until_at.month - 1 - first_index + 1
+            if total > 0 and value(total - 1) > until_at:
+                total -= 1
+        else:
+            return None
+        low_index = 0 if low is None else (low - _MARGIN).year * 12 + (low - _MARGIN).month - 1 - first_index - 1
+        high_index = total - 1 if high is None else (high + _MARGIN).year * 12 + (high + _MARGIN).month - 1 - first_index + 1
+    else:
+        step = timedelta(days=7 if frequency == WEEKLY else 14)
+
+        def value(index: int) -> datetime:
+            return local_start + step * index
+
+        if count:
+            total = count
+        elif until_at is not None:
+            total = (until_at - local_start) // step + 1 if until_at >= local_start else 0
+        else:
+            return None
+        low_index = 0 if low is None else (low - _MARGIN - local_start) // step - 1
+        high_index = total - 1 if high is None else (high + _MARGIN - local_start) // step + 1
+    if total > MAX_OCCURRENCES:
+        return None
+    skipped = {str(day) for day in exceptions}
+    starts = []
+    for index in range(max(0, low_index), min(total - 1, high_index) + 1):
+        start = value(index)
+        if start.date().isoformat() not in skipped:
+            starts.append(start)
+    return starts
 
 
 def validate_series(

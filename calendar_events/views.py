@@ -44,6 +44,7 @@ from .models import Booking, CalendarFeed, Category, Event, Notice
 LIST_DAYS = 60
 PER_PAGE = 25
 MONTH_CELL_LIMIT = 4
+MONTH_TITLE_LENGTH = 40
 MONTH_CACHE_SECONDS = 10 * 60
 
 
@@ -155,7 +156,7 @@ def event_month(request):
     # The grid is cached under the calendar's version (its events' count and latest change), so any
     # change to any event shows at once, while a busy month is worked out once, not per visitor.
     query = form.query_string()
-    key = "calendar-month:{}-{}:{}:{}".format(
+    key = "calendar-month-v2:{}-{}:{}:{}".format(
         year, month, hashlib.sha256(query.encode()).hexdigest()[:16], selectors.calendar_version()
     )
     grid = cache.get(key)
@@ -163,9 +164,15 @@ def event_month(request):
         grid = selectors.month_grid(year, month, form.filters())
         for week in grid["weeks"]:
             for day in week:
-                day["shown"] = day["occurrences"][:MONTH_CELL_LIMIT]
+                # Only what the page shows is kept, as ready-made strings for a lean template.
+                day["shown"] = [
+                    selectors.MonthEntry(occurrence, MONTH_TITLE_LENGTH)
+                    for occurrence in day["occurrences"][:MONTH_CELL_LIMIT]
+                ]
                 day["more"] = len(day["occurrences"]) - len(day["shown"])
-                del day["occurrences"]  # only what the page shows is kept
+                day["iso"] = day["date"].isoformat()
+                day["number"] = day["date"].day
+                del day["occurrences"]
         cache.set(key, grid, MONTH_CACHE_SECONDS)
     return render(
         request,
@@ -174,6 +181,7 @@ def event_month(request):
             "form": form,
             "grid": grid,
             "today": today,
+            "week_url": reverse("calendar_events:event_week"),
             "query": form.query_string(),
             **_feed_links(request),
         },
