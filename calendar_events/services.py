@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from directory import uploads
-from directory.models import Location, Organisation, Reminder
-from directory.services import schedule_reminder
+from directory.models import Location, Organisation
+from directory.selectors import planned_reminder_keys
+from directory.services import cancel_pending_reminders, schedule_reminder
 from directory.tasks import enqueue_reminder
 
 from . import recurrence
@@ -199,8 +200,8 @@ def _move_bookings(*, event: Event, before: dict) -> None:
 
 def _cancel_planned_reminders(*, event: Event) -> None:
     # Day-before reminders planned for the old times must not go out; the sweep plans new ones.
-    Reminder.objects.filter(key__startswith=f"calendar-reminder:{event.pk}:", status=Reminder.Status.PENDING).update(
-        status=Reminder.Status.CANCELLED, last_error=_("The event changed; a new reminder is planned.")
+    cancel_pending_reminders(
+        key_prefix=f"calendar-reminder:{event.pk}:", reason=_("The event changed; a new reminder is planned.")
     )
 
 
@@ -345,9 +346,9 @@ def cancel_booking(*, booking: Booking, by=None) -> Booking:
     had_place = booking.status == Booking.Status.BOOKED
     booking.status, booking.cancelled_at = Booking.Status.CANCELLED, timezone.now()
     booking.save(update_fields=["status", "cancelled_at"])
-    Reminder.objects.filter(
-        key__startswith=f"calendar-reminder:{event.pk}:{booking.pk}:", status=Reminder.Status.PENDING
-    ).update(status=Reminder.Status.CANCELLED)
+    cancel_pending_reminders(
+        key_prefix=f"calendar-reminder:{event.pk}:{booking.pk}:", reason=_("The booking was cancelled.")
+    )
     if had_place and booking.occurrence_start > timezone.now():
         promote_waiting(event=event, occurrence_start=booking.occurrence_start)
     return booking
@@ -414,7 +415,7 @@ def plan_event_reminders(*, now: datetime | None = None) -> int:
         booking.pk: f"calendar-reminder:{booking.event_id}:{booking.pk}:{booking.occurrence_start.isoformat()}"
         for booking in bookings
     }
-    planned = set(Reminder.objects.filter(key__in=list(keys.values())).values_list("key", flat=True))
+    planned = planned_reminder_keys(list(keys.values()))
     created = 0
     for booking in bookings:
         if keys[booking.pk] in planned:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from .models import Affiliation, Membership, Network, Organisation, Reminder, Taxonomy, TaxonomyTerm, User
-from .selectors import duplicate_number_errors
+from .selectors import duplicate_number_errors, planned_reminder_keys
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +138,14 @@ def send_reminder_now(*, reminder_id: int, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     Reminder.objects.filter(pk=reminder_id, status=Reminder.Status.PENDING, due_at__gt=now).update(due_at=now)
     return send_reminder(reminder_id=reminder_id, now=now)
+
+
+def cancel_pending_reminders(*, key_prefix: str, reason: str = "") -> int:
+    """Cancel the reminders planned under a key prefix that have not gone out yet (the event behind
+    them changed or was dealt with). Returns how many were cancelled."""
+    return Reminder.objects.filter(key__startswith=key_prefix, status=Reminder.Status.PENDING).update(
+        status=Reminder.Status.CANCELLED, last_error=reason
+    )
 
 
 def send_due_reminders(*, now: datetime | None = None) -> int:
@@ -341,15 +349,6 @@ def _start_of_day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _planned_keys(keys: list[str]) -> set[str]:
-    """Which of these reminder keys are stored already, a batch of keys per query."""
-    planned: set[str] = set()
-    for start in range(0, len(keys), _PLANNING_BATCH):
-        batch = keys[start : start + _PLANNING_BATCH]
-        planned.update(Reminder.objects.filter(key__in=batch).values_list("key", flat=True))
-    return planned
-
-
 def _batches(ids: list[int]):
     for start in range(0, len(ids), _PLANNING_BATCH):
         yield ids[start : start + _PLANNING_BATCH]
@@ -393,7 +392,7 @@ def plan_renewal_reminders(*, today: date) -> int:
         renewal_due__gte=today - timedelta(days=MEMBERSHIP_GRACE_DAYS),
     ).order_by("pk")
     keys = {pk: renewal_reminder_key(pk, renewal_due) for pk, renewal_due in due.values_list("pk", "renewal_due")}
-    planned = _planned_keys(list(keys.values()))
+    planned = planned_reminder_keys(list(keys.values()))
     created = 0
     for batch in _batches([pk for pk, key in keys.items() if key not in planned]):
         with transaction.atomic():
@@ -421,7 +420,7 @@ def plan_details_confirmation_requests(*, today: date) -> int:
     keys = {
         pk: confirmation_request_key(pk, confirmed) for pk, confirmed in due.values_list("pk", "details_confirmed_on")
     }
-    planned = _planned_keys(list(keys.values()))
+    planned = planned_reminder_keys(list(keys.values()))
     created = 0
     for batch in _batches([pk for pk, key in keys.items() if key not in planned]):
         with transaction.atomic():
@@ -556,9 +555,7 @@ def mark_service_reviewed(*, service, by: User, today: date | None = None):
     service._history_user = by
     service._change_reason = "Marked as reviewed"
     service.save(update_fields=["last_reviewed_on", "last_reviewed_by", "updated_at"])
-    Reminder.objects.filter(key__startswith=old_prefix, status=Reminder.Status.PENDING).update(
-        status=Reminder.Status.CANCELLED, last_error=_("The service was reviewed.")
-    )
+    cancel_pending_reminders(key_prefix=old_prefix, reason=_("The service was reviewed."))
     return service
 
 
@@ -591,7 +588,7 @@ def plan_service_review_reminders(*, today: date, now: datetime | None = None) -
     ask_keys = {pk: service_review_key(pk, reviewed, "ask") for pk, reviewed in rows}
     remind_keys = {pk: service_review_key(pk, reviewed, "remind") for pk, reviewed in rows}
     escalate_keys = {pk: service_review_key(pk, reviewed, "escalate") for pk, reviewed in rows}
-    planned = _planned_keys([*ask_keys.values(), *remind_keys.values(), *escalate_keys.values()])
+    planned = planned_reminder_keys([*ask_keys.values(), *remind_keys.values(), *escalate_keys.values()])
     sent_asks = dict(
         Reminder.objects.filter(key__in=list(ask_keys.values()), status=Reminder.Status.SENT).values_list("key", "sent_at")
     )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from directory.models import Affiliation, Organisation, Reminder, TaxonomyTerm
+from directory.models import Affiliation, Organisation, TaxonomyTerm
 from directory.permissions import EDITING_ROLES
 
 from .models import (
@@ -166,8 +166,6 @@ def review_queue(user) -> QuerySet[SelfAssessment]:
     )
 
 
-def planned_reminder_keys(keys: list[str]) -> list[str]:
-    return list(Reminder.objects.filter(key__in=keys).values_list("key", flat=True))
 
 
 # Badges ------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from directory.models import Affiliation, Organisation, User
+from directory.selectors import planned_reminder_keys
 from directory.services import network_admin_emails, organisation_contacts, schedule_reminder
 from directory.tasks import enqueue_reminder
 from directory.uploads import DOCUMENTS, IMAGES, check_upload
@@ -481,7 +482,7 @@ def plan_badge_renewal_reminders(*, today: date) -> int:
     horizon = today + relativedelta(days=settings.QUALITY_BADGE_RENEWAL_REMINDER_DAYS)
     due = Badge.objects.current(today).filter(expires_on__lte=horizon).select_related("organisation")
     keys = {badge.pk: badge_renewal_key(badge.pk, badge.expires_on) for badge in due}
-    planned = set(selectors.planned_reminder_keys(list(keys.values())))
+    planned = planned_reminder_keys(list(keys.values()))
     created = 0
     for badge in due:
         if keys[badge.pk] in planned:

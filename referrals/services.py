@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from directory.models import Organisation, Reminder, Service, TaxonomyTerm, User
 from directory.permissions import require
+from directory.selectors import planned_reminder_keys
 from directory.services import network_admin_emails, schedule_reminder
 from directory.tasks import enqueue_reminder
 
@@ -751,13 +752,6 @@ def escalation_key(referral: Referral) -> str:
     return f"referral-escalation:{referral.pk}:{referral.provider_id or 'unrouted'}:{_stamp(referral.sent_at or referral.submitted_at)}"
 
 
-def _already_planned(keys: list[str]) -> set[str]:
-    planned: set[str] = set()
-    for start in range(0, len(keys), _BATCH):
-        planned.update(Reminder.objects.filter(key__in=keys[start : start + _BATCH]).values_list("key", flat=True))
-    return planned
-
-
 def plan_referral_reminders(*, now: datetime | None = None) -> dict[str, int]:
     """Chase referrals nobody has answered: the officers on the due day, then the network admins.
 
@@ -772,7 +766,7 @@ def plan_referral_reminders(*, now: datetime | None = None) -> dict[str, int]:
     counts = {"reminded": 0, "escalated": 0}
     for field, key_of, kind in (("remind_at", reminder_key, "reminded"), ("escalate_at", escalation_key, "escalated")):
         due = list(awaiting.filter(**{f"{field}__lte": now}).order_by("pk"))
-        planned = _already_planned([key_of(referral) for referral in due])
+        planned = planned_reminder_keys([key_of(referral) for referral in due])
         for referral in due:
             key = key_of(referral)
             if key in planned:
