@@ -6,12 +6,12 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from . import facets
 from .fields import CharityNumberField, CompanyNumberField, PostcodeField
 
 
@@ -451,7 +451,15 @@ class Location(models.Model):
 class ServiceQuerySet(models.QuerySet):
     def listed(self) -> "ServiceQuerySet":
         """Services the public directory shows: not closed, from an active organisation."""
+        if facets.available():
+            return self.filter(facets.has_all([facets.LISTED]))
         return self.exclude(status=Service.Status.CLOSED).filter(organisation__is_active=True)
+
+    def of_open_providers(self) -> "ServiceQuerySet":
+        """Every service, closed ones too, of an active organisation."""
+        if facets.available():
+            return self.filter(facets.has_all([facets.PROVIDER_OPEN]))
+        return self.filter(organisation__is_active=True)
 
     def taking_referrals(self) -> "ServiceQuerySet":
         return self.filter(status=Service.Status.ACTIVE, accepting_referrals=True, organisation__is_active=True)
@@ -586,8 +594,7 @@ class Service(models.Model):
         ordering = ["name"]
         indexes = [
             models.Index(fields=["status", "last_reviewed_on"]),
-            # The directory and the API list services by name, case-insensitively, a page at a time.
-            models.Index(Lower("name"), "id", name="service_lower_name_id"),
+            # Listing by name a page at a time uses directory_service_name_order (PostgreSQL, migration 0007).
         ]
         constraints = [
             models.CheckConstraint(

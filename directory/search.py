@@ -13,9 +13,10 @@ from datetime import time
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
 from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
-from django.db.models.expressions import Expression
 from django.db.models.functions import Lower
 
+from . import facets
+from .facets import ServiceColumnExpression
 from .models import Schedule, Service, ServiceAtLocation, TaxonomyTerm
 
 # Longer search text than this is refused (web pages and API alike): no real search needs it and a
@@ -28,17 +29,13 @@ SORT_REVIEWED = "reviewed"
 SORTS = (SORT_RELEVANCE, SORT_NAME, SORT_REVIEWED)
 
 
-class StoredSearchVector(Expression):
+class StoredSearchVector(ServiceColumnExpression):
     """The generated `search_vector` column of directory_service (PostgreSQL only)."""
 
     output_field = SearchVectorField()
 
-    def __init__(self, alias: str = Service._meta.db_table):
-        super().__init__()
-        self.alias = alias
-
     def as_sql(self, compiler, connection):
-        return f"{compiler.quote_name_unless_alias(self.alias)}.\"search_vector\"", []
+        return self.column(compiler, "search_vector"), []
 
 
 def clean_search_text(text: str) -> str:
@@ -90,6 +87,10 @@ class ServiceFilters:
     closes_by: time | None = None
     sort: str = SORT_RELEVANCE
 
+    def ranked(self) -> bool:
+        """Whether the results come in order of relevance to search words."""
+        return self.sort == SORT_RELEVANCE and bool(clean_search_text(self.text))
+
     def is_empty(self) -> bool:
         return not any(
             [
@@ -130,35 +131,69 @@ def schedule_match(*, day: str = "", opens_from: time | None = None, closes_by: 
     return Q(Exists(schedules))
 
 
-def filter_services(services: QuerySet[Service], filters: ServiceFilters) -> QuerySet[Service]:
-    """Apply every filter, then the search words (with their rank), then the sort."""
-    for relation in ("functions", "needs", "segments", "communities", "languages"):
-        terms = getattr(filters, relation)
-        if terms:
-            services = services.filter(_has_any(relation, terms))
+TERM_FILTERS = ("functions", "needs", "segments", "communities", "wards", "languages")
+
+
+def has_any_term(term_ids: list[int]) -> Q:
+    """Services tagged with any of these terms, in any list (or, for a ward, with a place there)."""
+    if facets.available():
+        return Q(facets.has_any(term_ids))
+    condition = Q(Exists(ServiceAtLocation.objects.filter(service_id=OuterRef("pk"), location__ward_id__in=term_ids)))
+    for relation in TERM_FILTERS:
+        through = getattr(Service, relation).through
+        condition |= Q(Exists(through.objects.filter(service_id=OuterRef("pk"), taxonomyterm_id__in=term_ids)))
+    return condition
+
+
+def _facet_conditions(filters: ServiceFilters) -> list:
+    """PostgreSQL: every filter as a test on the service's facets, which one GIN index answers."""
+    conditions = [facets.has_any(term.pk for term in terms) for terms in (getattr(filters, name) for name in TERM_FILTERS) if terms]
+    wanted = []
+    if filters.free_only:
+        wanted.append(facets.FREE)
+    if filters.stage:
+        wanted.append(facets.serves_stage(filters.stage))
+    if filters.day:
+        wanted.append(facets.open_on(filters.day))
+    if wanted:
+        conditions.append(facets.has_all(wanted))
+    return conditions
+
+
+def _subquery_conditions(filters: ServiceFilters) -> list:
+    """SQLite: the same filters read from the related tables."""
+    conditions = [_has_any(name, getattr(filters, name)) for name in TERM_FILTERS if name != "wards" and getattr(filters, name)]
     if filters.wards:
         # A ward is served when the service lists it or has a location there.
         in_ward = ServiceAtLocation.objects.filter(
             service_id=OuterRef("pk"), location__ward_id__in=[term.pk for term in filters.wards]
         )
-        services = services.filter(_has_any("wards", filters.wards) | Q(Exists(in_ward)))
-    if filters.area:
-        services = services.filter(geographic_level=filters.area)
+        conditions.append(_has_any("wards", filters.wards) | Q(Exists(in_ward)))
     if filters.free_only:
-        services = services.filter(is_free=True)
+        conditions.append(Q(is_free=True))
     if filters.stage:
-        services = services.filter(**{f"serves_stage_{filters.stage}": True})
-    if filters.day or filters.opens_from or filters.closes_by:
-        services = services.filter(
-            schedule_match(day=filters.day, opens_from=filters.opens_from, closes_by=filters.closes_by)
-        )
+        conditions.append(Q(**{f"serves_stage_{filters.stage}": True}))
+    if filters.day and not (filters.opens_from or filters.closes_by):  # with hours, filter_services checks the day
+        conditions.append(schedule_match(day=filters.day))
+    return conditions
+
+
+def filter_services(services: QuerySet[Service], filters: ServiceFilters) -> QuerySet[Service]:
+    """Apply every filter, then the search words (with their rank), then the sort."""
+    conditions = _facet_conditions(filters) if facets.available() else _subquery_conditions(filters)
+    if filters.area:
+        conditions.append(Q(geographic_level=filters.area))
+    if filters.opens_from or filters.closes_by:
+        # The same regular time must fall on the day and within the hours.
+        conditions.append(schedule_match(day=filters.day, opens_from=filters.opens_from, closes_by=filters.closes_by))
+    services = services.filter(*conditions)
     services = text_search(services, filters.text)
-    return sort_services(services, filters.sort, searched=bool(clean_search_text(filters.text)))
+    return sort_services(services, filters.sort, ranked=filters.ranked())
 
 
-def sort_services(services: QuerySet[Service], sort: str, *, searched: bool) -> QuerySet[Service]:
+def sort_services(services: QuerySet[Service], sort: str, *, ranked: bool) -> QuerySet[Service]:
     if sort == SORT_REVIEWED:
         return services.order_by(F("last_reviewed_on").desc(nulls_last=True), Lower("name"), "pk")
-    if sort == SORT_RELEVANCE and searched:
+    if ranked:
         return services.order_by("-rank", Lower("name"), "pk")
     return services.order_by(Lower("name"), "pk")

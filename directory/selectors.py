@@ -385,6 +385,26 @@ def schedules_in_week_order() -> QuerySet:
     return Schedule.objects.alias(day_order=day_order).order_by("day_order", "opens_at", "pk")
 
 
+def page_of(results: QuerySet, *, number: int, per_page: int, ranked: bool = False) -> tuple[list, int]:
+    """Page `number` (from 1) of an ordered queryset and how many results there are in all, in a fixed
+    number of queries: the page's ids over narrow rows, then the page's rows with everything `results`
+    selects and prefetches. Ranked results (a search) must score every match anyway, so one query
+    takes all their ids in order, a few bytes each, and the count is its length; otherwise the count
+    and the page's ids are two queries that indexes answer. Beyond the last page: ([], total)."""
+    start = (number - 1) * per_page
+    ids_only = results.prefetch_related(None).values_list("pk", flat=True)
+    if ranked:
+        every_id = list(ids_only)
+        total, ids = len(every_id), every_id[start : start + per_page]
+    else:
+        total = results.count()
+        ids = list(ids_only[start : start + per_page]) if start < total else []
+    if not ids:
+        return [], total
+    by_id = {row.pk: row for row in results.filter(pk__in=ids).order_by()}
+    return [by_id[pk] for pk in ids if pk in by_id], total
+
+
 def listed_services() -> QuerySet:
     """Services the public directory shows (not closed, from an open organisation)."""
     from .models import Service

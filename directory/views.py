@@ -10,7 +10,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -299,9 +299,24 @@ def _directory_search(request):
     return form, filters, selectors.search_directory(filters)
 
 
+def _results_page(results, number, *, ranked: bool) -> Page:
+    """A page of results as Paginator.get_page gives it (not a number: the first; past the end: the
+    last), read with selectors.page_of."""
+    try:
+        number = max(1, int(number))
+    except (TypeError, ValueError):
+        number = 1
+    rows, total = selectors.page_of(results, number=number, per_page=SERVICES_PER_PAGE, ranked=ranked)
+    paginator = Paginator(range(total), SERVICES_PER_PAGE)
+    if not rows and total:
+        number = paginator.num_pages
+        rows, total = selectors.page_of(results, number=number, per_page=SERVICES_PER_PAGE, ranked=ranked)
+    return Page(rows, number, paginator)
+
+
 def directory(request):
     form, filters, services = _directory_search(request)
-    page = Paginator(selectors.services_for_listing(services), SERVICES_PER_PAGE).get_page(request.GET.get("page"))
+    page = _results_page(selectors.services_for_listing(services), request.GET.get("page"), ranked=filters.ranked())
     query = request.GET.copy()
     query.pop("page", None)
     return render(

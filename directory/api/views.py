@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 
 from .. import hooks, selectors
 from ..models import Location, Organisation, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
-from ..search import schedule_match, text_search
+from ..search import has_any_term, schedule_match, text_search
 from . import params, serializers
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
@@ -39,7 +39,6 @@ CORS_HEADERS = {
     "Access-Control-Allow-Headers": "Accept, Content-Type",
     "Access-Control-Max-Age": "86400",
 }
-TERM_RELATIONS = ("functions", "needs", "segments", "communities", "wards", "languages")
 
 
 def add_cors(response):
@@ -87,19 +86,18 @@ class OrukView(APIView):
         return add_cors(super().finalize_response(request, response, *args, **kwargs))
 
 
-def _page(request, queryset: QuerySet, build) -> dict:
-    """One page in the profile's Page wrapper. `build` turns the page's rows into records."""
+def _page(request, queryset: QuerySet, build, *, ranked: bool = False) -> dict:
+    """One page in the profile's Page wrapper. `build` turns the page's rows into records; `ranked`
+    says the queryset is ordered by relevance to search words (see selectors.page_of)."""
     query = request.query_params
     per_page = params.integer(query, "per_page", default=params.DEFAULT_PER_PAGE, minimum=1, maximum=params.MAX_PER_PAGE)
     page_number = params.integer(query, "page", default=1, minimum=1, maximum=10_000_000)
-    total = queryset.count()
+    rows, total = selectors.page_of(queryset, number=page_number, per_page=per_page, ranked=ranked)
     total_pages = max(1, math.ceil(total / per_page))
     if page_number > total_pages:
         raise params.BadParameter(
             "page", _("There are only %(pages)s pages of results: “page” must be 1 to %(pages)s.") % {"pages": total_pages}
         )
-    start = (page_number - 1) * per_page
-    rows = list(queryset[start : start + per_page]) if total else []
     contents = build(rows)
     return {
         "total_items": total,
@@ -130,25 +128,7 @@ def _by_uuid(queryset: QuerySet, value):
 def api_services() -> QuerySet[Service]:
     """Services the API publishes: every service of an open organisation. Closed ones are kept, as
     "inactive", so that a client syncing with modified_after learns that a service has closed."""
-    return Service.objects.filter(organisation__is_active=True).select_related("organisation")
-
-
-def _has_terms(term_ids: list[int]) -> Q:
-    condition = Q()
-    for relation in TERM_RELATIONS:
-        through = getattr(Service, relation).through
-        condition |= Q(Exists(through.objects.filter(service_id=OuterRef("pk"), taxonomyterm_id__in=term_ids)))
-    return condition
-
-
-def _has_taxonomy(taxonomy_ids: list[int]) -> Q:
-    condition = Q()
-    for relation in TERM_RELATIONS:
-        through = getattr(Service, relation).through
-        condition |= Q(
-            Exists(through.objects.filter(service_id=OuterRef("pk"), taxonomyterm__taxonomy_id__in=taxonomy_ids))
-        )
-    return condition
+    return Service.objects.of_open_providers().select_related("organisation")
 
 
 def _existing(model, parameter: str, ids) -> list[int]:
@@ -163,15 +143,16 @@ def _existing(model, parameter: str, ids) -> list[int]:
     return list(found.values())
 
 
-def filtered_services(query) -> QuerySet[Service]:
-    """/services and /service_at_locations filters, from the profile's query parameters."""
+def filtered_services(query) -> tuple[QuerySet[Service], bool]:
+    """/services and /service_at_locations filters, from the profile's query parameters: the services,
+    and whether they are ranked by search words."""
     services = api_services()
     term_ids = _existing(TaxonomyTerm, "taxonomy_term_id", params.uuids(query, "taxonomy_term_id"))
     if term_ids:
-        services = services.filter(_has_terms(term_ids))
+        services = services.filter(has_any_term(term_ids))
     taxonomy_ids = _existing(Taxonomy, "taxonomy_id", params.uuids(query, "taxonomy_id"))
     if taxonomy_ids:
-        services = services.filter(_has_taxonomy(taxonomy_ids))
+        services = services.filter(has_any_term(list(TaxonomyTerm.objects.filter(taxonomy_id__in=taxonomy_ids).values_list("pk", flat=True))))
     organisation_ids = _existing(Organisation, "organization_id", params.uuids(query, "organization_id"))
     if organisation_ids:
         services = services.filter(organisation_id__in=organisation_ids)
@@ -194,8 +175,8 @@ def filtered_services(query) -> QuerySet[Service]:
     text = params.search_text(query)
     services = text_search(services, text)
     if text:
-        return services.order_by("-rank", Lower("name"), "pk")
-    return services.order_by(Lower("name"), "pk")
+        return services.order_by("-rank", Lower("name"), "pk"), True
+    return services.order_by(Lower("name"), "pk"), False
 
 
 def _full_services(services: QuerySet[Service]) -> QuerySet[Service]:
@@ -207,7 +188,7 @@ class ServiceListView(OrukView):
         query = request.query_params
         minimal = params.boolean(query, "minimal")
         full = params.boolean(query, "full")
-        services = filtered_services(query)
+        services, ranked = filtered_services(query)
         if minimal:
             services = services.only("uuid", "updated_at", "name").select_related(None)
 
@@ -229,7 +210,7 @@ class ServiceListView(OrukView):
                     serializers.service_summary(row, accreditations=accreditations.get(row.organisation_id)) for row in rows
                 ]
 
-        return Response(_page(request, services, build))
+        return Response(_page(request, services, build, ranked=ranked))
 
 
 class ServiceDetailView(OrukView):
@@ -287,7 +268,7 @@ class ServiceAtLocationListView(OrukView):
         proximity = params.proximity(query)
         if proximity and not postcode:
             raise params.BadParameter("proximity", _("“proximity” needs a “postcode” to measure from."))
-        services = filtered_services(query)
+        services, _ranked = filtered_services(query)
         links = _links().filter(service__in=Subquery(services.order_by().values("pk")))
         if postcode and proximity:
             links = _within(links, _postcode_centre(postcode), proximity)

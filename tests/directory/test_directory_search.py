@@ -177,6 +177,8 @@ def test_result_count_pagination_and_shareable_links(client, services):
     content = response.content.decode()
     assert "25 services found, page 2 of 2" in content
     assert response.context["page"].number == 2
+    # Past the end, the last page (as Django's get_page does).
+    assert client.get(URL, {"need": "payroll", "page": "999"}).context["page"].number == 2
     # Pagination and download links keep the filters.
     assert "need=payroll" in content
     assert 'href="/directory/download.csv?need=payroll"' in content

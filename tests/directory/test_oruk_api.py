@@ -210,6 +210,16 @@ def test_service_at_locations_list_and_detail(client, directory):
     assert get(client, "/service_at_locations/not-an-id").status_code == 404
 
 
+def test_service_at_locations_search_and_filters_apply_to_the_service_of_each_link(client, directory):
+    # The service filters run as a subquery: the search and the facet test must read the subquery's
+    # own service rows, not the outer query's.
+    funding_need = term("needs", "funding-and-fundraising")
+    for params in ({"search": "grant"}, {"taxonomy_term_id": str(funding_need.uuid)}, {"search": "grant", "day": "TU"}):
+        body = get(client, "/service_at_locations", **params).json()
+        assert [item["service"]["id"] for item in body["contents"]] == [str(directory["funding"].uuid)], params
+    assert get(client, "/service_at_locations", search="grant", day="WE").json()["total_items"] == 0
+
+
 def test_service_at_locations_full_is_fully_nested(client, directory):
     body = get(client, "/service_at_locations", full="true").json()
     for item in body["contents"]:

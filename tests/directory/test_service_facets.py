@@ -1,0 +1,97 @@
+"""The facets PostgreSQL keeps for each service (migration 0007, directory/facets.py): every kind of
+write that changes what a filter should find refreshes them, whatever wrote it, and the codes the
+database writes are the ones Django asks for."""
+
+import pytest
+from django.db import connection
+
+from directory import facets
+from directory.models import Location, Organisation, Schedule, Service, ServiceAtLocation
+from tests.factories import make_location, make_organisation, make_service, term
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+def stored_facets(service) -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT facets FROM directory_service WHERE id = %s", [service.pk])
+        return set(cursor.fetchone()[0])
+
+
+def test_day_codes_are_the_schedule_weekdays_in_order():
+    assert list(facets.DAY_CODES) == list(Schedule.Weekday.values)
+
+
+def test_a_new_service_has_its_terms_days_price_stages_and_listing_codes():
+    ward = term("wards", "bow-east")
+    need = term("needs", "payroll")
+    service = make_service(
+        needs=[need], wards=[ward], schedules=[("TU", "10:00", "12:00"), ("SA", "09:00", "10:00")], serves_stage_2=False
+    )
+    assert stored_facets(service) == {
+        need.pk,
+        ward.pk,
+        facets.open_on("TU"),
+        facets.open_on("SA"),
+        facets.FREE,
+        facets.serves_stage(1),
+        facets.serves_stage(3),
+        facets.PROVIDER_OPEN,
+        facets.LISTED,
+    }
+
+
+def test_term_lists_added_and_removed_through_the_orm_refresh_the_facets():
+    service = make_service()
+    need, language = term("needs", "premises"), term("languages", "so")
+    service.needs.add(need)
+    service.languages.set([language])
+    assert {need.pk, language.pk} <= stored_facets(service)
+    service.needs.remove(need)
+    assert need.pk not in stored_facets(service)
+    assert language.pk in stored_facets(service)
+
+
+def test_regular_times_added_changed_and_deleted_refresh_the_days():
+    service = make_service(schedules=[("MO", "10:00", "12:00")])
+    schedule = service.schedules.get()
+    Schedule.objects.filter(pk=schedule.pk).update(weekday="FR")
+    assert facets.open_on("FR") in stored_facets(service)
+    assert facets.open_on("MO") not in stored_facets(service)
+    schedule.delete()
+    assert not any(code in stored_facets(service) for code in map(facets.open_on, facets.DAY_CODES))
+
+
+def test_a_place_and_its_ward_count_as_wards_served():
+    provider = make_organisation()
+    hall = make_location(organisation=provider, ward=term("wards", "island-gardens"))
+    service = make_service(organisation=provider)
+    ServiceAtLocation.objects.create(service=service, location=hall)
+    assert term("wards", "island-gardens").pk in stored_facets(service)
+    Location.objects.filter(pk=hall.pk).update(ward=term("wards", "bow-east"))
+    assert term("wards", "bow-east").pk in stored_facets(service)
+    assert term("wards", "island-gardens").pk not in stored_facets(service)
+    ServiceAtLocation.objects.filter(service=service).delete()
+    assert term("wards", "bow-east").pk not in stored_facets(service)
+
+
+def test_closing_a_provider_or_a_service_takes_it_out_of_the_listing():
+    provider = make_organisation()
+    open_service, closing = make_service(organisation=provider), make_service(organisation=provider)
+    closing.status = Service.Status.CLOSED
+    closing.save()
+    assert list(Service.objects.listed().filter(organisation=provider)) == [open_service]
+    assert set(Service.objects.of_open_providers().filter(organisation=provider)) == {open_service, closing}
+    Organisation.objects.filter(pk=provider.pk).update(is_active=False)
+    assert not Service.objects.listed().filter(organisation=provider).exists()
+    assert not Service.objects.of_open_providers().filter(organisation=provider).exists()
+    Organisation.objects.filter(pk=provider.pk).update(is_active=True)
+    assert list(Service.objects.listed().filter(organisation=provider)) == [open_service]
+
+
+def test_price_and_stages_follow_the_service_row():
+    service = make_service()
+    Service.objects.filter(pk=service.pk).update(is_free=False, serves_stage_1=False)
+    codes = stored_facets(service)
+    assert facets.FREE not in codes and facets.serves_stage(1) not in codes
+    assert facets.serves_stage(2) in codes
