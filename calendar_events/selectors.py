@@ -358,8 +358,11 @@ def organisation_upcoming(organisation: Organisation, *, limit: int = 5) -> dict
 
 def attendance_counts(
     *, organisation_ids=None, since: datetime | None = None, until: datetime | None = None
-) -> dict[int, dict[str, int]]:
-    """Per organiser: places booked, people marked as attended, and event dates held (with any booking)."""
+) -> dict[int, dict]:
+    """Per organiser, for places booked (not cancelled) on event dates in [since, until): places
+    booked, people marked as attended, event dates held (with a place booked), the events they belong
+    to, and the dates held and attendance per event category ("categories": {category: {"sessions",
+    "attended"}}). One query, grouped by event date in the database and added up here."""
     bookings = Booking.objects.filter(status=Booking.Status.BOOKED)
     if organisation_ids is not None:
         bookings = bookings.filter(event__organiser_id__in=list(organisation_ids))
@@ -367,25 +370,41 @@ def attendance_counts(
         bookings = bookings.filter(occurrence_start__gte=since)
     if until is not None:
         bookings = bookings.filter(occurrence_start__lt=until)
-    rows = (
-        bookings.values("event__organiser_id")
-        .annotate(
-            booked=Count("pk"),
-            attended=Count("pk", filter=Q(attended=True)),
-            sessions=Count("occurrence_start", distinct=True),
-            events=Count("event", distinct=True),
-        )
+    dates = (
+        bookings.values_list("event__organiser_id", "event__category", "event_id", "occurrence_start")
+        .annotate(booked=Count("pk"), attended=Count("pk", filter=Q(attended=True)))
+        .values_list("event__organiser_id", "event__category", "event_id", "booked", "attended")
         .order_by()
     )
-    return {
-        row["event__organiser_id"]: {
-            "booked": row["booked"],
-            "attended": row["attended"],
-            "sessions": row["sessions"],
-            "events": row["events"],
-        }
-        for row in rows
-    }
+    counts: dict[int, dict] = {}
+    events: dict[int, set[int]] = defaultdict(set)
+    for organiser_id, category, event_id, booked, attended in dates:
+        row = counts.setdefault(
+            organiser_id, {"booked": 0, "attended": 0, "sessions": 0, "events": 0, "categories": {}}
+        )
+        row["booked"] += booked
+        row["attended"] += attended
+        row["sessions"] += 1
+        events[organiser_id].add(event_id)
+        by_category = row["categories"].setdefault(category, {"sessions": 0, "attended": 0})
+        by_category["sessions"] += 1
+        by_category["attended"] += attended
+    for organiser_id, event_ids in events.items():
+        counts[organiser_id]["events"] = len(event_ids)
+    return counts
+
+
+def attendance_by_category(counts: dict[int, dict]) -> list[tuple[str, int, int]]:
+    """(category, event dates held, people marked as attended) for every event category, in the
+    calendar's order (training first), added up from attendance_counts() over its organisers: the
+    training delivered, and the rest. No query."""
+    held: dict[str, int] = defaultdict(int)
+    attended: dict[str, int] = defaultdict(int)
+    for row in counts.values():
+        for category, figures in row["categories"].items():
+            held[category] += figures["sessions"]
+            attended[category] += figures["attended"]
+    return [(str(label), held[value], attended[value]) for value, label in Category.choices]
 
 
 def attendance_total(*, since: datetime | None = None, until: datetime | None = None) -> dict[str, int]:

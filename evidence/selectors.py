@@ -2,11 +2,9 @@
 
 Dashboards are aggregates only, and every count leaves here through ``evidence.suppression``. The
 directory is read through its public querysets; referrals, events and quality through those apps'
-public selectors, named below (``_other_app_selector``): a section whose selector an app does not
-provide says so on the page instead of guessing at that app's tables.
+public selectors.
 """
 
-import importlib
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,8 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from calendar_events import selectors as calendar_selectors
 from directory.models import Affiliation, Organisation, Service, Taxonomy, TaxonomyTerm
 from directory.permissions import EDITING_ROLES
+from quality import selectors as quality_selectors
+from referrals import selectors as referral_selectors
 
 from . import suppression
 from .models import CaseStudy, EvidenceExport, Indicator, IndicatorTarget, JointProject, MonitoringReturn, ReportingPeriod
@@ -99,6 +100,11 @@ class Chart:
                     yield label, column, cell.shown_value, cell.display
                 if total is not None:
                     yield label, _("Total"), total.shown_value, total.display
+            if self.table.column_totals is not None:
+                for column, total in zip(self.table.column_labels, self.table.column_totals, strict=True):
+                    yield _("Total"), column, total.shown_value, total.display
+                if self.table.grand_total is not None:
+                    yield _("Total"), _("Total"), self.table.grand_total.shown_value, self.table.grand_total.display
 
 
 @dataclass
@@ -115,7 +121,6 @@ class Section:
     title: str
     charts: list[Chart] = field(default_factory=list)
     statistics: list[Statistic] = field(default_factory=list)
-    unavailable: str = ""  # why the section has no figures (another app does not provide them yet)
     intro: str = ""
 
     @property
@@ -130,7 +135,7 @@ class Dashboard:
 
     @property
     def has_data(self) -> bool:
-        return any(not section.is_empty for section in self.sections if not section.unavailable)
+        return any(not section.is_empty for section in self.sections)
 
     def definitions(self) -> list[tuple[str, str, str]]:
         """(section, figure, definition) for every figure: the pack's Definitions sheet."""
@@ -420,48 +425,6 @@ def provider_section(scope: Scope) -> Section:
 
 
 # Figures from the other apps ------------------------------------------------------------------------
-#
-# Each app is read through one public selector, named here. Where an app provides it, its section is
-# built from it; where not yet, the section says which selector is missing instead of reaching into
-# that app's tables. What evidence uses, or asks for:
-#
-#   referrals.selectors.referral_statistics(start, end, ward)  (ASKED FOR: not provided yet) -> {
-#       "total": referrals made in the period by VCOs in the ward (or borough),
-#       "by_need": [(need name, referrals)], "by_outcome": [(outcome or status label, referrals)],
-#       "first_response_hours": [hours from reaching a provider to its first response, per referral],
-#       "satisfaction": [(score label, feedback given)] }
-#   calendar_events.selectors.attendance_counts(organisation_ids, since, until)
-#       -> {organiser id: {"booked", "attended", "sessions", "events"}}
-#   quality.selectors.health_check_progress(start, end, organisation_ids) -> [OrganisationProgress]
-#   quality.selectors.current_badges() -> {provider id: BadgeSummary (levels per standard area)}
-#   quality.selectors.material_download_counts(start, end) -> [(material title, downloads)]
-
-OTHER_APP_SELECTORS = {
-    "referrals": ("referrals.selectors", "referral_statistics"),
-    "events": ("calendar_events.selectors", "attendance_counts"),
-    "health_checks": ("quality.selectors", "health_check_progress"),
-    "quality": ("quality.selectors", "current_badges"),
-    "materials": ("quality.selectors", "material_download_counts"),
-}
-
-
-def _other_app_selector(key: str):
-    module_name, function_name = OTHER_APP_SELECTORS[key]
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    return getattr(module, function_name, None)
-
-
-def _unavailable(key: str, title: str) -> Section:
-    module_name, function_name = OTHER_APP_SELECTORS[key]
-    return Section(
-        key=key,
-        title=title,
-        unavailable=_("These figures are not available yet: %(function)s() in %(module)s is not there.")
-        % {"function": function_name, "module": module_name},
-    )
 
 
 def _pairs(rows) -> list[tuple[str, int]]:
@@ -476,33 +439,32 @@ def _organisation_ids_in(scope: Scope) -> list[int] | None:
 
 
 def referral_section(scope: Scope) -> Section:
-    title = _("Referrals for support")
-    read = _other_app_selector("referrals")
-    if read is None:
-        return _all_time_referral_section(title) or _unavailable("referrals", title)
-    data = read(start=scope.start, end=scope.end, ward=scope.area)
-    hours = [float(h) for h in data.get("first_response_hours", []) if h is not None]
-    section = Section(key="referrals", title=title)
+    data = referral_selectors.referral_statistics(start=scope.start, end=scope.end, ward=scope.area)
+    hours = data["first_response_hours"]
+    section = Section(key="referrals", title=_("Referrals for support"))
     section.charts += [
         Chart(
             key="referrals-by-need",
             title=_("Referrals by support need"),
             definition=_("Referrals made in the period by VCOs in the area, by the need asked for. A referral can name several needs, so the rows add up to more than the total."),
-            series=suppression.suppress_series(_pairs(data.get("by_need")), total=int(data.get("total", 0))),
+            series=suppression.suppress_series(_pairs(data["by_need"]), total=data["total"]),
             unit=_("referrals"),
         ),
         Chart(
             key="referrals-by-outcome",
             title=_("Referrals by outcome"),
-            definition=_("Referrals made in the period by VCOs in the area, by where they stand or how they ended."),
-            series=suppression.suppress_series(_pairs(data.get("by_outcome")), total=True),
+            definition=_(
+                "Referrals made in the period by VCOs in the area: closed ones by their outcome (withdrawn: the group no "
+                "longer needed the support), the others by where they stand now. Each referral is in one row."
+            ),
+            series=suppression.suppress_series(_pairs(data["by_outcome"]), total=True),
             unit=_("referrals"),
         ),
         Chart(
             key="referral-satisfaction",
             title=_("Satisfaction with the support given"),
-            definition=_("Feedback given by VCOs on referrals made in the period, by the score they gave."),
-            series=suppression.suppress_series(_pairs(data.get("satisfaction")), total=True),
+            definition=_("Feedback given by VCOs on referrals made in the period, by the score they gave (5 is very satisfied)."),
+            series=suppression.suppress_series(_pairs(data["satisfaction"]), total=True),
             unit=_("responses"),
         ),
     ]
@@ -517,66 +479,20 @@ def referral_section(scope: Scope) -> Section:
     return section
 
 
-def _all_time_referral_section(title: str) -> Section | None:
-    """Until the referrals app gives figures for a period and an area, its all-time, borough-wide
-    figures (referrals.selectors.referral_figures), labelled as such."""
-    try:
-        read = getattr(importlib.import_module("referrals.selectors"), "referral_figures")
-    except (ImportError, AttributeError):
-        return None
-    data = read()
-    module_name, function_name = OTHER_APP_SELECTORS["referrals"]
-    section = Section(
-        key="referrals",
-        title=title,
-        intro=_(
-            "All time, across the whole borough: the referrals app does not yet give figures for a chosen period or "
-            "area, or times to first response (that needs %(function)s() in %(module)s)."
-        )
-        % {"function": function_name, "module": module_name},
-    )
-    section.charts += [
-        Chart(
-            key="referrals-by-need",
-            title=_("Referrals by support need (all time, whole borough)"),
-            definition=_("Referrals made through the portal, by the need asked for. A referral can name several needs, so the rows add up to more than the total."),
-            series=suppression.suppress_series(_pairs(data.get("demand")), total=int(data.get("total", 0))),
-            unit=_("referrals"),
-        ),
-        Chart(
-            key="referrals-by-status",
-            title=_("Referrals by where they stand (all time, whole borough)"),
-            definition=_("Referrals made through the portal, by their status now."),
-            series=suppression.suppress_series(_pairs(data.get("by_status")), total=True),
-            unit=_("referrals"),
-        ),
-        Chart(
-            key="referrals-by-outcome",
-            title=_("Closed referrals by outcome (all time, whole borough)"),
-            definition=_("Referrals closed with an outcome, by that outcome."),
-            series=suppression.suppress_series(_pairs(data.get("by_outcome")), total=True),
-            unit=_("referrals"),
-        ),
-        Chart(
-            key="referral-satisfaction",
-            title=_("Satisfaction with the support given (all time, whole borough)"),
-            definition=_("Feedback given by VCOs on closed referrals, by the score they gave (5 is very satisfied)."),
-            series=suppression.suppress_series(_pairs(data.get("satisfaction")), total=True),
-            unit=_("responses"),
-        ),
-    ]
-    return section
-
-
 def event_section(scope: Scope) -> Section:
-    title = _("Events, training and attendance")
-    read = _other_app_selector("events")
-    if read is None:
-        return _unavailable("events", title)
     organisation_ids = _organisation_ids_in(scope)
-    counts = read(organisation_ids=organisation_ids, since=scope.start_at, until=scope.end_at)
-    totals = {key: sum(row.get(key, 0) for row in counts.values()) for key in ("events", "sessions", "booked", "attended")}
-    section = Section(key="events", title=title)
+    counts = calendar_selectors.attendance_counts(organisation_ids=organisation_ids, since=scope.start_at, until=scope.end_at)
+    by_category = calendar_selectors.attendance_by_category(counts)
+    section = Section(key="events", title=_("Events, training and attendance"))
+    # Dates held and attendance by category: each date and each attendance is in one category, so the
+    # columns add up to totals, protected with them; the chart above the table shows those same totals.
+    held = suppression.suppress_table(
+        [[sessions, attended] for _label, sessions, attended in by_category],
+        row_labels=[label for label, _sessions, _attended in by_category],
+        column_labels=[_("Dates held"), _("People who attended")],
+        column_totals=True,
+    )
+    dates_held, people_attended = held.column_totals
     section.charts.append(
         Chart(
             key="events-and-attendance",
@@ -586,22 +502,37 @@ def event_section(scope: Scope) -> Section:
                 "with at least one booking, the dates they were held on, places booked (not cancelled), and people marked as "
                 "having attended. Each row counts something different, so they are not added up."
             ),
-            series=suppression.suppress_series(
-                [
-                    (_("Events"), totals["events"]),
-                    (_("Dates held"), totals["sessions"]),
-                    (_("Places booked"), totals["booked"]),
-                    (_("People who attended"), totals["attended"]),
+            series=suppression.Series(
+                rows=[
+                    (_("Events"), suppression.count(sum(row["events"] for row in counts.values()))),
+                    (_("Dates held"), dates_held),
+                    (_("Places booked"), suppression.count(sum(row["booked"] for row in counts.values()))),
+                    (_("People who attended"), people_attended),
                 ]
             ),
             unit=_("events, dates or people"),
+        )
+    )
+    section.charts.append(
+        Chart(
+            key="training-delivered",
+            title=_("Training delivered, and the other events, by category"),
+            definition=_(
+                "Training delivered is the “Training” row: training sessions held (dates a training event on the "
+                "community calendar, organised by an organisation in the area, was held in the period with at least one "
+                "place booked) and people trained (people marked as having attended them; someone at three sessions counts "
+                "three times). The other rows count the other kinds of event the same way. Each date and each attendance "
+                "is in one category, so the columns add up to the totals."
+            ),
+            table=held,
+            unit=_("dates or people"),
         )
     )
     # Attendance by the organiser's ward: each booking in one ward, so the rows add up.
     organiser_wards = dict(Organisation.objects.filter(pk__in=list(counts)).values_list("pk", "ward_id"))
     by_ward: dict[int | None, int] = defaultdict(int)
     for organiser_id, row in counts.items():
-        by_ward[organiser_wards.get(organiser_id)] += row.get("attended", 0)
+        by_ward[organiser_wards.get(organiser_id)] += row["attended"]
     wards = [scope.area] if scope.area is not None else list(ward_terms())
     rows = [(ward.name, by_ward.get(ward.pk, 0)) for ward in wards]
     if scope.area is None:
@@ -615,32 +546,28 @@ def event_section(scope: Scope) -> Section:
             unit=_("people"),
         )
     )
-    downloads = _other_app_selector("materials")
-    if downloads is not None:
-        top = downloads(start=scope.start, end=scope.end)[:15]
-        section.charts.append(
-            Chart(
-                key="materials-downloaded",
-                title=_("Support materials downloaded (the fifteen most used)"),
-                definition=_("Downloads of each fact sheet, tool kit or other support material in the period, across the borough (downloads are not tied to an area)."),
-                series=suppression.suppress_series(_pairs(top)),
-                unit=_("downloads"),
-            )
+    top = quality_selectors.material_download_counts(start=scope.start, end=scope.end)[:15]
+    section.charts.append(
+        Chart(
+            key="materials-downloaded",
+            title=_("Support materials downloaded (the fifteen most used)"),
+            definition=_("Downloads of each fact sheet, tool kit or other support material in the period, across the borough (downloads are not tied to an area)."),
+            series=suppression.suppress_series(_pairs(top)),
+            unit=_("downloads"),
         )
+    )
     return section
 
 
 def health_check_section(scope: Scope) -> Section:
-    title = _("Organisational health checks")
-    read = _other_app_selector("health_checks")
-    if read is None:
-        return _unavailable("health_checks", title)
-    progress = read(start=scope.start, end=scope.end, organisation_ids=_organisation_ids_in(scope))
+    progress = quality_selectors.health_check_progress(
+        start=scope.start, end=scope.end, organisation_ids=_organisation_ids_in(scope)
+    )
     improved = sum(1 for p in progress if p.latest_overall > p.first_overall)
     same = sum(1 for p in progress if p.latest_overall == p.first_overall)
     declined = len(progress) - improved - same
     changes = [p.latest_overall - p.first_overall for p in progress]
-    section = Section(key="health_checks", title=title)
+    section = Section(key="health_checks", title=_("Organisational health checks"))
     section.charts.append(
         Chart(
             key="health-check-progress",
@@ -665,12 +592,6 @@ def health_check_section(scope: Scope) -> Section:
 
 
 def quality_section(scope: Scope) -> Section:
-    title = _("Quality standards")
-    read = _other_app_selector("quality")
-    if read is None:
-        return _unavailable("quality", title)
-    import quality.selectors as quality_selectors
-
     # The same reading as the quality app's provider matrix (a provider's level in an area comes from
     # its current badge, matched by area code; no badge is "not assessed"), counted straight from the
     # badges rather than building the matrix's row for every provider.
@@ -680,7 +601,7 @@ def quality_section(scope: Scope) -> Section:
     if scope.area is not None:
         providers = providers.filter(ward=scope.area)
     provider_ids = set(providers.values_list("pk", flat=True))
-    badges = {pk: summary for pk, summary in read().items() if pk in provider_ids}
+    badges = {pk: summary for pk, summary in quality_selectors.current_badges().items() if pk in provider_ids}
     states = list(quality_selectors.CELL_LABELS)
     counts = []
     for area in areas:
@@ -698,7 +619,7 @@ def quality_section(scope: Scope) -> Section:
             else:
                 row[quality_selectors.ABOVE] += 1
         counts.append([row[state] for state in states])
-    section = Section(key="quality", title=title, intro=_("Where the providers stand against the network's baseline quality standards today, from their current verified badges."))
+    section = Section(key="quality", title=_("Quality standards"), intro=_("Where the providers stand against the network's baseline quality standards today, from their current verified badges."))
     section.charts.append(
         Chart(
             key="quality-coverage",

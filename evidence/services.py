@@ -586,8 +586,6 @@ def build_evidence_pack(*, export_id: int) -> EvidenceExport | None:
             )
             sheet = workbook.create_sheet(title=_sheet_title(selectors.SHEET_NAMES.get(section.key, section.title)))
             sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in PACK_COLUMNS])
-            if section.unavailable:
-                sheet.append([_xlsx_cell(sheet, section.unavailable)])
             for chart in section.charts:
                 definitions.append((section.title, chart.title, chart.definition))
                 for category, breakdown, value, shown in chart.long_rows():

@@ -326,8 +326,6 @@ def _dashboard_download(board: selectors.Dashboard, fmt: str):
 
     def rows():
         for section in board.sections:
-            if section.unavailable:
-                yield [section.title, "", "", "", None, section.unavailable, ""]
             for chart in section.charts:
                 for category, breakdown, value, shown in chart.long_rows():
                     yield [section.title, chart.title, category, breakdown, value, shown, chart.definition]

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from directory.models import Organisation, Service, Taxonomy, TaxonomyTerm
 
 from . import selectors
-from .models import DESCRIPTION_MAX_LENGTH, NOTE_MAX_LENGTH, Referral
+from .models import DESCRIPTION_MAX_LENGTH, NOTE_MAX_LENGTH, SATISFACTION_CHOICES, Referral
 from .services import CONSENT_PURPOSE
 
 _UNKNOWN_PROVIDER = _(
@@ -255,13 +255,7 @@ class AssignForm(_ActionForm):
 class FeedbackForm(forms.Form):
     satisfaction = forms.TypedChoiceField(
         label=_("How satisfied are you with the support?"),
-        choices=[
-            (5, _("5: very satisfied")),
-            (4, _("4: satisfied")),
-            (3, _("3: neither")),
-            (2, _("2: dissatisfied")),
-            (1, _("1: very dissatisfied")),
-        ],
+        choices=SATISFACTION_CHOICES,
         coerce=int,
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose how satisfied you are, from 1 to 5.")},

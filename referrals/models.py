@@ -274,6 +274,11 @@ class Referral(models.Model):
             models.Index(fields=["status", "remind_at"]),
             models.Index(fields=["status", "escalate_at"]),
             models.Index(fields=["status", "closed_at"]),
+            # The evidence figures count a period's referrals by where they stand (and, for an area, by
+            # the asking organisation) from this index alone, however wide the rows grow.
+            models.Index(
+                fields=["submitted_at"], include=["id", "organisation", "status", "outcome"], name="referral_made_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -344,11 +349,31 @@ class ReferralEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        indexes = [
+            # Times to first response, for the evidence figures: each referral's sending and answers in
+            # order, read from the index alone (referrals.selectors.referral_statistics).
+            models.Index(
+                fields=["referral", "at"],
+                include=["kind"],
+                condition=Q(kind__in=["sent", "accepted", "declined", "passed_on"]),
+                name="referral_event_response_idx",
+            ),
+        ]
         verbose_name = _("referral event")
         verbose_name_plural = _("referral events")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.at:%Y-%m-%d %H:%M})"
+
+
+# How the feedback form offers each score, and the evidence figures name it.
+SATISFACTION_CHOICES = [
+    (5, _("5: very satisfied")),
+    (4, _("4: satisfied")),
+    (3, _("3: neither")),
+    (2, _("2: dissatisfied")),
+    (1, _("1: very dissatisfied")),
+]
 
 
 class Feedback(models.Model):

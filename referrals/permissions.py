@@ -7,6 +7,8 @@ network admins pass every rule there, so the rules below are for everyone else.
   A provider a referral was passed on from no longer sees it.
 - An officer who asked on a group's behalf can follow that referral, but does not see the contact
   details unless they are an officer of the receiving provider.
+- A funder account is refused every referral page (403), whatever organisations it is linked to:
+  funders see referrals only as the evidence dashboards' aggregates.
 """
 
 from directory.models import Affiliation, Organisation
@@ -25,6 +27,13 @@ def _is_group_editor(user, referral: Referral) -> bool:
 
 def _is_receiving_officer(user, referral: Referral) -> bool:
     return referral.provider_id is not None and role_at(user, referral.provider) == Affiliation.Role.OFFICER
+
+
+@rule("referrals.use")
+def _use(user, obj) -> bool:
+    """Any page or action of the referrals app, asked before a referral is looked up (so a funder's
+    403 says nothing about whether it exists); the rules below then decide about the referral."""
+    return not user.is_funder
 
 
 @rule("referrals.ask")

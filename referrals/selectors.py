@@ -8,15 +8,15 @@ referral (a write) is in services.py, which asks the router again so a forged ch
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from directory.models import Affiliation, Organisation, Service, TaxonomyTerm
+from directory.models import Affiliation, Organisation, Service, Taxonomy, TaxonomyTerm
 
-from .models import Feedback, Referral, ReferralEvent, RoutingRuleProvider
+from .models import SATISFACTION_CHOICES, Feedback, Referral, ReferralEvent, RoutingRuleProvider
 
 # How many providers the group is offered to choose from.
 SUGGESTION_LIMIT = 5
@@ -657,6 +657,95 @@ def referral_figures() -> dict:
         "satisfaction": [(score, satisfaction.get(score, 0)) for score in (5, 4, 3, 2, 1)],
         "feedback_count": sum(satisfaction.values()),
         "average_satisfaction": average,
+    }
+
+
+# Figures for the evidence app ----------------------------------------------------------------------
+
+# A provider's first answer to a referral that has reached it.
+FIRST_RESPONSES = (ReferralEvent.Kind.ACCEPTED, ReferralEvent.Kind.DECLINED, ReferralEvent.Kind.PASSED_ON)
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+def _made_in_period(*, start: date, end: date, ward: TaxonomyTerm | None = None) -> QuerySet[Referral]:
+    """Referrals submitted between two local (Europe/London) dates, both included, by VCOs in the ward
+    (the asking organisation's ward; None for the whole borough)."""
+    referrals = Referral.objects.filter(
+        submitted_at__gte=_local_midnight(start), submitted_at__lt=_local_midnight(end + timedelta(days=1))
+    )
+    if ward is not None:
+        referrals = referrals.filter(organisation__ward=ward)
+    return referrals.order_by()
+
+
+def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None) -> dict:
+    """The referrals made in a period by VCOs in a ward (None: the whole borough), for the evidence
+    dashboards. Aggregates only, in four queries whatever the volume:
+
+    - total, and by_outcome: closed referrals by their outcome, the rest by where they stand, so the
+      rows add up to the total;
+    - by_need: referrals per need (a referral can name several), every need of the vocabulary listed;
+    - satisfaction: feedback given on those referrals, per score;
+    - first_response_hours: for each referral a provider has answered (accepted, declined or passed
+      on), the hours from it first reaching a provider to that first answer, worked out in the database
+      from the referral's history.
+    """
+    made = _made_in_period(start=start, end=end, ward=ward)
+    states: dict[str, int] = defaultdict(int)
+    scores: dict[int, int] = defaultdict(int)
+    # Where each referral stands and the feedback on it (one at most) in one pass; COUNT(*), not of
+    # the key, as the period's index holds every column of the referral this reads.
+    for status, outcome, satisfaction, n in made.values_list("status", "outcome", "feedback__satisfaction").annotate(
+        n=Count("*")
+    ):
+        states[outcome if status == Referral.Status.CLOSED and outcome else status] += n
+        if satisfaction is not None:
+            scores[satisfaction] += n
+    closed = Referral.Status.CLOSED
+    by_outcome = [(str(label), states[value]) for value, label in Referral.Status.choices if value != closed]
+    by_outcome += [(str(label), states[value]) for value, label in Referral.Outcome.choices]
+    if states[closed]:
+        by_outcome.append((_("Closed, outcome not recorded"), states[closed]))
+
+    in_period = made.values("pk")
+    asked = dict(
+        Referral.needs.through.objects.filter(referral__in=in_period)
+        .order_by()
+        .values_list("taxonomyterm_id")
+        .annotate(n=Count("referral_id"))
+    )
+    needs = TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.NEEDS).order_by("order", "name")
+    waits = (
+        ReferralEvent.objects.filter(
+            referral__in=in_period,
+            kind__in=(ReferralEvent.Kind.SENT, *FIRST_RESPONSES),
+            # Nothing happens to a referral before it is made: older history is left out in the index.
+            at__gte=_local_midnight(start),
+        )
+        .order_by()
+        .values("referral_id")
+        .annotate(
+            reached=Min("at", filter=Q(kind=ReferralEvent.Kind.SENT)),
+            answered=Min("at", filter=Q(kind__in=FIRST_RESPONSES)),
+        )
+        .filter(reached__isnull=False, answered__isnull=False)
+        .annotate(wait=F("answered") - F("reached"))
+        .values_list("wait", flat=True)
+    )
+    return {
+        "total": sum(states.values()),
+        # A need no longer offered still shows while referrals in the period named it.
+        "by_need": [
+            (name, asked.get(pk, 0))
+            for pk, name, active in needs.values_list("pk", "name", "is_active")
+            if active or pk in asked
+        ],
+        "by_outcome": by_outcome,
+        "first_response_hours": [wait.total_seconds() / 3600 for wait in waits],
+        "satisfaction": [(str(label), scores[score]) for score, label in SATISFACTION_CHOICES],
     }
 
 

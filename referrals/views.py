@@ -7,6 +7,7 @@ decision goes through directory.permissions (can/require).
 """
 
 import json
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -47,6 +48,19 @@ from .models import Referral
 PER_PAGE = 25
 DRAFT = "referrals:draft"
 DRAFT_CONSENT_AT = "referrals:draft-consent-at"
+
+
+def referral_page(view):
+    """Every page and action here: the person signs in, then a funder is refused (403) before any
+    referral is looked up."""
+
+    @wraps(view)
+    @login_required
+    def checked(request, *args, **kwargs):
+        require(request.user, "referrals.use")
+        return view(request, *args, **kwargs)
+
+    return checked
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -134,7 +148,7 @@ def _initial_for(user, organisations) -> dict:
     return initial
 
 
-@login_required
+@referral_page
 def ask(request):
     user = request.user
     if not can(user, "referrals.ask", None):
@@ -158,7 +172,7 @@ def ask(request):
     return render(request, "referrals/ask.html", {"form": form})
 
 
-@login_required
+@referral_page
 def review(request):
     draft = request.session.get(DRAFT)
     if not draft:
@@ -225,7 +239,7 @@ def review(request):
 # Lists ---------------------------------------------------------------------------------------------
 
 
-@login_required
+@referral_page
 def my_referrals(request):
     referrals = selectors.referrals_of_user(request.user)
     status = request.GET.get("status", "")
@@ -267,7 +281,7 @@ def _inbox_provider(request) -> tuple[Organisation | None, list[Organisation]]:
     return provider, choices
 
 
-@login_required
+@referral_page
 def inbox(request):
     provider, choices = _inbox_provider(request)
     bulk = None
@@ -381,7 +395,7 @@ def _render_detail(request, referral: Referral, *, bound: dict | None = None, st
     )
 
 
-@login_required
+@referral_page
 def detail(request, uuid):
     return _render_detail(request, _referral_or_404(request, uuid))
 
@@ -473,7 +487,7 @@ MESSAGES = {
 }
 
 
-@login_required
+@referral_page
 @require_POST
 def act(request, uuid, action):
     if action not in ACTIONS:
@@ -506,7 +520,7 @@ def act(request, uuid, action):
     return redirect("referrals:detail", uuid=uuid)
 
 
-@login_required
+@referral_page
 def feedback(request, uuid):
     referral = _referral_or_404(request, uuid)
     require(request.user, "referrals.give_feedback", referral)
@@ -533,7 +547,7 @@ def feedback(request, uuid):
 # Personal data: network admins -----------------------------------------------------------------
 
 
-@login_required
+@referral_page
 def contact_data(request):
     require(request.user, "referrals.manage_personal_data")
     form = ContactDataForm(request.POST or request.GET or None)
@@ -553,7 +567,7 @@ def contact_data(request):
     return render(request, "referrals/contact_data.html", {"form": form, "found": found})
 
 
-@login_required
+@referral_page
 def contact_data_export(request):
     require(request.user, "referrals.manage_personal_data")
     form = ContactDataForm(request.GET or None)
@@ -573,7 +587,7 @@ def contact_data_export(request):
     return response
 
 
-@login_required
+@referral_page
 def figures(request):
     require(request.user, "referrals.view_figures")
     return render(

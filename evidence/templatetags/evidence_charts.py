@@ -168,8 +168,13 @@ def figures_table(chart) -> SafeString:
         cell_html = mark_safe("".join(_cell_html(cell, zeros_are_findings=gaps) for cell in cells))
         total_html = _cell_html(total, zeros_are_findings=False) if total is not None else ""
         rows.append(format_html('<tr><th scope="row">{}</th>{}{}</tr>', label, cell_html, total_html))
+    foot = ""
+    if table.column_totals is not None:
+        totals_html = mark_safe("".join(_cell_html(total, zeros_are_findings=False) for total in table.column_totals))
+        grand_html = _cell_html(table.grand_total, zeros_are_findings=False) if table.grand_total is not None else ""
+        foot = format_html('<tfoot><tr><th scope="row">{}</th>{}{}</tr></tfoot>', _("Total"), totals_html, grand_html)
     return format_html(
         '<div class="table-responsive"><table class="table table-sm figures-table coverage-table"><caption>{}</caption>'
-        '<thead><tr><th scope="col">{}</th>{}{}</tr></thead><tbody>{}</tbody></table></div>',
-        caption, chart.row_heading, columns, total_head, mark_safe("".join(rows)),
+        '<thead><tr><th scope="col">{}</th>{}{}</tr></thead><tbody>{}</tbody>{}</table></div>',
+        caption, chart.row_heading, columns, total_head, mark_safe("".join(rows)), foot,
     )

@@ -182,8 +182,53 @@ def test_mark_attendance_and_counts_for_evidence():
     )
     assert came == 2
     counts = selectors.attendance_counts(organisation_ids=[event.organiser_id])
-    assert counts[event.organiser_id] == {"booked": 3, "attended": 2, "sessions": 1, "events": 1}
+    assert counts[event.organiser_id] == {
+        "booked": 3,
+        "attended": 2,
+        "sessions": 1,
+        "events": 1,
+        "categories": {"training": {"sessions": 1, "attended": 2}},
+    }
     assert selectors.attendance_total()["attended"] == 2
+
+
+def test_attendance_by_organiser_and_category_for_evidence():
+    """Dates held count each event's date once (two events at the same time are two dates), and the
+    categories add up to the organiser's figures."""
+    from calendar_events import recurrence, selectors
+
+    organiser = make_provider()
+    start = (timezone.now() + timedelta(days=3)).replace(microsecond=0)
+    course = make_event(organiser=organiser, booking_required=True, start=start, frequency="weekly", repeat_count=3)
+    dates = [o.start for o in recurrence.occurrences(course)]
+    forum = make_event(organiser=organiser, booking_required=True, start=start, category="forum")
+    for occurrence_start in dates[:2]:
+        for _n in range(2):
+            services.book(event=course, occurrence_start=occurrence_start, user=make_user())
+    booked = services.book(event=forum, occurrence_start=start, user=make_user())
+    services.mark_attendance(event=forum, occurrence_start=start, attended_ids={booked.pk})
+    cancelled = services.book(event=forum, occurrence_start=start, user=make_user())
+    services.cancel_booking(booking=cancelled, by=cancelled.user)
+    elsewhere = make_event(booking_required=True, start=start)
+    services.book(event=elsewhere, occurrence_start=start, user=make_user())
+
+    counts = selectors.attendance_counts(
+        organisation_ids=[organiser.pk], since=start, until=dates[1] + timedelta(hours=1)
+    )
+    assert counts == {
+        organiser.pk: {
+            "booked": 5,
+            "attended": 1,
+            "sessions": 3,
+            "events": 2,
+            "categories": {"training": {"sessions": 2, "attended": 0}, "forum": {"sessions": 1, "attended": 1}},
+        }
+    }
+    by_category = selectors.attendance_by_category(counts)
+    assert by_category[0] == ("Training", 2, 0) and ("Forum or meeting", 1, 1) in by_category
+    assert len(by_category) == 7 and sum(held for _label, held, _came in by_category) == 3
+    # Nothing is booked from the third week on: no figures, not an organiser with zeros.
+    assert selectors.attendance_counts(organisation_ids=[organiser.pk], since=dates[1] + timedelta(hours=1)) == {}
 
 
 # Reminders ----------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Every figure on the sector dashboards against values worked out by hand on a small borough."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -161,7 +161,9 @@ def test_provider_coverage_and_gaps(borough):
     assert _chart(in_bow_west, "coverage-by-ward").table.column_labels == ["Bow West"]
 
 
-def test_other_apps_sections_read_their_selectors(borough, monkeypatch):
+def test_referral_section_suppresses_the_referral_figures(borough, monkeypatch):
+    from referrals import selectors as referral_selectors
+
     received = {}
 
     def referral_statistics(*, start, end, ward):
@@ -174,7 +176,7 @@ def test_other_apps_sections_read_their_selectors(borough, monkeypatch):
             "satisfaction": [("5", 9), ("4", 3), ("3", 0)],
         }
 
-    monkeypatch.setattr(selectors, "_other_app_selector", lambda key: referral_statistics if key == "referrals" else None)
+    monkeypatch.setattr(referral_selectors, "referral_statistics", referral_statistics)
     section = selectors.referral_section(YEAR)
     assert received == {"start": YEAR.start, "end": YEAR.end, "ward": None}
     assert _series(_chart(section, "referrals-by-need")) == (
@@ -190,15 +192,12 @@ def test_other_apps_sections_read_their_selectors(borough, monkeypatch):
     median = section.statistics[0].value
     assert median.value == 7 and median.n == 6 and str(median) == "7.0 hours"
 
-    # An app that does not provide its selector: the section says which one is missing.
-    unavailable = selectors.event_section(YEAR)
-    assert unavailable.unavailable == "These figures are not available yet: attendance_counts() in calendar_events.selectors is not there."
-
 
 def test_a_median_from_few_records_is_withheld(borough, monkeypatch):
-    monkeypatch.setattr(
-        selectors, "_other_app_selector", lambda key: (lambda **kw: {"total": 3, "first_response_hours": [1, 2, 3]}) if key == "referrals" else None
-    )
+    from referrals import selectors as referral_selectors
+
+    few = {"total": 3, "by_need": [], "by_outcome": [], "first_response_hours": [1, 2, 3], "satisfaction": []}
+    monkeypatch.setattr(referral_selectors, "referral_statistics", lambda **kw: few)
     median = selectors.referral_section(YEAR).statistics[0].value
     assert median.hidden and "withheld" in str(median)
 
@@ -229,8 +228,8 @@ def test_dashboard_page_shows_charts_and_tables(borough, client):
     content = response.content.decode()
     assert "<svg" in content and 'role="img"' in content and "fewer than 5" in content and "withheld" in content
     assert "VCOs by development stage" in content and "Bow West" in content
-    # Referrals: all-time figures until the referrals app gives them for a period and an area, said so.
-    assert "All time, across the whole borough" in content and "referral_statistics() in referrals.selectors" in content
+    for heading in ("Referrals by support need", "Median time to first response", "Training delivered", "Organisational health checks"):
+        assert heading in content
 
 
 def test_dashboard_download_has_the_same_suppressed_figures(borough, client):
@@ -268,25 +267,48 @@ def test_vco_staff_cannot_see_dashboards(borough, client):
     assert client.get(reverse("evidence:dashboard")).status_code == 403
 
 
-def test_events_and_attendance_from_the_calendar(borough):
-    from calendar_events.models import Booking
+def _held(organiser, *, category, booked, attended, on: date):
+    """An event of a category held on a given day, with places booked and attendance marked. Booked
+    ahead through the service (which takes no bookings for past dates), then moved to its day."""
+    from calendar_events.models import Booking, Event
     from calendar_events.services import book
     from tests.factories import make_event
 
+    event = make_event(organiser=organiser, category=category, booking_required=True, capacity=20)
+    for n in range(booked):
+        booking = book(event=event, occurrence_start=event.start, user=make_user())
+        if n < attended:
+            Booking.objects.filter(pk=booking.pk).update(attended=True)
+    held_at = _at(on)
+    Event.objects.filter(pk=event.pk).update(start=held_at, end=held_at + timedelta(hours=2), series_end=held_at + timedelta(hours=2))
+    Booking.objects.filter(event=event).update(occurrence_start=held_at)
+    return event
+
+
+def _cells(chart):
+    table = chart.table
+    rows = {label: [cell.display for cell in cells] for label, cells, _total in table.rows()}
+    return rows, [total.display for total in table.column_totals]
+
+
+def test_events_and_attendance_from_the_calendar(borough):
     bow_east_provider = Organisation.objects.get(name="P1")
     borough_provider = Organisation.objects.get(name="P2")
-    for organiser, booked, attended in ((bow_east_provider, 6, 5), (borough_provider, 3, 2)):
-        event = make_event(organiser=organiser, booking_required=True, capacity=20)
-        for n in range(booked):
-            booking = book(event=event, occurrence_start=event.start, user=make_user())
-            if n < attended:
-                Booking.objects.filter(pk=booking.pk).update(attended=True)
+    _held(bow_east_provider, category="training", booked=6, attended=5, on=date(2026, 3, 3))
+    _held(borough_provider, category="networking", booked=3, attended=2, on=date(2026, 12, 31))
+    _held(borough_provider, category="training", booked=4, attended=4, on=date(2027, 1, 1))  # after the period
     section = selectors.event_section(YEAR)
     # Two events on two dates, nine places booked, seven people attended.
     assert _series(_chart(section, "events-and-attendance")) == (
         [("Events", "fewer than 5"), ("Dates held", "fewer than 5"), ("Places booked", "9"), ("People who attended", "7")],
         None,
     )
+    # Training delivered: one session, five people trained; networking one date, two people. The
+    # attendance column adds up to 7: 7 - 5 would give the 2 away, so the 5 is withheld.
+    rows, totals = _cells(_chart(section, "training-delivered"))
+    assert rows["Training"] == ["fewer than 5", "withheld"] and rows["Networking"] == ["fewer than 5", "fewer than 5"]
+    assert {tuple(cells) for label, cells in rows.items() if label not in ("Training", "Networking")} == {("0", "0")}
+    assert next(iter(rows)) == "Training" and totals == ["fewer than 5", "7"]
     # Attendance by the organiser's ward: Bow East 5, no ward 2, 7 in all; 7 - 2 would give the 5
     # away... and 7 - 5 the 2: the 5 is withheld.
     rows, total = _series(_chart(section, "attendance-by-ward"))
@@ -294,9 +316,30 @@ def test_events_and_attendance_from_the_calendar(borough):
     assert {value for label, value in rows if label not in ("Bow East", "Ward not recorded")} == {"0"}
     in_bow_east = selectors.event_section(Scope(start=YEAR.start, end=YEAR.end, area=term("wards", "bow-east")))
     assert _series(_chart(in_bow_east, "events-and-attendance"))[0][2:] == [("Places booked", "6"), ("People who attended", "5")]
+    rows, totals = _cells(_chart(in_bow_east, "training-delivered"))
+    assert rows["Training"] == ["fewer than 5", "5"] and rows["Networking"] == ["0", "0"] and totals == ["fewer than 5", "5"]
+    # The first day of 2027 holds the third event only.
+    new_year = selectors.event_section(Scope(start=date(2027, 1, 1), end=date(2027, 1, 1)))
+    assert _cells(_chart(new_year, "training-delivered"))[0]["Training"] == ["fewer than 5", "fewer than 5"]
     # Last year: nothing held.
     last_year = selectors.event_section(Scope(start=date(2025, 1, 1), end=date(2025, 12, 31)))
-    assert _chart(last_year, "events-and-attendance").is_empty
+    assert _chart(last_year, "events-and-attendance").is_empty and _chart(last_year, "training-delivered").is_empty
+
+
+def test_a_total_withheld_in_the_training_table_is_withheld_above_it_too(borough):
+    # Four people trained (by P1, in Bow East) and four at a forum (P2, no ward): with 8 shown as the
+    # total, both hidden counts would have to be 4. The table withholds its total, and the chart above
+    # (the same figure) does too; so does the ward chart, whose two cells are the same 4 and 4.
+    _held(Organisation.objects.get(name="P1"), category="training", booked=4, attended=4, on=date(2026, 5, 1))
+    _held(Organisation.objects.get(name="P2"), category="forum", booked=4, attended=4, on=date(2026, 5, 2))
+    section = selectors.event_section(YEAR)
+    rows, totals = _cells(_chart(section, "training-delivered"))
+    assert rows["Training"][1] == rows["Forum or meeting"][1] == "fewer than 5" and totals[1] == "withheld"
+    assert dict(_series(_chart(section, "events-and-attendance"))[0])["People who attended"] == "withheld"
+    assert _series(_chart(section, "attendance-by-ward"))[1] == "withheld"
+    long_rows = list(_chart(section, "training-delivered").long_rows())
+    assert ("Total", "People who attended", None, "withheld") in long_rows
+    assert ("Training", "People who attended", None, "fewer than 5") in long_rows
 
 
 def test_health_check_progress_from_the_quality_app(borough):
@@ -347,27 +390,55 @@ def test_quality_standard_coverage_from_the_quality_app(borough):
     assert [cell.value for cell in in_bow_east.cells[0]] == [0, 0, 1, 0]  # only P1 is in Bow East
 
 
-def test_referrals_all_time_until_the_app_gives_figures_by_period(borough):
+def test_referrals_from_the_referrals_app(borough):
+    """Six Bow East VCOs ask P1 in 2026 (one of them for premises too), one Bow West VCO in 2025. P1
+    answers five within 1 to 9 hours, closes two and is given feedback on them."""
+    from referrals import services as referral_services
     from tests.factories import make_affiliation
     from tests.referrals.factories import ask, make_officer, make_rule
     from tests.referrals.factories import make_service as make_referral_service
 
     provider = Organisation.objects.get(name="P1")
-    make_officer(provider)
+    officer = make_officer(provider)
     need = term("needs", "funding-and-fundraising")
     make_referral_service(provider, needs=[need])
     make_rule(need, [provider])
-    for name in ("A0", "A1", "A2", "A3", "A4", "A5"):
+
+    def made(name, day, *, needs=(need,)):
         organisation = Organisation.objects.get(name=name)
         editor = make_user()
         make_affiliation(user=editor, organisation=organisation)
-        ask(organisation=organisation, by=editor, needs=[need, term("needs", "premises")] if name == "A0" else [need], chosen_provider=provider)
-    if selectors._other_app_selector("referrals") is not None:
-        pytest.skip("the referrals app now gives figures by period: see test_other_apps_sections_read_their_selectors")
+        return ask(organisation=organisation, by=editor, needs=list(needs), chosen_provider=provider, now=_at(day)), editor
+
+    for n, (name, hours) in enumerate((("A0", 1), ("A1", 2), ("A2", 3), ("A3", 5), ("A4", 9), ("A5", None))):
+        referral, editor = made(name, date(2026, 3, 2 + n), needs=(need, term("needs", "premises")) if name == "A0" else (need,))
+        if hours is None:
+            continue
+        referral = referral_services.accept(referral=referral, by=officer, expected_version=referral.version, now=_at(date(2026, 3, 2 + n)) + timedelta(hours=hours))
+        if name in ("A0", "A1"):
+            referral = referral_services.close(referral=referral, by=officer, expected_version=referral.version, outcome="resolved")
+            referral_services.give_feedback(referral=referral, by=editor, satisfaction=5)
+    made("D0", date(2025, 6, 1))
+
     section = selectors.referral_section(YEAR)
-    assert section.intro.startswith("All time, across the whole borough")
     by_need, total = _series(_chart(section, "referrals-by-need"))
     assert dict(by_need)["Funding and fundraising"] == "6" and dict(by_need)["Premises"] == "fewer than 5" and total == "6"
-    by_status, total = _series(_chart(section, "referrals-by-status"))
-    values = [value for _label, value in by_status]
-    assert values.count("6") == 1 and set(values) == {"0", "6"} and total == "6"  # all six at the same stage
+    # Two resolved, three accepted, one with the provider: 6 = 2 + 3 + 1 splits more than one way.
+    by_outcome, total = _series(_chart(section, "referrals-by-outcome"))
+    assert (dict(by_outcome)["Resolved"], dict(by_outcome)["Accepted"], dict(by_outcome)["With provider"], total) == (
+        "fewer than 5", "fewer than 5", "fewer than 5", "6",
+    )
+    assert {value for label, value in by_outcome if label not in ("Resolved", "Accepted", "With provider")} == {"0"}
+    # Two pieces of feedback: the total is itself small.
+    assert _series(_chart(section, "referral-satisfaction")) == (
+        [("5: very satisfied", "fewer than 5"), ("4: satisfied", "0"), ("3: neither", "0"), ("2: dissatisfied", "0"), ("1: very dissatisfied", "0")],
+        "fewer than 5",
+    )
+    median = section.statistics[0].value
+    assert (median.value, median.n, str(median)) == (3, 5, "3.0 hours")  # 1, 2, 3, 5, 9
+    # Bow West asked only in 2025: nothing in 2026, and no median from no records.
+    in_bow_west = selectors.referral_section(Scope(start=YEAR.start, end=YEAR.end, area=term("wards", "bow-west")))
+    assert _chart(in_bow_west, "referrals-by-need").is_empty and _chart(in_bow_west, "referrals-by-outcome").is_empty
+    assert str(in_bow_west.statistics[0].value) == "no data"
+    last_year = selectors.referral_section(Scope(start=date(2025, 1, 1), end=date(2025, 12, 31), area=term("wards", "bow-west")))
+    assert _series(_chart(last_year, "referrals-by-outcome"))[1] == "fewer than 5"

@@ -63,7 +63,7 @@ def test_the_pack_has_a_sheet_per_topic_and_defines_every_figure(team, indicator
         for row in list(workbook[sheet].iter_rows(values_only=True))[1:]:
             if sheet in ("Project outputs", "Project outcomes"):
                 assert sheet in figures
-            elif len(row) >= 5 and row[4] is not None:  # a figure (not a "not available yet" line)
+            elif len(row) >= 5 and row[4] is not None:  # a figure
                 assert row[0] in figures, (sheet, row[0])
     outputs = list(workbook["Project outputs"].iter_rows(values_only=True))
     assert outputs[1][:2] == ("Stronger Groups", "Groups given one-to-one support") and outputs[1][6:] == (10, 9, "9")

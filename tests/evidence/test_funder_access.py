@@ -1,6 +1,8 @@
 """A funder account sees only aggregates: every record about a person or a group's request is closed
 to it (403), whichever app holds it. The URLs are the other apps' own (by name, with reverse)."""
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
@@ -17,8 +19,8 @@ def funder(db):
 
 @pytest.fixture
 def referral(db):
-    from tests.referrals.factories import ask, make_officer, make_provider, make_rule, make_service
     from tests.factories import make_affiliation, term
+    from tests.referrals.factories import ask, make_officer, make_provider, make_rule, make_service
 
     vco = make_organisation(name="Bow Community Gardeners", email="hello@bowgardeners.example.org")
     editor = make_user(username="vco_editor", email="vco-editor@example.org")
@@ -41,16 +43,65 @@ def booking(db):
     return book(event=event, occurrence_start=event.start, user=attendee)
 
 
+def _referral_pages(referral):
+    """(method, url) for every page and action of the referrals app."""
+    from referrals.views import ACTIONS
+
+    pages = [
+        ("get", reverse(name))
+        for name in (
+            "referrals:list",
+            "referrals:ask",
+            "referrals:review",
+            "referrals:inbox",
+            "referrals:figures",
+            "referrals:contact_data",
+            "referrals:contact_data_export",
+        )
+    ]
+    pages += [
+        ("get", reverse("referrals:detail", args=[referral.uuid])),
+        ("get", reverse("referrals:feedback", args=[referral.uuid])),
+    ]
+    pages += [("post", reverse("referrals:feedback", args=[referral.uuid]))]
+    pages += [("post", reverse("referrals:act", args=[referral.uuid, action])) for action in ACTIONS]
+    return pages
+
+
 def test_funder_cannot_open_a_referral(client, funder, referral):
     client.force_login(funder)
-    response = client.get(reverse("referrals:detail", args=[referral.uuid]))
-    # The referrals app refuses without admitting the referral exists (404); either way, a refusal with
-    # none of the contact's details.
-    assert response.status_code in (403, 404)
-    assert b"asha@example.org" not in response.content and b"Asha Begum" not in response.content
-    response = client.post(reverse("referrals:act", args=[referral.uuid, "accept"]), {"version": referral.version})
-    assert response.status_code in (403, 404, 405)
-    assert response.status_code != 200
+    for method, url in _referral_pages(referral):
+        response = getattr(client, method)(url, {"version": referral.version})
+        assert response.status_code == 403, url
+        assert b"asha@example.org" not in response.content and b"Asha Begum" not in response.content
+    # The same answer for a referral that does not exist: a funder learns nothing from it.
+    assert client.get(reverse("referrals:detail", args=[uuid.uuid4()])).status_code == 403
+    referral.refresh_from_db()
+    assert referral.status == "with_provider" and list(referral.events.values_list("kind", flat=True)) == [
+        "submitted",
+        "sent",
+    ]
+
+
+def test_a_funder_linked_to_the_asking_group_is_refused_too(client, funder, referral):
+    # Links to organisations do not open referrals to a funder account: the role decides.
+    from directory.models import Affiliation
+    from tests.factories import make_affiliation
+
+    make_affiliation(user=funder, organisation=referral.organisation, role=Affiliation.Role.EDITOR)
+    make_affiliation(user=funder, organisation=referral.provider, role=Affiliation.Role.OFFICER)
+    client.force_login(funder)
+    for method, url in _referral_pages(referral):
+        data = {"version": referral.version, "accept-version": referral.version}
+        assert getattr(client, method)(url, data).status_code == 403, url
+    referral.refresh_from_db()
+    assert referral.status == "with_provider"
+
+
+def test_others_still_get_a_404_for_a_referral_that_is_not_theirs(client, referral):
+    client.force_login(make_user(username="stranger", email="stranger@example.org"))
+    assert client.get(reverse("referrals:detail", args=[referral.uuid])).status_code == 404
+    assert client.get(reverse("referrals:feedback", args=[referral.uuid])).status_code == 404
 
 
 def test_funder_cannot_open_contact_records(client, funder, referral):

@@ -47,6 +47,7 @@ def test_asking_inbox_figures_and_personal_data(world):
         "admin",
     }
     assert {n for n in PEOPLE if can(getattr(world, n), "referrals.manage_personal_data")} == {"admin"}
+    assert {n for n in PEOPLE if not can(getattr(world, n), "referrals.use")} == {"funder"}
     assert {n for n in PEOPLE if can(getattr(world, n), "referrals.view_figures")} == {
         "officer",
         "colleague",

@@ -173,7 +173,7 @@ def test_a_paused_service_in_a_link_is_explained(world, client_as):
 
 
 def test_people_who_may_not_ask_are_told_how(world, client_as):
-    response = client_as(world.funder).get(ASK)
+    response = client_as(world.stranger).get(ASK)
     assert response.status_code == 403 and "Only an editor" in response.content.decode()
 
 
@@ -197,11 +197,19 @@ def test_the_group_and_the_receiving_officers_see_it_with_contact_details(world,
         assert "Timeline" in html and "Asked for support" in html
 
 
-@pytest.mark.parametrize("who", ["other_officer", "other_editor", "stranger", "funder"])
+@pytest.mark.parametrize("who", ["other_officer", "other_editor", "stranger"])
 def test_everyone_else_gets_a_404(world, client_as, sent, who):
     response = client_as(getattr(world, who)).get(sent.get_absolute_url())
     assert response.status_code == 404
     assert b"asha@example.org" not in response.content
+
+
+def test_a_funder_gets_a_403_on_every_referral_page(world, client_as, sent):
+    """Funders see referrals only as the evidence dashboards' aggregates (see tests/evidence for every URL)."""
+    client = client_as(world.funder)
+    for url in (sent.get_absolute_url(), reverse("referrals:list"), reverse("referrals:inbox"), ASK, REVIEW):
+        assert client.get(url).status_code == 403, url
+    assert act(client, sent, "accept").status_code == 403
 
 
 def test_anonymous_visitors_are_sent_to_log_in(world, client, sent):
