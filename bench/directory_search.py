@@ -77,6 +77,9 @@ def setup_django(url: str) -> None:
     settings.PORTAL_ORUK_THROTTLE_RATE = "100000000/minute"
     # No collectstatic for a benchmark: plain static file names.
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    from thin_portal.workers import settle
+
+    settle()  # as a web worker does (thin_portal/wsgi.py)
 
 
 def load() -> None:

@@ -1,7 +1,7 @@
 """A service's filter facets, as PostgreSQL keeps them (migration 0007): an integer array holding the
-ids of the service's terms and the negative codes below, with a GIN index. Filters become "the array
-contains these codes", which the index answers alongside the full-text index, so searching for a
-common word with filters reads only the services that pass every filter.
+ids of the service's terms and the negative codes below, in one GIN index with the search words.
+Filters become "the array contains these codes", which that index answers together with the words,
+so searching for a common word with filters reads only the services that pass every filter.
 
 Terms in the array: functions, needs, segments, communities and languages, and as wards both the
 wards a service lists and the wards of its places (a ward filter matches either). The codes must stay

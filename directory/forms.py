@@ -585,7 +585,7 @@ class DirectoryFilterForm(forms.Form):
         # One query for every filter's terms (was one per field to render, plus one per value to check).
         by_taxonomy = {code: [] for code in self.TERM_FIELDS.values()}
         for term in selectors.terms_in_taxonomies(list(by_taxonomy)):
-            by_taxonomy[term.taxonomy.code].append(term)
+            by_taxonomy[term.taxonomy_code].append(term)
         for name, code in self.TERM_FIELDS.items():
             self.fields[name].set_terms(by_taxonomy[code])
         for name, field in self.fields.items():

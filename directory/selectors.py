@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -54,8 +54,11 @@ def terms_in(taxonomy_code: str) -> QuerySet[TaxonomyTerm]:
 
 
 def terms_in_taxonomies(taxonomy_codes: list[str]) -> QuerySet[TaxonomyTerm]:
-    """The active terms of several taxonomies in one query, each taxonomy's in `terms_in` order."""
-    return TaxonomyTerm.objects.filter(taxonomy__code__in=taxonomy_codes, is_active=True).select_related("taxonomy", "parent")
+    """The active terms of several taxonomies in one query, each taxonomy's in `terms_in` order, each
+    with its `taxonomy_code`."""
+    return TaxonomyTerm.objects.filter(taxonomy__code__in=taxonomy_codes, is_active=True).annotate(
+        taxonomy_code=F("taxonomy__code")
+    )
 
 
 def organisations_of(user) -> QuerySet[Organisation]:
