@@ -152,7 +152,8 @@ def filtered_services(query) -> tuple[QuerySet[Service], bool]:
         services = services.filter(has_any_term(term_ids))
     taxonomy_ids = _existing(Taxonomy, "taxonomy_id", params.uuids(query, "taxonomy_id"))
     if taxonomy_ids:
-        services = services.filter(has_any_term(list(TaxonomyTerm.objects.filter(taxonomy_id__in=taxonomy_ids).values_list("pk", flat=True))))
+        in_taxonomies = TaxonomyTerm.objects.filter(taxonomy_id__in=taxonomy_ids).values_list("pk", flat=True)
+        services = services.filter(has_any_term(list(in_taxonomies)))
     organisation_ids = _existing(Organisation, "organization_id", params.uuids(query, "organization_id"))
     if organisation_ids:
         services = services.filter(organisation_id__in=organisation_ids)
