@@ -338,17 +338,23 @@ def build_referrals_and_bookings(rng: random.Random, ids: dict) -> list[str]:
 
 def _build_referral_histories() -> str:
     """Each bulk referral's history as the workflow would leave it (asked; sent to its provider; a
-    first answer some hours later; closed with an outcome), and feedback on some closed ones: what
-    the referral figures read. In SQL, as half a million rows would take minutes through the ORM."""
+    first answer some hours later, kept on the referral as the services keep it; closed with an
+    outcome), and feedback on some closed ones: what the referral figures read. In SQL, as half a
+    million rows would take minutes through the ORM."""
     from django.db import connection
 
     from referrals.models import Feedback, ReferralEvent
 
     with connection.cursor() as cursor:
+        # One pass over the table (each UPDATE leaves every row's old version behind): the wait is drawn
+        # once per answered referral, for both its first answer's time and the wait kept beside it.
         cursor.execute(
-            "UPDATE referrals_referral SET sent_at = submitted_at, outcome = CASE WHEN status = 'closed' THEN "
+            "UPDATE referrals_referral r SET sent_at = submitted_at, outcome = CASE WHEN status = 'closed' THEN "
             "(ARRAY['resolved', 'partly_resolved', 'not_resolved', 'withdrawn'])[1 + floor(random() * 4)::int] ELSE '' END, "
-            "closed_at = CASE WHEN status IN ('closed', 'declined') THEN submitted_at + interval '20 days' END"
+            "closed_at = CASE WHEN status IN ('closed', 'declined') THEN submitted_at + interval '20 days' END, "
+            "first_response_at = submitted_at + w.wait, first_response_after = w.wait "
+            "FROM (SELECT id, CASE WHEN status NOT IN ('submitted', 'with_provider') "
+            "THEN random() * interval '150 hours' END AS wait FROM referrals_referral) w WHERE w.id = r.id"
         )
         insert = (
             "INSERT INTO referrals_referralevent (referral_id, kind, from_status, to_status, provider_id, note, at) "
@@ -357,8 +363,8 @@ def _build_referral_histories() -> str:
         for kind, from_status, to_status, at, where in (
             ("submitted", "", "submitted", "submitted_at", "true"),
             ("sent", "submitted", "with_provider", "submitted_at", "status <> 'submitted'"),
-            ("declined", "with_provider", "declined", "submitted_at + random() * interval '150 hours'", "status = 'declined'"),
-            ("accepted", "with_provider", "accepted", "submitted_at + random() * interval '150 hours'", "status IN ('accepted', 'in_progress', 'closed')"),
+            ("declined", "with_provider", "declined", "first_response_at", "status = 'declined'"),
+            ("accepted", "with_provider", "accepted", "first_response_at", "status IN ('accepted', 'in_progress', 'closed')"),
             ("closed", "accepted", "closed", "closed_at", "status = 'closed'"),
         ):
             cursor.execute(insert.format(at=at, where=where), [kind, from_status, to_status])

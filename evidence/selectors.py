@@ -440,7 +440,7 @@ def _organisation_ids_in(scope: Scope) -> list[int] | None:
 
 def referral_section(scope: Scope) -> Section:
     data = referral_selectors.referral_statistics(start=scope.start, end=scope.end, ward=scope.area)
-    hours = data["first_response_hours"]
+    first_response = data["first_response"]
     section = Section(key="referrals", title=_("Referrals for support"))
     section.charts += [
         Chart(
@@ -473,7 +473,7 @@ def referral_section(scope: Scope) -> Section:
             key="median-first-response",
             title=_("Median time to first response"),
             definition=_("The middle value of the hours from a referral reaching a provider to the provider's first response (accepting, declining or passing it on), for referrals made in the period."),
-            value=suppression.Statistic(value=statistics.median(hours) if hours else None, n=len(hours), unit=_("hours")),
+            value=suppression.Statistic(value=first_response["median_hours"], n=first_response["count"], unit=_("hours")),
         )
     )
     return section

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -662,9 +662,6 @@ def referral_figures() -> dict:
 
 # Figures for the evidence app ----------------------------------------------------------------------
 
-# A provider's first answer to a referral that has reached it.
-FIRST_RESPONSES = (ReferralEvent.Kind.ACCEPTED, ReferralEvent.Kind.DECLINED, ReferralEvent.Kind.PASSED_ON)
-
 
 def _local_midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
@@ -683,25 +680,28 @@ def _made_in_period(*, start: date, end: date, ward: TaxonomyTerm | None = None)
 
 def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None) -> dict:
     """The referrals made in a period by VCOs in a ward (None: the whole borough), for the evidence
-    dashboards. Aggregates only, in four queries whatever the volume:
+    dashboards. Aggregates only, in four queries whatever the volume (three when none was answered):
 
     - total, and by_outcome: closed referrals by their outcome, the rest by where they stand, so the
       rows add up to the total;
     - by_need: referrals per need (a referral can name several), every need of the vocabulary listed;
     - satisfaction: feedback given on those referrals, per score;
-    - first_response_hours: for each referral a provider has answered (accepted, declined or passed
-      on), the hours from it first reaching a provider to that first answer, worked out in the database
-      from the referral's history.
+    - first_response: over the referrals a provider has answered (accepted, declined or passed on),
+      how many they are (count) and the median hours from the referral reaching that provider to its
+      first answer (median_hours, None when none was answered), as kept when it was answered
+      (Referral.first_response_after).
     """
     made = _made_in_period(start=start, end=end, ward=ward)
     states: dict[str, int] = defaultdict(int)
     scores: dict[int, int] = defaultdict(int)
-    # Where each referral stands and the feedback on it (one at most) in one pass; COUNT(*), not of
-    # the key, as the period's index holds every column of the referral this reads.
-    for status, outcome, satisfaction, n in made.values_list("status", "outcome", "feedback__satisfaction").annotate(
-        n=Count("*")
-    ):
+    answered = 0
+    # Where each referral stands, the feedback on it (one at most) and whether it was answered, in one
+    # pass; COUNT(*), not of the key, as the period's index holds every column of the referral this reads.
+    for status, outcome, satisfaction, n, timed in made.values_list(
+        "status", "outcome", "feedback__satisfaction"
+    ).annotate(n=Count("*"), timed=Count("first_response_after")):
         states[outcome if status == Referral.Status.CLOSED and outcome else status] += n
+        answered += timed
         if satisfaction is not None:
             scores[satisfaction] += n
     closed = Referral.Status.CLOSED
@@ -710,31 +710,13 @@ def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None) ->
     if states[closed]:
         by_outcome.append((_("Closed, outcome not recorded"), states[closed]))
 
-    in_period = made.values("pk")
     asked = dict(
-        Referral.needs.through.objects.filter(referral__in=in_period)
+        Referral.needs.through.objects.filter(referral__in=made.values("pk"))
         .order_by()
         .values_list("taxonomyterm_id")
         .annotate(n=Count("referral_id"))
     )
     needs = TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.NEEDS).order_by("order", "name")
-    waits = (
-        ReferralEvent.objects.filter(
-            referral__in=in_period,
-            kind__in=(ReferralEvent.Kind.SENT, *FIRST_RESPONSES),
-            # Nothing happens to a referral before it is made: older history is left out in the index.
-            at__gte=_local_midnight(start),
-        )
-        .order_by()
-        .values("referral_id")
-        .annotate(
-            reached=Min("at", filter=Q(kind=ReferralEvent.Kind.SENT)),
-            answered=Min("at", filter=Q(kind__in=FIRST_RESPONSES)),
-        )
-        .filter(reached__isnull=False, answered__isnull=False)
-        .annotate(wait=F("answered") - F("reached"))
-        .values_list("wait", flat=True)
-    )
     return {
         "total": sum(states.values()),
         # A need no longer offered still shows while referrals in the period named it.
@@ -744,9 +726,24 @@ def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None) ->
             if active or pk in asked
         ],
         "by_outcome": by_outcome,
-        "first_response_hours": [wait.total_seconds() / 3600 for wait in waits],
+        "first_response": {"median_hours": _median_first_response(made, answered), "count": answered},
         "satisfaction": [(str(label), scores[score]) for score, label in SATISFACTION_CHOICES],
     }
+
+
+def _median_first_response(made: QuerySet[Referral], answered: int) -> float | None:
+    """The median hours to first answer of `answered` referrals among `made`: the middle one of their
+    waits in order, or the mean of the middle two, which the database picks out (one query)."""
+    if not answered:
+        return None
+    middle = list(
+        made.filter(first_response_after__isnull=False)
+        .order_by("first_response_after")
+        .values_list("first_response_after", flat=True)[(answered - 1) // 2 : answered // 2 + 1]
+    )
+    if not middle:  # referrals deleted between the count and this read
+        return None
+    return sum(middle, timedelta()).total_seconds() / len(middle) / 3600
 
 
 def recent_still_needed(limit: int = 20) -> QuerySet[Feedback]:

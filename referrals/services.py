@@ -489,6 +489,9 @@ def _move(
     if len(note) > NOTE_MAX_LENGTH:
         raise ValidationError({"note": [_("Keep the note to %(max)d characters.") % {"max": NOTE_MAX_LENGTH}]})
     updates = {"status": to_status, "version": F("version") + 1, "updated_at": now, **(changes or {})}
+    if kind in ReferralEvent.ANSWERS and current.first_response_at is None and current.sent_at is not None:
+        # Its first answer, timed from the sending it answers: read before a pass-on moves sent_at on.
+        updates.update(first_response_at=now, first_response_after=now - current.sent_at)
     # The optimistic lock: the row changes only if nobody changed it since the form was drawn.
     if Referral.objects.filter(pk=current.pk, version=expected_version).update(**updates) != 1:
         raise StaleReferral

@@ -172,7 +172,7 @@ def test_referral_section_suppresses_the_referral_figures(borough, monkeypatch):
             "total": 40,
             "by_need": [("Funding and fundraising", 30), ("Premises", 3), ("Training", 12)],
             "by_outcome": [("Support given", 20), ("Declined", 2), ("Still open", 18)],
-            "first_response_hours": [2, 4, 6, 8, 30, 50],
+            "first_response": {"median_hours": 7.0, "count": 6},
             "satisfaction": [("5", 9), ("4", 3), ("3", 0)],
         }
 
@@ -196,7 +196,7 @@ def test_referral_section_suppresses_the_referral_figures(borough, monkeypatch):
 def test_a_median_from_few_records_is_withheld(borough, monkeypatch):
     from referrals import selectors as referral_selectors
 
-    few = {"total": 3, "by_need": [], "by_outcome": [], "first_response_hours": [1, 2, 3], "satisfaction": []}
+    few = {"total": 3, "by_need": [], "by_outcome": [], "first_response": {"median_hours": 2.0, "count": 3}, "satisfaction": []}
     monkeypatch.setattr(referral_selectors, "referral_statistics", lambda **kw: few)
     median = selectors.referral_section(YEAR).statistics[0].value
     assert median.hidden and "withheld" in str(median)
