@@ -22,68 +22,17 @@ import threading
 import time
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import bench_database, percentile, verdict
+
 BENCH_DB = "thin_bench_calendar"
 
 
-def _database_urls() -> tuple[str, str]:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL=postgres://... (the benchmark creates and drops its own database there).")
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/postgres")), urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    connection = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres"
-    )
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-    connection.close()
-
-
 def main() -> None:
-    admin_url, bench_url = _database_urls()
-    _admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    _admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("PORTAL_VAR_DIR", "/tmp/thin-bench-calendar-var")
-    os.environ["PORTAL_CALENDAR_FEED_ALLOW_PRIVATE"] = "1"
-    os.environ.pop("REDIS_URL", None)
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-    os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
-    import warnings
-
-    warnings.filterwarnings("ignore", message="No directory at")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thin_portal.settings")
-    import django
-
-    django.setup()
-    try:
+    with bench_database(
+        BENCH_DB, var_dir="/tmp/thin-bench-calendar-var", environment={"PORTAL_CALENDAR_FEED_ALLOW_PRIVATE": "1"}
+    ):
         run()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
-
-
-def _p(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def _verdict(ok: bool) -> str:
-    return "OK" if ok else "OVER TARGET"
 
 
 def _make_events(*, organisers, count: int, start: datetime, spread_days: int, recurring_every: int, uid_prefix: str):
@@ -143,7 +92,6 @@ def _only() -> str:
 
 def run() -> None:
     only = _only()
-    from django.core.management import call_command
 
     class CaptureQueriesContext:
         """Every SQL statement run, through an execute wrapper (the test client's request_started
@@ -164,18 +112,10 @@ def run() -> None:
         def __exit__(self, *exc):
             self._wrapper.__exit__(*exc)
 
-    from django.conf import settings
     from django.utils import timezone
 
     from directory.models import Organisation, TaxonomyTerm
 
-    # As the tests do: plain static file URLs, no collected manifest needed.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    print("Migrating the benchmark database...", flush=True)
-    call_command("migrate", verbosity=0)
     provider_kind = TaxonomyTerm.objects.get(taxonomy__code="organisation-kinds", code="general")
     organisers = Organisation.objects.bulk_create(
         [
@@ -227,7 +167,7 @@ def _feed_part(organisers, now) -> None:
     exdates = sum(1 for component in vevents if component.get("EXDATE") is not None)
     print(
         f"   generated {len(text) / 1e6:.1f} MB, query included: median {statistics.median(timings):.3f} s, worst {max(timings):.3f} s "
-        f"over {len(timings)} runs (target < 1 s: {_verdict(statistics.median(timings) < 1)}); "
+        f"over {len(timings)} runs (target < 1 s: {verdict(statistics.median(timings) < 1)}); "
         f"first call in a fresh process (translations, URL resolver loading) {cold:.3f} s"
     )
     print(
@@ -318,16 +258,16 @@ def _month_part(organisers, now, CaptureQueriesContext) -> None:
     print(f"\n2. Month view {month_start:%B %Y}: 2,000 events ({in_month} dates in the grid's range)")
     print(
         f"   SQL queries: {len(few.captured_queries)} with 5 events, {len(many.captured_queries)} with 2,000 "
-        f"(constant: {_verdict(len(few.captured_queries) == len(many.captured_queries))})"
+        f"(constant: {verdict(len(few.captured_queries) == len(many.captured_queries))})"
     )
-    p95 = _p(timings, 0.95)
+    p95 = percentile(timings, 0.95)
     print(
-        f"   grid cached (the calendar unchanged since the last visitor): wall clock p50 {_p(timings, 0.5):.1f} ms, p95 {p95:.1f} ms "
-        f"over {len(timings)} requests (target p95 < 80 ms: {_verdict(p95 < 80)}); CPU p50 {_p(cpu, 0.5):.1f} ms, p95 {_p(cpu, 0.95):.1f} ms"
+        f"   grid cached (the calendar unchanged since the last visitor): wall clock p50 {percentile(timings, 0.5):.1f} ms, p95 {p95:.1f} ms "
+        f"over {len(timings)} requests (target p95 < 80 ms: {verdict(p95 < 80)}); CPU p50 {percentile(cpu, 0.5):.1f} ms, p95 {percentile(cpu, 0.95):.1f} ms"
     )
     print(
-        f"   grid worked out every time (cache cleared before each request): wall clock p50 {_p(cold_wall, 0.5):.1f} ms, "
-        f"p95 {_p(cold_wall, 0.95):.1f} ms ({_verdict(_p(cold_wall, 0.95) < 80)}); CPU p50 {_p(cold_cpu, 0.5):.1f} ms, p95 {_p(cold_cpu, 0.95):.1f} ms"
+        f"   grid worked out every time (cache cleared before each request): wall clock p50 {percentile(cold_wall, 0.5):.1f} ms, "
+        f"p95 {percentile(cold_wall, 0.95):.1f} ms ({verdict(percentile(cold_wall, 0.95) < 80)}); CPU p50 {percentile(cold_cpu, 0.5):.1f} ms, p95 {percentile(cold_cpu, 0.95):.1f} ms"
     )
     print(
         f"   load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (CPU time is less sensitive to the shared machine's load)"
@@ -387,7 +327,7 @@ def _import_part(organisers, now, CaptureQueriesContext) -> None:
     print(f"\n3. Importing a 5,000-event feed ({len(body) / 1e6:.1f} MB)")
     print(
         f"   first import: {first:.1f} s, {log.created} created, {log.skipped} skipped, error: {log.error or 'none'} "
-        f"(target < 30 s: {_verdict(first < 30 and log.created == 5000)}); process peak memory (max RSS, whole benchmark) {peak:.0f} MB"
+        f"(target < 30 s: {verdict(first < 30 and log.created == 5000)}); process peak memory (max RSS, whole benchmark) {peak:.0f} MB"
     )
     reset_queries()
     with CaptureQueriesContext(connection) as queries:
@@ -407,7 +347,7 @@ def _import_part(organisers, now, CaptureQueriesContext) -> None:
     )
     print(
         f"   re-import unchanged: {second:.1f} s, {again.unchanged} unchanged, {again.created + again.updated + again.withdrawn} changed, "
-        f"{len(event_writes)} writes to events/logs (target 0: {_verdict(not event_writes)}); "
+        f"{len(event_writes)} writes to events/logs (target 0: {verdict(not event_writes)}); "
         f"{feed_updates} update of the feed's own 'last tried' time"
     )
     server.shutdown()

@@ -13,19 +13,16 @@ fast bulk inserts, then measures in-process server time (Django test client, no 
 and prints the figures with query counts. The machine is shared: figures are indicative.
 """
 
-import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import bench_database, peak_memory_mb, percentile, setup_django
+
 BENCH_DB = "thin_bench_directory"
+VAR_DIR = "/tmp/thin-bench-var"
 ORGANISATIONS = 20_000
 SERVICES = 60_000
 SEED = 3
@@ -45,51 +42,12 @@ NAMES = [
 ]
 
 
-def database_url(name: str) -> str:
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        sys.exit("Set DATABASE_URL=postgres://... (the benchmark needs PostgreSQL).")
-    parts = urlparse(base)
-    return urlunparse(parts._replace(path=f"/{name}"))
-
-
-def admin_sql(sql: str) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(database_url("postgres"))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-    connection.close()
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thin_portal.settings")
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-    os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
-    os.environ.setdefault("PORTAL_VAR_DIR", "/tmp/thin-bench-var")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.PORTAL_ORUK_THROTTLE_RATE = "100000000/minute"
-    # No collectstatic for a benchmark: plain static file names.
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-    from thin_portal.workers import settle
-
-    settle()  # as a web worker does (thin_portal/wsgi.py)
-
-
 def load() -> None:
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
     from directory.models import Location, Organisation, Schedule, Service, ServiceAtLocation, TaxonomyTerm
 
-    call_command("migrate", verbosity=0)
     rng = random.Random(SEED)
     terms = {code: list(TaxonomyTerm.objects.filter(taxonomy__code=code)) for code in ("functions", "needs", "communities", "languages", "wards", "organisation-kinds", "segments")}
     kinds = {term.code: term for term in terms["organisation-kinds"]}
@@ -188,9 +146,7 @@ def measure(client, urls: list[str], label: str, target_ms: float) -> None:
             times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, (url, response.status_code, response.content[:300])
         queries.append(len(captured))
-    times.sort()
-    p50 = statistics.median(times)
-    p95 = times[int(len(times) * 0.95) - 1]
+    p50, p95 = statistics.median(times), percentile(times, 0.95)
     verdict = "OK" if p95 < target_ms else "OVER TARGET"
     print(f"{label:<48} n={len(times):>3}  p50={p50:6.1f} ms  p95={p95:6.1f} ms  (target p95 < {target_ms:.0f} ms: {verdict})  queries/request={min(queries)}-{max(queries)}")
 
@@ -219,25 +175,13 @@ def run_measurements() -> None:
     measure(client, [f"/api/oruk/services/{value}" for value in ids], "ORUK /services/{id} fully nested", 30)
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory. VmHWM starts afresh at exec; ru_maxrss (the fallback) can
-    carry over the parent's peak from the fork, which would blame the parent's data on the download."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def csv_child() -> None:
     """Run in a subprocess: download the whole directory as CSV, report rows, bytes and peak RSS."""
     from django.test import Client
 
     client = Client()
     client.get("/api/oruk/")  # load the code paths first, so the baseline is a warmed-up process
-    baseline_mb = peak_rss_mb()
+    baseline_mb = peak_memory_mb()
     print(f"CSV download: process memory before it starts {baseline_mb:.0f} MB")
     started = time.perf_counter()
     response = client.get("/directory/download.csv")
@@ -245,38 +189,29 @@ def csv_child() -> None:
     for chunk in response.streaming_content:
         size += len(chunk)
         rows += chunk.count(b"\n")
-    peak_mb = peak_rss_mb()
+    peak_mb = peak_memory_mb()
     print(f"CSV download: {rows - 1:,} rows, {size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s; peak process memory {peak_mb:.0f} MB (target < 150 MB: {'OK' if peak_mb < 150 else 'OVER TARGET'})")
 
 
+def _unthrottled() -> None:
+    from django.conf import settings
+
+    settings.PORTAL_ORUK_THROTTLE_RATE = "100000000/minute"
+
+
 def main() -> None:
-    url = database_url(BENCH_DB)
     if "--csv-child" in sys.argv:
-        setup_django(url)
+        setup_django(BENCH_DB, var_dir=VAR_DIR)
         csv_child()
         return
     reuse = "--reuse" in sys.argv  # measure a database kept by an earlier --keep run
-    if not reuse:
-        admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        admin_sql(f"CREATE DATABASE {BENCH_DB}")
-    try:
-        setup_django(url)
-        if reuse:
-            from django.core.management import call_command
-
-            call_command("migrate", verbosity=0)
-        else:
+    with bench_database(BENCH_DB, var_dir=VAR_DIR, keep=reuse or "--keep" in sys.argv, reuse=reuse) as fresh:
+        _unthrottled()
+        if fresh:
             load()
         run_measurements()
-        env = {**os.environ, "DATABASE_URL": url}
-        subprocess.run([sys.executable, __file__, "--csv-child"], check=True, env=env)
+        subprocess.run([sys.executable, __file__, "--csv-child"], check=True)
         print("Figures are indicative: the machine is shared with other work.")
-    finally:
-        if "--keep" not in sys.argv and "--reuse" not in sys.argv:
-            from django.db import connections
-
-            connections.close_all()
-            admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
 
 
 if __name__ == "__main__":

@@ -19,19 +19,18 @@ shared and busy, so figures are indicative.
 
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import bench_database, peak_memory_mb, percentile, setup_django
+
 BENCH_DB = "thin_bench_evidence"
+VAR_DIR = "/tmp/thin-bench-evidence-var"
+ENVIRONMENT = {"PORTAL_EVIDENCE_EXPORT_DIR": f"{VAR_DIR}/packs"}
 ORGANISATIONS = 20_000
 PROVIDERS = 2_000
 REFERRALS = 200_000
@@ -40,108 +39,22 @@ PROJECTS = 200
 RUNS = 15
 
 
-def _database_urls() -> tuple[str, str]:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL=postgres://... (the benchmark creates and drops its own database there).")
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/postgres")), urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    connection = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres"
-    )
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-    connection.close()
-
-
-def _setup_django(bench_url: str) -> None:
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("PORTAL_VAR_DIR", "/tmp/thin-bench-evidence-var")
-    os.environ["PORTAL_EVIDENCE_EXPORT_DIR"] = "/tmp/thin-bench-evidence-var/packs"
-    os.environ.pop("REDIS_URL", None)
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-    os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
-    import warnings
-
-    warnings.filterwarnings("ignore", message="No directory at")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thin_portal.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    # Pages are rendered without a collected staticfiles/ manifest, as in the tests.
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-
-
 def main() -> None:
-    admin_url, bench_url = _database_urls()
     if len(sys.argv) == 3 and sys.argv[1] == "--build-pack":
         # The child process: builds one pack as a worker would, and reports its own peak memory.
-        _setup_django(bench_url)
+        setup_django(BENCH_DB, var_dir=VAR_DIR, environment=ENVIRONMENT)
         from evidence import services
 
         started = time.perf_counter()
         export = services.build_evidence_pack(export_id=int(sys.argv[2]))
         elapsed = time.perf_counter() - started
-        print(f"{elapsed:.3f} {_peak_memory_mb():.1f} {export.size_bytes}")
+        print(f"{elapsed:.3f} {peak_memory_mb():.1f} {export.size_bytes}")
         return
     # BENCH_KEEP=1 keeps the database after the run and reuses it next time (for working on speed);
     # by default it is built afresh and dropped.
     keep = os.environ.get("BENCH_KEEP") == "1"
-    reuse = keep and _exists(admin_url)
-    if not reuse:
-        _admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        _admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
-    _setup_django(bench_url)
-    try:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        run(build=not reuse)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not keep:
-            _admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
-
-
-def _exists(admin_url: str) -> bool:
-    import psycopg2
-
-    parts = urlsplit(admin_url)
-    connection = psycopg2.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB])
-        found = cursor.fetchone() is not None
-    connection.close()
-    return found
-
-
-def _peak_memory_mb() -> float:
-    """This process's own peak resident memory. VmHWM belongs to the process's memory map, which starts
-    afresh at exec; ru_maxrss would also count the parent's size when it forked this process."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _p(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    with bench_database(BENCH_DB, var_dir=VAR_DIR, keep=keep, reuse=keep, environment=ENVIRONMENT) as fresh:
+        run(build=fresh)
 
 
 def _batches(items, size=5000):
@@ -430,14 +343,14 @@ def run(*, build: bool = True) -> None:
     ]
     for label, url, params in pages:
         times, queries, status = measure(client, url, params)
-        verdict = "ok" if _p(times, 0.95) < 500 else "OVER"
-        print(f"{label:58} {statistics.median(times):8.0f} {_p(times, 0.95):8.0f} {queries:8d}  {verdict} (HTTP {status})")
+        verdict = "ok" if percentile(times, 0.95) < 500 else "OVER"
+        print(f"{label:58} {statistics.median(times):8.0f} {percentile(times, 0.95):8.0f} {queries:8d}  {verdict} (HTTP {status})")
     admin_client = Client()
     admin_client.force_login(admin)
     project = JointProject.objects.order_by("pk").first()
     times, queries, status = measure(admin_client, project.get_absolute_url())
-    print(f"{'joint project page (6 indicators, 6 partners, returns)':58} {statistics.median(times):8.0f} {_p(times, 0.95):8.0f} {queries:8d}  "
-          f"{'ok' if _p(times, 0.95) < 500 else 'OVER'} (HTTP {status})")
+    print(f"{'joint project page (6 indicators, 6 partners, returns)':58} {statistics.median(times):8.0f} {percentile(times, 0.95):8.0f} {queries:8d}  "
+          f"{'ok' if percentile(times, 0.95) < 500 else 'OVER'} (HTTP {status})")
 
     print("\nEach dashboard section on its own, whole borough, 2026 (ms, median of 5):")
     for build in selectors.SECTIONS:
@@ -453,11 +366,9 @@ def run(*, build: bool = True) -> None:
         print(f"  {build.__name__:24} {statistics.median(times):7.0f}")
 
     export = services.request_export(user=funder, start=date(2022, 1, 1), end=date(2026, 12, 31), area=None)
-    admin_url, bench_url = _database_urls()
-    env = {**os.environ, "DATABASE_URL": bench_url}
     connection.close()
     result = subprocess.run(
-        [sys.executable, __file__, "--build-pack", str(export.pk)], env=env, capture_output=True, text=True, check=True
+        [sys.executable, __file__, "--build-pack", str(export.pk)], capture_output=True, text=True, check=True
     )
     elapsed, peak_mb, size = result.stdout.strip().splitlines()[-1].split()
     print(

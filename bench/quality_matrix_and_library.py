@@ -15,69 +15,23 @@ checks the reads other pages depend on, against targets set here:
 The machine is shared and busy, so figures are indicative.
 """
 
-import os
 import statistics
-import sys
 import time
 import tracemalloc
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import bench_database, percentile
+
 BENCH_DB = "thin_bench_quality"
 PROVIDERS = 2_000
 MATERIALS = 5_000
 VCOS = 5_000
 
 
-def _database_urls() -> tuple[str, str]:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL=postgres://... (the benchmark creates and drops its own database there).")
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/postgres")), urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    connection = psycopg2.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-    connection.close()
-
-
 def main() -> None:
-    admin_url, bench_url = _database_urls()
-    _admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    _admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("PORTAL_VAR_DIR", "/tmp/thin-bench-quality-var")
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thin_portal.settings")
-    import django
-
-    django.setup()
-    try:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+    with bench_database(BENCH_DB, var_dir="/tmp/thin-bench-quality-var"):
         build()
         run()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
-
-
-def _p(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def _timed(function, repeat: int):
@@ -160,7 +114,7 @@ def run() -> None:
     page_ids = list(Organisation.objects.order_by("?").values_list("pk", flat=True)[:50])
     lines, times, queries = _timed(lambda: selectors.accreditation_lines(page_ids), 50)
     print(f"1. Accreditation lines, 50 organisations: {queries} queries, p50 {statistics.median(times):.1f} ms, "
-          f"p95 {_p(times, .95):.1f} ms ({len(lines)} with a current badge)  target: 2 queries, p95 < 50 ms")
+          f"p95 {percentile(times, .95):.1f} ms ({len(lines)} with a current badge)  target: 2 queries, p95 < 50 ms")
 
     matrix, times, queries = _timed(lambda: selectors.provider_matrix(), 5)
     # Memory measured on a separate run: tracemalloc slows Python down several times.
@@ -180,7 +134,7 @@ def run() -> None:
     visitor = AnonymousUser()
     result, times, queries = _timed(lambda: list(selectors.search_materials(user=visitor, q="budget template", need=need)[:20]), 30)
     print(f"3. Library search (2 words + need), first 20 of {selectors.search_materials(user=visitor, q='budget template', need=need).count()}: "
-          f"{queries} queries, p50 {statistics.median(times):.1f} ms, p95 {_p(times, .95):.1f} ms  target: p95 < 150 ms")
+          f"{queries} queries, p50 {statistics.median(times):.1f} ms, p95 {percentile(times, .95):.1f} ms  target: p95 < 150 ms")
 
     progress, times, queries = _timed(lambda: selectors.health_check_progress(), 3)
     print(f"4. Health-check progress, {len(progress):,} organisations with repeat checks: {queries} queries, "

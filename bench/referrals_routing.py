@@ -13,84 +13,26 @@ The machine is shared and busy, so figures are indicative.
 import os
 import random
 import statistics
-import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import bench_database, percentile, verdict
+
 BENCH_DB = "thin_bench_referrals"
 PROVIDERS, RULES, REFERRALS = 1000, 500, 10_000
 ROUTING_RUNS, INBOX_RUNS = 300, 60
 
 
-def _database_urls() -> tuple[str, str]:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL=postgres://... (the benchmark creates and drops its own database there).")
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/postgres")), urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    connection = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres"
-    )
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-    connection.close()
-
-
 def main() -> None:
-    admin_url, bench_url = _database_urls()
-    _admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    _admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("PORTAL_VAR_DIR", "/tmp/thin-bench-referrals-var")
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thin_portal.settings")
-    import django
-    from django.conf import settings
-
-    django.setup()
-    # Serve pages to the test client as the tests do: plain HTTP, no static manifest needed.
-    settings.ALLOWED_HOSTS = ["testserver"]
-    settings.SECURE_SSL_REDIRECT = False
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    try:
+    with bench_database(BENCH_DB, var_dir="/tmp/thin-bench-referrals-var"):
         run()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
-
-
-def _p(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def _verdict(ok: bool) -> str:
-    return "OK" if ok else "OVER TARGET"
 
 
 def build():
-    from django.core.management import call_command
     from django.utils import timezone
 
     from directory.models import Affiliation, Organisation, Service, TaxonomyTerm, User
     from referrals.models import Referral, RoutingRule, RoutingRuleProvider
 
-    call_command("migrate", verbosity=0)
     rng = random.Random(4)
     terms = {
         code: list(TaxonomyTerm.objects.in_taxonomy(code))
@@ -266,15 +208,15 @@ def bench_routing(data) -> None:
         queries.append(len(captured.captured_queries))
         counts.append(len(routing.suggestions))
     timings, cpu, sql = timings[10:], cpu[10:], sql[10:]  # warm-up
-    p95 = _p(timings, 0.95)
+    p95 = percentile(timings, 0.95)
     print(
         f"Routing one referral ({PROVIDERS:,} providers, {RULES} rules), {len(timings)} runs: p50 {statistics.median(timings):.1f} ms, "
-        f"p95 {p95:.1f} ms (target < 20 ms: {_verdict(p95 < 20)}); SQL queries per routing {min(queries)}-{max(queries)}; "
+        f"p95 {p95:.1f} ms (target < 20 ms: {verdict(p95 < 20)}); SQL queries per routing {min(queries)}-{max(queries)}; "
         f"suggestions per request {min(counts)}-{max(counts)}"
     )
     print(
-        f"  of which: Python CPU p50 {statistics.median(cpu):.1f} ms, p95 {_p(cpu, 0.95):.1f} ms; "
-        f"SQL (wall, as the client saw it) p50 {statistics.median(sql):.1f} ms, p95 {_p(sql, 0.95):.1f} ms"
+        f"  of which: Python CPU p50 {statistics.median(cpu):.1f} ms, p95 {percentile(cpu, 0.95):.1f} ms; "
+        f"SQL (wall, as the client saw it) p50 {statistics.median(sql):.1f} ms, p95 {percentile(sql, 0.95):.1f} ms"
     )
 
 
@@ -325,14 +267,14 @@ def bench_inbox(data) -> None:
             timings.append(elapsed)
             cpu.append(elapsed_cpu)
             sql.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
-    p95 = _p(timings, 0.95)
+    p95 = percentile(timings, 0.95)
     print(
         f"Officer's inbox page ({REFERRALS:,} referrals), {len(timings)} requests over filters and pages: p50 {statistics.median(timings):.1f} ms, "
-        f"p95 {p95:.1f} ms (target < 80 ms: {_verdict(p95 < 80)})"
+        f"p95 {p95:.1f} ms (target < 80 ms: {verdict(p95 < 80)})"
     )
     print(
-        f"  of which: Python CPU p50 {statistics.median(cpu):.1f} ms, p95 {_p(cpu, 0.95):.1f} ms; "
-        f"SQL p50 {statistics.median(sql):.1f} ms, p95 {_p(sql, 0.95):.1f} ms"
+        f"  of which: Python CPU p50 {statistics.median(cpu):.1f} ms, p95 {percentile(cpu, 0.95):.1f} ms; "
+        f"SQL p50 {statistics.median(sql):.1f} ms, p95 {percentile(sql, 0.95):.1f} ms"
     )
     print(
         f"SQL queries per inbox page: {busy} with {REFERRALS:,} referrals, {quiet} with 5 "

@@ -191,9 +191,15 @@ def filter_services(services: QuerySet[Service], filters: ServiceFilters) -> Que
     return sort_services(services, filters.sort, ranked=filters.ranked())
 
 
+# Best match first; equally good matches in the order they were added. (A name as the tie-break would
+# have the database compare names across every match of a common word: a search for "funding" in a
+# large directory has tens of thousands of equal ranks.)
+RANKED_ORDER = ("-rank", "pk")
+
+
 def sort_services(services: QuerySet[Service], sort: str, *, ranked: bool) -> QuerySet[Service]:
     if sort == SORT_REVIEWED:
         return services.order_by(F("last_reviewed_on").desc(nulls_last=True), Lower("name"), "pk")
     if ranked:
-        return services.order_by("-rank", Lower("name"), "pk")
+        return services.order_by(*RANKED_ORDER)
     return services.order_by(Lower("name"), "pk")

@@ -316,7 +316,8 @@ def _results_page(results, number, *, ranked: bool) -> Page:
 
 def directory(request):
     form, filters, services = _directory_search(request)
-    page = _results_page(selectors.services_for_listing(services), request.GET.get("page"), ranked=filters.ranked())
+    page = _results_page(services, request.GET.get("page"), ranked=filters.ranked())
+    selectors.with_listing_details(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

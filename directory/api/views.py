@@ -14,9 +14,19 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Avg, Exists, ExpressionWrapper, FloatField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Cast
-from django.db.models.functions import Lower
+from django.db.models import (
+    Avg,
+    Exists,
+    ExpressionWrapper,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Lower
 from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,7 +39,7 @@ from rest_framework.views import APIView
 
 from .. import hooks, selectors
 from ..models import Location, Organisation, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
-from ..search import has_any_term, schedule_match, text_search
+from ..search import RANKED_ORDER, has_any_term, schedule_match, text_search
 from . import params, serializers
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
@@ -176,7 +186,7 @@ def filtered_services(query) -> tuple[QuerySet[Service], bool]:
     text = params.search_text(query)
     services = text_search(services, text)
     if text:
-        return services.order_by("-rank", Lower("name"), "pk"), True
+        return services.order_by(*RANKED_ORDER), True
     return services.order_by(Lower("name"), "pk"), False
 
 

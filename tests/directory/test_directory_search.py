@@ -165,6 +165,24 @@ def test_bad_filter_values_are_explained_and_left_out(client, services, params):
     assert "<script>" not in response.content.decode().split("</form>")[0].replace("&lt;script&gt;", "")
 
 
+def test_each_result_shows_its_needs_or_else_its_functions_and_its_regular_times(client, services):
+    no_needs = make_service(
+        name="Drop-in IT clinic",
+        functions=[term("functions", "training")],
+        schedules=[("FR", "09:00", "10:00"), ("MO", "14:00", "15:00")],
+    )
+    items = {item.name: item for item in client.get(URL, {"sort": "name"}).context["page"]}
+    in_vocabulary_order = sorted([term("needs", "governance-and-trustees"), term("needs", "training")], key=lambda t: (t.order, t.name))
+    assert items["Trustee training"].shown_terms == [t.name for t in in_vocabulary_order]
+    assert items["Drop-in IT clinic"].shown_terms == [term("functions", "training").name]
+    assert [str(schedule) for schedule in items[no_needs.name].regular_times] == [
+        "Mondays 14:00 to 15:00",
+        "Fridays 09:00 to 10:00",
+    ]
+    content = client.get(URL, {"sort": "name"}).content.decode()
+    assert "; ".join(t.name for t in in_vocabulary_order) in content and "Tuesdays 10:00 to 13:00" in content
+
+
 def test_sorting(client, services):
     assert found(client, sort="name") == ["Funding advice surgery", "Premises advice", "Trustee training"]
     assert found(client, sort="reviewed") == ["Funding advice surgery", "Trustee training", "Premises advice"]
