@@ -184,14 +184,14 @@ def _feed_part(organisers, now) -> None:
 
 
 def _month_part(organisers, now, CaptureQueriesContext) -> None:
+    # 2. Month view with 2,000 events --------------------------------------------------------------
+    import gc
+
     from django.db import connection
     from django.test import Client
 
     from calendar_events import selectors
     from calendar_events.models import Event
-
-    # 2. Month view with 2,000 events --------------------------------------------------------------
-    import gc
 
     gc.collect()
     Event.objects.all().delete()

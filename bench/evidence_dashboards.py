@@ -139,7 +139,14 @@ def build_directory(rng: random.Random) -> dict:
 
 
 def build_projects(rng: random.Random, ids: dict) -> int:
-    from evidence.models import Indicator, IndicatorTarget, JointProject, MonitoringReturn, ReportingPeriod, ReturnFigure
+    from evidence.models import (
+        Indicator,
+        IndicatorTarget,
+        JointProject,
+        MonitoringReturn,
+        ReportingPeriod,
+        ReturnFigure,
+    )
     from evidence.services import period_bounds
 
     returns = 0

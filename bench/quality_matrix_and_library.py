@@ -55,7 +55,14 @@ def build() -> None:
 
     from directory.models import Organisation, TaxonomyTerm
     from quality.models import (
-        Badge, BadgeArea, FrameworkVersion, HealthCheck, HealthCheckArea, HealthCheckAreaScore, Material, SelfAssessment,
+        Badge,
+        BadgeArea,
+        FrameworkVersion,
+        HealthCheck,
+        HealthCheckArea,
+        HealthCheckAreaScore,
+        Material,
+        SelfAssessment,
     )
 
     random.seed(6)
