@@ -1,12 +1,15 @@
 """Reads for evidence: joint projects and their monitoring, and the sector dashboards.
 
-Dashboards are aggregates only, and every count leaves here through ``evidence.suppression``. The
-directory is read through its public querysets; referrals, events and quality through those apps'
-public selectors.
+Dashboards are aggregates only, and every count leaves here through ``evidence.suppression``. A
+count that states the size of a group of records (a population: "vcos", "referrals", "attendances")
+carries the group's key, so that a total withheld in one chart is withheld wherever the page states it
+(rule 4 there); ``sector_dashboard`` applies that across all sections. The directory is read through
+its public querysets; referrals, events and quality through those apps' public selectors.
 """
 
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -25,7 +28,15 @@ from quality import selectors as quality_selectors
 from referrals import selectors as referral_selectors
 
 from . import suppression
-from .models import CaseStudy, EvidenceExport, Indicator, IndicatorTarget, JointProject, MonitoringReturn, ReportingPeriod
+from .models import (
+    CaseStudy,
+    EvidenceExport,
+    Indicator,
+    IndicatorTarget,
+    JointProject,
+    MonitoringReturn,
+    ReportingPeriod,
+)
 
 # Dashboards ----------------------------------------------------------------------------------------
 
@@ -150,8 +161,9 @@ class Dashboard:
 
 SUPPRESSION_NOTE = gettext_lazy(
     "Counts from 1 to 4 are shown as \u201cfewer than 5\u201d. Where a total would let a hidden count be "
-    "worked out, another count (or the total) is \u201cwithheld\u201d as well. Medians and averages of fewer "
-    "than 5 records are withheld."
+    "worked out, another count (or the total) is \u201cwithheld\u201d as well; a total withheld in one chart is "
+    "withheld in every chart that counts the same organisations, people or records, with any count that would "
+    "add up to it. Medians and averages of fewer than 5 records are withheld."
 )
 
 
@@ -226,7 +238,7 @@ def organisation_section(scope: Scope) -> Section:
                 "Open voluntary and community organisations in the directory by the end of the period, in the area, "
                 "by the development stage recorded on their record (stage 1 emerging, 2 improving, 3 established)."
             ),
-            series=suppression.suppress_series(stage_rows, total=True),
+            series=suppression.suppress_series(stage_rows, total=True, population="vcos"),
             unit=_("organisations"),
         )
     )
@@ -239,7 +251,7 @@ def organisation_section(scope: Scope) -> Section:
                 key="vcos-by-ward",
                 title=_("VCOs by ward"),
                 definition=_("Open VCOs in the directory by the end of the period, by the ward recorded on their record."),
-                series=suppression.suppress_series(ward_rows, total=True),
+                series=suppression.suppress_series(ward_rows, total=True, population="vcos"),
                 unit=_("organisations"),
             )
         )
@@ -268,38 +280,31 @@ def organisation_section(scope: Scope) -> Section:
                 title=title,
                 definition=definition,
                 # Overlapping categories: the total is the number of organisations, counted on its own.
-                series=suppression.suppress_series(rows, total=total_vcos),
+                series=suppression.suppress_series(rows, total=total_vcos, population="vcos"),
                 unit=_("organisations"),
             )
         )
 
     # Organisations by the local day their record was created (at most a few thousand rows), binned into
-    # quarters here: one pass over the table however many quarters the period has.
+    # quarters here: one pass over the table however many quarters the period has. Each VCO is in one
+    # row (on record before the period, or the quarter it joined), so the rows add up to the VCOs on
+    # record: a running count per quarter would give each quarter's small number away by subtraction.
     by_day = dict(vcos.annotate(day=TruncDate("created_at")).values_list("day").annotate(n=Count("pk")).order_by())
-    quarters = quarter_starts(scope.start, scope.end)
-    new_by_quarter, on_record = [], []
-    running = sum(n for day, n in by_day.items() if day < scope.start)
-    for quarter in quarters:
+    joined = [(_("Before the period"), sum(n for day, n in by_day.items() if day < scope.start))]
+    for quarter in quarter_starts(scope.start, scope.end):
         first, last = max(quarter, scope.start), min(quarter + relativedelta(months=3) - timedelta(days=1), scope.end)
-        joined = sum(n for day, n in by_day.items() if first <= day <= last)
-        running += joined
-        new_by_quarter.append((quarter_label(quarter), joined))
-        on_record.append((quarter_label(quarter), running))
+        joined.append((quarter_label(quarter), sum(n for day, n in by_day.items() if first <= day <= last)))
     section.charts.append(
         Chart(
             key="vcos-joining",
-            title=_("VCOs joining the directory, by quarter"),
-            definition=_("Open VCOs whose record was created in each quarter of the period (the first and last quarters only count the days inside the period)."),
-            series=suppression.suppress_series(new_by_quarter, total=True),
-            unit=_("organisations"),
-        )
-    )
-    section.charts.append(
-        Chart(
-            key="vcos-on-record",
-            title=_("VCOs on record at the end of each quarter"),
-            definition=_("Open VCOs whose record existed by the end of each quarter: how the sector in the directory has grown. Each row counts the same organisations again, so the rows are not added up."),
-            series=suppression.suppress_series(on_record),
+            title=_("VCOs by when they joined the directory"),
+            definition=_(
+                "Open VCOs on record by the end of the period, by the quarter their record was created (the first and last "
+                "quarters only count the days inside the period), and those on record before the period began: how the "
+                "sector in the directory has grown. Each organisation is in one row, so the rows add up to the total."
+            ),
+            series=suppression.suppress_series(joined, total=True, population="vcos"),
+            row_heading=_("Joined"),
             unit=_("organisations"),
         )
     )
@@ -318,7 +323,7 @@ def volunteer_section(scope: Scope) -> Section:
             key="volunteers-by-stage",
             title=_("Volunteers, by development stage of their organisation"),
             definition=_("The number of volunteers VCOs report on their directory record, added up, for open VCOs in the area at the end of the period."),
-            series=suppression.suppress_series([(label, sums.get(value, (0, 0, 0))[0]) for value, label in labels], total=True),
+            series=suppression.suppress_series([(label, sums.get(value, (0, 0, 0))[0]) for value, label in labels], total=True, population="volunteers"),
             unit=_("volunteers"),
         )
     )
@@ -327,7 +332,7 @@ def volunteer_section(scope: Scope) -> Section:
             key="staff-by-stage",
             title=_("Paid staff, by development stage of their organisation"),
             definition=_("The number of paid staff VCOs report on their directory record, added up, for open VCOs in the area at the end of the period."),
-            series=suppression.suppress_series([(label, sums.get(value, (0, 0, 0))[1]) for value, label in labels], total=True),
+            series=suppression.suppress_series([(label, sums.get(value, (0, 0, 0))[1]) for value, label in labels], total=True, population="paid-staff"),
             unit=_("paid staff"),
         )
     )
@@ -336,7 +341,9 @@ def volunteer_section(scope: Scope) -> Section:
             key="vcos-reporting-volunteers",
             title=_("VCOs that report their volunteer numbers"),
             definition=_("Open VCOs whose directory record gives a number of volunteers (the figures above come from these)."),
-            series=suppression.suppress_series([(label, sums.get(value, (0, 0, 0))[2]) for value, label in labels], total=True),
+            series=suppression.suppress_series(
+                [(label, sums.get(value, (0, 0, 0))[2]) for value, label in labels], total=True, population="vcos-reporting-volunteers"
+            ),
             unit=_("organisations"),
         )
     )
@@ -447,7 +454,7 @@ def referral_section(scope: Scope) -> Section:
             key="referrals-by-need",
             title=_("Referrals by support need"),
             definition=_("Referrals made in the period by VCOs in the area, by the need asked for. A referral can name several needs, so the rows add up to more than the total."),
-            series=suppression.suppress_series(_pairs(data["by_need"]), total=data["total"]),
+            series=suppression.suppress_series(_pairs(data["by_need"]), total=data["total"], population="referrals"),
             unit=_("referrals"),
         ),
         Chart(
@@ -457,14 +464,14 @@ def referral_section(scope: Scope) -> Section:
                 "Referrals made in the period by VCOs in the area: closed ones by their outcome (withdrawn: the group no "
                 "longer needed the support), the others by where they stand now. Each referral is in one row."
             ),
-            series=suppression.suppress_series(_pairs(data["by_outcome"]), total=True),
+            series=suppression.suppress_series(_pairs(data["by_outcome"]), total=True, population="referrals"),
             unit=_("referrals"),
         ),
         Chart(
             key="referral-satisfaction",
             title=_("Satisfaction with the support given"),
             definition=_("Feedback given by VCOs on referrals made in the period, by the score they gave (5 is very satisfied)."),
-            series=suppression.suppress_series(_pairs(data["satisfaction"]), total=True),
+            series=suppression.suppress_series(_pairs(data["satisfaction"]), total=True, population="referral-feedback"),
             unit=_("responses"),
         ),
     ]
@@ -473,7 +480,9 @@ def referral_section(scope: Scope) -> Section:
             key="median-first-response",
             title=_("Median time to first response"),
             definition=_("The middle value of the hours from a referral reaching a provider to the provider's first response (accepting, declining or passing it on), for referrals made in the period."),
-            value=suppression.Statistic(value=first_response["median_hours"], n=first_response["count"], unit=_("hours")),
+            value=suppression.Statistic(
+                value=first_response["median_hours"], n=first_response["count"], unit=_("hours"), population="answered-referrals"
+            ),
         )
     )
     return section
@@ -485,14 +494,15 @@ def event_section(scope: Scope) -> Section:
     by_category = calendar_selectors.attendance_by_category(counts)
     section = Section(key="events", title=_("Events, training and attendance"))
     # Dates held and attendance by category: each date and each attendance is in one category, so the
-    # columns add up to totals, protected with them; the chart above the table shows those same totals.
+    # columns add up to totals, protected with them. The chart above the table states those totals again,
+    # and the ward chart the attendance: one population each (rule 4).
     held = suppression.suppress_table(
         [[sessions, attended] for _label, sessions, attended in by_category],
         row_labels=[label for label, _sessions, _attended in by_category],
         column_labels=[_("Dates held"), _("People who attended")],
         column_totals=True,
+        column_populations=["event-dates", "attendances"],
     )
-    dates_held, people_attended = held.column_totals
     section.charts.append(
         Chart(
             key="events-and-attendance",
@@ -505,9 +515,9 @@ def event_section(scope: Scope) -> Section:
             series=suppression.Series(
                 rows=[
                     (_("Events"), suppression.count(sum(row["events"] for row in counts.values()))),
-                    (_("Dates held"), dates_held),
+                    (_("Dates held"), suppression.count(sum(row["sessions"] for row in counts.values()), population="event-dates")),
                     (_("Places booked"), suppression.count(sum(row["booked"] for row in counts.values()))),
-                    (_("People who attended"), people_attended),
+                    (_("People who attended"), suppression.count(sum(row["attended"] for row in counts.values()), population="attendances")),
                 ]
             ),
             unit=_("events, dates or people"),
@@ -542,7 +552,7 @@ def event_section(scope: Scope) -> Section:
             key="attendance-by-ward",
             title=_("Attendance, by the organiser's ward"),
             definition=_("People marked as having attended events held in the period, by the ward of the organisation that ran the event."),
-            series=suppression.suppress_series(rows, total=True),
+            series=suppression.suppress_series(rows, total=True, population="attendances"),
             unit=_("people"),
         )
     )
@@ -576,7 +586,9 @@ def health_check_section(scope: Scope) -> Section:
                 "Organisations in the area that completed the organisational health check at least twice in the period, by "
                 "whether their latest overall score was higher, the same or lower than their first (an outcome: what changed)."
             ),
-            series=suppression.suppress_series([(_("Improved"), improved), (_("No change"), same), (_("Lower"), declined)], total=True),
+            series=suppression.suppress_series(
+                [(_("Improved"), improved), (_("No change"), same), (_("Lower"), declined)], total=True, population="health-check-repeats"
+            ),
             unit=_("organisations"),
         )
     )
@@ -585,7 +597,9 @@ def health_check_section(scope: Scope) -> Section:
             key="health-check-median-change",
             title=_("Median change in overall health check score"),
             definition=_("The middle value of the change in overall score (percentage points) between each organisation's first and latest health check in the period."),
-            value=suppression.Statistic(value=statistics.median(changes) if changes else None, n=len(changes), unit=_("points")),
+            value=suppression.Statistic(
+                value=statistics.median(changes) if changes else None, n=len(changes), unit=_("points"), population="health-check-repeats"
+            ),
         )
     )
     return section
@@ -634,6 +648,7 @@ def quality_section(scope: Scope) -> Section:
                 row_labels=[area.name for area in areas],
                 column_labels=[str(quality_selectors.CELL_LABELS[state]) for state in states],
                 row_totals=True,
+                row_populations=["providers"] * len(areas),
             ),
             unit=_("providers"),
             row_heading=_("Standard area"),
@@ -656,7 +671,9 @@ def project_section(scope: Scope) -> Section:
             key="project-returns",
             title=_("Monitoring returns for periods ending in the period"),
             definition=_("Monitoring returns of joint projects running in the period (led by or partnered with an organisation in the area), for reporting periods that ended in the period, by status."),
-            series=suppression.suppress_series([(str(label), status_counts.get(value, 0)) for value, label in MonitoringReturn.Status.choices], total=True),
+            series=suppression.suppress_series(
+                [(str(label), status_counts.get(value, 0)) for value, label in MonitoringReturn.Status.choices], total=True, population="monitoring-returns"
+            ),
             unit=_("returns"),
         )
     )
@@ -696,8 +713,20 @@ SECTIONS = (
 )
 
 
-def sector_dashboard(scope: Scope) -> Dashboard:
-    return Dashboard(scope=scope, sections=[build(scope) for build in SECTIONS])
+def sector_dashboard(scope: Scope, *, on_section: Callable[[int, Section], None] | None = None) -> Dashboard:
+    """Every section for a scope: the one way the dashboard page, its downloads, the report and the
+    evidence pack get their figures, so that rule 4 of ``suppression`` (one population, one total)
+    holds across all they publish together. `on_section(index, section)` hears of each section built."""
+    sections = []
+    for index, build in enumerate(SECTIONS):
+        sections.append(build(scope))
+        if on_section is not None:
+            on_section(index, sections[-1])
+    suppression.protect_shared_totals(
+        [figure for section in sections for chart in section.charts for figure in (chart.series, chart.table) if figure is not None]
+        + [statistic.value for section in sections for statistic in section.statistics]
+    )
+    return Dashboard(scope=scope, sections=sections)
 
 
 def period_has_data(scope: Scope) -> bool:

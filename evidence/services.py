@@ -566,7 +566,13 @@ def build_evidence_pack(*, export_id: int) -> EvidenceExport | None:
     workbook = None
     try:
         scope = selectors.Scope(start=export.period_start, end=export.period_end, area=export.area)
-        builders = selectors.SECTIONS
+        # Every section is worked out before any is written: a total withheld in one topic is withheld in all.
+        board = selectors.sector_dashboard(
+            scope,
+            on_section=lambda index, section: set_export_progress(
+                export=export, progress=5 + 75 * index // len(selectors.SECTIONS), step=_("Worked out %(topic)s") % {"topic": section.title}
+            ),
+        )
         workbook = Workbook(write_only=True)
         summary = workbook.create_sheet(title=str(_("About this pack"))[:31])
         for line in (
@@ -578,20 +584,14 @@ def build_evidence_pack(*, export_id: int) -> EvidenceExport | None:
             [_("Outputs (what was done) and outcomes (what changed) are kept in separate sheets.")],
         ):
             summary.append([_xlsx_cell(summary, value) for value in line])
-        definitions = []
-        for index, build in enumerate(builders):
-            section = build(scope)
-            set_export_progress(
-                export=export, progress=5 + 80 * index // len(builders), step=_("Writing %(topic)s") % {"topic": section.title}
-            )
+        set_export_progress(export=export, progress=82, step=_("Writing the topics"))
+        for section in board.sections:
             sheet = workbook.create_sheet(title=_sheet_title(selectors.SHEET_NAMES.get(section.key, section.title)))
             sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in PACK_COLUMNS])
             for chart in section.charts:
-                definitions.append((section.title, chart.title, chart.definition))
                 for category, breakdown, value, shown in chart.long_rows():
                     sheet.append([_xlsx_cell(sheet, v) for v in (chart.title, category, breakdown, value, shown)])
             for statistic in section.statistics:
-                definitions.append((section.title, statistic.title, statistic.definition))
                 stat = statistic.value
                 sheet.append(
                     [_xlsx_cell(sheet, v) for v in (statistic.title, "", "", float(stat.shown_value) if stat.shown_value is not None else None, stat.display)]
@@ -606,7 +606,7 @@ def build_evidence_pack(*, export_id: int) -> EvidenceExport | None:
             sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in headers])
             for row in _project_rows(scope=scope, kind=kind):
                 sheet.append([_xlsx_cell(sheet, value) for value in row])
-        definitions += [
+        definitions = board.definitions() + [
             (_("Joint projects"), _("Project outputs"), _("For each output indicator (what was done) of each joint project running in the period, the target and the sum of the partners' submitted figures, per monitoring period. Counts from 1 to 4 are shown as \u201cfewer than 5\u201d.")),
             (_("Joint projects"), _("Project outcomes"), _("The same for outcome indicators (what changed). Percentages are the average of the partners' figures, not a sum.")),
         ]

@@ -12,13 +12,23 @@ Every figure a funder sees goes through here. The rules:
    its total is withheld). This repeats until no line gives anything away,
    since hiding a cell in one line can expose another.
 3. A statistic (a median, an average) worked out from fewer than 5 records is withheld.
+4. One population, one total. A page (a dashboard, the report, a download, a pack) splits one group
+   of records several ways (VCOs by stage, by ward, by segment) and may state its size again (as a
+   median's number of records). A count that states a population's size carries the population's key;
+   once one such count is hidden, every other one is withheld too, or subtracting from it would give
+   the hidden cells back. Nor may the withheld size be worked out by adding up another breakdown: when
+   what the page's breakdowns of the population say about its size (each one's sum, with a hidden cell
+   read as above) pins down a hidden cell of one of them, the smallest non-zero shown cell of those
+   breakdowns is withheld. Rule 2 then runs on every figure again (a withheld total is itself a cell
+   of the line under a grand total), and all this repeats until nothing changes.
+   ``protect_shared_totals`` applies this to everything published together.
 
 Cells are ``Count`` objects: templates print them with ``{{ cell }}`` and never see a hidden value's
 number.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import InitVar, dataclass, field, replace
 from decimal import Decimal
 
 from django.utils.formats import number_format
@@ -35,6 +45,8 @@ class Count:
     value: int
     primary: bool = False  # hidden because it is small
     secondary: bool = False  # hidden because it would give a small count away
+    # The group of records this count is the size of (rule 4), when other figures may count it too.
+    population: str = field(default="", compare=False)
 
     @property
     def hidden(self) -> bool:
@@ -61,9 +73,9 @@ def is_small(value: int) -> bool:
     return 0 < value < THRESHOLD
 
 
-def count(value: int) -> Count:
+def count(value: int, *, population: str = "") -> Count:
     """One count on its own, with primary suppression only (there is no total beside it)."""
-    return Count(value=int(value), primary=is_small(int(value)))
+    return Count(value=int(value), primary=is_small(int(value)), population=population)
 
 
 @dataclass
@@ -82,6 +94,35 @@ class Table:
         for index, label in enumerate(self.row_labels):
             yield label, self.cells[index], self.row_totals[index] if self.row_totals else None
 
+    def counts(self) -> Iterator[Count]:
+        for row in self.cells:
+            yield from row
+        yield from self.row_totals or ()
+        yield from self.column_totals or ()
+        if self.grand_total is not None:
+            yield self.grand_total
+
+    def replace_counts(self, change: Callable[[Count], Count]) -> None:
+        self.cells = [[change(cell) for cell in row] for row in self.cells]
+        if self.row_totals is not None:
+            self.row_totals = [change(total) for total in self.row_totals]
+        if self.column_totals is not None:
+            self.column_totals = [change(total) for total in self.column_totals]
+        if self.grand_total is not None:
+            self.grand_total = change(self.grand_total)
+
+    def lines(self) -> list[tuple[list[Count], Count]]:
+        """The sums it publishes, as (cells, total): each row and column with a total, and the row and
+        column totals against the grand total."""
+        lines = []
+        if self.row_totals is not None:
+            lines += zip(self.cells, self.row_totals, strict=True)
+        if self.column_totals is not None:
+            lines += [([row[j] for row in self.cells], total) for j, total in enumerate(self.column_totals)]
+        if self.grand_total is not None:
+            lines += [(self.row_totals, self.grand_total), (self.column_totals, self.grand_total)]
+        return lines
+
 
 @dataclass
 class Series:
@@ -91,6 +132,8 @@ class Series:
     total: Count | None = None
     # Overlapping categories have a separately counted total, labelled so nobody adds the rows up.
     total_label: str = ""
+    # The total is the sum of the rows (each record in one row), so it is protected with them (rule 2).
+    additive: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -100,42 +143,72 @@ class Series:
     def max_shown(self) -> int:
         return max((cell.value for _label, cell in self.rows if not cell.hidden), default=0)
 
+    def counts(self) -> Iterator[Count]:
+        for _label, cell in self.rows:
+            yield cell
+        if self.total is not None:
+            yield self.total
+
+    def replace_counts(self, change: Callable[[Count], Count]) -> None:
+        self.rows = [(label, change(cell)) for label, cell in self.rows]
+        if self.total is not None:
+            self.total = change(self.total)
+
+    def lines(self) -> list[tuple[list[Count], Count]]:
+        if not self.additive or self.total is None:
+            return []
+        return [([cell for _label, cell in self.rows], self.total)]
+
 
 def _bounds(cell: Count) -> tuple[int, float]:
-    """What a reader knows about a hidden cell: a small count is 1 to 4; a withheld one is 5 or more
-    (a small one would say "fewer than 5", and a zero is never withheld)."""
+    """What a reader knows about a cell: a shown one exactly; a small count is 1 to 4; a withheld one
+    is 5 or more (a small one would say "fewer than 5", and a zero is never withheld)."""
+    if not cell.hidden:
+        return cell.value, cell.value
     return (1, THRESHOLD - 1) if cell.primary else (THRESHOLD, float("inf"))
+
+
+def _pins(cells: Sequence[Count], low: float, high: float) -> bool:
+    """Whether knowing that the cells add up to between `low` and `high` pins a hidden cell down to one value."""
+    hidden = [_bounds(cell) for cell in cells if cell.hidden]
+    shown = sum(cell.value for cell in cells if not cell.hidden)
+    for index, (cell_low, cell_high) in enumerate(hidden):
+        others = hidden[:index] + hidden[index + 1 :]
+        least = max(cell_low, low - shown - sum(other_high for _other_low, other_high in others))
+        most = min(cell_high, high - shown - sum(other_low for other_low, _other_high in others))
+        if least >= most:
+            return True
+    return False
 
 
 def line_exposes(cells: Sequence[Count], total: Count | None) -> bool:
     """Whether a reader could work out a hidden cell of this line exactly from its shown total."""
     if total is None or total.hidden:
         return False
-    hidden = [cell for cell in cells if cell.hidden]
-    if not hidden:
-        return False
-    remainder = total.value - sum(cell.value for cell in cells if not cell.hidden)
-    bounds = [_bounds(cell) for cell in hidden]
-    for index, (low, high) in enumerate(bounds):
-        others = bounds[:index] + bounds[index + 1 :]
-        least = max(low, remainder - sum(other_high for _other_low, other_high in others))
-        most = min(high, remainder - sum(other_low for other_low, _other_high in others))
-        if least >= most:
-            return True
-    return False
+    return _pins(cells, total.value, total.value)
 
 
-def _protect_line(cells: list[Count], total: Count | None) -> tuple[list[Count], Count | None, bool]:
-    """Make one row or column safe against its total. Returns the new cells, total and whether anything changed."""
-    if not line_exposes(cells, total):
-        return cells, total, False
-    candidates = [(cell.value, index) for index, cell in enumerate(cells) if not cell.hidden and cell.value > 0]
-    if candidates:
-        _value, index = min(candidates)
-        cells = list(cells)
-        cells[index] = Count(value=cells[index].value, secondary=True)
-        return cells, total, True
-    return cells, Count(value=total.value, secondary=True), True
+def _smallest_shown(cells: Sequence[Count]) -> Count | None:
+    """Rule 2's next cell to withhold: the smallest non-zero shown one (the first, on a tie)."""
+    return min((cell for cell in cells if not cell.hidden and cell.value > 0), key=lambda cell: cell.value, default=None)
+
+
+def _withhold(figures: Sequence["Table | Series | Statistic"], target: Count) -> None:
+    """Withhold one count (that very object) wherever it is published."""
+    for figure in figures:
+        figure.replace_counts(lambda cell: replace(cell, secondary=True) if cell is target else cell)
+
+
+def _protect(figure: "Table | Series | Statistic") -> None:
+    """Rule 2 on one figure, in place: while a line gives a hidden cell away, withhold its next-smallest
+    shown cell, or its total when it has none (hiding a cell in one line can expose another)."""
+    while True:
+        exposed = next(((cells, total) for cells, total in figure.lines() if line_exposes(cells, total)), None)
+        if exposed is None:
+            return
+        cells, total = exposed
+        cell = _smallest_shown(cells)
+        _withhold([figure], cell if cell is not None else total)
 
 
 def suppress_table(
@@ -145,85 +218,69 @@ def suppress_table(
     column_labels: Sequence[str],
     row_totals: bool = False,
     column_totals: bool = False,
+    row_populations: Sequence[str] = (),
+    column_populations: Sequence[str] = (),
 ) -> Table:
     """Suppress a grid of counts, with its totals worked out as sums and protected as above.
 
     Use totals only for additive tables (each record in one cell); for overlapping categories show
-    no totals, or a separately counted total through ``suppress_series(total=...)``.
+    no totals, or a separately counted total through ``suppress_series(total=...)``. The populations
+    name what each row or column total counts (rule 4).
     """
-    grid = [[count(value) for value in row] for row in cells]
-    n_rows, n_columns = len(grid), len(column_labels)
-    row_total = [count(sum(row)) for row in cells] if row_totals else None
-    column_total = [count(sum(row[j] for row in cells)) for j in range(n_columns)] if column_totals else None
-    grand = count(sum(sum(row) for row in cells)) if row_totals and column_totals else None
-
-    changed = True
-    while changed:
-        changed = False
-        if row_total is not None:
-            for i in range(n_rows):
-                grid[i], row_total[i], did = _protect_line(grid[i], row_total[i])
-                changed |= did
-        if column_total is not None:
-            for j in range(n_columns):
-                column, column_total[j], did = _protect_line([grid[i][j] for i in range(n_rows)], column_total[j])
-                if did:
-                    for i in range(n_rows):
-                        grid[i][j] = column[i]
-                changed |= did
-        if grand is not None:
-            # The totals themselves form a line whose total is the grand total.
-            if row_total is not None:
-                row_total, grand, did = _protect_line(row_total, grand)
-                changed |= did
-            if column_total is not None:
-                column_total, grand, did = _protect_line(column_total, grand)
-                changed |= did
-    return Table(
+    n_columns = len(column_labels)
+    row_populations = list(row_populations) or [""] * len(cells)
+    column_populations = list(column_populations) or [""] * n_columns
+    table = Table(
         row_labels=list(row_labels),
         column_labels=list(column_labels),
-        cells=grid,
-        row_totals=row_total,
-        column_totals=column_total,
-        grand_total=grand,
+        cells=[[count(value) for value in row] for row in cells],
+        row_totals=[count(sum(row), population=row_populations[i]) for i, row in enumerate(cells)] if row_totals else None,
+        column_totals=[count(sum(row[j] for row in cells), population=column_populations[j]) for j in range(n_columns)]
+        if column_totals
+        else None,
+        grand_total=count(sum(sum(row) for row in cells)) if row_totals and column_totals else None,
     )
+    _protect(table)
+    return table
 
 
-def suppress_series(rows: Sequence[tuple[str, int]], *, total: int | bool | None = None) -> Series:
-    """A list of (label, count), suppressed.
+def suppress_series(rows: Sequence[tuple[str, int]], *, total: int | bool | None = None, population: str = "") -> Series:
+    """A list of (label, count), suppressed; `population` names what the total counts (rule 4).
 
     total=True shows the sum of the rows as a total, protected so that a hidden row cannot be worked
     out from it. An int is a separately counted total for overlapping categories (an organisation in
     several), which no subtraction can undo: it gets primary suppression only.
     """
-    labels = [label for label, _value in rows]
-    values = [int(value) for _label, value in rows]
+    cells = [(label, count(value)) for label, value in rows]
     if total is True:
-        table = suppress_table([[value] for value in values], row_labels=labels, column_labels=[""], column_totals=True)
-        return Series(rows=[(label, row[0]) for label, row in zip(labels, table.cells, strict=True)], total=table.column_totals[0])
+        series = Series(rows=cells, total=count(sum(cell.value for _label, cell in cells), population=population), additive=True)
+        _protect(series)
+        return series
     return Series(
-        rows=[(label, count(value)) for label, value in zip(labels, values, strict=True)],
-        total=None if total is None or total is False else count(total),
+        rows=cells,
+        total=None if total is None or total is False else count(total, population=population),
         total_label=_("All, each counted once") if total not in (None, False) else "",
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Statistic:
     """A median or average, shown only when it rests on enough records."""
 
     value: Decimal | float | None
     n: int
     unit: str = ""
+    # The group of records it rests on (rule 4), when another figure counts them too.
+    population: InitVar[str] = ""
+    # How many records it rests on: itself a count, so small numbers are hidden too.
+    records: Count = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self, population: str) -> None:
+        self.records = count(self.n, population=population)
 
     @property
     def hidden(self) -> bool:
         return self.value is None or self.n < THRESHOLD
-
-    @property
-    def records(self) -> Count:
-        """How many records it rests on: itself a count, so small numbers are hidden too."""
-        return count(self.n)
 
     @property
     def shown_value(self):
@@ -240,3 +297,46 @@ class Statistic:
 
     def __str__(self) -> str:
         return self.display
+
+    def counts(self) -> Iterator[Count]:
+        yield self.records
+
+    def replace_counts(self, change: Callable[[Count], Count]) -> None:
+        self.records = change(self.records)
+
+    def lines(self) -> list[tuple[list[Count], Count]]:
+        return []
+
+
+def protect_shared_totals(figures: Sequence[Table | Series | Statistic]) -> None:
+    """Rule 4, in place, over every figure published together (a page, a report, a download)."""
+    while True:
+        cell = _next_to_withhold(figures)
+        if cell is None:
+            return
+        _withhold(figures, cell)
+        for figure in figures:
+            _protect(figure)
+
+
+def _next_to_withhold(figures: Sequence[Table | Series | Statistic]) -> Count | None:
+    """The next count rule 4 withholds, or None when no population's size is given away."""
+    counts = [cell for figure in figures for cell in figure.counts()]
+    withheld = sorted({cell.population for cell in counts if cell.population and cell.hidden})
+    for cell in counts:
+        if cell.population in withheld and not cell.hidden:
+            return cell
+    for population in withheld:
+        # Every count of the population is hidden now: what a reader knows of its size is what each
+        # breakdown of it adds up to, and what a hidden count is (1 to 4, or 5 or more).
+        low, high = _bounds(next(cell for cell in counts if cell.population == population))
+        lines = [cells for figure in figures for cells, total in figure.lines() if total.population == population]
+        for cells in lines:
+            bounds = [_bounds(cell) for cell in cells]
+            low = max(low, sum(cell_low for cell_low, _cell_high in bounds))
+            high = min(high, sum(cell_high for _cell_low, cell_high in bounds))
+        if any(_pins(cells, low, high) for cells in lines):
+            cell = _smallest_shown([cell for cells in lines for cell in cells])
+            if cell is not None:
+                return cell
+    return None

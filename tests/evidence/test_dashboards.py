@@ -1,5 +1,7 @@
 """Every figure on the sector dashboards against values worked out by hand on a small borough."""
 
+import csv
+import io
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -8,15 +10,22 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from directory.models import Organisation, User
-from evidence import selectors
+from evidence import selectors, services
 from evidence.selectors import Scope
 from tests.factories import make_organisation, make_provider, make_service, make_user, term
 
 pytestmark = pytest.mark.django_db
 
 YEAR = Scope(start=date(2026, 1, 1), end=date(2026, 12, 31))
+
+
+@pytest.fixture(autouse=True)
+def forget_shared_figures():
+    """A scope remembers the figures its sections share, and YEAR outlives each test's data."""
+    YEAR.memo.clear()
 
 
 def _at(day: date):
@@ -111,16 +120,14 @@ def test_vcos_by_segment_and_community(borough):
 
 def test_vcos_over_time(borough):
     section = selectors.organisation_section(YEAR)
-    # Joining: 6 in Q1, 3 in Q2, 2 in Q3, 5 in Q4 (16; the 2025 record is not new). The small ones add
-    # up to 5, which splits four ways.
+    # One row per VCO: 1 on record before 2026, then 6 joining in Q1, 3 in Q2, 2 in Q3, 5 in Q4; 17. The
+    # small ones add up to 6, which splits several ways, so the total stands.
     assert _series(_chart(section, "vcos-joining")) == (
-        [("2026 Q1", "6"), ("2026 Q2", "fewer than 5"), ("2026 Q3", "fewer than 5"), ("2026 Q4", "5")],
-        "16",
+        [("Before the period", "fewer than 5"), ("2026 Q1", "6"), ("2026 Q2", "fewer than 5"), ("2026 Q3", "fewer than 5"), ("2026 Q4", "5")],
+        "17",
     )
-    assert _series(_chart(section, "vcos-on-record")) == (
-        [("2026 Q1", "7"), ("2026 Q2", "10"), ("2026 Q3", "12"), ("2026 Q4", "17")],
-        None,
-    )
+    # No running count per quarter: 10 on record after Q2 and 7 after Q1 would give the 3 away.
+    assert not any(chart.key == "vcos-on-record" for chart in section.charts)
 
 
 def test_volunteers(borough):
@@ -205,7 +212,7 @@ def test_a_median_from_few_records_is_withheld(borough, monkeypatch):
 def test_dashboard_queries_do_not_grow_with_the_number_of_organisations(borough):
     def queries():
         with CaptureQueriesContext(connection) as captured:
-            board = selectors.sector_dashboard(YEAR)
+            board = selectors.sector_dashboard(Scope(start=YEAR.start, end=YEAR.end))  # nothing remembered
             for section in board.sections:
                 for chart in section.charts:
                     list(chart.long_rows())
@@ -239,6 +246,62 @@ def test_dashboard_download_has_the_same_suppressed_figures(borough, client):
     assert "VCOs by development stage,Stage 1: emerging,,,fewer than 5" in text
     assert "VCOs by development stage,Stage 3: established,,,withheld" in text
     assert ",2," not in text.split("Volunteers")[0].split("VCOs by development stage")[1]
+
+
+@pytest.fixture
+def one_ward(db):
+    """Eight VCOs, all in Bow East and all joining in 2026 Q1: four at stage 1 and four at stage 2."""
+    for n in range(4):
+        _vco(f"Emerging {n}", ward="bow-east", stage=1, created=date(2026, 2, 10))
+        _vco(f"Improving {n}", ward="bow-east", stage=2, created=date(2026, 2, 10))
+
+
+def test_a_total_withheld_in_one_chart_is_shown_nowhere_else(one_ward, client, settings, tmp_path):
+    # By stage, 4 and 4 under a total of 8 would give both away, so that chart withholds its 8; on its
+    # own, the ward chart shows it, as its total and as the Bow East row.
+    section = selectors.organisation_section(YEAR)
+    assert _series(_chart(section, "vcos-by-stage")) == (
+        [("Stage 1: emerging", "fewer than 5"), ("Stage 2: improving", "fewer than 5"), ("Stage 3: established", "0"), ("Stage not recorded", "0")],
+        "withheld",
+    )
+    ward_rows, ward_total = _series(_chart(section, "vcos-by-ward"))
+    assert dict(ward_rows)["Bow East"] == "8" and ward_total == "8"
+
+    # On the page, and in everything built from it, the 8 is withheld wherever the VCOs are counted: the
+    # totals by ward, segment, community and joining, and the Bow East and 2026 Q1 rows that add up to it.
+    funder = make_user(User.Role.FUNDER)
+    client.force_login(funder)
+    params = {"start": "2026-01-01", "end": "2026-12-31", "area": ""}
+    board = selectors.sector_dashboard(YEAR)
+    organisations = next(section for section in board.sections if section.key == "organisations")
+    assert _series(_chart(organisations, "vcos-by-ward"))[1] == "withheld"
+    assert dict(_series(_chart(organisations, "vcos-by-ward"))[0])["Bow East"] == "withheld"
+    assert _series(_chart(organisations, "vcos-joining")) == (
+        [("Before the period", "0"), ("2026 Q1", "withheld"), ("2026 Q2", "0"), ("2026 Q3", "0"), ("2026 Q4", "0")],
+        "withheld",
+    )
+    assert _series(_chart(organisations, "vcos-by-segment"))[1] == _series(_chart(organisations, "vcos-by-community"))[1] == "withheld"
+
+    for url in (reverse("evidence:dashboard"), reverse("evidence:report")):
+        html = client.get(url, params).content.decode()
+        assert "VCOs by ward" in html and "withheld" in html
+        assert ">8<" not in html, url
+
+    response = client.get(reverse("evidence:dashboard"), {**params, "format": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert ["Voluntary and community organisations", "VCOs by ward", "Bow East", "", "", "withheld"] in [row[:6] for row in rows]
+    assert [row for row in rows if "8" in row[4:6]] == []
+
+    response = client.get(reverse("evidence:dashboard"), {**params, "format": "xlsx"})
+    sheet_rows = list(load_workbook(io.BytesIO(response.content), read_only=True).active.iter_rows(values_only=True))
+    assert [row for row in sheet_rows if 8 in row[4:6] or "8" in row[4:6]] == []
+
+    settings.EVIDENCE_EXPORT_DIR = tmp_path / "packs"
+    export = services.build_evidence_pack(export_id=services.request_export(user=funder, start=YEAR.start, end=YEAR.end, area=None).pk)
+    pack = load_workbook(export.file_path, read_only=True)
+    figures = [row for name in pack.sheetnames[1:-1] for row in pack[name].iter_rows(values_only=True)]
+    assert ("VCOs by ward", "Bow East", None, None, "withheld") in figures
+    assert [row for row in figures if 8 in row or "8" in row] == []
 
 
 @pytest.mark.parametrize(
@@ -328,11 +391,11 @@ def test_events_and_attendance_from_the_calendar(borough):
 
 def test_a_total_withheld_in_the_training_table_is_withheld_above_it_too(borough):
     # Four people trained (by P1, in Bow East) and four at a forum (P2, no ward): with 8 shown as the
-    # total, both hidden counts would have to be 4. The table withholds its total, and the chart above
-    # (the same figure) does too; so does the ward chart, whose two cells are the same 4 and 4.
+    # total, both hidden counts would have to be 4. The table withholds its total, and on the page the
+    # chart above (the same figure) does too; so does the ward chart, whose two cells are the same 4 and 4.
     _held(Organisation.objects.get(name="P1"), category="training", booked=4, attended=4, on=date(2026, 5, 1))
     _held(Organisation.objects.get(name="P2"), category="forum", booked=4, attended=4, on=date(2026, 5, 2))
-    section = selectors.event_section(YEAR)
+    section = next(section for section in selectors.sector_dashboard(YEAR).sections if section.key == "events")
     rows, totals = _cells(_chart(section, "training-delivered"))
     assert rows["Training"][1] == rows["Forum or meeting"][1] == "fewer than 5" and totals[1] == "withheld"
     assert dict(_series(_chart(section, "events-and-attendance"))[0])["People who attended"] == "withheld"
