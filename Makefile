@@ -20,6 +20,7 @@ demo: install
 	$(LOCAL_ENV) $(BIN)/python manage.py load_demo_data
 	$(LOCAL_ENV) $(BIN)/python manage.py load_referral_demo
 	$(LOCAL_ENV) $(BIN)/python manage.py load_quality_demo
+	$(LOCAL_ENV) $(BIN)/python manage.py load_calendar_demo
 	$(LOCAL_ENV) $(BIN)/python manage.py load_evidence_demo
 
 test: install

@@ -1,6 +1,9 @@
 """Celery tasks: thin wrappers over services. The database says what is due; tasks only act on it."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from celery import shared_task
 from django.db import transaction
@@ -14,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 # How long a web request may wait for the broker before leaving the work to the next sweep.
 ENQUEUE_TIMEOUT = 2.0
+_not_queued: ContextVar[bool] = ContextVar("reminders_not_queued", default=False)
 
 
 @shared_task(name="directory.tasks.sweep_reminders")
@@ -38,12 +42,26 @@ def send_reminder(reminder_id: int) -> bool:
     return services.send_reminder(reminder_id=reminder_id)
 
 
+@contextmanager
+def reminders_not_queued() -> Iterator[None]:
+    """Plan reminder rows without asking a worker to send each at once: for writing history (the demo
+    loaders), which cancels what it planned before committing. Whatever stays pending goes out with the
+    next sweep, as after a broker outage."""
+    token = _not_queued.set(True)
+    try:
+        yield
+    finally:
+        _not_queued.reset(token)
+
+
 def enqueue_reminder(reminder_id: int) -> None:
     """Ask a worker to send a reminder now, once the current transaction commits.
 
     If the broker is down (or hangs) the request carries on after at most a couple of seconds and
     the reminder simply waits in the database for the next sweep.
     """
+    if _not_queued.get():
+        return
 
     def publish() -> None:
         try:

@@ -714,7 +714,10 @@ def assign(
 
 
 @transaction.atomic
-def give_feedback(*, referral: Referral, by: User, satisfaction: int, still_needed: str = "") -> Feedback:
+def give_feedback(
+    *, referral: Referral, by: User, satisfaction: int, still_needed: str = "", now: datetime | None = None
+) -> Feedback:
+    now = now or timezone.now()
     current = (
         Referral.objects.select_for_update(of=("self",))
         .select_related("organisation", "provider", "requested_by", "assigned_to")
@@ -730,9 +733,11 @@ def give_feedback(*, referral: Referral, by: User, satisfaction: int, still_need
     if len(still_needed) > NOTE_MAX_LENGTH:
         raise ValidationError({"still_needed": [_("Keep it to %(max)d characters.") % {"max": NOTE_MAX_LENGTH}]})
     feedback = Feedback.objects.create(
-        referral=current, satisfaction=satisfaction, still_needed=still_needed.strip(), given_by=by
+        referral=current, satisfaction=satisfaction, still_needed=still_needed.strip(), given_by=by, given_at=now
     )
-    event = _event(current, kind=Kind.FEEDBACK, by=by, note=_("Satisfaction: %(n)d out of 5") % {"n": satisfaction})
+    event = _event(
+        current, kind=Kind.FEEDBACK, by=by, note=_("Satisfaction: %(n)d out of 5") % {"n": satisfaction}, at=now
+    )
     _notify(current, event, by=by)
     return feedback
 

@@ -1,4 +1,5 @@
-"""The demo borough: believable, valid, the same every time, loaded once, and never by accident in production."""
+"""The demo borough and its year of activity: believable, valid, the same every time, loaded once, and never by
+accident in production."""
 
 import hashlib
 from datetime import date, timedelta
@@ -7,8 +8,12 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 from django.utils import timezone
 
+from calendar_events import recurrence
+from calendar_events.models import Booking, Category, Event, Notice
+from calendar_events.selectors import attendance_by_category, attendance_counts
 from directory import demo
 from directory.fields import (
     normalise_postcode,
@@ -16,7 +21,11 @@ from directory.fields import (
     validate_company_number,
     validate_postcode,
 )
-from directory.models import Affiliation, Membership, Network, Organisation, Taxonomy, TaxonomyTerm, User
+from directory.models import Affiliation, Membership, Network, Organisation, Reminder, Taxonomy, TaxonomyTerm, User
+from referrals import selectors as referral_selectors
+from referrals import services as referral_services
+from referrals import workdays
+from referrals.models import Referral, ReferralEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -232,3 +241,260 @@ def test_load_demo_data_twice_changes_nothing(settings):
     assert snapshot() == before
     assert Organisation.objects.get(slug=demo.DEMO_VCO).activities == "Edited in the admin."
     assert "organisations: 0 created" in output and "memberships: 0 created" in output and "users: 0 created" in output
+
+
+# A year of activity: referrals and the calendar ---------------------------------------------------
+
+
+@pytest.fixture
+def borough(settings):
+    settings.DEBUG = True
+    demo.load_demo_data()
+
+
+def command(name: str, **options) -> str:
+    out = StringIO()
+    call_command(name, stdout=out, **options)
+    return out.getvalue()
+
+
+def referral_digest() -> str:
+    rows = [
+        Referral.objects.order_by("uuid").values_list(
+            "uuid",
+            "organisation__slug",
+            "provider__slug",
+            "status",
+            "outcome",
+            "submitted_at",
+            "sent_at",
+            "first_response_after",
+            "closed_at",
+            "contact_email",
+            "feedback__satisfaction",
+        ),
+        ReferralEvent.objects.order_by("referral__uuid", "at", "kind").values_list(
+            "referral__uuid", "kind", "at", "by__username", "provider__slug"
+        ),
+        Referral.needs.through.objects.order_by("referral__uuid", "taxonomyterm__code").values_list(
+            "referral__uuid", "taxonomyterm__code"
+        ),
+    ]
+    return hashlib.sha256(repr([list(queryset) for queryset in rows]).encode()).hexdigest()
+
+
+def test_load_referral_demo_plays_a_year_of_referrals_through_the_workflow(borough):
+    now = timezone.now()
+    output = command("load_referral_demo")
+    referrals = Referral.objects.all()
+    assert 60 <= referrals.count() <= 120
+    assert f"Referrals: {referrals.count()} created" in output
+    assert referrals.filter(submitted_at__lt=now - timedelta(days=300)).exists()
+    assert not referrals.filter(submitted_at__lt=now - timedelta(days=366)).exists()
+    assert referrals.values("organisation").distinct().count() >= 30
+    assert referrals.values("provider").distinct().count() >= 8
+    for outcome in Referral.Outcome.values:
+        assert referrals.filter(status=Referral.Status.CLOSED, outcome=outcome).exists(), outcome
+    for status in Referral.Status.values:
+        assert referrals.filter(status=status).exists(), status
+    assert ReferralEvent.objects.filter(kind=ReferralEvent.Kind.PASSED_ON).exists()
+    assert ReferralEvent.objects.filter(kind=ReferralEvent.Kind.ESCALATED).exists()
+
+    # Every history agrees with its referral: the sending before the first answer, the wait kept, the
+    # deadlines from the last sending, the closing, the feedback after it; nothing in the future.
+    for referral in referrals.prefetch_related("events").select_related("feedback"):
+        events = sorted(referral.events.all(), key=lambda event: (event.at, event.pk))
+        kinds = [event.kind for event in events]
+        assert kinds[0] == ReferralEvent.Kind.SUBMITTED and events[0].at == referral.submitted_at
+        assert events[-1].at < now
+        answers = [event for event in events if event.kind in ReferralEvent.ANSWERS]
+        if answers:
+            sendings = [
+                event for event in events if event.kind == ReferralEvent.Kind.SENT and event.at <= answers[0].at
+            ]
+            assert sendings, referral.reference
+            assert referral.first_response_at == answers[0].at
+            assert referral.first_response_after == answers[0].at - sendings[-1].at
+        else:
+            assert referral.first_response_at is None and referral.first_response_after is None
+        sendings = [event for event in events if event.kind in (ReferralEvent.Kind.SENT, ReferralEvent.Kind.PASSED_ON)]
+        if sendings:
+            assert referral.sent_at == sendings[-1].at
+            assert referral.response_due_at == workdays.deadline_after(
+                referral.sent_at, referral_services.response_days()
+            )
+        if referral.status in (Referral.Status.CLOSED, Referral.Status.DECLINED):
+            assert ReferralEvent.Kind.SENT in kinds, referral.reference
+            assert referral.closed_at == max(
+                event.at for event in events if event.kind in ("closed", "declined", "withdrawn")
+            )
+        else:
+            assert referral.closed_at is None
+        feedback = getattr(referral, "feedback", None)
+        if feedback is not None:
+            assert referral.status == Referral.Status.CLOSED and feedback.given_at > referral.closed_at
+            assert events[-1].kind == ReferralEvent.Kind.FEEDBACK and events[-1].at == feedback.given_at
+        # Obviously fictional contact details.
+        assert referral.contact_email.endswith("example.org") and referral.contact_phone.startswith("020 7946 0")
+    closed = referrals.filter(status=Referral.Status.CLOSED).exclude(outcome=Referral.Outcome.WITHDRAWN)
+    assert closed.count() * 0.4 < closed.exclude(feedback=None).count() < closed.count() * 0.8
+    assert closed.exclude(feedback__still_needed="").exclude(feedback=None).exists()
+
+    # The demo accounts have something to work on: a handful open in the officer's inbox, one overdue;
+    # the VCO's editor can give feedback on a closed referral.
+    officer = User.objects.get(username="officer")
+    counts = referral_selectors.inbox_counts(provider=officer.affiliations.get().organisation)
+    assert 3 <= counts["open"] <= 10 and counts["overdue"] == 1
+    assert referrals.overdue().count() == 1
+    mine = referral_selectors.referrals_of_user(User.objects.get(username="vco.editor"))
+    assert mine.open().exists() and mine.filter(status=Referral.Status.CLOSED, feedback=None).exists()
+
+    # The history's emails went out in the story: none waits to be sent, and the sweep plans nothing for it.
+    assert not Reminder.objects.filter(status=Reminder.Status.PENDING).exists()
+    assert Reminder.objects.filter(kind="referral", status=Reminder.Status.CANCELLED).exists()
+    assert referral_services.plan_referral_reminders() == {"reminded": 0, "escalated": 0}
+
+    # What the evidence dashboards count.
+    figures = referral_selectors.referral_statistics(
+        start=(now - timedelta(days=366)).date(), end=now.date(), ward=None
+    )
+    assert figures["total"] == referrals.count() and figures["first_response"]["median_hours"]
+    assert sum(n for _label, n in figures["satisfaction"]) >= 25
+
+    # Loading again creates nothing, and says so.
+    before = (referrals.count(), ReferralEvent.objects.count(), Reminder.objects.count(), User.objects.count())
+    digest = referral_digest()
+    output = command("load_referral_demo")
+    assert f"Referrals: 0 created, {before[0]} already there." in output
+    assert (referrals.count(), ReferralEvent.objects.count(), Reminder.objects.count(), User.objects.count()) == before
+    assert referral_digest() == digest
+
+
+def test_the_referral_history_is_the_same_for_the_same_moment(borough):
+    from referrals.demo import load_referral_demo
+
+    now = timezone.now()
+    load_referral_demo(now=now)
+    digest = referral_digest()
+    Referral.objects.all().delete()
+    load_referral_demo(now=now)
+    assert referral_digest() == digest
+
+
+def calendar_digest() -> str:
+    rows = [
+        Event.objects.order_by("uid").values_list(
+            "uid",
+            "title",
+            "organiser__slug",
+            "category",
+            "start",
+            "end",
+            "frequency",
+            "capacity",
+            "status",
+            "moderation",
+        ),
+        Booking.objects.order_by("event__uid", "occurrence_start", "user__username", "status").values_list(
+            "event__uid", "occurrence_start", "user__username", "status", "attended"
+        ),
+        Notice.objects.order_by("title").values_list("title", "organisation__slug", "status", "expires_on"),
+    ]
+    return hashlib.sha256(repr([list(queryset) for queryset in rows]).encode()).hexdigest()
+
+
+def test_load_calendar_demo_refuses_with_debug_off_or_without_the_borough(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        command("load_calendar_demo")
+    settings.DEBUG = True
+    with pytest.raises(CommandError, match="load_demo_data"):
+        command("load_calendar_demo")
+    assert not Event.objects.exists()
+
+
+def test_load_calendar_demo_fills_the_year_gone_and_the_months_ahead(borough):
+    now = timezone.now()
+    output = command("load_calendar_demo")
+    events = Event.objects.all()
+    assert 50 <= events.count() <= 120
+    assert f"Calendar: {events.count()} events created" in output
+    by_category = {category: events.filter(category=category).count() for category in Category.values}
+    assert by_category[Category.TRAINING] > events.count() / 2
+    assert by_category[Category.NETWORKING] and by_category[Category.FUNDING] and by_category[Category.FORUM]
+    assert events.filter(start__lt=now - timedelta(days=270)).exists()
+    assert events.filter(start__gt=now + timedelta(days=30)).exists()
+    assert not events.filter(start__lt=now - timedelta(days=366)).exists()
+    assert not events.filter(start__gt=now + timedelta(days=93)).exists()
+    assert events.filter(venue__ward__isnull=False).count() > events.count() / 2
+    assert events.exclude(online_url="").filter(venue=None).exists()
+    assert events.filter(is_free=False).exists() and events.filter(is_free=True).count() > events.count() / 2
+    series = events.exclude(frequency=Event.Frequency.ONCE)
+    assert set(series.values_list("frequency", flat=True)) >= {Event.Frequency.WEEKLY, Event.Frequency.MONTHLY}
+    assert not series.filter(repeat_count=None, repeat_until=None).exists()
+    assert sorted(events.exclude(status=Event.Status.SCHEDULED).values_list("status", flat=True)) == [
+        Event.Status.CANCELLED,
+        Event.Status.POSTPONED,
+    ]
+    pending = events.filter(moderation=Event.Moderation.PENDING)
+    assert pending.count() >= 2 and not pending.filter(organiser__kinds__code__in=Organisation.PROVIDER_KINDS).exists()
+
+    # Bookings on the events' own dates, within their places; attendance only on the dates gone by.
+    dates = {event.pk: {o.start for o in recurrence.occurrences(event)} for event in events}
+    bookings = Booking.objects.select_related("event")
+    for booking in bookings:
+        assert booking.occurrence_start in dates[booking.event_id]
+        assert (
+            booking.event.created_at <= booking.created_at < booking.occurrence_start or booking.occurrence_start > now
+        )
+    booked = bookings.filter(status=Booking.Status.BOOKED)
+    for row in booked.values("event__capacity", "occurrence_start", "event").annotate(n=Count("pk")):
+        assert row["event__capacity"] is None or row["n"] <= row["event__capacity"]
+    assert (
+        booked.filter(occurrence_start__lt=now).count() > 500 and booked.filter(occurrence_start__gt=now).count() > 100
+    )
+    assert not bookings.filter(occurrence_start__gt=now).exclude(attended=None).exists()
+    assert not booked.filter(occurrence_start__lt=now, attended=None).exists()
+    came = booked.filter(occurrence_start__lt=now, attended=True).count()
+    assert 0.6 < came / booked.filter(occurrence_start__lt=now).count() < 0.95
+    assert bookings.filter(status=Booking.Status.CANCELLED).exists()
+
+    # One full date to come, with a waiting list the VCO's editor is on.
+    waiting = bookings.filter(status=Booking.Status.WAITING)
+    assert waiting.filter(user__username="vco.editor").exists()
+    assert waiting.values("event", "occurrence_start").distinct().count() == 1
+    full = waiting.first()
+    assert full.occurrence_start > now
+    assert booked.filter(event=full.event, occurrence_start=full.occurrence_start).count() == full.event.capacity
+    assert booked.filter(user__username="vco.editor", occurrence_start__gt=now).count() == 2
+
+    # Notices on the board, one waiting for moderation.
+    assert Notice.objects.visible().count() >= 4 and Notice.objects.filter(status=Notice.Status.PENDING).exists()
+
+    # The cancellation and postponement were told at the time: nothing waits to be sent.
+    assert not Reminder.objects.filter(status=Reminder.Status.PENDING).exists()
+    assert Reminder.objects.filter(kind="calendar-change", status=Reminder.Status.CANCELLED).exists()
+
+    # What the evidence dashboards count: training delivered most, other kinds too.
+    counts = attendance_counts(since=now - timedelta(days=366), until=now)
+    held = {label: (sessions, attended) for label, sessions, attended in attendance_by_category(counts)}
+    assert held["Training"][0] >= 30 and held["Training"][1] >= 200
+    assert held["Networking"][0] >= 5 and held["Funding information"][0] >= 5
+
+    # Loading again creates nothing, and says so.
+    digest = calendar_digest()
+    output = command("load_calendar_demo")
+    assert f"Calendar: 0 events created, {events.count()} already there; 0 notices created" in output
+    assert calendar_digest() == digest
+
+
+def test_the_calendar_is_the_same_for_the_same_moment(borough):
+    from calendar_events.demo import load_calendar_demo
+
+    now = timezone.now()
+    load_calendar_demo(now=now)
+    digest = calendar_digest()
+    Event.objects.all().delete()
+    Notice.objects.all().delete()
+    load_calendar_demo(now=now)
+    assert calendar_digest() == digest

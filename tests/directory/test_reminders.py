@@ -448,3 +448,18 @@ def test_with_the_broker_up_the_send_is_published_after_commit(monkeypatch, djan
             tasks.enqueue_reminder(reminder.pk)
             assert published == [], "nothing is published before the commit"
     assert published == [[reminder.pk]]
+
+
+def test_reminders_not_queued_plans_the_row_and_publishes_nothing(monkeypatch, django_capture_on_commit_callbacks):
+    published = []
+    monkeypatch.setattr(tasks.send_reminder, "apply_async", lambda *args, **kwargs: published.append(kwargs["args"]))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with transaction.atomic(), tasks.reminders_not_queued():
+            reminder = make_reminder()
+            tasks.enqueue_reminder(reminder.pk)
+    assert callbacks == [] and published == []
+    assert Reminder.objects.get().status == Reminder.Status.PENDING, "left to the sweep"
+    # Only while the block lasts.
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.enqueue_reminder(reminder.pk)
+    assert published == [[reminder.pk]]

@@ -7,8 +7,9 @@ from referrals.demo import load_referral_demo
 
 class Command(BaseCommand):
     help = _(
-        "Add demo routing rules for the demo borough (run `load_demo_data` first). Safe to run again: "
-        "existing rules are left alone. Refuses to run with DEBUG off unless given --force."
+        "Add demo routing rules and a year of referrals, worked through the workflow, to the demo borough (run "
+        "`load_demo_data` first). Safe to run again: what exists is left alone. Refuses to run with DEBUG off "
+        "unless given --force."
     )
 
     def add_arguments(self, parser):
@@ -31,3 +32,17 @@ class Command(BaseCommand):
                 % {"created": report.rules_created, "existing": report.rules_existing}
             )
         )
+        if report.referrals_created:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _(
+                        "Referrals: %(created)d created over the past year (%(open)d still open, %(feedback)d with "
+                        "feedback), 0 already there."
+                    )
+                    % {"created": report.referrals_created, "open": report.referrals_open, "feedback": report.feedback}
+                )
+            )
+        else:
+            self.stdout.write(
+                _("Referrals: 0 created, %(existing)d already there.") % {"existing": report.referrals_existing}
+            )
