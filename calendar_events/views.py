@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from directory import exports
+from directory.forms import add_validation_errors
 from directory.models import Organisation
 from directory.permissions import can, require
 from directory.selectors import organisations_edited_by
@@ -46,15 +47,8 @@ PER_PAGE = 25
 MONTH_CELL_LIMIT = 4
 MONTH_TITLE_LENGTH = 40
 MONTH_CACHE_SECONDS = 10 * 60
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        target = {"start": "starts", "end": "ends", "exceptions": "exception_dates"}.get(name, name)
-        form.add_error(target if target in form.fields else None, errors)
+# The event model's fields as the event form calls them, for a service's errors.
+EVENT_FORM_FIELDS = {"start": "starts", "end": "ends", "exceptions": "exception_dates"}
 
 
 def _occurrence_param(value: str | None) -> datetime | None:
@@ -499,7 +493,7 @@ def event_create(request):
                 local_end=form.cleaned_data["ends"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error, EVENT_FORM_FIELDS)
         else:
             if event.moderation == Event.Moderation.APPROVED:
                 messages.success(request, _("The event is published."))
@@ -526,7 +520,7 @@ def event_edit(request, event_uuid):
                 local_end=form.cleaned_data["ends"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error, EVENT_FORM_FIELDS)
         else:
             messages.success(
                 request, _("The event is saved. Anyone booked has been told of any change of time, place or status.")
@@ -547,7 +541,7 @@ def location_create(request):
         try:
             location = services.create_location(organisation=organisation, data=form.cleaned_data, by=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error, EVENT_FORM_FIELDS)
         else:
             messages.success(
                 request, _("The venue %(name)s is added; you can now choose it for events.") % {"name": location.name}
@@ -571,7 +565,7 @@ def feed_create(request):
                 by=request.user,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error, EVENT_FORM_FIELDS)
         else:
             messages.success(request, _("The feed is registered. It is imported within the hour and then every hour."))
             return redirect("calendar_events:my_events")
@@ -642,7 +636,7 @@ def notice_create(request):
                 by=request.user,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error, EVENT_FORM_FIELDS)
         else:
             if notice.status == Notice.Status.PUBLISHED:
                 messages.success(request, _("The notice is on the board."))
@@ -663,7 +657,7 @@ def notice_report(request, notice_uuid):
                 notice=notice, reason=form.cleaned_data["reason"], details=form.cleaned_data["details"], by=request.user
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error, EVENT_FORM_FIELDS)
         else:
             messages.success(request, _("Thank you: a network admin will look at this notice."))
             return redirect(notice)

@@ -32,6 +32,7 @@ from .forms import (
     RegistrationForm,
     ScheduleFormSet,
     ServiceForm,
+    add_validation_errors,
     formset_rows,
 )
 from .models import Network, Organisation, Service
@@ -48,16 +49,6 @@ def _organisation_or_404(request, slug: str) -> Organisation:
     if organisation is None or not can(request.user, "directory.view_organisation", organisation):
         raise Http404
     return organisation
-
-
-def _add_errors(form, error: ValidationError, field_map: dict[str, str] | None = None) -> None:
-    """Show a service's ValidationError on the form, against the field it names where the form has it."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        name = (field_map or {}).get(name, name)
-        form.add_error(name if name in form.fields else None, errors)
 
 
 _NUMBER_TAKEN = gettext_lazy(
@@ -113,7 +104,7 @@ def organisation_edit(request, slug):
         try:
             saved = services.save_organisation(organisation=instance, data=form.organisation_data(), by=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         except IntegrityError:
             form.add_error(None, _NUMBER_TAKEN)
         else:
@@ -240,7 +231,7 @@ def register(request):
                 note=data.get("note", ""),
             )
         except ValidationError as error:
-            _add_errors(form, error, field_map={"email": "account_email", "username": "account_email"})
+            add_validation_errors(form, error, field_map={"email": "account_email", "username": "account_email"})
         except IntegrityError:
             form.add_error(None, _NUMBER_TAKEN)
         else:
@@ -419,7 +410,7 @@ def _service_form_page(request, *, organisation, service):
                     contacts=formset_rows(contacts),
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_validation_errors(form, error)
             else:
                 messages.success(request, _("%(name)s is saved.") % {"name": saved.name})
                 return redirect(saved)

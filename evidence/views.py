@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from directory.exports import CSV, XLSX, tabular_response
+from directory.forms import add_validation_errors
 from directory.models import Organisation
 from directory.permissions import can, require
 
@@ -27,15 +28,6 @@ from .models import CaseStudy, EvidenceExport, Indicator, JointProject, Monitori
 
 PROJECTS_PER_PAGE = 20
 EXPORTS_PER_PAGE = 20
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError against the field it names, where the form has that field."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 @login_required
@@ -91,7 +83,7 @@ def project_create(request):
                 by=request.user,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("The project is saved. Now add its outputs and outcomes."))
             return redirect(project)
@@ -116,7 +108,7 @@ def project_edit(request, slug):
                 by=request.user,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("The changes to the project are saved."))
             return redirect(project)
@@ -163,7 +155,7 @@ def indicator_form(request, slug, pk=None):
                 indicator=indicator, data=data, target_per_period=form.cleaned_data.get("target_per_period")
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         except IntegrityError:
             form.add_error("name", _("This project already has an indicator with that name."))
         else:
@@ -182,7 +174,7 @@ def targets_edit(request, slug):
         try:
             services.set_targets(project=project, targets=form.targets())
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("The targets are saved."))
             return redirect(project)
@@ -231,7 +223,7 @@ def return_edit(request, slug, number, partner):
                     by=request.user,
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_validation_errors(form, error)
             else:
                 if submit:
                     messages.success(request, _("The return is submitted. Thank you."))
@@ -276,7 +268,7 @@ def case_study_create(request, slug, number, partner):
                 by=request.user,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("The case study is saved with its consent."))
             return redirect(monitoring_return.get_absolute_url())
@@ -389,7 +381,7 @@ def export_list(request):
                 export = services.request_export(user=request.user, start=scope.start, end=scope.end, area=scope.area)
                 tasks.enqueue_export(export.pk)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             return redirect(export)
     page = Paginator(selectors.exports_of(request.user), EXPORTS_PER_PAGE).get_page(request.GET.get("page"))

@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from directory.exports import FORMATS, dated_filename, tabular_response
+from directory.forms import add_validation_errors
 from directory.models import Organisation
 from directory.permissions import can, require
 from directory.uploads import CONTENT_TYPES
@@ -38,14 +39,6 @@ from .models import EvidenceFile, HealthCheck, Material, SelfAssessment
 MATERIALS_PER_PAGE = 20
 ASSESSMENTS_PER_PAGE = 20
 MATRIX_ROWS_PER_PAGE = 50
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # The standards ----------------------------------------------------------------------------------
@@ -151,7 +144,7 @@ def response_edit(request, pk: int, response_pk: int):
                 uploads=data["files"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("Your answer to %(code)s is saved.") % {"code": response.criterion.code})
             return redirect(f"{assessment.get_absolute_url()}#area-{response.criterion.area.code}")
@@ -259,7 +252,7 @@ def review(request, pk: int):
             if finishing:
                 services.finish_review(assessment=assessment, reviewer=request.user, summary=form.cleaned_data["summary"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             if finishing:
                 assessment.refresh_from_db()
@@ -336,7 +329,7 @@ def material_create(request):
         try:
             material = services.create_material(data=form.material_data(), upload=form.cleaned_data.get("file"), organisation=organisation, by=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("“%(title)s” is in the library.") % {"title": material.title})
             return redirect(material)
@@ -353,7 +346,7 @@ def material_edit(request, slug: str):
         try:
             saved = services.update_material(material=material, data=form.material_data(), by=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("The changes are saved."))
             return redirect(saved)
@@ -369,7 +362,7 @@ def material_upload(request, slug: str):
         try:
             version = services.add_material_version(material=material, upload=form.cleaned_data["file"], note=form.cleaned_data["note"], by=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("Version %(number)s is uploaded; earlier versions are kept.") % {"number": version.number})
             return redirect(material)
@@ -449,7 +442,7 @@ def health_check_take(request, slug: str):
         try:
             health_check = services.record_health_check(organisation=organisation, stage=stage, answers=form.answers(), by=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             return redirect(health_check)
     return render(

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from directory.exports import CSV, dated_filename, tabular_response
+from directory.forms import add_validation_errors
 from directory.models import Organisation, Service, Taxonomy, TaxonomyTerm
 from directory.permissions import can, require
 
@@ -61,14 +62,6 @@ def referral_page(view):
         return view(request, *args, **kwargs)
 
     return checked
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 # Asking for support ------------------------------------------------------------------------------
@@ -213,7 +206,7 @@ def review(request):
                 by=request.user,
             )
         except ValidationError as error:
-            _add_errors(choose, error)
+            add_validation_errors(choose, error)
         else:
             request.session.pop(DRAFT, None)
             request.session.pop(DRAFT_CONSENT_AT, None)
@@ -299,7 +292,7 @@ def inbox(request):
             except services.StaleReferral:
                 messages.error(request, services.StaleReferral.message)
             except ValidationError as error:
-                _add_errors(bulk, error)
+                add_validation_errors(bulk, error)
             else:
                 officer = bulk.cleaned_data["officer"]
                 messages.success(
@@ -511,7 +504,7 @@ def act(request, uuid, action):
         messages.error(request, error.messages[0])
         return _render_detail(request, selectors.referral_detail(uuid), status=400)
     except ValidationError as error:
-        _add_errors(form, error)
+        add_validation_errors(form, error)
         return _render_detail(request, referral, bound={action: form}, status=400)
     messages.success(request, MESSAGES[action]())
     if not can(request.user, "referrals.view", selectors.referral_detail(uuid)):
@@ -537,7 +530,7 @@ def feedback(request, uuid):
                 still_needed=form.cleaned_data["still_needed"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("Thank you for your feedback."))
             return redirect(referral)
