@@ -1,30 +1,19 @@
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from calendar_events.demo import load_calendar_demo
+from directory.management.demo_command import DemoLoaderCommand
 
 
-class Command(BaseCommand):
+class Command(DemoLoaderCommand):
     help = _(
         "Add a year of calendar events, bookings and attendance, the months ahead, and notices to the demo borough "
         "(run `load_demo_data` first). Safe to run again. Refuses to run with DEBUG off unless given --force."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--force", action="store_true", help=_("Load even with DEBUG off (a test or staging server).")
-        )
+    def load(self):
+        return load_calendar_demo()
 
-    def handle(self, *args, force: bool = False, **options):
-        if not settings.DEBUG and not force:
-            raise CommandError(
-                _("Refusing to load demo data with DEBUG off; pass --force on a test or staging server.")
-            )
-        try:
-            report = load_calendar_demo()
-        except LookupError as error:
-            raise CommandError(str(error)) from error
+    def report(self, report) -> None:
         if not report.events_created and not report.notices_created:
             self.stdout.write(
                 _("Calendar: 0 events created, %(events)d already there; 0 notices created, %(notices)d already there.")

@@ -1,43 +1,27 @@
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from directory import demo
+from directory.management.demo_command import DemoLoaderCommand
 
 
-class Command(BaseCommand):
+class Command(DemoLoaderCommand):
     help = _(
         "Load a demo borough (about 500 VCOs, 35 providers, networks, memberships and one user per role) for "
         "local development. Safe to run again: what exists is left alone. Refuses to run with DEBUG off."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--force",
-            action="store_true",
-            help=_("Load even with DEBUG off. The demo accounts' passwords are public: never use this in production."),
-        )
-
-    def handle(self, *args, force: bool = False, **options):
-        if not settings.DEBUG and not force:
-            raise CommandError(
-                _(
-                    "Refusing to load demo data: DEBUG is off, so this looks like production, and the demo accounts "
-                    "have published passwords. For local development set DJANGO_DEBUG=1; to load anyway "
-                    "(a test or staging server nobody else can reach), pass --force."
-                )
-            )
+    def load(self):
         started = time.monotonic()
-        try:
-            report = demo.load_demo_data()
-        except LookupError as error:
-            raise CommandError(str(error)) from error
-        seconds = time.monotonic() - started
+        report = demo.load_demo_data()
+        self.seconds = time.monotonic() - started
+        return report
 
-        self.stdout.write(self.style.SUCCESS(_("Demo data ready in %(seconds).1f s.") % {"seconds": seconds}))
+    def report(self, report) -> None:
+        self.stdout.write(self.style.SUCCESS(_("Demo data ready in %(seconds).1f s.") % {"seconds": self.seconds}))
         for what in report.created:
             self.stdout.write(
                 "  "

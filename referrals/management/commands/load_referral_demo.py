@@ -1,31 +1,20 @@
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from directory.management.demo_command import DemoLoaderCommand
 from referrals.demo import load_referral_demo
 
 
-class Command(BaseCommand):
+class Command(DemoLoaderCommand):
     help = _(
         "Add demo routing rules and a year of referrals, worked through the workflow, to the demo borough (run "
         "`load_demo_data` first). Safe to run again: what exists is left alone. Refuses to run with DEBUG off "
         "unless given --force."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--force", action="store_true", help=_("Load even with DEBUG off (a test or staging server).")
-        )
+    def load(self):
+        return load_referral_demo()
 
-    def handle(self, *args, force: bool = False, **options):
-        if not settings.DEBUG and not force:
-            raise CommandError(
-                _("Refusing to load demo routing rules with DEBUG off; pass --force on a test or staging server.")
-            )
-        try:
-            report = load_referral_demo()
-        except LookupError as error:
-            raise CommandError(str(error)) from error
+    def report(self, report) -> None:
         self.stdout.write(
             self.style.SUCCESS(
                 _("Routing rules: %(created)d created, %(existing)d already there.")
