@@ -67,35 +67,8 @@ def _project_or_404(request, slug: str) -> JointProject:
     return project
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def project_create(request):
-    require(request.user, "evidence.create_project")
-    form = ProjectForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            project = services.save_project(
-                project=JointProject(),
-                data=form.project_data(),
-                partners=list(form.cleaned_data["partners"]),
-                funders=list(form.cleaned_data["funders"]),
-                funder_accounts=list(form.cleaned_data["funder_accounts"]),
-                by=request.user,
-            )
-        except ValidationError as error:
-            add_validation_errors(form, error)
-        else:
-            messages.success(request, _("The project is saved. Now add its outputs and outcomes."))
-            return redirect(project)
-    return render(request, "evidence/project_form.html", {"form": form, "project": None})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def project_edit(request, slug):
-    project = _project_or_404(request, slug)
-    require(request.user, "evidence.change_project", project)
-    instance = JointProject.objects.get(pk=project.pk)
+def _project_form_page(request, *, instance: JointProject, project: JointProject | None, saved: str):
+    """The new-project and edit-project pages: the form, saved through the service with its lists."""
     form = ProjectForm(request.POST or None, instance=instance, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -110,9 +83,31 @@ def project_edit(request, slug):
         except ValidationError as error:
             add_validation_errors(form, error)
         else:
-            messages.success(request, _("The changes to the project are saved."))
+            messages.success(request, saved)
             return redirect(project)
     return render(request, "evidence/project_form.html", {"form": form, "project": project})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_create(request):
+    require(request.user, "evidence.create_project")
+    return _project_form_page(
+        request, instance=JointProject(), project=None, saved=_("The project is saved. Now add its outputs and outcomes.")
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_edit(request, slug):
+    project = _project_or_404(request, slug)
+    require(request.user, "evidence.change_project", project)
+    return _project_form_page(
+        request,
+        instance=JointProject.objects.get(pk=project.pk),
+        project=project,
+        saved=_("The changes to the project are saved."),
+    )
 
 
 @login_required
