@@ -29,9 +29,7 @@ BENCH_DB = "thin_bench_calendar"
 
 
 def main() -> None:
-    with bench_database(
-        BENCH_DB, var_dir="/tmp/thin-bench-calendar-var", environment={"PORTAL_CALENDAR_FEED_ALLOW_PRIVATE": "1"}
-    ):
+    with bench_database(BENCH_DB, var_dir="/tmp/thin-bench-calendar-var"):
         run()
 
 
@@ -305,6 +303,10 @@ def _import_part(organisers, now, CaptureQueriesContext) -> None:
         def log_message(self, *args):
             pass
 
+    from directory import outbound
+
+    # The local server is not a public address: allowed for this benchmark only, as the tests do.
+    outbound.ALLOWED_TEST_ADDRESSES = frozenset({"127.0.0.1"})
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     feed = CalendarFeed.objects.create(

@@ -2,8 +2,11 @@
 
 from django.contrib import admin, messages
 from django.db.models import Count, Q
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from directory.admin import BoundedDateHierarchy
 
 from . import services
 from .models import Booking, CalendarFeed, DigestSubscription, Event, FeedImportLog, Notice, NoticeReport
@@ -19,7 +22,7 @@ class BookingInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(BoundedDateHierarchy, admin.ModelAdmin):
     list_display = ["title", "organiser", "category", "start", "frequency", "status", "moderation", "is_withdrawn"]
     list_filter = ["moderation", "status", "category", "frequency", "is_withdrawn"]
     search_fields = ["title", "organiser__name"]
@@ -97,9 +100,18 @@ class NoticeAdmin(admin.ModelAdmin):
     list_filter = ["status", "category"]
     search_fields = ["title", "text", "organisation__name"]
     autocomplete_fields = ["organisation"]
-    readonly_fields = ["attachment_kind", "posted_by", "created_at", "published_at"]
+    # The file is shown as a link to the checked view (it has no public address); new files come
+    # through the site's notice form, which checks them by content.
+    exclude = ["attachment"]
+    readonly_fields = ["attachment_file", "attachment_kind", "posted_by", "created_at", "published_at"]
     actions = ["publish", "hide"]
     inlines = [NoticeReportInline]
+
+    @admin.display(description=_("attachment"))
+    def attachment_file(self, notice):
+        if not notice.attachment:
+            return "–"
+        return format_html('<a href="{}">{}</a>', notice.get_attachment_url(), _("Open the attachment"))
 
     def get_queryset(self, request):
         return (

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from directory.models import Location, Organisation, Taxonomy, TaxonomyTerm
+from directory.parameters import validate_date_in_window
 
 from .models import CalendarFeed, Category, Event, Notice, NoticeReport
 from .selectors import EventFilters
@@ -227,7 +228,30 @@ class EventForm(forms.ModelForm):
             self.initial["exception_dates"] = ", ".join(self.instance.exceptions or [])
         else:
             del self.fields["status"]
+        self.fields["repeat_until"].validators.append(validate_date_in_window)
         self.helper = _helper(_("Save event"))
+
+    def _clean_moment(self, name: str):
+        value = self.cleaned_data[name]
+        if value is not None:
+            validate_date_in_window(value.date())
+        return value
+
+    def clean_starts(self):
+        starts = self._clean_moment("starts")
+        # A new event, or a new time, cannot be in the past; a past event can still be edited (its
+        # description, its attendance), as long as its start is left as it was.
+        kept = self.instance.pk and starts == self.initial["starts"].replace(second=0, microsecond=0)
+        if starts is not None and not kept and timezone.make_aware(starts) < timezone.now():
+            raise forms.ValidationError(
+                _("The event cannot start in the past (it is now %(now)s): give a date and time from now on.")
+                % {"now": timezone.localtime().strftime("%d/%m/%Y %H:%M")},
+                code="past",
+            )
+        return starts
+
+    def clean_ends(self):
+        return self._clean_moment("ends")
 
     def clean_exception_dates(self) -> list[str]:
         days = []

@@ -5,6 +5,8 @@ recurring event keeps its wall-clock time across the clock changes (see calendar
 """
 
 import uuid
+from datetime import datetime, time, timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import models
@@ -13,7 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from directory.files import private_file_storage, random_name
 from directory.models import Location, Organisation, TaxonomyTerm
+from directory.parameters import EARLIEST, LATEST
 
 
 class Category(models.TextChoices):
@@ -26,9 +30,17 @@ class Category(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# The years the calendar works in (the window its pages accept dates in). An event with a date outside
+# them (year 1 or 9999, say) would break every page, feed and admin screen showing it, as working out its
+# local times and its series leaves Python's years 1 to 9999: the database refuses to store one.
+CALENDAR_FIRST = datetime.combine(EARLIEST, time.min, tzinfo=dt_timezone.utc)
+CALENDAR_END = datetime.combine(LATEST + timedelta(days=1), time.min, tzinfo=dt_timezone.utc)
+
+
 class EventQuerySet(models.QuerySet):
     def published(self) -> "EventQuerySet":
-        """Events the public calendar shows: approved, not withdrawn, from an open organisation."""
+        """Events the public calendar and its feeds show: approved, not withdrawn (by its feed, or with
+        its feed removed), from an open organisation."""
         return self.filter(moderation=Event.Moderation.APPROVED, is_withdrawn=False, organiser__is_active=True)
 
     def overlapping(self, start, end) -> "EventQuerySet":
@@ -151,6 +163,10 @@ class Event(models.Model):
         indexes = [models.Index(fields=["moderation", "start", "series_end"])]
         constraints = [
             models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="event_starts_before_it_ends"),
+            models.CheckConstraint(
+                condition=Q(start__gte=CALENDAR_FIRST, series_end__lte=CALENDAR_END),
+                name="event_dates_in_calendar_window",
+            ),
             models.UniqueConstraint(
                 fields=["feed", "remote_uid"], condition=Q(feed__isnull=False), name="one_event_per_feed_uid"
             ),
@@ -302,6 +318,11 @@ class NoticeQuerySet(models.QuerySet):
         )
 
 
+def _notice_attachment_path(instance, filename: str) -> str:
+    # A notice waits for moderation before anyone else may see it: its file is private, under a random name.
+    return random_name("notices", filename)
+
+
 class Notice(models.Model):
     class Category(models.TextChoices):
         INFORMATION = "information", _("Information")
@@ -327,7 +348,9 @@ class Notice(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="notices", verbose_name=_("posted by organisation")
     )
-    attachment = models.FileField(_("attachment"), upload_to="notices/%Y/%m/", blank=True)
+    attachment = models.FileField(
+        _("attachment"), upload_to=_notice_attachment_path, storage=private_file_storage, blank=True
+    )
     attachment_kind = models.CharField(max_length=10, blank=True, editable=False)
     expires_on = models.DateField(_("show until"), db_index=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
@@ -355,6 +378,10 @@ class Notice(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("calendar_events:notice_detail", kwargs={"notice_uuid": self.uuid})
+
+    def get_attachment_url(self) -> str:
+        # The file itself has no public address: this view checks who may see the notice first.
+        return reverse("calendar_events:notice_attachment", kwargs={"notice_uuid": self.uuid})
 
 
 class NoticeReport(models.Model):

@@ -53,7 +53,12 @@ def _change_notice(user, notice) -> bool:
 def _view_notice(user, notice) -> bool:
     from django.utils import timezone
 
-    if notice.status == notice.Status.PUBLISHED and notice.expires_on >= timezone.localdate():
+    # As Notice.objects.visible(): a closed organisation's notices are off the board too.
+    if (
+        notice.status == notice.Status.PUBLISHED
+        and notice.expires_on >= timezone.localdate()
+        and notice.organisation.is_active
+    ):
         return True
     return user is not None and user.is_authenticated and role_at(user, notice.organisation) is not None
 

@@ -311,12 +311,8 @@ def attendees(event: Event, occurrence_start: datetime | None = None) -> QuerySe
 
 def events_for_feed(*, organiser: Organisation | None = None, category: str = "") -> QuerySet[Event]:
     """What a subscription feed carries: published events (cancelled ones too, marked so) from the
-    last 90 days on, so calendar programs see a cancellation rather than a silent disappearance."""
-    events = Event.objects.filter(
-        moderation=Event.Moderation.APPROVED,
-        organiser__is_active=True,
-        series_end__gte=timezone.now() - timedelta(days=90),
-    )
+    last 90 days on. An event withdrawn from its partner's feed (or whose feed was removed) leaves."""
+    events = Event.objects.published().filter(series_end__gte=timezone.now() - timedelta(days=90))
     if organiser is not None:
         events = events.filter(organiser=organiser)
     if category:

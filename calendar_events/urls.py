@@ -31,4 +31,5 @@ urlpatterns = [
     path("notices/weekly-email/", views.digest, name="digest"),
     path("notices/<uuid:notice_uuid>/", views.notice_detail, name="notice_detail"),
     path("notices/<uuid:notice_uuid>/report/", views.notice_report, name="notice_report"),
+    path("notices/<uuid:notice_uuid>/attachment/", views.notice_attachment, name="notice_attachment"),
 ]

@@ -3,7 +3,7 @@ selectors read, directory.permissions decides."""
 
 import hashlib
 import json
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 from django.conf import settings
@@ -17,12 +17,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from directory import exports
+from directory import exports, uploads
+from directory.files import private_file_response
 from directory.forms import add_validation_errors
 from directory.models import Organisation
+from directory.parameters import date_param, month_param, next_url, text_param
 from directory.permissions import can, require
 from directory.selectors import organisations_edited_by
 from directory.text import render_markdown
@@ -77,11 +80,7 @@ def _feed_links(request) -> dict:
 def event_list(request):
     form = EventFilterForm(request.GET or None)
     filters = form.filters()
-    try:
-        start_day = date.fromisoformat(request.GET.get("from", "")) if request.GET.get("from") else timezone.localdate()
-    except ValueError:
-        messages.error(request, _("The “from” date must be written YYYY-MM-DD; showing events from today."))
-        start_day = timezone.localdate()
+    start_day = date_param(request.GET, "from", default=timezone.localdate())
     start = (
         max(selectors.local_midnight(start_day), timezone.now())
         if start_day == timezone.localdate()
@@ -106,19 +105,9 @@ def event_list(request):
     )
 
 
-def _parse_day(request, name: str) -> date:
-    try:
-        return date.fromisoformat(request.GET[name]) if request.GET.get(name) else timezone.localdate()
-    except ValueError:
-        messages.error(
-            request, _("“%(value)s” is not a date (use YYYY-MM-DD); showing today.") % {"value": request.GET[name]}
-        )
-        return timezone.localdate()
-
-
 def event_week(request):
     form = EventFilterForm(request.GET or None)
-    day = _parse_day(request, "date")
+    day = date_param(request.GET, "date", default=timezone.localdate())
     monday = day - timedelta(days=day.weekday())
     return render(
         request,
@@ -140,13 +129,7 @@ def event_week(request):
 def event_month(request):
     form = EventFilterForm(request.GET or None)
     today = timezone.localdate()
-    value = request.GET.get("month", "")
-    try:
-        year, month = (int(part) for part in value.split("-")) if value else (today.year, today.month)
-        date(year, month, 1)
-    except (ValueError, TypeError):
-        messages.error(request, _("“%(value)s” is not a month (use YYYY-MM); showing this month.") % {"value": value})
-        year, month = today.year, today.month
+    year, month = month_param(request.GET, "month", default=(today.year, today.month))
     # The grid is cached under the calendar's version (its events' count and latest change), so any
     # change to any event shows at once, while a busy month is worked out once, not per visitor.
     query = form.query_string()
@@ -368,9 +351,7 @@ def cancel_booking(request, booking_id):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The booking is cancelled."))
-    return redirect(
-        request.POST.get("next") if request.POST.get("next", "").startswith("/") else booking.event.get_absolute_url()
-    )
+    return redirect(next_url(request, booking.event))
 
 
 @login_required
@@ -439,7 +420,9 @@ def attendees(request, event_uuid):
 
 def _organisation_for(request, action: str) -> Organisation | None:
     """The organisation named in ?organisation=, if the user may act for it (a choice form otherwise)."""
-    slug = request.GET.get("organisation") or request.POST.get("organisation_slug")
+    slug = text_param(request.GET, "organisation", max_length=220) or text_param(
+        request.POST, "organisation_slug", max_length=220
+    )
     if not slug:
         return None
     organisation = get_object_or_404(Organisation, slug=slug)
@@ -617,6 +600,23 @@ def notice_detail(request, notice_uuid):
             "text": render_markdown(notice.text),
             "can_change": can(request.user, "calendar_events.change_notice", notice),
         },
+    )
+
+
+def notice_attachment(request, notice_uuid):
+    """A notice's file, for whoever may see the notice: anyone once it is on the board; while it waits
+    for moderation (or is hidden or expired), its organisation's people and moderators. Everyone else
+    gets the same 404 as for a notice that does not exist."""
+    notice = selectors.notice_page(notice_uuid)
+    if notice is None or not notice.attachment or not can(request.user, "calendar_events.view_notice", notice):
+        raise Http404
+    extension = uploads.EXTENSIONS.get(notice.attachment_kind, "bin")
+    return private_file_response(
+        notice.attachment,
+        filename=f"{slugify(notice.title)[:60] or 'notice'}.{extension}",
+        file_type=notice.attachment_kind,
+        # Images (checked by their content) show in the browser; PDFs download rather than open on our origin.
+        as_attachment=notice.attachment_kind not in uploads.IMAGES,
     )
 
 

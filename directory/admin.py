@@ -9,6 +9,8 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -83,6 +85,23 @@ class NetworkAdminAccess:
 
     def has_delete_permission(self, request, obj=None):
         return self._is_network_admin(request) or super().has_delete_permission(request, obj)
+
+
+class _BoundedDateChangeList(ChangeList):
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as error:
+            # Django finds the end of a date_hierarchy day, month or year by adding to it, which
+            # overflows at 9999 (and a 20-digit year overflows at once): the admin's "bad filter" instead.
+            raise IncorrectLookupParameters(error) from error
+
+
+class BoundedDateHierarchy:
+    """For admins with a date_hierarchy: a year such as 9999 in the address is a bad filter, not a 500."""
+
+    def get_changelist(self, request, **kwargs):
+        return _BoundedDateChangeList
 
 
 # People --------------------------------------------------------------------------------------------
@@ -208,6 +227,8 @@ class NetworkFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
+        if self.value() not in {value for value, _label in self.lookup_choices}:
+            raise IncorrectLookupParameters(_("There is no member network %(value)s.") % {"value": self.value()[:20]})
         memberships = Membership.objects.filter(organisation=OuterRef("pk"), network_id=self.value())
         status = request.GET.get(MembershipStatusFilter.parameter_name)
         if status in Membership.Status.values:
@@ -818,7 +839,7 @@ class MembershipAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(NetworkAdminAccess, admin.ModelAdmin):
+class ReminderAdmin(BoundedDateHierarchy, NetworkAdminAccess, admin.ModelAdmin):
     """Read-only: reminders are written by the code that plans them and by the sweep that sends them."""
 
     list_display = ("subject", "kind", "organisation", "status", "due_at", "sent_at", "attempts")

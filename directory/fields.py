@@ -1,9 +1,11 @@
-"""UK identifiers: validation and normalisation, as model fields so every form and import shares them."""
+"""UK identifiers (and the year founded): validation and normalisation, as model fields so every form
+and import shares them."""
 
 import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 POSTCODE_RE = re.compile(r"^(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][A-HJKMNPR-Y0-9]? ?[0-9][ABD-HJLNP-UW-Z]{2})$")
@@ -52,6 +54,15 @@ def validate_company_number(value: str) -> None:
             _("“%(value)s” is not a valid company number: use 8 digits, or two letters and 6 digits (for example CE012345)."),
             params={"value": value},
             code="company_number",
+        )
+
+
+def validate_year_not_in_future(value: int) -> None:
+    this_year = timezone.localdate().year
+    if value is not None and value > this_year:
+        raise ValidationError(
+            _("The year founded cannot be in the future: give a year up to %(year)s.") % {"year": this_year},
+            code="future_year",
         )
 
 

@@ -18,8 +18,10 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
-# A logo never needs more than this before resizing (about 5000 x 5000); far below Pillow's own limit.
-MAX_SOURCE_PIXELS = 25_000_000
+# A logo never needs more than this before resizing (3000 x 3000); far below Pillow's own limit. Decoded
+# at four bytes a pixel, and copied once more to shrink one with transparency, that is about 72 MB: the
+# most a logo may cost a worker.
+MAX_SOURCE_PIXELS = 9_000_000
 
 
 def _too_big_message(limit: int) -> str:
@@ -53,11 +55,13 @@ def process_logo(upload, *, name: str = "logo") -> ContentFile:
                 if width * height > MAX_SOURCE_PIXELS:
                     raise ValidationError(
                         _(
-                            "The logo is %(width)s × %(height)s pixels; please upload a smaller image (at most 5000 × 5000)."
+                            "The logo is %(width)s × %(height)s pixels; please upload a smaller image (at most 3000 × 3000)."
                         )
                         % {"width": width, "height": height},
                         code="image_too_large",
                     )
+                # A JPEG can be decoded at an eighth of its size or less: no need for every pixel.
+                image.draft(None, (settings.PORTAL_LOGO_MAX_PIXELS, settings.PORTAL_LOGO_MAX_PIXELS))
                 image.load()
                 cleaned = _resized_copy(image)
     except ValidationError:
@@ -80,9 +84,12 @@ def process_logo(upload, *, name: str = "logo") -> ContentFile:
 def _resized_copy(image: Image.Image) -> Image.Image:
     """The first frame, turned upright, in RGB or RGBA, fitted inside the logo size, without metadata."""
     image.seek(0)
-    image = ImageOps.exif_transpose(image)
+    # In place, and converted only when needed: each copy of a large source costs as much as the source.
+    ImageOps.exif_transpose(image, in_place=True)
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-    image = image.convert("RGBA" if has_alpha else "RGB")
+    mode = "RGBA" if has_alpha else "RGB"
+    if image.mode != mode:
+        image = image.convert(mode)
     limit = settings.PORTAL_LOGO_MAX_PIXELS
     image.thumbnail((limit, limit), Image.Resampling.LANCZOS)
     # A new image holds the pixels only: no EXIF, ICC profile, comments or text chunks.

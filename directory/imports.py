@@ -32,14 +32,30 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from . import selectors, services
+from . import archives, selectors, services, xlsx_reader
 from .exports import CSV, ORGANISATION_COLUMNS, XLSX, Column, restore_formula_text
 from .models import Organisation, TaxonomyTerm
 
 REQUIRED_COLUMNS = ("name", "kinds")
 MAX_ROWS = 5000
-# Rows read from a sheet, empty ones included, before giving up (a sheet can hold a million styled rows).
+# Rows read from a file, empty ones included, before giving up (a sheet can hold a million styled rows).
 MAX_SHEET_ROWS = 2 * MAX_ROWS + 1000
+# The bounds below keep the worst file under the size limit to about what the largest good one costs
+# (tens of MB and seconds), instead of gigabytes and minutes: an XLSX is a zip, and a small one can
+# declare 160 million cells, hold ten million shared strings or one 100 MB cell.
+MAX_COLUMNS = 100  # the import has a third of that
+MAX_CELLS = MAX_ROWS * 60  # empty formatted cells count too
+MAX_CELL_CHARS = xlsx_reader.EXCEL_MAX_CELL_CHARS
+XLSX_ARCHIVE_LIMITS = archives.Limits(
+    max_entries=1000, max_entry_bytes=64 * archives.MB, max_total_bytes=128 * archives.MB
+)
+SHEET_LIMITS = xlsx_reader.SheetLimits(
+    max_rows=MAX_SHEET_ROWS,
+    max_columns=MAX_COLUMNS,
+    max_cells=MAX_CELLS,
+    max_shared_strings=MAX_CELLS,
+    max_shared_text=8_000_000,
+)
 # Uploads nobody confirmed or cancelled are removed after this long.
 KEEP_UPLOADS_SECONDS = 24 * 60 * 60
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
@@ -134,7 +150,7 @@ def _paths(token: str) -> tuple[Path, Path]:
 def _detect_format(filename: str, head: bytes) -> str:
     extension = Path(filename or "").suffix.lower()
     if head.startswith(b"PK\x03\x04"):
-        return XLSX  # a zip: only an XLSX workbook is welcome; openpyxl tells a damaged one apart
+        return XLSX  # a zip: only an XLSX workbook is welcome; xlsx_reader tells a damaged one apart
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError(
             _(
@@ -241,58 +257,47 @@ def _read_csv(path: Path) -> list[list[Any]]:
             _("The file is not in UTF-8 encoding (line %(line)s has a character that is not UTF-8). %(hint)s")
             % {"line": line, "hint": SAVE_AS_UTF8}
         ) from None
+    del raw
     reader = csv.reader(io.StringIO(text, newline=""))
+    too_long = _("Line %(line)s has a value of more than %(max)s characters; no column of the import holds that much.")
+    rows = []
     try:
-        return [row for row in reader]
+        for row in reader:
+            if len(row) > MAX_COLUMNS:
+                raise ImportFileError(
+                    _("Line %(line)s has more than %(max)s columns; the import has far fewer. %(hint)s")
+                    % {"line": reader.line_num, "max": MAX_COLUMNS, "hint": SAVE_AS_UTF8}
+                )
+            if any(len(value) > MAX_CELL_CHARS for value in row):
+                raise ImportFileError(too_long % {"line": reader.line_num, "max": f"{MAX_CELL_CHARS:,}"})
+            rows.append(row)
+            if len(rows) > MAX_SHEET_ROWS:
+                raise ImportFileError(
+                    _(
+                        "The file has more than %(max)s lines (empty ones count too); "
+                        "import at most %(organisations)s organisations at a time."
+                    )
+                    % {"max": f"{MAX_SHEET_ROWS:,}", "organisations": f"{MAX_ROWS:,}"}
+                )
     except csv.Error as error:
+        if str(error).startswith("field larger than field limit"):  # the csv module's own bound, 128 KiB
+            raise ImportFileError(too_long % {"line": reader.line_num, "max": f"{MAX_CELL_CHARS:,}"}) from None
         raise ImportFileError(
             _("Line %(line)s cannot be read as CSV (%(error)s).") % {"line": reader.line_num, "error": error}
         ) from None
+    return rows
 
 
 def _read_xlsx(path: Path) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
-    with path.open("rb") as handle:  # a file object: openpyxl would refuse the stored name's suffix
+    with path.open("rb") as handle:
         try:
-            workbook = load_workbook(handle, read_only=True, data_only=True)
-        except Exception as error:
-            # openpyxl fails in many ways on a damaged or foreign zip; all of them mean the same to the user.
+            return xlsx_reader.read_first_sheet(handle, archive_limits=XLSX_ARCHIVE_LIMITS, limits=SHEET_LIMITS)
+        except xlsx_reader.XlsxError as error:
+            raise ImportFileError(str(error)) from None
+        except archives.ArchiveError as error:
             raise ImportFileError(
-                _(
-                    "The file cannot be read as an Excel workbook (.xlsx); "
-                    "it may be damaged or another kind of file (%(error)s). "
-                    "Open it in Excel and save it again, or save it as “CSV UTF-8”."
-                )
-                % {"error": error.__class__.__name__}
+                _("The file cannot be read as an Excel workbook (.xlsx). %(reason)s") % {"reason": error}
             ) from None
-        try:
-            if not workbook.worksheets:
-                raise ImportFileError(_("The workbook has no sheets."))
-            rows = []
-            for row in workbook.worksheets[0].iter_rows(values_only=True):
-                rows.append(list(row))
-                if len(rows) > MAX_SHEET_ROWS:
-                    raise ImportFileError(
-                        _(
-                            "The sheet has more than %(max)s rows; "
-                            "import at most %(organisations)s organisations at a time."
-                        )
-                        % {"max": f"{MAX_SHEET_ROWS:,}", "organisations": f"{MAX_ROWS:,}"}
-                    )
-            return rows
-        except ImportFileError:
-            raise
-        except Exception as error:  # a damaged sheet inside a readable zip
-            raise ImportFileError(
-                _(
-                    "The first sheet of the workbook cannot be read; it may be damaged (%(error)s). "
-                    "Open it in Excel and save it again."
-                )
-                % {"error": error.__class__.__name__}
-            ) from None
-        finally:
-            workbook.close()
 
 
 def _header_key(text: str) -> str:

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from . import facets
-from .fields import CharityNumberField, CompanyNumberField, PostcodeField
+from .fields import CharityNumberField, CompanyNumberField, PostcodeField, validate_year_not_in_future
+from .files import random_name
 
 
 class User(AbstractUser):
@@ -114,6 +115,12 @@ class OrganisationQuerySet(models.QuerySet):
         """Records whose details were last confirmed over a year ago, or never."""
         cutoff = (today or timezone.localdate()) - timedelta(days=settings.PORTAL_CONFIRM_DETAILS_AFTER_DAYS)
         return self.filter(Q(details_confirmed_on__isnull=True) | Q(details_confirmed_on__lt=cutoff))
+
+
+def _logo_path(instance, filename: str) -> str:
+    # Logos are public, but a closed organisation's page is not: a random name keeps its logo from
+    # being found by guessing its slug.
+    return random_name("logos", filename)
 
 
 class Organisation(models.Model):
@@ -247,9 +254,9 @@ class Organisation(models.Model):
     instagram_url = models.URLField(_("Instagram"), blank=True)
     linkedin_url = models.URLField(_("LinkedIn"), blank=True)
     year_founded = models.PositiveSmallIntegerField(
-        _("year founded"), null=True, blank=True, validators=[MinValueValidator(1800), MaxValueValidator(2100)]
+        _("year founded"), null=True, blank=True, validators=[MinValueValidator(1800), validate_year_not_in_future]
     )
-    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    logo = models.ImageField(_("logo"), upload_to=_logo_path, blank=True)
     public_fields = models.JSONField(_("shown on the public page"), default=list, blank=True)
     details_confirmed_on = models.DateField(_("details last confirmed"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True, help_text=_("Untick when the organisation closes."))
@@ -365,16 +372,28 @@ class ReminderQuerySet(models.QuerySet):
     def due(self, now=None) -> "ReminderQuerySet":
         return self.filter(status=Reminder.Status.PENDING, due_at__lte=now or timezone.now())
 
+    def claimable(self, now=None) -> "ReminderQuerySet":
+        """Due, or claimed for sending so long ago that the worker must have died before it could
+        record the outcome (see directory.services.send_reminder)."""
+        now = now or timezone.now()
+        stale = now - timedelta(seconds=settings.PORTAL_REMINDER_CLAIM_TIMEOUT)
+        return self.filter(
+            Q(status=Reminder.Status.PENDING, due_at__lte=now) | Q(status=Reminder.Status.SENDING, claimed_at__lt=stale)
+        )
+
 
 class Reminder(models.Model):
-    """An email that must go out at or after `due_at`, exactly once.
+    """An email that must go out at or after `due_at`, once.
 
     Every app schedules its reminders here; a beat-triggered sweep sends what is due. `key` makes
     scheduling idempotent: the same event can be planned any number of times and is sent once.
+    Sending claims the row ("sending", `claimed_at`) and commits before the mail server is called, so
+    no transaction or lock is held meanwhile; see directory.services.send_reminder.
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")  # claimed by a worker, handed to the mail server, outcome not yet recorded
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
@@ -391,6 +410,7 @@ class Reminder(models.Model):
     due_at = models.DateTimeField(_("due at"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed for sending at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -12,8 +12,8 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -104,33 +104,53 @@ def send_email(*, to: list[str], subject: str, template: str, context: dict) -> 
 def send_reminder(*, reminder_id: int, now: datetime | None = None) -> bool:
     """Send one due reminder, once. Returns True if this call sent it.
 
-    The row is locked while it is sent, so two workers (or a task run twice) cannot both send it.
+    Three short transactions, none open while the mail server is talked to (SMTP may take as long as
+    EMAIL_TIMEOUT): claim the row ("sending") and commit, so two workers (or a task run twice) cannot
+    both send it; send; record the outcome. A worker that dies between the claim and the record leaves
+    the row "sending": the sweep sends it again once the claim is PORTAL_REMINDER_CLAIM_TIMEOUT old, so
+    a reminder may, rarely, go out twice but is never lost. Must not be called inside a transaction.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        reminder = Reminder.objects.select_for_update(skip_locked=True).due(now).filter(pk=reminder_id).first()
-        if reminder is None:
-            return False
-        if not reminder.recipients:
-            reminder.status = Reminder.Status.CANCELLED
-            reminder.last_error = _("Nobody to send it to: the organisation has no email and no editors.")
-            reminder.save(update_fields=["status", "last_error"])
-            return False
-        reminder.attempts += 1
-        try:
-            send_email(to=reminder.recipients, subject=reminder.subject, template=reminder.template, context=reminder.context)
-        except Exception as error:  # a mail server failure: keep the row due and try again next sweep
-            logger.warning("Reminder %s failed: %s", reminder.key, error)
-            reminder.last_error = f"{error.__class__.__name__}: {error}"
-            if reminder.attempts >= settings.PORTAL_REMINDER_MAX_ATTEMPTS:
-                reminder.status = Reminder.Status.FAILED
-            reminder.save(update_fields=["attempts", "last_error", "status"])
-            return False
-        reminder.status = Reminder.Status.SENT
-        reminder.sent_at = now
-        reminder.last_error = ""
-        reminder.save(update_fields=["attempts", "status", "sent_at", "last_error"])
-        return True
+    # durable: inside a caller's transaction the claim would not be committed before the send.
+    with transaction.atomic(durable=True):
+        claimed = (
+            Reminder.objects.claimable(now)
+            .filter(pk=reminder_id)
+            .update(status=Reminder.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+        )
+    if not claimed:
+        return False
+    reminder = Reminder.objects.get(pk=reminder_id)
+    # The outcome is recorded only while the claim is still ours.
+    ours = Reminder.objects.filter(pk=reminder_id, status=Reminder.Status.SENDING, claimed_at=now)
+    if not reminder.recipients:
+        with transaction.atomic(durable=True):
+            ours.update(
+                status=Reminder.Status.CANCELLED,
+                claimed_at=None,
+                attempts=F("attempts") - 1,  # nothing was tried
+                last_error=_("Nobody to send it to: the organisation has no email and no editors."),
+            )
+        return False
+    try:
+        send_email(to=reminder.recipients, subject=reminder.subject, template=reminder.template, context=reminder.context)
+    except Exception as error:  # a mail server failure: keep the row due and try again next sweep
+        logger.warning("Reminder %s failed: %s", reminder.key, error)
+        given_up = reminder.attempts >= settings.PORTAL_REMINDER_MAX_ATTEMPTS
+        with transaction.atomic(durable=True):
+            ours.update(
+                status=Reminder.Status.FAILED if given_up else Reminder.Status.PENDING,
+                claimed_at=None,
+                last_error=f"{error.__class__.__name__}: {error}",
+            )
+        return False
+    try:
+        with transaction.atomic(durable=True):
+            ours.update(status=Reminder.Status.SENT, sent_at=now, claimed_at=None, last_error="")
+    except DatabaseError:
+        # The email is out: the row stays claimed, so nothing resends it before the claim times out.
+        logger.exception("Reminder %s was sent but could not be marked sent", reminder.key)
+    return True
 
 
 def send_reminder_now(*, reminder_id: int, now: datetime | None = None) -> bool:
@@ -149,9 +169,9 @@ def cancel_pending_reminders(*, key_prefix: str, reason: str = "") -> int:
 
 
 def send_due_reminders(*, now: datetime | None = None) -> int:
-    """Send every reminder that is due. Returns how many were sent."""
+    """Send every reminder that is due (or whose claim went stale). Returns how many were sent."""
     now = now or timezone.now()
-    due_ids = list(Reminder.objects.due(now).order_by("due_at").values_list("pk", flat=True))
+    due_ids = list(Reminder.objects.claimable(now).order_by("due_at").values_list("pk", flat=True))
     return sum(send_reminder(reminder_id=pk, now=now) for pk in due_ids)
 
 

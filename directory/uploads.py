@@ -1,17 +1,19 @@
 """Checking uploaded files by their content, for every app (notices, support materials, evidence).
 
 The file name and the browser's content type are the uploader's word; only the bytes count. Logos have
-their own, stricter path (directory.images), which also re-encodes them.
+their own, stricter path (directory.images), which also re-encodes them. Office and OpenDocument files
+are zips: they are opened only through directory.archives, which refuses zip bombs before unpacking.
 """
 
 import io
-import zipfile
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from PIL import Image, UnidentifiedImageError
+
+from . import archives
 
 PDF = "pdf"
 PNG = "png"
@@ -54,21 +56,31 @@ CONTENT_TYPES = {
 }
 # Images larger than this many pixels are refused before decoding (decompression bombs).
 MAX_IMAGE_PIXELS = 40_000_000
+# A document of a few MB: a presentation of hundreds of slides has a few thousand parts, and its XML
+# packs about ten to one. Every part is unpacked (bounded) once to check that the zip is sound.
+ARCHIVE_LIMITS = archives.Limits(max_entries=5000, max_entry_bytes=64 * archives.MB, max_total_bytes=128 * archives.MB)
+MAX_MIMETYPE_BYTES = 100
 
 
 def _zip_kind(data: bytes) -> str | None:
+    """The kind of an Office or OpenDocument file. Raises archives.ArchiveError for a zip that is
+    refused whatever it holds (a zip bomb, a password-protected zip)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            if "mimetype" in names:
+        with archives.open_archive(io.BytesIO(data), ARCHIVE_LIMITS) as archive:
+            archive.check_all()
+            names = archive.names()
+            info, mimetype = archive.get("mimetype"), None
+            # check_all proved the declared size true; a real one is about 45 characters.
+            if info is not None and info.file_size <= MAX_MIMETYPE_BYTES:
                 mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
-                return {CONTENT_TYPES[ODT]: ODT, CONTENT_TYPES[ODS]: ODS}.get(mimetype)
-            if "[Content_Types].xml" in names:
-                for prefix, kind in (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX)):
-                    if any(name.startswith(prefix) for name in names):
-                        return kind
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except archives.DamagedArchive:
         return None
+    if info is not None:  # OpenDocument
+        return {CONTENT_TYPES[ODT]: ODT, CONTENT_TYPES[ODS]: ODS}.get(mimetype)
+    if "[Content_Types].xml" in names:
+        for prefix, kind in (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX)):
+            if any(name.startswith(prefix) for name in names):
+                return kind
     return None
 
 
@@ -85,7 +97,8 @@ def _image_kind(data: bytes) -> str | None:
 
 
 def detect_file_type(data: bytes) -> str | None:
-    """The real type of a file from its bytes, or None if it is none of the types we accept."""
+    """The real type of a file from its bytes, or None if it is none of the types we accept. Raises
+    archives.ArchiveError, with a message saying why, for a zip refused before its contents are read."""
     if data.startswith(b"%PDF-"):
         return PDF if b"%%EOF" in data[-2048:] else None
     if data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")) or (
@@ -121,7 +134,10 @@ def check_upload(upload, *, allowed: Iterable[str], max_bytes: int) -> str:
         )
     if not data:
         raise ValidationError(_("The file is empty."), code="empty_file")
-    kind = detect_file_type(data)
+    try:
+        kind = detect_file_type(data)
+    except archives.ArchiveError as error:
+        raise ValidationError(str(error), code="unsafe_archive") from None
     if kind is None:
         raise ValidationError(
             _("This file's contents are not a type we accept (or the file is damaged). Accepted: %(types)s.")

@@ -15,7 +15,7 @@ from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -36,6 +36,7 @@ from .forms import (
     formset_rows,
 )
 from .models import Network, Organisation, Service
+from .parameters import next_url, text_param
 from .permissions import can, require
 
 ORGANISATIONS_PER_PAGE = 25
@@ -184,8 +185,8 @@ def network_apply(request, slug):
     if not organisations.exists():
         return render(request, "directory/network_apply.html", {"network": network, "form": None}, status=403)
     initial = {}
-    if request.GET.get("organisation"):
-        initial["organisation"] = organisations.filter(slug=request.GET["organisation"]).first()
+    if slug := text_param(request.GET, "organisation", max_length=220):
+        initial["organisation"] = organisations.filter(slug=slug).first()
     form = MembershipApplicationForm(request.POST or None, organisations=organisations, initial=initial)
     if request.method == "POST" and form.is_valid():
         organisation = form.cleaned_data["organisation"]
@@ -457,7 +458,7 @@ def service_mark_reviewed(request, slug):
     require(request.user, "directory.change_service", service)
     services.mark_service_reviewed(service=service, by=request.user)
     messages.success(request, _("Thank you: %(name)s is marked as reviewed today.") % {"name": service.name})
-    return redirect(request.POST.get("next") if url_has_allowed_host_and_scheme(request.POST.get("next"), None) else service)
+    return redirect(next_url(request, service))
 
 
 def api_guide(request):

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from directory.admin import NetworkAdminAccess
+from directory.admin import BoundedDateHierarchy, NetworkAdminAccess
 
 from . import services
 from .models import CaseStudy, EvidenceExport, Indicator, JointProject, MonitoringReturn, ReportingPeriod, ReturnFigure
@@ -30,7 +30,7 @@ class PeriodInline(NetworkAdminAccess, admin.TabularInline):
 
 
 @admin.register(JointProject)
-class JointProjectAdmin(NetworkAdminAccess, admin.ModelAdmin):
+class JointProjectAdmin(BoundedDateHierarchy, NetworkAdminAccess, admin.ModelAdmin):
     list_display = ("title", "lead", "start_date", "end_date", "period_length")
     list_filter = ("period_length", "start_date")
     search_fields = ("title", "lead__name", "partners__name", "other_funders")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from directory.models import Organisation, User
+from directory.parameters import validate_date_in_window
 
 from . import selectors
 from .models import CaseStudy, Indicator, JointProject
@@ -31,8 +32,12 @@ def default_scope_dates(today: date | None = None) -> tuple[date, date]:
 class ScopeForm(forms.Form):
     """A period and an area (a ward, or the whole borough), as query parameters."""
 
-    start = forms.DateField(label=gettext_lazy("From"), widget=DateInput(attrs={"class": "form-control"}))
-    end = forms.DateField(label=gettext_lazy("To"), widget=DateInput(attrs={"class": "form-control"}))
+    start = forms.DateField(
+        label=gettext_lazy("From"), widget=DateInput(attrs={"class": "form-control"}), validators=[validate_date_in_window]
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To"), widget=DateInput(attrs={"class": "form-control"}), validators=[validate_date_in_window]
+    )
     area = forms.CharField(
         label=gettext_lazy("Area"),
         required=False,
@@ -130,6 +135,8 @@ class ProjectForm(forms.ModelForm):
         self.fields["partners"].help_text = _("Hold Ctrl (Cmd on a Mac) to choose several.")
         self.fields["funders"].queryset = organisations
         self.fields["funder_accounts"].queryset = User.objects.filter(role=User.Role.FUNDER, is_active=True).order_by("username")
+        for name in ("start_date", "end_date"):  # its reporting periods are worked out from these
+            self.fields[name].validators.append(validate_date_in_window)
 
     def clean(self):
         cleaned = super().clean()

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,8 +18,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from directory.exports import CSV, XLSX, tabular_response
+from directory.files import private_file_response
 from directory.forms import add_validation_errors
 from directory.models import Organisation
+from directory.parameters import text_param
 from directory.permissions import can, require
 
 from . import selectors, services, tasks
@@ -49,7 +51,7 @@ def index(request):
 
 @login_required
 def project_list(request):
-    q = request.GET.get("q", "").strip()[:100]
+    q = text_param(request.GET, "q", max_length=100)
     projects = selectors.projects_for(request.user, q=q)
     page = Paginator(projects, PROJECTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
@@ -422,8 +424,4 @@ def export_download(request, uuid):
     if export.status != EvidenceExport.Status.READY or (export.expires_at and export.expires_at <= timezone.now()):
         messages.error(request, _("This evidence pack is no longer available. Ask for a new one."))
         return redirect("evidence:export_list")
-    try:
-        handle = open(export.file_path, "rb")
-    except OSError:
-        raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=export.filename)
+    return private_file_response(export.file_path, filename=export.filename, file_type=XLSX)

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from directory.admin import NetworkAdminAccess
+from directory.admin import BoundedDateHierarchy, NetworkAdminAccess
 
 from . import services
 from .models import (
@@ -230,7 +230,7 @@ class BadgeAreaInline(NetworkAdminAccess, admin.TabularInline):
 
 
 @admin.register(Badge)
-class BadgeAdmin(NetworkAdminAccess, admin.ModelAdmin):
+class BadgeAdmin(BoundedDateHierarchy, NetworkAdminAccess, admin.ModelAdmin):
     list_display = ("organisation", "status", "verified_on", "expires_on", "version")
     list_filter = ("status", "version")
     search_fields = ("organisation__name",)

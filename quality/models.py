@@ -14,9 +14,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from directory.files import private_file_storage
 from directory.models import Organisation, TaxonomyTerm
-
-from .storage import quality_file_storage
 
 
 class Level(models.IntegerChoices):
@@ -221,7 +220,7 @@ def _evidence_path(instance, filename: str) -> str:
 
 class EvidenceFile(models.Model):
     response = models.ForeignKey(CriterionResponse, on_delete=models.CASCADE, related_name="files")
-    file = models.FileField(_("file"), upload_to=_evidence_path, storage=quality_file_storage, max_length=300)
+    file = models.FileField(_("file"), upload_to=_evidence_path, storage=private_file_storage, max_length=300)
     original_name = models.CharField(_("file name"), max_length=255)
     file_type = models.CharField(_("type"), max_length=10)
     size = models.PositiveIntegerField(_("size in bytes"))
@@ -370,7 +369,7 @@ class MaterialVersion(models.Model):
 
     material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
-    file = models.FileField(_("file"), upload_to=_material_path, storage=quality_file_storage, max_length=300)
+    file = models.FileField(_("file"), upload_to=_material_path, storage=private_file_storage, max_length=300)
     original_name = models.CharField(_("file name"), max_length=255)
     file_type = models.CharField(_("type"), max_length=10)
     size = models.PositiveIntegerField(_("size in bytes"))

@@ -5,24 +5,23 @@ Thin: forms check input, services write, selectors read, and every object-level 
 directory.permissions (can/require).
 """
 
-import mimetypes
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from directory.exports import FORMATS, dated_filename, tabular_response
+from directory.files import private_file_response
 from directory.forms import add_validation_errors
 from directory.models import Organisation
+from directory.parameters import integer_param, text_param
 from directory.permissions import can, require
-from directory.uploads import CONTENT_TYPES
 
 from . import selectors, services
 from .forms import (
@@ -86,7 +85,7 @@ def assessment_list(request):
 @login_required
 @require_POST
 def assessment_start(request):
-    organisation = get_object_or_404(Organisation, pk=request.POST.get("organisation") or 0)
+    organisation = get_object_or_404(Organisation, pk=integer_param(request.POST, "organisation") or 0)
     require(request.user, "quality.assess", organisation)
     try:
         assessment = services.start_assessment(organisation=organisation, by=request.user)
@@ -166,20 +165,11 @@ def evidence_remove(request, pk: int, file_pk: int):
     return redirect("quality:response_edit", pk=assessment.pk, response_pk=evidence.response_id)
 
 
-def _send_file(field_file, *, file_type: str, name: str) -> FileResponse:
-    try:
-        handle = field_file.open("rb")
-    except FileNotFoundError:
-        raise Http404
-    content_type = CONTENT_TYPES.get(file_type) or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
-
-
 @login_required
 def evidence_download(request, pk: int, file_pk: int):
     assessment = _assessment_or_404(request, pk)
     evidence = get_object_or_404(EvidenceFile, pk=file_pk, response__assessment=assessment)
-    return _send_file(evidence.file, file_type=evidence.file_type, name=evidence.original_name)
+    return private_file_response(evidence.file, filename=evidence.original_name, file_type=evidence.file_type)
 
 
 @login_required
@@ -272,7 +262,7 @@ def review(request, pk: int):
 @login_required
 def matrix(request):
     require(request.user, "quality.view_matrix")
-    q = request.GET.get("q", "").strip()[:200]
+    q = text_param(request.GET, "q", max_length=200)
     data = selectors.provider_matrix(q=q)
     fmt = request.GET.get("format", "")
     if fmt:
@@ -380,7 +370,7 @@ def material_download(request, slug: str, number: int | None = None):
     version = next((v for v in versions if v.number == number), None) if number else next(iter(versions), None)
     if version is None:
         raise Http404
-    response = _send_file(version.file, file_type=version.file_type, name=version.original_name)
+    response = private_file_response(version.file, filename=version.original_name, file_type=version.file_type)
     services.record_download(material=material, version=version)
     return response
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from directory.admin import NetworkAdminAccess
+from directory.admin import BoundedDateHierarchy, NetworkAdminAccess
 from directory.models import Organisation
 
 from .models import Feedback, Referral, ReferralEvent, RoutingRule, RoutingRuleProvider
@@ -104,7 +104,7 @@ class ReferralEventInline(admin.TabularInline):
 
 
 @admin.register(Referral)
-class ReferralAdmin(NetworkAdminAccess, admin.ModelAdmin):
+class ReferralAdmin(BoundedDateHierarchy, NetworkAdminAccess, admin.ModelAdmin):
     list_display = (
         "reference",
         "organisation",

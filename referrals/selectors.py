@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from directory.models import Affiliation, Organisation, Service, Taxonomy, TaxonomyTerm
+from directory.permissions import can
 
 from .models import SATISFACTION_CHOICES, Feedback, Referral, ReferralEvent, RoutingRuleProvider
 
@@ -508,6 +509,15 @@ def referral_detail(uuid) -> Referral | None:
         .filter(uuid=uuid)
         .first()
     )
+
+
+def referral_seen_by(user, uuid) -> Referral | None:
+    """The referral, if this person may see it; None otherwise, exactly as for an id that does not
+    exist, so no page or action can tell someone else's referral from a missing one."""
+    referral = referral_detail(uuid)
+    if referral is None or not can(user, "referrals.view", referral):
+        return None
+    return referral
 
 
 def feedback_of(referral: Referral) -> Feedback | None:

@@ -333,9 +333,10 @@ def inbox(request):
 
 
 def _referral_or_404(request, uuid) -> Referral:
-    referral = selectors.referral_detail(uuid)
-    if referral is None or not can(request.user, "referrals.view", referral):
-        # Others' referrals are not even admitted to exist.
+    """Every page and action on one referral looks it up here: others' referrals are not even admitted
+    to exist (the same 404 as an unknown id); what the person may then do with it is asked next."""
+    referral = selectors.referral_seen_by(request.user, uuid)
+    if referral is None:
         raise Http404
     return referral
 
@@ -486,10 +487,8 @@ def act(request, uuid, action):
     if action not in ACTIONS:
         raise Http404
     form_class, needs_referral, call, permission = ACTIONS[action]
-    referral = selectors.referral_detail(uuid)
-    if referral is None:
-        raise Http404
-    # Acting on a referral that is not yours (another provider's, say) is forbidden, not hidden.
+    referral = _referral_or_404(request, uuid)
+    # Someone who sees the referral (the group, say) but may not make this move is refused (403).
     require(request.user, permission, referral)
     kwargs = {"referral": referral} if needs_referral else {}
     form = form_class(request.POST, prefix=action, **kwargs)

@@ -40,6 +40,14 @@ SERVICES = {
 
 
 @pytest.fixture(autouse=True)
+def _uploads_in_a_temporary_folder(settings, tmp_path_factory):
+    """Uploaded files, public (MEDIA_ROOT) and private (PRIVATE_FILES_ROOT), never land in the project."""
+    root = tmp_path_factory.mktemp("uploads")
+    settings.MEDIA_ROOT = root / "media"
+    settings.PRIVATE_FILES_ROOT = root / "private"
+
+
+@pytest.fixture(autouse=True)
 def _required_services(request):
     for marker, (available, reason) in SERVICES.items():
         if request.node.get_closest_marker(marker) and not available():
@@ -50,13 +58,18 @@ def _required_services(request):
 
 @pytest.fixture(autouse=True)
 def _vocabulary_after_flush(request):
-    """Transactional tests flush the database after each test, taking the vocabulary the data
-    migration seeded with it; put it back so every test starts from a migrated database."""
+    """Transactional tests flush the database after each test, taking what the data migrations seeded
+    (the vocabulary, the quality standard and the health check) with it; put it back so every test
+    starts from a migrated database."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not (marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0])):
         return
     request.getfixturevalue("transactional_db")
     from directory.models import Taxonomy, TaxonomyTerm
     from directory.vocabulary import seed_taxonomies
+    from quality.models import Criterion, FrameworkVersion, HealthCheckArea, HealthCheckQuestion, StandardArea
+    from quality.seed import seed_framework, seed_health_check
 
     seed_taxonomies(Taxonomy, TaxonomyTerm)
+    seed_framework(FrameworkVersion, StandardArea, Criterion)
+    seed_health_check(HealthCheckArea, HealthCheckQuestion, TaxonomyTerm)

@@ -3,12 +3,13 @@
 import socket
 import threading
 import time
+from contextlib import ExitStack
 
 import pytest
 from django.db import OperationalError
 
+from tests.celery_worker import broker_at as celery_broker_at
 from thin_portal import views
-from thin_portal.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 
@@ -17,11 +18,9 @@ QUICK = 2.5
 
 
 @pytest.fixture
-def broker_at(monkeypatch):
-    def point_at(url: str) -> None:
-        monkeypatch.setattr(celery_app.conf, "broker_url", url)
-
-    return point_at
+def broker_at():
+    with ExitStack() as stack:
+        yield lambda url: stack.enter_context(celery_broker_at(url))
 
 
 @pytest.fixture

@@ -11,9 +11,11 @@ See README.md, "Configuration", for the full list.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "thin_portal.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -152,6 +155,14 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("PORTAL_MEDIA_ROOT", BASE_DIR / "media"))
+# Uploaded files whose record is not always public (notice attachments, quality evidence, support
+# materials): kept outside MEDIA_ROOT, which anyone can read at /media/, and sent only through views
+# that check who is asking (directory/files.py). PORTAL_QUALITY_FILES_ROOT is its former name.
+PRIVATE_FILES_ROOT = Path(
+    os.environ.get("PORTAL_PRIVATE_FILES_ROOT")
+    or os.environ.get("PORTAL_QUALITY_FILES_ROOT")
+    or VAR_DIR / "private-files"
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -204,6 +215,22 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy on every page (thin_portal/middleware.py; Django 6.0's setting name and
+# shape). No inline script or style anywhere: behaviour lives in static/js/, looks in static/css/.
+# data: images are Bootstrap's own icons (the menu button, select arrows, ticks) drawn in its CSS.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    # The one inline style left is django-simple-history's admin history page (a paginator's
+    # style="border-top: 0"): allowed by its hash alone, rather than copying that template.
+    "style-src-attr": ["'unsafe-hashes'", "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 # Celery: Redis when REDIS_URL is set, otherwise a broker in files under var/ so that a laptop runs
 # the real worker and beat with nothing else installed.
@@ -240,6 +267,12 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker whose broker goes away keeps trying to reconnect for as long as it takes (Celery's default
+# gives up, and exits, after 100 tries, some 45 minutes), and lets a running task finish rather than
+# cancel it: tasks work on the database, which is still there, and are idempotent.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # What tasks print (the console email backend locally) is output, not a warning.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -292,6 +325,9 @@ CELERY_BEAT_SCHEDULE = {
 PORTAL_RENEWAL_REMINDER_DAYS = int(os.environ.get("PORTAL_RENEWAL_REMINDER_DAYS", "30"))
 PORTAL_CONFIRM_DETAILS_AFTER_DAYS = int(os.environ.get("PORTAL_CONFIRM_DETAILS_AFTER_DAYS", "365"))
 PORTAL_REMINDER_MAX_ATTEMPTS = 5
+# A reminder claimed for sending this many seconds ago without an outcome recorded (its worker died
+# between the claim and the end of the send) is sent again by the sweep: possibly a second copy, never none.
+PORTAL_REMINDER_CLAIM_TIMEOUT = 15 * 60
 
 # Referrals: a provider answers within this many working days (weekends and England-and-Wales bank
 # holidays do not count); network admins hear this many working days after the deadline; closed
@@ -301,8 +337,7 @@ PORTAL_REFERRAL_ESCALATE_AFTER_DAYS = int(os.environ.get("PORTAL_REFERRAL_ESCALA
 PORTAL_REFERRAL_RETENTION_DAYS = int(os.environ.get("PORTAL_REFERRAL_RETENTION_DAYS", str(3 * 365)))
 
 # Quality standards, support materials and the health check (quality/). Evidence files and materials
-# are kept outside MEDIA_ROOT (which is served publicly) and sent only through the app's views.
-QUALITY_FILES_ROOT = Path(os.environ.get("PORTAL_QUALITY_FILES_ROOT", VAR_DIR / "quality-files"))
+# are kept in PRIVATE_FILES_ROOT and sent only through the app's views.
 QUALITY_UPLOAD_MAX_BYTES = int(os.environ.get("PORTAL_QUALITY_UPLOAD_MAX_MB", "8")) * 1024 * 1024
 QUALITY_BADGE_VALID_YEARS = int(os.environ.get("PORTAL_QUALITY_BADGE_VALID_YEARS", "2"))
 QUALITY_BADGE_RENEWAL_REMINDER_DAYS = int(os.environ.get("PORTAL_QUALITY_BADGE_RENEWAL_REMINDER_DAYS", "60"))
@@ -317,8 +352,8 @@ PORTAL_CALENDAR_FEED_TIMEOUT = float(os.environ.get("PORTAL_CALENDAR_FEED_TIMEOU
 PORTAL_CALENDAR_FEED_DEADLINE = float(os.environ.get("PORTAL_CALENDAR_FEED_DEADLINE", "60"))
 PORTAL_CALENDAR_FEED_MAX_BYTES = int(os.environ.get("PORTAL_CALENDAR_FEED_MAX_BYTES", str(10 * 1024 * 1024)))
 PORTAL_CALENDAR_FEED_MAX_EVENTS = int(os.environ.get("PORTAL_CALENDAR_FEED_MAX_EVENTS", "5000"))
-# Feeds on private or loopback addresses are refused (server-side request forgery); tests allow them.
-PORTAL_CALENDAR_FEED_ALLOW_PRIVATE = env_bool("PORTAL_CALENDAR_FEED_ALLOW_PRIVATE", False)
+# Feeds on anything but a public address are refused (server-side request forgery: directory/outbound.py),
+# with no setting to turn that off; only tests and benchmarks allow their own local servers, in code.
 PORTAL_NOTICE_ATTACHMENT_MAX_BYTES = int(os.environ.get("PORTAL_NOTICE_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024)))
 PORTAL_NOTICE_MAX_DAYS = int(os.environ.get("PORTAL_NOTICE_MAX_DAYS", "365"))
 # The weekly digest of new notices and events is planned on this weekday (0 is Monday).
@@ -333,8 +368,40 @@ EVIDENCE_EXPORT_REQUEUE_AFTER = int(os.environ.get("PORTAL_EVIDENCE_EXPORT_REQUE
 # A Celery queue for pack builds (run `celery worker -Q <name>` for it); empty for the default queue.
 EVIDENCE_EXPORT_QUEUE = os.environ.get("PORTAL_EVIDENCE_EXPORT_QUEUE", "")
 
+# The cache every process shares: the Open Referral API's throttle counts each client once however many
+# workers answer it, and the calendar's month grids are worked out once. A database table (made by
+# `migrate`, thin_portal/migrations), so nothing else is needed to run the portal.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "portal_cache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
+
+# The Open Referral API's politeness limit per client (directory/api/views.py, OrukThrottle): a number of
+# requests per second, minute, hour or day. A client is its address: REMOTE_ADDR, or, behind
+# PORTAL_TRUSTED_PROXIES reverse proxies, the address the outermost of them put in X-Forwarded-For (any
+# address a client writes there itself is further left, and never read).
+PORTAL_ORUK_THROTTLE_RATE = os.environ.get("PORTAL_ORUK_THROTTLE_RATE", "").strip() or "600/minute"
+if not re.fullmatch(r"[1-9][0-9]{0,8}/(s|sec|second|m|min|minute|h|hour|d|day)", PORTAL_ORUK_THROTTLE_RATE):
+    raise ImproperlyConfigured(
+        f"PORTAL_ORUK_THROTTLE_RATE={PORTAL_ORUK_THROTTLE_RATE!r} is not a rate: write a number of requests "
+        "per second, minute, hour or day, such as 600/minute."
+    )
+_trusted_proxies = os.environ.get("PORTAL_TRUSTED_PROXIES", "").strip() or "0"
+if not re.fullmatch(r"[0-9]{1,2}", _trusted_proxies):
+    raise ImproperlyConfigured(
+        f"PORTAL_TRUSTED_PROXIES={_trusted_proxies!r} must be the number of reverse proxies in front of the "
+        "portal that add to X-Forwarded-For (0 when clients connect to it directly)."
+    )
+PORTAL_TRUSTED_PROXIES = int(_trusted_proxies)
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's throttles identify a client by REMOTE_ADDR when this is 0, else by the address this many
+    # places from the right of X-Forwarded-For.
+    "NUM_PROXIES": PORTAL_TRUSTED_PROXIES,
 }
 
 LOGGING = {

@@ -1,10 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
-from django.views.static import serve
 
+from directory import files
 from directory import views as directory_views
 
 from . import views
@@ -12,6 +11,9 @@ from . import views
 admin.site.site_header = _("THIN Community Portal administration")
 admin.site.site_title = _("THIN portal admin")
 admin.site.index_title = _("Network administration")
+
+# A bad parameter (directory.parameters.BadParameter) gets a page that says what was wrong.
+handler400 = "thin_portal.views.bad_request"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -35,5 +37,5 @@ urlpatterns = [
     path("", include("calendar_events.urls")),  # /calendar/ (events, feeds) and /notices/ (notice board)
     path("", include("quality.urls")),  # /quality/, /materials/, /health-check/
     # Uploaded public files (logos). Small volumes: the app serves them itself.
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/(?P<path>.*)$", files.serve_media),
 ]

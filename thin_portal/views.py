@@ -2,9 +2,12 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import requires_csrf_token
 
 from directory import selectors
+from directory.parameters import BadParameter
 from directory.permissions import can
 
 from .celery import quick_broker_connection
@@ -79,3 +82,14 @@ def healthz(request):
     checks = {"database": _database_status(), "broker": _broker_status()}
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+@requires_csrf_token
+def bad_request(request, exception):
+    """The 400 page (handler400). A bad parameter's message was written by the portal and says what to
+    send instead; any other bad request (a forged host, too many fields) is not described."""
+    if isinstance(exception, BadParameter):
+        message = exception.message
+    else:
+        message = _("The portal cannot use what this address or form sent.")
+    return render(request, "400.html", {"message": message}, status=400)

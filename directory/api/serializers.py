@@ -221,6 +221,10 @@ def _alert(record: Service) -> str:
     return ""
 
 
+def _status(record: Service) -> str:
+    return STATUS.get(record.status, "inactive")
+
+
 def service_summary(record: Service, *, accreditations: list[str] | None = None) -> dict:
     """The one-to-one fields of a service with its organization: an item of /services."""
     return _compact(
@@ -231,7 +235,7 @@ def service_summary(record: Service, *, accreditations: list[str] | None = None)
             "description": record.description,
             "url": record.url,
             "email": record.email,
-            "status": STATUS.get(record.status, "inactive"),
+            "status": _status(record),
             "fees": _fees(record),
             "accreditations": "; ".join(accreditations or []),
             "minimum_age": record.minimum_age,
@@ -242,6 +246,17 @@ def service_summary(record: Service, *, accreditations: list[str] | None = None)
             "organization": organization(record.organisation),
         }
     )
+
+
+def service_minimal(record: Service) -> dict:
+    """An item of /services?minimal=true: what a client syncing the list needs, and the fields the
+    list's item schema (service_list.json) requires, so the item is still one of those."""
+    return {
+        "id": str(record.uuid),
+        "name": record.name,
+        "status": _status(record),
+        "last_modified": record.updated_at.isoformat(),
+    }
 
 
 def service_full(record: Service, *, accreditations: list[str] | None = None) -> dict:

@@ -2,16 +2,15 @@
 
 Every response, errors included, carries ``Access-Control-Allow-Origin: *`` so that any web page may
 read the directory. Clients are throttled politely (a generous rate per address; 429 with Retry-After).
-A bad query parameter gives 400 with a JSON body naming it. List pages cost a fixed number of queries
-whatever ``per_page`` is: related rows come in one prefetch query per relation.
+A bad query parameter gives 400 with a JSON body naming it; a well-formed one naming a record (or page)
+that does not exist gives 404, naming it too. The answers are as the served OpenAPI document
+(openapi.py) declares, which tests/directory/test_oruk_contract.py checks with Schemathesis. List pages
+cost a fixed number of queries whatever ``per_page`` is: related rows come in one prefetch query per
+relation.
 """
 
-import copy
-import json
 import math
 import uuid
-from functools import cache
-from pathlib import Path
 
 from django.conf import settings
 from django.db.models import (
@@ -40,9 +39,8 @@ from rest_framework.views import APIView
 from .. import hooks, selectors
 from ..models import Location, Organisation, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
 from ..search import RANKED_ORDER, has_any_term, schedule_match, text_search
-from . import params, serializers
+from . import openapi, params, serializers
 
-SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
@@ -58,12 +56,15 @@ def add_cors(response):
 
 
 class OrukThrottle(AnonRateThrottle):
-    """Per client address. The rate is PORTAL_ORUK_THROTTLE_RATE (default 600 a minute)."""
+    """Per client address, counted in the shared cache (settings.CACHES) so that every worker process
+    adds to one count. The address is REMOTE_ADDR, or with PORTAL_TRUSTED_PROXIES=N the N-th address
+    from the right of X-Forwarded-For, the one the outermost trusted proxy wrote (DRF's get_ident with
+    NUM_PROXIES). The rate is PORTAL_ORUK_THROTTLE_RATE (600/minute unless set)."""
 
     scope = "oruk"
 
     def get_rate(self):
-        return getattr(settings, "PORTAL_ORUK_THROTTLE_RATE", "600/minute")
+        return settings.PORTAL_ORUK_THROTTLE_RATE
 
 
 class OrukView(APIView):
@@ -76,6 +77,10 @@ class OrukView(APIView):
     renderer_classes = [JSONRenderer]
 
     def handle_exception(self, exc):
+        if isinstance(exc, params.UnknownRecord):
+            return Response(
+                {"error": "not_found", "parameter": exc.parameter, "message": exc.message}, status=404
+            )
         if isinstance(exc, params.BadParameter):
             return Response(
                 {"error": "bad_parameter", "parameter": exc.parameter, "message": exc.message}, status=400
@@ -101,11 +106,11 @@ def _page(request, queryset: QuerySet, build, *, ranked: bool = False) -> dict:
     says the queryset is ordered by relevance to search words (see selectors.page_of)."""
     query = request.query_params
     per_page = params.integer(query, "per_page", default=params.DEFAULT_PER_PAGE, minimum=1, maximum=params.MAX_PER_PAGE)
-    page_number = params.integer(query, "page", default=1, minimum=1, maximum=10_000_000)
+    page_number = params.integer(query, "page", default=1, minimum=1, maximum=params.MAX_PAGE)
     rows, total = selectors.page_of(queryset, number=page_number, per_page=per_page, ranked=ranked)
     total_pages = max(1, math.ceil(total / per_page))
     if page_number > total_pages:
-        raise params.BadParameter(
+        raise params.UnknownRecord(
             "page", _("There are only %(pages)s pages of results: “page” must be 1 to %(pages)s.") % {"pages": total_pages}
         )
     contents = build(rows)
@@ -147,7 +152,7 @@ def _existing(model, parameter: str, ids) -> list[int]:
     found = dict(model.objects.filter(uuid__in=ids).values_list("uuid", "pk"))
     missing = [str(value) for value in ids if value not in found]
     if missing:
-        raise params.BadParameter(
+        raise params.UnknownRecord(
             parameter, _("Unknown %(parameter)s: %(ids)s.") % {"parameter": parameter, "ids": ", ".join(missing)}
         )
     return list(found.values())
@@ -174,10 +179,9 @@ def filtered_services(query) -> tuple[QuerySet[Service], bool]:
     if maximum_age is not None:
         services = services.filter(maximum_age__lte=maximum_age)
     day = params.day(query)
+    # An end_time no later than start_time is not an error: no opening time meets both, so no service.
     opens_from = params.clock_time(query, "start_time")
     closes_by = params.clock_time(query, "end_time")
-    if opens_from and closes_by and opens_from >= closes_by:
-        raise params.BadParameter("end_time", _("“end_time” must be later than “start_time”."))
     if day or opens_from or closes_by:
         services = services.filter(schedule_match(day=day, opens_from=opens_from, closes_by=closes_by))
     modified_after = params.moment(query, "modified_after")
@@ -201,10 +205,10 @@ class ServiceListView(OrukView):
         full = params.boolean(query, "full")
         services, ranked = filtered_services(query)
         if minimal:
-            services = services.only("uuid", "updated_at", "name").select_related(None)
+            services = services.only("uuid", "updated_at", "name", "status").select_related(None)
 
             def build(rows):
-                return [{"id": str(row.uuid), "last_modified": row.updated_at.isoformat()} for row in rows]
+                return [serializers.service_minimal(row) for row in rows]
 
         elif full:
             services = _full_services(services)
@@ -242,7 +246,7 @@ def _postcode_centre(postcode: str) -> tuple[float, float]:
         centre = places.aggregate(lat=Avg("latitude"), lng=Avg("longitude"))
         if centre["lat"] is not None:
             return float(centre["lat"]), float(centre["lng"])
-    raise params.BadParameter(
+    raise params.UnknownRecord(
         "postcode",
         _("The directory has no places near %(postcode)s, so it cannot measure a distance from it: try without “proximity”.")
         % {"postcode": postcode},
@@ -276,9 +280,9 @@ class ServiceAtLocationListView(OrukView):
         query = request.query_params
         full = params.boolean(query, "full")
         postcode = params.postcode(query)
+        # A distance from the postcode: without one there is nothing to measure from, so it is ignored
+        # (as the document says; it cannot declare that one parameter needs another).
         proximity = params.proximity(query)
-        if proximity and not postcode:
-            raise params.BadParameter("proximity", _("“proximity” needs a “postcode” to measure from."))
         services, _ranked = filtered_services(query)
         links = _links().filter(service__in=Subquery(services.order_by().values("pk")))
         if postcode and proximity:
@@ -429,92 +433,27 @@ class RootView(OrukView):
     def get(self, request):
         return Response(
             {
-                "version": "3.0",
+                "version": "HSDS-UK-3.0",
                 "profile": "https://openreferraluk.org",
                 "openapi_url": f"{settings.SITE_URL}{reverse('oruk:openapi')}",
             }
         )
 
 
-@cache
-def _openapi_template() -> dict:
-    document = json.loads((SCHEMA_DIR / "openapi.json").read_text(encoding="utf-8"))
-    # The profile's document has no /organizations paths; the portal serves them as the issue asks,
-    # with the profile's parameters and compiled schemas.
-    paths = document["paths"]
-    paths["/organizations"] = {
-        "get": {
-            "summary": "Paginated listing of organizations (infrastructure providers).",
-            "operationId": "getPaginatedListOfOrganizations",
-            "parameters": [
-                {"$ref": "#/components/parameters/search"},
-                {"$ref": "#/components/parameters/page"},
-                {"$ref": "#/components/parameters/per_page"},
-                {"$ref": "#/components/parameters/full_service"},
-                {"$ref": "#/components/parameters/modified_after"},
-            ],
-            "responses": {
-                "200": {
-                    "description": "A paginated list of organizations.",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "properties": {
-                                    "contents": {
-                                        "type": "array",
-                                        "items": {
-                                            "$ref": "https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/compiled/organization_list.json"
-                                        },
-                                    }
-                                },
-                                "allOf": [{"$ref": "#/components/schemas/Page"}],
-                            }
-                        }
-                    },
-                }
-            },
-        }
-    }
-    paths["/organizations/{id}"] = {
-        "parameters": [{"in": "path", "name": "id", "required": True, "schema": {"type": "string"}}],
-        "get": {
-            "summary": "A fully nested organization with its services.",
-            "operationId": "getOrganizationById",
-            "parameters": [{"$ref": "#/components/parameters/full_service"}],
-            "responses": {
-                "200": {
-                    "description": "The organization.",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "$ref": "https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/compiled/organization.json"
-                            }
-                        }
-                    },
-                }
-            },
-        },
-    }
-    for path in ("/services", "/service_at_locations"):
-        extra = [
-            {"$ref": "#/components/parameters/organization_id"},
-            {"$ref": "#/components/parameters/modified_after"},
-            {"$ref": "#/components/parameters/full"},
-        ]
-        if path == "/services":
-            extra.append({"$ref": "#/components/parameters/minimal"})
-        paths[path]["get"]["parameters"].extend(extra)
-    return document
-
-
 def openapi_document(request):
-    document = copy.deepcopy(_openapi_template())
-    document["servers"] = [{"url": f"{settings.SITE_URL}{reverse('oruk:root').rstrip('/')}"}]
-    document["info"]["description"] = (
+    # A shallow copy: only the server and the description differ per site, and the cached document
+    # (some 250 kB with the profile's schemas inline) is not copied per request.
+    document = openapi.served_document()
+    description = (
         f"{settings.SITE_NAME}: the directory of infrastructure support, as Open Referral UK (HSDS 3.0 UK "
         "profile). Public, no key needed. Based on the Open Referral UK profile's OpenAPI description "
         "(CC BY-SA 4.0)."
     )
+    document = {
+        **document,
+        "servers": [{"url": f"{settings.SITE_URL}{reverse('oruk:root').rstrip('/')}"}],
+        "info": {**document["info"], "description": description},
+    }
     return add_cors(JsonResponse(document, json_dumps_params={"indent": 2}))
 
 

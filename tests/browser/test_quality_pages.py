@@ -21,14 +21,7 @@ UNLABELLED_CONTROLS = """() => [...document.querySelectorAll('input:not([type=hi
 
 @pytest.fixture
 def borough(transactional_db, settings, tmp_path):
-    settings.QUALITY_FILES_ROOT = tmp_path / "quality-files"
-    # The flush after transactional tests takes the migration's seed with it: seed again.
-    from directory.models import TaxonomyTerm
-    from quality.models import Criterion, FrameworkVersion, HealthCheckArea, HealthCheckQuestion, StandardArea
-    from quality.seed import seed_framework, seed_health_check
-
-    seed_framework(FrameworkVersion, StandardArea, Criterion)
-    seed_health_check(HealthCheckArea, HealthCheckQuestion, TaxonomyTerm)
+    settings.PRIVATE_FILES_ROOT = tmp_path / "quality-files"
     vco = make_organisation(name="Bow Bangladeshi Women's Group", slug="bow-women", development_stage=Organisation.Stage.EMERGING)
     editor = make_user(username="vco.editor", email="vco.editor@example.org", password=PASSWORD)
     make_affiliation(user=editor, organisation=vco, role=Affiliation.Role.EDITOR)

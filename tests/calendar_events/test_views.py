@@ -27,6 +27,13 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+# Forms refuse events that start in the past: the dates posted are worked out from today.
+YEAR = timezone.localdate().year + 2
+# The last Sunday of March, when London's clocks go forward at 01:00 (so 01:30 does not exist).
+CLOCK_CHANGE = max(
+    d for d in (datetime(YEAR, 3, 31) - timedelta(days=n) for n in range(7)) if d.weekday() == 6
+).date()
+
 
 def _json_ld(response) -> dict:
     match = re.search(rb'<script type="application/ld\+json">(.*?)</script>', response.content, re.S)
@@ -119,10 +126,12 @@ def test_list_week_month_views_and_filters(client):
     assert "Online forum" in html and "Paid training" not in html
     html = client.get(reverse("calendar_events:event_list") + f"?organiser={venue.organisation.slug}").content.decode()
     assert "Online forum" not in html and "Paid training" in html
-    # Bad parameters: a message, not a 500.
-    assert client.get(reverse("calendar_events:event_month") + "?month=2027-13").status_code == 200
-    assert client.get(reverse("calendar_events:event_week") + "?date=yesterday").status_code == 200
-    assert client.get(reverse("calendar_events:event_list") + "?from=soon").status_code == 200
+    # Bad parameters: a 400 page that says what to send instead, not a 500.
+    response = client.get(reverse("calendar_events:event_month") + "?month=2027-13")
+    assert response.status_code == 400 and "must be a month written YYYY-MM" in response.content.decode()
+    response = client.get(reverse("calendar_events:event_week") + "?date=yesterday")
+    assert response.status_code == 400 and "must be a date written YYYY-MM-DD" in response.content.decode()
+    assert client.get(reverse("calendar_events:event_list") + "?from=soon").status_code == 400
     assert "webcal://" in client.get(reverse("calendar_events:event_month")).content.decode()
 
 
@@ -191,17 +200,17 @@ def test_organiser_adds_event_with_clear_errors_then_attendance_and_export(clien
         "for_stage_2": "on",
         "for_stage_3": "on",
     }
-    response = client.post(url, {**base, "starts": "2027-03-28T01:30", "ends": "2027-03-28T03:00"})
+    response = client.post(url, {**base, "starts": f"{CLOCK_CHANGE}T01:30", "ends": f"{CLOCK_CHANGE}T03:00"})
     assert response.status_code == 200 and "does not exist in London" in response.content.decode()
-    response = client.post(url, {**base, "starts": "2027-05-04T10:00", "ends": "2027-05-04T09:00"})
+    response = client.post(url, {**base, "starts": f"{YEAR}-05-04T10:00", "ends": f"{YEAR}-05-04T09:00"})
     assert "The end must be after the start" in response.content.decode()
     response = client.post(
-        url, {**base, "frequency": "weekly", "starts": "2027-05-04T10:00", "ends": "2027-05-04T11:00"}
+        url, {**base, "frequency": "weekly", "starts": f"{YEAR}-05-04T10:00", "ends": f"{YEAR}-05-04T11:00"}
     )
     assert "needs an end" in response.content.decode()
     response = client.post(
         url,
-        {**base, "description": "<script>alert(1)</script>", "starts": "2027-05-04T10:00", "ends": "2027-05-04T11:00"},
+        {**base, "description": "<script>alert(1)</script>", "starts": f"{YEAR}-05-04T10:00", "ends": f"{YEAR}-05-04T11:00"},
     )
     assert "Remove the script" in response.content.decode()
     assert Event.objects.count() == 0
@@ -211,14 +220,14 @@ def test_organiser_adds_event_with_clear_errors_then_attendance_and_export(clien
             **base,
             "frequency": "weekly",
             "repeat_count": "4",
-            "exception_dates": "2027-05-11",
-            "starts": "2027-05-04T10:00",
-            "ends": "2027-05-04T11:00",
+            "exception_dates": f"{YEAR}-05-11",
+            "starts": f"{YEAR}-05-04T10:00",
+            "ends": f"{YEAR}-05-04T11:00",
         },
     )
     event = Event.objects.get()
-    assert response.status_code == 302 and event.moderation == "approved" and event.exceptions == ["2027-05-11"]
-    assert event.start == datetime(2027, 5, 4, 10, tzinfo=LONDON)
+    assert response.status_code == 302 and event.moderation == "approved" and event.exceptions == [f"{YEAR}-05-11"]
+    assert event.start == datetime(YEAR, 5, 4, 10, tzinfo=LONDON)
 
     attendee = make_user(first_name="Amina", last_name="Begum")
     booking = Booking.objects.create(event=event, occurrence_start=event.start, user=attendee)
@@ -252,8 +261,8 @@ def test_vco_editor_event_goes_to_moderation(client):
             "frequency": "once",
             "online_url": "https://x.example.org",
             "is_free": "on",
-            "starts": "2027-05-04T10:00",
-            "ends": "2027-05-04T11:00",
+            "starts": f"{YEAR}-05-04T10:00",
+            "ends": f"{YEAR}-05-04T11:00",
         },
     )
     assert Event.objects.get().moderation == "pending"
@@ -367,7 +376,8 @@ def test_pages_for_people_with_no_organisation(client):
     ],
 )
 def test_odd_parameters_never_give_a_server_error(client, url):
-    assert client.get(url).status_code in (200, 404)
+    # A date or month that is not one is a 400 (tests/test_hostile_parameters.py walks every page).
+    assert client.get(url).status_code in (200, 400, 404)
 
 
 def test_odd_booking_and_attendance_parameters(client):
@@ -379,3 +389,33 @@ def test_odd_booking_and_attendance_parameters(client):
         assert client.post(reverse("calendar_events:book", args=[event.uuid]), {"occurrence": value}).status_code == 302
         assert client.get(reverse("calendar_events:attendees", args=[event.uuid]) + f"?occurrence={value}").status_code == 200
     assert Booking.objects.count() == 0
+
+
+def test_event_form_refuses_a_past_start_but_a_past_event_stays_editable(client):
+    provider = make_provider()
+    officer = make_user()
+    make_affiliation(user=officer, organisation=provider, role=Affiliation.Role.OFFICER)
+    client.force_login(officer)
+    base = {"title": "Governance workshop", "description": "All welcome", "category": "training",
+            "frequency": "once", "online_url": "https://meet.example.org/w", "is_free": "on"}
+    yesterday = timezone.localtime() - timedelta(days=1)
+    url = reverse("calendar_events:event_create") + f"?organisation={provider.slug}"
+    response = client.post(url, {**base, "starts": f"{yesterday:%Y-%m-%dT%H:%M}", "ends": f"{yesterday + timedelta(hours=1):%Y-%m-%dT%H:%M}"})
+    assert response.status_code == 200 and "The event cannot start in the past" in response.content.decode()
+    response = client.post(url, {**base, "starts": "9999-12-31T10:00", "ends": "9999-12-31T11:00"})
+    assert response.status_code == 200 and "Give a date between 1 January 1900 and 31 December 2200" in response.content.decode()
+    assert not Event.objects.exists()
+
+    # An event that has happened can still be corrected, if its time is left alone...
+    held = make_event(organiser=provider, start=(timezone.now() - timedelta(days=3)).replace(microsecond=0))
+    edit = reverse("calendar_events:event_edit", args=[held.uuid])
+    start = timezone.localtime(held.start)
+    data = {**base, "status": "scheduled", "starts": f"{start:%Y-%m-%dT%H:%M}", "ends": f"{timezone.localtime(held.end):%Y-%m-%dT%H:%M}",
+            "description": "Slides are on our website."}
+    assert client.post(edit, data).status_code == 302
+    held.refresh_from_db()
+    assert held.description == "Slides are on our website."
+    # ...but not moved to another time in the past.
+    earlier = start - timedelta(days=1)
+    response = client.post(edit, {**data, "starts": f"{earlier:%Y-%m-%dT%H:%M}", "ends": f"{earlier + timedelta(hours=1):%Y-%m-%dT%H:%M}"})
+    assert "The event cannot start in the past" in response.content.decode()

@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from directory.api.views import SCHEMA_DIR
+from directory.api.openapi import SCHEMA_DIR
 
 BASE = "https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/"
 

@@ -1,7 +1,10 @@
 """directory.forms: tidying, duplicate checks and the near-duplicate warning, without the pages."""
 
+from datetime import date
+
 import pytest
 
+from directory.admin import OrganisationAdminForm
 from directory.forms import (
     LoginForm,
     MembershipApplicationForm,
@@ -42,6 +45,7 @@ def test_identifiers_are_tidied_before_they_are_checked(people):
         ("company_number", "ABC", "not a valid company number"),
         ("website", "not a web address", "Enter a valid URL"),
         ("year_founded", "1066", "greater than or equal to 1800"),
+        ("year_founded", str(date.today().year + 1), "The year founded cannot be in the future"),
     ],
 )
 def test_bad_values_get_a_message_on_their_own_field(people, field, value, message):
@@ -135,3 +139,11 @@ def test_registration_form_offers_only_networks_that_take_applications(people):
     open_network = make_network(name="Open")
     make_network(name="Closed to applications", accepts_applications=False)
     assert list(RegistrationForm().fields["network"].queryset) == [open_network]
+
+
+def test_the_admin_form_refuses_a_year_founded_in_the_future_too():
+    # (The registration form does not ask for the year; the edit form is in the list above.)
+    form = OrganisationAdminForm(data={"year_founded": str(date.today().year + 1)})
+    assert not form.is_valid()
+    assert "The year founded cannot be in the future" in form.errors["year_founded"][0]
+    assert "year_founded" not in OrganisationAdminForm(data={"year_founded": str(date.today().year)}).errors

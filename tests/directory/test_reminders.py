@@ -2,17 +2,17 @@
 
 import smtplib
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from directory import services, tasks
 from directory.models import Affiliation, Membership, Reminder
+from tests.celery_worker import broker_at
 from tests.factories import (
     make_affiliation,
     make_membership,
@@ -22,7 +22,6 @@ from tests.factories import (
     make_reminder,
     make_user,
 )
-from thin_portal.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +108,8 @@ def test_a_mail_server_failure_keeps_the_reminder_pending_and_the_next_sweep_ret
     assert reminder.attempts == 1
     assert "SMTPServerDisconnected" in reminder.last_error
 
+    assert reminder.claimed_at is None, "not left claimed: the very next sweep may retry it"
+
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert sweep()["sent"] == 1
     reminder.refresh_from_db()
@@ -131,6 +132,101 @@ def test_after_the_maximum_attempts_a_reminder_is_given_up_as_failed(settings, m
     reminder.refresh_from_db()
     assert reminder.status == Reminder.Status.FAILED and reminder.attempts == settings.PORTAL_REMINDER_MAX_ATTEMPTS
     assert mailoutbox == []
+
+
+# Sending outside any transaction ------------------------------------------------------------------------
+
+
+class LockProbeEmailBackend(BaseEmailBackend):
+    """Records, at the moment the mail server would be talked to, whether this connection is inside a
+    transaction and what another connection sees of the reminders, asking for their row locks without
+    waiting."""
+
+    seen: list = []
+
+    def send_messages(self, email_messages):
+        other = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT subject, status FROM directory_reminder FOR UPDATE NOWAIT")
+                rows = dict(cursor.fetchall())
+        except OperationalError as error:
+            rows = f"locked: {error}"
+        finally:
+            other.close()
+        type(self).seen.append({"in_transaction": connection.in_atomic_block, "other_connection_sees": rows})
+        return len(email_messages)
+
+
+@pytest.mark.postgres  # row locks
+@pytest.mark.django_db(transaction=True)  # real commits, as in a worker
+def test_the_email_is_sent_with_no_transaction_open_and_no_row_locked(settings, monkeypatch):
+    settings.EMAIL_BACKEND = f"{__name__}.LockProbeEmailBackend"
+    monkeypatch.setattr(LockProbeEmailBackend, "seen", [])
+    make_reminder(subject="Renew your membership")
+
+    assert sweep()["sent"] == 1
+
+    # The claim was committed before the send, so another worker sees it, and nothing waits on a lock
+    # for as long as SMTP takes.
+    assert LockProbeEmailBackend.seen == [
+        {"in_transaction": False, "other_connection_sees": {"Renew your membership": Reminder.Status.SENDING}}
+    ]
+    reminder = Reminder.objects.get()
+    assert reminder.status == Reminder.Status.SENT and reminder.claimed_at is None and reminder.attempts == 1
+
+
+def test_sending_refuses_to_run_inside_a_transaction(mailoutbox):
+    reminder = make_reminder()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.send_reminder(reminder_id=reminder.pk)
+    assert mailoutbox == []
+
+
+def _fail_marking_sent(execute, sql, params, many, context):
+    if sql.startswith("UPDATE") and "directory_reminder" in sql and Reminder.Status.SENT in (params or ()):
+        raise DatabaseError("the database went away")
+    return execute(sql, params, many, context)
+
+
+def test_if_marking_sent_fails_the_reminder_is_not_sent_again_until_its_claim_times_out(settings, mailoutbox, caplog):
+    reminder = make_reminder(recipients=["editor@example.org"])
+
+    with connection.execute_wrapper(_fail_marking_sent):
+        assert services.send_reminder(reminder_id=reminder.pk) is True
+    assert "could not be marked sent" in caplog.text
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.SENDING and len(mailoutbox) == 1
+
+    # The next sweeps leave it alone: the email went out.
+    assert sweep()["sent"] == 0
+    assert len(mailoutbox) == 1
+
+    # A claim that old means its worker died mid-send: sent again, as documented (twice rather than never).
+    later = timezone.now() + timedelta(seconds=settings.PORTAL_REMINDER_CLAIM_TIMEOUT + 1)
+    assert services.send_due_reminders(now=later) == 1
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.SENT and reminder.attempts == 2
+    assert len(mailoutbox) == 2
+
+
+def test_a_stale_claim_is_sent_by_the_sweep_and_a_fresh_one_left_to_its_worker(settings, mailoutbox):
+    now = timezone.now()
+    timeout = timedelta(seconds=settings.PORTAL_REMINDER_CLAIM_TIMEOUT)
+    fresh = make_reminder(
+        recipients=["fresh@example.org"], status=Reminder.Status.SENDING, claimed_at=now - timedelta(minutes=1), attempts=1
+    )
+    stale = make_reminder(
+        recipients=["stale@example.org"], status=Reminder.Status.SENDING, claimed_at=now - timeout - timedelta(minutes=1), attempts=1
+    )
+
+    assert sweep()["sent"] == 1
+
+    assert [message.to for message in mailoutbox] == [["stale@example.org"]]
+    fresh.refresh_from_db()
+    stale.refresh_from_db()
+    assert fresh.status == Reminder.Status.SENDING
+    assert stale.status == Reminder.Status.SENT and stale.attempts == 2 and stale.claimed_at is None
 
 
 # Recipients -------------------------------------------------------------------------------------------
@@ -394,17 +490,10 @@ def test_the_application_email_tells_network_admins_with_a_link_to_review_it(mai
 # Broker outage -------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def broker_at(monkeypatch, url: str):
-    with monkeypatch.context() as patch:
-        patch.setattr(celery_app.conf, "broker_url", url)
-        yield
-
-
 def test_a_broker_outage_delays_a_reminder_but_loses_none(
     monkeypatch, mailoutbox, django_capture_on_commit_callbacks, caplog
 ):
-    with broker_at(monkeypatch, DEAD_BROKER):
+    with broker_at(DEAD_BROKER):
         started = time.monotonic()
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             with transaction.atomic():

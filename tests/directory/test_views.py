@@ -403,6 +403,8 @@ def test_a_logo_upload_is_checked_resized_and_shown(client_as, people, media_roo
     with Image.open(people.vco.logo.path) as image:
         assert image.size == (200, 100)
     assert people.vco.logo.url in _text(client.get(people.vco.get_absolute_url()))
+    # Public, but under a random name: a closed organisation's logo cannot be found from its slug.
+    assert re.fullmatch(r"logos/[0-9a-f]{32}\.(png|jpg)", people.vco.logo.name)
 
     fake = SimpleUploadedFile("evil.png", b"<?php echo 'hi'; ?>", content_type="image/png")
     response = client.post(url, {**_edit_data(people.vco), "logo": fake})

@@ -14,9 +14,9 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture(autouse=True)
 def quality_files(settings, tmp_path):
     """Evidence and materials go to a temporary folder, never the project's var/ or media/."""
-    settings.QUALITY_FILES_ROOT = tmp_path / "quality-files"
+    settings.PRIVATE_FILES_ROOT = tmp_path / "quality-files"
     settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.QUALITY_FILES_ROOT
+    return settings.PRIVATE_FILES_ROOT
 
 
 @pytest.fixture

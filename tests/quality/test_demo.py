@@ -7,7 +7,7 @@ from directory.uploads import detect_file_type
 
 
 def test_quality_demo_loads_once(seeded_quality, settings, tmp_path):
-    settings.QUALITY_FILES_ROOT = tmp_path / "files"
+    settings.PRIVATE_FILES_ROOT = tmp_path / "files"
     load_demo_data()
     report = load_quality_demo()
     assert report.badges >= 10 and report.assessments == 1 and report.materials == 12 and report.health_checks == 1

@@ -2,6 +2,7 @@
 download counts."""
 
 import io
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -164,3 +165,42 @@ def test_download_counts_by_period_for_evidence(people):
     services.record_download(material=other, today=today - timedelta(days=40))
     assert selectors.material_download_counts(start=today - timedelta(days=7), end=today) == [("Popular guide", 3)]
     assert selectors.material_download_counts(start=today - timedelta(days=60), end=today) == [("Popular guide", 3), ("Quiet guide", 1)]
+
+
+def test_the_migration_moves_files_from_the_old_quality_folder(people, settings, tmp_path, monkeypatch):
+    """Before every app shared PRIVATE_FILES_ROOT, quality kept its files in var/quality-files."""
+    import importlib
+
+    from django.apps import apps
+
+    material = make_material(title="Old policy")
+    version = material.versions.get()
+    content = version.file.read()
+    version.file.close()
+    old_root = tmp_path / "var" / "quality-files"
+    (old_root / version.file.name).parent.mkdir(parents=True)
+    Path(version.file.path).rename(old_root / version.file.name)
+    monkeypatch.delenv("PORTAL_QUALITY_FILES_ROOT", raising=False)
+    settings.VAR_DIR = tmp_path / "var"
+    migration = importlib.import_module("quality.migrations.0003_move_files_to_private_root")
+    for _ in range(2):  # running it again changes nothing
+        migration.move(apps, None)
+        version.refresh_from_db()
+        assert version.file.read() == content and not (old_root / version.file.name).exists()
+        version.file.close()
+
+
+def test_a_zip_bomb_shared_through_the_page_is_refused_and_nothing_kept(people, client_as, settings, tmp_path):
+    from tests.directory import hostile_files
+
+    settings.MEDIA_ROOT = tmp_path
+    form = {
+        "title": "Volunteer agreement", "summary": "A template.", "kind": "qa_template", "geographic_level": "local",
+        "for_stage_1": "on", "needs": [term("needs", "volunteers-and-volunteering").pk], "organisation": people.provider.pk,
+        "is_public": "on",
+    }
+    bomb = SimpleUploadedFile("agreement.odt", hostile_files.mimetype_bomb())  # 1 MB, a 1 GiB part inside
+    response = client_as(people.officer).post("/materials/new/", {**form, "file": bomb})
+    assert response.status_code == 200 and "zip bomb" in response.content.decode()
+    assert not Material.objects.exists() and not MaterialVersion.objects.exists()
+    assert not any(path.is_file() for path in Path(tmp_path).rglob("*"))

@@ -2,6 +2,8 @@
 personal-data tools; who may see and do what; and bad input refused without a 500 or a half-save."""
 
 import json
+import re
+import uuid
 
 import pytest
 from django.db import connection
@@ -9,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from directory.models import Service
-from referrals import services
+from referrals import services, views
 from referrals.models import Referral
 from tests.factories import term
 
@@ -246,12 +248,58 @@ def test_accept_start_close_through_the_page(world, client_as, sent):
     assert "Meeting booked" in html and "Olu Officer" in html
 
 
-def test_acting_on_another_providers_referral_is_forbidden(world, client_as, sent):
+def test_acting_on_another_providers_referral_is_not_found(world, client_as, sent):
+    # Was 403 for another provider's officer (issue 12: a 403 told them the referral exists); the group,
+    # who may see the referral but not work it, is still refused with a 403.
     for action, data in [("accept", {}), ("decline", {"reason": "No"}), ("close", {"outcome": "resolved"})]:
-        assert act(client_as(world.other_officer), sent, action, **data).status_code == 403
+        assert act(client_as(world.other_officer), sent, action, **data).status_code == 404
     assert act(client_as(world.editor), sent, "accept").status_code == 403
     sent.refresh_from_db()
     assert sent.status == "with_provider"
+
+
+def _action_data(world, action):
+    """Data each move would accept from someone allowed to make it."""
+    return {
+        "decline": {"reason": "No capacity"},
+        "pass-on": {"provider": world.other_provider.uuid, "note": "Better placed"},
+        "route": {"provider": world.other_provider.uuid, "note": "Over to you"},
+        "close": {"outcome": "resolved"},
+        "assign": {"officer": world.colleague.pk},
+    }.get(action, {})
+
+
+def _without_csrf_tokens(response) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+
+
+@pytest.mark.parametrize("who", ["other_officer", "other_editor", "stranger"])
+def test_someone_elses_referral_answers_exactly_like_an_unknown_id(world, client_as, sent, who):
+    """Every page and action on one referral: the same status and page as for an id that does not exist,
+    so nobody can learn which referrals exist (or their state) by trying ids."""
+    client = client_as(getattr(world, who))
+    requests = [("get", "referrals:detail", None), ("get", "referrals:feedback", None)]
+    requests += [("post", "referrals:feedback", None)]
+    requests += [("post", "referrals:act", action) for action in views.ACTIONS]
+    requests += [("get", "referrals:act", "accept"), ("post", "referrals:act", "no-such-action")]
+    for method, name, action in requests:
+
+        def call(referral_uuid):
+            kwargs = {"uuid": referral_uuid, **({"action": action} if action else {})}
+            data = {f"{action}-{key}": value for key, value in {"version": sent.version, **_action_data(world, action)}.items()}
+            return getattr(client, method)(reverse(name, kwargs=kwargs), data if method == "post" else {})
+
+        theirs, missing = call(sent.uuid), call(uuid.uuid4())
+        assert theirs.status_code == missing.status_code, (method, name, action)
+        assert theirs.status_code in (404, 405), (method, name, action)
+        assert _without_csrf_tokens(theirs) == _without_csrf_tokens(missing), (method, name, action)
+        assert sent.reference not in theirs.content.decode()
+    sent.refresh_from_db()
+    assert sent.status == "with_provider" and sent.assigned_to is None
+    # The receiving provider's officer still sees and works it.
+    officer = client_as(world.officer)
+    assert officer.get(sent.get_absolute_url()).status_code == 200
+    assert act(officer, sent, "accept").status_code == 302
 
 
 def test_a_stale_form_gets_409_and_a_reload_message(world, client_as, sent):

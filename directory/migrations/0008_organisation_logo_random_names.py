@@ -1,0 +1,16 @@
+import directory.models
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    # New logos get random names (directory.files.random_name); those already stored keep theirs.
+
+    dependencies = [("directory", "0007_service_facets")]
+
+    operations = [
+        migrations.AlterField(
+            model_name="organisation",
+            name="logo",
+            field=models.ImageField(blank=True, upload_to=directory.models._logo_path, verbose_name="logo"),
+        ),
+    ]
