@@ -303,7 +303,7 @@ def _import_part(organisers, now, CaptureQueriesContext) -> None:
         def log_message(self, *args):
             pass
 
-    from directory import outbound
+    from core import outbound
 
     # The local server is not a public address: allowed for this benchmark only, as the tests do.
     outbound.ALLOWED_TEST_ADDRESSES = frozenset({"127.0.0.1"})

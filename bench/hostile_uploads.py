@@ -144,7 +144,8 @@ def run_one(path: str, name: str, file: str) -> None:
     from django.core.exceptions import ValidationError
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from directory import images, imports, uploads
+    from core import images, uploads
+    from directory import imports
 
     data = Path(file).read_bytes()
     upload = SimpleUploadedFile(name, data)

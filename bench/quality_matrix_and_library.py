@@ -114,7 +114,7 @@ def build() -> None:
 def run() -> None:
     from django.contrib.auth.models import AnonymousUser
 
-    from directory.exports import CSV, tabular_response
+    from core.exports import CSV, tabular_response
     from directory.models import Organisation, TaxonomyTerm
     from quality import selectors
 

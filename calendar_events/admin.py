@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from directory.admin import BoundedDateHierarchy
+from core.admin import BoundedDateHierarchy
 
 from . import services
 from .models import Booking, CalendarFeed, DigestSubscription, Event, FeedImportLog, Notice, NoticeReport

@@ -1,7 +1,7 @@
 """Importing partners' iCalendar feeds.
 
 Each feed is imported on its own (its own Celery task, its own transaction): fetched from a public
-address only (directory.outbound) with a connect and read timeout, an overall deadline and a byte cap
+address only (core.outbound) with a connect and read timeout, an overall deadline and a byte cap
 while streaming, parsed with icalendar, capped at a number of events, and only then written. An event
 the calendar cannot hold (dates outside the window below, a repeat rule it does not support, a UID too
 long...) is skipped with a warning in the log, never the whole feed; its text is cleaned of control
@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from directory import outbound
+from core import outbound
 
 from . import recurrence
 from .models import CalendarFeed, Event, FeedImportLog
@@ -46,7 +46,7 @@ def fetch(
     url: str, *, timeout: float | None = None, max_bytes: int | None = None, deadline_seconds: float | None = None
 ) -> bytes:
     """The feed's bytes, or FeedError: not a public address, unreachable, an HTTP error, too slow, or too
-    large. directory.outbound does the fetching (one DNS lookup, every address checked, the connection
+    large. core.outbound does the fetching (one DNS lookup, every address checked, the connection
     made to the checked address, redirects checked the same way)."""
     timeout = timeout if timeout is not None else settings.PORTAL_CALENDAR_FEED_TIMEOUT
     max_bytes = max_bytes if max_bytes is not None else settings.PORTAL_CALENDAR_FEED_MAX_BYTES

@@ -6,15 +6,15 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
-from django.utils import timezone
 from django.forms.utils import flatatt
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.parameters import validate_date_in_window
 from directory.models import Location, Organisation, Taxonomy, TaxonomyTerm
-from directory.parameters import validate_date_in_window
 
 from .models import CalendarFeed, Category, Event, Notice, NoticeReport
 from .selectors import EventFilters

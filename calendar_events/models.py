@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from directory.files import private_file_storage, random_name
+from core.files import private_file_storage, random_name
+from core.parameters import EARLIEST, LATEST
 from directory.models import Location, Organisation, TaxonomyTerm
-from directory.parameters import EARLIEST, LATEST
 
 
 class Category(models.TextChoices):

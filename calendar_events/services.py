@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from directory import uploads
+from core import uploads
 from directory.models import Location, Organisation
 from directory.selectors import planned_reminder_keys
 from directory.services import cancel_pending_reminders, schedule_reminder

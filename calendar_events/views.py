@@ -21,14 +21,14 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from directory import exports, uploads
-from directory.files import private_file_response
-from directory.forms import add_validation_errors
+from core import exports, uploads
+from core.files import private_file_response
+from core.forms import add_validation_errors
+from core.parameters import date_param, month_param, next_url, text_param
+from core.text import render_markdown
 from directory.models import Organisation
-from directory.parameters import date_param, month_param, next_url, text_param
 from directory.permissions import can, require
 from directory.selectors import organisations_edited_by
-from directory.text import render_markdown
 
 from . import ical, recurrence, selectors, services
 from .forms import (

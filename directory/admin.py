@@ -10,7 +10,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -27,8 +26,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import BoundedDateHierarchy
+from core.exports import CSV, FORMATS, XLSX, tabular_response
+from core.fields import normalise_charity_number, normalise_company_number, normalise_postcode
+
 from . import exports, imports, selectors, services, tasks
-from .fields import normalise_charity_number, normalise_company_number, normalise_postcode
 from .models import (
     SERVICE_REVIEW_AFTER_DAYS,
     Affiliation,
@@ -85,23 +87,6 @@ class NetworkAdminAccess:
 
     def has_delete_permission(self, request, obj=None):
         return self._is_network_admin(request) or super().has_delete_permission(request, obj)
-
-
-class _BoundedDateChangeList(ChangeList):
-    def get_filters(self, request):
-        try:
-            return super().get_filters(request)
-        except (OverflowError, ValueError) as error:
-            # Django finds the end of a date_hierarchy day, month or year by adding to it, which
-            # overflows at 9999 (and a 20-digit year overflows at once): the admin's "bad filter" instead.
-            raise IncorrectLookupParameters(error) from error
-
-
-class BoundedDateHierarchy:
-    """For admins with a date_hierarchy: a year such as 9999 in the address is a bad filter, not a 500."""
-
-    def get_changelist(self, request, **kwargs):
-        return _BoundedDateChangeList
 
 
 # People --------------------------------------------------------------------------------------------
@@ -478,11 +463,11 @@ class OrganisationAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
 
     @admin.action(description=gettext_lazy("Export selected organisations as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
-        return exports.organisations_response(queryset, fmt=exports.CSV)
+        return exports.organisations_response(queryset, fmt=CSV)
 
     @admin.action(description=gettext_lazy("Export selected organisations as XLSX (Excel)"), permissions=["view"])
     def export_xlsx(self, request, queryset):
-        return exports.organisations_response(queryset, fmt=exports.XLSX)
+        return exports.organisations_response(queryset, fmt=XLSX)
 
     @admin.action(
         description=gettext_lazy("Ask selected organisations: are your details still correct?"), permissions=["change"]
@@ -580,10 +565,10 @@ class OrganisationAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/directory/organisation/import_upload.html", context)
 
     def import_template_view(self, request, fmt):
-        if not self.has_add_permission(request) or fmt not in exports.FORMATS:
+        if not self.has_add_permission(request) or fmt not in FORMATS:
             raise PermissionDenied
         headers = [column.header for column in exports.ORGANISATION_COLUMNS]
-        return exports.tabular_response(filename="organisations-import", headers=headers, rows=[], fmt=fmt)
+        return tabular_response(filename="organisations-import", headers=headers, rows=[], fmt=fmt)
 
     def import_preview_view(self, request, token):
         if not self.has_add_permission(request):
@@ -828,11 +813,11 @@ class MembershipAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
 
     @admin.action(description=gettext_lazy("Export selected memberships as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
-        return exports.memberships_response(queryset, fmt=exports.CSV)
+        return exports.memberships_response(queryset, fmt=CSV)
 
     @admin.action(description=gettext_lazy("Export selected memberships as XLSX (Excel)"), permissions=["view"])
     def export_xlsx(self, request, queryset):
-        return exports.memberships_response(queryset, fmt=exports.XLSX)
+        return exports.memberships_response(queryset, fmt=XLSX)
 
 
 # Reminders -----------------------------------------------------------------------------------------
@@ -993,11 +978,11 @@ class ServiceAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
 
     @admin.action(description=gettext_lazy("Export selected services as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
-        return exports.services_response(queryset.order_by("name", "pk"), fmt=exports.CSV, prefetches=selectors.service_prefetches(as_lists=True))
+        return exports.services_response(queryset.order_by("name", "pk"), fmt=CSV, prefetches=selectors.service_prefetches(as_lists=True))
 
     @admin.action(description=gettext_lazy("Export selected services as XLSX (Excel)"), permissions=["view"])
     def export_xlsx(self, request, queryset):
-        return exports.services_response(queryset.order_by("name", "pk"), fmt=exports.XLSX, prefetches=selectors.service_prefetches(as_lists=True))
+        return exports.services_response(queryset.order_by("name", "pk"), fmt=XLSX, prefetches=selectors.service_prefetches(as_lists=True))
 
 
 @admin.register(Location)

@@ -22,8 +22,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
-from .models import Affiliation, Membership, Network, Organisation, Taxonomy, TaxonomyTerm, User
 from .demo_services import load_demo_services
+from .models import Affiliation, Membership, Network, Organisation, Taxonomy, TaxonomyTerm, User
 from .vocabulary import TAXONOMIES
 
 SEED = 20240501

@@ -15,8 +15,10 @@ from django.utils.safestring import mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import images, selectors
-from .fields import normalise_charity_number, normalise_company_number, normalise_postcode
+from core import images
+from core.fields import normalise_charity_number, normalise_company_number, normalise_postcode
+
+from . import selectors
 from .models import Location, Network, Organisation, Schedule, Service, ServiceContact, Taxonomy, User
 
 LOGO_CONTENT_TYPES = "image/png,image/jpeg,image/gif,image/webp"
@@ -626,17 +628,6 @@ class DirectoryFilterForm(forms.Form):
                 setattr(filters, attribute, [data[name]])
         return filters
 
-
-
-def add_validation_errors(form, error: ValidationError, field_map: dict[str, str] | None = None) -> None:
-    """Show a service's ValidationError on the form: against the field it names where the form has it
-    (`field_map` renames a model field to the form's), otherwise at the top of the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        name = (field_map or {}).get(name, name)
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _taxonomy_checkboxes(form: forms.Form, name: str, code: str, *, leaves_only: bool = False) -> None:

@@ -9,7 +9,7 @@ The admin's import pages call these functions in three steps:
 3. ``run_import`` checks everything once more and saves every row in one transaction, through
    ``services.save_organisation`` so each new record has its history; then the file is deleted.
 
-Columns are ``exports.ORGANISATION_COLUMNS``, so an exported file can be imported again.
+Columns are ``directory.exports.ORGANISATION_COLUMNS``, so an exported file can be imported again.
 """
 
 import csv
@@ -32,8 +32,11 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from . import archives, selectors, services, xlsx_reader
-from .exports import CSV, ORGANISATION_COLUMNS, XLSX, Column, restore_formula_text
+from core import archives, xlsx_reader
+from core.exports import CSV, XLSX, Column, restore_formula_text
+
+from . import selectors, services
+from .exports import ORGANISATION_COLUMNS
 from .models import Organisation, TaxonomyTerm
 
 REQUIRED_COLUMNS = ("name", "kinds")

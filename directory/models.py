@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.fields import CharityNumberField, CompanyNumberField, PostcodeField, validate_year_not_in_future
+from core.files import random_name
+
 from . import facets
-from .fields import CharityNumberField, CompanyNumberField, PostcodeField, validate_year_not_in_future
-from .files import random_name
 
 
 class User(AbstractUser):

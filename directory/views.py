@@ -20,6 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from core.forms import add_validation_errors
+from core.parameters import next_url, text_param
+
 from . import exports, hooks, selectors, services
 from .forms import (
     ContactFormSet,
@@ -32,11 +35,9 @@ from .forms import (
     RegistrationForm,
     ScheduleFormSet,
     ServiceForm,
-    add_validation_errors,
     formset_rows,
 )
 from .models import Network, Organisation, Service
-from .parameters import next_url, text_param
 from .permissions import can, require
 
 ORGANISATIONS_PER_PAGE = 25

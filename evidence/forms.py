@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.parameters import validate_date_in_window
 from directory.models import Organisation, User
-from directory.parameters import validate_date_in_window
 
 from . import selectors
 from .models import CaseStudy, Indicator, JointProject

@@ -555,7 +555,7 @@ def build_evidence_pack(*, export_id: int) -> EvidenceExport | None:
     """
     from openpyxl import Workbook
 
-    from directory.exports import _xlsx_cell  # the one cell writer: formula-safe, dates formatted
+    from core.exports import _xlsx_cell  # the one cell writer: formula-safe, dates formatted
 
     from . import selectors
 

@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from directory.exports import CSV, XLSX, tabular_response
-from directory.files import private_file_response
-from directory.forms import add_validation_errors
+from core.exports import CSV, XLSX, tabular_response
+from core.files import private_file_response
+from core.forms import add_validation_errors
+from core.parameters import text_param
 from directory.models import Organisation
-from directory.parameters import text_param
 from directory.permissions import can, require
 
 from . import selectors, services, tasks

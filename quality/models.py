@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from directory.files import private_file_storage
+from core.files import private_file_storage
 from directory.models import Organisation, TaxonomyTerm
 
 

@@ -346,7 +346,7 @@ def provider_matrix(*, today: date | None = None, q: str = "") -> Matrix:
 
 
 def matrix_table(matrix: Matrix) -> tuple[list[str], list[list]]:
-    """The matrix as headers and rows for directory.exports."""
+    """The matrix as headers and rows for core.exports."""
     headers = [_("Provider")] + [area.name for area in matrix.areas] + [_("Verified until")]
     rows = [[row.organisation.name] + [cell.label for cell in row.cells] + [row.expires_on] for row in matrix.rows]
     return headers, rows

@@ -20,11 +20,11 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core.uploads import DOCUMENTS, IMAGES, check_upload
 from directory.models import Affiliation, Organisation, User
 from directory.selectors import planned_reminder_keys
 from directory.services import network_admin_emails, organisation_contacts, schedule_reminder
 from directory.tasks import enqueue_reminder
-from directory.uploads import DOCUMENTS, IMAGES, check_upload
 
 from . import selectors
 from .models import (

@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from directory.exports import FORMATS, dated_filename, tabular_response
-from directory.files import private_file_response
-from directory.forms import add_validation_errors
+from core.exports import FORMATS, dated_filename, tabular_response
+from core.files import private_file_response
+from core.forms import add_validation_errors
+from core.parameters import integer_param, text_param
 from directory.models import Organisation
-from directory.parameters import integer_param, text_param
 from directory.permissions import can, require
 
 from . import selectors, services

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from directory.admin import BoundedDateHierarchy, NetworkAdminAccess
+from core.admin import BoundedDateHierarchy
+from directory.admin import NetworkAdminAccess
 from directory.models import Organisation
 
 from .models import Feedback, Referral, ReferralEvent, RoutingRule, RoutingRuleProvider

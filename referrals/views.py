@@ -17,14 +17,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.datastructures import MultiValueDict
+from django.utils.dateparse import parse_datetime
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from directory.exports import CSV, dated_filename, tabular_response
-from directory.forms import add_validation_errors
+from core.exports import CSV, dated_filename, tabular_response
+from core.forms import add_validation_errors
 from directory.models import Organisation, Service, Taxonomy, TaxonomyTerm
 from directory.permissions import can, require
 

@@ -143,7 +143,7 @@ def make_event(*, organiser: Organisation | None = None, start=None, hours: floa
 
 
 def pdf_bytes(text: str = "A test document") -> bytes:
-    """A small, well-formed PDF (what directory.uploads accepts as a PDF)."""
+    """A small, well-formed PDF (what core.uploads accepts as a PDF)."""
     return b"%PDF-1.4\n1 0 obj<<>>endobj\n% " + text.encode() + b"\ntrailer<<>>\n%%EOF\n"
 
 

@@ -14,13 +14,13 @@ from django.utils import timezone
 from calendar_events import recurrence
 from calendar_events.models import Booking, Category, Event, Notice
 from calendar_events.selectors import attendance_by_category, attendance_counts
-from directory import demo
-from directory.fields import (
+from core.fields import (
     normalise_postcode,
     validate_charity_number,
     validate_company_number,
     validate_postcode,
 )
+from directory import demo
 from directory.models import Affiliation, Membership, Network, Organisation, Reminder, Taxonomy, TaxonomyTerm, User
 from referrals import selectors as referral_selectors
 from referrals import services as referral_services

@@ -3,7 +3,7 @@ its view reads: never a 500, a 400 where a date or number parameter gets somethi
 and no ?next= that leads off the site.
 
 The parameters are found in the source, not listed by hand: every `request.GET/POST` read, every
-directory.parameters call, every form bound to the query string and the API's `params` calls. A view
+core.parameters call, every form bound to the query string and the API's `params` calls. A view
 that reads the request in a way the walk does not understand fails test_the_walk_understands_every_read,
 so a new parameter cannot escape it. A new URL with path parameters fails until PATH_KWARGS fills it.
 """
@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from calendar_events.models import Booking, CalendarFeed, Notice
 from calendar_events.services import book, save_notice
-from directory import parameters
-from directory.models import Affiliation, Organisation, User
+from core import parameters
+from directory.models import Affiliation, User
 from evidence.services import request_export
 from quality.services import start_assessment
 from tests.factories import (
@@ -77,7 +77,7 @@ OTHER_READ = re.compile(
 )
 ANY_READ = re.compile(r"request\.(GET|POST|query_params)\b.*")
 API_DEFAULT_NAMES = {"day": "day", "search_text": "search", "postcode": "postcode", "proximity": "proximity"}
-STRICT_KINDS = {"date", "month", "integer"}  # directory.parameters readers: a bad value is a 400
+STRICT_KINDS = {"date", "month", "integer"}  # core.parameters readers: a bad value is a 400
 PROJECT_APPS = ("directory", "referrals", "calendar_events", "quality", "evidence", "thin_portal")
 
 
@@ -133,7 +133,7 @@ def _form_fields(form_name: str, module) -> list[str]:
 @functools.cache
 def parameters_of(callback) -> dict[str, dict[str, str]]:
     """{"GET": {name: kind}, "POST": {name: kind}} where kind is date/month/integer/text (the
-    directory.parameters readers), form, raw or api."""
+    core.parameters readers), form, raw or api."""
     source, module = _view_source(callback)
     found = {"GET": {}, "POST": {}}
     for kind, method, name in HELPER_READ.findall(source):
@@ -143,7 +143,7 @@ def parameters_of(callback) -> dict[str, dict[str, str]]:
     for form_name in FORM_READ.findall(source):
         for name in _form_fields(form_name, module):
             found["GET"].setdefault(name, "form")
-    if "next_url(request" in source:  # directory.parameters.next_url reads ?next= from either
+    if "next_url(request" in source:  # core.parameters.next_url reads ?next= from either
         found["GET"]["next"] = found["POST"]["next"] = "next"
     for function, name in API_READ.findall(source):
         if function == "BadParameter":
@@ -361,7 +361,7 @@ def _values_for(first: bool, turn: int) -> list:
 
 
 def _strict_invalid(kind: str, value) -> bool:
-    """Whether a directory.parameters reader must refuse this value."""
+    """Whether a core.parameters reader must refuse this value."""
     value = value[-1] if isinstance(value, list) else value
     if value.strip() == "":
         return False

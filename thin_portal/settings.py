@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "thin_portal",
+    "core",
     "directory",
     "referrals",
     "calendar_events",
@@ -157,7 +158,7 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("PORTAL_MEDIA_ROOT", BASE_DIR / "media"))
 # Uploaded files whose record is not always public (notice attachments, quality evidence, support
 # materials): kept outside MEDIA_ROOT, which anyone can read at /media/, and sent only through views
-# that check who is asking (directory/files.py). PORTAL_QUALITY_FILES_ROOT is its former name.
+# that check who is asking (core/files.py). PORTAL_QUALITY_FILES_ROOT is its former name.
 PRIVATE_FILES_ROOT = Path(
     os.environ.get("PORTAL_PRIVATE_FILES_ROOT")
     or os.environ.get("PORTAL_QUALITY_FILES_ROOT")
@@ -352,7 +353,7 @@ PORTAL_CALENDAR_FEED_TIMEOUT = float(os.environ.get("PORTAL_CALENDAR_FEED_TIMEOU
 PORTAL_CALENDAR_FEED_DEADLINE = float(os.environ.get("PORTAL_CALENDAR_FEED_DEADLINE", "60"))
 PORTAL_CALENDAR_FEED_MAX_BYTES = int(os.environ.get("PORTAL_CALENDAR_FEED_MAX_BYTES", str(10 * 1024 * 1024)))
 PORTAL_CALENDAR_FEED_MAX_EVENTS = int(os.environ.get("PORTAL_CALENDAR_FEED_MAX_EVENTS", "5000"))
-# Feeds on anything but a public address are refused (server-side request forgery: directory/outbound.py),
+# Feeds on anything but a public address are refused (server-side request forgery: core/outbound.py),
 # with no setting to turn that off; only tests and benchmarks allow their own local servers, in code.
 PORTAL_NOTICE_ATTACHMENT_MAX_BYTES = int(os.environ.get("PORTAL_NOTICE_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024)))
 PORTAL_NOTICE_MAX_DAYS = int(os.environ.get("PORTAL_NOTICE_MAX_DAYS", "365"))

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 
-from directory import files
+from core import files
 from directory import views as directory_views
 
 from . import views
@@ -12,7 +12,7 @@ admin.site.site_header = _("THIN Community Portal administration")
 admin.site.site_title = _("THIN portal admin")
 admin.site.index_title = _("Network administration")
 
-# A bad parameter (directory.parameters.BadParameter) gets a page that says what was wrong.
+# A bad parameter (core.parameters.BadParameter) gets a page that says what was wrong.
 handler400 = "thin_portal.views.bad_request"
 
 urlpatterns = [

@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
+from core.parameters import BadParameter
 from directory import selectors
-from directory.parameters import BadParameter
 from directory.permissions import can
 
 from .celery import quick_broker_connection

@@ -7,11 +7,11 @@ from django.core.files.storage import FileSystemStorage
 from django.db import migrations, models
 
 import calendar_events.models
-import directory.files
+import core.files
 
 
 def move(apps, schema_editor):
-    from directory.files import delete_leftovers, move_files, private_file_storage
+    from core.files import delete_leftovers, move_files, private_file_storage
 
     media = FileSystemStorage()  # MEDIA_ROOT, read from settings now
     move_files(
@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
             name="attachment",
             field=models.FileField(
                 blank=True,
-                storage=directory.files.private_file_storage,
+                storage=core.files.private_file_storage,
                 upload_to=calendar_events.models._notice_attachment_path,
                 verbose_name="attachment",
             ),

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from ..fields import normalise_postcode
+from core.fields import normalise_postcode
+
 from ..models import Schedule
 from ..search import MAX_SEARCH_LENGTH, clean_search_text
 

@@ -17,8 +17,8 @@ from functools import cache
 from django.conf import settings
 from django.urls import reverse
 
-from ..selectors import prefetched
 from ..models import Location, Organisation, Schedule, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
+from ..selectors import prefetched
 
 # HSDS status for each of the portal's service statuses.
 STATUS = {

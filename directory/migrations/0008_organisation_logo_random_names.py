@@ -1,9 +1,10 @@
-import directory.models
 from django.db import migrations, models
+
+import directory.models
 
 
 class Migration(migrations.Migration):
-    # New logos get random names (directory.files.random_name); those already stored keep theirs.
+    # New logos get random names (core.files.random_name); those already stored keep theirs.
 
     dependencies = [("directory", "0007_service_facets")]
 

@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from core.text import render_markdown
+
 from ..models import Organisation
-from ..text import render_markdown
 
 register = template.Library()
 
@@ -20,7 +21,7 @@ _JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u
 
 @register.filter(name="markdown")
 def markdown_filter(text: str) -> SafeString:
-    """Organisations' own Markdown, sanitised (see directory.text)."""
+    """Organisations' own Markdown, sanitised (see core.text)."""
     return render_markdown(text)
 
 

@@ -1,5 +1,5 @@
 """Evidence files and support materials move from the quality app's own folder (PORTAL_QUALITY_FILES_ROOT,
-by default var/quality-files) to PRIVATE_FILES_ROOT, which every app now shares (directory/files.py).
+by default var/quality-files) to PRIVATE_FILES_ROOT, which every app now shares (core/files.py).
 Names are kept. Safe to run again: files already there are left alone."""
 
 import os
@@ -11,7 +11,7 @@ from django.db import migrations
 
 
 def move(apps, schema_editor):
-    from directory.files import move_files, private_file_storage
+    from core.files import move_files, private_file_storage
 
     old_root = Path(os.environ.get("PORTAL_QUALITY_FILES_ROOT") or Path(settings.VAR_DIR) / "quality-files")
     target = private_file_storage()

@@ -9,7 +9,15 @@ import pytest
 from directory.models import Affiliation, Organisation, User
 from quality import selectors, services
 from quality.models import HealthCheck
-from tests.factories import make_affiliation, make_material, make_organisation, make_provider, make_user, make_verified_badge, term
+from tests.factories import (
+    make_affiliation,
+    make_material,
+    make_organisation,
+    make_provider,
+    make_user,
+    make_verified_badge,
+    term,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from calendar_events import feeds_in, services
 from calendar_events.models import CalendarFeed, Event, FeedImportLog
 from calendar_events.recurrence import LONDON
-from directory import outbound
+from core import outbound
 from directory.models import Reminder
 from tests.factories import make_organisation, make_provider, make_user
 

@@ -19,7 +19,7 @@ from PIL import Image
 
 from calendar_events import services
 from calendar_events.models import Notice
-from directory.files import private_file_storage
+from core.files import private_file_storage
 from tests.factories import make_affiliation, make_network_admin, make_organisation, make_superuser, make_user
 
 pytestmark = pytest.mark.django_db

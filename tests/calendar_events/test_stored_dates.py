@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from calendar_events import services
 from calendar_events.models import CalendarFeed, Category, Event
-from directory.parameters import EARLIEST, LATEST
+from core.parameters import EARLIEST, LATEST
 from tests.factories import make_affiliation, make_event, make_provider, make_user
 
 pytestmark = pytest.mark.django_db

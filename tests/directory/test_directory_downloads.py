@@ -7,8 +7,8 @@ import json
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.http import StreamingHttpResponse
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from tests.factories import make_location, make_service, term

@@ -12,7 +12,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from directory import imports, uploads, xlsx_reader
+from core import uploads, xlsx_reader
+from directory import imports
 from directory.models import Organisation
 from tests.directory import hostile_files as hostile
 from tests.directory.test_imports import _stored_files, admin, upload_error, var_dir  # noqa: F401 (fixtures)

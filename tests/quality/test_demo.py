@@ -1,9 +1,9 @@
 """The quality demo data, on top of the demo borough: loads, and loading again changes nothing."""
 
+from core.uploads import detect_file_type
 from directory.demo import DEMO_VCO, load_demo_data
 from quality.demo import load_quality_demo, simple_pdf
 from quality.models import Badge, HealthCheck, Material, SelfAssessment
-from directory.uploads import detect_file_type
 
 
 def test_quality_demo_loads_once(seeded_quality, settings, tmp_path):

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext as _
 
 from calendar_events.demo import load_calendar_demo
-from directory.management.demo_command import DemoLoaderCommand
+from core.management.demo_command import DemoLoaderCommand
 
 
 class Command(DemoLoaderCommand):

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.management.demo_command import DemoLoaderCommand
 from directory import demo
-from directory.management.demo_command import DemoLoaderCommand
 
 
 class Command(DemoLoaderCommand):

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext as _
 
-from directory.management.demo_command import DemoLoaderCommand
+from core.management.demo_command import DemoLoaderCommand
 from quality.demo import load_quality_demo
 
 

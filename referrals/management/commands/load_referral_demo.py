@@ -1,6 +1,6 @@
 from django.utils.translation import gettext as _
 
-from directory.management.demo_command import DemoLoaderCommand
+from core.management.demo_command import DemoLoaderCommand
 from referrals.demo import load_referral_demo
 
 

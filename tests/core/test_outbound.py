@@ -1,4 +1,4 @@
-"""directory.outbound: only public addresses are fetched, the address checked is the one connected to,
+"""core.outbound: only public addresses are fetched, the address checked is the one connected to,
 and the download stays within its limits. Served by local HTTP servers, allowed explicitly."""
 
 import socket
@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from directory import outbound
+from core import outbound
 
 REFUSED = [
     "100.64.0.1",  # shared address space (carrier-grade NAT)

@@ -1,8 +1,8 @@
 """Checking uploaded files by their content, for every app (notices, support materials, evidence).
 
 The file name and the browser's content type are the uploader's word; only the bytes count. Logos have
-their own, stricter path (directory.images), which also re-encodes them. Office and OpenDocument files
-are zips: they are opened only through directory.archives, which refuses zip bombs before unpacking.
+their own, stricter path (core.images), which also re-encodes them. Office and OpenDocument files
+are zips: they are opened only through core.archives, which refuses zip bombs before unpacking.
 """
 
 import io

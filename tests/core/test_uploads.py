@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from directory import uploads
+from core import uploads
 
 
 def png_bytes(size=(10, 10)) -> bytes:

@@ -4,7 +4,7 @@ openpyxl trusts the file: it unpacks parts whole, holds every shared string, bui
 the workbook, styles and chart sheets, and pads rows to the column count the sheet declares. A 1 MB
 upload can so hold a worker for minutes and gigabytes. This reader streams only the parts it needs
 (the package and workbook relationships, the workbook, the styles, the shared strings and the first
-sheet) through directory.archives, and refuses the file, with a message saying why, as soon as a
+sheet) through core.archives, and refuses the file, with a message saying why, as soon as a
 bound is passed: rows, columns, cells, characters in a cell, shared strings, XML elements. What it
 keeps is what the import needs: the cell values of the first sheet and the shared strings.
 

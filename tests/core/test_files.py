@@ -1,4 +1,4 @@
-"""directory.files: the private files folder, random names, and how views send a private file."""
+"""core.files: the private files folder, random names, and how views send a private file."""
 
 import re
 
@@ -6,7 +6,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.http import Http404
 
-from directory.files import check_private_files_outside_media, private_file_response, private_file_storage, random_name
+from core.files import check_private_files_outside_media, private_file_response, private_file_storage, random_name
 
 
 def test_random_names_keep_only_a_clean_extension():

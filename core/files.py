@@ -49,7 +49,7 @@ class PrivateFileStorage(FileSystemStorage):
         raise ValueError("Private files have no public address; link to the view that sends them instead.")
 
     def deconstruct(self):
-        return ("directory.files.PrivateFileStorage", [], {})
+        return ("core.files.PrivateFileStorage", [], {})
 
 
 _private_storage = PrivateFileStorage()
@@ -85,7 +85,7 @@ def random_name(folder: str, filename: str) -> str:
 
 def private_file_response(file, *, filename: str, file_type: str = "", as_attachment: bool = True) -> FileResponse:
     """Send a private file (a FieldFile, or a path) that the caller has already decided the person may
-    see. The content type is the one found when the file was uploaded (file_type, see directory.uploads),
+    see. The content type is the one found when the file was uploaded (file_type, see core.uploads),
     never guessed by the browser; a missing file is a 404, not a 500."""
     try:
         handle = open(file, "rb") if isinstance(file, str | Path) else file.open("rb")

@@ -1,4 +1,4 @@
-"""directory.text (Markdown made safe) and directory.images (logo checks and resizing)."""
+"""core.text (Markdown made safe) and core.images (logo checks and resizing)."""
 
 import io
 import struct
@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from directory.images import process_logo
-from directory.text import render_markdown
+from core.images import process_logo
+from core.text import render_markdown
 
 # Markdown -------------------------------------------------------------------------------------------
 

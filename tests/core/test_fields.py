@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from directory.fields import (
+from core.fields import (
     normalise_company_number,
     normalise_postcode,
     validate_charity_number,
