@@ -30,8 +30,8 @@ from django.utils import timezone
 from directory.demo import DEMO_PROVIDER, DEMO_VCO
 from directory.demo_people import demo_people
 from directory.models import Location, Organisation, Taxonomy, TaxonomyTerm, User
-from directory.services import cancel_pending_reminders
-from directory.tasks import reminders_not_queued
+from notifications.services import cancel_pending_reminders
+from notifications.tasks import reminders_not_queued
 
 from . import recurrence, services
 from .models import Booking, Category, Event, Notice

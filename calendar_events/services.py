@@ -1,6 +1,6 @@
 """Writes for the calendar and notice board. Keyword-only, one transaction each: nothing half-saved.
 
-Emails go through the foundation's Reminder rows (directory.services.schedule_reminder) with keys that
+Emails go through the foundation's Reminder rows (notifications.services.schedule_reminder) with keys that
 make planning idempotent; the directory's sweep sends whatever is due.
 """
 
@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 
 from core import uploads
 from directory.models import Location, Organisation
-from directory.selectors import planned_reminder_keys
-from directory.services import cancel_pending_reminders, schedule_reminder
-from directory.tasks import enqueue_reminder
+from notifications.selectors import planned_reminder_keys
+from notifications.services import cancel_pending_reminders, schedule_reminder
+from notifications.tasks import enqueue_reminder
 
 from . import recurrence
 from .models import Booking, CalendarFeed, DigestSubscription, Event, Notice, NoticeReport

@@ -29,8 +29,11 @@ from simple_history.admin import SimpleHistoryAdmin
 from core.admin import BoundedDateHierarchy
 from core.exports import CSV, FORMATS, XLSX, tabular_response
 from core.fields import normalise_charity_number, normalise_company_number, normalise_postcode
+from notifications import services as notification_services
+from notifications.models import Reminder
+from notifications.tasks import enqueue_reminder
 
-from . import exports, imports, selectors, services, tasks
+from . import exports, imports, selectors, services
 from .models import (
     SERVICE_REVIEW_AFTER_DAYS,
     Affiliation,
@@ -38,7 +41,6 @@ from .models import (
     Membership,
     Network,
     Organisation,
-    Reminder,
     Schedule,
     Service,
     ServiceAtLocation,
@@ -480,7 +482,7 @@ class OrganisationAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
                 continue
             reminder, created = services.request_details_confirmation(organisation=organisation, manual=True)
             if created:
-                tasks.enqueue_reminder(reminder.pk)
+                enqueue_reminder(reminder.pk)
                 queued.append(organisation)
             else:
                 already.append(organisation)
@@ -794,7 +796,7 @@ class MembershipAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
             else:
                 reminder, created = services.schedule_renewal_reminder(membership=membership, manual=True)
                 if created:
-                    tasks.enqueue_reminder(reminder.pk)
+                    enqueue_reminder(reminder.pk)
                     queued.append(membership)
                 else:
                     skipped[already].append(membership)
@@ -844,7 +846,7 @@ class ReminderAdmin(BoundedDateHierarchy, NetworkAdminAccess, admin.ModelAdmin):
         return False
 
     def has_send_permission(self, request):
-        return self._is_network_admin(request) or request.user.has_perm("directory.change_reminder")
+        return self._is_network_admin(request) or request.user.has_perm("notifications.change_reminder")
 
     @admin.action(description=gettext_lazy("Send selected reminders now"), permissions=["send"])
     def send_now(self, request, queryset):
@@ -855,7 +857,7 @@ class ReminderAdmin(BoundedDateHierarchy, NetworkAdminAccess, admin.ModelAdmin):
                 reason = _("already %(status)s") % {"status": reminder.get_status_display().lower()}
                 skipped.setdefault(reason, []).append(reminder)
                 continue
-            if services.send_reminder_now(reminder_id=reminder.pk, now=now):
+            if notification_services.send_reminder_now(reminder_id=reminder.pk, now=now):
                 sent.append(reminder)
             else:
                 reminder.refresh_from_db()

@@ -13,7 +13,7 @@ from django.db.models.functions import Lower
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from .models import Affiliation, Membership, Network, Organisation, Reminder, TaxonomyTerm, User
+from .models import Affiliation, Membership, Network, Organisation, TaxonomyTerm, User
 
 # Words that do not tell two organisations apart.
 _NOISE_WORDS = {"the", "ltd", "limited", "cic", "cio", "trust", "association", "assoc", "group", "and", "of", "uk"}
@@ -538,12 +538,3 @@ def service_change_log(service) -> list:
             }
         )
     return entries
-
-
-def planned_reminder_keys(keys: list[str], *, batch_size: int = 500) -> set[str]:
-    """Which of these reminder keys are stored already (planned, sent or cancelled), a batch per query.
-    Every app's sweep uses it to plan only what is new."""
-    planned: set[str] = set()
-    for start in range(0, len(keys), batch_size):
-        planned.update(Reminder.objects.filter(key__in=keys[start : start + batch_size]).values_list("key", flat=True))
-    return planned

@@ -19,7 +19,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from directory.models import Organisation, TaxonomyTerm, User
-from directory.services import organisation_contacts, schedule_reminder
+from directory.services import organisation_contacts
+from notifications.services import schedule_reminder
 
 from . import suppression
 from .models import (

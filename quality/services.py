@@ -22,9 +22,10 @@ from django.utils.translation import gettext as _
 
 from core.uploads import DOCUMENTS, IMAGES, check_upload
 from directory.models import Affiliation, Organisation, User
-from directory.selectors import planned_reminder_keys
-from directory.services import network_admin_emails, organisation_contacts, schedule_reminder
-from directory.tasks import enqueue_reminder
+from directory.services import network_admin_emails, organisation_contacts
+from notifications.selectors import planned_reminder_keys
+from notifications.services import schedule_reminder
+from notifications.tasks import enqueue_reminder
 
 from . import selectors
 from .models import (

@@ -15,7 +15,7 @@ def sweep_badges() -> dict[str, int]:
     """Periodic: expire badges past their date and plan renewal reminders before expiry.
 
     Idempotent (reminder keys, conditional updates): running it twice changes nothing more. The
-    reminders it plans are sent by directory.tasks.sweep_reminders."""
+    reminders it plans are sent by notifications.tasks.sweep_reminders."""
     today = timezone.localdate()
     counts = {
         "expired": services.expire_badges(today=today),

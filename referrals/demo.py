@@ -24,8 +24,9 @@ from django.utils import timezone
 from directory.demo import DEMO_VCO
 from directory.demo_people import demo_people
 from directory.demo_services import stable_uuid
-from directory.models import Organisation, Reminder, Taxonomy, TaxonomyTerm, User
-from directory.tasks import reminders_not_queued
+from directory.models import Organisation, Taxonomy, TaxonomyTerm, User
+from notifications.models import Reminder
+from notifications.tasks import reminders_not_queued
 
 from . import selectors, services, workdays
 from .models import Referral, ReferralEvent, RoutingRule, RoutingRuleProvider

@@ -20,11 +20,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from directory.models import Organisation, Reminder, Service, TaxonomyTerm, User
+from directory.models import Organisation, Service, TaxonomyTerm, User
 from directory.permissions import require
-from directory.selectors import planned_reminder_keys
-from directory.services import network_admin_emails, schedule_reminder
-from directory.tasks import enqueue_reminder
+from directory.services import network_admin_emails
+from notifications.models import Reminder
+from notifications.selectors import planned_reminder_keys
+from notifications.services import schedule_reminder
+from notifications.tasks import enqueue_reminder
 
 from . import selectors, workdays
 from .models import DESCRIPTION_MAX_LENGTH, NOTE_MAX_LENGTH, Feedback, Referral, ReferralEvent

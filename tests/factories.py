@@ -8,7 +8,8 @@ import itertools
 
 from django.utils import timezone
 
-from directory.models import Affiliation, Membership, Network, Organisation, Reminder, TaxonomyTerm, User
+from directory.models import Affiliation, Membership, Network, Organisation, TaxonomyTerm, User
+from notifications.models import Reminder
 
 _sequence = itertools.count(1)
 

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from directory import tasks
-from directory.models import Reminder
+from notifications import tasks
+from notifications.models import Reminder
 from tests.celery_worker import RedisServer, broker_at, start_beat, start_worker
 from tests.factories import make_membership, make_organisation, make_reminder
 from thin_portal.celery import app as celery_app
@@ -24,11 +24,11 @@ DEAD_BROKER = "redis://127.0.0.1:1/0"
 
 def test_beat_schedules_the_reminder_sweep():
     entries = {entry["task"]: entry for entry in celery_app.conf.beat_schedule.values()}
-    sweep = entries["directory.tasks.sweep_reminders"]
+    sweep = entries["notifications.tasks.sweep_reminders"]
     assert sweep["schedule"] == settings.PORTAL_SWEEP_INTERVAL
     # A sweep still queued when the next one is due is dropped rather than run late.
     assert sweep["options"]["expires"] <= settings.PORTAL_SWEEP_INTERVAL
-    assert "directory.tasks.sweep_reminders" in celery_app.tasks
+    assert "notifications.tasks.sweep_reminders" in celery_app.tasks
 
 
 @pytest.fixture
@@ -251,7 +251,7 @@ def test_with_redis_up_a_send_is_really_published(django_capture_on_commit_callb
         found = []
         for raw in client.lrange(queue, 0, -1):
             headers = json.loads(raw).get("headers", {})
-            if headers.get("task") == "directory.tasks.send_reminder" and headers.get("argsrepr") == f"[{reminder.pk}]":
+            if headers.get("task") == "notifications.tasks.send_reminder" and headers.get("argsrepr") == f"[{reminder.pk}]":
                 found.append(raw)
         return found
 

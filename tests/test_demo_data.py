@@ -21,7 +21,8 @@ from core.fields import (
     validate_postcode,
 )
 from directory import demo
-from directory.models import Affiliation, Membership, Network, Organisation, Reminder, Taxonomy, TaxonomyTerm, User
+from directory.models import Affiliation, Membership, Network, Organisation, Taxonomy, TaxonomyTerm, User
+from notifications.models import Reminder
 from referrals import selectors as referral_selectors
 from referrals import services as referral_services
 from referrals import workdays

@@ -1,6 +1,6 @@
 """The Celery app. Its beat schedule is CELERY_BEAT_SCHEDULE in settings.py, the one place periodic work is declared.
 
-Beat only triggers sweeps; what is due lives in the database (see directory.models.Reminder), so a
+Beat only triggers sweeps; what is due lives in the database (see notifications.models.Reminder), so a
 broker outage delays work but loses none.
 """
 

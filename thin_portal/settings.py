@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "simple_history",
     "thin_portal",
     "core",
+    "notifications",
     "directory",
     "referrals",
     "calendar_events",
@@ -284,7 +285,7 @@ PORTAL_SWEEP_INTERVAL = int(os.environ.get("PORTAL_SWEEP_INTERVAL", "300"))
 PORTAL_SWEEP_OPTIONS = {"expires": PORTAL_SWEEP_INTERVAL, "ignore_result": True}
 CELERY_BEAT_SCHEDULE = {
     "sweep-reminders": {
-        "task": "directory.tasks.sweep_reminders",
+        "task": "notifications.tasks.sweep_reminders",
         "schedule": PORTAL_SWEEP_INTERVAL,
         "options": PORTAL_SWEEP_OPTIONS,
     },

@@ -13,7 +13,7 @@ from calendar_events import feeds_in, services
 from calendar_events.models import CalendarFeed, Event, FeedImportLog
 from calendar_events.recurrence import LONDON
 from core import outbound
-from directory.models import Reminder
+from notifications.models import Reminder
 from tests.factories import make_organisation, make_provider, make_user
 
 pytestmark = pytest.mark.django_db

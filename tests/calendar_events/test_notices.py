@@ -11,7 +11,7 @@ from PIL import Image
 
 from calendar_events import selectors, services
 from calendar_events.models import DigestSubscription, Notice, NoticeReport
-from directory.models import Reminder
+from notifications.models import Reminder
 from tests.factories import make_event, make_network_admin, make_organisation, make_provider, make_user
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +104,7 @@ def test_report_notice_tells_admins_once_a_day_and_hiding_closes_reports():
 
 
 def test_weekly_digest_planned_once_per_week_for_subscribers(settings, mailoutbox):
-    from directory.services import send_due_reminders
+    from notifications.services import send_due_reminders
 
     today = timezone.localdate()
     settings.PORTAL_DIGEST_WEEKDAY = today.weekday()

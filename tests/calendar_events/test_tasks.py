@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from calendar_events import services, tasks
 from calendar_events.models import CalendarFeed, Notice
-from directory.models import Reminder
+from notifications.models import Reminder
 from tests.factories import make_event, make_provider, make_user
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from directory.models import Membership, Organisation, Reminder, User
+from directory.models import Membership, Organisation, User
+from notifications.models import Reminder
 from tests.factories import (
     make_affiliation,
     make_membership,
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 ORGANISATIONS = reverse("admin:directory_organisation_changelist")
 MEMBERSHIPS = reverse("admin:directory_membership_changelist")
-REMINDERS = reverse("admin:directory_reminder_changelist")
+REMINDERS = reverse("admin:notifications_reminder_changelist")
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ CHANGELISTS = [
     "admin:directory_affiliation_changelist",
     "admin:directory_network_changelist",
     "admin:directory_membership_changelist",
-    "admin:directory_reminder_changelist",
+    "admin:notifications_reminder_changelist",
 ]
 
 
@@ -117,7 +118,7 @@ def test_change_pages_and_history_load(admin_user_client):
         reverse("admin:directory_membership_history", args=[membership.pk]),
         reverse("admin:directory_user_add"),
         reverse("admin:directory_taxonomy_change", args=[term("wards", "poplar").taxonomy_id]),
-        reverse("admin:directory_reminder_change", args=[make_reminder().pk]),
+        reverse("admin:notifications_reminder_change", args=[make_reminder().pk]),
     ):
         assert admin_user_client.get(url).status_code == 200, url
 
@@ -467,7 +468,7 @@ def test_reminder_admin_is_read_only_and_filters(admin_user_client):
     assert _names_listed(response) == {"Sent one (Sent)"}
     assert _names_listed(admin_user_client.get(REMINDERS, {"kind": "confirm-details"})) == {"Pending one (Pending)"}
     assert _names_listed(admin_user_client.get(REMINDERS, {"q": "pending"})) == {"Pending one (Pending)"}
-    assert admin_user_client.get(reverse("admin:directory_reminder_add")).status_code == 403
+    assert admin_user_client.get(reverse("admin:notifications_reminder_add")).status_code == 403
 
 
 def test_send_now_sends_pending_reminders_once(admin_user_client, email_templates):

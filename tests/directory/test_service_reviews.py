@@ -9,8 +9,11 @@ from django.core import mail
 from django.utils import timezone
 
 from directory import services
-from directory.models import Affiliation, Reminder, Service, User
-from directory.tasks import sweep_reminders, sweep_service_reviews
+from directory.models import Affiliation, Service, User
+from directory.tasks import sweep_service_reviews
+from notifications.models import Reminder
+from notifications.services import send_due_reminders
+from notifications.tasks import sweep_reminders
 from tests.factories import make_affiliation, make_network_admin, make_organisation, make_service, make_user, term
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +52,7 @@ def test_sweep_asks_then_reminds_then_escalates(setup):
     assert _plan(setup["today"], now) == {"asked": 0, "reminded": 0, "escalated": 0}
     # Nothing more until the ask has gone out.
     assert _plan(setup["today"], now + timedelta(days=20)) == {"asked": 0, "reminded": 0, "escalated": 0}
-    assert services.send_due_reminders(now=now) == 2
+    assert send_due_reminders(now=now) == 2
     assert len(mail.outbox) == 2 and "Please review" in mail.outbox[0].subject
     assert "/services/" in mail.outbox[0].body
     assert _plan(setup["today"], now + timedelta(days=13)) == {"asked": 0, "reminded": 0, "escalated": 0}
@@ -67,7 +70,7 @@ def test_marking_reviewed_cancels_chasers_and_stops_planning(setup):
     services.mark_service_reviewed(service=setup["stale"], by=setup["officer"])
     stale_reminders = Reminder.objects.filter(key__startswith=f"service-review:{setup['stale'].pk}:")
     assert set(stale_reminders.values_list("status", flat=True)) == {Reminder.Status.CANCELLED}
-    services.send_due_reminders(now=now)
+    send_due_reminders(now=now)
     assert _plan(setup["today"], now + timedelta(days=30))["escalated"] == 1  # only "Never reviewed"
     assert not Reminder.objects.filter(key__startswith=f"service-review:{setup['stale'].pk}:", status="pending").exists()
 

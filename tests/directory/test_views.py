@@ -14,7 +14,8 @@ from django.utils import timezone
 from PIL import Image
 
 from directory import services
-from directory.models import Affiliation, Membership, Organisation, Reminder, User
+from directory.models import Affiliation, Membership, Organisation, User
+from notifications.models import Reminder
 from tests.factories import make_membership, make_network, make_organisation, term
 
 pytestmark = pytest.mark.django_db

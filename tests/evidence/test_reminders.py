@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 
-from directory.models import Reminder
-from directory.services import send_due_reminders
 from evidence import services, tasks
+from notifications.models import Reminder
+from notifications.services import send_due_reminders
 from thin_portal.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from directory.models import Affiliation, Reminder
+from directory.models import Affiliation
 from directory.permissions import can
+from notifications.models import Reminder
 from quality import selectors, services
 from quality.models import Badge, CriterionResponse, EvidenceFile, Level, SelfAssessment
 from tests.factories import make_affiliation, pdf_upload
@@ -175,7 +176,7 @@ def test_review_returns_criteria_then_verifies_the_resubmission_and_issues_the_b
     # The emails (submitted twice, returned, verified) render in text and HTML and go out once each.
     from django.core import mail
 
-    from directory.services import send_due_reminders
+    from notifications.services import send_due_reminders
 
     assert send_due_reminders() == 4
     subjects = [message.subject for message in mail.outbox]

@@ -7,7 +7,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from directory.hooks import accreditations_for
-from directory.models import Organisation, Reminder
+from directory.models import Organisation
+from notifications.models import Reminder
 from quality import selectors, services, tasks
 from quality.models import Badge
 from tests.factories import make_provider, make_verified_badge
@@ -58,7 +59,7 @@ def test_expired_badges_disappear_without_anyone_acting_and_the_sweep_marks_them
     assert Reminder.objects.filter(kind="quality-badge-expired").count() == 1
     from django.core import mail
 
-    from directory.services import send_due_reminders
+    from notifications.services import send_due_reminders
 
     assert send_due_reminders() == 1
     assert mail.outbox[0].subject == "The quality badge of Tower Hamlets CVS has expired"
@@ -81,7 +82,7 @@ def test_renewal_reminders_are_planned_once_before_expiry(people, settings):
     # The directory's sweep sends it, in HTML and text.
     from django.core import mail
 
-    from directory.services import send_due_reminders
+    from notifications.services import send_due_reminders
 
     assert send_due_reminders() >= 1
     sent = [message for message in mail.outbox if "expires on" in message.subject]

@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from directory.models import Reminder
-from directory.services import send_due_reminders
+from notifications.models import Reminder
+from notifications.services import send_due_reminders
 from referrals import services, tasks
 from referrals.models import Feedback, Referral
 

@@ -513,7 +513,7 @@ def test_erase_one_contact(world, client_as, sent):
         services.ERASED,
     )
     assert sent.events.filter(kind="anonymised").exists()
-    from directory.models import Reminder
+    from notifications.models import Reminder
 
     assert not Reminder.objects.filter(key__startswith="referral-", recipients__icontains="asha@example.org").exists()
 

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from directory.models import Reminder
+from notifications.models import Reminder
 from referrals import services
 from referrals.models import Referral, ReferralEvent
 
@@ -314,7 +314,7 @@ def test_only_editors_of_the_group_or_officers_may_ask(world):
 
 
 def test_each_change_is_emailed_as_html_and_text_with_a_link(world, sent, mailoutbox):
-    from directory.services import send_due_reminders
+    from notifications.services import send_due_reminders
 
     referral = services.accept(referral=sent, by=world.officer, expected_version=sent.version)
     services.close(referral=referral, by=world.officer, expected_version=referral.version, outcome="resolved")
