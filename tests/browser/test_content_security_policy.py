@@ -9,6 +9,7 @@ import json
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from calendar_events.demo import load_calendar_demo
@@ -81,6 +82,17 @@ class PolicyWatch:
 def screenshot(page, name: str, *, full_page: bool = True):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"csp-{name}.png"), full_page=full_page)
+
+
+def click_closing(popup, target) -> None:
+    """Click what makes an admin popup hand its choice back to the form and close itself. The click's own
+    wait after it can find the page already gone (TargetClosedError); that the popup closed is checked."""
+    with popup.expect_event("close"):
+        try:
+            target.click(no_wait_after=True)
+        except PlaywrightError:
+            if not popup.is_closed():
+                raise
 
 
 def log_in(watch, page, username):
@@ -299,7 +311,7 @@ def _admin(watch, page):
     lookup = popup.value
     lookup.wait_for_load_state()
     watch.check(lookup)
-    lookup.locator("#result_list tbody tr a").first.click()
+    click_closing(lookup, lookup.locator("#result_list tbody tr a").first)
     expect(page.locator("#id_venue")).not_to_have_value("")
     watch.check(page)
 
@@ -313,7 +325,7 @@ def _admin(watch, page):
     adding.locator("#id_taxonomy").select_option(label="Wards")
     adding.locator("#id_code").fill("policy-test-ward")
     adding.locator("#id_name").fill("Policy Test Ward")
-    adding.locator("input[name=_save]").click()
+    click_closing(adding, adding.locator("input[name=_save]"))
     expect(page.locator("#id_ward")).not_to_have_value("")
     watch.check(page)
 
