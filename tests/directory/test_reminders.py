@@ -1,12 +1,10 @@
 """The directory's reminders: who hears, renewal reminders, lapsing and details confirmation, planned
 from the records by the reminder sweep, and their emails."""
 
-import smtplib
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from directory import services as directory_services
@@ -23,16 +21,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-# Nothing listens on port 1: connecting is refused at once, as when Redis is down.
-DEAD_BROKER = "redis://127.0.0.1:1/0"
-
-
-class FailingEmailBackend(BaseEmailBackend):
-    """A mail server that refuses every message."""
-
-    def send_messages(self, email_messages):
-        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
 
 def sweep() -> dict:

@@ -34,15 +34,6 @@ def sweep() -> dict:
     return tasks.sweep_reminders.apply().get()
 
 
-def today():
-    return timezone.localdate()
-
-
-def age_organisation(organisation, days: int) -> None:
-    """Pretend the record was created `days` ago (created_at is set automatically on insert)."""
-    type(organisation).objects.filter(pk=organisation.pk).update(created_at=timezone.now() - timedelta(days=days))
-
-
 # Sending what is due --------------------------------------------------------------------------------
 
 
