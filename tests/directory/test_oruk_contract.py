@@ -17,8 +17,6 @@ The number of examples is bounded so that the module runs in well under two minu
 """
 
 import json
-from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 import schemathesis
@@ -26,13 +24,10 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import RequestFactory
-from django.utils import timezone
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 
 from directory.api import openapi, views
-from directory.models import Organisation
-from tests.factories import make_location, make_organisation, make_service, term
 
 pytestmark = pytest.mark.django_db
 # Per operation and generation mode (schema-valid and schema-violating), on top of the coverage cases.
@@ -58,42 +53,12 @@ def wsgi_in_test_transaction():
 
 
 @pytest.fixture
-def contract_directory(settings, wsgi_in_test_transaction):
+def contract_directory(settings, wsgi_in_test_transaction, directory):
     # Schemathesis sends far more than a client would: the throttle is not what is under test here.
     settings.PORTAL_ORUK_THROTTLE_RATE = "1000000/minute"
     # The served document's server is SITE_URL (127.0.0.1:8000 in tests); Schemathesis's WSGI client
     # otherwise says Host: localhost.
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
-    provider = make_organisation(
-        name="Bow Advice Trust",
-        kinds=[term("organisation-kinds", Organisation.KIND_GENERAL)],
-        activities="Advice for groups in Bow.",
-        email="info@bowadvice.example.org",
-        public_fields=["email"],
-        website="https://bowadvice.example.org/",
-    )
-    office = make_location(
-        organisation=provider,
-        name="Bow office",
-        postcode="E3 5ES",
-        ward=term("wards", "bow-east"),
-        latitude=Decimal("51.530000"),
-        longitude=Decimal("-0.020000"),
-    )
-    make_service(
-        organisation=provider,
-        name="Funding advice surgery",
-        description="Help with grant applications and budgets.",
-        needs=[term("needs", "funding-and-fundraising")],
-        languages=[term("languages", "bn")],
-        minimum_age=18,
-        maximum_age=99,
-        locations=[office],
-        schedules=[("TU", "10:00", "13:00")],
-        url="https://bowadvice.example.org/funding",
-        last_reviewed_on=timezone.localdate() - timedelta(days=10),
-    )
-    make_service(organisation=provider, name="Payroll bureau", schedules=[("MO", "09:00", "17:00")], locations=[office])
 
 
 def _load(document: dict):

@@ -20,15 +20,8 @@ from django.db import connection
 
 from tests.test_deploy_settings import BASE_DIR, SETTINGS_NAMES, SETTINGS_PREFIXES, run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 SERVICES = "/api/oruk/services"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counts():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _rest_framework(**values) -> dict:
