@@ -112,7 +112,8 @@ def run() -> None:
 
     from django.utils import timezone
 
-    from directory.models import Organisation, TaxonomyTerm
+    from organisations.models import Organisation
+    from taxonomies.models import TaxonomyTerm
 
     provider_kind = TaxonomyTerm.objects.get(taxonomy__code="organisation-kinds", code="general")
     organisers = Organisation.objects.bulk_create(

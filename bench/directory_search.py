@@ -46,7 +46,9 @@ def load() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from directory.models import Location, Organisation, Schedule, Service, ServiceAtLocation, TaxonomyTerm
+    from directory.models import Location, Schedule, Service, ServiceAtLocation
+    from organisations.models import Organisation
+    from taxonomies.models import TaxonomyTerm
 
     rng = random.Random(SEED)
     terms = {code: list(TaxonomyTerm.objects.filter(taxonomy__code=code)) for code in ("functions", "needs", "communities", "languages", "wards", "organisation-kinds", "segments")}

@@ -65,7 +65,10 @@ def _batches(items, size=5000):
 def build_directory(rng: random.Random) -> dict:
     from django.utils import timezone
 
-    from directory.models import Organisation, Service, Taxonomy, TaxonomyTerm, User
+    from accounts.models import User
+    from directory.models import Service
+    from organisations.models import Organisation
+    from taxonomies.models import Taxonomy, TaxonomyTerm
 
     terms = {code: list(TaxonomyTerm.objects.in_taxonomy(code)) for code in (Taxonomy.WARDS, Taxonomy.SEGMENTS, Taxonomy.COMMUNITIES, Taxonomy.NEEDS)}
     functions = list(TaxonomyTerm.objects.in_taxonomy(Taxonomy.FUNCTIONS).filter(parent__isnull=False))
@@ -92,7 +95,7 @@ def build_directory(rng: random.Random) -> dict:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE directory_organisation SET created_at = now() - (random() * interval '1825 days')"
+            "UPDATE organisations_organisation SET created_at = now() - (random() * interval '1825 days')"
         )
     providers, vcos = ids[:PROVIDERS], ids[PROVIDERS:]
     kinds_through = Organisation.kinds.through
@@ -315,9 +318,10 @@ def run(*, build: bool = True) -> None:
     from django.db import connection
     from django.test import Client
 
-    from directory.models import TaxonomyTerm, User
+    from accounts.models import User
     from evidence import selectors, services
     from evidence.models import JointProject
+    from taxonomies.models import TaxonomyTerm
 
     if build:
         rng = random.Random(2026)

@@ -41,7 +41,7 @@ def _legit_docx() -> bytes:
 
 
 def _legit_rows():
-    from directory.exports import ORGANISATION_COLUMNS
+    from organisations.exports import ORGANISATION_COLUMNS
 
     rng = random.Random(12)
     headers = [column.header for column in ORGANISATION_COLUMNS]
@@ -105,7 +105,7 @@ def _png_bomb() -> bytes:
 
 # (name, path, file name, builder): path is "upload", "import" or "logo". Good files come first in each group.
 def _cases():
-    from tests.directory import hostile_files as hostile
+    from tests.core import hostile_files as hostile
 
     return [
         ("good docx (text)", "upload", "report.docx", _legit_docx),
@@ -145,7 +145,7 @@ def run_one(path: str, name: str, file: str) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from core import images, uploads
-    from directory import imports
+    from organisations import imports
 
     data = Path(file).read_bytes()
     upload = SimpleUploadedFile(name, data)

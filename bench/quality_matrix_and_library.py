@@ -53,7 +53,7 @@ def build() -> None:
 
     from django.utils import timezone
 
-    from directory.models import Organisation, TaxonomyTerm
+    from organisations.models import Organisation
     from quality.models import (
         Badge,
         BadgeArea,
@@ -64,6 +64,7 @@ def build() -> None:
         Material,
         SelfAssessment,
     )
+    from taxonomies.models import TaxonomyTerm
 
     random.seed(6)
     started = time.perf_counter()
@@ -115,8 +116,9 @@ def run() -> None:
     from django.contrib.auth.models import AnonymousUser
 
     from core.exports import CSV, tabular_response
-    from directory.models import Organisation, TaxonomyTerm
+    from organisations.models import Organisation
     from quality import selectors
+    from taxonomies.models import TaxonomyTerm
 
     page_ids = list(Organisation.objects.order_by("?").values_list("pk", flat=True)[:50])
     lines, times, queries = _timed(lambda: selectors.accreditation_lines(page_ids), 50)

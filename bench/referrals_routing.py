@@ -30,8 +30,11 @@ def main() -> None:
 def build():
     from django.utils import timezone
 
-    from directory.models import Affiliation, Organisation, Service, TaxonomyTerm, User
+    from accounts.models import User
+    from directory.models import Service
+    from organisations.models import Affiliation, Organisation
     from referrals.models import Referral, RoutingRule, RoutingRuleProvider
+    from taxonomies.models import TaxonomyTerm
 
     rng = random.Random(4)
     terms = {

@@ -7,7 +7,7 @@ class CalendarEventsConfig(AppConfig):
     verbose_name = _("Calendar and notice board")
 
     def ready(self) -> None:
-        from directory.hooks import register_organisation_section
+        from organisations.hooks import register_organisation_section
 
         from . import permissions  # noqa: F401  registers the app's permission rules
 

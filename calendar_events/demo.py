@@ -27,11 +27,14 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from directory.demo import DEMO_PROVIDER, DEMO_VCO
-from directory.demo_people import demo_people
-from directory.models import Location, Organisation, Taxonomy, TaxonomyTerm, User
+from accounts.models import User
+from directory.models import Location
 from notifications.services import cancel_pending_reminders
 from notifications.tasks import reminders_not_queued
+from organisations.demo import DEMO_PROVIDER, DEMO_VCO
+from organisations.demo_people import demo_people
+from organisations.models import Organisation
+from taxonomies.models import Taxonomy, TaxonomyTerm
 
 from . import recurrence, services
 from .models import Booking, Category, Event, Notice

@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.parameters import validate_date_in_window
-from directory.models import Location, Organisation, Taxonomy, TaxonomyTerm
+from directory.models import Location
+from organisations.models import Organisation
+from taxonomies.models import Taxonomy, TaxonomyTerm
 
 from .models import CalendarFeed, Category, Event, Notice, NoticeReport
 from .selectors import EventFilters

@@ -17,7 +17,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.files import private_file_storage, random_name
 from core.parameters import EARLIEST, LATEST
-from directory.models import Location, Organisation, TaxonomyTerm
+from directory.models import Location
+from organisations.models import Organisation
+from taxonomies.models import TaxonomyTerm
 
 
 class Category(models.TextChoices):

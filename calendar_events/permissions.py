@@ -1,9 +1,10 @@
-"""Who may do what in the calendar and on the notice board (registered with directory.permissions).
+"""Who may do what in the calendar and on the notice board (registered with accounts.permissions).
 
-Network admins pass every rule (directory.permissions.can); the rules below are for everyone else.
+Network admins pass every rule (accounts.permissions.can); the rules below are for everyone else.
 """
 
-from directory.permissions import EDITING_ROLES, public, role_at, rule
+from accounts.permissions import public, rule
+from organisations.permissions import EDITING_ROLES, role_at
 
 
 @rule("calendar_events.post_for")
@@ -76,6 +77,6 @@ def _moderate(user, obj) -> bool:
 
 def publishes_directly(organisation) -> bool:
     """Providers' events and notices go straight on; a VCO's wait for a moderator."""
-    from directory.models import Organisation
+    from organisations.models import Organisation
 
     return organisation.kinds.filter(code__in=Organisation.PROVIDER_KINDS).exists()

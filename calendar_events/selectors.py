@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from directory.models import Organisation, TaxonomyTerm
+from organisations.models import Organisation
+from taxonomies.models import TaxonomyTerm
 
 from . import recurrence
 from .models import Booking, CalendarFeed, Category, DigestSubscription, Event, FeedImportLog, Notice

@@ -16,10 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import uploads
-from directory.models import Location, Organisation
+from directory.models import Location
 from notifications.selectors import planned_reminder_keys
 from notifications.services import cancel_pending_reminders, schedule_reminder
 from notifications.tasks import enqueue_reminder
+from organisations.models import Organisation
 
 from . import recurrence
 from .models import Booking, CalendarFeed, DigestSubscription, Event, Notice, NoticeReport
@@ -226,7 +227,7 @@ def notify_booked(*, event: Event, change: str) -> int:
             subject=subjects[change] % {"title": event.title},
             template="emails/calendar_changed",
             context=_email_context(event, booking) | {"change": change},
-            organisation=event.organiser,
+            about=event.organiser,
         )
         if created:
             planned += 1
@@ -378,7 +379,7 @@ def promote_waiting(*, event: Event, occurrence_start: datetime) -> list[Booking
                 subject=_("A place has come up: %(title)s") % {"title": event.title},
                 template="emails/calendar_promoted",
                 context=_email_context(event, waiting),
-                organisation=event.organiser,
+                about=event.organiser,
             )
             if created:
                 enqueue_reminder(reminder.pk)
@@ -429,7 +430,7 @@ def plan_event_reminders(*, now: datetime | None = None) -> int:
             template="emails/calendar_reminder",
             context=_email_context(event, booking),
             due_at=max(booking.occurrence_start - timedelta(days=1), now),
-            organisation=event.organiser,
+            about=event.organiser,
         )[1]
     return created
 
@@ -499,7 +500,7 @@ def report_notice(*, notice: Notice, reason: str, details: str = "", by=None) ->
     )
     report.full_clean()
     report.save()
-    from directory.services import network_admin_emails
+    from accounts.selectors import network_admin_emails
 
     recipients = network_admin_emails()
     if recipients:
@@ -515,7 +516,7 @@ def report_notice(*, notice: Notice, reason: str, details: str = "", by=None) ->
                 "details": details,
                 "admin_url": reverse("admin:calendar_events_noticereport_changelist"),
             },
-            organisation=notice.organisation,
+            about=notice.organisation,
         )
         if created:
             enqueue_reminder(reminder.pk)

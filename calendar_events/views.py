@@ -1,5 +1,5 @@
 """Pages of the calendar and notice board, and the iCalendar feeds. Thin: forms check, services write,
-selectors read, directory.permissions decides."""
+selectors read, accounts.permissions decides."""
 
 import hashlib
 import json
@@ -21,14 +21,14 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import can, require
 from core import exports, uploads
 from core.files import private_file_response
 from core.forms import add_validation_errors
 from core.parameters import date_param, month_param, next_url, text_param
 from core.text import render_markdown
-from directory.models import Organisation
-from directory.permissions import can, require
-from directory.selectors import organisations_edited_by
+from organisations.models import Organisation
+from organisations.selectors import organisations_edited_by
 
 from . import ical, recurrence, selectors, services
 from .forms import (

@@ -2,6 +2,10 @@
 
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.db import models
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 class _BoundedDateChangeList(ChangeList):
@@ -19,3 +23,17 @@ class BoundedDateHierarchy:
 
     def get_changelist(self, request, **kwargs):
         return _BoundedDateChangeList
+
+
+# Web addresses typed without a scheme ("example.org") are taken to be https.
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+# How many names an action's message lists before it says "and N more".
+NAMES_IN_MESSAGE = 10
+
+
+def names_in_message(objects) -> str:
+    names = [str(obj) for obj in objects]
+    if len(names) > NAMES_IN_MESSAGE:
+        rest = len(names) - NAMES_IN_MESSAGE
+        names = names[:NAMES_IN_MESSAGE] + [ngettext("%(count)d more", "%(count)d more", rest) % {"count": rest}]
+    return get_text_list(names, _("and"))

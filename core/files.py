@@ -4,7 +4,7 @@ names they get, and how a view sends one.
 MEDIA_ROOT is served to anyone at /media/, so it holds only files that are public for as long as they
 exist (organisation logos). Everything else (notice attachments, which wait for moderation; assessment
 evidence; support materials, some for members only) is kept in PRIVATE_FILES_ROOT and only ever sent by
-a view that has first checked, through directory.permissions, that the person may see the record. Such
+a view that has first checked, through accounts.permissions, that the person may see the record. Such
 views answer 404 to everyone else, so a file's existence is not revealed either.
 
 Stored names are random (never derived from an id, a title or the upload's name), so a name that leaks

@@ -1,6 +1,7 @@
-"""The directory: organisations (VCOs and providers), affiliations, member networks and memberships,
-services, locations and schedules, the reminders they call for (planned here, stored and sent by
-`notifications`), taxonomies, permissions, search, downloads and the Open Referral UK API. It builds
-on `core` and `notifications` and imports no app above it; apps above add to its pages through
-`directory.hooks` and to the reminder sweep through `notifications.tasks.register_sweep_step`.
+"""The provider directory: services, the locations they run at, their opening times and contacts;
+search with filter facets (kept by PostgreSQL triggers, see migrations 0002-0004), downloads, the
+print view, the yearly service review, and the Open Referral UK 3.0 API (`directory.api`).
+
+It builds on organisations and the plumbing below it and imports no app above it; it adds its
+services section to the organisation page through `organisations.hooks`.
 """

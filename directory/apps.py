@@ -4,12 +4,12 @@ from django.utils.translation import gettext_lazy as _
 
 class DirectoryConfig(AppConfig):
     name = "directory"
-    verbose_name = _("Directory and members")
+    verbose_name = _("Directory of services")
 
     def ready(self) -> None:
-        from notifications.tasks import register_sweep_step
+        from organisations.hooks import register_organisation_section
 
-        from . import services
+        from . import permissions  # noqa: F401  (registers the service rules)
 
-        # Lapse memberships and plan renewal reminders and confirmation requests in every reminder sweep.
-        register_sweep_step(services.plan_reminders)
+        # A provider's services, first in the main column of its organisation page.
+        register_organisation_section("directory/includes/organisation_services.html")

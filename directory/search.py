@@ -15,9 +15,11 @@ from django.db import connection
 from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 
+from taxonomies.models import TaxonomyTerm
+
 from . import facets
 from .facets import ServiceColumnExpression
-from .models import Schedule, Service, ServiceAtLocation, TaxonomyTerm
+from .models import Schedule, Service, ServiceAtLocation
 
 # Longer search text than this is refused (web pages and API alike): no real search needs it and a
 # huge query only costs the database.

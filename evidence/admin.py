@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.admin import NetworkAdminAccess
 from core.admin import BoundedDateHierarchy
-from directory.admin import NetworkAdminAccess
 
 from . import services
 from .models import CaseStudy, EvidenceExport, Indicator, JointProject, MonitoringReturn, ReportingPeriod, ReturnFigure

@@ -10,8 +10,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from directory.demo import DEMO_PROVIDER, DEMO_VCO
-from directory.models import Organisation, User
+from accounts.models import User
+from organisations.demo import DEMO_PROVIDER, DEMO_VCO
+from organisations.models import Organisation
 
 from . import services
 from .models import Indicator, JointProject

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import User
 from core.parameters import validate_date_in_window
-from directory.models import Organisation, User
+from organisations.models import Organisation
 
 from . import selectors
 from .models import CaseStudy, Indicator, JointProject
@@ -124,7 +125,7 @@ class ProjectForm(forms.ModelForm):
         if user.is_network_admin:
             self.fields["lead"].queryset = organisations
         else:
-            from directory.selectors import organisations_edited_by
+            from organisations.selectors import organisations_edited_by
 
             # The current lead stays on offer, so saving other changes never forces a new lead.
             self.fields["lead"].queryset = Organisation.objects.filter(

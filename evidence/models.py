@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from directory.models import Organisation, TaxonomyTerm
+from organisations.models import Organisation
+from taxonomies.models import TaxonomyTerm
 
 
 class JointProject(models.Model):

@@ -1,4 +1,4 @@
-"""Who may do what with joint projects and evidence. Network admins pass every rule (directory.permissions.can).
+"""Who may do what with joint projects and evidence. Network admins pass every rule (accounts.permissions.can).
 
 - Lead and partner organisations' editors and officers edit the project they are in and submit their
   own organisation's returns; the lead's people also edit the project's details and indicators.
@@ -8,8 +8,9 @@
   aggregates only, through the suppression layer.
 """
 
-from directory.models import Affiliation
-from directory.permissions import EDITING_ROLES, rule
+from accounts.permissions import rule
+from organisations.models import Affiliation
+from organisations.permissions import EDITING_ROLES
 
 from .models import EvidenceExport, JointProject, MonitoringReturn
 

@@ -22,10 +22,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from calendar_events import selectors as calendar_selectors
-from directory.models import Affiliation, Organisation, Service, Taxonomy, TaxonomyTerm
-from directory.permissions import EDITING_ROLES
+from directory.models import Service
+from organisations.models import Affiliation, Organisation
+from organisations.permissions import EDITING_ROLES
 from quality import selectors as quality_selectors
 from referrals import selectors as referral_selectors
+from taxonomies.models import Taxonomy, TaxonomyTerm
 
 from . import suppression
 from .models import (

@@ -18,9 +18,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from directory.models import Organisation, TaxonomyTerm, User
-from directory.services import organisation_contacts
+from accounts.models import User
 from notifications.services import schedule_reminder
+from organisations.models import Organisation
+from organisations.services import organisation_contacts
+from taxonomies.models import TaxonomyTerm
 
 from . import suppression
 from .models import (
@@ -440,7 +442,7 @@ def plan_return_reminders(*, today: date) -> int:
                 template="emails/evidence_return_reminder",
                 context={**_reminder_context(project, period, partner), "overdue": days_overdue >= 0, "stage": stage},
                 due_at=due_at,
-                organisation=partner,
+                about=partner,
             )
             created += new
     return created

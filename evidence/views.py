@@ -1,7 +1,7 @@
 """Pages for joint projects, sector dashboards, the printable report and evidence packs.
 
 Views stay thin: forms check input, services write, selectors read, and every object-level decision
-goes through directory.permissions (can/require).
+goes through accounts.permissions (can/require).
 """
 
 from django.contrib import messages
@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.permissions import can, require
 from core.exports import CSV, XLSX, tabular_response
 from core.files import private_file_response
 from core.forms import add_validation_errors
 from core.parameters import text_param
-from directory.models import Organisation
-from directory.permissions import can, require
+from organisations.models import Organisation
 
 from . import selectors, services, tasks
 from .forms import CaseStudyForm, IndicatorForm, ProjectForm, ReportForm, ReturnForm, ScopeForm, TargetsForm

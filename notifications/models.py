@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -41,9 +43,14 @@ class Reminder(models.Model):
 
     key = models.CharField(_("key"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=50, db_index=True)
-    organisation = models.ForeignKey(
-        "directory.Organisation", on_delete=models.CASCADE, null=True, blank=True, related_name="reminders", verbose_name=_("organisation")
+    # The record the email is about, if any (an organisation, most often). A generic link, since
+    # notifications sit below every app with records; models that want their reminders deleted with
+    # them declare the reverse side (a GenericRelation, as organisations.Organisation.reminders does).
+    about_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("about a")
     )
+    about_id = models.PositiveBigIntegerField(_("about record"), null=True, blank=True)
+    about = GenericForeignKey("about_type", "about_id")
     recipients = models.JSONField(_("recipients"), default=list)
     subject = models.CharField(_("subject"), max_length=300)
     template = models.CharField(_("template"), max_length=200, help_text=_("emails/<name>.txt and .html"))
@@ -60,7 +67,7 @@ class Reminder(models.Model):
 
     class Meta:
         ordering = ["-due_at"]
-        indexes = [models.Index(fields=["status", "due_at"])]
+        indexes = [models.Index(fields=["status", "due_at"]), models.Index(fields=["about_type", "about_id"])]
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
 

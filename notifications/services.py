@@ -27,7 +27,7 @@ def schedule_reminder(
     template: str,
     context: dict | None = None,
     due_at: datetime | None = None,
-    organisation: models.Model | None = None,  # the directory's Organisation the email is about
+    about: models.Model | None = None,  # the record the email is about (see Reminder.about)
 ) -> tuple[Reminder, bool]:
     """Store an email to send at `due_at`. Planning the same key again changes nothing."""
     return Reminder.objects.get_or_create(
@@ -39,7 +39,7 @@ def schedule_reminder(
             "template": template,
             "context": context or {},
             "due_at": due_at or timezone.now(),
-            "organisation": organisation,
+            "about": about,
         },
     )
 
@@ -126,3 +126,13 @@ def send_due_reminders(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     due_ids = list(Reminder.objects.claimable(now).order_by("due_at").values_list("pk", flat=True))
     return sum(send_reminder(reminder_id=pk, now=now) for pk in due_ids)
+
+
+# Planners find what is due with one set-based query and plan the rest in batches of this many.
+PLANNING_BATCH = 500
+
+
+def planning_batches(ids: list[int]):
+    """`ids` in lists of at most PLANNING_BATCH."""
+    for start in range(0, len(ids), PLANNING_BATCH):
+        yield ids[start : start + PLANNING_BATCH]

@@ -14,8 +14,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.admin import NetworkAdminAccess
 from core.admin import BoundedDateHierarchy
-from directory.admin import NetworkAdminAccess
 
 from . import services
 from .models import (

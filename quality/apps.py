@@ -7,7 +7,7 @@ class QualityConfig(AppConfig):
     verbose_name = _("Quality standards and support materials")
 
     def ready(self):
-        from directory.hooks import register_accreditation_source, register_organisation_section
+        from organisations.hooks import register_accreditation_source, register_organisation_section
 
         from . import permissions  # noqa: F401  (registers the app's permission rules)
         from .selectors import accreditation_lines

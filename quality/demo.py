@@ -14,8 +14,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from directory.demo import DEMO_PROVIDER, DEMO_VCO
-from directory.models import Organisation, TaxonomyTerm, User
+from accounts.models import User
+from organisations.demo import DEMO_PROVIDER, DEMO_VCO
+from organisations.models import Organisation
+from taxonomies.models import TaxonomyTerm
 
 from . import selectors, services
 from .models import Badge, CriterionResponse, FrameworkVersion, HealthCheck, Level, Material, SelfAssessment

@@ -3,7 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from directory.models import Organisation, Taxonomy, TaxonomyTerm
+from organisations.models import Organisation
+from taxonomies.models import Taxonomy, TaxonomyTerm
 
 from .models import Answer, CriterionResponse, Material
 

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.files import private_file_storage
-from directory.models import Organisation, TaxonomyTerm
+from organisations.models import Organisation
+from taxonomies.models import TaxonomyTerm
 
 
 class Level(models.IntegerChoices):

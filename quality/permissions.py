@@ -1,12 +1,13 @@
 """Who may do what with quality standards, support materials and health checks.
 
-Registered with the one permission helper (directory.permissions); network admins pass every rule
+Registered with the one permission helper (accounts.permissions); network admins pass every rule
 there. The service layer repeats the one check that must hold even for admins: nobody reviews an
 assessment of an organisation they belong to.
 """
 
-from directory.models import Affiliation, Organisation
-from directory.permissions import EDITING_ROLES, public, role_at, rule
+from accounts.permissions import public, rule
+from organisations.models import Affiliation, Organisation
+from organisations.permissions import EDITING_ROLES, role_at
 
 from .models import HealthCheck, Material, SelfAssessment
 

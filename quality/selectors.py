@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from directory.models import Affiliation, Organisation, TaxonomyTerm
-from directory.permissions import EDITING_ROLES
+from organisations.models import Affiliation, Organisation
+from organisations.permissions import EDITING_ROLES
+from taxonomies.models import TaxonomyTerm
 
 from .models import (
     Badge,

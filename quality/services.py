@@ -20,12 +20,14 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+from accounts.selectors import network_admin_emails
 from core.uploads import DOCUMENTS, IMAGES, check_upload
-from directory.models import Affiliation, Organisation, User
-from directory.services import network_admin_emails, organisation_contacts
 from notifications.selectors import planned_reminder_keys
 from notifications.services import schedule_reminder
 from notifications.tasks import enqueue_reminder
+from organisations.models import Affiliation, Organisation
+from organisations.services import organisation_contacts
 
 from . import selectors
 from .models import (
@@ -57,7 +59,7 @@ ACCEPTED_FILE_TYPES = DOCUMENTS | IMAGES
 def _notify(*, key: str, kind: str, recipients: list[str], subject: str, template: str, context: dict, organisation) -> None:
     """An email planned as a Reminder row (so it is never lost) and sent at once if the broker answers."""
     reminder, created = schedule_reminder(
-        key=key, kind=kind, recipients=recipients, subject=subject, template=template, context=context, organisation=organisation
+        key=key, kind=kind, recipients=recipients, subject=subject, template=template, context=context, about=organisation
     )
     if created:
         enqueue_reminder(reminder.pk)
@@ -454,7 +456,7 @@ def _badge_email(badge: Badge, *, key: str, kind: str, subject: str, template: s
             "expires_on": badge.expires_on.isoformat(),
             "assessments_url": "/quality/assessments/",
         },
-        organisation=organisation,
+        about=organisation,
     )[1]
 
 

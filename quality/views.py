@@ -2,7 +2,7 @@
 materials library and the organisational health check.
 
 Thin: forms check input, services write, selectors read, and every object-level decision goes through
-directory.permissions (can/require).
+accounts.permissions (can/require).
 """
 
 from django.conf import settings
@@ -16,12 +16,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import can, require
 from core.exports import FORMATS, dated_filename, tabular_response
 from core.files import private_file_response
 from core.forms import add_validation_errors
 from core.parameters import integer_param, text_param
-from directory.models import Organisation
-from directory.permissions import can, require
+from organisations.models import Organisation
 
 from . import selectors, services
 from .forms import (

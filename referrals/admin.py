@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import NetworkAdminAccess
 from core.admin import BoundedDateHierarchy
-from directory.admin import NetworkAdminAccess
-from directory.models import Organisation
+from organisations.models import Organisation
 
 from .models import Feedback, Referral, ReferralEvent, RoutingRule, RoutingRuleProvider
 

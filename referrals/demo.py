@@ -21,12 +21,14 @@ from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
-from directory.demo import DEMO_VCO
-from directory.demo_people import demo_people
-from directory.demo_services import stable_uuid
-from directory.models import Organisation, Taxonomy, TaxonomyTerm, User
+from accounts.models import User
+from directory.demo import stable_uuid
 from notifications.models import Reminder
 from notifications.tasks import reminders_not_queued
+from organisations.demo import DEMO_VCO
+from organisations.demo_people import demo_people
+from organisations.models import Organisation
+from taxonomies.models import Taxonomy, TaxonomyTerm
 
 from . import selectors, services, workdays
 from .models import Referral, ReferralEvent, RoutingRule, RoutingRuleProvider

@@ -7,7 +7,9 @@ from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from directory.models import Organisation, Service, Taxonomy, TaxonomyTerm
+from directory.models import Service
+from organisations.models import Organisation
+from taxonomies.models import Taxonomy, TaxonomyTerm
 
 from . import selectors
 from .models import DESCRIPTION_MAX_LENGTH, NOTE_MAX_LENGTH, SATISFACTION_CHOICES, Referral

@@ -15,7 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from directory.models import Organisation, Service, Taxonomy, TaxonomyTerm
+from directory.models import Service
+from organisations.models import Organisation
+from taxonomies.models import Taxonomy, TaxonomyTerm
 
 # Long enough to explain a problem, short enough that an officer reads it.
 DESCRIPTION_MAX_LENGTH = 2000

@@ -1,4 +1,4 @@
-"""Who may do what with referrals. Registered with the one permission helper (directory.permissions);
+"""Who may do what with referrals. Registered with the one permission helper (accounts.permissions);
 network admins pass every rule there, so the rules below are for everyone else.
 
 - The group (anyone linked to the asking VCO) sees its referrals, with contact details; its editors
@@ -11,8 +11,9 @@ network admins pass every rule there, so the rules below are for everyone else.
   funders see referrals only as the evidence dashboards' aggregates.
 """
 
-from directory.models import Affiliation, Organisation
-from directory.permissions import EDITING_ROLES, role_at, rule
+from accounts.permissions import rule
+from organisations.models import Affiliation, Organisation
+from organisations.permissions import EDITING_ROLES, role_at
 
 from .models import Referral
 

@@ -14,8 +14,10 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from directory.models import Affiliation, Organisation, Service, Taxonomy, TaxonomyTerm
-from directory.permissions import can
+from accounts.permissions import can
+from directory.models import Service
+from organisations.models import Affiliation, Organisation
+from taxonomies.models import Taxonomy, TaxonomyTerm
 
 from .models import SATISFACTION_CHOICES, Feedback, Referral, ReferralEvent, RoutingRuleProvider
 
@@ -365,7 +367,7 @@ def is_officer_somewhere(user) -> bool:
 
 
 def officers_of(provider: Organisation):
-    from directory.models import User
+    from accounts.models import User
 
     return User.objects.filter(
         is_active=True, affiliations__organisation=provider, affiliations__role=Affiliation.Role.OFFICER

@@ -20,13 +20,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from directory.models import Organisation, Service, TaxonomyTerm, User
-from directory.permissions import require
-from directory.services import network_admin_emails
+from accounts.models import User
+from accounts.permissions import require
+from accounts.selectors import network_admin_emails
+from directory.models import Service
 from notifications.models import Reminder
 from notifications.selectors import planned_reminder_keys
 from notifications.services import schedule_reminder
 from notifications.tasks import enqueue_reminder
+from organisations.models import Organisation
+from taxonomies.models import TaxonomyTerm
 
 from . import selectors, workdays
 from .models import DESCRIPTION_MAX_LENGTH, NOTE_MAX_LENGTH, Feedback, Referral, ReferralEvent
@@ -113,7 +116,7 @@ def _plan_email(
         template=EMAIL_TEMPLATE,
         context=context,
         due_at=due_at,
-        organisation=referral.organisation,
+        about=referral.organisation,
     )
     if created and enqueue:
         enqueue_reminder(reminder.pk)

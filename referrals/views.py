@@ -3,7 +3,7 @@ own referrals, the officers' inbox, a referral's page with its timeline and acti
 network admins' personal-data tools.
 
 Views stay thin: forms check input, services decide and write, selectors read, and every object-level
-decision goes through directory.permissions (can/require).
+decision goes through accounts.permissions (can/require).
 """
 
 import json
@@ -23,10 +23,12 @@ from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import can, require
 from core.exports import CSV, dated_filename, tabular_response
 from core.forms import add_validation_errors
-from directory.models import Organisation, Service, Taxonomy, TaxonomyTerm
-from directory.permissions import can, require
+from directory.models import Service
+from organisations.models import Organisation
+from taxonomies.models import Taxonomy, TaxonomyTerm
 
 from . import selectors, services
 from .forms import (

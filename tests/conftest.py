@@ -65,10 +65,10 @@ def _vocabulary_after_flush(request):
     if marker is None or not (marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0])):
         return
     request.getfixturevalue("transactional_db")
-    from directory.models import Taxonomy, TaxonomyTerm
-    from directory.vocabulary import seed_taxonomies
     from quality.models import Criterion, FrameworkVersion, HealthCheckArea, HealthCheckQuestion, StandardArea
     from quality.seed import seed_framework, seed_health_check
+    from taxonomies.models import Taxonomy, TaxonomyTerm
+    from taxonomies.vocabulary import seed_taxonomies
 
     seed_taxonomies(Taxonomy, TaxonomyTerm)
     seed_framework(FrameworkVersion, StandardArea, Criterion)

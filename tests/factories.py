@@ -8,8 +8,10 @@ import itertools
 
 from django.utils import timezone
 
-from directory.models import Affiliation, Membership, Network, Organisation, TaxonomyTerm, User
+from accounts.models import User
 from notifications.models import Reminder
+from organisations.models import Affiliation, Membership, Network, Organisation
+from taxonomies.models import TaxonomyTerm
 
 _sequence = itertools.count(1)
 

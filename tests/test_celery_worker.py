@@ -89,7 +89,7 @@ def test_a_real_worker_sends_due_reminders_once_after_a_broker_outage(worker, mo
     assert counts == {"lapsed": 0, "renewal_reminders": 1, "confirmation_requests": 0, "sent": 2}
     queued.refresh_from_db()
     assert queued.status == Reminder.Status.SENT and queued.attempts == 1
-    renewal = Reminder.objects.get(organisation=organisation)
+    renewal = organisation.reminders.get()
     assert renewal.status == Reminder.Status.SENT
     emails = sent_emails(worker.mail_dir)
     assert len(emails) == 2

@@ -145,10 +145,10 @@ def test_every_page_carries_the_policy(client):
     client.force_login(make_superuser())
     admin_pages = [
         "/admin/",
-        "/admin/directory/organisation/",
-        f"/admin/directory/organisation/{organisation.pk}/change/",
-        f"/admin/directory/organisation/{organisation.pk}/history/",
-        "/admin/directory/organisation/import/",
+        "/admin/organisations/organisation/",
+        f"/admin/organisations/organisation/{organisation.pk}/change/",
+        f"/admin/organisations/organisation/{organisation.pk}/history/",
+        "/admin/organisations/organisation/import/",
         "/referrals/inbox/",
         "/evidence/dashboards/",
         "/quality/matrix/",

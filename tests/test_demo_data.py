@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import timezone
 
+from accounts.models import User
 from calendar_events import recurrence
 from calendar_events.models import Booking, Category, Event, Notice
 from calendar_events.selectors import attendance_by_category, attendance_counts
@@ -21,12 +22,14 @@ from core.fields import (
     validate_postcode,
 )
 from directory import demo
-from directory.models import Affiliation, Membership, Network, Organisation, Taxonomy, TaxonomyTerm, User
 from notifications.models import Reminder
+from organisations import demo as demo_borough
+from organisations.models import Affiliation, Membership, Network, Organisation
 from referrals import selectors as referral_selectors
 from referrals import services as referral_services
 from referrals import workdays
 from referrals.models import Referral, ReferralEvent
+from taxonomies.models import Taxonomy, TaxonomyTerm
 
 pytestmark = pytest.mark.django_db
 
@@ -108,9 +111,9 @@ def snapshot() -> tuple[dict[str, int], str]:
 
 def test_build_demo_borough_is_the_same_for_the_same_seed_and_day():
     day = date(2025, 3, 1)
-    first = demo.build_demo_borough(today=day)
-    assert first == demo.build_demo_borough(today=day)
-    assert first != demo.build_demo_borough(today=day, seed=demo.SEED + 1)
+    first = demo_borough.build_demo_borough(today=day)
+    assert first == demo_borough.build_demo_borough(today=day)
+    assert first != demo_borough.build_demo_borough(today=day, seed=demo_borough.SEED + 1)
 
 
 def test_load_demo_data_refuses_with_debug_off(settings):
@@ -131,8 +134,8 @@ def test_load_demo_data_with_force_builds_a_believable_borough(settings):
     assert 450 <= vcos.count() <= 550
     assert providers.count() == 35
     assert not vcos.filter(kinds__code__in=Organisation.PROVIDER_KINDS).exists()
-    bme_providers = providers.filter(segments__code=demo.SEG_BME).exclude(kinds__code=Organisation.KIND_NETWORK)
-    bme_networks = Organisation.objects.filter(kinds__code=Organisation.KIND_NETWORK, segments__code=demo.SEG_BME)
+    bme_providers = providers.filter(segments__code=demo_borough.SEG_BME).exclude(kinds__code=Organisation.KIND_NETWORK)
+    bme_networks = Organisation.objects.filter(kinds__code=Organisation.KIND_NETWORK, segments__code=demo_borough.SEG_BME)
     assert bme_providers.count() == 4
     assert bme_networks.count() == 2
     both = providers.filter(kinds__code=Organisation.KIND_GENERAL).filter(kinds__code=Organisation.KIND_SPECIALIST)
@@ -186,7 +189,7 @@ def test_load_demo_data_with_force_builds_a_believable_borough(settings):
     # Every organisation has its first history entry, including its many-to-many links at creation.
     history = Organisation.history.model
     assert history.objects.filter(history_type="+").count() == Organisation.objects.count()
-    editor_org = Organisation.objects.get(slug=demo.DEMO_VCO)
+    editor_org = Organisation.objects.get(slug=demo_borough.DEMO_VCO)
     first = editor_org.history.earliest("history_date")
     assert {row.taxonomyterm.code for row in first.languages.all()} == set(
         editor_org.languages.values_list("code", flat=True)
@@ -196,13 +199,13 @@ def test_load_demo_data_with_force_builds_a_believable_borough(settings):
 
     # Networks and memberships in every state.
     assert set(Network.objects.values_list("slug", flat=True)) == {
-        demo.MAIN_NETWORK,
-        demo.BME_NETWORK,
-        demo.BME_NETWORK_2,
-        demo.OLDER_FORUM,
-        demo.YOUNG_FORUM,
+        demo_borough.MAIN_NETWORK,
+        demo_borough.BME_NETWORK,
+        demo_borough.BME_NETWORK_2,
+        demo_borough.OLDER_FORUM,
+        demo_borough.YOUNG_FORUM,
     }
-    for slug in (demo.BME_NETWORK, demo.BME_NETWORK_2):
+    for slug in (demo_borough.BME_NETWORK, demo_borough.BME_NETWORK_2):
         assert Network.objects.get(slug=slug).run_by in bme_networks
     statuses = set(Membership.objects.values_list("status", flat=True))
     assert statuses == set(Membership.Status.values)
@@ -216,7 +219,7 @@ def test_load_demo_data_with_force_builds_a_believable_borough(settings):
 
     # One demo user per role, each able to log in with the documented password.
     assert sorted(User.objects.values_list("role", flat=True)) == sorted(User.Role.values)
-    for account in demo.DEMO_ACCOUNTS:
+    for account in demo_borough.DEMO_ACCOUNTS:
         assert authenticate(username=account.username, password=account.password) is not None, account.username
         assert account.username in output and account.password in output
     admin = User.objects.get(role=User.Role.NETWORK_ADMIN)
@@ -236,11 +239,11 @@ def test_load_demo_data_twice_changes_nothing(settings):
     settings.DEBUG = True
     load()
     # A hand edit after the first load must survive the second.
-    Organisation.objects.filter(slug=demo.DEMO_VCO).update(activities="Edited in the admin.")
+    Organisation.objects.filter(slug=demo_borough.DEMO_VCO).update(activities="Edited in the admin.")
     before = snapshot()
     output = load()
     assert snapshot() == before
-    assert Organisation.objects.get(slug=demo.DEMO_VCO).activities == "Edited in the admin."
+    assert Organisation.objects.get(slug=demo_borough.DEMO_VCO).activities == "Edited in the admin."
     assert "organisations: 0 created" in output and "memberships: 0 created" in output and "users: 0 created" in output
 
 

@@ -22,11 +22,12 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from accounts.models import User
 from calendar_events.models import Booking, CalendarFeed, Notice
 from calendar_events.services import book, save_notice
 from core import parameters
-from directory.models import Affiliation, User
 from evidence.services import request_export
+from organisations.models import Affiliation
 from quality.services import start_assessment
 from tests.factories import (
     make_affiliation,
@@ -210,13 +211,13 @@ def build_world():
 # Path parameters for every project URL that has them. A new URL fails test_every_url_is_walked until
 # it is added here.
 PATH_KWARGS = {
-    "directory:organisation_detail": lambda w: {"slug": w.vco.slug},
-    "directory:organisation_edit": lambda w: {"slug": w.vco.slug},
-    "directory:organisation_history": lambda w: {"slug": w.vco.slug},
-    "directory:organisation_confirm": lambda w: {"slug": w.vco.slug},
+    "organisations:organisation_detail": lambda w: {"slug": w.vco.slug},
+    "organisations:organisation_edit": lambda w: {"slug": w.vco.slug},
+    "organisations:organisation_history": lambda w: {"slug": w.vco.slug},
+    "organisations:organisation_confirm": lambda w: {"slug": w.vco.slug},
     "directory:service_create": lambda w: {"slug": w.provider.slug},
-    "directory:network_detail": lambda w: {"slug": w.network.slug},
-    "directory:network_apply": lambda w: {"slug": w.network.slug},
+    "organisations:network_detail": lambda w: {"slug": w.network.slug},
+    "organisations:network_apply": lambda w: {"slug": w.network.slug},
     "directory:directory_download": lambda w: {"fmt": "csv"},
     "directory:service_detail": lambda w: {"slug": w.service.slug},
     "directory:service_edit": lambda w: {"slug": w.service.slug},
@@ -284,9 +285,9 @@ def _admin_path(route: str, name: str, w) -> str | None:
         return reverse(name, args=[w.users["admin"].pk])
     if name == "admin:app_list":
         return reverse(name, kwargs={"app_label": "directory"})
-    if name == "admin:directory_organisation_import_template":
+    if name == "admin:organisations_organisation_import_template":
         return reverse(name, kwargs={"fmt": "csv"})
-    if name == "admin:directory_organisation_import_preview":
+    if name == "admin:organisations_organisation_import_preview":
         return reverse(name, kwargs={"token": "no-such-import"})
     for model in admin.site._registry:
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}_"

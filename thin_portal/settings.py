@@ -64,7 +64,10 @@ INSTALLED_APPS = [
     "simple_history",
     "thin_portal",
     "core",
+    "accounts",
+    "taxonomies",
     "notifications",
+    "organisations",
     "directory",
     "referrals",
     "calendar_events",
@@ -134,7 +137,7 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 SILENCED_SYSTEM_CHECKS = [] if IS_POSTGRES else ["models.W040"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-AUTH_USER_MODEL = "directory.User"
+AUTH_USER_MODEL = "accounts.User"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 
+from accounts import views as account_views
 from core import files
-from directory import views as directory_views
 
 from . import views
 
@@ -19,11 +19,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     # Django's account views with the portal's forms and emails; names as in django.contrib.auth.urls.
-    path("accounts/login/", directory_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("accounts/password_reset/", directory_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password_reset/", account_views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password_reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"
@@ -33,6 +33,7 @@ urlpatterns = [
     path("api/oruk/", include("directory.api.urls")),
     path("referrals/", include("referrals.urls")),
     path("evidence/", include("evidence.urls")),
+    path("", include("organisations.urls")),
     path("", include("directory.urls")),
     path("", include("calendar_events.urls")),  # /calendar/ (events, feeds) and /notices/ (notice board)
     path("", include("quality.urls")),  # /quality/, /materials/, /health-check/

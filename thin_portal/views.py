@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
+from accounts.permissions import can
 from core.parameters import BadParameter
-from directory import selectors
-from directory.permissions import can
+from organisations import selectors
 
 from .celery import quick_broker_connection
 
@@ -20,7 +20,7 @@ HEALTH_CHECK_BROKER_TIMEOUT = 1.0
 def _admin_changelist(model_name: str, query: str = "") -> str:
     """A link into a filtered admin list, or the admin's front page if that list is not registered."""
     try:
-        return reverse(f"admin:directory_{model_name}_changelist") + (f"?{query}" if query else "")
+        return reverse(f"admin:organisations_{model_name}_changelist") + (f"?{query}" if query else "")
     except NoReverseMatch:
         return reverse("admin:index")
 
@@ -47,7 +47,7 @@ def home(request):
         context.update(
             audience="officer" if user.role == user.Role.OFFICER else "vco_staff",
             affiliations=[
-                (affiliation, can(user, "directory.change_organisation", affiliation.organisation))
+                (affiliation, can(user, "organisations.change_organisation", affiliation.organisation))
                 for affiliation in selectors.affiliations_of(user)
             ],
             networks=selectors.networks_open_for_applications(),

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("directory", "0004_service_search_vector"),
+        ("directory", "0004_service_facets"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="calendar_feeds",
-                        to="directory.organisation",
+                        to="organisations.organisation",
                         verbose_name="organisation",
                     ),
                 ),
@@ -217,7 +217,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         limit_choices_to={"taxonomy__code": "communities"},
                         related_name="events_for_community",
-                        to="directory.taxonomyterm",
+                        to="taxonomies.taxonomyterm",
                         verbose_name="for communities",
                     ),
                 ),
@@ -249,7 +249,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         limit_choices_to={"taxonomy__code": "languages"},
                         related_name="events_in_language",
-                        to="directory.taxonomyterm",
+                        to="taxonomies.taxonomyterm",
                         verbose_name="languages",
                     ),
                 ),
@@ -258,7 +258,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="events",
-                        to="directory.organisation",
+                        to="organisations.organisation",
                         verbose_name="organiser",
                     ),
                 ),
@@ -268,7 +268,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         limit_choices_to={"taxonomy__code": "segments"},
                         related_name="events_for_segment",
-                        to="directory.taxonomyterm",
+                        to="taxonomies.taxonomyterm",
                         verbose_name="for specialist segments",
                     ),
                 ),
@@ -318,7 +318,7 @@ class Migration(migrations.Migration):
                         null=True,
                         on_delete=django.db.models.deletion.SET_NULL,
                         related_name="event_bookings",
-                        to="directory.organisation",
+                        to="organisations.organisation",
                         verbose_name="booking for organisation",
                     ),
                 ),
@@ -428,7 +428,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="notices",
-                        to="directory.organisation",
+                        to="organisations.organisation",
                         verbose_name="posted by organisation",
                     ),
                 ),

@@ -17,7 +17,10 @@ from functools import cache
 from django.conf import settings
 from django.urls import reverse
 
-from ..models import Location, Organisation, Schedule, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
+from organisations.models import Organisation
+from taxonomies.models import Taxonomy, TaxonomyTerm
+
+from ..models import Location, Schedule, Service, ServiceAtLocation
 from ..selectors import prefetched
 
 # HSDS status for each of the portal's service statuses.
@@ -114,7 +117,7 @@ def organization(record: Organisation, *, full: bool = False, services: list | N
         "email": record.email if record.shows("email") else "",
         "website": record.website,
         "logo": absolute(record.logo.url) if record.logo else "",
-        "uri": page_url("directory:organisation_detail", record.slug),
+        "uri": page_url("organisations:organisation_detail", record.slug),
     }
     if full:
         identifiers = []

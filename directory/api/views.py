@@ -36,8 +36,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from .. import hooks, selectors
-from ..models import Location, Organisation, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
+from organisations import hooks
+from organisations.models import Organisation
+from taxonomies.models import Taxonomy, TaxonomyTerm
+
+from .. import selectors
+from ..models import Location, Service, ServiceAtLocation
 from ..search import RANKED_ORDER, has_any_term, schedule_match, text_search
 from . import openapi, params, serializers
 

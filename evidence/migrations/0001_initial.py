@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('directory', '0004_service_search_vector'),
+        ('directory', '0004_service_facets'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -36,9 +36,9 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
                 ('funder_accounts', models.ManyToManyField(blank=True, help_text="Funder or commissioner accounts that may read this project's monitoring.", related_name='joint_projects_readable', to=settings.AUTH_USER_MODEL, verbose_name='funder accounts')),
-                ('funders', models.ManyToManyField(blank=True, help_text='Funders that are in the directory. People linked to them can read the project.', related_name='joint_projects_funded', to='directory.organisation', verbose_name='funding organisations')),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='joint_projects_led', to='directory.organisation', verbose_name='lead organisation')),
-                ('partners', models.ManyToManyField(blank=True, related_name='joint_projects_as_partner', to='directory.organisation', verbose_name='partner organisations')),
+                ('funders', models.ManyToManyField(blank=True, help_text='Funders that are in the directory. People linked to them can read the project.', related_name='joint_projects_funded', to='organisations.organisation', verbose_name='funding organisations')),
+                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='joint_projects_led', to='organisations.organisation', verbose_name='lead organisation')),
+                ('partners', models.ManyToManyField(blank=True, related_name='joint_projects_as_partner', to='organisations.organisation', verbose_name='partner organisations')),
             ],
             options={
                 'verbose_name': 'joint project',
@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                 ('narrative', models.TextField(blank=True, help_text='What happened this period, in your own words.', max_length=10000, verbose_name='narrative')),
                 ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='submitted')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='monitoring_returns', to='directory.organisation', verbose_name='partner')),
+                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='monitoring_returns', to='organisations.organisation', verbose_name='partner')),
                 ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='returns', to='evidence.jointproject', verbose_name='project')),
                 ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='submitted by')),
             ],
@@ -169,7 +169,7 @@ class Migration(migrations.Migration):
                 ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
                 ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
                 ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='available until')),
-                ('area', models.ForeignKey(blank=True, help_text='Empty for the whole borough.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='directory.taxonomyterm', verbose_name='ward')),
+                ('area', models.ForeignKey(blank=True, help_text='Empty for the whole borough.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='taxonomies.taxonomyterm', verbose_name='ward')),
                 ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence_exports', to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
             ],
             options={

@@ -15,7 +15,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('directory', '0002_seed_vocabulary'),
+        ('taxonomies', '0002_seed_vocabulary'),
+        ('organisations', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -102,7 +103,7 @@ class Migration(migrations.Migration):
                 ('overall_score', models.PositiveSmallIntegerField(verbose_name='overall score (%)')),
                 ('completed_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='completed')),
                 ('completed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='health_checks', to='directory.organisation', verbose_name='organisation')),
+                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='health_checks', to='organisations.organisation', verbose_name='organisation')),
             ],
             options={
                 'verbose_name': 'health check',
@@ -118,7 +119,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=200, verbose_name='name')),
                 ('description', models.TextField(blank=True, verbose_name='description')),
                 ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('needs', models.ManyToManyField(blank=True, help_text='Suggested in the referral when the area scores low.', limit_choices_to={'taxonomy__code': 'needs'}, related_name='health_check_areas', to='directory.taxonomyterm', verbose_name='support needs behind this area')),
+                ('needs', models.ManyToManyField(blank=True, help_text='Suggested in the referral when the area scores low.', limit_choices_to={'taxonomy__code': 'needs'}, related_name='health_check_areas', to='taxonomies.taxonomyterm', verbose_name='support needs behind this area')),
             ],
             options={
                 'verbose_name': 'health check area',
@@ -186,9 +187,9 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='added')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
                 ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('functions', models.ManyToManyField(blank=True, limit_choices_to={'taxonomy__code': 'functions'}, related_name='materials_for_function', to='directory.taxonomyterm', verbose_name='infrastructure functions')),
-                ('needs', models.ManyToManyField(blank=True, limit_choices_to={'taxonomy__code': 'needs'}, related_name='materials_for_need', to='directory.taxonomyterm', verbose_name='support needs')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='materials', to='directory.organisation', verbose_name='shared by')),
+                ('functions', models.ManyToManyField(blank=True, limit_choices_to={'taxonomy__code': 'functions'}, related_name='materials_for_function', to='taxonomies.taxonomyterm', verbose_name='infrastructure functions')),
+                ('needs', models.ManyToManyField(blank=True, limit_choices_to={'taxonomy__code': 'needs'}, related_name='materials_for_need', to='taxonomies.taxonomyterm', verbose_name='support needs')),
+                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='materials', to='organisations.organisation', verbose_name='shared by')),
             ],
             options={
                 'verbose_name': 'support material',
@@ -238,7 +239,7 @@ class Migration(migrations.Migration):
                 ('review_started_at', models.DateTimeField(blank=True, null=True, verbose_name='review started')),
                 ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='review finished')),
                 ('review_summary', models.TextField(blank=True, verbose_name="reviewer's summary")),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quality_assessments', to='directory.organisation', verbose_name='provider')),
+                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quality_assessments', to='organisations.organisation', verbose_name='provider')),
                 ('reviewer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='quality_reviews', to=settings.AUTH_USER_MODEL, verbose_name='reviewer')),
                 ('started_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='started by')),
                 ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='submitted by')),
@@ -262,7 +263,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('active', 'Active'), ('superseded', 'Replaced by a newer badge'), ('expired', 'Expired'), ('withdrawn', 'Withdrawn by a network admin')], default='active', max_length=10, verbose_name='status')),
                 ('verified_on', models.DateField(verbose_name='verified on')),
                 ('expires_on', models.DateField(verbose_name='expires on')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quality_badges', to='directory.organisation', verbose_name='provider')),
+                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quality_badges', to='organisations.organisation', verbose_name='provider')),
                 ('verified_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='verified by')),
                 ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='badges', to='quality.frameworkversion', verbose_name='framework version')),
                 ('assessment', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='badge', to='quality.selfassessment', verbose_name='assessment')),

@@ -11,14 +11,14 @@ def forwards(apps, schema_editor):
     seed_health_check(
         apps.get_model("quality", "HealthCheckArea"),
         apps.get_model("quality", "HealthCheckQuestion"),
-        apps.get_model("directory", "TaxonomyTerm"),
+        apps.get_model("taxonomies", "TaxonomyTerm"),
     )
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("quality", "0001_initial"),
-        ("directory", "0002_seed_vocabulary"),
+        ("taxonomies", "0002_seed_vocabulary"),
     ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

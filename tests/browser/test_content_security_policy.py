@@ -14,8 +14,9 @@ from playwright.sync_api import expect
 
 from calendar_events.demo import load_calendar_demo
 from calendar_events.models import Event
-from directory.demo import DEMO_ACCOUNTS, DEMO_VCO, load_demo_data
+from directory.demo import load_demo_data
 from evidence.demo import load_evidence_demo
+from organisations.demo import DEMO_ACCOUNTS, DEMO_VCO
 from quality.demo import load_quality_demo
 from referrals.demo import load_referral_demo
 from tests.browser.conftest import SCREENSHOTS
@@ -277,7 +278,7 @@ def _admin(watch, page):
     watch.goto(page, "/admin/")
     screenshot(page, "admin-index", full_page=False)
 
-    watch.goto(page, "/admin/directory/organisation/")
+    watch.goto(page, "/admin/organisations/organisation/")
     page.locator("#action-toggle").check()
     expect(page.locator(".action-counter")).to_contain_text("selected")
     page.locator("select[name=action]").select_option(index=1)
@@ -329,13 +330,13 @@ def _admin(watch, page):
     expect(page.locator("#id_ward")).not_to_have_value("")
     watch.check(page)
 
-    watch.goto(page, "/admin/directory/network/add/")
+    watch.goto(page, "/admin/organisations/network/add/")
     page.locator("#id_name").press_sequentially("Policy network")
     expect(page.locator("#id_slug")).to_have_value("policy-network")  # prepopulate.js
     watch.check(page)
 
     # The member import, with a file that has a bad row: the preview marks it.
-    watch.goto(page, "/admin/directory/organisation/import/")
+    watch.goto(page, "/admin/organisations/organisation/import/")
     page.locator("input[type=file]").set_input_files(
         files=[{"name": "members.csv", "mimeType": "text/csv", "buffer": b"name,kinds\nPolicy Group,\n"}]
     )

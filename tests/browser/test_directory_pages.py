@@ -3,7 +3,9 @@ service, the API guide. Screenshots: test-artifacts/screenshots/directory-*.png.
 
 import pytest
 
-from directory.models import Affiliation, Organisation, Service, User
+from accounts.models import User
+from directory.models import Service
+from organisations.models import Affiliation, Organisation
 from tests.factories import make_affiliation, make_location, make_organisation, make_service, make_user, term
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,9 +7,10 @@ from datetime import date
 
 import pytest
 
-from directory.models import Affiliation, User
+from accounts.models import User
 from evidence import services
 from evidence.models import EvidenceExport
+from organisations.models import Affiliation
 from tests.factories import make_affiliation, make_joint_project, make_organisation, make_user, term
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -3,8 +3,9 @@ network admin. Screenshots land in test-artifacts/screenshots/."""
 
 import pytest
 
-from directory.demo import DEMO_ACCOUNTS, DEMO_VCO, load_demo_data
-from directory.models import Organisation
+from directory.demo import load_demo_data
+from organisations.demo import DEMO_ACCOUNTS, DEMO_VCO
+from organisations.models import Organisation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -73,7 +74,7 @@ def test_organisation_page_and_editing_it(page, live_server, screenshot, demo_bo
 def test_admin_organisation_list(page, live_server, screenshot, demo_borough):
     page.set_viewport_size({"width": 1920, "height": 1000})
     log_in(page, live_server, "admin")
-    page.goto(f"{live_server.url}/admin/directory/organisation/?confirmed=stale")
+    page.goto(f"{live_server.url}/admin/organisations/organisation/?confirmed=stale")
     assert "Select organisation to change" in page.title()
     rows = page.locator("#result_list tbody tr")
     assert rows.count() > 0

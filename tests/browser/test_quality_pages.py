@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from directory.models import Affiliation, Organisation, User
+from accounts.models import User
+from organisations.models import Affiliation, Organisation
 from quality import selectors, services
 from quality.models import HealthCheck
 from tests.factories import (

@@ -4,7 +4,7 @@ test-artifacts/screenshots/referrals-*.png."""
 
 import pytest
 
-from directory.models import Affiliation, Organisation
+from organisations.models import Affiliation, Organisation
 from referrals.models import Referral
 from tests.factories import make_affiliation, make_organisation, make_user, term
 from tests.referrals.factories import make_officer, make_provider, make_rule, make_service

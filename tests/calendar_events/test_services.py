@@ -12,9 +12,9 @@ from django.utils import timezone
 from calendar_events import services
 from calendar_events.models import Booking, Event
 from calendar_events.recurrence import LONDON
-from directory.models import Affiliation
 from notifications.models import Reminder
 from notifications.services import send_due_reminders
+from organisations.models import Affiliation
 from tests.factories import make_affiliation, make_event, make_location, make_organisation, make_provider, make_user
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from calendar_events.models import Booking, Event, Notice, NoticeReport
 from calendar_events.recurrence import LONDON
-from directory.models import Affiliation
+from organisations.models import Affiliation
 from tests.factories import (
     make_affiliation,
     make_event,

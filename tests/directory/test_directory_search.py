@@ -8,8 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from directory.models import Organisation, Service
+from directory.models import Service
 from directory.search import ServiceFilters, filter_services
+from organisations.models import Organisation
 from tests.factories import make_location, make_organisation, make_service, term
 
 pytestmark = pytest.mark.django_db

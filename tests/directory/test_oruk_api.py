@@ -9,8 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from directory import hooks
-from directory.models import Organisation, Service, Taxonomy, TaxonomyTerm
+from directory.models import Service
+from organisations import hooks
+from organisations.models import Organisation
+from taxonomies.models import Taxonomy, TaxonomyTerm
 from tests.directory.oruk_schemas import assert_valid, assert_valid_page
 from tests.factories import make_location, make_organisation, make_service, term
 

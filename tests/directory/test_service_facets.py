@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 
 from directory import facets
-from directory.models import Location, Organisation, Schedule, Service, ServiceAtLocation
+from directory.models import Location, Schedule, Service, ServiceAtLocation
+from organisations.models import Organisation
 from tests.factories import make_location, make_organisation, make_service, term
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]

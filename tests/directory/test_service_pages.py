@@ -8,7 +8,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.utils import timezone
 
-from directory.models import Affiliation, Location, Organisation, Schedule, Service, User
+from accounts.models import User
+from directory.models import Location, Schedule, Service
+from organisations.models import Affiliation, Organisation
 from tests.factories import make_affiliation, make_location, make_organisation, make_service, make_user, term
 
 pytestmark = pytest.mark.django_db

@@ -8,12 +8,14 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from accounts.models import User
 from directory import services
-from directory.models import Affiliation, Service, User
+from directory.models import Service
 from directory.tasks import sweep_service_reviews
 from notifications.models import Reminder
 from notifications.services import send_due_reminders
 from notifications.tasks import sweep_reminders
+from organisations.models import Affiliation
 from tests.factories import make_affiliation, make_network_admin, make_organisation, make_service, make_user, term
 
 pytestmark = pytest.mark.django_db

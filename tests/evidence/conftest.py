@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from directory.models import Affiliation, Organisation, User
+from accounts.models import User
+from organisations.models import Affiliation, Organisation
 from tests.factories import make_affiliation, make_joint_project, make_network_admin, make_organisation, make_user, term
 
 

@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from directory.models import Organisation, User
+from accounts.models import User
 from evidence import selectors, services
 from evidence.selectors import Scope
+from organisations.models import Organisation
 from tests.factories import make_organisation, make_provider, make_service, make_user, term
 
 pytestmark = pytest.mark.django_db

@@ -3,10 +3,10 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from directory.demo import DEMO_PROVIDER, DEMO_VCO
-from directory.models import User
+from accounts.models import User
 from evidence.demo import DEMO_PROJECT
 from evidence.models import CaseStudy, JointProject, MonitoringReturn
+from organisations.demo import DEMO_PROVIDER, DEMO_VCO
 from tests.factories import make_organisation, make_user, term
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from directory.models import User
+from accounts.models import User
 from evidence.models import EvidenceExport
 from tests.celery_worker import start_worker
 from tests.factories import make_organisation, make_user, term

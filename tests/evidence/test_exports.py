@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from directory.models import User
+from accounts.models import User
 from evidence import services, tasks
 from evidence.models import EvidenceExport
 from tests.factories import make_organisation, make_user, term

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from directory.models import User
+from accounts.models import User
 from tests.factories import make_event, make_organisation, make_user
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_funder_cannot_open_a_referral(client, funder, referral):
 
 def test_a_funder_linked_to_the_asking_group_is_refused_too(client, funder, referral):
     # Links to organisations do not open referrals to a funder account: the role decides.
-    from directory.models import Affiliation
+    from organisations.models import Affiliation
     from tests.factories import make_affiliation
 
     make_affiliation(user=funder, organisation=referral.organisation, role=Affiliation.Role.EDITOR)
@@ -111,8 +111,8 @@ def test_funder_cannot_open_contact_records(client, funder, referral):
     assert client.get(reverse("referrals:contact_data_export"), {"email": "asha@example.org"}).status_code == 403
     # An organisation's private details and change history (contact names, emails, phones).
     organisation = referral.organisation
-    assert client.get(reverse("directory:organisation_edit", args=[organisation.slug])).status_code == 403
-    assert client.get(reverse("directory:organisation_history", args=[organisation.slug])).status_code == 403
+    assert client.get(reverse("organisations:organisation_edit", args=[organisation.slug])).status_code == 403
+    assert client.get(reverse("organisations:organisation_history", args=[organisation.slug])).status_code == 403
     page = client.get(organisation.get_absolute_url()).content.decode()
     assert "hello@bowgardeners.example.org" not in page
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from directory.permissions import can
+from accounts.permissions import can
 from evidence import selectors, services
 from evidence.models import MonitoringReturn
 

@@ -55,7 +55,7 @@ def test_a_submitted_return_is_not_chased(team, indicators):
     )
     assert services.plan_return_reminders(today=period.due_date + timedelta(days=1)) == 1
     reminder = Reminder.objects.get()
-    assert reminder.organisation == team.lead  # the lead has not submitted: still chased
+    assert reminder.about == team.lead  # the lead has not submitted: still chased
 
 
 def test_the_directory_sweep_sends_the_chase_to_the_partners_editors(team):

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from directory.models import User
+from accounts.models import User
 from evidence import services
 from evidence.models import CaseStudy
 from tests.factories import make_user

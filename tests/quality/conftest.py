@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from directory.models import Affiliation, Organisation, User
+from accounts.models import User
+from organisations.models import Affiliation, Organisation
 from tests.factories import make_affiliation, make_network_admin, make_organisation, make_provider, make_user
 
 PASSWORD = "correct horse battery staple"
@@ -23,9 +24,9 @@ def quality_files(settings, tmp_path):
 def seeded_quality(db):
     """The standard and the questionnaire the data migration seeds. Transactional tests flush the
     database after each test, so they seed again (a no-op when the rows are there)."""
-    from directory.models import TaxonomyTerm
     from quality.models import Criterion, FrameworkVersion, HealthCheckArea, HealthCheckQuestion, StandardArea
     from quality.seed import seed_framework, seed_health_check
+    from taxonomies.models import TaxonomyTerm
 
     seed_framework(FrameworkVersion, StandardArea, Criterion)
     seed_health_check(HealthCheckArea, HealthCheckQuestion, TaxonomyTerm)

@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from directory.models import Affiliation
-from directory.permissions import can
+from accounts.permissions import can
 from notifications.models import Reminder
+from organisations.models import Affiliation
 from quality import selectors, services
 from quality.models import Badge, CriterionResponse, EvidenceFile, Level, SelfAssessment
 from tests.factories import make_affiliation, pdf_upload
@@ -282,7 +282,7 @@ def test_two_reviewers_taking_the_same_assessment_at_once_one_wins(seeded_qualit
 
     from django.db import connection
 
-    from directory.models import User
+    from accounts.models import User
     from tests.factories import make_provider, make_user
 
     provider = make_provider()

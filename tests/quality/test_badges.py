@@ -6,9 +6,9 @@ from datetime import timedelta
 from django.test import override_settings
 from django.utils import timezone
 
-from directory.hooks import accreditations_for
-from directory.models import Organisation
 from notifications.models import Reminder
+from organisations.hooks import accreditations_for
+from organisations.models import Organisation
 from quality import selectors, services, tasks
 from quality.models import Badge
 from tests.factories import make_provider, make_verified_badge
@@ -53,7 +53,7 @@ def test_expired_badges_disappear_without_anyone_acting_and_the_sweep_marks_them
     assert counts["expired"] == 1
     badge.refresh_from_db()
     assert badge.status == Badge.Status.EXPIRED
-    assert Reminder.objects.filter(kind="quality-badge-expired", organisation=people.provider).count() == 1
+    assert people.provider.reminders.filter(kind="quality-badge-expired").count() == 1
     # Running the sweep again changes nothing and sends nothing twice.
     assert tasks.sweep_badges() == {"expired": 0, "renewal_reminders": 0}
     assert Reminder.objects.filter(kind="quality-badge-expired").count() == 1
@@ -76,7 +76,7 @@ def test_renewal_reminders_are_planned_once_before_expiry(people, settings):
     assert services.plan_badge_renewal_reminders(today=today) == 1
     assert services.plan_badge_renewal_reminders(today=today) == 0
     reminder = Reminder.objects.get(kind="quality-badge-renewal")
-    assert reminder.organisation == people.provider
+    assert reminder.about == people.provider
     assert reminder.recipients == ["officer@example.org"]
     assert reminder.key == services.badge_renewal_key(soon.pk, today + timedelta(days=30))
     # The directory's sweep sends it, in HTML and text.

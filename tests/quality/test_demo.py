@@ -1,7 +1,8 @@
 """The quality demo data, on top of the demo borough: loads, and loading again changes nothing."""
 
 from core.uploads import detect_file_type
-from directory.demo import DEMO_VCO, load_demo_data
+from directory.demo import load_demo_data
+from organisations.demo import DEMO_VCO
 from quality.demo import load_quality_demo, simple_pdf
 from quality.models import Badge, HealthCheck, Material, SelfAssessment
 

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.core.exceptions import ValidationError
 
-from directory.models import TaxonomyTerm
 from quality import selectors, services
 from quality.models import HealthCheck, HealthCheckAreaScore
+from taxonomies.models import TaxonomyTerm
 from tests.factories import make_material, term
 
 

@@ -191,7 +191,7 @@ def test_the_migration_moves_files_from_the_old_quality_folder(people, settings,
 
 
 def test_a_zip_bomb_shared_through_the_page_is_refused_and_nothing_kept(people, client_as, settings, tmp_path):
-    from tests.directory import hostile_files
+    from tests.core import hostile_files
 
     settings.MEDIA_ROOT = tmp_path
     form = {

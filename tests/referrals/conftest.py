@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from directory.models import Organisation, User
+from accounts.models import User
+from organisations.models import Organisation
 from tests.factories import make_affiliation, make_network_admin, make_organisation, make_user, term
 
 from .factories import make_officer, make_provider, make_rule, make_service

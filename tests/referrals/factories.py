@@ -4,7 +4,9 @@ import itertools
 
 from django.utils import timezone
 
-from directory.models import Affiliation, Organisation, Service, User
+from accounts.models import User
+from directory.models import Service
+from organisations.models import Affiliation, Organisation
 from referrals import services
 from referrals.models import Referral, RoutingRule, RoutingRuleProvider
 from tests.factories import make_affiliation, make_organisation, make_user, term

@@ -3,8 +3,9 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from directory.demo import DEMO_VCO, load_demo_data
-from directory.models import Organisation
+from directory.demo import load_demo_data
+from organisations.demo import DEMO_VCO
+from organisations.models import Organisation
 from referrals.models import RoutingRule
 from referrals.selectors import suggest_providers
 from tests.factories import term

@@ -1,8 +1,8 @@
-"""The referral rules registered with the one permission helper (directory.permissions.can)."""
+"""The referral rules registered with the one permission helper (accounts.permissions.can)."""
 
 import pytest
 
-from directory.permissions import can
+from accounts.permissions import can
 
 from .factories import ask
 

@@ -191,7 +191,7 @@ def test_an_empty_period(world):
 
 
 def test_a_need_no_longer_offered_shows_while_referrals_named_it(world, march):
-    from directory.models import TaxonomyTerm
+    from taxonomies.models import TaxonomyTerm
 
     TaxonomyTerm.objects.filter(taxonomy__code="needs", code__in=["premises", "payroll"]).update(is_active=False)
     by_need = dict(referral_statistics(ward=None, **MARCH)["by_need"])

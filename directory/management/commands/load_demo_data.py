@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from core.management.demo_command import DemoLoaderCommand
 from directory import demo
+from organisations.demo import DEMO_ACCOUNTS
 
 
 class Command(DemoLoaderCommand):
@@ -39,8 +40,8 @@ class Command(DemoLoaderCommand):
                 % {"url": f"{site}{reverse('login')}"}
             )
         )
-        width = max(len(account.username) + len(account.password) for account in demo.DEMO_ACCOUNTS) + 5
-        for account in demo.DEMO_ACCOUNTS:
+        width = max(len(account.username) + len(account.password) for account in DEMO_ACCOUNTS) + 5
+        for account in DEMO_ACCOUNTS:
             credentials = f"{account.username} / {account.password}"
             self.stdout.write(f"  {credentials:<{width}} {account.description}")
         self.stdout.write(_("Admin (for the network admin): %(url)s") % {"url": f"{site}{reverse('admin:index')}"})

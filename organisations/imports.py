@@ -1,0 +1,741 @@
+"""Importing organisations from a CSV or XLSX file: store it, check every row, then save all or nothing.
+
+The admin's import pages call these functions in three steps:
+
+1. ``store_import_file`` keeps the upload under ``VAR_DIR/imports`` (never under MEDIA_ROOT, which is
+   served to the public), keyed by a random token, and refuses a file whose format or columns are wrong;
+2. ``preview_import`` reads it again and reports, row by row, what would be created, what looks like an
+   organisation already in the directory, and what is wrong (naming the row and the column);
+3. ``run_import`` checks everything once more and saves every row in one transaction, through
+   ``services.save_organisation`` so each new record has its history; then the file is deleted.
+
+Columns are ``directory.exports.ORGANISATION_COLUMNS``, so an exported file can be imported again.
+"""
+
+import csv
+import io
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import DatabaseError, models, transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from core import archives, xlsx_reader
+from core.exports import CSV, XLSX, Column, restore_formula_text
+from taxonomies.models import TaxonomyTerm
+
+from . import selectors, services
+from .exports import ORGANISATION_COLUMNS
+from .models import Organisation
+
+REQUIRED_COLUMNS = ("name", "kinds")
+MAX_ROWS = 5000
+# Rows read from a file, empty ones included, before giving up (a sheet can hold a million styled rows).
+MAX_SHEET_ROWS = 2 * MAX_ROWS + 1000
+# The bounds below keep the worst file under the size limit to about what the largest good one costs
+# (tens of MB and seconds), instead of gigabytes and minutes: an XLSX is a zip, and a small one can
+# declare 160 million cells, hold ten million shared strings or one 100 MB cell.
+MAX_COLUMNS = 100  # the import has a third of that
+MAX_CELLS = MAX_ROWS * 60  # empty formatted cells count too
+MAX_CELL_CHARS = xlsx_reader.EXCEL_MAX_CELL_CHARS
+XLSX_ARCHIVE_LIMITS = archives.Limits(
+    max_entries=1000, max_entry_bytes=64 * archives.MB, max_total_bytes=128 * archives.MB
+)
+SHEET_LIMITS = xlsx_reader.SheetLimits(
+    max_rows=MAX_SHEET_ROWS,
+    max_columns=MAX_COLUMNS,
+    max_cells=MAX_CELLS,
+    max_shared_strings=MAX_CELLS,
+    max_shared_text=8_000_000,
+)
+# Uploads nobody confirmed or cancelled are removed after this long.
+KEEP_UPLOADS_SECONDS = 24 * 60 * 60
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
+MULTI_VALUE_SPLIT_RE = re.compile(r"[;\n]")
+TRUE_WORDS = {"yes", "y", "true", "1", "active"}
+FALSE_WORDS = {"no", "n", "false", "0", "inactive", "closed"}
+SAVE_AS_UTF8 = gettext_lazy(
+    "In Excel choose File, Save As, and the type “CSV UTF-8 (Comma delimited) (*.csv)”, then upload that file."
+)
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported (format, encoding, columns, size). The message says why."""
+
+
+class ImportExpired(Exception):
+    """The stored upload is gone (confirmed, cancelled, or too old) or belongs to someone else."""
+
+
+class ImportFailed(Exception):
+    """Nothing was imported. `report` is the fresh check of the file, when there is one."""
+
+    def __init__(self, message: str, report: "ImportReport | None" = None):
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass
+class RowError:
+    field: str
+    message: str
+
+
+@dataclass
+class ImportRow:
+    number: int  # as the spreadsheet numbers it: the headings are row 1
+    name: str
+    data: dict = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    similar: list[Organisation] = field(default_factory=list)
+    same_name_rows: list[int] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors)
+
+    @property
+    def has_warnings(self) -> bool:
+        return bool(self.similar or self.same_name_rows)
+
+    def add_error(self, field_name: str, message: str) -> None:
+        self.errors.append(RowError(field_name, message))
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    rows: list[ImportRow]
+    skipped_rows: list[int]
+
+    @property
+    def error_rows(self) -> list[ImportRow]:
+        return [row for row in self.rows if row.has_errors]
+
+    @property
+    def warning_rows(self) -> list[ImportRow]:
+        return [row for row in self.rows if row.has_warnings and not row.has_errors]
+
+    @property
+    def can_commit(self) -> bool:
+        return bool(self.rows) and not self.error_rows
+
+    @property
+    def notes(self) -> list[str]:
+        return [_("Row %(number)s is empty and was skipped.") % {"number": number} for number in self.skipped_rows]
+
+
+# Storing the upload ------------------------------------------------------------------------------
+
+
+def import_dir() -> Path:
+    return Path(settings.VAR_DIR) / "imports"
+
+
+def _paths(token: str) -> tuple[Path, Path]:
+    if not TOKEN_RE.match(token or ""):
+        raise ImportExpired
+    folder = import_dir()
+    return folder / f"{token}.upload", folder / f"{token}.json"
+
+
+def _detect_format(filename: str, head: bytes) -> str:
+    extension = Path(filename or "").suffix.lower()
+    if head.startswith(b"PK\x03\x04"):
+        return XLSX  # a zip: only an XLSX workbook is welcome; xlsx_reader tells a damaged one apart
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError(
+            _(
+                "This is an old-style Excel 97-2003 (.xls) workbook. "
+                "Save it as “Excel Workbook (.xlsx)” or as “CSV UTF-8” and upload that."
+            )
+        )
+    if extension == ".xlsx":
+        raise ImportFileError(
+            _(
+                "The file is named .xlsx but is not an Excel workbook, or it is damaged. "
+                "Open it in Excel and save it again, or save it as “CSV UTF-8”."
+            )
+        )
+    if extension in (".csv", ".txt"):
+        return CSV
+    raise ImportFileError(
+        _("“%(name)s” is not a CSV (.csv) or Excel (.xlsx) file. Upload one of those.")
+        % {"name": Path(filename or "").name}
+    )
+
+
+def _remove_old_uploads() -> None:
+    cutoff = time.time() - KEEP_UPLOADS_SECONDS
+    for path in import_dir().glob("*"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except FileNotFoundError:  # another process tidied it first
+            pass
+
+
+def store_import_file(*, upload: UploadedFile, user) -> str:
+    """Keep an uploaded file for preview and confirmation; return its token.
+
+    Raises ImportFileError, with a message for the user, if the file is too big, of the wrong type,
+    unreadable or has the wrong columns; nothing is kept then.
+    """
+    if upload.size > settings.PORTAL_IMPORT_MAX_BYTES:
+        raise ImportFileError(
+            _("The file is %(size)s; the largest file you can import is %(limit)s. Split it into smaller files.")
+            % {"size": filesizeformat(upload.size), "limit": filesizeformat(settings.PORTAL_IMPORT_MAX_BYTES)}
+        )
+    if upload.size == 0:
+        raise ImportFileError(_("The file is empty."))
+    upload.seek(0)
+    fmt = _detect_format(upload.name, upload.read(8))
+    upload.seek(0)
+    folder = import_dir()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _remove_old_uploads()
+    token = secrets.token_urlsafe(24)
+    data_path, meta_path = _paths(token)
+    with data_path.open("wb") as destination:
+        for chunk in upload.chunks():
+            destination.write(chunk)
+    meta_path.write_text(json.dumps({"filename": Path(upload.name).name, "format": fmt, "user": user.pk}))
+    try:
+        _read_table(data_path, fmt)
+    except ImportFileError:
+        discard_import(token=token)
+        raise
+    return token
+
+
+def discard_import(*, token: str) -> None:
+    try:
+        paths = _paths(token)
+    except ImportExpired:
+        return
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def _load(token: str, user) -> tuple[Path, dict]:
+    data_path, meta_path = _paths(token)
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (FileNotFoundError, ValueError):
+        raise ImportExpired from None
+    if meta.get("user") != user.pk or not data_path.exists():
+        raise ImportExpired
+    return data_path, meta
+
+
+# Reading the table -------------------------------------------------------------------------------
+
+
+def _read_csv(path: Path) -> list[list[Any]]:
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise ImportFileError(
+            _(
+                "The file is not a plain-text CSV file "
+                "(it may be saved as “Unicode text” or be another kind of file). %(hint)s"
+            )
+            % {"hint": SAVE_AS_UTF8}
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ImportFileError(
+            _("The file is not in UTF-8 encoding (line %(line)s has a character that is not UTF-8). %(hint)s")
+            % {"line": line, "hint": SAVE_AS_UTF8}
+        ) from None
+    del raw
+    reader = csv.reader(io.StringIO(text, newline=""))
+    too_long = _("Line %(line)s has a value of more than %(max)s characters; no column of the import holds that much.")
+    rows = []
+    try:
+        for row in reader:
+            if len(row) > MAX_COLUMNS:
+                raise ImportFileError(
+                    _("Line %(line)s has more than %(max)s columns; the import has far fewer. %(hint)s")
+                    % {"line": reader.line_num, "max": MAX_COLUMNS, "hint": SAVE_AS_UTF8}
+                )
+            if any(len(value) > MAX_CELL_CHARS for value in row):
+                raise ImportFileError(too_long % {"line": reader.line_num, "max": f"{MAX_CELL_CHARS:,}"})
+            rows.append(row)
+            if len(rows) > MAX_SHEET_ROWS:
+                raise ImportFileError(
+                    _(
+                        "The file has more than %(max)s lines (empty ones count too); "
+                        "import at most %(organisations)s organisations at a time."
+                    )
+                    % {"max": f"{MAX_SHEET_ROWS:,}", "organisations": f"{MAX_ROWS:,}"}
+                )
+    except csv.Error as error:
+        if str(error).startswith("field larger than field limit"):  # the csv module's own bound, 128 KiB
+            raise ImportFileError(too_long % {"line": reader.line_num, "max": f"{MAX_CELL_CHARS:,}"}) from None
+        raise ImportFileError(
+            _("Line %(line)s cannot be read as CSV (%(error)s).") % {"line": reader.line_num, "error": error}
+        ) from None
+    return rows
+
+
+def _read_xlsx(path: Path) -> list[list[Any]]:
+    with path.open("rb") as handle:
+        try:
+            return xlsx_reader.read_first_sheet(handle, archive_limits=XLSX_ARCHIVE_LIMITS, limits=SHEET_LIMITS)
+        except xlsx_reader.XlsxError as error:
+            raise ImportFileError(str(error)) from None
+        except archives.ArchiveError as error:
+            raise ImportFileError(
+                _("The file cannot be read as an Excel workbook (.xlsx). %(reason)s") % {"reason": error}
+            ) from None
+
+
+def _header_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.casefold()).strip("_")
+
+
+def _column_lookup() -> dict[str, Column]:
+    lookup = {}
+    for column in ORGANISATION_COLUMNS:
+        lookup[_header_key(str(Organisation._meta.get_field(column.field).verbose_name))] = column
+    for column in ORGANISATION_COLUMNS:  # the field name wins over another field's label
+        lookup[_header_key(column.header)] = column
+    return lookup
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+@dataclass
+class _Table:
+    columns: list[Column | None]  # one per position; None for a blank heading
+    rows: list[tuple[int, list[Any]]]  # (row number, cells)
+    skipped_rows: list[int]
+
+
+def _read_table(path: Path, fmt: str) -> _Table:
+    raw_rows = _read_csv(path) if fmt == CSV else _read_xlsx(path)
+    if not raw_rows:
+        raise ImportFileError(_("The file is empty."))
+    if all(_is_blank(cell) for cell in raw_rows[0]):
+        raise ImportFileError(_("The first row must hold the column headings, but it is empty."))
+
+    lookup = _column_lookup()
+    columns: list[Column | None] = []
+    unknown, repeated, seen = [], [], set()
+    for cell in raw_rows[0]:
+        heading = "" if cell is None else str(cell).strip()
+        if not heading:
+            columns.append(None)
+            continue
+        column = lookup.get(_header_key(heading))
+        if column is None:
+            unknown.append(heading)
+        elif column.field in seen:
+            repeated.append(heading)
+        else:
+            seen.add(column.field)
+        columns.append(column)
+    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
+    problems = []
+    if unknown:
+        problems.append(_("Unknown columns: %(columns)s.") % {"columns": ", ".join(f"“{name}”" for name in unknown)})
+    if missing:
+        problems.append(
+            _("Missing required columns: %(columns)s.") % {"columns": ", ".join(f"“{name}”" for name in missing)}
+        )
+    if repeated:
+        problems.append(
+            _("Columns given twice: %(columns)s.") % {"columns": ", ".join(f"“{name}”" for name in repeated)}
+        )
+    if problems:
+        problems.append(
+            _("The first row must hold the column headings, such as %(examples)s; see the list of columns below.")
+            % {"examples": ", ".join(column.header for column in ORGANISATION_COLUMNS[:4])}
+        )
+        raise ImportFileError(" ".join(problems))
+
+    rows, skipped = [], []
+    for number, cells in enumerate(raw_rows[1:], start=2):
+        if all(_is_blank(cell) for cell in cells):
+            skipped.append(number)
+            continue
+        for index, cell in enumerate(cells):
+            if not _is_blank(cell) and (index >= len(columns) or columns[index] is None):
+                raise ImportFileError(
+                    _(
+                        "Column %(letter)s has no heading, but row %(row)s has a value in it. "
+                        "Give the column a heading or delete it."
+                    )
+                    % {"letter": _column_letter(index), "row": number}
+                )
+        rows.append((number, cells))
+    # Empty rows after the last organisation are just the end of the sheet, not worth a note.
+    last = rows[-1][0] if rows else 0
+    skipped = [number for number in skipped if number < last]
+    if not rows:
+        raise ImportFileError(_("The file has column headings but no organisations in it."))
+    if len(rows) > MAX_ROWS:
+        raise ImportFileError(
+            _("The file has more than %(max)s organisations; import at most %(max)s at a time.")
+            % {"max": f"{MAX_ROWS:,}"}
+        )
+    return _Table(columns=columns, rows=rows, skipped_rows=skipped)
+
+
+# Checking rows -----------------------------------------------------------------------------------
+
+
+def _term_key(text: str) -> str:
+    return " ".join(text.replace("’", "'").casefold().split())
+
+
+def _term_lookups() -> dict[str, dict[str, TaxonomyTerm]]:
+    """For each taxonomy: term names and codes, case-insensitive, to terms."""
+    lookups: dict[str, dict[str, TaxonomyTerm]] = {}
+    for term in TaxonomyTerm.objects.filter(is_active=True).select_related("taxonomy"):
+        lookup = lookups.setdefault(term.taxonomy.code, {})
+        lookup.setdefault(_term_key(term.code), term)
+        lookup.setdefault(_term_key(term.name), term)
+    return lookups
+
+
+def _taxonomy_code(model_field) -> str:
+    return (model_field.remote_field.limit_choices_to or {}).get("taxonomy__code", "")
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a number Excel stored as 1012345.0
+    if isinstance(value, datetime):
+        value = value.date() if value.time() == datetime.min.time() else value
+    if isinstance(value, date):
+        return value.isoformat()
+    return restore_formula_text(str(value).strip())
+
+
+def _parse_terms(text: str, lookup: dict[str, TaxonomyTerm], label: str) -> list[TaxonomyTerm]:
+    terms, unknown = [], []
+    for part in MULTI_VALUE_SPLIT_RE.split(text):
+        part = part.strip()
+        if not part:
+            continue
+        term = lookup.get(_term_key(part))
+        if term is None:
+            unknown.append(f"“{part}”")
+        elif term not in terms:
+            terms.append(term)
+    if unknown:
+        raise ValidationError(
+            ngettext(
+                "%(values)s is not in the %(taxonomy)s list.",
+                "%(values)s are not in the %(taxonomy)s list.",
+                len(unknown),
+            )
+            % {"values": get_text_list(unknown, _("and")), "taxonomy": label}
+        )
+    return terms
+
+
+def _parse_choice(text: str, model_field) -> Any:
+    for value, label in model_field.flatchoices:
+        if _term_key(text) in (_term_key(str(value)), _term_key(str(label))):
+            return value
+    raise ValidationError(
+        _("“%(value)s” is not one of: %(choices)s.")
+        % {"value": text, "choices": "; ".join(str(label) for _value, label in model_field.flatchoices)}
+    )
+
+
+def _parse_date(value: Any, text: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValidationError(_("“%(value)s” is not a date: use YYYY-MM-DD or DD/MM/YYYY.") % {"value": text})
+
+
+def _parse_integer(value: Any, text: str) -> int:
+    if isinstance(value, bool):
+        raise ValidationError(_("“%(value)s” is not a whole number.") % {"value": text})
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    cleaned = text.replace(",", "").replace(" ", "")
+    if re.fullmatch(r"-?\d+", cleaned):
+        return int(cleaned)
+    raise ValidationError(_("“%(value)s” is not a whole number.") % {"value": text})
+
+
+def _parse_boolean(value: Any, text: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = text.casefold()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValidationError(_("“%(value)s” is not yes or no.") % {"value": text})
+
+
+def _parse_cell(model_field, value: Any, lookups: dict) -> Any:
+    """Turn one cell into the value the model field holds; raise ValidationError if it cannot be."""
+    text = _as_text(value)
+    if model_field.many_to_many or model_field.many_to_one:
+        code = _taxonomy_code(model_field)
+        terms = _parse_terms(text, lookups.get(code, {}), str(model_field.verbose_name))
+        if model_field.many_to_many:
+            return terms
+        if len(terms) > 1:
+            raise ValidationError(_("Give only one %(field)s.") % {"field": model_field.verbose_name})
+        return terms[0] if terms else None
+    if not text:
+        return None
+    if model_field.choices:
+        return _parse_choice(text, model_field)
+    if isinstance(model_field, models.BooleanField):
+        return _parse_boolean(value, text)
+    if isinstance(model_field, models.DateField):
+        return _parse_date(value, text)
+    if isinstance(model_field, models.IntegerField):
+        return _parse_integer(value, text)
+    if isinstance(model_field, models.TextField) and model_field.max_length and len(text) > model_field.max_length:
+        # The model does not enforce a TextField's length; the edit forms do, so the import does too.
+        raise ValidationError(
+            _("Ensure this value has at most %(limit)d characters (it has %(count)d).")
+            % {"limit": model_field.max_length, "count": len(text)}
+        )
+    return text
+
+
+def _check_row(number: int, cells: list[Any], columns: list[Column | None], lookups: dict) -> ImportRow:
+    row = ImportRow(number=number, name="")
+    values: dict[str, Any] = {}
+    for index, column in enumerate(columns):
+        if column is None:
+            continue
+        model_field = Organisation._meta.get_field(column.field)
+        cell = cells[index] if index < len(cells) else None
+        try:
+            values[column.field] = _parse_cell(model_field, cell, lookups)
+        except ValidationError as error:
+            for message in error.messages:
+                row.add_error(column.field, message)
+    row.name = values.get("name") or ""
+    if not values.get("kinds") and not any(error.field == "kinds" for error in row.errors):
+        row.add_error(
+            "kinds", _("Give at least one kind, for example “vco” or “general” (names or codes, separated by “;”).")
+        )
+
+    relations = {name: values.pop(name) for name in services.ORGANISATION_M2M_FIELDS if name in values}
+    # A blank cell means "not given": the model's default applies (town, geographic level, active).
+    plain = {name: value for name, value in values.items() if value is not None}
+    failed = {error.field for error in row.errors}
+    organisation = Organisation(**{name: value for name, value in plain.items() if name not in failed})
+    try:
+        organisation.full_clean(
+            exclude=[*services.ORGANISATION_M2M_FIELDS, "slug", *failed],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as error:
+        for field_name, messages in error.message_dict.items():
+            for message in messages:
+                row.add_error(field_name, message)
+    # full_clean tidied postcodes and numbers: keep the tidy values for duplicate checks and saving.
+    row.data = {name: getattr(organisation, name) for name in plain if name not in failed}
+    row.data.update(relations)
+    return row
+
+
+_NUMBER_FIELDS = ("charity_number", "company_number")
+
+
+def _check_duplicates(rows: list[ImportRow]) -> None:
+    """The same charity or company number twice in the file, or already in the directory."""
+    for field_name in _NUMBER_FIELDS:
+        label = str(Organisation._meta.get_field(field_name).verbose_name)
+        by_number: dict[str, list[ImportRow]] = {}
+        for row in rows:
+            number = row.data.get(field_name)
+            if number and not any(error.field == field_name for error in row.errors):
+                by_number.setdefault(number, []).append(row)
+        for number, same in by_number.items():
+            if len(same) > 1:
+                for row in same:
+                    others = [str(other.number) for other in same if other is not row]
+                    row.add_error(
+                        field_name,
+                        ngettext(
+                            "%(label)s %(number)s is also on row %(rows)s.",
+                            "%(label)s %(number)s is also on rows %(rows)s.",
+                            len(others),
+                        )
+                        % {"label": label.capitalize(), "number": number, "rows": ", ".join(others)},
+                    )
+        existing = Organisation.objects.filter(**{f"{field_name}__in": list(by_number)}).only("id", "name", field_name)
+        for organisation in existing:
+            for row in by_number[getattr(organisation, field_name)]:
+                row.add_error(
+                    field_name,
+                    _("%(label)s %(number)s already belongs to “%(name)s” in the directory.")
+                    % {
+                        "label": label.capitalize(),
+                        "number": getattr(organisation, field_name),
+                        "name": organisation.name,
+                    },
+                )
+
+
+def _check_similar_names(rows: list[ImportRow]) -> None:
+    """Warn (without stopping the import) about names like ones in the directory or earlier in the file."""
+    first_row_with_name: dict[str, ImportRow] = {}
+    for row in rows:
+        if not row.name:
+            continue
+        key = _term_key(row.name)
+        if key in first_row_with_name:
+            row.same_name_rows.append(first_row_with_name[key].number)
+        else:
+            first_row_with_name[key] = row
+        if not row.has_errors:
+            row.similar = selectors.similar_organisations(row.name)
+
+
+def _check_file(token: str, user) -> ImportReport:
+    data_path, meta = _load(token, user)
+    table = _read_table(data_path, meta["format"])
+    lookups = _term_lookups()
+    rows = [_check_row(number, cells, table.columns, lookups) for number, cells in table.rows]
+    _check_duplicates(rows)
+    return ImportReport(filename=meta["filename"], rows=rows, skipped_rows=table.skipped_rows)
+
+
+def preview_import(*, token: str, user) -> ImportReport:
+    """Check a stored upload row by row, without saving anything.
+
+    Raises ImportExpired if the upload is gone, ImportFileError if the file as a whole is unusable.
+    """
+    report = _check_file(token, user)
+    _check_similar_names(report.rows)
+    return report
+
+
+def run_import(*, token: str, by) -> list[Organisation]:
+    """Check the stored upload again and create every organisation in it, or none.
+
+    Raises ImportExpired, ImportFileError, or ImportFailed (with the fresh report) when nothing was saved.
+    """
+    # Errors only: the near-duplicate warnings were shown in the preview and do not stop an import.
+    report = _check_file(token, by)
+    if not report.can_commit:
+        raise ImportFailed(
+            ngettext(
+                "Nothing was imported: %(count)d row has errors.",
+                "Nothing was imported: %(count)d rows have errors.",
+                len(report.error_rows),
+            )
+            % {"count": len(report.error_rows)},
+            report,
+        )
+    # Claim the upload so a second click on "Import" (or a second admin) cannot import it twice.
+    _data_path, meta_path = _paths(token)
+    claimed = meta_path.with_suffix(".claimed")
+    try:
+        meta_path.rename(claimed)
+    except FileNotFoundError:
+        raise ImportExpired from None
+    created = []
+    try:
+        with transaction.atomic():
+            for row in report.rows:
+                current = row
+                created.append(services.save_organisation(organisation=Organisation(), data=dict(row.data), by=by))
+    except ValidationError as error:
+        claimed.rename(meta_path)
+        raise ImportFailed(
+            _("Nothing was imported: row %(row)s could not be saved (%(error)s).")
+            % {"row": current.number, "error": "; ".join(error.messages)},
+            report,
+        ) from error
+    except DatabaseError as error:
+        claimed.rename(meta_path)
+        raise ImportFailed(
+            _("Nothing was imported: row %(row)s could not be saved (%(error)s). Check it and try again.")
+            % {"row": current.number, "error": error.__class__.__name__},
+            report,
+        ) from error
+    except BaseException:
+        claimed.rename(meta_path)
+        raise
+    claimed.unlink(missing_ok=True)
+    discard_import(token=token)
+    return created
+
+
+def column_help() -> list[dict]:
+    """What each import column holds, for the upload page."""
+    lookups = _term_lookups()
+    help_rows = []
+    for column in ORGANISATION_COLUMNS:
+        model_field = Organisation._meta.get_field(column.field)
+        if model_field.many_to_many or model_field.many_to_one:
+            code = _taxonomy_code(model_field)
+            examples = sorted({term.name for term in lookups.get(code, {}).values()})[:3]
+            accepts = _("Names or codes from the “%(taxonomy)s” list%(several)s, for example %(examples)s.") % {
+                "taxonomy": model_field.verbose_name,
+                "several": _(", separated by “;”") if model_field.many_to_many else "",
+                "examples": "; ".join(examples),
+            }
+        elif model_field.choices:
+            accepts = _("One of: %(choices)s.") % {
+                "choices": "; ".join(str(label) for _value, label in model_field.flatchoices)
+            }
+        elif isinstance(model_field, models.BooleanField):
+            accepts = _("yes or no (blank means yes).")
+        elif isinstance(model_field, models.DateField):
+            accepts = _("A date: YYYY-MM-DD or DD/MM/YYYY.")
+        elif isinstance(model_field, models.IntegerField):
+            accepts = _("A whole number.")
+        elif model_field.max_length:
+            accepts = _("Text, up to %(limit)d characters.") % {"limit": model_field.max_length}
+        else:
+            accepts = _("Text.")
+        help_rows.append(
+            {
+                "header": column.header,
+                "label": model_field.verbose_name,
+                "required": column.field in REQUIRED_COLUMNS,
+                "accepts": accepts,
+            }
+        )
+    return help_rows

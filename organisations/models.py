@@ -1,0 +1,290 @@
+"""The VCO database: organisations (VCOs and infrastructure providers), the people linked to them,
+member networks and their memberships."""
+
+import uuid
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from core.fields import CharityNumberField, CompanyNumberField, PostcodeField, validate_year_not_in_future
+from core.files import random_name
+from taxonomies.models import Taxonomy, TaxonomyTerm, terms_of
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def active(self) -> "OrganisationQuerySet":
+        return self.filter(is_active=True)
+
+    def vcos(self) -> "OrganisationQuerySet":
+        return self.filter(kinds__code=Organisation.KIND_VCO).distinct()
+
+    def providers(self) -> "OrganisationQuerySet":
+        return self.filter(kinds__code__in=Organisation.PROVIDER_KINDS).distinct()
+
+    def stale(self, today: date | None = None) -> "OrganisationQuerySet":
+        """Records whose details were last confirmed over a year ago, or never."""
+        cutoff = (today or timezone.localdate()) - timedelta(days=settings.PORTAL_CONFIRM_DETAILS_AFTER_DAYS)
+        return self.filter(Q(details_confirmed_on__isnull=True) | Q(details_confirmed_on__lt=cutoff))
+
+
+def _logo_path(instance, filename: str) -> str:
+    # Logos are public, but a closed organisation's page is not: a random name keeps its logo from
+    # being found by guessing its slug.
+    return random_name("logos", filename)
+
+
+class Organisation(models.Model):
+    """A VCO or an infrastructure provider: one model for both, told apart by `kinds`."""
+
+    KIND_VCO = "vco"
+    KIND_GENERAL = "general"
+    KIND_SPECIALIST = "specialist"
+    KIND_NETWORK = "network"
+    KIND_SECONDARY = "secondary"
+    PROVIDER_KINDS = (KIND_GENERAL, KIND_SPECIALIST, KIND_NETWORK, KIND_SECONDARY)
+
+    class LegalForm(models.TextChoices):
+        UNINCORPORATED = "unincorporated", _("Unincorporated group or association")
+        CHARITY = "charity", _("Registered charity (trust or association)")
+        CIO = "cio", _("Charitable incorporated organisation (CIO)")
+        CHARITABLE_COMPANY = "charitable_company", _("Charitable company")
+        CIC = "cic", _("Community interest company (CIC)")
+        OTHER = "other", _("Other")
+
+    class Stage(models.IntegerChoices):
+        EMERGING = 1, _("Stage 1: emerging")
+        IMPROVING = 2, _("Stage 2: improving")
+        ESTABLISHED = 3, _("Stage 3: established")
+
+    class IncomeBand(models.TextChoices):
+        UNDER_10K = "under_10k", _("Under £10,000")
+        FROM_10K = "10k_100k", _("£10,000 to £100,000")
+        FROM_100K = "100k_250k", _("£100,000 to £250,000")
+        FROM_250K = "250k_1m", _("£250,000 to £1 million")
+        FROM_1M = "1m_5m", _("£1 million to £5 million")
+        OVER_5M = "over_5m", _("Over £5 million")
+
+    class GeographicLevel(models.TextChoices):
+        NEIGHBOURHOOD = "neighbourhood", _("Neighbourhood (ward)")
+        LOCAL = "local", _("Local (borough)")
+        SUB_REGIONAL = "sub_regional", _("Sub-regional")
+        REGIONAL = "regional", _("Regional")
+        NATIONAL = "national", _("National")
+
+    # Fields an organisation may choose to show on its public page; everything else on the page is
+    # always public. Contact details are private unless ticked.
+    OPTIONAL_PUBLIC_FIELDS = [
+        ("contact_name", _("Contact name")),
+        ("email", _("Email")),
+        ("phone", _("Phone")),
+        ("address", _("Street address")),
+        ("premises_accessibility", _("Premises accessibility")),
+        ("development_stage", _("Development stage")),
+        ("income_band", _("Income band")),
+        ("workforce", _("Paid staff and volunteer numbers")),
+    ]
+    DEFAULT_PUBLIC_FIELDS = ["email", "phone", "premises_accessibility"]
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("web address"), max_length=220, unique=True)
+    kinds = models.ManyToManyField(
+        TaxonomyTerm,
+        related_name="organisations_of_kind",
+        limit_choices_to=terms_of(Taxonomy.ORGANISATION_KINDS),
+        verbose_name=_("kind"),
+        help_text=_("A provider can be both general and specialist."),
+    )
+    legal_form = models.CharField(_("legal form"), max_length=30, choices=LegalForm.choices, blank=True)
+    charity_number = CharityNumberField(_("charity number"), blank=True)
+    company_number = CompanyNumberField(_("company number"), blank=True)
+
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    address_line_1 = models.CharField(_("address line 1"), max_length=200, blank=True)
+    address_line_2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    town = models.CharField(_("town or city"), max_length=100, blank=True, default="London")
+    postcode = PostcodeField(_("postcode"), blank=True)
+    ward = models.ForeignKey(
+        TaxonomyTerm,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organisations_in_ward",
+        limit_choices_to=terms_of(Taxonomy.WARDS),
+        verbose_name=_("ward or neighbourhood"),
+    )
+    geographic_level = models.CharField(
+        _("geographic level"), max_length=20, choices=GeographicLevel.choices, default=GeographicLevel.LOCAL
+    )
+    area_of_benefit = models.CharField(_("area of benefit"), max_length=200, blank=True)
+
+    activities = models.TextField(_("activities"), max_length=2000, blank=True, help_text=_("What the organisation does, in a few sentences."))
+    about = models.TextField(
+        _("about"), max_length=20000, blank=True, help_text=_("The organisation's own words for its page. Markdown is allowed.")
+    )
+    development_stage = models.PositiveSmallIntegerField(_("development stage"), choices=Stage.choices, null=True, blank=True)
+    income_band = models.CharField(_("income band"), max_length=20, choices=IncomeBand.choices, blank=True)
+    paid_staff = models.PositiveIntegerField(_("paid staff"), null=True, blank=True)
+    volunteers = models.PositiveIntegerField(_("volunteers"), null=True, blank=True)
+    communities_served = models.ManyToManyField(
+        TaxonomyTerm,
+        blank=True,
+        related_name="organisations_serving",
+        limit_choices_to=terms_of(Taxonomy.COMMUNITIES),
+        verbose_name=_("communities served"),
+    )
+    segments = models.ManyToManyField(
+        TaxonomyTerm,
+        blank=True,
+        related_name="organisations_in_segment",
+        limit_choices_to=terms_of(Taxonomy.SEGMENTS),
+        verbose_name=_("specialist segments"),
+    )
+    functions = models.ManyToManyField(
+        TaxonomyTerm,
+        blank=True,
+        related_name="organisations_with_function",
+        limit_choices_to=terms_of(Taxonomy.FUNCTIONS),
+        verbose_name=_("infrastructure functions"),
+        help_text=_("For providers: the support they offer."),
+    )
+    languages = models.ManyToManyField(
+        TaxonomyTerm,
+        blank=True,
+        related_name="organisations_speaking",
+        limit_choices_to=terms_of(Taxonomy.LANGUAGES),
+        verbose_name=_("languages spoken"),
+    )
+    premises_accessibility = models.TextField(_("premises accessibility"), max_length=2000, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    facebook_url = models.URLField(_("Facebook"), blank=True)
+    x_url = models.URLField(_("X (Twitter)"), blank=True)
+    instagram_url = models.URLField(_("Instagram"), blank=True)
+    linkedin_url = models.URLField(_("LinkedIn"), blank=True)
+    year_founded = models.PositiveSmallIntegerField(
+        _("year founded"), null=True, blank=True, validators=[MinValueValidator(1800), validate_year_not_in_future]
+    )
+    logo = models.ImageField(_("logo"), upload_to=_logo_path, blank=True)
+    public_fields = models.JSONField(_("shown on the public page"), default=list, blank=True)
+    details_confirmed_on = models.DateField(_("details last confirmed"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True, help_text=_("Untick when the organisation closes."))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # Reminders about this organisation (notifications.Reminder.about), deleted with it.
+    reminders = GenericRelation(
+        "notifications.Reminder", content_type_field="about_type", object_id_field="about_id"
+    )
+    history = HistoricalRecords(m2m_fields=[kinds, communities_served, segments, functions, languages])
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charity_number"], condition=~Q(charity_number=""), name="unique_charity_number"
+            ),
+            models.UniqueConstraint(
+                fields=["company_number"], condition=~Q(company_number=""), name="unique_company_number"
+            ),
+        ]
+        indexes = [models.Index(fields=["details_confirmed_on"]), models.Index(fields=["development_stage"])]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("organisations:organisation_detail", kwargs={"slug": self.slug})
+
+    def shows(self, field: str) -> bool:
+        """Whether an optional field is on the organisation's public page."""
+        return field in (self.public_fields or [])
+
+
+class Affiliation(models.Model):
+    """A person's link to an organisation, with their role there."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member", _("Member")
+        EDITOR = "editor", _("Editor")
+        OFFICER = "officer", _("Officer")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="affiliations")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="affiliations")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.EDITOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="one_affiliation_per_user_and_org")]
+        verbose_name = _("affiliation")
+        verbose_name_plural = _("affiliations")
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.organisation} ({self.get_role_display()})"
+
+
+class Network(models.Model):
+    """A member network: the main network, a BME network, a themed forum."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("web address"), max_length=220, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    run_by = models.ForeignKey(
+        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="networks_run", verbose_name=_("run by")
+    )
+    accepts_applications = models.BooleanField(_("accepts applications online"), default=True)
+    renewal_period_months = models.PositiveSmallIntegerField(_("membership lasts (months)"), default=12)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("member network")
+        verbose_name_plural = _("member networks")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        ACTIVE = "active", _("Active")
+        LAPSED = "lapsed", _("Lapsed")
+        LEFT = "left", _("Left")
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("network"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organisation")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.APPLIED)
+    applied_on = models.DateField(_("applied on"), default=timezone.localdate)
+    application_note = models.TextField(_("why the organisation wants to join"), max_length=2000, blank=True)
+    joined_on = models.DateField(_("joined on"), null=True, blank=True)
+    renewal_due = models.DateField(_("renewal due"), null=True, blank=True)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("approved by")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["network__name", "organisation__name"]
+        constraints = [models.UniqueConstraint(fields=["network", "organisation"], name="one_membership_per_network")]
+        indexes = [models.Index(fields=["status", "renewal_due"])]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} in {self.network}"

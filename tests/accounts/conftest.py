@@ -1,0 +1,3 @@
+"""Fixtures for the accounts tests: the people around one VCO (tests/people.py)."""
+
+from tests.people import PASSWORD, client_as, media_root, people  # noqa: F401  (fixtures)
