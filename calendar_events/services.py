@@ -83,6 +83,34 @@ def save_event(
     waits for a moderator. A change to the time, place or status bumps the iCalendar SEQUENCE and
     tells everyone booked.
     """
+    _set_local_times(data, local_start=local_start, local_end=local_end)
+    refuse_script(data.get("description", event.description), field="description")
+    refuse_script(data.get("title", event.title), field="title")
+
+    creating = event.pk is None
+    stored = None if creating else Event.objects.select_for_update().get(pk=event.pk)
+    before = None if creating else _snapshot(stored)
+    old_capacity = None if creating else stored.capacity
+    relations = _apply_event_data(event, data)
+    _check_event(event, by=by)
+    if creating:
+        _start_new_event(event, by=by)
+    event.full_clean(exclude=list(EVENT_M2M_FIELDS) + ["uid", "series_end"])
+    changed = [] if creating else [name for name, value in before.items() if getattr(event, name) != value]
+    if changed:
+        event.sequence += 1
+    event.save()
+    for name, value in relations.items():
+        getattr(event, name).set(value)
+    if before is not None:
+        _after_change(event=event, before=before, changed=changed)
+        _offer_new_places(event=event, old_capacity=old_capacity)
+    return event
+
+
+def _set_local_times(data: dict, *, local_start: datetime | None, local_end: datetime | None) -> None:
+    """Put the wall times as typed into `data` as aware datetimes; a time the clocks skip is refused,
+    with both fields' errors reported together."""
     errors = {}
     if local_start is not None:
         try:
@@ -96,19 +124,23 @@ def save_event(
             errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
-    refuse_script(data.get("description", event.description), field="description")
-    refuse_script(data.get("title", event.title), field="title")
 
-    creating = event.pk is None
-    stored = None if creating else Event.objects.select_for_update().get(pk=event.pk)
-    before = None if creating else _snapshot(stored)
-    old_capacity = None if creating else stored.capacity
+
+def _apply_event_data(event: Event, data: dict) -> dict:
+    """Copy the data onto the event, returning the many-to-many lists to set once it is saved (they are
+    taken out of `data`). A one-off event keeps no repetition; exception dates are kept sorted, once each."""
     relations = {name: data.pop(name) for name in EVENT_M2M_FIELDS if name in data}
     for name, value in data.items():
         setattr(event, name, value)
     if event.frequency == Event.Frequency.ONCE:
         event.repeat_count, event.repeat_until, event.exceptions = None, None, []
     event.exceptions = sorted({str(day) for day in (event.exceptions or [])})
+    return relations
+
+
+def _check_event(event: Event, *, by) -> None:
+    """Refuse an event with nowhere to go, at another organiser's venue (network admins excepted), paid
+    with no cost given, or with fewer than 1 place; check the repetition and record when the series ends."""
     if not event.venue_id and not event.online_url and not event.location_text:
         raise ValidationError({"venue": _("Choose a venue or give an online link (or both).")})
     if event.venue_id and event.venue.organisation_id != event.organiser_id and not (by and by.is_network_admin):
@@ -125,35 +157,33 @@ def save_event(
         until=event.repeat_until,
         exceptions=event.exceptions,
     )
-    if creating:
-        event.uid = event.uid or new_uid()
-        event.created_by = by
-        if by is not None and by.is_network_admin or publishes_directly(event.organiser):
-            event.moderation = Event.Moderation.APPROVED
-        else:
-            event.moderation = Event.Moderation.PENDING
-    event.full_clean(exclude=list(EVENT_M2M_FIELDS) + ["uid", "series_end"])
-    changed = [] if creating else [name for name, value in before.items() if getattr(event, name) != value]
-    if changed:
-        event.sequence += 1
-    event.save()
-    for name, value in relations.items():
-        getattr(event, name).set(value)
-    if before is not None:
-        _after_change(event=event, before=before, changed=changed)
-        if event.capacity != old_capacity and (
-            event.capacity is None or (old_capacity is not None and event.capacity > old_capacity)
-        ):
-            # More places: the people waiting get them, first come first served.
-            waiting_dates = (
-                event.bookings.filter(status=Booking.Status.WAITING, occurrence_start__gt=timezone.now())
-                .values_list("occurrence_start", flat=True)
-                .distinct()
-                .order_by("occurrence_start")
-            )
-            for occurrence_start in list(waiting_dates):
-                promote_waiting(event=event, occurrence_start=occurrence_start)
-    return event
+
+
+def _start_new_event(event: Event, *, by) -> None:
+    """Give a new event its calendar UID and creator, and decide its moderation: published at once when
+    a network admin adds it or its organiser publishes directly (a provider), otherwise waiting."""
+    event.uid = event.uid or new_uid()
+    event.created_by = by
+    if by is not None and by.is_network_admin or publishes_directly(event.organiser):
+        event.moderation = Event.Moderation.APPROVED
+    else:
+        event.moderation = Event.Moderation.PENDING
+
+
+def _offer_new_places(*, event: Event, old_capacity: int | None) -> None:
+    """If a change added places (or lifted the limit), promote the people waiting for upcoming dates."""
+    if event.capacity != old_capacity and (
+        event.capacity is None or (old_capacity is not None and event.capacity > old_capacity)
+    ):
+        # More places: the people waiting get them, first come first served.
+        waiting_dates = (
+            event.bookings.filter(status=Booking.Status.WAITING, occurrence_start__gt=timezone.now())
+            .values_list("occurrence_start", flat=True)
+            .distinct()
+            .order_by("occurrence_start")
+        )
+        for occurrence_start in list(waiting_dates):
+            promote_waiting(event=event, occurrence_start=occurrence_start)
 
 
 def _after_change(*, event: Event, before: dict, changed: list[str]) -> None:

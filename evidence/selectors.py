@@ -222,42 +222,58 @@ def quarter_label(start: date) -> str:
 def organisation_section(scope: Scope) -> Section:
     vcos = _vcos(scope)
     section = Section(key="organisations", title=_("Voluntary and community organisations"))
+    stage_counts, ward_counts = _vco_stage_and_ward_counts(scope)
+    section.charts.append(_vcos_by_stage_chart(stage_counts))
+    if scope.area is None:
+        section.charts.append(_vcos_by_ward_chart(ward_counts))
+    section.charts.extend(_vcos_by_term_charts(vcos, total_vcos=sum(stage_counts.values())))
+    section.charts.append(_vcos_joining_chart(vcos, scope))
+    return section
 
-    # Stage and ward together in one grouped query; the totals and both breakdowns come from it.
+
+def _vco_stage_and_ward_counts(scope: Scope) -> tuple[dict[int | None, int], dict[int | None, int]]:
+    """VCOs per development stage and per ward (None: not recorded), both from the one grouped query
+    of stage and ward together; the section's total comes from them too."""
     stage_counts: dict[int | None, int] = defaultdict(int)
     ward_counts: dict[int | None, int] = defaultdict(int)
     for stage, ward_id, n, _volunteers, _staff, _reporting in _vco_groups(scope):
         stage_counts[stage] += n
         ward_counts[ward_id] += n
-    total_vcos = sum(stage_counts.values())
+    return stage_counts, ward_counts
+
+
+def _vcos_by_stage_chart(stage_counts: dict[int | None, int]) -> Chart:
+    """Every development stage in order, then those with no stage recorded."""
     stage_rows = [(str(label), stage_counts.get(value, 0)) for value, label in Organisation.Stage.choices]
     stage_rows.append((_("Stage not recorded"), stage_counts.get(None, 0)))
-    section.charts.append(
-        Chart(
-            key="vcos-by-stage",
-            title=_("VCOs by development stage"),
-            definition=_(
-                "Open voluntary and community organisations in the directory by the end of the period, in the area, "
-                "by the development stage recorded on their record (stage 1 emerging, 2 improving, 3 established)."
-            ),
-            series=suppression.suppress_series(stage_rows, total=True, population="vcos"),
-            unit=_("organisations"),
-        )
+    return Chart(
+        key="vcos-by-stage",
+        title=_("VCOs by development stage"),
+        definition=_(
+            "Open voluntary and community organisations in the directory by the end of the period, in the area, "
+            "by the development stage recorded on their record (stage 1 emerging, 2 improving, 3 established)."
+        ),
+        series=suppression.suppress_series(stage_rows, total=True, population="vcos"),
+        unit=_("organisations"),
     )
 
-    if scope.area is None:
-        ward_rows = [(term.name, ward_counts.get(term.pk, 0)) for term in ward_terms()]
-        ward_rows.append((_("Ward not recorded"), ward_counts.get(None, 0)))
-        section.charts.append(
-            Chart(
-                key="vcos-by-ward",
-                title=_("VCOs by ward"),
-                definition=_("Open VCOs in the directory by the end of the period, by the ward recorded on their record."),
-                series=suppression.suppress_series(ward_rows, total=True, population="vcos"),
-                unit=_("organisations"),
-            )
-        )
 
+def _vcos_by_ward_chart(ward_counts: dict[int | None, int]) -> Chart:
+    """Every ward, then those with no ward recorded (shown only for the whole borough)."""
+    ward_rows = [(term.name, ward_counts.get(term.pk, 0)) for term in ward_terms()]
+    ward_rows.append((_("Ward not recorded"), ward_counts.get(None, 0)))
+    return Chart(
+        key="vcos-by-ward",
+        title=_("VCOs by ward"),
+        definition=_("Open VCOs in the directory by the end of the period, by the ward recorded on their record."),
+        series=suppression.suppress_series(ward_rows, total=True, population="vcos"),
+        unit=_("organisations"),
+    )
+
+
+def _vcos_by_term_charts(vcos: QuerySet[Organisation], *, total_vcos: int) -> list[Chart]:
+    """VCOs per specialist segment and per community served: one chart each, one grouped query each."""
+    charts = []
     for key, relation, taxonomy, title, definition in (
         (
             "vcos-by-segment",
@@ -276,7 +292,7 @@ def organisation_section(scope: Scope) -> Section:
     ):
         counts = _term_counts(vcos, relation)
         rows = [(term.name, counts.get(term.pk, 0)) for term in TaxonomyTerm.objects.in_taxonomy(taxonomy)]
-        section.charts.append(
+        charts.append(
             Chart(
                 key=key,
                 title=title,
@@ -286,31 +302,34 @@ def organisation_section(scope: Scope) -> Section:
                 unit=_("organisations"),
             )
         )
+    return charts
 
-    # Organisations by the local day their record was created (at most a few thousand rows), binned into
-    # quarters here: one pass over the table however many quarters the period has. Each VCO is in one
-    # row (on record before the period, or the quarter it joined), so the rows add up to the VCOs on
-    # record: a running count per quarter would give each quarter's small number away by subtraction.
+
+def _vcos_joining_chart(vcos: QuerySet[Organisation], scope: Scope) -> Chart:
+    """VCOs by the quarter they joined the directory, and those on record before the period.
+
+    Organisations by the local day their record was created (at most a few thousand rows), binned into
+    quarters here: one pass over the table however many quarters the period has. Each VCO is in one
+    row (on record before the period, or the quarter it joined), so the rows add up to the VCOs on
+    record: a running count per quarter would give each quarter's small number away by subtraction.
+    """
     by_day = dict(vcos.annotate(day=TruncDate("created_at")).values_list("day").annotate(n=Count("pk")).order_by())
     joined = [(_("Before the period"), sum(n for day, n in by_day.items() if day < scope.start))]
     for quarter in quarter_starts(scope.start, scope.end):
         first, last = max(quarter, scope.start), min(quarter + relativedelta(months=3) - timedelta(days=1), scope.end)
         joined.append((quarter_label(quarter), sum(n for day, n in by_day.items() if first <= day <= last)))
-    section.charts.append(
-        Chart(
-            key="vcos-joining",
-            title=_("VCOs by when they joined the directory"),
-            definition=_(
-                "Open VCOs on record by the end of the period, by the quarter their record was created (the first and last "
-                "quarters only count the days inside the period), and those on record before the period began: how the "
-                "sector in the directory has grown. Each organisation is in one row, so the rows add up to the total."
-            ),
-            series=suppression.suppress_series(joined, total=True, population="vcos"),
-            row_heading=_("Joined"),
-            unit=_("organisations"),
-        )
+    return Chart(
+        key="vcos-joining",
+        title=_("VCOs by when they joined the directory"),
+        definition=_(
+            "Open VCOs on record by the end of the period, by the quarter their record was created (the first and last "
+            "quarters only count the days inside the period), and those on record before the period began: how the "
+            "sector in the directory has grown. Each organisation is in one row, so the rows add up to the total."
+        ),
+        series=suppression.suppress_series(joined, total=True, population="vcos"),
+        row_heading=_("Joined"),
+        unit=_("organisations"),
     )
-    return section
 
 
 def volunteer_section(scope: Scope) -> Section:

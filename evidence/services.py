@@ -558,8 +558,6 @@ def build_evidence_pack(*, export_id: int) -> EvidenceExport | None:
     """
     from openpyxl import Workbook
 
-    from core.exports import _xlsx_cell  # the one cell writer: formula-safe, dates formatted
-
     from . import selectors
 
     export = claim_export(export_id=export_id)
@@ -577,61 +575,105 @@ def build_evidence_pack(*, export_id: int) -> EvidenceExport | None:
             ),
         )
         workbook = Workbook(write_only=True)
-        summary = workbook.create_sheet(title=str(_("About this pack"))[:31])
-        for line in (
-            [_("Sector evidence pack")],
-            [_("Period"), export.period_start, export.period_end],
-            [_("Area"), scope.area_name],
-            [_("Built"), timezone.now()],
-            [str(selectors.SUPPRESSION_NOTE)],
-            [_("Outputs (what was done) and outcomes (what changed) are kept in separate sheets.")],
-        ):
-            summary.append([_xlsx_cell(summary, value) for value in line])
+        _write_pack_summary(workbook, export=export, scope=scope)
         set_export_progress(export=export, progress=82, step=_("Writing the topics"))
-        for section in board.sections:
-            sheet = workbook.create_sheet(title=_sheet_title(selectors.SHEET_NAMES.get(section.key, section.title)))
-            sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in PACK_COLUMNS])
-            for chart in section.charts:
-                for category, breakdown, value, shown in chart.long_rows():
-                    sheet.append([_xlsx_cell(sheet, v) for v in (chart.title, category, breakdown, value, shown)])
-            for statistic in section.statistics:
-                stat = statistic.value
-                sheet.append(
-                    [_xlsx_cell(sheet, v) for v in (statistic.title, "", "", float(stat.shown_value) if stat.shown_value is not None else None, stat.display)]
-                )
+        _write_topic_sheets(workbook, board=board)
         set_export_progress(export=export, progress=88, step=_("Writing the joint projects' monitoring"))
-        for kind, title in ((Indicator.Kind.OUTPUT, _("Project outputs")), (Indicator.Kind.OUTCOME, _("Project outcomes"))):
-            sheet = workbook.create_sheet(title=_sheet_title(title))
-            headers = (
-                _("Project"), _("Indicator"), _("Unit"), _("Period"), _("Period start"), _("Period end"), _("Target"),
-                _("Actual (submitted returns)"), _("Actual, as published"),
-            )
-            sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in headers])
-            for row in _project_rows(scope=scope, kind=kind):
-                sheet.append([_xlsx_cell(sheet, value) for value in row])
-        definitions = board.definitions() + [
-            (_("Joint projects"), _("Project outputs"), _("For each output indicator (what was done) of each joint project running in the period, the target and the sum of the partners' submitted figures, per monitoring period. Counts from 1 to 4 are shown as \u201cfewer than 5\u201d.")),
-            (_("Joint projects"), _("Project outcomes"), _("The same for outcome indicators (what changed). Percentages are the average of the partners' figures, not a sum.")),
-        ]
+        _write_project_sheets(workbook, scope=scope)
+        definitions = _pack_definitions(board)
         set_export_progress(export=export, progress=95, step=_("Writing the definitions"))
-        sheet = workbook.create_sheet(title=str(_("Definitions")))
-        sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in (_("Topic"), _("Figure"), _("Definition"))])
-        for row in definitions:
-            sheet.append([_xlsx_cell(sheet, str(value)) for value in row])
-        sheet.append([_xlsx_cell(sheet, str(value)) for value in (_("All topics"), _("Small numbers"), selectors.SUPPRESSION_NOTE)])
+        _write_definitions_sheet(workbook, definitions=definitions)
         temporary = path.with_suffix(".part")
         workbook.save(temporary)
         os.replace(temporary, path)
     except Exception as error:
         logger.exception("Evidence pack %s failed", export.pk)
-        if workbook is not None:
-            # Close the sheets' temporary files now rather than whenever they are collected.
-            for worksheet in workbook.worksheets:
-                worksheet.close()
-        path.with_suffix(".part").unlink(missing_ok=True)
+        _discard_partial_pack(workbook, path=path)
         fail_export(export=export, error=f"{error.__class__.__name__}: {error}")
         raise
     return finish_export(export=export, path=path)
+
+
+def _write_pack_summary(workbook, *, export: EvidenceExport, scope) -> None:
+    """The first sheet: what the pack covers (period, area), when it was built, and how small numbers are treated."""
+    from core.exports import _xlsx_cell  # the one cell writer: formula-safe, dates formatted
+
+    from . import selectors
+
+    summary = workbook.create_sheet(title=str(_("About this pack"))[:31])
+    for line in (
+        [_("Sector evidence pack")],
+        [_("Period"), export.period_start, export.period_end],
+        [_("Area"), scope.area_name],
+        [_("Built"), timezone.now()],
+        [str(selectors.SUPPRESSION_NOTE)],
+        [_("Outputs (what was done) and outcomes (what changed) are kept in separate sheets.")],
+    ):
+        summary.append([_xlsx_cell(summary, value) for value in line])
+
+
+def _write_topic_sheets(workbook, *, board) -> None:
+    """One sheet per dashboard section: each chart's long rows, then each statistic as published."""
+    from core.exports import _xlsx_cell
+
+    from . import selectors
+
+    for section in board.sections:
+        sheet = workbook.create_sheet(title=_sheet_title(selectors.SHEET_NAMES.get(section.key, section.title)))
+        sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in PACK_COLUMNS])
+        for chart in section.charts:
+            for category, breakdown, value, shown in chart.long_rows():
+                sheet.append([_xlsx_cell(sheet, v) for v in (chart.title, category, breakdown, value, shown)])
+        for statistic in section.statistics:
+            stat = statistic.value
+            sheet.append(
+                [_xlsx_cell(sheet, v) for v in (statistic.title, "", "", float(stat.shown_value) if stat.shown_value is not None else None, stat.display)]
+            )
+
+
+def _write_project_sheets(workbook, *, scope) -> None:
+    """The joint projects' monitoring: outputs (what was done) and outcomes (what changed) in separate sheets."""
+    from core.exports import _xlsx_cell
+
+    for kind, title in ((Indicator.Kind.OUTPUT, _("Project outputs")), (Indicator.Kind.OUTCOME, _("Project outcomes"))):
+        sheet = workbook.create_sheet(title=_sheet_title(title))
+        headers = (
+            _("Project"), _("Indicator"), _("Unit"), _("Period"), _("Period start"), _("Period end"), _("Target"),
+            _("Actual (submitted returns)"), _("Actual, as published"),
+        )
+        sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in headers])
+        for row in _project_rows(scope=scope, kind=kind):
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
+
+
+def _pack_definitions(board) -> list[tuple]:
+    """(topic, figure, definition) for every figure in the pack: the dashboard's, then the project sheets'."""
+    return board.definitions() + [
+        (_("Joint projects"), _("Project outputs"), _("For each output indicator (what was done) of each joint project running in the period, the target and the sum of the partners' submitted figures, per monitoring period. Counts from 1 to 4 are shown as \u201cfewer than 5\u201d.")),
+        (_("Joint projects"), _("Project outcomes"), _("The same for outcome indicators (what changed). Percentages are the average of the partners' figures, not a sum.")),
+    ]
+
+
+def _write_definitions_sheet(workbook, *, definitions: list[tuple]) -> None:
+    """The Definitions sheet: every figure's definition, then the small-numbers rule for all topics."""
+    from core.exports import _xlsx_cell
+
+    from . import selectors
+
+    sheet = workbook.create_sheet(title=str(_("Definitions")))
+    sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in (_("Topic"), _("Figure"), _("Definition"))])
+    for row in definitions:
+        sheet.append([_xlsx_cell(sheet, str(value)) for value in row])
+    sheet.append([_xlsx_cell(sheet, str(value)) for value in (_("All topics"), _("Small numbers"), selectors.SUPPRESSION_NOTE)])
+
+
+def _discard_partial_pack(workbook, *, path: Path) -> None:
+    """After a failed build: close the sheets' temporary files now rather than whenever they are
+    collected, and delete the half-written file (the finished file is only put in place at the end)."""
+    if workbook is not None:
+        for worksheet in workbook.worksheets:
+            worksheet.close()
+    path.with_suffix(".part").unlink(missing_ok=True)
 
 
 def _sheet_title(title) -> str:

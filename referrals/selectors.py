@@ -117,222 +117,295 @@ def suggest_providers(
     found: dict[int, Suggestion] = {}
 
     if need_ids:
-        # One query for every provider entry of every rule that fits, as plain values: the router runs
-        # on each "review" page, so it avoids building model instances it would throw away.
-        fits = Q(rule__is_active=True, rule__need_id__in=need_ids)
-        fits &= Q(rule__segment__isnull=True) | Q(rule__segment_id__in=segment_ids)
-        fits &= Q(rule__community__isnull=True) | Q(rule__community_id__in=community_ids)
-        fits &= Q(rule__ward__isnull=True) | (Q(rule__ward_id=ward_id) if ward_id else Q(pk__in=[]))
-        fits &= Q(rule__stage__isnull=True) | (Q(rule__stage=stage) if stage else Q(pk__in=[]))
-        fits &= Q(rule__language__isnull=True) | (Q(rule__language_id=language_id) if language_id else Q(pk__in=[]))
-        entries = list(
-            RoutingRuleProvider.objects.filter(fits)
-            .order_by()
-            .values_list(
-                "rule_id",
-                "rule__name",
-                "rule__need_id",
-                "rule__segment_id",
-                "rule__community_id",
-                "rule__ward_id",
-                "rule__stage",
-                "rule__language_id",
-                "rule__priority",
-                "position",
-                "provider_id",
-                "provider__name",
-                "provider__uuid",
-                "provider__slug",
-                "provider__is_active",
-                "service_id",
-                "service__name",
-                "service__uuid",
-                "service__slug",
-                "service__status",
-                "service__accepting_referrals",
-            )
+        entries = _fitting_rule_entries(
+            need_ids=need_ids,
+            segment_ids=segment_ids,
+            community_ids=community_ids,
+            ward_id=ward_id,
+            stage=stage,
+            language_id=language_id,
         )
-        provider_ids = {entry[10] for entry in entries}
-        # Each candidate's services for each asked-for need, with whether they take referrals now.
-        services_by: dict[tuple[int, int], list[tuple[Service, bool]]] = defaultdict(list)
-        if provider_ids:
-            rows = Service.needs.through.objects.filter(
-                service__organisation_id__in=provider_ids, taxonomyterm_id__in=need_ids
-            ).values_list(
-                "taxonomyterm_id",
-                "service_id",
-                "service__organisation_id",
-                "service__name",
-                "service__uuid",
-                "service__slug",
-                "service__status",
-                "service__accepting_referrals",
-            )
-            for need_id, pk, organisation_id, name, uuid, slug, status, accepting in rows.order_by(
-                "service__name", "service_id"
-            ):
-                # Plain tuples: only the few services finally suggested become model instances.
-                services_by[(organisation_id, need_id)].append(
-                    ((pk, organisation_id, name, uuid, slug), status == Service.Status.ACTIVE and accepting)
-                )
+        services_by = _services_for_needs(provider_ids={entry[10] for entry in entries}, need_ids=need_ids)
         # Names for the reasons: the rules' needs and the narrowing terms (which are the group's own).
         term_ids = set(need_ids) | set(segment_ids) | set(community_ids) | {ward_id, language_id} - {None}
         term_names = dict(TaxonomyTerm.objects.filter(pk__in=term_ids).values_list("pk", "name"))
-        # provider id -> [rank, provider values, service values, reason arguments]
-        candidates: dict[int, list] = {}
-        for (
-            rule_id,
-            rule_name,
-            need_id,
-            segment_id,
-            community_id,
-            rule_ward_id,
-            rule_stage,
-            rule_language_id,
-            priority,
-            position,
-            provider_id,
-            provider_name,
-            provider_uuid,
-            provider_slug,
-            provider_active,
-            service_id,
-            service_name,
-            service_uuid,
-            service_slug,
-            service_status,
-            service_accepting,
-        ) in entries:
-            if not provider_active:
-                skipped.append((provider_name, _("the organisation has closed")))
-                continue
-            if service_id:
-                if service_status != Service.Status.ACTIVE or not service_accepting:
-                    skipped.append(
-                        (provider_name, _("its service “%(service)s” is paused or full") % {"service": service_name})
-                    )
-                    continue
-                chosen_service = (service_id, provider_id, service_name, service_uuid, service_slug)
-            else:
-                offered = services_by.get((provider_id, need_id), [])
-                taking = [candidate for candidate, open_now in offered if open_now]
-                if offered and not taking:
-                    skipped.append(
-                        (
-                            provider_name,
-                            _("its services for “%(need)s” are paused or full") % {"need": term_names.get(need_id, "")},
-                        )
-                    )
-                    continue
-                chosen_service = taking[0] if taking else None
-            narrowing = (segment_id, community_id, rule_ward_id, rule_stage, rule_language_id)
-            rank = (-sum(value is not None for value in narrowing), priority, position, rule_id)
-            reason = (
-                rank,
-                need_id,
-                rule_name,
-                position,
-                segment_id,
-                community_id,
-                rule_ward_id,
-                rule_stage,
-                rule_language_id,
-            )
-            candidate = candidates.get(provider_id)
-            if candidate is None:
-                candidates[provider_id] = [
-                    rank,
-                    (provider_id, provider_name, provider_uuid, provider_slug),
-                    chosen_service,
-                    [reason],
-                ]
-            else:
-                if rank < candidate[0]:
-                    candidate[0] = rank
-                    candidate[2] = chosen_service or candidate[2]
-                candidate[3].append(reason)
-
-        def materialise(candidate: list) -> Suggestion:
-            rank, (pk, name, uuid, slug), service_values, reasons = candidate
-            chosen = None
-            if service_values:
-                service_pk, organisation_id, service_name, service_uuid, service_slug = service_values
-                chosen = Service(
-                    pk=service_pk,
-                    organisation_id=organisation_id,
-                    name=service_name,
-                    uuid=service_uuid,
-                    slug=service_slug,
-                )
-            return Suggestion(
-                provider=Organisation(pk=pk, name=name, uuid=uuid, slug=slug, is_active=True),
-                service=chosen,
-                rank=rank,
-                # The best-fitting rule's reason first.
-                reasons=[
-                    _rule_reason(
-                        need=term_names.get(need_id, ""),
-                        rule=rule_name,
-                        position=position,
-                        segment=term_names.get(segment_id),
-                        community=term_names.get(community_id),
-                        ward=term_names.get(rule_ward_id),
-                        stage=rule_stage,
-                        language=term_names.get(rule_language_id),
-                    )
-                    for _rank, need_id, rule_name, position, segment_id, community_id, rule_ward_id, rule_stage, rule_language_id in sorted(
-                        reasons
-                    )
-                ],
-            )
-
-        best = sorted(candidates.values(), key=lambda candidate: (candidate[0], candidate[1][1]))
-        if existing_provider is not None and existing_provider.pk in candidates:
-            found[existing_provider.pk] = materialise(candidates[existing_provider.pk])
-        for candidate in best[: limit + 1]:
-            found.setdefault(candidate[1][0], materialise(candidate))
+        candidates, skipped = _rule_candidates(entries, services_by=services_by, term_names=term_names)
+        found = _rule_suggestions(candidates, term_names=term_names, existing_provider=existing_provider, limit=limit)
 
     ranked = sorted(found.values(), key=lambda s: (s.rank, s.provider.name))
-
     if existing_provider is not None:
-        existing = found.get(existing_provider.pk)
-        ranked = [s for s in ranked if s.provider.pk != existing_provider.pk]
-        if existing is None:
-            existing = Suggestion(provider=existing_provider, service=None)
-        if service is not None and service.organisation_id == existing_provider.pk:
-            existing.service = service
-        existing.existing = True
-        existing.reasons.insert(0, _("You already work with this provider (or chose it), so it comes first."))
-        ranked.insert(0, existing)
-
+        ranked = _existing_provider_first(ranked, found=found, existing_provider=existing_provider, service=service)
     if need_ids and len(ranked) < limit:
-        taken = {s.provider.pk for s in ranked}
-        fallback = Service.objects.taking_referrals().filter(needs__in=need_ids).exclude(organisation_id__in=taken)
-        fallback = fallback.filter(organisation__in=Organisation.objects.providers().values("pk"))
-        if stage in (1, 2, 3):
-            fallback = fallback.filter(**{f"serves_stage_{stage}": True})
-        rows = (
-            fallback.select_related("organisation")
-            .annotate(needs_met=Count("needs", filter=Q(needs__in=need_ids)))
-            .order_by("-needs_met", "organisation__name", "name")[: (limit - len(ranked)) * 4]
+        ranked += _open_service_suggestions(
+            need_ids=need_ids, stage=stage, taken={s.provider.pk for s in ranked}, room=limit - len(ranked)
         )
-        for candidate in rows:
-            if len(ranked) >= limit:
-                break
-            if candidate.organisation_id in taken:
-                continue
-            taken.add(candidate.organisation_id)
-            ranked.append(
-                Suggestion(
-                    provider=candidate.organisation,
-                    service=candidate,
-                    reasons=[
-                        _("Its service “%(service)s” is open to referrals for what you asked for.")
-                        % {"service": candidate.name}
-                    ],
-                )
-            )
     return Routing(suggestions=ranked[:limit], skipped=skipped)
+
+
+def _fitting_rule_entries(
+    *, need_ids: list[int], segment_ids: list[int], community_ids: list[int], ward_id, stage, language_id
+) -> list[tuple]:
+    """Every provider entry of every active rule for the needs whose narrowing conditions all fit the group.
+
+    One query, as plain values: the router runs on each "review" page, so it avoids building model
+    instances it would throw away. The tuples' order is the one `_rule_candidates` unpacks.
+    """
+    fits = Q(rule__is_active=True, rule__need_id__in=need_ids)
+    fits &= Q(rule__segment__isnull=True) | Q(rule__segment_id__in=segment_ids)
+    fits &= Q(rule__community__isnull=True) | Q(rule__community_id__in=community_ids)
+    fits &= Q(rule__ward__isnull=True) | (Q(rule__ward_id=ward_id) if ward_id else Q(pk__in=[]))
+    fits &= Q(rule__stage__isnull=True) | (Q(rule__stage=stage) if stage else Q(pk__in=[]))
+    fits &= Q(rule__language__isnull=True) | (Q(rule__language_id=language_id) if language_id else Q(pk__in=[]))
+    return list(
+        RoutingRuleProvider.objects.filter(fits)
+        .order_by()
+        .values_list(
+            "rule_id",
+            "rule__name",
+            "rule__need_id",
+            "rule__segment_id",
+            "rule__community_id",
+            "rule__ward_id",
+            "rule__stage",
+            "rule__language_id",
+            "rule__priority",
+            "position",
+            "provider_id",
+            "provider__name",
+            "provider__uuid",
+            "provider__slug",
+            "provider__is_active",
+            "service_id",
+            "service__name",
+            "service__uuid",
+            "service__slug",
+            "service__status",
+            "service__accepting_referrals",
+        )
+    )
+
+
+def _services_for_needs(*, provider_ids: set[int], need_ids: list[int]) -> dict[tuple[int, int], list[tuple]]:
+    """Each candidate provider's services for each asked-for need, with whether they take referrals now.
+
+    Keyed by (provider id, need id), in name order. Plain tuples: only the few services finally
+    suggested become model instances. No query when no rule names a provider.
+    """
+    services_by: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    if provider_ids:
+        rows = Service.needs.through.objects.filter(
+            service__organisation_id__in=provider_ids, taxonomyterm_id__in=need_ids
+        ).values_list(
+            "taxonomyterm_id",
+            "service_id",
+            "service__organisation_id",
+            "service__name",
+            "service__uuid",
+            "service__slug",
+            "service__status",
+            "service__accepting_referrals",
+        )
+        for need_id, pk, organisation_id, name, uuid, slug, status, accepting in rows.order_by(
+            "service__name", "service_id"
+        ):
+            services_by[(organisation_id, need_id)].append(
+                ((pk, organisation_id, name, uuid, slug), status == Service.Status.ACTIVE and accepting)
+            )
+    return services_by
+
+
+def _rule_candidates(
+    entries: list[tuple], *, services_by: dict, term_names: dict[int, str]
+) -> tuple[dict[int, list], list[tuple[str, str]]]:
+    """Gather the fitting rule entries by provider, and the providers left out with why.
+
+    A closed provider, or one whose named service (or every service for the need) is paused or full,
+    is skipped. Otherwise each entry is ranked (-specificity, priority, position, rule id) and gives a
+    reason; see `_keep_best_rule` for what a provider's candidate keeps.
+    Returns provider id -> [rank, provider values, service values, reason arguments], and the skipped.
+    """
+    candidates: dict[int, list] = {}
+    skipped: list[tuple[str, str]] = []
+    for (
+        rule_id,
+        rule_name,
+        need_id,
+        segment_id,
+        community_id,
+        rule_ward_id,
+        rule_stage,
+        rule_language_id,
+        priority,
+        position,
+        provider_id,
+        provider_name,
+        provider_uuid,
+        provider_slug,
+        provider_active,
+        service_id,
+        service_name,
+        service_uuid,
+        service_slug,
+        service_status,
+        service_accepting,
+    ) in entries:
+        if not provider_active:
+            skipped.append((provider_name, _("the organisation has closed")))
+            continue
+        chosen_service, refusal = _rule_entry_service(
+            need_id=need_id,
+            provider_id=provider_id,
+            service=(service_id, provider_id, service_name, service_uuid, service_slug),
+            service_open=service_status == Service.Status.ACTIVE and service_accepting,
+            services_by=services_by,
+            term_names=term_names,
+        )
+        if refusal:
+            skipped.append((provider_name, refusal))
+            continue
+        narrowing = (segment_id, community_id, rule_ward_id, rule_stage, rule_language_id)
+        rank = (-sum(value is not None for value in narrowing), priority, position, rule_id)
+        _keep_best_rule(
+            candidates,
+            provider=(provider_id, provider_name, provider_uuid, provider_slug),
+            rank=rank,
+            service=chosen_service,
+            reason=(rank, need_id, rule_name, position, *narrowing),
+        )
+    return candidates, skipped
+
+
+def _rule_entry_service(
+    *, need_id: int, provider_id: int, service: tuple, service_open: bool, services_by: dict, term_names: dict
+) -> tuple[tuple | None, str]:
+    """The service a rule entry suggests, or why its provider is skipped ("" when it is not).
+
+    A service the rule names must be open and taking referrals. With none named, the provider's first
+    such service for the need is suggested; a provider with services for the need, none of them
+    taking referrals, is skipped; one with no service for the need is suggested without one.
+    """
+    if service[0]:
+        if not service_open:
+            return None, _("its service “%(service)s” is paused or full") % {"service": service[2]}
+        return service, ""
+    offered = services_by.get((provider_id, need_id), [])
+    taking = [candidate for candidate, open_now in offered if open_now]
+    if offered and not taking:
+        return None, _("its services for “%(need)s” are paused or full") % {"need": term_names.get(need_id, "")}
+    return (taking[0] if taking else None), ""
+
+
+def _keep_best_rule(candidates: dict[int, list], *, provider: tuple, rank: tuple, service, reason: tuple) -> None:
+    """Add a fitting rule to its provider's candidate: the best-ranked rule sets the provider's rank
+    (and its service, unless that rule finds none); every rule adds its reason."""
+    candidate = candidates.get(provider[0])
+    if candidate is None:
+        candidates[provider[0]] = [rank, provider, service, [reason]]
+    else:
+        if rank < candidate[0]:
+            candidate[0] = rank
+            candidate[2] = service or candidate[2]
+        candidate[3].append(reason)
+
+
+def _rule_suggestions(
+    candidates: dict[int, list], *, term_names: dict, existing_provider: Organisation | None, limit: int
+) -> dict[int, Suggestion]:
+    """The rule candidates worth showing, as suggestions by provider id: the group's existing provider
+    if a rule names it, and the best-ranked ones (one more than the limit, as the existing provider
+    may be among them); ties in rank go by provider name."""
+    found: dict[int, Suggestion] = {}
+    best = sorted(candidates.values(), key=lambda candidate: (candidate[0], candidate[1][1]))
+    if existing_provider is not None and existing_provider.pk in candidates:
+        found[existing_provider.pk] = _suggestion_from_rules(candidates[existing_provider.pk], term_names=term_names)
+    for candidate in best[: limit + 1]:
+        found.setdefault(candidate[1][0], _suggestion_from_rules(candidate, term_names=term_names))
+    return found
+
+
+def _suggestion_from_rules(candidate: list, *, term_names: dict) -> Suggestion:
+    """Turn a provider's candidate into a Suggestion, with the best-fitting rule's reason first."""
+    rank, (pk, name, uuid, slug), service_values, reasons = candidate
+    chosen = None
+    if service_values:
+        service_pk, organisation_id, service_name, service_uuid, service_slug = service_values
+        chosen = Service(
+            pk=service_pk,
+            organisation_id=organisation_id,
+            name=service_name,
+            uuid=service_uuid,
+            slug=service_slug,
+        )
+    return Suggestion(
+        provider=Organisation(pk=pk, name=name, uuid=uuid, slug=slug, is_active=True),
+        service=chosen,
+        rank=rank,
+        # The best-fitting rule's reason first.
+        reasons=[
+            _rule_reason(
+                need=term_names.get(need_id, ""),
+                rule=rule_name,
+                position=position,
+                segment=term_names.get(segment_id),
+                community=term_names.get(community_id),
+                ward=term_names.get(rule_ward_id),
+                stage=rule_stage,
+                language=term_names.get(rule_language_id),
+            )
+            for _rank, need_id, rule_name, position, segment_id, community_id, rule_ward_id, rule_stage, rule_language_id in sorted(
+                reasons
+            )
+        ],
+    )
+
+
+def _existing_provider_first(
+    ranked: list[Suggestion], *, found: dict[int, Suggestion], existing_provider: Organisation, service: Service | None
+) -> list[Suggestion]:
+    """Put the provider the group already works with first, whether or not a rule suggested it, with
+    the service the group chose if it is one of that provider's."""
+    existing = found.get(existing_provider.pk)
+    ranked = [s for s in ranked if s.provider.pk != existing_provider.pk]
+    if existing is None:
+        existing = Suggestion(provider=existing_provider, service=None)
+    if service is not None and service.organisation_id == existing_provider.pk:
+        existing.service = service
+    existing.existing = True
+    existing.reasons.insert(0, _("You already work with this provider (or chose it), so it comes first."))
+    ranked.insert(0, existing)
+    return ranked
+
+
+def _open_service_suggestions(*, need_ids: list[int], stage, taken: set[int], room: int) -> list[Suggestion]:
+    """Up to `room` more providers, not already suggested, whose services open to referrals meet the most
+    needs (then by name), one service each; a stage 1-3 group only gets services serving its stage."""
+    fallback = Service.objects.taking_referrals().filter(needs__in=need_ids).exclude(organisation_id__in=taken)
+    fallback = fallback.filter(organisation__in=Organisation.objects.providers().values("pk"))
+    if stage in (1, 2, 3):
+        fallback = fallback.filter(**{f"serves_stage_{stage}": True})
+    rows = (
+        fallback.select_related("organisation")
+        .annotate(needs_met=Count("needs", filter=Q(needs__in=need_ids)))
+        .order_by("-needs_met", "organisation__name", "name")[: room * 4]
+    )
+    suggestions: list[Suggestion] = []
+    for candidate in rows:
+        if len(suggestions) >= room:
+            break
+        if candidate.organisation_id in taken:
+            continue
+        taken.add(candidate.organisation_id)
+        suggestions.append(
+            Suggestion(
+                provider=candidate.organisation,
+                service=candidate,
+                reasons=[
+                    _("Its service “%(service)s” is open to referrals for what you asked for.")
+                    % {"service": candidate.name}
+                ],
+            )
+        )
+    return suggestions
 
 
 def routing_for_referral_data(data: dict) -> Routing:

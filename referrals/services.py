@@ -366,19 +366,75 @@ def submit_referral(
         existing_provider=existing_provider,
         service=service,
     )
-    suggestion = None
-    if chosen_provider is not None:
-        suggestion = routing.find(chosen_provider.pk)
-        if suggestion is None:
-            raise ValidationError(
-                {
-                    "provider": [
-                        _(
-                            "Choose one of the suggested providers; the one sent is not among them (it may have paused or filled up)."
-                        )
-                    ]
-                }
-            )
+    suggestion = _chosen_suggestion(routing, chosen_provider)
+    referral = _record_request(
+        organisation=organisation,
+        needs=needs,
+        description=description,
+        urgency=urgency,
+        stage=stage,
+        communities=communities,
+        language=language,
+        existing_provider=existing_provider,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        consent_given_at=consent_given_at or now,
+        suggestions=routing.suggestions,
+        by=by,
+        now=now,
+    )
+    submitted = _event(referral, kind=Kind.SUBMITTED, by=by, to_status=Status.SUBMITTED, at=now)
+    if suggestion is None:
+        _notify(referral, submitted, by=by)
+        return referral
+    # No "submitted" email when it goes straight to a provider: the "sent" email says it all.
+    _send_to_chosen_provider(referral, suggestion, by=by, now=now)
+    return referral
+
+
+def _chosen_suggestion(routing: selectors.Routing, chosen_provider: Organisation | None) -> selectors.Suggestion | None:
+    """The router's suggestion for the provider the group chose (None when it chose none); a provider
+    the router does not suggest (now paused or full, or typed in by hand) is refused."""
+    if chosen_provider is None:
+        return None
+    suggestion = routing.find(chosen_provider.pk)
+    if suggestion is None:
+        raise ValidationError(
+            {
+                "provider": [
+                    _(
+                        "Choose one of the suggested providers; the one sent is not among them (it may have paused or filled up)."
+                    )
+                ]
+            }
+        )
+    return suggestion
+
+
+def _record_request(
+    *,
+    organisation: Organisation,
+    needs: list[TaxonomyTerm],
+    description: str,
+    urgency: str,
+    stage: int | None,
+    communities: list[TaxonomyTerm],
+    language: TaxonomyTerm | None,
+    existing_provider: Organisation | None,
+    contact_name: str,
+    contact_email: str,
+    contact_phone: str,
+    consent_given_at: datetime,
+    suggestions: list[selectors.Suggestion],
+    by: User,
+    now: datetime,
+) -> Referral:
+    """Save the request as a submitted referral, with the router's suggestions as shown to the group.
+
+    It is "on behalf" when the person asking is not linked to the organisation. Its needs and
+    communities are set here too; the "submitted" event is the caller's.
+    """
     is_member = organisation.affiliations.filter(user=by).exists()
     referral = Referral.objects.create(
         organisation=organisation,
@@ -391,21 +447,22 @@ def submit_referral(
         contact_email=contact_email.strip(),
         contact_phone=contact_phone.strip(),
         consent_purpose=str(CONSENT_PURPOSE),
-        consent_given_at=consent_given_at or now,
+        consent_given_at=consent_given_at,
         requested_by=by,
         on_behalf=not is_member,
-        suggestions=[s.as_json() for s in routing.suggestions],
+        suggestions=[s.as_json() for s in suggestions],
         submitted_at=now,
         # Until a provider is chosen, the network admins must route it within the same deadline.
         **_deadlines(now),
     )
     referral.needs.set(needs)
     referral.communities.set(communities)
-    submitted = _event(referral, kind=Kind.SUBMITTED, by=by, to_status=Status.SUBMITTED, at=now)
-    if suggestion is None:
-        _notify(referral, submitted, by=by)
-        return referral
-    # No "submitted" email when it goes straight to a provider: the "sent" email says it all.
+    return referral
+
+
+def _send_to_chosen_provider(referral: Referral, suggestion: selectors.Suggestion, *, by: User, now: datetime) -> None:
+    """Send a just-submitted referral straight to the provider (and service) the group chose, with the
+    router's reasons as the note, and tell the provider."""
     Referral.objects.filter(pk=referral.pk).update(
         status=Status.WITH_PROVIDER,
         provider=suggestion.provider,
@@ -424,7 +481,6 @@ def submit_referral(
         at=now,
     )
     _notify(referral, sent, by=by)
-    return referral
 
 
 # The workflow --------------------------------------------------------------------------------------
