@@ -11,7 +11,7 @@ from .permissions import can
 
 
 class NetworkAdminAccess:
-    """Network admins (the role) manage the whole directory; the one permission helper decides that.
+    """Network admins (the role) manage every admin page of the portal; the one permission helper decides that.
 
     Other staff still need Django's model permissions, as usual.
     """

@@ -46,8 +46,6 @@ def public(check: Rule) -> Rule:
     return check
 
 
-
-
 @rule("accounts.manage_portal")
 def _manage_portal(user, obj) -> bool:
     # The admin pages of every app (NetworkAdminAccess): only network admins, who pass every rule.

@@ -1,7 +1,6 @@
 """Reads for accounts."""
 
 
-
 from django.conf import settings
 
 from .models import User

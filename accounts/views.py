@@ -10,8 +10,6 @@ MEMBERS_PER_PAGE = 25
 HISTORY_PER_PAGE = 20
 
 
-
-
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True

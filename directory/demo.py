@@ -1,4 +1,5 @@
-"""The demo borough's services: what each of its 35 providers offers, where and when.
+"""The demo directory: the demo borough (organisations.demo) and what each of its 35 providers offers,
+where and when (`load_demo_data` loads both).
 
 Built from a list of service templates matched to each provider's functions and specialism, with a
 fixed random seed, so every machine gets the same directory. Loading is idempotent: a service is

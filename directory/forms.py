@@ -179,7 +179,6 @@ class DirectoryFilterForm(forms.Form):
         return filters
 
 
-
 def _taxonomy_checkboxes(form: forms.Form, name: str, code: str, *, leaves_only: bool = False) -> None:
     terms = terms_in(code)
     if leaves_only:

@@ -27,8 +27,6 @@ logger = logging.getLogger(__name__)
 ORGANISATION_M2M_FIELDS = ("kinds", "communities_served", "segments", "functions", "languages")
 
 
-
-
 # Services -----------------------------------------------------------------------------------------
 
 SERVICE_M2M_FIELDS = ("functions", "needs", "segments", "communities", "wards", "languages")

@@ -1,8 +1,5 @@
-"""Celery tasks: thin wrappers over services. The database says what is due; tasks only act on it.
-
-The reminder sweep itself is notifications.tasks.sweep_reminders; the directory's part of it
-(lapsing memberships, planning renewal reminders and confirmation requests) is
-directory.services.plan_reminders, registered in DirectoryConfig.ready()."""
+"""Celery tasks of the provider directory: thin wrappers over services. The database says what is due;
+tasks only act on it. The review requests they plan are sent by notifications.tasks.sweep_reminders."""
 
 import logging
 

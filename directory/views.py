@@ -29,8 +29,6 @@ MEMBERS_PER_PAGE = 25
 HISTORY_PER_PAGE = 20
 
 
-
-
 # The directory of services ------------------------------------------------------------------------
 
 SERVICES_PER_PAGE = 20

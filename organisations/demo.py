@@ -40,7 +40,7 @@ M2M_FIELDS = {
     "languages": Taxonomy.LANGUAGES,
 }
 
-# Vocabulary codes, as seeded by directory/vocabulary.py.
+# Vocabulary codes, as seeded by taxonomies/vocabulary.py.
 BME = "black-and-minority-ethnic-communities"
 DISABLED = "disabled-people"
 YOUNG = "young-people"

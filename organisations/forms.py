@@ -26,12 +26,11 @@ from .models import Network, Organisation
 LOGO_CONTENT_TYPES = "image/png,image/jpeg,image/gif,image/webp"
 
 
-
-
 class LogoInput(forms.ClearableFileInput):
     initial_text = _("Current logo")
     input_text = _("Upload a new one")
     clear_checkbox_label = _("Remove the logo")
+
 
 class OrganisationFilterForm(forms.Form):
     """The organisation list's search box and filters (sent by GET)."""

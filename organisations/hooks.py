@@ -1,5 +1,6 @@
-"""Places where apps built on the directory add to what it shows, without the directory importing them
-(dependencies point one way: directory is the base).
+"""Places where apps built on organisations add to an organisation's page and accreditations, without
+organisations importing them (dependencies point one way: organisations sit below the directory,
+referrals, the calendar, quality and evidence).
 
 An accreditation source takes organisation ids and returns, for those that have any, the lines to show
 as their accreditations (quality badges, for example). Apps register in their AppConfig.ready().

@@ -51,6 +51,7 @@ def similar_organisations(name: str, *, exclude_id: int | None = None, threshold
     scored.sort(key=lambda pair: (-pair[0], pair[1].name))
     return [organisation for _, organisation in scored[:limit]]
 
+
 def organisations_of(user) -> QuerySet[Organisation]:
     """The organisations a user is linked to, with any role."""
     if not user.is_authenticated:
@@ -138,6 +139,7 @@ def duplicate_number_errors(
                 "Another organisation already has %(label)s %(value)s. Please check the number, or ask a network admin."
             ) % {"label": labels[field_name], "value": value}
     return errors
+
 
 def pending_applications_count() -> int:
     return Membership.objects.filter(status=Membership.Status.APPLIED).count()

@@ -36,8 +36,6 @@ logger = logging.getLogger(__name__)
 ORGANISATION_M2M_FIELDS = ("kinds", "communities_served", "segments", "functions", "languages")
 
 
-
-
 def unique_organisation_slug(name: str, *, exclude_id: int | None = None) -> str:
     base = slugify(name)[:200] or "organisation"
     slug, n = base, 2
@@ -261,7 +259,6 @@ def _start_of_day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-
 def lapse_overdue_memberships(*, today: date) -> int:
     """Active memberships more than MEMBERSHIP_GRACE_DAYS past their renewal date become lapsed.
 
@@ -338,7 +335,7 @@ def plan_details_confirmation_requests(*, today: date) -> int:
 
 
 def plan_reminders(*, today: date) -> dict[str, int]:
-    """The directory's step of the reminder sweep (registered in DirectoryConfig.ready): lapse first, so
+    """The VCO database's step of the reminder sweep (registered in OrganisationsConfig.ready): lapse first, so
     a membership long past its renewal date is not sent a renewal reminder, then plan what is due."""
     lapsed = lapse_overdue_memberships(today=today)
     renewals = plan_renewal_reminders(today=today)

@@ -30,8 +30,6 @@ MEMBERS_PER_PAGE = 25
 HISTORY_PER_PAGE = 20
 
 
-
-
 def organisation_or_404(request, slug: str) -> Organisation:
     """The organisation at `slug`, or 404 when it does not exist or its existence is private to this user."""
     organisation = selectors.public_organisation_page(slug)

@@ -14,7 +14,6 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import User
-from notifications.models import Reminder
 from organisations import services
 from organisations.models import Affiliation, Membership, Organisation
 from tests.factories import make_membership, make_network, make_organisation, term

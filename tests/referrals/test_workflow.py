@@ -23,9 +23,7 @@ def kinds(referral):
 
 def emails_for(referral, audience):
     return list(
-        Reminder.objects.filter(
-            key__startswith="referral-event:", key__endswith=f":{audience}", organisation=referral.organisation
-        )
+        referral.organisation.reminders.filter(key__startswith="referral-event:", key__endswith=f":{audience}")
     )
 
 
