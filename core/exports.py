@@ -96,7 +96,7 @@ def _xlsx_value(value: Any) -> Any:
     return _XLSX_ILLEGAL_RE.sub("", str(value))[:XLSX_MAX_CELL_CHARS]
 
 
-def _xlsx_cell(sheet, value: Any, *, bold: bool = False) -> WriteOnlyCell:
+def xlsx_cell(sheet, value: Any, *, bold: bool = False) -> WriteOnlyCell:
     value = _xlsx_value(value)
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
@@ -117,9 +117,9 @@ def xlsx_bytes(*, headers: Sequence[str], rows: Iterable[Sequence], title: str =
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Export")
     sheet.freeze_panes = "A2"
-    sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in headers])
+    sheet.append([xlsx_cell(sheet, str(header), bold=True) for header in headers])
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+        sheet.append([xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -19,12 +19,13 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.exports import xlsx_cell  # the one cell writer: formula-safe, dates formatted
 from notifications.services import schedule_reminder
 from organisations.models import Organisation
 from organisations.services import organisation_contacts
 from taxonomies.models import TaxonomyTerm
 
-from . import suppression
+from . import selectors, suppression
 from .models import (
     CaseStudy,
     EvidenceExport,
@@ -558,8 +559,6 @@ def build_evidence_pack(*, export_id: int) -> EvidenceExport | None:
     """
     from openpyxl import Workbook
 
-    from . import selectors
-
     export = claim_export(export_id=export_id)
     if export is None:
         return None
@@ -596,10 +595,6 @@ def build_evidence_pack(*, export_id: int) -> EvidenceExport | None:
 
 def _write_pack_summary(workbook, *, export: EvidenceExport, scope) -> None:
     """The first sheet: what the pack covers (period, area), when it was built, and how small numbers are treated."""
-    from core.exports import _xlsx_cell  # the one cell writer: formula-safe, dates formatted
-
-    from . import selectors
-
     summary = workbook.create_sheet(title=str(_("About this pack"))[:31])
     for line in (
         [_("Sector evidence pack")],
@@ -609,41 +604,35 @@ def _write_pack_summary(workbook, *, export: EvidenceExport, scope) -> None:
         [str(selectors.SUPPRESSION_NOTE)],
         [_("Outputs (what was done) and outcomes (what changed) are kept in separate sheets.")],
     ):
-        summary.append([_xlsx_cell(summary, value) for value in line])
+        summary.append([xlsx_cell(summary, value) for value in line])
 
 
 def _write_topic_sheets(workbook, *, board) -> None:
     """One sheet per dashboard section: each chart's long rows, then each statistic as published."""
-    from core.exports import _xlsx_cell
-
-    from . import selectors
-
     for section in board.sections:
         sheet = workbook.create_sheet(title=_sheet_title(selectors.SHEET_NAMES.get(section.key, section.title)))
-        sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in PACK_COLUMNS])
+        sheet.append([xlsx_cell(sheet, str(header), bold=True) for header in PACK_COLUMNS])
         for chart in section.charts:
             for category, breakdown, value, shown in chart.long_rows():
-                sheet.append([_xlsx_cell(sheet, v) for v in (chart.title, category, breakdown, value, shown)])
+                sheet.append([xlsx_cell(sheet, v) for v in (chart.title, category, breakdown, value, shown)])
         for statistic in section.statistics:
             stat = statistic.value
             sheet.append(
-                [_xlsx_cell(sheet, v) for v in (statistic.title, "", "", float(stat.shown_value) if stat.shown_value is not None else None, stat.display)]
+                [xlsx_cell(sheet, v) for v in (statistic.title, "", "", float(stat.shown_value) if stat.shown_value is not None else None, stat.display)]
             )
 
 
 def _write_project_sheets(workbook, *, scope) -> None:
     """The joint projects' monitoring: outputs (what was done) and outcomes (what changed) in separate sheets."""
-    from core.exports import _xlsx_cell
-
     for kind, title in ((Indicator.Kind.OUTPUT, _("Project outputs")), (Indicator.Kind.OUTCOME, _("Project outcomes"))):
         sheet = workbook.create_sheet(title=_sheet_title(title))
         headers = (
             _("Project"), _("Indicator"), _("Unit"), _("Period"), _("Period start"), _("Period end"), _("Target"),
             _("Actual (submitted returns)"), _("Actual, as published"),
         )
-        sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in headers])
+        sheet.append([xlsx_cell(sheet, str(header), bold=True) for header in headers])
         for row in _project_rows(scope=scope, kind=kind):
-            sheet.append([_xlsx_cell(sheet, value) for value in row])
+            sheet.append([xlsx_cell(sheet, value) for value in row])
 
 
 def _pack_definitions(board) -> list[tuple]:
@@ -656,15 +645,11 @@ def _pack_definitions(board) -> list[tuple]:
 
 def _write_definitions_sheet(workbook, *, definitions: list[tuple]) -> None:
     """The Definitions sheet: every figure's definition, then the small-numbers rule for all topics."""
-    from core.exports import _xlsx_cell
-
-    from . import selectors
-
     sheet = workbook.create_sheet(title=str(_("Definitions")))
-    sheet.append([_xlsx_cell(sheet, str(header), bold=True) for header in (_("Topic"), _("Figure"), _("Definition"))])
+    sheet.append([xlsx_cell(sheet, str(header), bold=True) for header in (_("Topic"), _("Figure"), _("Definition"))])
     for row in definitions:
-        sheet.append([_xlsx_cell(sheet, str(value)) for value in row])
-    sheet.append([_xlsx_cell(sheet, str(value)) for value in (_("All topics"), _("Small numbers"), selectors.SUPPRESSION_NOTE)])
+        sheet.append([xlsx_cell(sheet, str(value)) for value in row])
+    sheet.append([xlsx_cell(sheet, str(value)) for value in (_("All topics"), _("Small numbers"), selectors.SUPPRESSION_NOTE)])
 
 
 def _discard_partial_pack(workbook, *, path: Path) -> None:
