@@ -32,6 +32,7 @@ NAMES_IN_MESSAGE = 10
 
 
 def names_in_message(objects) -> str:
+    """The objects' names for an admin action's message: "A, B and C", or the first few "and N more"."""
     names = [str(obj) for obj in objects]
     if len(names) > NAMES_IN_MESSAGE:
         rest = len(names) - NAMES_IN_MESSAGE
