@@ -51,7 +51,11 @@ def queue_due_feeds() -> int:
         with quick_broker_connection(timeout=5) as connection:
             for feed_id in ids:
                 import_feed.apply_async(
-                    args=[feed_id], connection=connection, retry=False, expires=settings.PORTAL_CALENDAR_FEED_INTERVAL
+                    args=[feed_id],
+                    connection=connection,
+                    retry=False,
+                    expires=settings.PORTAL_CALENDAR_FEED_INTERVAL,
+                    queue=settings.PORTAL_LONG_TASK_QUEUE,  # a slow feed never holds up reminders
                 )
                 queued += 1
     except Exception as error:  # broker down: nothing lost, the feeds stay due

@@ -139,3 +139,19 @@ def delete_leftovers(storage: FileSystemStorage, folder: str) -> int:
             deleted += 1
     root.rmdir()
     return deleted
+
+
+def check_storage(storage: Storage) -> None:
+    """Raise if a file storage cannot be used (for /readyz). A folder on disk must be there (it is made
+    if missing, as the first upload would) and writable; an S3 bucket must answer. Nothing is written."""
+    if isinstance(storage, FileSystemStorage):
+        location = Path(storage.location)
+        location.mkdir(parents=True, exist_ok=True)
+        if not os.access(location, os.R_OK | os.W_OK | os.X_OK):
+            raise PermissionError("the storage folder is not readable and writable")
+        return
+    boto = getattr(getattr(storage, "connection", None), "meta", None)
+    if boto is not None:  # django-storages' S3Storage: one HEAD request on the bucket
+        boto.client.head_bucket(Bucket=storage.bucket_name)
+        return
+    storage.exists("readyz-probe")

@@ -42,10 +42,11 @@ def sweep_evidence() -> dict[str, int]:
 
 def _publish(export_id: int) -> bool:
     try:
-        # Packs can go to workers of their own (EVIDENCE_EXPORT_QUEUE), away from the quick reminder sweeps.
-        options = {"queue": settings.EVIDENCE_EXPORT_QUEUE} if settings.EVIDENCE_EXPORT_QUEUE else {}
+        # On the long-task queue, away from the quick sweeps and reminders.
         with quick_broker_connection(timeout=ENQUEUE_TIMEOUT) as connection:
-            build_evidence_pack.apply_async(args=[export_id], connection=connection, retry=False, **options)
+            build_evidence_pack.apply_async(
+                args=[export_id], connection=connection, retry=False, queue=settings.PORTAL_LONG_TASK_QUEUE
+            )
     except Exception as error:  # broker unreachable: the row stays queued and the sweep tries again
         logger.warning("Could not queue evidence pack %s (%s); the next sweep will.", export_id, error)
         return False

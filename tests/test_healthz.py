@@ -1,4 +1,5 @@
-"""/healthz: database and broker reported separately, quickly, even when the broker is down or hangs."""
+"""/healthz (liveness: the process answers, nothing else is asked) and /readyz (database, cache, broker and
+file storage reported separately, quickly, even when the broker is down or hangs)."""
 
 import socket
 import threading
@@ -49,20 +50,65 @@ def hanging_server():
     server.close()
 
 
-def timed_get(client):
+def timed_get(client, path="/readyz"):
     started = time.monotonic()
-    response = client.get("/healthz")
+    response = client.get(path)
     return response, time.monotonic() - started
 
 
-def test_healthz_is_200_when_database_and_broker_answer(client):
+READY = {"status": "ok", "database": "ok", "cache": "ok", "broker": "ok", "storage": "ok"}
+
+
+def test_readyz_is_200_when_every_dependency_answers(client):
     response, _ = timed_get(client)
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.json() == READY
     assert "no-cache" in response["Cache-Control"]
 
 
-def test_healthz_is_503_and_quick_when_the_broker_is_down(client, broker_at):
+def test_healthz_asks_no_dependency_and_answers_while_they_are_down(client, broker_at, monkeypatch):
+    broker_at("redis://127.0.0.1:1/0")
+
+    class Unreachable:
+        def cursor(self):
+            raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(views, "connection", Unreachable())
+    response, elapsed = timed_get(client, "/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+    assert elapsed < 0.5
+    assert timed_get(client)[0].status_code == 503, "while readiness reports the outage"
+
+
+def test_readyz_is_503_when_the_cache_fails(client, monkeypatch):
+    class Forgetful:
+        def set(self, *args, **kwargs):
+            pass
+
+        def get(self, *args, **kwargs):
+            return None
+
+        def delete(self, *args, **kwargs):
+            pass
+
+    monkeypatch.setattr(views, "cache", Forgetful())
+    response, _ = timed_get(client)
+    assert response.status_code == 503
+    assert response.json() == {**READY, "status": "error", "cache": "error: LookupError"}
+
+
+def test_readyz_is_503_when_file_storage_cannot_be_read(client, settings, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the uploads folder should be")
+    settings.MEDIA_ROOT = blocked / "media"  # stat() under a file: NotADirectoryError
+    response, _ = timed_get(client)
+    assert response.status_code == 503
+    assert response.json()["storage"].startswith("error: ")
+    assert str(tmp_path) not in response.json()["storage"], "a public endpoint does not give out paths"
+
+
+def test_readyz_is_503_and_quick_when_the_broker_is_down(client, broker_at):
     broker_at("redis://127.0.0.1:1/0")
     response, elapsed = timed_get(client)
     assert response.status_code == 503
@@ -73,7 +119,7 @@ def test_healthz_is_503_and_quick_when_the_broker_is_down(client, broker_at):
     assert elapsed < QUICK
 
 
-def test_healthz_gives_up_on_a_broker_that_never_answers(client, broker_at, hanging_server):
+def test_readyz_gives_up_on_a_broker_that_never_answers(client, broker_at, hanging_server):
     broker_at(f"redis://127.0.0.1:{hanging_server}/0")
     response, elapsed = timed_get(client)
     assert response.status_code == 503
@@ -81,7 +127,7 @@ def test_healthz_gives_up_on_a_broker_that_never_answers(client, broker_at, hang
     assert elapsed < QUICK
 
 
-def test_healthz_is_503_when_the_database_is_down(client, monkeypatch):
+def test_readyz_is_503_when_the_database_is_down(client, monkeypatch):
     class Unreachable:
         def cursor(self):
             raise OperationalError("could not connect to server")
@@ -89,4 +135,4 @@ def test_healthz_is_503_when_the_database_is_down(client, monkeypatch):
     monkeypatch.setattr(views, "connection", Unreachable())
     response, _ = timed_get(client)
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "error: OperationalError", "broker": "ok"}
+    assert response.json() == {**READY, "status": "error", "database": "error: OperationalError"}

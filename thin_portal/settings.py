@@ -156,7 +156,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("PORTAL_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("PORTAL_MEDIA_ROOT", BASE_DIR / "media"))
@@ -210,7 +210,7 @@ PORTAL_NETWORK_ADMIN_EMAILS = env_list("PORTAL_NETWORK_ADMIN_EMAILS")
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
@@ -281,6 +281,17 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # What tasks print (the console email backend locally) is output, not a warning.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Two queues: the default one ("celery": sweeps, reminders) and one for long tasks (evidence packs,
+# partner feed imports), so an email is never stuck behind a pack being built. Workers choose with -Q
+# (Procfile); the embedded run's one worker takes both.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+PORTAL_LONG_TASK_QUEUE = os.environ.get("PORTAL_LONG_TASK_QUEUE", "").strip() or "long"
+# Exactly one beat sends the schedule: a beat that does not hold the lock in the shared cache waits
+# (thin_portal/beat.py). It wakes at least this often, and the lock outlives a wake-up three times, so
+# a standby beat takes over within PORTAL_BEAT_LOCK_SECONDS of the active one dying.
+CELERY_BEAT_SCHEDULER = "thin_portal.beat:SingleBeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = int(os.environ.get("PORTAL_BEAT_WAKE_SECONDS", "30"))
+PORTAL_BEAT_LOCK_SECONDS = int(os.environ.get("PORTAL_BEAT_LOCK_SECONDS", "90"))
 # Beat only triggers sweeps; the due work itself is rows in the database. Every periodic job is here.
 PORTAL_SWEEP_INTERVAL = int(os.environ.get("PORTAL_SWEEP_INTERVAL", "300"))
 # Sweeps are idempotent and nobody waits for their result: a sweep still queued when the next is
@@ -370,19 +381,44 @@ PORTAL_DIGEST_WEEKDAY = int(os.environ.get("PORTAL_DIGEST_WEEKDAY", "0"))
 EVIDENCE_EXPORT_DIR = Path(os.environ.get("PORTAL_EVIDENCE_EXPORT_DIR", VAR_DIR / "evidence-packs"))
 EVIDENCE_EXPORT_HOURS = int(os.environ.get("PORTAL_EVIDENCE_EXPORT_HOURS", "72"))
 EVIDENCE_EXPORT_REQUEUE_AFTER = int(os.environ.get("PORTAL_EVIDENCE_EXPORT_REQUEUE_AFTER", "120"))
-# A Celery queue for pack builds (run `celery worker -Q <name>` for it); empty for the default queue.
-EVIDENCE_EXPORT_QUEUE = os.environ.get("PORTAL_EVIDENCE_EXPORT_QUEUE", "")
 
 # The cache every process shares: the Open Referral API's throttle counts each client once however many
-# workers answer it, and the calendar's month grids are worked out once. A database table (made by
-# `migrate`, thin_portal/migrations), so nothing else is needed to run the portal.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "portal_cache",
-        "OPTIONS": {"MAX_ENTRIES": 10_000},
+# web processes answer it, the calendar's month grids are worked out once, and the beat lock
+# (thin_portal/beat.py) lives here. With Redis: Redis, on its own database number (PORTAL_CACHE_URL,
+# else REDIS_URL's database plus one), so clearing the cache never touches Celery's queues. Without:
+# a database table (made by `migrate`, thin_portal/migrations), so a laptop needs nothing else.
+def redis_url_with_next_database(url: str) -> str:
+    """redis://host:port/N -> redis://host:port/N+1 (0 -> 1 when no number is given; 15 wraps to 0)."""
+    match = re.fullmatch(r"(rediss?://[^/?#]*)(?:/(\d*))?([?#].*)?", url)
+    if not match:
+        raise ImproperlyConfigured(f"REDIS_URL={url!r} is not a redis:// or rediss:// address.")
+    base, number, rest = match.group(1), match.group(2), match.group(3) or ""
+    return f"{base}/{(int(number or 0) + 1) % 16}{rest}"
+
+
+PORTAL_CACHE_URL = os.environ.get("PORTAL_CACHE_URL", "").strip() or (
+    redis_url_with_next_database(REDIS_URL) if REDIS_URL else ""
+)
+if PORTAL_CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": PORTAL_CACHE_URL,
+            # A hung Redis costs a request a second at most, not a worker for minutes.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "KEY_PREFIX": "portal",
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
+# Sessions in the database, shared by every web process (never in a process's memory).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # The Open Referral API's politeness limit per client (directory/api/views.py, OrukThrottle): a number of
 # requests per second, minute, hour or day. A client is its address: REMOTE_ADDR, or, behind
@@ -409,11 +445,19 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": PORTAL_TRUSTED_PROXIES,
 }
 
+# Logs go to standard output, one line each: plain text, or one JSON object per line with
+# PORTAL_LOG_FORMAT=json (core/logging.py) for a log collector.
+PORTAL_LOG_FORMAT = os.environ.get("PORTAL_LOG_FORMAT", "plain").strip().lower() or "plain"
+if PORTAL_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"PORTAL_LOG_FORMAT={PORTAL_LOG_FORMAT!r}: write plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logging.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": PORTAL_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("PORTAL_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

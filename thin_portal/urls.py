@@ -18,6 +18,7 @@ handler400 = "thin_portal.views.bad_request"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     # Django's account views with the portal's forms and emails; names as in django.contrib.auth.urls.
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

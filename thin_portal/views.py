@@ -1,3 +1,8 @@
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.storage import storages
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -7,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
 from accounts.permissions import can
+from core.files import check_storage
 from core.parameters import BadParameter
 from organisations import selectors
 
@@ -14,7 +20,8 @@ from .celery import quick_broker_connection
 
 # A load balancer's probe must get an answer well inside its own timeout, even when the broker
 # hangs rather than refusing the connection.
-HEALTH_CHECK_BROKER_TIMEOUT = 1.0
+READY_CHECK_BROKER_TIMEOUT = 1.0
+READY_CHECK_TTL = 10
 
 
 def _admin_changelist(model_name: str, query: str = "") -> str:
@@ -55,33 +62,57 @@ def home(request):
     return render(request, "home.html", context)
 
 
-def _database_status() -> str:
+def _status(check) -> str:
+    """"ok", or "error: <exception class>" (the endpoint is public: no messages, which may hold addresses)."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception as error:  # any failure to reach the database is a failed check
+        check()
+    except Exception as error:  # any failure of a dependency is a failed check, reported, never raised
         return f"error: {error.__class__.__name__}"
     return "ok"
 
 
-def _broker_status() -> str:
-    try:
-        with quick_broker_connection(timeout=HEALTH_CHECK_BROKER_TIMEOUT) as broker:
-            broker.ensure_connection(max_retries=0)
-    except Exception as error:  # likewise for the broker
-        return f"error: {error.__class__.__name__}"
-    return "ok"
+def _database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _cache() -> None:
+    key = f"readyz:{uuid.uuid4().hex}"
+    cache.set(key, "ok", READY_CHECK_TTL)
+    if cache.get(key) != "ok":
+        raise LookupError("the cache did not keep a value")
+    cache.delete(key)
+
+
+def _broker() -> None:
+    with quick_broker_connection(timeout=READY_CHECK_BROKER_TIMEOUT) as broker:
+        broker.ensure_connection(max_retries=0)
+
+
+def _storage() -> None:
+    # Every file storage but the static files, which ship with the code.
+    for alias in settings.STORAGES:
+        if alias != "staticfiles":
+            check_storage(storages[alias])
+
+
+READY_CHECKS = {"database": _database, "cache": _cache, "broker": _broker, "storage": _storage}
 
 
 @never_cache
 def healthz(request):
-    """Database and broker status for load balancers and monitoring: 200 when both answer, else 503.
+    """Liveness: the process is up and answers. No dependency is asked, so a database or broker outage
+    never makes a load balancer or supervisor restart healthy web processes."""
+    return JsonResponse({"status": "ok"})
 
-    The error names the exception class only: the endpoint is public and must not leak addresses.
-    """
-    checks = {"database": _database_status(), "broker": _broker_status()}
-    healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+@never_cache
+def readyz(request):
+    """Readiness: database, cache, broker and file storage, each reported; 200 when all answer, else 503,
+    so a load balancer sends no traffic to a process that cannot serve it."""
+    checks = {name: _status(check) for name, check in READY_CHECKS.items()}
+    ready = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if ready else "error", **checks}, status=200 if ready else 503)
 
 
 @requires_csrf_token

@@ -321,8 +321,8 @@ def test_sweep_queues_each_due_feed(monkeypatch):
     due = CalendarFeed.objects.create(organisation=provider, url="https://a.example.org/1.ics")
     CalendarFeed.objects.create(organisation=provider, url="https://a.example.org/2.ics", is_active=False)
     queued = []
-    monkeypatch.setattr(tasks.import_feed, "apply_async", lambda args, **kwargs: queued.append(args[0]))
-    assert tasks.queue_due_feeds() == 1 and queued == [due.pk]
+    monkeypatch.setattr(tasks.import_feed, "apply_async", lambda args, **kwargs: queued.append((args[0], kwargs["queue"])))
+    assert tasks.queue_due_feeds() == 1 and queued == [(due.pk, "long")]  # on the long-task queue, not the reminders' queue
 
 
 # Hostile feeds (issue 12) ---------------------------------------------------------------------------

@@ -79,6 +79,8 @@ def test_two_server_processes_share_one_count(client, settings):
         DJANGO_SECURE_SSL_REDIRECT="0",
         PORTAL_ORUK_THROTTLE_RATE="3/minute",
     )
+    if settings.REDIS_URL:  # the same cache as this process: Redis, or else the database's table
+        env["REDIS_URL"] = settings.REDIS_URL
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "thin_portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         cwd=BASE_DIR,
@@ -107,10 +109,12 @@ def test_two_server_processes_share_one_count(client, settings):
         server.wait(timeout=10)
 
 
-def test_migrate_makes_the_cache_table():
+def test_migrate_makes_the_cache_table(settings):
+    # The embedded default's cache (without Redis): a table that `migrate` makes.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}}
     migration = importlib.import_module("thin_portal.migrations.0001_cache_table")
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE portal_cache")
+        cursor.execute("DROP TABLE IF EXISTS portal_cache")
     assert "portal_cache" not in connection.introspection.table_names()
     with connection.schema_editor() as editor:
         migration.create_cache_table(None, editor)

@@ -33,7 +33,7 @@ def pack_worker(request, transactional_db, tmp_path, settings):
 @pytest.mark.django_db(transaction=True)
 def test_a_funder_asks_for_a_pack_a_real_worker_builds_it_and_it_downloads(pack_worker, client, settings):
     # Packs go to this test's own worker, as a deployment sends them to workers of their own.
-    settings.EVIDENCE_EXPORT_QUEUE = pack_worker.queue
+    settings.PORTAL_LONG_TASK_QUEUE = pack_worker.queue
     for n in range(15):
         make_organisation(name=f"Group {n}", development_stage=1 + n % 3, ward=term("wards", "bow-east"), volunteers=n)
     funder = make_user(User.Role.FUNDER, username="worker_funder", email="worker-funder@example.org")
