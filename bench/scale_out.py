@@ -4,8 +4,9 @@
 
 Uses the database of bench/directory_search.py (thin_bench_directory: 20,000 organisations, 60,000
 services), loading it the first time and keeping it for later runs; `--reuse` insists on a loaded one.
-Static files are collected into staticfiles/ as the release step does, and gunicorn serves the portal
-in production mode (DEBUG off, Redis db 9, the database cache) on plain HTTP. Three URLs: the home page,
+Static files are collected into a temporary folder (PORTAL_STATIC_ROOT) as the release step does, and
+gunicorn serves the portal in production mode (DEBUG off, Redis db 9 as broker and db 10 as the shared
+cache) on plain HTTP. Three URLs: the home page,
 a directory search with words and a need, and ORUK /services?per_page=50; each is warmed up for 2 s,
 then measured for `--seconds` with `wrk --latency` and 8 connections in all:
 
@@ -33,6 +34,8 @@ from contextlib import ExitStack, contextmanager
 from directory_search import BENCH_DB, SERVICES, VAR_DIR, load
 from harness import ROOT, bench_database, database_exists, database_urls, drop_database
 
+BENCH_REDIS = "redis://127.0.0.1:6379/9"
+STATIC_ROOT = os.path.join(tempfile.gettempdir(), "thin-bench-static")
 URLS = [
     ("home page", "/"),
     ("directory search", "/directory/?q=funding&need=funding-and-fundraising"),
@@ -79,12 +82,14 @@ def server_environment() -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "thin_portal.settings",
         "DATABASE_URL": bench_url,
-        "REDIS_URL": "redis://127.0.0.1:6379/9",
+        "REDIS_URL": BENCH_REDIS,
+        "PORTAL_STATIC_ROOT": STATIC_ROOT,
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "bench",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "PORTAL_ORUK_THROTTLE_RATE": "100000000/minute",
+        # Per second, so the throttle's history of this one client is a second long, not a minute.
+        "PORTAL_ORUK_THROTTLE_RATE": "100000000/second",
         "PORTAL_VAR_DIR": VAR_DIR,
     }
 
@@ -107,7 +112,7 @@ def get(port: int, path: str) -> int:
 
 @contextmanager
 def gunicorn(port: int, environment: dict[str, str], log):
-    """One gunicorn process of WORKERS workers on `port`, answering /healthz before this yields; its
+    """One gunicorn process of WORKERS workers on `port`, answering /readyz before this yields; its
     process group is ended afterwards, whatever happened."""
     # Without --no-control-socket, every gunicorn on the machine shares ~/.gunicorn/gunicorn.ctl.
     command = [
@@ -133,12 +138,12 @@ def gunicorn(port: int, environment: dict[str, str], log):
             if process.poll() is not None:
                 raise RuntimeError(f"gunicorn on port {port} exited with {process.returncode}: see {log.name}")
             try:
-                if get(port, "/healthz") == 200:
+                if get(port, "/readyz") == 200:
                     break
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn on port {port} did not answer /healthz within 60 s: see {log.name}")
+                raise RuntimeError(f"gunicorn on port {port} did not answer /readyz within 60 s: see {log.name}")
             time.sleep(0.5)
         yield port
     finally:
@@ -227,6 +232,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help=f"use {BENCH_DB} as loaded by an earlier run")
     parser.add_argument("--seconds", type=int, default=10, help="how long each URL is measured (default 10)")
     args = parser.parse_args()
+    os.environ["REDIS_URL"] = BENCH_REDIS  # this process clears the cache the servers share
     prepare_database(args.reuse)
     environment = server_environment()
     subprocess.run(

@@ -140,7 +140,8 @@ def two_web_processes(request, tmp_path):
         log_path = tmp_path / f"gunicorn-{name}.log"
         log = log_path.open("w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "thin_portal.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
+            [sys.executable, "-m", "gunicorn", "thin_portal.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
+            + ["--no-control-socket"],  # gunicorn 27 otherwise gives every process ~/.gunicorn/gunicorn.ctl
             cwd=settings.BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT,
         )
 
