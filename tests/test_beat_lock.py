@@ -69,3 +69,28 @@ def test_of_two_real_beats_one_sends_and_the_other_takes_over_when_it_dies(reque
     first.process.send_signal(signal.SIGKILL)  # a crash: no release
     first.process.wait(timeout=10)
     assert _wait_for(lambda: _log_says(second.log_path, "this beat sends the schedule"), 15), second.log_path.read_text()
+
+
+
+class _CacheDown:
+    def hold(self):
+        raise ConnectionError("Redis went away")
+
+    def release(self):
+        raise ConnectionError("Redis went away")
+
+
+@pytest.mark.django_db
+def test_while_the_cache_is_down_each_beat_keeps_its_role(lock_key, tmp_path):
+    from thin_portal.beat import SingleBeatScheduler
+    from thin_portal.celery import app
+
+    sender = SingleBeatScheduler(app=app, schedule_filename=str(tmp_path / "a"), lazy=True)
+    waiter = SingleBeatScheduler(app=app, schedule_filename=str(tmp_path / "b"), lazy=True)
+    sender.lock, waiter.lock = BeatLock(key=lock_key, seconds=30), BeatLock(key=lock_key, seconds=30)
+    assert sender._hold_lock() is True and waiter._hold_lock() is False
+    sender._was_holding, waiter._was_holding = True, False
+
+    sender.lock = waiter.lock = _CacheDown()  # the outage (the broker's too, in production)
+    assert sender._hold_lock() is True, "the sender goes on trying to send (and logs what it could not)"
+    assert waiter._hold_lock() is False, "the waiter goes on waiting: never two senders"

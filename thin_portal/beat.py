@@ -53,16 +53,31 @@ class SingleBeatScheduler(PersistentScheduler):
         apps.check_apps_ready()  # Celery's Django fixup has set Django up (the lock lives in its cache)
         self.lock = BeatLock()
         self._was_holding = None
+        self._cache_down = False
         super().__init__(*args, **kwargs)
 
     def tick(self, *args, **kwargs):
-        holding = self.lock.hold()
+        holding = self._hold_lock()
         if holding != self._was_holding:
             logger.info("Beat lock %s: this beat %s.", self.lock.key, "sends the schedule" if holding else "waits")
             self._was_holding = holding
         if not holding:
             return self.max_interval
         return super().tick(*args, **kwargs)
+
+    def _hold_lock(self) -> bool:
+        """Whether this beat sends now. While the cache cannot be asked (a Redis outage, which is the
+        broker's too), each beat keeps the role it had: the sender goes on trying to send, and logs each
+        sweep it could not publish, the others go on waiting; never two senders."""
+        try:
+            holding = self.lock.hold()
+        except Exception as error:  # the cache's client raises its own errors: any is an outage here
+            if not self._cache_down:
+                logger.warning("Beat lock: the cache did not answer (%s); this beat keeps its role.", error.__class__.__name__)
+            self._cache_down = True
+            return bool(self._was_holding)
+        self._cache_down = False
+        return holding
 
     def close(self):
         self.lock.release()
