@@ -1,11 +1,24 @@
-"""Uploaded files whose record is not (or not always) public, for every app: where they are kept, the
-names they get, and how a view sends one.
+"""Uploaded files, for every app: where they are kept, the names they get, and how a view sends a
+private one.
 
-MEDIA_ROOT is served to anyone at /media/, so it holds only files that are public for as long as they
-exist (organisation logos). Everything else (notice attachments, which wait for moderation; assessment
-evidence; support materials, some for members only) is kept in PRIVATE_FILES_ROOT and only ever sent by
-a view that has first checked, through accounts.permissions, that the person may see the record. Such
-views answer 404 to everyone else, so a file's existence is not revealed either.
+Two storages hold them (STORAGES in settings.py):
+
+- ``default``, for files that are public for as long as they exist (organisation logos): MEDIA_ROOT,
+  served to anyone at /media/ by ``serve_media``; or, on object storage, the bucket's ``public/`` folder,
+  each object readable by anyone at its plain bucket address (``logo.url``).
+- ``private`` (``private_file_storage()``), for everything else: notice attachments, which wait for
+  moderation; assessment evidence; support materials, some for members only; member imports awaiting
+  confirmation (organisations/imports.py); evidence packs (evidence/services.py). PRIVATE_FILES_ROOT on
+  local disk; or the bucket's ``private/`` folder, whose objects only the portal's credentials can read.
+  Either way a private file is only ever sent by a view that has first checked, through
+  accounts.permissions, that the person may see the record (``private_file_response``, which streams it
+  through the portal, never redirects to the bucket). Such views answer 404 to everyone else, so a
+  file's existence is not revealed either.
+
+With object storage, every web process and worker, on whatever machine, sees the same files: one
+uploads, another sends it; a worker writes an evidence pack, the web side sends it. Code here and in
+the apps therefore uses only what both kinds of storage have (open, save, exists, delete, listdir,
+get_modified_time), never a path on disk.
 
 Stored names are random (never derived from an id, a title or the upload's name), so a name that leaks
 into a log says nothing, and a public file cannot be found by guessing.
@@ -14,13 +27,18 @@ into a log says nothing, and a public file cannot be found by guessing.
 import mimetypes
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core import checks
-from django.core.files.storage import FileSystemStorage, Storage
+from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import FileResponse, Http404
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.functional import LazyObject, empty
 from django.views.static import serve
 
 from .uploads import CONTENT_TYPES
@@ -52,7 +70,28 @@ class PrivateFileStorage(FileSystemStorage):
         return ("core.files.PrivateFileStorage", [], {})
 
 
-_private_storage = PrivateFileStorage()
+PRIVATE_STORAGE = "private"
+
+
+class _PrivateStorage(LazyObject):
+    """The storage STORAGES["private"] describes, made when first used and again after a test changes
+    STORAGES, so that a FileField given ``storage=private_file_storage`` follows the settings rather than
+    holding the storage that existed when its model was imported. Made from the setting itself, not
+    through ``storages[...]``: a FileField looks at its storage as its model is imported, which would fill
+    that handler's copy of STORAGES before the tests and benchmarks adjust the setting."""
+
+    def _setup(self):
+        self._wrapped = storages.create_storage(settings.STORAGES[PRIVATE_STORAGE])
+
+
+_private_storage = _PrivateStorage()
+
+
+@receiver(setting_changed)
+def _forget_private_storage(*, setting, **kwargs) -> None:
+    # Django forgets its own storages when a test changes STORAGES (django.test.signals); this one too.
+    if setting == "STORAGES":
+        _private_storage._wrapped = empty
 
 
 @checks.register(checks.Tags.security)
@@ -69,8 +108,9 @@ def check_private_files_outside_media(app_configs, **kwargs) -> list[checks.Chec
     return []
 
 
-def private_file_storage() -> PrivateFileStorage:
-    """For FileField(storage=...): a callable, so migrations do not record the folder."""
+def private_file_storage() -> Storage:
+    """The storage of every private file (STORAGES["private"]). For FileField(storage=...): a callable,
+    so migrations record neither the folder nor the bucket."""
     return _private_storage
 
 
@@ -84,9 +124,10 @@ def random_name(folder: str, filename: str) -> str:
 
 
 def private_file_response(file, *, filename: str, file_type: str = "", as_attachment: bool = True) -> FileResponse:
-    """Send a private file (a FieldFile, or a path) that the caller has already decided the person may
-    see. The content type is the one found when the file was uploaded (file_type, see core.uploads),
-    never guessed by the browser; a missing file is a 404, not a 500."""
+    """Send a private file (a FieldFile, or a path on disk) that the caller has already decided the
+    person may see, streamed through the portal from wherever it is stored. The content type is the one
+    found when the file was uploaded (file_type, see core.uploads), never guessed by the browser; a
+    missing file is a 404, not a 500."""
     try:
         handle = open(file, "rb") if isinstance(file, str | Path) else file.open("rb")
     except (OSError, ValueError):
@@ -100,8 +141,31 @@ def private_file_response(file, *, filename: str, file_type: str = "", as_attach
 
 
 def serve_media(request, path: str):
-    """/media/: public uploads only (logos). MEDIA_ROOT is read at each request, not once at start-up."""
+    """/media/: public uploads only (logos), when they are kept on local disk (on object storage a logo's
+    address is the bucket's). MEDIA_ROOT is read at each request, not once at start-up."""
     return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+def delete_older_than(storage: Storage, folder: str, *, seconds: int) -> int:
+    """Delete the files directly in ``folder`` last changed more than ``seconds`` ago (uploads nobody
+    came back for). Another process deleting one first is not an error. Returns how many were deleted."""
+    cutoff = timezone.now() - timedelta(seconds=seconds)
+    try:
+        _folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return 0
+    deleted = 0
+    for name in files:
+        try:
+            old = storage.get_modified_time(f"{folder}/{name}") < cutoff
+        except Exception:  # gone since the listing (object storage raises its own kind of error)
+            if storage.exists(f"{folder}/{name}"):
+                raise
+            continue
+        if old:
+            storage.delete(f"{folder}/{name}")
+            deleted += 1
+    return deleted
 
 
 def move_files(*, model, field: str, source: Storage, target: Storage, folder: str | None = None) -> int:
@@ -122,22 +186,19 @@ def move_files(*, model, field: str, source: Storage, target: Storage, folder: s
     return moved
 
 
-def delete_leftovers(storage: FileSystemStorage, folder: str) -> int:
+def delete_leftovers(storage: Storage, folder: str) -> int:
     """Delete every file left in ``folder`` of a storage (and the emptied folders); for data migrations
     once the files still in use have moved elsewhere: files of replaced uploads stay behind otherwise,
     and in MEDIA_ROOT they would still be public. Returns how many files were deleted."""
-    root = Path(storage.path(folder))
-    if not root.is_dir():
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
         return 0
-    deleted = 0
-    # Deepest first, so each folder is empty by the time it is reached.
-    for path in sorted(root.rglob("*"), reverse=True):
-        if path.is_dir():
-            path.rmdir()
-        else:
-            path.unlink()
-            deleted += 1
-    root.rmdir()
+    deleted = sum(delete_leftovers(storage, f"{folder}/{name}") for name in folders)
+    for name in files:
+        storage.delete(f"{folder}/{name}")
+        deleted += 1
+    storage.delete(folder)  # the emptied folder on disk; object storage has no folders to delete
     return deleted
 
 

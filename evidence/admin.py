@@ -114,7 +114,14 @@ class EvidenceExportAdmin(NetworkAdminAccess, admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("requested_by__username", "requested_by__email")
     list_select_related = ("requested_by", "area")
-    readonly_fields = [field.name for field in EvidenceExport._meta.fields]
+    # The pack's file is shown by its stored name: as a FileField it would be a link to a public address,
+    # which a private file does not have (the person who asked downloads it from the evidence pages).
+    exclude = ["file"]
+    readonly_fields = [field.name if field.name != "file" else "stored_file" for field in EvidenceExport._meta.fields]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("file"))
+    def stored_file(self, export):
+        return export.file.name or "–"

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.files import private_file_storage
 from organisations.models import Organisation
 from taxonomies.models import TaxonomyTerm
 
@@ -322,7 +323,11 @@ class EvidenceExport(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0, validators=[MaxValueValidator(100)])
     step = models.CharField(_("current step"), max_length=200, blank=True)
-    file_path = models.CharField(_("file"), max_length=500, blank=True)
+    # Built by a worker, kept in the private files storage (core/files.py) as evidence-packs/<uuid>.xlsx,
+    # and sent by the web side's download view.
+    file = models.FileField(
+        _("file"), upload_to="evidence-packs", storage=private_file_storage, max_length=500, blank=True
+    )
     size_bytes = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("requested"), default=timezone.now)

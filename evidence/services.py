@@ -5,7 +5,6 @@ the indicator) and leaves nothing half-saved.
 """
 
 import logging
-import os
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -453,6 +453,8 @@ def plan_return_reminders(*, today: date) -> int:
 
 
 def export_dir() -> Path:
+    """The worker's local folder for a pack being written; the finished pack goes to the private files
+    storage (EvidenceExport.file), which the web side reads on whatever machine it runs."""
     folder = Path(settings.EVIDENCE_EXPORT_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -492,13 +494,18 @@ def set_export_progress(*, export: EvidenceExport, progress: int, step: str) -> 
     EvidenceExport.objects.filter(pk=export.pk).update(progress=export.progress, step=export.step)
 
 
-def finish_export(*, export: EvidenceExport, path: Path) -> EvidenceExport:
+def store_pack(*, export: EvidenceExport, path: Path) -> None:
+    """Put the written pack in the private files storage, as evidence-packs/<uuid>.xlsx."""
+    with path.open("rb") as handle:
+        export.file.save(f"{export.uuid}.xlsx", File(handle), save=False)
+    export.size_bytes = path.stat().st_size
+
+
+def finish_export(*, export: EvidenceExport) -> EvidenceExport:
     now = timezone.now()
     export.status = EvidenceExport.Status.READY
     export.progress = 100
     export.step = _("Ready")
-    export.file_path = str(path)
-    export.size_bytes = path.stat().st_size
     export.finished_at = now
     export.expires_at = now + timedelta(hours=settings.EVIDENCE_EXPORT_HOURS)
     export.save()
@@ -516,12 +523,8 @@ def expire_exports(*, now=None) -> int:
     now = now or timezone.now()
     expired = 0
     for export in EvidenceExport.objects.filter(status=EvidenceExport.Status.READY, expires_at__lte=now):
-        if export.file_path:
-            try:
-                os.remove(export.file_path)
-            except FileNotFoundError:
-                pass
-        EvidenceExport.objects.filter(pk=export.pk).update(status=EvidenceExport.Status.EXPIRED, file_path="")
+        export.file.delete(save=False)  # nothing to do if there is no file, or it is gone already
+        EvidenceExport.objects.filter(pk=export.pk).update(status=EvidenceExport.Status.EXPIRED, file="")
         expired += 1
     return expired
 
@@ -551,11 +554,13 @@ PACK_COLUMNS = (_("Figure"), _("Category"), _("Breakdown"), _("Value"), _("As pu
 
 
 def build_evidence_pack(*, export_id: int) -> EvidenceExport | None:
-    """Build a claimed-or-queued pack into a file, updating its progress as each topic is written.
+    """Build a claimed-or-queued pack into a file, updating its progress as each topic is written, then
+    store it with the private files.
 
     Idempotent: a pack already built or being built by another worker is left alone (returns None).
-    The workbook is write-only, so rows stream to disk instead of piling up in memory; every figure
-    comes from the same suppressed dashboard as the pages, so nothing small is let through here.
+    The workbook is write-only, so rows stream to a local file (in export_dir) instead of piling up in
+    memory; that file is stored, then deleted. Every figure comes from the same suppressed dashboard as
+    the pages, so nothing small is let through here.
     """
     from openpyxl import Workbook
 
@@ -582,15 +587,16 @@ def build_evidence_pack(*, export_id: int) -> EvidenceExport | None:
         definitions = _pack_definitions(board)
         set_export_progress(export=export, progress=95, step=_("Writing the definitions"))
         _write_definitions_sheet(workbook, definitions=definitions)
-        temporary = path.with_suffix(".part")
-        workbook.save(temporary)
-        os.replace(temporary, path)
+        workbook.save(path)
+        store_pack(export=export, path=path)
     except Exception as error:
         logger.exception("Evidence pack %s failed", export.pk)
-        _discard_partial_pack(workbook, path=path)
+        _close_sheets(workbook)
         fail_export(export=export, error=f"{error.__class__.__name__}: {error}")
         raise
-    return finish_export(export=export, path=path)
+    finally:
+        path.unlink(missing_ok=True)
+    return finish_export(export=export)
 
 
 def _write_pack_summary(workbook, *, export: EvidenceExport, scope) -> None:
@@ -652,13 +658,12 @@ def _write_definitions_sheet(workbook, *, definitions: list[tuple]) -> None:
     sheet.append([xlsx_cell(sheet, str(value)) for value in (_("All topics"), _("Small numbers"), selectors.SUPPRESSION_NOTE)])
 
 
-def _discard_partial_pack(workbook, *, path: Path) -> None:
+def _close_sheets(workbook) -> None:
     """After a failed build: close the sheets' temporary files now rather than whenever they are
-    collected, and delete the half-written file (the finished file is only put in place at the end)."""
+    collected (the half-written file itself is deleted as every build ends)."""
     if workbook is not None:
         for worksheet in workbook.worksheets:
             worksheet.close()
-    path.with_suffix(".part").unlink(missing_ok=True)
 
 
 def _sheet_title(title) -> str:

@@ -424,4 +424,4 @@ def export_download(request, uuid):
     if export.status != EvidenceExport.Status.READY or (export.expires_at and export.expires_at <= timezone.now()):
         messages.error(request, _("This evidence pack is no longer available. Ask for a new one."))
         return redirect("evidence:export_list")
-    return private_file_response(export.file_path, filename=export.filename, file_type=XLSX)
+    return private_file_response(export.file, filename=export.filename, file_type=XLSX)

@@ -2,12 +2,17 @@
 
 The admin's import pages call these functions in three steps:
 
-1. ``store_import_file`` keeps the upload under ``VAR_DIR/imports`` (never under MEDIA_ROOT, which is
-   served to the public), keyed by a random token, and refuses a file whose format or columns are wrong;
+1. ``store_import_file`` refuses a file whose format or columns are wrong, and keeps a good one in the
+   private files storage (core.files: never where the public can read it), as ``imports/<token>.upload``
+   with its name, format and uploader in ``imports/<token>.json``, keyed by a random token. On object
+   storage, any web process can show the preview and another can run the import;
 2. ``preview_import`` reads it again and reports, row by row, what would be created, what looks like an
    organisation already in the directory, and what is wrong (naming the row and the column);
-3. ``run_import`` checks everything once more and saves every row in one transaction, through
-   ``services.save_organisation`` so each new record has its history; then the file is deleted.
+3. ``run_import`` checks everything once more, claims the upload in the shared cache (so a second click,
+   or a second admin, on any web server, cannot import it twice) and saves every row in one transaction,
+   through ``services.save_organisation`` so each new record has its history; then the file is deleted.
+
+The CSV and XLSX readers work on a local temporary copy of the stored file.
 
 Columns are ``directory.exports.ORGANISATION_COLUMNS``, so an exported file can be imported again.
 """
@@ -17,14 +22,19 @@ import io
 import json
 import re
 import secrets
-import time
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, models, transaction
 from django.template.defaultfilters import filesizeformat
@@ -34,6 +44,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from core import archives, xlsx_reader
 from core.exports import CSV, XLSX, Column, restore_formula_text
+from core.files import delete_older_than, private_file_storage
 from taxonomies.models import TaxonomyTerm
 
 from . import selectors, services
@@ -62,6 +73,9 @@ SHEET_LIMITS = xlsx_reader.SheetLimits(
 )
 # Uploads nobody confirmed or cancelled are removed after this long.
 KEEP_UPLOADS_SECONDS = 24 * 60 * 60
+IMPORTS_FOLDER = "imports"  # in the private files storage
+# An import's claim on its upload; outlives any import, and frees the upload should its process die.
+CLAIM_SECONDS = 60 * 60
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 MULTI_VALUE_SPLIT_RE = re.compile(r"[;\n]")
 TRUE_WORDS = {"yes", "y", "true", "1", "active"}
@@ -140,15 +154,11 @@ class ImportReport:
 # Storing the upload ------------------------------------------------------------------------------
 
 
-def import_dir() -> Path:
-    return Path(settings.VAR_DIR) / "imports"
-
-
-def _paths(token: str) -> tuple[Path, Path]:
+def _names(token: str) -> tuple[str, str]:
+    """The stored upload's name and its meta file's, in the private files storage."""
     if not TOKEN_RE.match(token or ""):
         raise ImportExpired
-    folder = import_dir()
-    return folder / f"{token}.upload", folder / f"{token}.json"
+    return f"{IMPORTS_FOLDER}/{token}.upload", f"{IMPORTS_FOLDER}/{token}.json"
 
 
 def _detect_format(filename: str, head: bytes) -> str:
@@ -177,14 +187,15 @@ def _detect_format(filename: str, head: bytes) -> str:
     )
 
 
-def _remove_old_uploads() -> None:
-    cutoff = time.time() - KEEP_UPLOADS_SECONDS
-    for path in import_dir().glob("*"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except FileNotFoundError:  # another process tidied it first
-            pass
+@contextmanager
+def _local_copy(file: File) -> Iterator[Path]:
+    """A local temporary file holding ``file``'s bytes (the upload, or the stored copy, which may be on
+    object storage), for the readers, which take a path; deleted afterwards."""
+    with tempfile.NamedTemporaryFile(prefix="import-", suffix=".upload") as local:
+        for chunk in file.chunks():
+            local.write(chunk)
+        local.flush()
+        yield Path(local.name)
 
 
 def store_import_file(*, upload: UploadedFile, user) -> str:
@@ -202,42 +213,48 @@ def store_import_file(*, upload: UploadedFile, user) -> str:
         raise ImportFileError(_("The file is empty."))
     upload.seek(0)
     fmt = _detect_format(upload.name, upload.read(8))
-    upload.seek(0)
-    folder = import_dir()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _remove_old_uploads()
+    with _local_copy(upload) as path:
+        _read_table(path, fmt)
+    storage = private_file_storage()
+    delete_older_than(storage, IMPORTS_FOLDER, seconds=KEEP_UPLOADS_SECONDS)
     token = secrets.token_urlsafe(24)
-    data_path, meta_path = _paths(token)
-    with data_path.open("wb") as destination:
-        for chunk in upload.chunks():
-            destination.write(chunk)
-    meta_path.write_text(json.dumps({"filename": Path(upload.name).name, "format": fmt, "user": user.pk}))
-    try:
-        _read_table(data_path, fmt)
-    except ImportFileError:
-        discard_import(token=token)
-        raise
+    data_name, meta_name = _names(token)
+    storage.save(data_name, upload)
+    meta = {"filename": Path(upload.name).name, "format": fmt, "user": user.pk}
+    storage.save(meta_name, ContentFile(json.dumps(meta).encode()))
     return token
 
 
 def discard_import(*, token: str) -> None:
     try:
-        paths = _paths(token)
+        names = _names(token)
     except ImportExpired:
         return
-    for path in paths:
-        path.unlink(missing_ok=True)
+    storage = private_file_storage()
+    for name in names:
+        storage.delete(name)
 
 
-def _load(token: str, user) -> tuple[Path, dict]:
-    data_path, meta_path = _paths(token)
+def _load(token: str, user) -> tuple[str, dict]:
+    """The stored upload's name and its meta, if it is still waiting and ``user`` uploaded it."""
+    data_name, meta_name = _names(token)
     try:
-        meta = json.loads(meta_path.read_text())
+        with private_file_storage().open(meta_name, "rb") as handle:
+            meta = json.loads(handle.read())
     except (FileNotFoundError, ValueError):
         raise ImportExpired from None
-    if meta.get("user") != user.pk or not data_path.exists():
+    if meta.get("user") != user.pk:
         raise ImportExpired
-    return data_path, meta
+    return data_name, meta
+
+
+def _read_stored_table(name: str, fmt: str) -> "_Table":
+    try:
+        stored = private_file_storage().open(name, "rb")
+    except FileNotFoundError:
+        raise ImportExpired from None
+    with stored, _local_copy(stored) as path:
+        return _read_table(path, fmt)
 
 
 # Reading the table -------------------------------------------------------------------------------
@@ -632,8 +649,8 @@ def _check_similar_names(rows: list[ImportRow]) -> None:
 
 
 def _check_file(token: str, user) -> ImportReport:
-    data_path, meta = _load(token, user)
-    table = _read_table(data_path, meta["format"])
+    data_name, meta = _load(token, user)
+    table = _read_stored_table(data_name, meta["format"])
     lookups = _term_lookups()
     rows = [_check_row(number, cells, table.columns, lookups) for number, cells in table.rows]
     _check_duplicates(rows)
@@ -667,39 +684,44 @@ def run_import(*, token: str, by) -> list[Organisation]:
             % {"count": len(report.error_rows)},
             report,
         )
-    # Claim the upload so a second click on "Import" (or a second admin) cannot import it twice.
-    _data_path, meta_path = _paths(token)
-    claimed = meta_path.with_suffix(".claimed")
-    try:
-        meta_path.rename(claimed)
-    except FileNotFoundError:
-        raise ImportExpired from None
-    created = []
-    try:
-        with transaction.atomic():
-            for row in report.rows:
-                current = row
-                created.append(services.save_organisation(organisation=Organisation(), data=dict(row.data), by=by))
-    except ValidationError as error:
-        claimed.rename(meta_path)
-        raise ImportFailed(
-            _("Nothing was imported: row %(row)s could not be saved (%(error)s).")
-            % {"row": current.number, "error": "; ".join(error.messages)},
-            report,
-        ) from error
-    except DatabaseError as error:
-        claimed.rename(meta_path)
-        raise ImportFailed(
-            _("Nothing was imported: row %(row)s could not be saved (%(error)s). Check it and try again.")
-            % {"row": current.number, "error": error.__class__.__name__},
-            report,
-        ) from error
-    except BaseException:
-        claimed.rename(meta_path)
-        raise
-    claimed.unlink(missing_ok=True)
-    discard_import(token=token)
+    with _claim(token):
+        created = []
+        try:
+            with transaction.atomic():
+                for row in report.rows:
+                    current = row
+                    created.append(services.save_organisation(organisation=Organisation(), data=dict(row.data), by=by))
+        except ValidationError as error:
+            raise ImportFailed(
+                _("Nothing was imported: row %(row)s could not be saved (%(error)s).")
+                % {"row": current.number, "error": "; ".join(error.messages)},
+                report,
+            ) from error
+        except DatabaseError as error:
+            raise ImportFailed(
+                _("Nothing was imported: row %(row)s could not be saved (%(error)s). Check it and try again.")
+                % {"row": current.number, "error": error.__class__.__name__},
+                report,
+            ) from error
+        discard_import(token=token)
     return created
+
+
+@contextmanager
+def _claim(token: str) -> Iterator[None]:
+    """Hold the upload for one import at a time, whichever web server each click reaches: the claim is
+    an atomic add to the shared cache (an insert on a unique key in the database cache, SET NX on Redis).
+    Raises ImportExpired if another import holds it, or has finished and deleted the upload. Released
+    when the block ends; an import that failed leaves the upload there to be tried again."""
+    key = f"import-claim:{token}"
+    if not cache.add(key, 1, CLAIM_SECONDS):
+        raise ImportExpired
+    try:
+        if not private_file_storage().exists(_names(token)[1]):
+            raise ImportExpired
+        yield
+    finally:
+        cache.delete(key)
 
 
 def column_help() -> list[dict]:

@@ -1,6 +1,8 @@
-"""Shared fixtures. Tests that need PostgreSQL, Redis or Chromium are marked; where those are absent
-they skip with the reason, except under PORTAL_REQUIRE_SERVICES=1 (set by .ci/run), where they fail."""
+"""Shared fixtures. Tests that need PostgreSQL, Redis, Chromium or moto's S3 server are marked; where
+those are absent they skip with the reason, except under PORTAL_REQUIRE_SERVICES=1 (set by .ci/run),
+where they fail."""
 
+import functools
 import os
 
 import pytest
@@ -32,10 +34,20 @@ def _chromium_available() -> bool:
     return os.path.exists(CHROMIUM)
 
 
+@functools.cache
+def _moto_server_available() -> bool:
+    try:
+        import moto.server  # noqa: F401  (with its web server's packages: moto[server])
+    except ImportError:
+        return False
+    return True
+
+
 SERVICES = {
     "postgres": (lambda: settings.IS_POSTGRES, "needs PostgreSQL: set DATABASE_URL=postgres://..."),
     "redis": (_redis_available, "needs Redis: set REDIS_URL=redis://... to a running server"),
     "browser": (_chromium_available, "needs Chromium at /usr/bin/chromium (apt-get install chromium)"),
+    "s3": (_moto_server_available, "needs moto's S3 server: pip install 'moto[server]' (in requirements.txt)"),
 }
 
 

@@ -13,6 +13,7 @@ See README.md, "Configuration", for the full list.
 import os
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -160,9 +161,10 @@ STATIC_ROOT = Path(os.environ.get("PORTAL_STATIC_ROOT", BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("PORTAL_MEDIA_ROOT", BASE_DIR / "media"))
-# Uploaded files whose record is not always public (notice attachments, quality evidence, support
-# materials): kept outside MEDIA_ROOT, which anyone can read at /media/, and sent only through views
-# that check who is asking (core/files.py). PORTAL_QUALITY_FILES_ROOT is its former name.
+# Files whose record is not always public (notice attachments, quality evidence, support materials,
+# member imports awaiting confirmation, evidence packs): kept outside MEDIA_ROOT, which anyone can read
+# at /media/, and sent only through views that check who is asking (core/files.py); on object storage
+# (below), in the bucket's private/ instead. PORTAL_QUALITY_FILES_ROOT is its former name.
 PRIVATE_FILES_ROOT = Path(
     os.environ.get("PORTAL_PRIVATE_FILES_ROOT")
     or os.environ.get("PORTAL_QUALITY_FILES_ROOT")
@@ -170,6 +172,8 @@ PRIVATE_FILES_ROOT = Path(
 )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Every private file, whatever the app (core.files.private_file_storage).
+    "private": {"BACKEND": "core.files.PrivateFileStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -178,6 +182,133 @@ STORAGES = {
         )
     },
 }
+
+# Files on S3-compatible object storage, for more than one machine (README.md, "Files on object storage"):
+# PORTAL_STORAGE_URL=s3://BUCKET[/PREFIX]?endpoint_url=https://...&region_name=... (both parameters
+# optional), or django-storages' own AWS_STORAGE_BUCKET_NAME with AWS_S3_ENDPOINT_URL and
+# AWS_S3_REGION_NAME; the URL wins if both are set. Credentials are boto3's, never in the URL:
+# AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the machine's role). Public files (logos) go under
+# <PREFIX>public/ and are linked at their plain bucket address (or AWS_S3_CUSTOM_DOMAIN, a CDN in front);
+# private ones (attachments, evidence, materials, imports awaiting confirmation, evidence packs) under
+# <PREFIX>private/, readable only with the portal's credentials and sent through its views.
+S3_BACKEND = "storages.backends.s3.S3Storage"
+STORAGE_URL_FORM = "s3://BUCKET[/PREFIX]?endpoint_url=https://...&region_name=..."
+BUCKET_NAME_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def _storage_url_problem(parts) -> str:
+    """What is wrong with PORTAL_STORAGE_URL (split by urlsplit), or "" if nothing is."""
+    if parts.scheme != "s3":
+        return "it must start with s3://"
+    if "@" in parts.netloc:
+        return "credentials go in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, not in the URL"
+    if not BUCKET_NAME_RE.fullmatch(parts.netloc):
+        return f"{parts.netloc!r} is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens)"
+    if ".." in parts.path.split("/") or parts.fragment:
+        return "the prefix after the bucket must be a plain folder name"
+    try:
+        query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+    except ValueError:
+        return "the part after ? must be name=value pairs joined by &"
+    unknown = sorted(set(query) - {"endpoint_url", "region_name"})
+    if unknown:
+        return f"it has unknown parameters ({', '.join(unknown)}); only endpoint_url and region_name are read"
+    if any(len(values) != 1 or not values[0].strip() for values in query.values()):
+        return "endpoint_url and region_name may each be given once, with a value"
+    endpoint = urlsplit(query.get("endpoint_url", [""])[0])
+    if "endpoint_url" in query and (endpoint.scheme not in ("http", "https") or not endpoint.hostname):
+        return "endpoint_url must be an http:// or https:// address"
+    return ""
+
+
+def parse_storage_url(url: str) -> dict:
+    """PORTAL_STORAGE_URL's bucket, prefix ("" or ending in /), endpoint_url and region_name (None when not
+    given). The URL is not repeated in the error, in case someone put a secret in it."""
+    parts = urlsplit(url.strip())
+    problem = _storage_url_problem(parts)
+    if problem:
+        raise ImproperlyConfigured(
+            f"PORTAL_STORAGE_URL is not a storage URL: {problem}. Write it as {STORAGE_URL_FORM}."
+        )
+    query = parse_qs(parts.query)
+    prefix = parts.path.strip("/")
+    return {
+        "bucket_name": parts.netloc,
+        "prefix": f"{prefix}/" if prefix else "",
+        "endpoint_url": query.get("endpoint_url", [None])[0],
+        "region_name": query.get("region_name", [None])[0],
+    }
+
+
+def object_storage_from_environment() -> dict | None:
+    """The bucket (and prefix, endpoint, region) files are kept in, or None for the local disk."""
+    if os.environ.get("PORTAL_STORAGE_URL", "").strip():
+        location = parse_storage_url(os.environ["PORTAL_STORAGE_URL"])
+    elif os.environ.get("AWS_STORAGE_BUCKET_NAME", "").strip():
+        location = {
+            "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"].strip(),
+            "prefix": "",
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+        }
+    else:
+        return None
+    return {**location, "custom_domain": os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None}
+
+
+def object_storages(*, bucket_name, prefix="", endpoint_url=None, region_name=None, custom_domain=None) -> dict:
+    """STORAGES["default"] (public files: public-read, plain addresses) and STORAGES["private"]
+    (private objects; a signed address, if anything ever asks for one, lasts five minutes)."""
+    bucket = {
+        "bucket_name": bucket_name,
+        "endpoint_url": endpoint_url,
+        "region_name": region_name,
+        "file_overwrite": False,
+        "max_memory_size": 2 * 1024 * 1024,  # a file read back larger than this is spooled to disk
+    }
+    return {
+        "default": {
+            "BACKEND": S3_BACKEND,
+            "OPTIONS": {
+                **bucket,
+                "location": f"{prefix}public",
+                "default_acl": "public-read",
+                "querystring_auth": False,
+                "custom_domain": custom_domain,
+            },
+        },
+        "private": {
+            "BACKEND": S3_BACKEND,
+            "OPTIONS": {
+                **bucket,
+                "location": f"{prefix}private",
+                "default_acl": "private",
+                "querystring_auth": True,
+                "querystring_expire": 300,
+            },
+        },
+    }
+
+
+def public_files_origin(*, bucket_name, endpoint_url=None, region_name=None, custom_domain=None, **_) -> str:
+    """Where public files' addresses point (as boto3 writes them), for the Content-Security-Policy's
+    img-src: the custom domain; the S3-compatible endpoint, addressed by path; on AWS, the bucket's own
+    host, or, for a bucket name with dots (no such host has a certificate), the region's."""
+    if custom_domain:
+        return f"https://{custom_domain}"
+    if endpoint_url:
+        endpoint = urlsplit(endpoint_url)
+        return f"{endpoint.scheme}://{endpoint.netloc}"
+    if "." in bucket_name:
+        regional = region_name and region_name != "us-east-1"
+        return f"https://s3.{region_name}.amazonaws.com" if regional else "https://s3.amazonaws.com"
+    return f"https://{bucket_name}.s3.amazonaws.com"
+
+
+OBJECT_STORAGE = object_storage_from_environment()
+if OBJECT_STORAGE:
+    STORAGES.update(object_storages(**OBJECT_STORAGE))
+PUBLIC_FILES_ORIGINS = [public_files_origin(**OBJECT_STORAGE)] if OBJECT_STORAGE else []
 # Uploads larger than this are refused before they reach a form.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -230,7 +361,7 @@ SECURE_CSP = {
     # The one inline style left is django-simple-history's admin history page (a paginator's
     # style="border-top: 0"): allowed by its hash alone, rather than copying that template.
     "style-src-attr": ["'unsafe-hashes'", "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='"],
-    "img-src": ["'self'", "data:"],
+    "img-src": ["'self'", "data:", *PUBLIC_FILES_ORIGINS],  # logos on object storage
     "object-src": ["'none'"],
     "base-uri": ["'self'"],
     "form-action": ["'self'"],
@@ -375,9 +506,10 @@ PORTAL_NOTICE_MAX_DAYS = int(os.environ.get("PORTAL_NOTICE_MAX_DAYS", "365"))
 # The weekly digest of new notices and events is planned on this weekday (0 is Monday).
 PORTAL_DIGEST_WEEKDAY = int(os.environ.get("PORTAL_DIGEST_WEEKDAY", "0"))
 
-# Evidence packs (evidence/): built into EVIDENCE_EXPORT_DIR (not served publicly; downloaded through
-# the app, by the person who asked) and deleted EVIDENCE_EXPORT_HOURS after they are ready. A pack still
-# waiting EVIDENCE_EXPORT_REQUEUE_AFTER seconds after it was asked for is queued again by the sweep.
+# Evidence packs (evidence/): written by a worker into its local EVIDENCE_EXPORT_DIR, then kept with the
+# private files (downloaded through the app, by the person who asked) and deleted EVIDENCE_EXPORT_HOURS
+# after they are ready. A pack still waiting EVIDENCE_EXPORT_REQUEUE_AFTER seconds after it was asked
+# for is queued again by the sweep.
 EVIDENCE_EXPORT_DIR = Path(os.environ.get("PORTAL_EVIDENCE_EXPORT_DIR", VAR_DIR / "evidence-packs"))
 EVIDENCE_EXPORT_HOURS = int(os.environ.get("PORTAL_EVIDENCE_EXPORT_HOURS", "72"))
 EVIDENCE_EXPORT_REQUEUE_AFTER = int(os.environ.get("PORTAL_EVIDENCE_EXPORT_REQUEUE_AFTER", "120"))

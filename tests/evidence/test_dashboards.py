@@ -299,7 +299,7 @@ def test_a_total_withheld_in_one_chart_is_shown_nowhere_else(one_ward, client, s
 
     settings.EVIDENCE_EXPORT_DIR = tmp_path / "packs"
     export = services.build_evidence_pack(export_id=services.request_export(user=funder, start=YEAR.start, end=YEAR.end, area=None).pk)
-    pack = load_workbook(export.file_path, read_only=True)
+    pack = load_workbook(export.file.path, read_only=True)
     figures = [row for name in pack.sheetnames[1:-1] for row in pack[name].iter_rows(values_only=True)]
     assert ("VCOs by ward", "Bow East", None, None, "withheld") in figures
     assert [row for row in figures if 8 in row or "8" in row] == []

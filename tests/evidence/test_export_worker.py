@@ -3,6 +3,7 @@ Redis builds it while the page polls its progress, and the funder downloads the 
 
 import io
 import time
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -18,13 +19,18 @@ WORKER_WAIT = 90
 
 @pytest.fixture
 def pack_worker(request, transactional_db, tmp_path, settings):
-    """A `celery worker` process on a queue of its own, writing packs to a folder the test can read."""
-    packs = tmp_path / "packs"
-    settings.EVIDENCE_EXPORT_DIR = packs
+    """A `celery worker` process on a queue of its own, storing packs with the private files of this
+    test, where the web side reads them."""
     started = start_worker(
-        request, log_dir=tmp_path, prefix="test-evidence", env={"PORTAL_EVIDENCE_EXPORT_DIR": str(packs)}
+        request,
+        log_dir=tmp_path,
+        prefix="test-evidence",
+        env={
+            "PORTAL_EVIDENCE_EXPORT_DIR": str(tmp_path / "building"),
+            "PORTAL_PRIVATE_FILES_ROOT": str(settings.PRIVATE_FILES_ROOT),
+        },
     )
-    started.packs = packs
+    started.packs = Path(settings.PRIVATE_FILES_ROOT) / "evidence-packs"
     return started
 
 
@@ -61,7 +67,7 @@ def test_a_funder_asks_for_a_pack_a_real_worker_builds_it_and_it_downloads(pack_
     assert status["progress"] == 100 and seen == sorted(seen)
     export.refresh_from_db()
     assert export.started_at and export.finished_at and export.expires_at and export.size_bytes > 0
-    assert export.file_path.startswith(str(pack_worker.packs))
+    assert export.file.path.startswith(str(pack_worker.packs))
     response = client.get(status["download_url"])
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)

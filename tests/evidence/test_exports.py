@@ -48,7 +48,7 @@ def test_the_pack_has_a_sheet_per_topic_and_defines_every_figure(team, indicator
     built = services.build_evidence_pack(export_id=export.pk)
     assert built.status == EvidenceExport.Status.READY and built.progress == 100
     assert built.expires_at > timezone.now() + timedelta(hours=71)
-    workbook = load_workbook(built.file_path, read_only=True)
+    workbook = load_workbook(built.file.path, read_only=True)
     names = workbook.sheetnames
     assert names[0] == "About this pack" and names[-1] == "Definitions"
     assert names[1:-1] == [
@@ -110,18 +110,19 @@ def test_a_failed_build_says_so_and_leaves_no_file(funder, monkeypatch, export_d
     export.refresh_from_db()
     assert export.status == EvidenceExport.Status.FAILED and "database went away" in export.error
     assert not list(Path(export_dir).glob("*.xlsx"))
+    assert not export.file
 
 
 def test_expired_packs_are_deleted_by_the_sweep(funder):
     export = services.build_evidence_pack(export_id=_export(funder).pk)
-    path = Path(export.file_path)
+    path = Path(export.file.path)
     assert path.exists()
     assert services.expire_exports(now=timezone.now()) == 0
     assert tasks.sweep_evidence()["expired_packs"] == 0
     EvidenceExport.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     assert tasks.sweep_evidence()["expired_packs"] == 1
     export.refresh_from_db()
-    assert export.status == EvidenceExport.Status.EXPIRED and not export.file_path and not path.exists()
+    assert export.status == EvidenceExport.Status.EXPIRED and not export.file and not path.exists()
 
 
 def test_lost_and_abandoned_packs_are_dealt_with_by_the_sweep(funder, monkeypatch):
@@ -189,3 +190,13 @@ def test_an_expired_pack_cannot_be_downloaded(funder, client):
     client.force_login(funder)
     response = client.get(reverse("evidence:export_download", args=[export.uuid]))
     assert response.status_code == 302 and response["Location"] == reverse("evidence:export_list")
+
+
+def test_the_admin_shows_a_built_pack_by_its_stored_name(funder, client):
+    from tests.factories import make_network_admin
+
+    export = services.build_evidence_pack(export_id=_export(funder).pk)
+    client.force_login(make_network_admin())
+    response = client.get(reverse("admin:evidence_evidenceexport_change", args=[export.pk]))
+    assert response.status_code == 200
+    assert f"evidence-packs/{export.uuid}.xlsx" in response.content.decode()

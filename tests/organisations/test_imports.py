@@ -53,7 +53,9 @@ GOOD_ROWS = [
 
 @pytest.fixture(autouse=True)
 def var_dir(settings, tmp_path):
-    settings.VAR_DIR = tmp_path / "var"
+    """Uploads awaiting confirmation are kept in the private files storage (as imports/...): on local
+    disk, here, a folder of this test's own."""
+    settings.VAR_DIR = settings.PRIVATE_FILES_ROOT = tmp_path / "var"
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.VAR_DIR
 
