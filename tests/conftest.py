@@ -8,6 +8,9 @@ import os
 import pytest
 from django.conf import settings
 
+# The S3 server fixtures (moto), for tests marked `s3`.
+pytest_plugins = ["tests.object_storage"]
+
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
 CHROMIUM = "/usr/bin/chromium"
 

@@ -1,5 +1,6 @@
 """Stateless web processes (issue 13): two gunicorn processes on two ports, in production mode, sharing
-only PostgreSQL, Redis and the file storage, behave as one portal. A logo uploaded through one is served
+only PostgreSQL, Redis and the file storage (a shared folder, or an S3 bucket on moto's server), behave
+as one portal. A logo uploaded through one is served
 by the other; a booking made on one is seen on the other; the Open Referral API's throttle counts a
 client across both; a login session made on one works on the other.
 
@@ -22,6 +23,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from PIL import Image
 
@@ -127,9 +129,19 @@ def _wait_until_ready(port: int, process: subprocess.Popen, log_path) -> None:
     pytest.fail(f"gunicorn on {port} was not ready within a minute:\n{log_path.read_text()}")
 
 
+@pytest.fixture(params=["shared folder", pytest.param("object storage", marks=pytest.mark.s3)])
+def files(request):
+    """Where the processes keep files: the environment that puts them there."""
+    if request.param == "shared folder":
+        return SimpleNamespace(env={}, on_object_storage=False)
+    storage = request.getfixturevalue("object_storage")
+    return SimpleNamespace(env=storage.env, on_object_storage=True)
+
+
 @pytest.fixture
-def two_web_processes(request, tmp_path):
-    environment = _web_environment(tmp_path)
+def two_web_processes(request, tmp_path, files):
+    environment = {**_web_environment(tmp_path), **files.env}
+    cache.clear()  # the cache the processes share: no throttle counts left by an earlier test
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=settings.BASE_DIR, env=environment, check=True, timeout=300,
@@ -176,7 +188,7 @@ def _png() -> bytes:
 @pytest.mark.postgres  # the processes share the test's database, so it must be a server
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_two_web_processes_behave_as_one_portal(two_web_processes, tmp_path):
+def test_two_web_processes_behave_as_one_portal(two_web_processes, files):
     a, b = two_web_processes.a, two_web_processes.b
     editor = make_user(username="stateless_editor", email="stateless@example.org")
     # Hashed as production hashes (the tests' own fast hasher is not one the processes accept).
@@ -207,7 +219,8 @@ def test_two_web_processes_behave_as_one_portal(two_web_processes, tmp_path):
     assert response.status == 302, re.sub(r"\s+", " ", response.text)[:3000]
     page = Browser().get(b, f"/organisations/{organisation.slug}/")
     logo_url = re.search(r'<img[^>]+src="([^"]+/logos/[^"]+)"', page.text).group(1)
-    served = Browser().get(b, urlsplit(logo_url).path) if logo_url.startswith("/") else _fetch(logo_url)
+    assert logo_url.startswith("http") == files.on_object_storage, logo_url
+    served = _fetch(logo_url) if files.on_object_storage else Browser().get(b, urlsplit(logo_url).path)
     assert served.status == 200
     assert Image.open(io.BytesIO(served.content)).size == (240, 120), "B serves the logo A stored (as a JPEG)"
 
