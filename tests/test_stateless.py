@@ -23,8 +23,8 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.core.cache import cache
 from PIL import Image
 
 from accounts.models import User
