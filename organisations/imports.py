@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -713,15 +713,15 @@ def _claim(token: str) -> Iterator[None]:
     an atomic add to the shared cache (an insert on a unique key in the database cache, SET NX on Redis).
     Raises ImportExpired if another import holds it, or has finished and deleted the upload. Released
     when the block ends; an import that failed leaves the upload there to be tried again."""
-    key = f"import-claim:{token}"
-    if not cache.add(key, 1, CLAIM_SECONDS):
+    key, locks = f"import-claim:{token}", caches["locks"]
+    if not locks.add(key, 1, CLAIM_SECONDS):
         raise ImportExpired
     try:
         if not private_file_storage().exists(_names(token)[1]):
             raise ImportExpired
         yield
     finally:
-        cache.delete(key)
+        locks.delete(key)
 
 
 def column_help() -> list[dict]:

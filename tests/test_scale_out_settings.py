@@ -50,13 +50,16 @@ def test_a_redis_url_that_is_not_one_is_refused():
 def test_with_redis_the_cache_is_redis_and_sessions_stay_in_the_database():
     result = _settings_in_a_fresh_process(
         {"REDIS_URL": "redis://127.0.0.1:6379/5"},
-        "settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION'], settings.SESSION_ENGINE",
+        "settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION'], settings.SESSION_ENGINE,"
+        " settings.CACHES['locks']['BACKEND'], settings.CACHES['locks']['LOCATION']",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.core.cache.backends.redis.RedisCache",
+        "core.cache.TolerantRedisCache",  # an outage reads as a miss
         "redis://127.0.0.1:6379/6",
         "django.contrib.sessions.backends.db",
+        "django.core.cache.backends.redis.RedisCache",  # locks fail loudly
+        "redis://127.0.0.1:6379/6",
     ]
 
 
@@ -69,8 +72,10 @@ def test_portal_cache_url_chooses_the_cache_itself():
 
 
 def test_without_redis_the_cache_is_the_database_table():
-    result = _settings_in_a_fresh_process({}, "settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION']")
-    assert result.stdout.split() == ["django.core.cache.backends.db.DatabaseCache", "portal_cache"], result.stderr
+    result = _settings_in_a_fresh_process(
+        {}, "settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION'], settings.CACHES['locks']['LOCATION']"
+    )
+    assert result.stdout.split() == ["django.core.cache.backends.db.DatabaseCache", "portal_cache", "portal_cache"], result.stderr
 
 
 def test_json_logs_are_one_object_per_line_with_extra_fields_and_the_traceback():

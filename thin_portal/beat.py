@@ -11,6 +11,7 @@ import logging
 import uuid
 
 from celery.beat import PersistentScheduler
+from django.core.cache import caches
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +19,8 @@ LOCK_KEY = "celery-beat-lock"
 
 
 class BeatLock:
-    """A lock in Django's cache, held by one owner at a time until it expires or is released."""
+    """A lock in Django's "locks" cache (the shared cache, which raises when it cannot be asked), held by
+    one owner at a time until it expires or is released."""
 
     def __init__(self, *, key: str = LOCK_KEY, seconds: int | None = None):
         from django.conf import settings
@@ -29,8 +31,7 @@ class BeatLock:
 
     def hold(self) -> bool:
         """Take the lock if it is free, or renew it if this owner has it. True while held."""
-        from django.core.cache import cache
-
+        cache = caches["locks"]
         if cache.add(self.key, self.owner, self.seconds):
             return True
         if cache.get(self.key) == self.owner:
@@ -38,8 +39,7 @@ class BeatLock:
         return False
 
     def release(self) -> None:
-        from django.core.cache import cache
-
+        cache = caches["locks"]
         if cache.get(self.key) == self.owner:
             cache.delete(self.key)
 

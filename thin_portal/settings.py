@@ -532,23 +532,25 @@ PORTAL_CACHE_URL = os.environ.get("PORTAL_CACHE_URL", "").strip() or (
     redis_url_with_next_database(REDIS_URL) if REDIS_URL else ""
 )
 if PORTAL_CACHE_URL:
+    _redis_cache = {
+        "LOCATION": PORTAL_CACHE_URL,
+        # A hung Redis costs a request a second at most, not a worker for minutes.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        "KEY_PREFIX": "portal",
+    }
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": PORTAL_CACHE_URL,
-            # A hung Redis costs a request a second at most, not a worker for minutes.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-            "KEY_PREFIX": "portal",
-        }
+        # Redis unreachable reads as a miss (core/cache.py): pages keep working through an outage.
+        "default": {"BACKEND": "core.cache.TolerantRedisCache", **_redis_cache},
+        # The same Redis for locks (the beat lock, import claims), which must fail loudly instead.
+        "locks": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **_redis_cache},
     }
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "portal_cache",
-            "OPTIONS": {"MAX_ENTRIES": 10_000},
-        }
+    _database_cache = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "portal_cache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
     }
+    CACHES = {"default": _database_cache, "locks": _database_cache}
 # Sessions in the database, shared by every web process (never in a process's memory).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
