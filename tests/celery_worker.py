@@ -68,7 +68,7 @@ def _celery_env(redis_url: str, env: dict[str, str] | None, unset: tuple[str, ..
     }
 
 
-def _start_process(request, command: list[str], *, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+def start_process(request, command: list[str], *, env: dict[str, str], log_path: Path) -> subprocess.Popen:
     log = log_path.open("w")
     process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -111,7 +111,7 @@ def start_worker(
 
     request.addfinalizer(forget_queue)  # finalizers run last first: after the worker has stopped
     log_path = log_dir / "worker.log"
-    process = _start_process(
+    process = start_process(
         request,
         [sys.executable, "-m", "celery", "-A", "thin_portal", "worker", "--pool=solo", "--loglevel=INFO"]
         + ["-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
@@ -124,7 +124,7 @@ def start_worker(
 def start_beat(request, *, log_dir: Path, redis_url: str, env: dict[str, str] | None = None) -> SimpleNamespace:
     """Start `celery beat` on CELERY_BEAT_SCHEDULE, keeping its schedule file in `log_dir`."""
     log_path = log_dir / "beat.log"
-    process = _start_process(
+    process = start_process(
         request,
         [sys.executable, "-m", "celery", "-A", "thin_portal", "beat", "--loglevel=INFO"]
         + ["--schedule", str(log_dir / "beat-schedule")],

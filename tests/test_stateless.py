@@ -29,7 +29,7 @@ from PIL import Image
 
 from accounts.models import User
 from calendar_events.models import Booking
-from tests.celery_worker import test_database_url
+from tests.celery_worker import start_process, test_database_url
 from tests.factories import make_affiliation, make_event, make_organisation, make_user
 from tests.organisations.test_views import _edit_data
 
@@ -150,23 +150,13 @@ def two_web_processes(request, tmp_path, files):
     for name in ("a", "b"):
         port = _free_port()
         log_path = tmp_path / f"gunicorn-{name}.log"
-        log = log_path.open("w")
-        process = subprocess.Popen(
+        process = start_process(
+            request,
             [sys.executable, "-m", "gunicorn", "thin_portal.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
             + ["--no-control-socket"],  # gunicorn 27 otherwise gives every process ~/.gunicorn/gunicorn.ctl
-            cwd=settings.BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT,
+            env=environment,
+            log_path=log_path,
         )
-
-        def stop(process=process, log=log):
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            log.close()
-
-        request.addfinalizer(stop)
         ports.append((port, process, log_path))
     for port, process, log_path in ports:
         _wait_until_ready(port, process, log_path)
