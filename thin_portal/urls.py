@@ -14,6 +14,9 @@ admin.site.index_title = _("Network administration")
 
 # A bad parameter (core.parameters.BadParameter) gets a page that says what was wrong.
 handler400 = "thin_portal.views.bad_request"
+handler500 = "thin_portal.views.server_error"
+# 403 (403.html), 404 (404.html) and a failed CSRF check (403_csrf.html) use Django's views with the
+# portal's templates.
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -4,8 +4,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import storages
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -113,6 +114,14 @@ def readyz(request):
     checks = {name: _status(check) for name, check in READY_CHECKS.items()}
     ready = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if ready else "error", **checks}, status=200 if ready else 503)
+
+
+@requires_csrf_token
+def server_error(request):
+    """The 500 page (handler500). Drawn without the request's context processors: whatever failed (the
+    database, the session, the cache) must not fail again while the page that says so is drawn."""
+    page = loader.get_template("500.html").render({"SITE_NAME": settings.SITE_NAME})
+    return HttpResponseServerError(page)
 
 
 @requires_csrf_token
