@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from thin_portal.urls import handler400, handler500, urlpatterns as portal_urlpatterns  # noqa: F401
+from thin_portal.urls import handler400, handler500  # noqa: F401
+from thin_portal.urls import urlpatterns as portal_urlpatterns
 
 
 def broken(request):
