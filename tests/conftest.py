@@ -74,7 +74,7 @@ def _required_services(request):
 @pytest.fixture(autouse=True)
 def _vocabulary_after_flush(request):
     """Transactional tests flush the database after each test, taking what the data migrations seeded
-    (the vocabulary, the quality standard and the health check) with it; put it back so every test
+    (the vocabulary, the quality standard, the health check and the statement pages) with it; put it back so every test
     starts from a migrated database."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not (marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0])):
@@ -82,9 +82,12 @@ def _vocabulary_after_flush(request):
     request.getfixturevalue("transactional_db")
     from quality.models import Criterion, FrameworkVersion, HealthCheckArea, HealthCheckQuestion, StandardArea
     from quality.seed import seed_framework, seed_health_check
+    from site_pages.defaults import seed_pages
+    from site_pages.models import SitePage
     from taxonomies.models import Taxonomy, TaxonomyTerm
     from taxonomies.vocabulary import seed_taxonomies
 
     seed_taxonomies(Taxonomy, TaxonomyTerm)
+    seed_pages(SitePage)
     seed_framework(FrameworkVersion, StandardArea, Criterion)
     seed_health_check(HealthCheckArea, HealthCheckQuestion, TaxonomyTerm)

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("core", "thin_portal.celery"),
     ("accounts",),
-    ("taxonomies", "notifications"),
+    ("taxonomies", "notifications", "site_pages"),
     ("organisations",),
     ("directory",),
     ("referrals", "calendar_events", "quality"),

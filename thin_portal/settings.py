@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "accounts",
     "taxonomies",
     "notifications",
+    "site_pages",
     "organisations",
     "directory",
     "referrals",

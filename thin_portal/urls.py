@@ -37,6 +37,7 @@ urlpatterns = [
     path("api/oruk/", include("directory.api.urls")),
     path("referrals/", include("referrals.urls")),
     path("evidence/", include("evidence.urls")),
+    path("", include("site_pages.urls")),  # /accessibility/, /privacy/, /cookies/, /contact/
     path("", include("organisations.urls")),
     path("", include("directory.urls")),
     path("", include("calendar_events.urls")),  # /calendar/ (events, feeds) and /notices/ (notice board)
