@@ -64,10 +64,8 @@ Information Commissioner's Office (ico.org.uk).
 COOKIES = """The portal puts small files (cookies) on your device only to make the portal work. It does not use
 analytics or advertising cookies, and nothing is shared with other websites.
 
-| Name | What it is for | Expires |
-| --- | --- | --- |
-| `sessionid` | keeps you logged in | when you log out, or after two weeks |
-| `csrftoken` | protects the forms you send from being forged by other sites | after a year |
+- **sessionid** keeps you logged in. It expires when you log out, or after two weeks.
+- **csrftoken** protects the forms you send from being forged by other sites. It expires after a year.
 
 Because these cookies are essential to the portal working, it does not ask for your consent to them.
 """
