@@ -16,7 +16,8 @@ def test_every_page_names_the_portals_own_favicon(client, path):
     html = client.get(path).content.decode()
     icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', html)
     assert icon and icon.group(1) == "/static/favicon.svg"
-    assert "<svg" in open(finders.find("favicon.svg")).read()
+    with open(finders.find("favicon.svg")) as favicon:
+        assert "<svg" in favicon.read()
 
 
 def test_my_bookings_is_in_the_account_menu(client):
