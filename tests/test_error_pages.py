@@ -68,3 +68,12 @@ def test_a_form_without_its_csrf_token_is_explained(settings):
     assert "<h1>Your form could not be sent</h1>" in text and "nothing was saved" in text
     assert "reload the page, and send the form again" in text
     _looks_like_the_portal(text)
+
+
+def test_a_login_failure_is_shown_once(client):
+    make_user(username="once", email="once@example.org")
+    response = client.post("/accounts/login/", {"username": "once", "password": "not the password"})
+    text = _page(response)
+    assert response.status_code == 200
+    assert text.count("Please enter a correct username") == 1, "in the error summary, not again above the form"
+    assert '<h2 class="h5" id="error-summary-title">There is a problem</h2>' in text
