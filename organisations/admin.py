@@ -295,8 +295,8 @@ class OrganisationAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
 
     @admin.display(description=gettext_lazy("kind"))
     def kind_list(self, organisation):
-        # Codes ("vco, general") keep the column narrow; the full names are on the change page.
-        return ", ".join(term.code for term in organisation.kinds.all())
+        # The kinds' names, as the office knows them ("Voluntary or community organisation"), never codes.
+        return ", ".join(term.name for term in organisation.kinds.all())
 
     @admin.display(description=gettext_lazy("networks"))
     def network_list(self, organisation):

@@ -222,6 +222,14 @@ def test_filter_by_segment_and_kind(admin_user_client):
     assert _names_listed(admin_user_client.get(ORGANISATIONS, {"kinds__id__exact": general.pk})) == {"BME provider"}
 
 
+def test_the_list_shows_each_organisations_kinds_by_name_not_code(admin_user_client):
+    general = term("organisation-kinds", "general")
+    make_organisation(name="Named provider", kinds=[general])
+    html = admin_user_client.get(ORGANISATIONS, {"q": "Named provider"}).content.decode()
+    cell = html.split('class="field-kind_list"', 1)[1].split("</td>", 1)[0]
+    assert general.name in cell and ">general<" not in cell
+
+
 def test_filter_by_network_and_membership_status_apply_to_the_same_membership(admin_user_client):
     main, bme = make_network(name="Main"), make_network(name="BME")
     both = make_organisation(name="Both")
