@@ -4,6 +4,7 @@ where they fail."""
 
 import functools
 import os
+import shutil
 
 import pytest
 from django.conf import settings
@@ -12,7 +13,14 @@ from django.conf import settings
 pytest_plugins = ["tests.object_storage"]
 
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
-CHROMIUM = "/usr/bin/chromium"
+# Chromium for the browser tests: PORTAL_CHROMIUM, else the first on the PATH, else Debian's.
+CHROMIUM = (
+    os.environ.get("PORTAL_CHROMIUM")
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
+    or shutil.which("google-chrome")
+    or "/usr/bin/chromium"
+)
 
 
 def pytest_configure(config):
@@ -49,7 +57,7 @@ def _moto_server_available() -> bool:
 SERVICES = {
     "postgres": (lambda: settings.IS_POSTGRES, "needs PostgreSQL: set DATABASE_URL=postgres://..."),
     "redis": (_redis_available, "needs Redis: set REDIS_URL=redis://... to a running server"),
-    "browser": (_chromium_available, "needs Chromium at /usr/bin/chromium (apt-get install chromium)"),
+    "browser": (_chromium_available, "needs Chromium: set PORTAL_CHROMIUM, or put chromium on the PATH (apt-get install chromium)"),
     "s3": (_moto_server_available, "needs moto's S3 server: pip install 'moto[server]' (in requirements.txt)"),
 }
 

@@ -1,7 +1,10 @@
-"""Navigation (issue 16, items 7 and 8): a favicon on every page, served by the portal itself, and "My
-bookings" in the account menu."""
+"""Navigation (issue 16, items 7, 8 and 10): a favicon on every page, served by the portal itself, "My
+bookings" in the account menu, and the browser tests finding Chromium."""
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -25,3 +28,25 @@ def test_my_bookings_is_in_the_account_menu(client):
     menu = client.get("/").content.decode().split('class="dropdown-menu', 1)[1].split("</ul>", 1)[0]
     assert '<a class="dropdown-item" href="/calendar/my/bookings/">My bookings</a>' in menu
     assert client.get("/calendar/my/bookings/").status_code == 200
+
+
+def test_the_browser_tests_find_chromium_by_portal_chromium_or_on_the_path(tmp_path):
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    code = "from tests.conftest import CHROMIUM; print(CHROMIUM)"
+    environment = {key: value for key, value in os.environ.items() if key != "PORTAL_CHROMIUM"}
+
+    def chromium(**env) -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**environment, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        return result.stdout.strip() or result.stderr
+
+    assert chromium(PORTAL_CHROMIUM="/opt/chrome/chrome") == "/opt/chrome/chrome"
+    assert chromium(PATH=f"{tmp_path}:{environment['PATH']}") == str(fake)
