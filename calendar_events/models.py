@@ -10,7 +10,8 @@ from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -202,6 +203,21 @@ class Event(models.Model):
 class BookingQuerySet(models.QuerySet):
     def active(self) -> "BookingQuerySet":
         return self.filter(status__in=[Booking.Status.BOOKED, Booking.Status.WAITING])
+
+    def with_waiting_position(self) -> "BookingQuerySet":
+        """Each booking with `waiting_position`: for one on the waiting list, its place in the queue (1 is
+        next), in the order places are offered (services.promote_waiting: by when asked, then id)."""
+        ahead = (
+            Booking.objects.filter(
+                event=OuterRef("event"), occurrence_start=OuterRef("occurrence_start"), status=Booking.Status.WAITING
+            )
+            .filter(Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk")))
+            .order_by()
+            .values("event")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return self.annotate(waiting_position=Coalesce(Subquery(ahead), 0) + 1)
 
 
 class Booking(models.Model):

@@ -287,13 +287,15 @@ def places_left(event: Event, occurrence_starts: list[datetime]) -> dict[datetim
 def bookings_of_user_for(event: Event, user) -> dict[datetime, Booking]:
     if not user.is_authenticated:
         return {}
-    return {booking.occurrence_start: booking for booking in event.bookings.active().filter(user=user)}
+    bookings = event.bookings.active().filter(user=user).with_waiting_position()
+    return {booking.occurrence_start: booking for booking in bookings}
 
 
 def bookings_of(user) -> QuerySet[Booking]:
     return (
         Booking.objects.active()
         .filter(user=user, occurrence_start__gte=timezone.now() - timedelta(hours=12))
+        .with_waiting_position()
         .select_related("event", "event__organiser", "event__venue")
         .order_by("occurrence_start")
     )

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import can, require
 from core import exports, uploads
@@ -340,18 +340,22 @@ def book(request, event_uuid):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel_booking(request, booking_id):
-    booking = get_object_or_404(Booking.objects.select_related("event"), pk=booking_id)
+    """Asks first (GET: which event, which date, keep it or cancel), cancels on POST."""
+    booking = get_object_or_404(Booking.objects.select_related("event", "user"), pk=booking_id)
     if booking.user_id != request.user.pk and not can(request.user, "calendar_events.manage_bookings", booking.event):
         raise PermissionDenied
+    back = next_url(request, booking.event)
+    if request.method == "GET":
+        return render(request, "calendar_events/cancel_booking.html", {"booking": booking, "back": back})
     try:
         services.cancel_booking(booking=booking, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The booking is cancelled."))
-    return redirect(next_url(request, booking.event))
+    return redirect(back)
 
 
 @login_required

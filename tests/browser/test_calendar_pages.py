@@ -58,6 +58,16 @@ def test_month_view_and_event_page(page, live_server, screenshot):
     assert data["@type"] == "Event" and data["location"][0]["name"] == "Oxford House"
     page.get_by_role("button", name="Book a place").first.click()
     assert page.get_by_text("Your place is booked").is_visible()
-    assert page.get_by_role("button", name="Cancel my booking").is_visible()
+    assert page.get_by_role("link", name="Cancel my booking").is_visible()
     assert user.event_bookings.count() == 1
     screenshot("calendar-event")
+    # Cancelling asks first, and "No, keep it" keeps it.
+    page.get_by_role("link", name="Cancel my booking").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Cancel your booking?"
+    screenshot("calendar-cancel-booking")
+    page.get_by_role("link", name="No, keep it").click()
+    assert user.event_bookings.get().status == "booked"
+    page.get_by_role("link", name="Cancel my booking").click()
+    page.get_by_role("button", name="Yes, cancel the booking").click()
+    assert page.get_by_text("The booking is cancelled").is_visible()
+    assert user.event_bookings.get().status == "cancelled"

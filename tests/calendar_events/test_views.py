@@ -419,3 +419,37 @@ def test_event_form_refuses_a_past_start_but_a_past_event_stays_editable(client)
     earlier = start - timedelta(days=1)
     response = client.post(edit, {**data, "starts": f"{earlier:%Y-%m-%dT%H:%M}", "ends": f"{earlier + timedelta(hours=1):%Y-%m-%dT%H:%M}"})
     assert "The event cannot start in the past" in response.content.decode()
+
+
+def test_cancelling_asks_first_then_cancels_and_the_waiting_list_shows_each_place(client):
+    event = make_event(booking_required=True, capacity=1, title="Popular workshop")
+    first, second, third = make_user(), make_user(), make_user()
+    ts = int(event.start.timestamp())
+    book = reverse("calendar_events:book", args=[event.uuid])
+    for person in (first, second, third):
+        client.force_login(person)
+        client.post(book, {"occurrence": ts, "waiting_list": "1"})
+    assert [b.status for b in Booking.objects.order_by("pk")] == ["booked", "waiting", "waiting"]
+
+    client.force_login(third)
+    mine = client.get(reverse("calendar_events:my_bookings")).content.decode()
+    assert "On the waiting list: number 2" in mine
+    assert "On the waiting list: number 2" in client.get(event.get_absolute_url()).content.decode()
+    client.force_login(second)
+    assert "On the waiting list: number 1" in client.get(reverse("calendar_events:my_bookings")).content.decode()
+
+    client.force_login(first)
+    booking = Booking.objects.get(user=first)
+    cancel = reverse("calendar_events:cancel_booking", args=[booking.pk])
+    page = client.get(cancel)
+    text = page.content.decode()
+    assert page.status_code == 200 and "Cancel your booking?" in text and "Popular workshop" in text
+    assert "Yes, cancel the booking" in text and "No, keep it" in text
+    booking.refresh_from_db()
+    assert booking.status == "booked", "asking changes nothing"
+    client.post(cancel)
+    booking.refresh_from_db()
+    assert booking.status == "cancelled"
+    assert Booking.objects.get(user=second).status == "booked", "the first on the waiting list gets the place"
+    client.force_login(third)
+    assert "On the waiting list: number 1" in client.get(reverse("calendar_events:my_bookings")).content.decode()
