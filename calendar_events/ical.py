@@ -92,7 +92,9 @@ def _location_text(event) -> str:
     if venue is not None:
         parts = [venue.name, venue.address_line_1, venue.address_line_2, venue.town, venue.postcode]
         return ", ".join(part for part in parts if part)
-    return event.online_url or ""
+    if event.online_url:
+        return event.joining_link_for(has_place=False) or "Online"  # the link only where no place is needed
+    return ""
 
 
 def event_lines(event, *, stamp: datetime, site_url: str, links: "_Links | None" = None) -> Iterator[str]:

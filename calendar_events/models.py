@@ -191,6 +191,14 @@ class Event(models.Model):
     def is_online(self) -> bool:
         return bool(self.online_url)
 
+    def joining_link_for(self, *, has_place: bool, manages: bool = False) -> str:
+        """The online joining link, for someone who has a place (or runs the event), or for anyone when
+        no booking is needed; "" otherwise, so the link is never where people without a place can take it
+        (the page, its JSON-LD, the .ics feeds, emails to people on the waiting list)."""
+        if not self.online_url or (self.booking_required and not (has_place or manages)):
+            return ""
+        return self.online_url
+
     @property
     def is_published(self) -> bool:
         return self.moderation == self.Moderation.APPROVED and not self.is_withdrawn

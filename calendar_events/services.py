@@ -272,7 +272,12 @@ def _email_context(event: Event, booking: Booking | None = None) -> dict:
         "title": event.title,
         "organiser": event.organiser.name,
         "event_url": event.get_absolute_url(),
-        "place": (str(event.venue) if event.venue_id else event.online_url or event.location_text),
+        "place": (
+            str(event.venue)
+            if event.venue_id
+            else event.joining_link_for(has_place=booking is not None and booking.status == Booking.Status.BOOKED)
+            or (_("Online") if event.online_url else event.location_text)
+        ),
         "status": event.status,
     }
     if booking is not None:

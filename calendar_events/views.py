@@ -194,7 +194,9 @@ def _json_ld(event: Event, occurrence, request) -> str:
             }
         )
     if event.online_url:
-        locations.append({"@type": "VirtualLocation", "url": event.online_url})
+        # The joining link only where anyone may join; else the event page, which shows it to people with a place.
+        public_link = event.joining_link_for(has_place=False) or request.build_absolute_uri(event.get_absolute_url())
+        locations.append({"@type": "VirtualLocation", "url": public_link})
     if not locations:
         locations.append({"@type": "Place", "name": event.location_text or _("To be confirmed")})
     mode = (
@@ -236,6 +238,8 @@ def event_detail(request, event_uuid):
     upcoming = selectors.upcoming_occurrences(event)
     left = selectors.places_left(event, [occurrence.start for occurrence in upcoming])
     mine = selectors.bookings_of_user_for(event, request.user)
+    can_manage = can(request.user, "calendar_events.manage_bookings", event)
+    has_place = any(booking.status == Booking.Status.BOOKED for booking in mine.values())
     rows = [
         {
             "occurrence": occurrence,
@@ -256,7 +260,8 @@ def event_detail(request, event_uuid):
             "description": render_markdown(event.description),
             "json_ld": _json_ld(event, upcoming[0] if upcoming else None, request),
             "can_change": can(request.user, "calendar_events.change_event", event),
-            "can_manage": can(request.user, "calendar_events.manage_bookings", event),
+            "can_manage": can_manage,
+            "joining_link": event.joining_link_for(has_place=has_place, manages=can_manage),
             "organiser_webcal": ical.webcal(organiser_feed),
             "organiser_feed": organiser_feed,
         },

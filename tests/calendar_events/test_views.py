@@ -453,3 +453,32 @@ def test_cancelling_asks_first_then_cancels_and_the_waiting_list_shows_each_plac
     assert Booking.objects.get(user=second).status == "booked", "the first on the waiting list gets the place"
     client.force_login(third)
     assert "On the waiting list: number 1" in client.get(reverse("calendar_events:my_bookings")).content.decode()
+
+
+def test_an_online_events_joining_link_is_only_for_people_with_a_place(client):
+    link = "https://meet.example.org/secret-room-42"
+    event = make_event(booking_required=True, capacity=1, online_url=link, venue=None, title="Online surgery")
+    open_event = make_event(booking_required=False, online_url="https://meet.example.org/drop-in", venue=None)
+    page, ics = event.get_absolute_url(), reverse("calendar_events:event_ics", args=[event.uuid])
+
+    def everywhere() -> str:
+        return client.get(page).content.decode() + client.get(ics).content.decode()
+
+    assert link not in everywhere(), "not for visitors: not on the page, in its JSON-LD or in the .ics"
+    assert "the joining link is shown here to people with a place" in client.get(page).content.decode()
+    assert link not in client.get(reverse("calendar_events:feed_all")).content.decode()
+    assert "https://meet.example.org/drop-in" in client.get(open_event.get_absolute_url()).content.decode()
+
+    booked, waiting = make_user(), make_user()
+    ts = int(event.start.timestamp())
+    client.force_login(booked)
+    client.post(reverse("calendar_events:book", args=[event.uuid]), {"occurrence": ts})
+    assert f'href="{link}"' in client.get(page).content.decode(), "shown to the person with a place"
+    client.force_login(waiting)
+    client.post(reverse("calendar_events:book", args=[event.uuid]), {"occurrence": ts, "waiting_list": "1"})
+    assert Booking.objects.get(user=waiting).status == "waiting"
+    assert link not in client.get(page).content.decode(), "not to someone still on the waiting list"
+    officer = make_user()
+    Affiliation.objects.create(user=officer, organisation=event.organiser, role=Affiliation.Role.OFFICER)
+    client.force_login(officer)
+    assert f'href="{link}"' in client.get(page).content.decode(), "the organiser's people see it"
