@@ -297,8 +297,14 @@ class InboxFilterForm(forms.Form):
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    # The inbox opens on what needs doing: open referrals, until another status (or "Any status") is chosen.
+    DEFAULT_STATUS = "open"
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and "status" not in data:
+            data = data.copy()
+            data["status"] = self.DEFAULT_STATUS
+        super().__init__(data, *args, **kwargs)
         self.fields["need"].queryset = _terms(Taxonomy.NEEDS)
         _materialise_choices(self.fields["need"])
         _bootstrap(self)

@@ -303,7 +303,7 @@ def inbox(request):
                     % {"n": changed, "name": officer.get_full_name() or officer.username},
                 )
                 return redirect(request.get_full_path())
-    filter_form = InboxFilterForm(request.GET or None)
+    filter_form = InboxFilterForm(request.GET)  # bound even when empty, so it opens on open referrals
     filters = filter_form.filters(request.user)
     referrals = selectors.inbox(provider=provider, **filters)
     counts = selectors.inbox_counts(provider=provider)
@@ -326,6 +326,8 @@ def inbox(request):
             "bulk": bulk or (BulkAssignForm(provider=provider) if provider else None),
             "form": bulk,
             "query": query.urlencode(),
+            # The counts link to their lists, in this provider's inbox.
+            "provider_query": f"provider={provider.slug}&" if provider else "",
             "now": timezone.now(),
         },
     )

@@ -536,3 +536,20 @@ def test_figures_for_officers_and_admins_with_free_text_for_admins_only(world, c
     assert officer_page.status_code == 200 and "Trustee training" not in officer_page.content.decode()
     for person in (world.editor, world.funder):
         assert client_as(person).get(url).status_code == 403
+
+
+def test_the_inbox_opens_on_open_referrals_and_its_counts_link_to_their_lists(world, client_as, sent):
+    closed = ask(organisation=world.vco, by=world.editor, needs=[world.funding], chosen_provider=world.provider)
+    services.decline(referral=closed, by=world.officer, reason="Not something we do.", expected_version=closed.version)
+    client = client_as(world.officer)
+    inbox = reverse("referrals:inbox")
+    page = client.get(inbox)
+    assert [referral.pk for referral in page.context["page"]] == [sent.pk], "opens on what needs doing"
+    assert 'value="open" selected' in page.content.decode()
+    assert client.get(inbox, {"status": ""}).context["page"].paginator.count == 2, "Any status shows every one"
+    html = page.content.decode()
+    counts = html.split('class="list-inline inbox-counts"', 1)[1].split("</ul>", 1)[0]
+    for link in ("status=open", "status=open&amp;overdue=on", "status=declined", "status="):
+        assert f'href="?provider={world.provider.slug}&amp;{link}"' in counts, link
+    declined = client.get(inbox, {"status": "declined"})
+    assert [referral.pk for referral in declined.context["page"]] == [closed.pk]
