@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.files import private_file_storage, random_name
@@ -21,6 +21,8 @@ from core.parameters import EARLIEST, LATEST
 from directory.models import Location
 from organisations.models import Organisation
 from taxonomies.models import TaxonomyTerm
+
+from .recurrence import LONDON, nth_weekday
 
 
 class Category(models.TextChoices):
@@ -49,6 +51,10 @@ class EventQuerySet(models.QuerySet):
     def overlapping(self, start, end) -> "EventQuerySet":
         """Events with at least one occurrence that may fall in [start, end)."""
         return self.filter(start__lt=end, series_end__gt=start)
+
+
+# nth_weekday's answers, in words.
+ORDINALS = {1: _("first"), 2: _("second"), 3: _("third"), 4: _("fourth"), -1: _("last")}
 
 
 class Event(models.Model):
@@ -186,6 +192,20 @@ class Event(models.Model):
     @property
     def is_recurring(self) -> bool:
         return self.frequency != self.Frequency.ONCE
+
+    @property
+    def repeats_text(self) -> str:
+        """How the event repeats, in words that match its date: "Every month on the second Wednesday"."""
+        local_start = self.start.astimezone(LONDON)
+        day = formats.date_format(local_start, "l")
+        if self.frequency == self.Frequency.WEEKLY:
+            return _("Every week on %(day)s") % {"day": day}
+        if self.frequency == self.Frequency.FORTNIGHTLY:
+            return _("Every two weeks on %(day)s") % {"day": day}
+        if self.frequency == self.Frequency.MONTHLY:
+            which = ORDINALS[nth_weekday(local_start.date())]
+            return _("Every month on the %(which)s %(day)s") % {"which": which, "day": day}
+        return str(self.Frequency.ONCE.label)
 
     @property
     def is_online(self) -> bool:

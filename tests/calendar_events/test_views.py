@@ -482,3 +482,20 @@ def test_an_online_events_joining_link_is_only_for_people_with_a_place(client):
     Affiliation.objects.create(user=officer, organisation=event.organiser, role=Affiliation.Role.OFFICER)
     client.force_login(officer)
     assert f'href="{link}"' in client.get(page).content.decode(), "the organiser's people see it"
+
+
+@pytest.mark.parametrize(
+    ("frequency", "day", "words"),
+    [
+        ("monthly", datetime(2027, 3, 10, 10), "Every month on the second Wednesday"),
+        ("monthly", datetime(2027, 3, 31, 10), "Every month on the last Wednesday"),
+        ("monthly", datetime(2027, 3, 5, 18), "Every month on the first Friday"),
+        ("weekly", datetime(2027, 3, 10, 10), "Every week on Wednesday"),
+        ("fortnightly", datetime(2027, 3, 11, 10), "Every two weeks on Thursday"),
+    ],
+)
+def test_repeat_wording_matches_the_date(client, frequency, day, words):
+    event = make_event(start=day.replace(tzinfo=LONDON), frequency=frequency, repeat_count=3)
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert words in page
+    assert "for example the second Tuesday" not in page
