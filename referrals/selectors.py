@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.permissions import can
 from directory.models import Service
@@ -62,8 +63,17 @@ def _ids(values: Iterable) -> list[int]:
     return [value if isinstance(value, int) else value.pk for value in values if value is not None]
 
 
+# A rule's providers in order, in words.
+CHOICE_WORDS = {
+    2: gettext_lazy("second"),
+    3: gettext_lazy("third"),
+    4: gettext_lazy("fourth"),
+    5: gettext_lazy("fifth"),
+}
+
+
 def _rule_reason(
-    *, need: str, rule: str, position: int, segment=None, community=None, ward=None, stage=None, language=None
+    *, need: str, position: int, segment=None, community=None, ward=None, stage=None, language=None
 ) -> str:
     narrowing = []
     if segment:
@@ -76,11 +86,14 @@ def _rule_reason(
         narrowing.append(_("groups at %(stage)s") % {"stage": str(Organisation.Stage(stage).label).lower()})
     if language:
         narrowing.append(_("groups preferring %(term)s") % {"term": language})
-    text = _("The network's key referral agency for “%(need)s” (choice %(position)d of rule “%(rule)s”)") % {
-        "need": need,
-        "position": position,
-        "rule": rule,
-    }
+    # Plain words for a group: no rule names or numbers, which are the office's own bookkeeping.
+    text = _("The network's key referral agency for “%(need)s”") % {"need": need}
+    if position > 1:
+        text += " " + (
+            _("(its %(which)s choice)") % {"which": CHOICE_WORDS[position]}
+            if position in CHOICE_WORDS
+            else _("(one of its other choices)")
+        )
     if narrowing:
         text += _(", agreed for %(who)s") % {"who": _(" and ").join(narrowing)}
     return text + "."
@@ -344,7 +357,6 @@ def _suggestion_from_rules(candidate: list, *, term_names: dict) -> Suggestion:
         reasons=[
             _rule_reason(
                 need=term_names.get(need_id, ""),
-                rule=rule_name,
                 position=position,
                 segment=term_names.get(segment_id),
                 community=term_names.get(community_id),
@@ -352,7 +364,7 @@ def _suggestion_from_rules(candidate: list, *, term_names: dict) -> Suggestion:
                 stage=rule_stage,
                 language=term_names.get(rule_language_id),
             )
-            for _rank, need_id, rule_name, position, segment_id, community_id, rule_ward_id, rule_stage, rule_language_id in sorted(
+            for _rank, need_id, _rule_name, position, segment_id, community_id, rule_ward_id, rule_stage, rule_language_id in sorted(
                 reasons
             )
         ],

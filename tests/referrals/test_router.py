@@ -26,7 +26,10 @@ def test_providers_come_in_the_rules_order_with_a_reason_each(need):
     routing = suggest_providers(needs=[need])
     assert names(routing) == ["Second", "First", "Third"]
     assert "ICT support" in routing.suggestions[0].reasons[0]
-    assert "choice 1" in routing.suggestions[0].reasons[0] and "ICT help" in routing.suggestions[0].reasons[0]
+    reasons = [suggestion.reasons[0] for suggestion in routing.suggestions]
+    assert "key referral agency" in reasons[0]
+    assert "(its second choice)" in reasons[1] and "(its third choice)" in reasons[2]
+    assert not any("ICT help" in reason or "rule" in reason for reason in reasons), "no rule names reach a group"
 
 
 def test_a_narrower_rule_that_fits_beats_a_general_one(need):
