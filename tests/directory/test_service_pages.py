@@ -2,7 +2,7 @@
 add and edit forms with places, regular times and contacts, permissions (an officer edits only its own
 provider's services), the history page and "mark as reviewed"."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -233,3 +233,14 @@ def test_print_view_and_api_guide(client, officer_service):
     assert guide.status_code == 200
     assert "/api/oruk/openapi.json" in guide.content.decode()
     assert f"/api/oruk/services/{officer_service.uuid}" in guide.content.decode()
+
+
+def test_a_service_page_speaks_a_groups_words_about_its_state(client, people):
+    service = make_service(organisation=people.provider, status="active", last_reviewed_on=None)
+    text = client.get(service.get_absolute_url()).content.decode()
+    assert "Running now" in text and ">Active<" not in text
+    assert "The provider has not yet checked these details" in text and "Details not reviewed yet" not in text
+    service.last_reviewed_on = date(2026, 5, 4)
+    service.save()
+    text = client.get(service.get_absolute_url()).content.decode()
+    assert "The provider last checked these details on 4 May 2026." in text
