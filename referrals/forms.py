@@ -104,7 +104,8 @@ class AskForm(forms.Form):
         empty_label=_("No preference"),
     )
     existing_provider = UUIDChoiceField(
-        label=_("A provider you already work with (optional)"),
+        # Not "already work with": the directory's "Ask for support" buttons fill it with the provider chosen there.
+        label=_("A provider you want to ask, or already work with (optional)"),
         queryset=Organisation.objects.none(),
         required=False,
         empty_label=_("None: suggest providers for us"),

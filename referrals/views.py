@@ -115,6 +115,8 @@ def _prefill_provider(request, initial: dict) -> None:
         )
     else:
         initial["service"] = service
+        # The needs the service meets are ticked (a ?needs= link, read next, says otherwise).
+        initial["needs"] = list(service.needs.filter(is_active=True))
 
 
 def _prefill_needs(request, initial: dict) -> None:

@@ -132,6 +132,8 @@ def test_ask_for_support_links_prefill_the_provider_and_service(world, client_as
     assert form.initial["existing_provider"] == world.other_provider and form.initial["service"] == service
     html = response.content.decode()
     assert f'value="{world.other_provider.uuid}" selected' in html
+    assert service.needs.exists() and set(form.initial["needs"]) == set(service.needs.all()), "the service's needs ticked"
+    assert "already work with (optional)" in html and "A provider you already work with" not in html
 
 
 def test_health_check_links_tick_the_needs_and_say_what_was_left_out(world, client_as):
