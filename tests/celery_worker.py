@@ -58,6 +58,13 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # a helper, not a test
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _celery_env(redis_url: str, env: dict[str, str] | None, unset: tuple[str, ...]) -> dict[str, str]:
     return {
         **{key: value for key, value in os.environ.items() if key not in unset},
@@ -139,9 +146,7 @@ class RedisServer:
     (as a crash would: SIGKILL) and start again on the same port, empty."""
 
     def __init__(self, request, log_dir: Path):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.log = (log_dir / "redis.log").open("a")
         self.process: subprocess.Popen | None = None

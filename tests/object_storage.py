@@ -3,7 +3,6 @@ with one bucket (`moto_server`), and the portal's files put on it under a prefix
 (`object_storage`). Registered for every test in tests/conftest.py; tests that use it are marked `s3`.
 """
 
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.celery_worker import free_port
 from thin_portal.settings import object_storages, parse_storage_url, public_files_origin
 
 BUCKET = "thin-portal-test"
@@ -37,9 +37,7 @@ class MotoS3Server:
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError
 
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         self.endpoint = f"http://127.0.0.1:{port}"
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(

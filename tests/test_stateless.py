@@ -29,20 +29,13 @@ from PIL import Image
 
 from accounts.models import User
 from calendar_events.models import Booking
-from tests.celery_worker import start_process, test_database_url
+from tests.celery_worker import free_port, start_process, test_database_url
 from tests.factories import make_affiliation, make_event, make_organisation, make_user
 from tests.organisations.test_views import _edit_data
 
 PASSWORD = "correct horse battery staple"
 THROTTLE = 5  # requests a minute each client may make of the API, across every web process
 
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Browser:
@@ -148,7 +141,7 @@ def two_web_processes(request, tmp_path, files):
     )
     ports = []
     for name in ("a", "b"):
-        port = _free_port()
+        port = free_port()
         log_path = tmp_path / f"gunicorn-{name}.log"
         process = start_process(
             request,

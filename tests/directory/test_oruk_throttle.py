@@ -18,6 +18,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 
+from tests.celery_worker import free_port
 from tests.test_deploy_settings import BASE_DIR, SETTINGS_NAMES, SETTINGS_PREFIXES, run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
@@ -48,11 +49,6 @@ def test_behind_one_trusted_proxy_clients_are_told_apart_by_the_right_most_addre
     assert client.get(SERVICES, HTTP_X_FORWARDED_FOR="203.0.113.8").status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 def _get(url: str) -> int:
     try:
@@ -69,7 +65,7 @@ def test_two_server_processes_share_one_count(client, settings):
     requests this process answered, and this one sees its."""
     settings.PORTAL_ORUK_THROTTLE_RATE = "3/minute"
     database = connection.settings_dict
-    port = _free_port()
+    port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith(SETTINGS_PREFIXES) and key not in SETTINGS_NAMES}
     env.update(
         DJANGO_SETTINGS_MODULE="thin_portal.settings",
