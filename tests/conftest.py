@@ -41,8 +41,13 @@ def _redis_available() -> bool:
         return False
 
 
+# axe-core, from the npm registry (package.json; `make install` runs npm ci): the browser tests check every
+# page state they visit with it.
+AXE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "node_modules", "axe-core", "axe.min.js")
+
+
 def _chromium_available() -> bool:
-    return os.path.exists(CHROMIUM)
+    return os.path.exists(CHROMIUM) and os.path.exists(AXE)
 
 
 @functools.cache
@@ -57,7 +62,7 @@ def _moto_server_available() -> bool:
 SERVICES = {
     "postgres": (lambda: settings.IS_POSTGRES, "needs PostgreSQL: set DATABASE_URL=postgres://..."),
     "redis": (_redis_available, "needs Redis: set REDIS_URL=redis://... to a running server"),
-    "browser": (_chromium_available, "needs Chromium: set PORTAL_CHROMIUM, or put chromium on the PATH (apt-get install chromium)"),
+    "browser": (_chromium_available, "needs Chromium (set PORTAL_CHROMIUM, or put chromium on the PATH: apt-get install chromium) and axe-core (npm ci)"),
     "s3": (_moto_server_available, "needs moto's S3 server: pip install 'moto[server]' (in requirements.txt)"),
 }
 

@@ -1,5 +1,5 @@
 """Template helpers for every page of the portal: safe Markdown, JSON-LD scripts, navigation links,
-query strings and page numbers. Loaded as `{% load portal %}`."""
+query strings, page numbers and scrolling regions for wide tables. Loaded as `{% load portal %}`."""
 
 import json
 
@@ -67,3 +67,28 @@ def query_with(context, **changes) -> str:
 def page_numbers(page) -> list:
     """Page numbers around the current page, with the paginator's ellipsis where numbers are left out."""
     return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+
+
+class ScrollRegionNode(template.Node):
+    def __init__(self, nodelist, label):
+        self.nodelist, self.label = nodelist, label
+
+    def render(self, context) -> str:
+        return format_html(
+            '<div class="table-responsive scroll-region" role="region" aria-label="{}" tabindex="0">{}</div>',
+            self.label.resolve(context),
+            mark_safe(self.nodelist.render(context)),
+        )
+
+
+@register.tag
+def scroll_region(parser, token) -> ScrollRegionNode:
+    """`{% scroll_region label %}<table>…</table>{% end_scroll_region %}`: a wide table scrolls sideways in its
+    own named box, which a keyboard user can reach and scroll with the arrow keys (WCAG 2.1.1), instead
+    of making a phone's whole page scroll sideways."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("{% scroll_region %} takes one argument: the region's name")
+    nodelist = parser.parse(("end_scroll_region",))
+    parser.delete_first_token()
+    return ScrollRegionNode(nodelist, parser.compile_filter(bits[1]))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM
+from tests.conftest import AXE, CHROMIUM
 
 # Playwright's sync API runs an event loop in the test thread; the test itself still talks to the
 # database synchronously, which Django would otherwise refuse inside a running loop.
@@ -24,6 +24,29 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+# The WCAG 2.2 AA rules (A and AA of 2.0, 2.1 and 2.2); axe's best-practice rules are not the standard.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_RUN = """async (tags) => {
+  const results = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+  return results.violations.flatMap((rule) => rule.nodes.map((node) =>
+    `${rule.id} (${rule.impact}): ${rule.help}: ${node.target.join(" ")}: ${node.failureSummary.replace(/\\s+/g, " ")}`));
+}"""
+
+
+def accessibility_problems(page) -> list[str]:
+    """axe-core's WCAG 2.2 AA violations on the page as it stands, one line per element. The script is
+    evaluated through the DevTools protocol, so the page's Content-Security-Policy does not stop it."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        with open(AXE) as source:
+            page.evaluate(source.read())
+    return page.evaluate(AXE_RUN, AXE_TAGS)
+
+
+def assert_accessible(page, state: str = "") -> None:
+    problems = accessibility_problems(page)
+    assert not problems, f"axe-core on {state or page.url}:\n" + "\n".join(problems)
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +73,8 @@ def screenshot(page):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(name: str, *, full_page: bool = True) -> Path:
+        """Every state a test takes a picture of is also checked with axe-core."""
+        assert_accessible(page, name)
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page)
         return path

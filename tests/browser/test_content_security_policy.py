@@ -3,7 +3,7 @@
 the health check chart, the evidence dashboards and pack progress, the admin with its date picker,
 autocomplete, popups, actions and member import) and the browser must report no policy violation,
 while the pages' scripts (Bootstrap's menus, print buttons, the pack's progress poll, the admin's
-widgets) still work. Screenshots: test-artifacts/screenshots/csp-*.png."""
+widgets) still work, and axe-core finds no WCAG 2.2 AA violation on any page state. Screenshots: test-artifacts/screenshots/csp-*.png."""
 
 import json
 
@@ -19,7 +19,7 @@ from evidence.demo import load_evidence_demo
 from organisations.demo import DEMO_ACCOUNTS, DEMO_VCO
 from quality.demo import load_quality_demo
 from referrals.demo import load_referral_demo
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, accessibility_problems, assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,12 +64,17 @@ class PolicyWatch:
         for violation in page.evaluate("window.__cspViolations ? window.__cspViolations.splice(0) : []"):
             self.problems.append(f"{page.url}: {violation}")
 
+    def check_accessibility(self, page):
+        """axe-core's WCAG 2.2 AA findings on the page state in front of us join the problems."""
+        self.problems.extend(f"{page.url}: axe-core: {problem}" for problem in accessibility_problems(page))
+
     def follow(self, page, control):
         """Click a link or submit button and wait for the page it leads to."""
         self.check(page)
         with page.expect_navigation():
             control.click()
         self.check(page)
+        self.check_accessibility(page)
 
     def goto(self, page, path: str):
         self.check(page)
@@ -77,10 +82,13 @@ class PolicyWatch:
         policy = response.headers.get("content-security-policy", "")
         assert "script-src 'self'" in policy and "unsafe-inline" not in policy, f"{path}: {policy!r}"
         self.check(page)
+        self.check_accessibility(page)
         return response
 
 
 def screenshot(page, name: str, *, full_page: bool = True):
+    """A picture of a page state (a menu open, a popup), which axe-core checks too."""
+    assert_accessible(page, name)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"csp-{name}.png"), full_page=full_page)
 
