@@ -26,7 +26,10 @@ CHROMIUM = (
 def pytest_configure(config):
     # Plain HTTP in tests, no manifest needed for static files, fast password hashing.
     settings.SECURE_SSL_REDIRECT = False
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -43,7 +46,9 @@ def _redis_available() -> bool:
 
 # axe-core, from the npm registry (package.json; `make install` runs npm ci): the browser tests check every
 # page state they visit with it.
-AXE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "node_modules", "axe-core", "axe.min.js")
+AXE = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "node_modules", "axe-core", "axe.min.js"
+)
 
 
 def _chromium_available() -> bool:
@@ -62,7 +67,10 @@ def _moto_server_available() -> bool:
 SERVICES = {
     "postgres": (lambda: settings.IS_POSTGRES, "needs PostgreSQL: set DATABASE_URL=postgres://..."),
     "redis": (_redis_available, "needs Redis: set REDIS_URL=redis://... to a running server"),
-    "browser": (_chromium_available, "needs Chromium (set PORTAL_CHROMIUM, or put chromium on the PATH: apt-get install chromium) and axe-core (npm ci)"),
+    "browser": (
+        _chromium_available,
+        "needs Chromium (set PORTAL_CHROMIUM, or put chromium on the PATH: apt-get install chromium) and axe-core (npm ci)",
+    ),
     "s3": (_moto_server_available, "needs moto's S3 server: pip install 'moto[server]' (in requirements.txt)"),
 }
 

@@ -17,7 +17,9 @@ UNLABELLED_CONTROLS = """() => [...document.querySelectorAll('input:not([type=hi
 
 def test_search_service_page_and_officer_edit(page, live_server, screenshot):
     provider = make_organisation(
-        name="Tower Hamlets Voluntary Action", kinds=[term("organisation-kinds", Organisation.KIND_GENERAL)], activities="Advice and training."
+        name="Tower Hamlets Voluntary Action",
+        kinds=[term("organisation-kinds", Organisation.KIND_GENERAL)],
+        activities="Advice and training.",
     )
     make_organisation(
         name="London Voluntary Partnership",
@@ -36,8 +38,15 @@ def test_search_service_page_and_officer_edit(page, live_server, screenshot):
         locations=[office],
         schedules=[("TU", "10:00", "13:00")],
     )
-    make_service(organisation=provider, name="Trustee training", needs=[term("needs", "governance-and-trustees")], schedules=[("WE", "18:00", "20:00")])
-    officer = make_user(User.Role.OFFICER, username="david", email="david@example.org", password="a long enough password 1")
+    make_service(
+        organisation=provider,
+        name="Trustee training",
+        needs=[term("needs", "governance-and-trustees")],
+        schedules=[("WE", "18:00", "20:00")],
+    )
+    officer = make_user(
+        User.Role.OFFICER, username="david", email="david@example.org", password="a long enough password 1"
+    )
     make_affiliation(user=officer, organisation=provider, role=Affiliation.Role.OFFICER)
 
     page.goto(f"{live_server.url}/directory/")

@@ -29,7 +29,7 @@ PASSWORDS = {account.username: account.password for account in DEMO_ACCOUNTS}
 PHONE = {"width": 390, "height": 844}
 ROLES = [None, "vco.editor", "officer", "funder", "admin"]
 # Links that are not pages: files and feeds (their own tests read them), the API's JSON, static files.
-NOT_PAGES = re.compile(r"(download|export|csv|xlsx|ical|ics|feed|json|file|pdf|status|schema|template)", re.I)
+NOT_PAGES = re.compile(r"(download|export|csv|xlsx|ical|ics|feed|json|file|pdf|status|schema|template)", re.IGNORECASE)
 NOT_PAGE_PATHS = ("/static/", "/media/", "/api/v", "/private-files/", "/healthz", "/readyz", "/admin/logout/")
 
 # What sticks out past the right edge of the screen, outside any box that scrolls sideways by itself.

@@ -24,11 +24,23 @@ UNLABELLED_CONTROLS = """() => [...document.querySelectorAll('input:not([type=hi
 
 @pytest.fixture
 def world(db):
-    lead = make_organisation(name="Tower Hamlets Voluntary Action", slug="thva", kinds=[term("organisation-kinds", "general")], ward=term("wards", "bow-east"))
-    partner = make_organisation(name="Bow Bangladeshi Women's Group", slug="bow-bangladeshi-womens-group", ward=term("wards", "bow-west"))
+    lead = make_organisation(
+        name="Tower Hamlets Voluntary Action",
+        slug="thva",
+        kinds=[term("organisation-kinds", "general")],
+        ward=term("wards", "bow-east"),
+    )
+    partner = make_organisation(
+        name="Bow Bangladeshi Women's Group", slug="bow-bangladeshi-womens-group", ward=term("wards", "bow-west")
+    )
     for n in range(14):
-        make_organisation(name=f"Group {n}", ward=term("wards", ["bow-east", "bow-west", "mile-end"][n % 3]), development_stage=1 + n % 3, volunteers=4 * n,
-                          communities_served=[term("communities", "women")] if n % 2 else [])
+        make_organisation(
+            name=f"Group {n}",
+            ward=term("wards", ["bow-east", "bow-west", "mile-end"][n % 3]),
+            development_stage=1 + n % 3,
+            volunteers=4 * n,
+            communities_served=[term("communities", "women")] if n % 2 else [],
+        )
     officer = make_user(User.Role.OFFICER, username="officer", email="olu@example.org", password=PASSWORD)
     editor = make_user(username="partner", email="rehana@example.org", password=PASSWORD)
     make_affiliation(user=officer, organisation=lead, role=Affiliation.Role.OFFICER)
@@ -37,21 +49,37 @@ def world(db):
     funder = make_user(User.Role.FUNDER, username="funder", email="funder@example.org", password=PASSWORD)
     make_affiliation(user=funder, organisation=funder_org, role=Affiliation.Role.MEMBER)
     project = make_joint_project(
-        title="Stronger Groups in Bow", slug="stronger-groups-in-bow", lead=lead, partners=[partner], funders=[funder_org],
-        start_date=date(2026, 1, 1), end_date=date(2026, 12, 31),
-        indicators=[("output", "Groups given one-to-one support", "whole", 10), ("outcome", "Groups that won new funding", "whole", 4)],
+        title="Stronger Groups in Bow",
+        slug="stronger-groups-in-bow",
+        lead=lead,
+        partners=[partner],
+        funders=[funder_org],
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 12, 31),
+        indicators=[
+            ("output", "Groups given one-to-one support", "whole", 10),
+            ("outcome", "Groups that won new funding", "whole", 4),
+        ],
     )
     by_name = {i.name: i for i in project.indicators.all()}
     lead_return = services.return_for(project=project, period=project.periods.get(number=1), partner=lead)
     services.save_return(
         monitoring_return=lead_return,
         figures={by_name["Groups given one-to-one support"].pk: "6", by_name["Groups that won new funding"].pk: "2"},
-        narrative="", submit=True, by=officer,
+        narrative="",
+        submit=True,
+        by=officer,
     )
     services.add_case_study(
-        monitoring_return=lead_return, title="From a kitchen table to a registered charity",
-        subject_description="a residents' group in Bow East", story="With help writing **its first bid**, the group won £5,000.",
-        consent_given=True, consent_how="Signed consent form", outcome=by_name["Groups that won new funding"], by=officer, featured=True,
+        monitoring_return=lead_return,
+        title="From a kitchen table to a registered charity",
+        subject_description="a residents' group in Bow East",
+        story="With help writing **its first bid**, the group won £5,000.",
+        consent_given=True,
+        consent_how="Signed consent form",
+        outcome=by_name["Groups that won new funding"],
+        by=officer,
+        featured=True,
     )
     return {"project": project, "partner": partner}
 

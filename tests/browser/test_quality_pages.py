@@ -31,21 +31,32 @@ UNLABELLED_CONTROLS = """() => [...document.querySelectorAll('input:not([type=hi
 @pytest.fixture
 def borough(transactional_db, settings, tmp_path):
     settings.PRIVATE_FILES_ROOT = tmp_path / "quality-files"
-    vco = make_organisation(name="Bow Bangladeshi Women's Group", slug="bow-women", development_stage=Organisation.Stage.EMERGING)
+    vco = make_organisation(
+        name="Bow Bangladeshi Women's Group", slug="bow-women", development_stage=Organisation.Stage.EMERGING
+    )
     editor = make_user(username="vco.editor", email="vco.editor@example.org", password=PASSWORD)
     make_affiliation(user=editor, organisation=vco, role=Affiliation.Role.EDITOR)
     officer = make_user(User.Role.OFFICER, username="officer", email="officer@example.org", password=PASSWORD)
     thcvs = make_provider(name="Tower Hamlets Voluntary Action", slug="thva")
     make_affiliation(user=officer, organisation=thcvs, role=Affiliation.Role.OFFICER)
     make_verified_badge(organisation=thcvs, levels={"governance": 3, "leadership": 2, "impact-assessment": 2})
-    make_verified_badge(organisation=make_provider(name="Bangla Business Support"), levels={"representation": 0, "partnership-working": 2})
+    make_verified_badge(
+        organisation=make_provider(name="Bangla Business Support"),
+        levels={"representation": 0, "partnership-working": 2},
+    )
     make_verified_badge(organisation=make_provider(name="Island Volunteer Centre"), levels={"workforce-development": 3})
     make_provider(name="Poplar Premises Trust")
     make_provider(name="Young People's Forum")
     finance = term("needs", "community-accountancy-and-finance")
     make_material(title="Bookkeeping for small groups", kind="fact_sheet", needs=[finance])
     make_material(title="Cash book template (Excel)", kind="qa_template", needs=[finance])
-    make_material(title="Funding finder: London", kind="link", external_url="https://example.org/funding", needs=[term("needs", "funding-and-fundraising")], geographic_level="regional")
+    make_material(
+        title="Funding finder: London",
+        kind="link",
+        external_url="https://example.org/funding",
+        needs=[term("needs", "funding-and-fundraising")],
+        geographic_level="regional",
+    )
     # A health check half a year ago, so the result page shows progress.
     answers = {q.pk: (0 if q.area.code in ("finance", "funding") else 1) for q in selectors.health_check_questions(1)}
     earlier = services.record_health_check(organisation=vco, stage=1, answers=answers, by=editor)
