@@ -450,8 +450,30 @@ def load_demo_services(*, providers: list[Organisation], today: date, report) ->
                 phone=provider.phone,
             )
             created += 1
+    _date_services(providers)
     report.count("services", created=created, existing=existing)
     report.count("locations", created=places, existing=places_existing)
+
+
+def _date_services(providers: list[Organisation]) -> None:
+    """Date each demo service's record from its provider's: put on record within four months of the
+    provider joining (a fixed number of days per service), so the evidence dashboards count provision
+    in past periods. Only ever moved back, so loading twice changes nothing."""
+    joined = {provider.pk: provider.created_at for provider in providers}
+    late = []
+    for service in Service.objects.filter(organisation__in=list(joined)).only("pk", "uuid", "slug", "organisation_id", "created_at"):
+        if service.uuid != stable_uuid("service", service.slug):
+            continue  # a provider's own service, added after the demo
+        planned = joined[service.organisation_id] + timedelta(days=int(demo_borough._roll("service", service.slug) * 120))
+        if service.created_at > planned:
+            service.created_at = planned
+            late.append(service)
+    Service.objects.bulk_update(late, ["created_at"], batch_size=500)
+    when = {service.pk: service.created_at for service in late}
+    first_entries = list(Service.history.filter(id__in=when, history_type="+").only("history_id", "id", "history_date"))
+    for entry in first_entries:
+        entry.history_date = when[entry.id]
+    Service.history.model.objects.bulk_update(first_entries, ["history_date"], batch_size=500)
 
 
 def _position(ward_code: str, rng: random.Random) -> tuple[Decimal | None, Decimal | None]:

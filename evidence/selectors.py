@@ -18,7 +18,9 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy
 
 from calendar_events import selectors as calendar_selectors
@@ -75,6 +77,9 @@ def area_by_code(code: str) -> TaxonomyTerm | None:
     return ward_terms().filter(code=code).first()
 
 
+LONG_CHART_ROWS = 8
+
+
 @dataclass
 class Chart:
     """One chart and its table: the same suppressed figures, drawn and tabulated."""
@@ -89,6 +94,17 @@ class Chart:
     # Where a zero is the finding (a gap in provision), an all-zero chart is not "nothing to count".
     zeros_are_findings: bool = False
     row_heading: str = gettext_lazy("Category")
+    # Gaps in provision, every one: (function, the wards where no provider offers it).
+    gaps: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    @property
+    def is_long(self) -> bool:
+        """A chart of many rows (every ward, every need), which the page lays out in two columns."""
+        return self.series is not None and len(self.series.rows) > LONG_CHART_ROWS
+
+    @property
+    def gap_count(self) -> int:
+        return sum(len(wards) for _function, wards in self.gaps)
 
     @property
     def is_empty(self) -> bool:
@@ -371,12 +387,15 @@ def volunteer_section(scope: Scope) -> Section:
     return section
 
 
-def coverage_matrix() -> tuple[list[TaxonomyTerm], list[TaxonomyTerm], dict[tuple[int, int], set[int]]]:
+def coverage_matrix(*, until: datetime | None = None) -> tuple[list[TaxonomyTerm], list[TaxonomyTerm], dict[tuple[int, int], set[int]]]:
     """Which providers cover which (function, ward): a listed service with the function, serving the
-    ward (a service that names no wards covers the whole borough). A handful of queries."""
+    ward (a service that names no wards covers the whole borough); with `until`, only services put on
+    record before then. A handful of queries."""
     functions = list(TaxonomyTerm.objects.in_taxonomy(Taxonomy.FUNCTIONS).filter(parent__isnull=False).order_by("parent__order", "order", "name"))
     wards = list(ward_terms())
     services = Service.objects.listed().order_by()
+    if until is not None:
+        services = services.filter(created_at__lt=until)
     service_org = dict(services.values_list("pk", "organisation_id"))
     service_functions = defaultdict(set)
     for service_id, term_id in Service.functions.through.objects.filter(service_id__in=services.values("pk")).values_list(
@@ -408,47 +427,55 @@ def coverage_matrix() -> tuple[list[TaxonomyTerm], list[TaxonomyTerm], dict[tupl
 
 
 def provider_section(scope: Scope) -> Section:
-    functions, wards, covered = coverage_matrix()
+    """Provision by the end of the period: the providers' services on record by then. Public facts
+    (the directory lists them for anyone), so published as they are, small numbers and all."""
+    functions, wards, covered = coverage_matrix(until=scope.end_at)
     section = Section(
         key="providers",
         title=_("Infrastructure provider coverage"),
-        intro=_("Counts of providers with an open service offering each kind of support. A \u201cgap\u201d is a function no provider offers in that ward."),
+        intro=_("Counts of providers with an open service offering each kind of support. A \u201cgap\u201d is a function no provider offers in that ward. These are public facts from the directory, so small numbers are shown."),
     )
     area_wards = [scope.area] if scope.area is not None else wards
     by_function = []
+    everyone = set()
     for function in functions:
         providers = set()
         for ward in area_wards:
             providers |= covered.get((function.pk, ward.pk), set())
         by_function.append((function.name, len(providers)))
+        everyone |= providers
     section.charts.append(
         Chart(
             key="providers-by-function",
             title=_("Providers by infrastructure function, in %(area)s") % {"area": scope.area_name},
-            definition=_("Infrastructure providers with at least one open service offering the function and serving the area (a service that names no wards serves the whole borough). A provider offering several functions counts once in each."),
-            series=suppression.suppress_series(by_function),
+            definition=_("Infrastructure providers with at least one open service offering the function and serving the area (a service that names no wards serves the whole borough). A provider offering several functions counts once in each, and once in the total."),
+            series=suppression.suppress_series(by_function, total=len(everyone), population="providers-offering", personal=False),
             unit=_("providers"),
             zeros_are_findings=True,
         )
     )
     cells = [[len(covered.get((function.pk, ward.pk), ())) for ward in area_wards] for function in functions]
-    gaps = [(function.name, ward.name) for function, row in zip(functions, cells, strict=True) for ward, n in zip(area_wards, row, strict=True) if n == 0]
-    section.charts.append(
-        Chart(
-            key="coverage-by-ward",
-            title=_("Providers by function and ward"),
-            definition=_("For each function and ward, the providers with an open service offering the function in the ward. 0 is a gap in provision. A provider covers many wards, so no totals are given."),
-            table=suppression.suppress_table(cells, row_labels=[f.name for f in functions], column_labels=[w.name for w in area_wards]),
-            unit=_("providers"),
-            zeros_are_findings=True,
-            row_heading=_("Function"),
-            note=(
-                _("%(count)s gaps: %(list)s.") % {"count": len(gaps), "list": "; ".join(f"{f} in {w}" for f, w in gaps[:30]) + (" …" if len(gaps) > 30 else "")}
-                if gaps
-                else _("No gaps: every function is offered in every ward shown.")
-            ),
-        )
+    gaps = [
+        (function.name, [ward.name for ward, n in zip(area_wards, row, strict=True) if n == 0])
+        for function, row in zip(functions, cells, strict=True)
+    ]
+    gaps = [(function, in_wards) for function, in_wards in gaps if in_wards]
+    chart = Chart(
+        key="coverage-by-ward",
+        title=_("Providers by function and ward"),
+        definition=_("For each function and ward, the providers with an open service offering the function in the ward. 0 is a gap in provision. A provider covers many wards, so no totals are given."),
+        table=suppression.suppress_table(cells, row_labels=[f.name for f in functions], column_labels=[w.name for w in area_wards], personal=False),
+        unit=_("providers"),
+        zeros_are_findings=True,
+        row_heading=_("Function"),
+        gaps=gaps,
     )
+    chart.note = (
+        ngettext("%(count)s gap in provision.", "%(count)s gaps in provision.", chart.gap_count) % {"count": chart.gap_count}
+        if gaps
+        else _("No gaps: every function is offered in every ward shown.")
+    )
+    section.charts.append(chart)
     return section
 
 
@@ -577,13 +604,13 @@ def event_section(scope: Scope) -> Section:
             unit=_("people"),
         )
     )
-    top = quality_selectors.material_download_counts(start=scope.start, end=scope.end)[:15]
+    downloads = quality_selectors.material_download_counts(start=scope.start, end=scope.end)
     section.charts.append(
         Chart(
             key="materials-downloaded",
-            title=_("Support materials downloaded (the fifteen most used)"),
+            title=_("Support materials downloaded"),
             definition=_("Downloads of each fact sheet, tool kit or other support material in the period, across the borough (downloads are not tied to an area)."),
-            series=suppression.suppress_series(_pairs(top)),
+            series=suppression.suppress_series(_pairs(downloads)),
             unit=_("downloads"),
         )
     )
@@ -654,7 +681,11 @@ def quality_section(scope: Scope) -> Section:
             else:
                 row[quality_selectors.ABOVE] += 1
         counts.append([row[state] for state in states])
-    section = Section(key="quality", title=_("Quality standards"), intro=_("Where the providers stand against the network's baseline quality standards today, from their current verified badges."))
+    section = Section(
+        key="quality",
+        title=_("Quality standards"),
+        intro=_("Where the providers stand against the network's baseline quality standards today, from their current verified badges. Counts of providers are public facts, so small numbers are shown."),
+    )
     section.charts.append(
         Chart(
             key="quality-coverage",
@@ -670,9 +701,16 @@ def quality_section(scope: Scope) -> Section:
                 column_labels=[str(quality_selectors.CELL_LABELS[state]) for state in states],
                 row_totals=True,
                 row_populations=["providers"] * len(areas),
+                personal=False,
             ),
             unit=_("providers"),
             row_heading=_("Standard area"),
+            note=ngettext(
+                "%(badged)s of %(count)s provider holds a current verified badge.",
+                "%(badged)s of %(count)s providers hold a current verified badge.",
+                len(provider_ids),
+            )
+            % {"badged": len(badges), "count": len(provider_ids)},
         )
     )
     return section
@@ -748,6 +786,114 @@ def sector_dashboard(scope: Scope, *, on_section: Callable[[int, Section], None]
         + [statistic.value for section in sections for statistic in section.statistics]
     )
     return Dashboard(scope=scope, sections=sections)
+
+
+# The summary: a handful of headline figures and how each moved ---------------------------------------
+
+
+def previous_period(scope: Scope) -> tuple[Scope, str]:
+    """The period of the same length just before, and how to name it in a sentence ("the previous
+    quarter"). A period of whole months steps back by months, any other by days."""
+    after_end = scope.end + timedelta(days=1)
+    months = next((n for n in range(1, 241) if after_end - relativedelta(months=n) == scope.start), None)
+    if months is not None:
+        start, end = scope.start - relativedelta(months=months), scope.start - timedelta(days=1)
+        if months == 12 and scope.start.month == 1 and scope.start.day == 1:
+            name = _("the previous year")
+        elif months == 3 and scope.start.day == 1 and scope.start.month in (1, 4, 7, 10):
+            name = _("the previous quarter")
+        elif months == 1:
+            name = _("the previous month")
+        else:
+            name = _("the previous %(count)s months") % {"count": months}
+    else:
+        days = (scope.end - scope.start).days + 1
+        start, end = scope.start - timedelta(days=days), scope.start - timedelta(days=1)
+        name = ngettext("the previous day", "the previous %(count)s days", days) % {"count": days}
+    return Scope(start=start, end=end, area=scope.area), name
+
+
+@dataclass
+class KeyFigure:
+    """A headline figure of the period, with the same figure for the period before: both exactly as
+    their own dashboards publish them, so the comparison gives nothing away that they do not."""
+
+    key: str
+    title: str
+    figure: suppression.Count
+    previous: suppression.Count | None  # None: nothing was recorded in the previous period
+    previous_name: str
+    section: str  # where the figure's breakdowns are
+
+    @property
+    def change(self) -> int | None:
+        if self.previous is None or self.figure.hidden or self.previous.hidden:
+            return None
+        return self.figure.value - self.previous.value
+
+    @property
+    def trend(self) -> str:
+        """How the figure moved, in words (never only an arrow or a colour)."""
+        words = {"period": self.previous_name}
+        if self.previous is None:
+            return _("Nothing was recorded in %(period)s to compare with.") % words
+        if self.change is None:
+            return _("Not compared with %(period)s: a small number is hidden.") % words
+        words.update(change=number_format(abs(self.change), force_grouping=True), before=self.previous.display)
+        if self.change > 0:
+            return _("Up %(change)s from %(before)s in %(period)s.") % words
+        if self.change < 0:
+            return _("Down %(change)s from %(before)s in %(period)s.") % words
+        return _("No change from %(period)s.") % words
+
+    @property
+    def direction(self) -> str:
+        """"up", "down", "same" or "": for the page's styling only (the words say it too)."""
+        if self.change is None:
+            return ""
+        return "up" if self.change > 0 else "down" if self.change < 0 else "same"
+
+
+# (key, title, section key, chart key, which count of the chart): the headline figures, each one a
+# count already published in its section.
+KEY_FIGURES = (
+    ("vcos", gettext_lazy("Voluntary and community organisations on record"), "organisations", "vcos-by-stage", "total"),
+    ("providers", gettext_lazy("Infrastructure providers offering support"), "providers", "providers-by-function", "total"),
+    ("referrals", gettext_lazy("Referrals for support made"), "referrals", "referrals-by-outcome", "total"),
+    ("attendances", gettext_lazy("People who attended events and training"), "events", "events-and-attendance", 3),
+    ("volunteers", gettext_lazy("Volunteers in voluntary and community organisations"), "volunteers", "volunteers-by-stage", "total"),
+)
+
+
+def _published_count(board: Dashboard, section_key: str, chart_key: str, which) -> suppression.Count | None:
+    section = next((section for section in board.sections if section.key == section_key), None)
+    chart = next((chart for chart in section.charts if chart.key == chart_key), None) if section else None
+    if chart is None or chart.series is None:
+        return None
+    return chart.series.total if which == "total" else chart.series.rows[which][1]
+
+
+def key_figures(board: Dashboard) -> list[KeyFigure]:
+    """The dashboard's summary: each headline figure against the same figure for the period before,
+    taken from that period's own dashboard (so suppressed the same way it would be there)."""
+    scope, name = previous_period(board.scope)
+    before = sector_dashboard(scope) if period_has_data(scope) else None
+    figures = []
+    for key, title, section_key, chart_key, which in KEY_FIGURES:
+        figure = _published_count(board, section_key, chart_key, which)
+        if figure is None:
+            continue
+        figures.append(
+            KeyFigure(
+                key=key,
+                title=str(title),
+                figure=figure,
+                previous=_published_count(before, section_key, chart_key, which) if before is not None else None,
+                previous_name=name,
+                section=section_key,
+            )
+        )
+    return figures
 
 
 def period_has_data(scope: Scope) -> bool:

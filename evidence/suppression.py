@@ -23,6 +23,14 @@ Every figure a funder sees goes through here. The rules:
    of the line under a grand total), and all this repeats until nothing changes.
    ``protect_shared_totals`` applies this to everything published together.
 
+Which figures are suppressed: those that could pick out a person or a very small group, which is
+every count by default (``personal=True``): referrals, feedback, bookings and attendance, volunteers
+and staff, health checks, and voluntary and community organisations (often a handful of people, who may
+keep details such as their stage off their public page). Counts of infrastructure providers, their
+services and their verified quality levels are public facts about provision, which the directory
+lists for anyone, so they are published as they are (``personal=False``). A public figure never shares
+a population key with a personal one, so no rule ever hides a public count.
+
 Cells are ``Count`` objects: templates print them with ``{{ cell }}`` and never see a hidden value's
 number.
 """
@@ -47,6 +55,8 @@ class Count:
     secondary: bool = False  # hidden because it would give a small count away
     # The group of records this count is the size of (rule 4), when other figures may count it too.
     population: str = field(default="", compare=False)
+    # Whether it could pick out a person or a very small group (see the module's docstring).
+    personal: bool = field(default=True, compare=False)
 
     @property
     def hidden(self) -> bool:
@@ -73,9 +83,10 @@ def is_small(value: int) -> bool:
     return 0 < value < THRESHOLD
 
 
-def count(value: int, *, population: str = "") -> Count:
-    """One count on its own, with primary suppression only (there is no total beside it)."""
-    return Count(value=int(value), primary=is_small(int(value)), population=population)
+def count(value: int, *, population: str = "", personal: bool = True) -> Count:
+    """One count on its own, with primary suppression only (there is no total beside it); a count
+    that is not personal is a public fact, never hidden."""
+    return Count(value=int(value), primary=personal and is_small(int(value)), population=population, personal=personal)
 
 
 @dataclass
@@ -220,12 +231,14 @@ def suppress_table(
     column_totals: bool = False,
     row_populations: Sequence[str] = (),
     column_populations: Sequence[str] = (),
+    personal: bool = True,
 ) -> Table:
     """Suppress a grid of counts, with its totals worked out as sums and protected as above.
 
     Use totals only for additive tables (each record in one cell); for overlapping categories show
     no totals, or a separately counted total through ``suppress_series(total=...)``. The populations
-    name what each row or column total counts (rule 4).
+    name what each row or column total counts (rule 4). personal=False publishes a table of public
+    facts as it is.
     """
     n_columns = len(column_labels)
     row_populations = list(row_populations) or [""] * len(cells)
@@ -233,32 +246,41 @@ def suppress_table(
     table = Table(
         row_labels=list(row_labels),
         column_labels=list(column_labels),
-        cells=[[count(value) for value in row] for row in cells],
-        row_totals=[count(sum(row), population=row_populations[i]) for i, row in enumerate(cells)] if row_totals else None,
-        column_totals=[count(sum(row[j] for row in cells), population=column_populations[j]) for j in range(n_columns)]
+        cells=[[count(value, personal=personal) for value in row] for row in cells],
+        row_totals=[count(sum(row), population=row_populations[i], personal=personal) for i, row in enumerate(cells)]
+        if row_totals
+        else None,
+        column_totals=[
+            count(sum(row[j] for row in cells), population=column_populations[j], personal=personal) for j in range(n_columns)
+        ]
         if column_totals
         else None,
-        grand_total=count(sum(sum(row) for row in cells)) if row_totals and column_totals else None,
+        grand_total=count(sum(sum(row) for row in cells), personal=personal) if row_totals and column_totals else None,
     )
     _protect(table)
     return table
 
 
-def suppress_series(rows: Sequence[tuple[str, int]], *, total: int | bool | None = None, population: str = "") -> Series:
-    """A list of (label, count), suppressed; `population` names what the total counts (rule 4).
+def suppress_series(
+    rows: Sequence[tuple[str, int]], *, total: int | bool | None = None, population: str = "", personal: bool = True
+) -> Series:
+    """A list of (label, count), suppressed; `population` names what the total counts (rule 4), and
+    personal=False publishes a list of public facts as it is.
 
     total=True shows the sum of the rows as a total, protected so that a hidden row cannot be worked
     out from it. An int is a separately counted total for overlapping categories (an organisation in
     several), which no subtraction can undo: it gets primary suppression only.
     """
-    cells = [(label, count(value)) for label, value in rows]
+    cells = [(label, count(value, personal=personal)) for label, value in rows]
     if total is True:
-        series = Series(rows=cells, total=count(sum(cell.value for _label, cell in cells), population=population), additive=True)
+        series = Series(
+            rows=cells, total=count(sum(cell.value for _label, cell in cells), population=population, personal=personal), additive=True
+        )
         _protect(series)
         return series
     return Series(
         rows=cells,
-        total=None if total is None or total is False else count(total, population=population),
+        total=None if total is None or total is False else count(total, population=population, personal=personal),
         total_label=_("All, each counted once") if total not in (None, False) else "",
     )
 

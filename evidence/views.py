@@ -306,7 +306,13 @@ def dashboard(request):
     return render(
         request,
         "evidence/dashboard.html",
-        {"form": form, "dashboard": board, "suppression_note": selectors.SUPPRESSION_NOTE, "query": request.GET.urlencode()},
+        {
+            "form": form,
+            "dashboard": board,
+            "key_figures": selectors.key_figures(board),
+            "suppression_note": selectors.SUPPRESSION_NOTE,
+            "query": request.GET.urlencode(),
+        },
     )
 
 

@@ -10,10 +10,11 @@ range kept for drama (020 7946 0xxx). The demo passwords are published in the RE
 command refuses to run with DEBUG off unless forced.
 """
 
+import hashlib
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
@@ -68,6 +69,13 @@ YOUNG_FORUM = "young-peoples-forum"
 
 DEMO_VCO = "bow-bangladeshi-womens-group"
 DEMO_PROVIDER = "tower-hamlets-voluntary-action"
+
+# The portal opened this many days before the demo's day. Its founding members (the providers, and
+# some of the groups) were put on record in its first two months; the other groups joined steadily
+# since, the last a fortnight ago. So the evidence dashboards have something to count in past periods.
+PORTAL_AGE_DAYS = 1000
+FOUNDING_DAYS = 60
+FOUNDING_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,8 @@ DEMO_ACCOUNTS = [
 class OrganisationSpec:
     fields: dict
     terms: dict[str, list[str]]
+    # When its record was created (written after the insert, which stamps the moment of loading).
+    joined_at: datetime | None = None
 
     @property
     def slug(self) -> str:
@@ -1809,12 +1819,35 @@ def _memberships(
     return list(planned.values())
 
 
+def _roll(*parts) -> float:
+    """A number in [0, 1) fixed by its parts: the same on every machine, and drawn apart from the
+    borough's random generator, so it changes none of the other demo details."""
+    digest = hashlib.sha256(":".join(str(part) for part in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def joined_at(slug: str, *, today: date, founding: bool = False) -> datetime:
+    """When a demo organisation's record was created: a founding member in the portal's first two
+    months, any other on a day spread over the years since (a share of them founding members too),
+    in office hours."""
+    opened = today - timedelta(days=PORTAL_AGE_DAYS)
+    roll = _roll("joined", slug)
+    if founding or roll < FOUNDING_SHARE:
+        days = int((roll if founding else roll / FOUNDING_SHARE) * FOUNDING_DAYS)
+    else:
+        days = FOUNDING_DAYS + int((roll - FOUNDING_SHARE) / (1 - FOUNDING_SHARE) * (PORTAL_AGE_DAYS - FOUNDING_DAYS - 14))
+    moment = time(9 + int(_roll("hour", slug) * 8), int(_roll("minute", slug) * 60))
+    return timezone.make_aware(datetime.combine(opened + timedelta(days=days), moment))
+
+
 def build_demo_borough(*, today: date, seed: int = SEED) -> DemoBorough:
     """The whole demo borough as plain data. Same seed and day, same borough."""
     rng = random.Random(seed)
     numbers = _Numbers(rng)
     providers = _providers(rng, today, numbers)
     vcos = _vcos(rng, today, numbers, {spec.slug for spec in providers})
+    for spec in providers + vcos:
+        spec.joined_at = joined_at(spec.slug, today=today, founding=spec in providers or spec.slug == DEMO_VCO)
     return DemoBorough(
         organisations=vcos + providers,
         networks=list(NETWORKS),
@@ -1902,7 +1935,30 @@ def _load_organisations(specs: list[OrganisationSpec], term_ids: dict, report: D
         if None in by_slug.values():
             by_slug = dict(Organisation.objects.filter(slug__in=[o.slug for o in new]).values_list("slug", "pk"))
         _add_terms(new_specs, by_slug, term_ids)
+    _date_records(specs)
     report.count("organisations", created=len(new), existing=len(existing))
+
+
+def _date_records(specs: list[OrganisationSpec]) -> None:
+    """Move each demo organisation's record, and its first history entry, back to the day it joined.
+
+    Only ever back: a record already dated (this load, or an earlier one) is left alone, so loading
+    twice changes nothing, and a borough loaded before records were dated gets its dates on the next load.
+    """
+    planned = {spec.fields["uuid"]: spec.joined_at for spec in specs if spec.joined_at is not None}
+    late = []
+    for organisation in Organisation.objects.filter(uuid__in=planned).only("pk", "uuid", "created_at"):
+        if organisation.created_at > planned[organisation.uuid]:
+            organisation.created_at = planned[organisation.uuid]
+            late.append(organisation)
+    # bulk_update writes the value given (a save would stamp created_at again on an insert only, but
+    # would also stamp updated_at and write a history entry for a change nobody made).
+    Organisation.objects.bulk_update(late, ["created_at"], batch_size=500)
+    when = {organisation.pk: organisation.created_at for organisation in late}
+    first_entries = list(Organisation.history.filter(id__in=when, history_type="+").only("history_id", "id", "history_date"))
+    for entry in first_entries:
+        entry.history_date = when[entry.id]
+    Organisation.history.model.objects.bulk_update(first_entries, ["history_date"], batch_size=500)
 
 
 def _add_terms(specs: list[OrganisationSpec], organisation_ids: dict[str, int], term_ids: dict) -> None:

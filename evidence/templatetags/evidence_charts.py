@@ -1,10 +1,14 @@
-"""Charts drawn on the server as SVG: no script, no CDN, readable without colour.
+"""Charts drawn on the server: no script, no CDN, readable without colour.
 
-Every bar carries its figure as text at its end, and the two series of a target chart differ in
-pattern (hatched outline for the target, solid for the actual) as well as colour, with a legend that
-shows the patterns. The same figures are always in a table next to the chart (see the templates).
+A dashboard's bar chart is a list in HTML, a row per category with its label and its figure as text
+and the bar drawn in a small SVG beside them, so the words wrap and keep their size on a phone. The
+two series of a target chart differ in pattern (hatched outline for the target, solid for the actual)
+as well as colour, with a legend that shows the patterns. The same figures are always in a table too
+(see the templates), in a focusable region so that a keyboard can scroll a wide one. No label is cut
+short: a long one wraps.
 """
 
+import textwrap
 from decimal import Decimal
 
 from django import template
@@ -20,9 +24,16 @@ BAR_SPACE = 330  # the rest is for the figure written after the bar
 ROW_HEIGHT = 26
 
 
-def _truncate(text: str, length: int = 34) -> str:
-    text = str(text)
-    return text if len(text) <= length else text[: length - 1] + "…"
+def _label_lines(text: str, width: int = 34) -> list[str]:
+    """A label as the lines it takes in a chart: whole, wrapped at spaces (never cut with "…")."""
+    return textwrap.wrap(str(text), width=width, break_long_words=False) or [""]
+
+
+def _svg_label(text: str, *, y: int, width: int = 34) -> SafeString:
+    """A chart label as SVG text, a tspan per line, the first line's baseline at y."""
+    lines = _label_lines(text, width)
+    tspans = format_html_join("", '<tspan x="0" dy="{}">{}</tspan>', ((0 if i == 0 else 15, line) for i, line in enumerate(lines)))
+    return format_html('<text x="0" y="{}" class="chart-label">{}</text>', y, tspans)
 
 
 def _defs(prefix: str) -> SafeString:
@@ -36,36 +47,34 @@ def _defs(prefix: str) -> SafeString:
 
 @register.simple_tag
 def bar_chart(chart) -> SafeString:
-    """A horizontal bar per row of the chart's series; hidden counts get no bar, only their words."""
+    """A row per category of the chart's series: its label, a bar, and the figure in words. A hidden
+    count gets no bar, only its words; the bars are drawn to the largest shown figure."""
     series = chart.series
     if series is None:
         return mark_safe("")
-    rows = series.rows
     scale = max(series.max_shown, 1)
-    height = ROW_HEIGHT * len(rows) + 10
-    parts = []
-    for index, (label, cell) in enumerate(rows):
-        y = 5 + index * ROW_HEIGHT
-        parts.append(format_html('<text x="0" y="{}" class="chart-label">{}</text>', y + 17, _truncate(label)))
-        if cell.hidden:
-            parts.append(format_html('<text x="{}" y="{}" class="chart-value chart-hidden">{}</text>', LABEL_WIDTH + 4, y + 17, cell.display))
-            continue
-        width = round(BAR_SPACE * cell.value / scale) if cell.value else 0
-        if width:
-            parts.append(
-                format_html(
-                    '<rect x="{}" y="{}" width="{}" height="18" fill="url(#{}-solid)" stroke="#0b0c0c" stroke-width="1"/>',
-                    LABEL_WIDTH, y + 4, width, chart.key,
-                )
+    rows = []
+    for label, cell in series.rows:
+        width = 0 if cell.hidden or not cell.value else max(round(100 * cell.value / scale), 1)
+        bar = format_html(
+            '<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true" focusable="false">'
+            '<rect x="0" y="0" width="{}" height="10"/></svg>',
+            width,
+        )
+        rows.append(
+            format_html(
+                '<li class="bar-row"><span class="bar-label">{}</span><span class="bar-track">{}</span>'
+                '<span class="bar-value{}">{}</span></li>',
+                label,
+                bar,
+                " suppressed" if cell.hidden else "",
+                cell.display,
             )
-        parts.append(format_html('<text x="{}" y="{}" class="chart-value">{}</text>', LABEL_WIDTH + width + 6, y + 17, cell.display))
+        )
     return format_html(
-        '<svg class="evidence-chart" viewBox="0 0 {} {}" width="100%" role="img" aria-labelledby="{}-title" '
-        'preserveAspectRatio="xMinYMin meet" focusable="false"><title id="{}-title">{}</title>{}{}</svg>',
-        WIDTH, height, chart.key, chart.key,
-        _("%(title)s: bar chart. The same figures are in the table below.") % {"title": chart.title},
-        _defs(chart.key),
-        mark_safe("".join(parts)),
+        '<ul class="bar-chart list-unstyled" aria-label="{}">{}</ul>',
+        _("%(title)s, as a bar chart (figures are %(unit)s)") % {"title": chart.title, "unit": chart.unit},
+        mark_safe("".join(rows)),
     )
 
 
@@ -92,7 +101,7 @@ def target_chart(item) -> SafeString:
     ]
     for index, (period, target, actual) in enumerate(item.rows):
         y = 34 + index * pair_height
-        parts.append(format_html('<text x="0" y="{}" class="chart-label">{}</text>', y + 24, _truncate(period.label, 30)))
+        parts.append(_svg_label(period.label, y=y + 14, width=34))
         target_width = round(BAR_SPACE * float(target) / scale)
         parts.append(
             format_html(
@@ -136,11 +145,40 @@ def _cell_html(cell, *, zeros_are_findings: bool) -> SafeString:
     return format_html('<td class="text-end">{}</td>', cell.display)
 
 
+def scroll_region(table: SafeString, *, caption_id: str) -> SafeString:
+    """A table in a region a keyboard can focus and scroll when it is wider than the page, named by
+    the table's caption."""
+    return format_html(
+        '<div class="table-responsive" role="region" aria-labelledby="{}" tabindex="0">{}</div>', caption_id, table
+    )
+
+
+class ScrollRegionNode(template.Node):
+    def __init__(self, nodelist, caption_id):
+        self.nodelist, self.caption_id = nodelist, caption_id
+
+    def render(self, context):
+        return scroll_region(mark_safe(self.nodelist.render(context)), caption_id=self.caption_id.resolve(context))
+
+
+@register.tag("scroll_region")
+def do_scroll_region(parser, token):
+    """{% scroll_region caption_id %}<table><caption id="...">...</table>{% endscroll_region %}:
+    the template form of ``scroll_region`` for tables written in templates."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("scroll_region takes the id of the table's caption")
+    nodelist = parser.parse(("endscroll_region",))
+    parser.delete_first_token()
+    return ScrollRegionNode(nodelist, parser.compile_filter(bits[1]))
+
+
 @register.simple_tag
 def figures_table(chart) -> SafeString:
     """The chart's figures as a table: the same suppressed cells, built in Python because a grid of
     wards by functions is hundreds of cells (a template loop would cost more than the figures)."""
     gaps = chart.zeros_are_findings
+    caption_id = f"table-{chart.key}"
     caption = _("%(title)s (figures are %(unit)s)") % {"title": chart.title, "unit": chart.unit}
     if gaps:
         caption += " " + _("✕ 0 marks a gap.")
@@ -156,10 +194,11 @@ def figures_table(chart) -> SafeString:
                 chart.series.total_label or _("Total"),
                 _cell_html(chart.series.total, zeros_are_findings=False),
             )
-        return format_html(
-            '<table class="table table-sm figures-table"><caption>{}</caption><thead>{}</thead><tbody>{}</tbody>{}</table>',
-            caption, head, body, foot,
+        table = format_html(
+            '<table class="table table-sm figures-table"><caption id="{}">{}</caption><thead>{}</thead><tbody>{}</tbody>{}</table>',
+            caption_id, caption, head, body, foot,
         )
+        return scroll_region(table, caption_id=caption_id)
     table = chart.table
     columns = format_html_join("", '<th scope="col" class="text-end">{}</th>', ((column,) for column in table.column_labels))
     total_head = format_html('<th scope="col" class="text-end">{}</th>', _("Total")) if table.row_totals else ""
@@ -173,8 +212,9 @@ def figures_table(chart) -> SafeString:
         totals_html = mark_safe("".join(_cell_html(total, zeros_are_findings=False) for total in table.column_totals))
         grand_html = _cell_html(table.grand_total, zeros_are_findings=False) if table.grand_total is not None else ""
         foot = format_html('<tfoot><tr><th scope="row">{}</th>{}{}</tr></tfoot>', _("Total"), totals_html, grand_html)
-    return format_html(
-        '<div class="table-responsive"><table class="table table-sm figures-table coverage-table"><caption>{}</caption>'
-        '<thead><tr><th scope="col">{}</th>{}{}</tr></thead><tbody>{}</tbody>{}</table></div>',
-        caption, chart.row_heading, columns, total_head, mark_safe("".join(rows)), foot,
+    grid = format_html(
+        '<table class="table table-sm figures-table coverage-table"><caption id="{}">{}</caption>'
+        '<thead><tr><th scope="col">{}</th>{}{}</tr></thead><tbody>{}</tbody>{}</table>',
+        caption_id, caption, chart.row_heading, columns, total_head, mark_safe("".join(rows)), foot,
     )
+    return scroll_region(grid, caption_id=caption_id)

@@ -151,7 +151,8 @@ def test_volunteers(borough):
 def test_provider_coverage_and_gaps(borough):
     section = selectors.provider_section(YEAR)
     by_function = {label: cell for label, cell in _chart(section, "providers-by-function").series.rows}
-    assert by_function["Training"].value == 3 and by_function["Training"].display == "fewer than 5"
+    # Providers and their services are public facts: 3 is shown as 3, not suppressed.
+    assert by_function["Training"].value == 3 and by_function["Training"].display == "3"
     assert by_function["Information and advice"].value == 1
     assert by_function["Consultancy"].value == 0 and by_function["Consultancy"].display == "0"  # P3's service is closed
     table = _chart(section, "coverage-by-ward").table
@@ -161,7 +162,13 @@ def test_provider_coverage_and_gaps(borough):
     assert cells[("Training", "Mile End")].value == 1  # P2 only
     assert cells[("Information and advice", "Mile End")].value == 1
     assert cells[("Consultancy", "Bow East")].value == 0
-    assert "Consultancy in Bow East" in _chart(section, "coverage-by-ward").note
+    coverage = _chart(section, "coverage-by-ward")
+    # Every gap is listed (no "…"), grouped by function: consultancy is offered nowhere.
+    consultancy = dict(coverage.gaps)["Consultancy"]
+    assert "Bow East" in consultancy and len(consultancy) == len(table.column_labels)
+    assert coverage.gap_count == sum(1 for cell in cells.values() if cell.value == 0)
+    assert coverage.note == f"{coverage.gap_count} gaps in provision."
+    assert not any(cell.hidden for row in table.cells for cell in row)
 
     in_bow_west = selectors.provider_section(Scope(start=YEAR.start, end=YEAR.end, area=term("wards", "bow-west")))
     by_function = {label: cell.value for label, cell in _chart(in_bow_west, "providers-by-function").series.rows}
@@ -234,7 +241,7 @@ def test_dashboard_page_shows_charts_and_tables(borough, client):
     response = _funder_client(client).get(reverse("evidence:dashboard"), {"start": "2026-01-01", "end": "2026-12-31", "area": "bow-west"})
     assert response.status_code == 200
     content = response.content.decode()
-    assert "<svg" in content and 'role="img"' in content and "fewer than 5" in content and "withheld" in content
+    assert 'class="bar-chart' in content and "fewer than 5" in content and "withheld" in content
     assert "VCOs by development stage" in content and "Bow West" in content
     for heading in ("Referrals by support need", "Median time to first response", "Training delivered", "Organisational health checks"):
         assert heading in content
@@ -449,7 +456,8 @@ def test_quality_standard_coverage_from_the_quality_app(borough):
     assert values[areas[0].name] == [2, 0, 1, 1, 4]
     assert values[areas[1].name] == [2, 1, 1, 0, 4]
     assert values[areas[2].name] == [2, 0, 2, 0, 4]
-    assert all(cell.display == "fewer than 5" for cell in table.cells[0] if cell.value)
+    # Counts of providers are public: small ones are shown as they are.
+    assert [cell.display for cell in table.cells[0]] == ["2", "0", "1", "1"]
     in_bow_east = _chart(selectors.quality_section(Scope(start=YEAR.start, end=YEAR.end, area=term("wards", "bow-east"))), "quality-coverage").table
     assert [cell.value for cell in in_bow_east.cells[0]] == [0, 0, 1, 0]  # only P1 is in Bow East
 

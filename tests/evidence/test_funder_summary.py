@@ -1,0 +1,176 @@
+"""Funder dashboards (issue 16, item 9): the demo borough has a past to count, public provider counts
+are published as they are while personal figures stay suppressed, and the page opens on key figures
+whose trends are told in words."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from directory.demo import load_demo_data
+from directory.models import Service
+from evidence import selectors, suppression
+from evidence.selectors import KeyFigure, Scope
+from organisations.demo import DEMO_VCO, PORTAL_AGE_DAYS, build_demo_borough
+from organisations.models import Organisation
+from tests.factories import make_organisation, make_provider, make_service, make_user, term
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 12, 6)
+
+
+def _chart(board, key):
+    return next(chart for section in board.sections for chart in section.charts if chart.key == key)
+
+
+# Demo data: a past to count --------------------------------------------------------------------------
+
+
+def test_demo_join_dates_are_fixed_by_the_slug_and_spread_over_the_portals_years():
+    borough = build_demo_borough(today=TODAY)
+    again = build_demo_borough(today=TODAY)
+    dates = {spec.slug: spec.joined_at for spec in borough.organisations}
+    assert dates == {spec.slug: spec.joined_at for spec in again.organisations}
+    days_ago = [(TODAY - timezone.localdate(moment)).days for moment in dates.values()]
+    assert min(days_ago) >= 14 and max(days_ago) <= PORTAL_AGE_DAYS
+    # Spread over the years, not bunched on one day: every one of the last eight quarters has joiners.
+    for quarter in range(8):
+        assert any(91 * quarter <= days < 91 * (quarter + 1) for days in days_ago), quarter
+    # The demo group and the providers are founding members, on record in the portal's first months.
+    assert (TODAY - timezone.localdate(dates[DEMO_VCO])).days > PORTAL_AGE_DAYS - 60
+
+
+def test_loaded_demo_has_figures_in_past_periods_and_loading_again_changes_nothing(settings):
+    settings.DEBUG = True
+    load_demo_data(today=TODAY)
+    created = dict(Organisation.objects.values_list("slug", "created_at"))
+    services = dict(Service.objects.values_list("slug", "created_at"))
+    assert min(created.values()).date() < TODAY - timedelta(days=700)
+    # Every service is on record after its provider joined.
+    for service in Service.objects.select_related("organisation"):
+        assert service.created_at >= service.organisation.created_at
+
+    # The year before last: organisations and provision on record, not "Nothing to count".
+    past = Scope(start=date(2025, 1, 1), end=date(2025, 3, 31))
+    assert selectors.period_has_data(past)
+    board = selectors.sector_dashboard(past)
+    joining = _chart(board, "vcos-joining")
+    assert not joining.is_empty and joining.series.rows[1][1].value > 0  # some joined in 2025 Q1 itself
+    assert joining.series.rows[0][1].value > 0  # and some were on record before it
+    providers = _chart(board, "providers-by-function")
+    assert providers.series.total.value > 0
+    # A period counts only what was on record by its end.
+    assert joining.series.total.value < Organisation.objects.vcos().active().count()
+
+    load_demo_data(today=TODAY)
+    assert dict(Organisation.objects.values_list("slug", "created_at")) == created
+    assert dict(Service.objects.values_list("slug", "created_at")) == services
+
+
+# Suppression: per figure -------------------------------------------------------------------------------
+
+
+def test_public_counts_are_shown_and_personal_counts_are_still_suppressed():
+    providers = suppression.suppress_series([("Training", 2), ("Consultancy", 0)], total=True, personal=False)
+    assert [cell.display for _label, cell in providers.rows] == ["2", "0"] and providers.total.display == "2"
+    referrals = suppression.suppress_series([("Resolved", 2), ("Declined", 7)], total=True)
+    # 2 is hidden; 9 - 7 would give it away, so the 7 is withheld too.
+    assert [cell.display for _label, cell in referrals.rows] == ["fewer than 5", "withheld"]
+    grid = suppression.suppress_table([[1, 3], [0, 2]], row_labels=["a", "b"], column_labels=["x", "y"], personal=False)
+    assert [[cell.display for cell in row] for row in grid.cells] == [["1", "3"], ["0", "2"]]
+    suppression.protect_shared_totals([providers, referrals, grid])
+    assert providers.total.display == "2" and not any(cell.hidden for row in grid.cells for cell in row)
+
+
+@pytest.fixture
+def two_providers(db):
+    """Two providers offering training borough-wide, and two referrals' worth of personal figures."""
+    for name in ("Provider One", "Provider Two"):
+        provider = make_provider(name=name)
+        make_service(organisation=provider, functions=[term("functions", "training")])
+    make_organisation(name="A group", ward=term("wards", "bow-east"), development_stage=1, volunteers=3)
+
+
+def test_a_section_counting_providers_shows_two_when_there_are_two(two_providers):
+    board = selectors.sector_dashboard(Scope(start=date(2026, 1, 1), end=date(2026, 12, 31)))
+    by_function = dict(_chart(board, "providers-by-function").series.rows)
+    assert by_function["Training"].display == "2"
+    assert _chart(board, "providers-by-function").series.total.display == "2"
+    coverage = _chart(board, "coverage-by-ward").table
+    assert {cell.display for cell in coverage.cells[[label for label in coverage.row_labels].index("Training")]} == {"2"}
+    # The one group's 3 volunteers are a personal figure: still hidden.
+    volunteers = _chart(board, "volunteers-by-stage").series
+    assert dict(volunteers.rows)["Stage 1: emerging"].display == "fewer than 5"
+
+
+# The summary: key figures and their trends ----------------------------------------------------------------
+
+
+def _figure(value, previous, *, name="the previous quarter", personal=True):
+    return KeyFigure(
+        key="x",
+        title="X",
+        figure=suppression.count(value, personal=personal),
+        previous=None if previous is None else suppression.count(previous, personal=personal),
+        previous_name=name,
+        section="x",
+    )
+
+
+def test_trends_are_told_in_words():
+    assert _figure(352, 340).trend == "Up 12 from 340 in the previous quarter."
+    assert _figure(1203, 2450, name="the previous 12 months").trend == "Down 1,247 from 2,450 in the previous 12 months."
+    assert _figure(20, 20).trend == "No change from the previous quarter."
+    assert _figure(20, None).trend == "Nothing was recorded in the previous quarter to compare with."
+    # A hidden figure on either side is not compared, or the difference would give it away.
+    assert _figure(20, 3).trend == "Not compared with the previous quarter: a small number is hidden."
+    assert _figure(3, 20).trend == _figure(20, 3).trend
+    assert _figure(3, 2, personal=False).trend == "Up 1 from 2 in the previous quarter."
+    assert (_figure(9, 6).direction, _figure(6, 9).direction, _figure(5, 5).direction, _figure(3, 20).direction) == ("up", "down", "same", "")
+
+
+def test_the_previous_period_is_the_same_length_just_before():
+    assert selectors.previous_period(Scope(start=date(2026, 7, 1), end=date(2026, 9, 30))) == (
+        Scope(start=date(2026, 4, 1), end=date(2026, 6, 30)),
+        "the previous quarter",
+    )
+    assert selectors.previous_period(Scope(start=date(2026, 1, 1), end=date(2026, 12, 31)))[1] == "the previous year"
+    last_year, name = selectors.previous_period(Scope(start=date(2025, 12, 7), end=date(2026, 12, 6)))
+    assert (last_year.start, last_year.end, name) == (date(2024, 12, 7), date(2025, 12, 6), "the previous 12 months")
+    ten_days, name = selectors.previous_period(Scope(start=date(2026, 3, 11), end=date(2026, 3, 20)))
+    assert (ten_days.start, ten_days.end, name) == (date(2026, 3, 1), date(2026, 3, 10), "the previous 10 days")
+
+
+def test_key_figures_compare_with_the_previous_period_as_published_there(two_providers):
+    # Seven groups on record before 2026 and twelve by the end of it.
+    for n in range(7):
+        Organisation.objects.filter(pk=make_organisation(name=f"Old {n}").pk).update(
+            created_at=timezone.make_aware(timezone.datetime(2025, 3, 1, 12))
+        )
+    for n in range(4):
+        make_organisation(name=f"New {n}")
+    Organisation.objects.filter(name="A group").update(created_at=timezone.make_aware(timezone.datetime(2026, 5, 1, 12)))
+    Service.objects.update(created_at=timezone.make_aware(timezone.datetime(2025, 2, 1, 12)))
+    board = selectors.sector_dashboard(Scope(start=date(2026, 1, 1), end=date(2026, 12, 31)))
+    figures = {figure.key: figure for figure in selectors.key_figures(board)}
+    assert list(figures) == ["vcos", "providers", "referrals", "attendances", "volunteers"]
+    assert figures["vcos"].figure.display == "12"
+    assert figures["vcos"].trend == "Up 5 from 7 in the previous year."
+    assert figures["providers"].trend == "No change from the previous year."
+    assert figures["referrals"].figure.display == "0"
+
+
+def test_the_dashboard_opens_on_the_key_figures(two_providers, client):
+    client.force_login(make_user(User.Role.FUNDER))
+    response = client.get(reverse("evidence:dashboard"), {"start": "2026-01-01", "end": "2026-12-31", "area": ""})
+    content = response.content.decode()
+    assert content.index("Key figures") < content.index('id="section-organisations"')
+    assert "Infrastructure providers offering support" in content
+    # Each table is behind a native "Show the table", inside a region a keyboard can scroll.
+    assert content.count("<details") >= content.count("<table")
+    assert content.count('role="region"') == content.count("<table") and 'tabindex="0"' in content
+    assert "Show the table for VCOs by ward" in content
+    assert "…" not in content
