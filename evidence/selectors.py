@@ -20,8 +20,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from calendar_events import selectors as calendar_selectors
 from directory.models import Service

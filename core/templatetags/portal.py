@@ -69,26 +69,35 @@ def page_numbers(page) -> list:
     return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
 
 
+def scroll_region(content: SafeString, *, label: str = "", labelled_by: str = "") -> SafeString:
+    """A wide table in its own box that scrolls sideways, named (by `label`, or by the id of the table's
+    caption in `labelled_by`) and reachable with the keyboard, whose arrow keys then scroll it (WCAG
+    2.1.1), so a phone's page never scrolls sideways."""
+    name = format_html('aria-labelledby="{}"', labelled_by) if labelled_by else format_html('aria-label="{}"', label)
+    return format_html('<div class="table-responsive scroll-region" role="region" {} tabindex="0">{}</div>', name, content)
+
+
 class ScrollRegionNode(template.Node):
-    def __init__(self, nodelist, label):
-        self.nodelist, self.label = nodelist, label
+    def __init__(self, nodelist, label, labelled_by):
+        self.nodelist, self.label, self.labelled_by = nodelist, label, labelled_by
 
     def render(self, context) -> str:
-        return format_html(
-            '<div class="table-responsive scroll-region" role="region" aria-label="{}" tabindex="0">{}</div>',
-            self.label.resolve(context),
+        return scroll_region(
             mark_safe(self.nodelist.render(context)),
+            label=self.label.resolve(context) if self.label else "",
+            labelled_by=self.labelled_by.resolve(context) if self.labelled_by else "",
         )
 
 
-@register.tag
-def scroll_region(parser, token) -> ScrollRegionNode:
-    """`{% scroll_region label %}<table>…</table>{% end_scroll_region %}`: a wide table scrolls sideways in its
-    own named box, which a keyboard user can reach and scroll with the arrow keys (WCAG 2.1.1), instead
-    of making a phone's whole page scroll sideways."""
-    bits = token.split_contents()
-    if len(bits) != 2:
-        raise template.TemplateSyntaxError("{% scroll_region %} takes one argument: the region's name")
+@register.tag(name="scroll_region")
+def scroll_region_tag(parser, token) -> ScrollRegionNode:
+    """`{% scroll_region _("Name") %}<table>…</table>{% end_scroll_region %}`, or
+    `{% scroll_region labelled_by="caption-id" %}` to name the box by the table's caption."""
+    bits = token.split_contents()[1:]
+    if len(bits) != 1:
+        raise template.TemplateSyntaxError('{% scroll_region %} takes a name, or labelled_by="<caption id>"')
     nodelist = parser.parse(("end_scroll_region",))
     parser.delete_first_token()
-    return ScrollRegionNode(nodelist, parser.compile_filter(bits[1]))
+    if bits[0].startswith("labelled_by="):
+        return ScrollRegionNode(nodelist, None, parser.compile_filter(bits[0].removeprefix("labelled_by=")))
+    return ScrollRegionNode(nodelist, parser.compile_filter(bits[0]), None)

@@ -16,6 +16,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from core.templatetags.portal import scroll_region
+
 register = template.Library()
 
 WIDTH = 720
@@ -145,34 +147,6 @@ def _cell_html(cell, *, zeros_are_findings: bool) -> SafeString:
     return format_html('<td class="text-end">{}</td>', cell.display)
 
 
-def scroll_region(table: SafeString, *, caption_id: str) -> SafeString:
-    """A table in a region a keyboard can focus and scroll when it is wider than the page, named by
-    the table's caption."""
-    return format_html(
-        '<div class="table-responsive" role="region" aria-labelledby="{}" tabindex="0">{}</div>', caption_id, table
-    )
-
-
-class ScrollRegionNode(template.Node):
-    def __init__(self, nodelist, caption_id):
-        self.nodelist, self.caption_id = nodelist, caption_id
-
-    def render(self, context):
-        return scroll_region(mark_safe(self.nodelist.render(context)), caption_id=self.caption_id.resolve(context))
-
-
-@register.tag("scroll_region")
-def do_scroll_region(parser, token):
-    """{% scroll_region caption_id %}<table><caption id="...">...</table>{% endscroll_region %}:
-    the template form of ``scroll_region`` for tables written in templates."""
-    bits = token.split_contents()
-    if len(bits) != 2:
-        raise template.TemplateSyntaxError("scroll_region takes the id of the table's caption")
-    nodelist = parser.parse(("endscroll_region",))
-    parser.delete_first_token()
-    return ScrollRegionNode(nodelist, parser.compile_filter(bits[1]))
-
-
 @register.simple_tag
 def figures_table(chart) -> SafeString:
     """The chart's figures as a table: the same suppressed cells, built in Python because a grid of
@@ -198,7 +172,7 @@ def figures_table(chart) -> SafeString:
             '<table class="table table-sm figures-table"><caption id="{}">{}</caption><thead>{}</thead><tbody>{}</tbody>{}</table>',
             caption_id, caption, head, body, foot,
         )
-        return scroll_region(table, caption_id=caption_id)
+        return scroll_region(table, labelled_by=caption_id)
     table = chart.table
     columns = format_html_join("", '<th scope="col" class="text-end">{}</th>', ((column,) for column in table.column_labels))
     total_head = format_html('<th scope="col" class="text-end">{}</th>', _("Total")) if table.row_totals else ""
@@ -217,4 +191,4 @@ def figures_table(chart) -> SafeString:
         '<thead><tr><th scope="col">{}</th>{}{}</tr></thead><tbody>{}</tbody>{}</table>',
         caption_id, caption, chart.row_heading, columns, total_head, mark_safe("".join(rows)), foot,
     )
-    return scroll_region(grid, caption_id=caption_id)
+    return scroll_region(grid, labelled_by=caption_id)
