@@ -263,7 +263,7 @@ def _officer(watch, page):
 def _funder(watch, page):
     watch.goto(page, "/evidence/")
     watch.goto(page, "/evidence/dashboards/")
-    assert page.locator("svg.evidence-chart rect").count() > 10
+    assert page.locator(".bar-chart svg.bar rect").count() > 10
     screenshot(page, "evidence-dashboards")
     watch.goto(page, "/evidence/report/?area=")
     page.get_by_role("button", name="Print this report").click()

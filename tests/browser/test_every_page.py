@@ -67,6 +67,8 @@ def page_pattern(path: str) -> str | None:
         return None
     if NOT_PAGES.search(match.view_name or "") or NOT_PAGES.search(path.rsplit("/", 2)[-2] if "/" in path else ""):
         return None
+    if path.startswith("/admin/") and match.route.endswith(("/history/", "/delete/")):
+        return match.route.rsplit("/", 2)[-2]  # Django's own pages, the same for every model: one each
     return match.route
 
 
