@@ -8,8 +8,7 @@ from django.db import models
 from django.template.response import TemplateResponse
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 
 class _BoundedDateChangeList(ChangeList):

@@ -19,9 +19,9 @@ from tests.factories import (
     make_event,
     make_membership,
     make_network,
-    make_superuser,
     make_organisation,
     make_provider,
+    make_superuser,
     make_user,
 )
 

@@ -10,8 +10,8 @@ from tests.test_hostile_parameters import _clients, build_world, walk_targets
 
 pytestmark = pytest.mark.django_db
 
-TRAIL = re.compile(r'<ol class="breadcrumb[^"]*">(.*?)</ol>', re.S)
-FIRST_CRUMB = re.compile(r'<li class="breadcrumb-item[^"]*"[^>]*>(.*?)</li>', re.S)
+TRAIL = re.compile(r'<ol class="breadcrumb[^"]*">(.*?)</ol>', re.DOTALL)
+FIRST_CRUMB = re.compile(r'<li class="breadcrumb-item[^"]*"[^>]*>(.*?)</li>', re.DOTALL)
 HOME_CRUMB = re.compile(r'^\s*<a href="/">Home</a>\s*$')
 
 
