@@ -20,11 +20,18 @@ def _run_line_environment(port: str | None) -> dict[str, str]:
     if port:
         environment["PORT"] = port
     printed = subprocess.run(
-        ["make", "-n", "-W", "requirements.txt", "run"], cwd=ROOT, env=environment, capture_output=True, text=True
+        ["make", "-n", "-W", "requirements.txt", "run"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     line = next(line for line in printed.splitlines() if "honcho" in line)
     line = line.replace(".venv/bin/honcho", "env; echo HONCHO")
-    shown = subprocess.run(["sh", "-c", line], cwd=ROOT, env=environment, capture_output=True, text=True).stdout
+    shown = subprocess.run(
+        ["sh", "-c", line], cwd=ROOT, env=environment, capture_output=True, text=True, check=True
+    ).stdout
     result = dict(row.split("=", 1) for row in shown.splitlines() if "=" in row and not row.startswith("HONCHO"))
     result["honcho"] = next(row for row in shown.splitlines() if row.startswith("HONCHO"))
     return result
