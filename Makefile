@@ -10,10 +10,13 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 # Local runs: DEBUG on, and emails written as files to var/mail/ rather than the terminal (the first
 # reminder sweep over the demo data sends well over a hundred). Either can be overridden from the shell.
-LOCAL_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}
+# The port is PORT (8000); the links printed and emailed follow it unless PORTAL_SITE_URL says otherwise.
+# The first sweep runs as the jobs process starts (PORTAL_SWEEP_AT_START), not five minutes later.
+LOCAL_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
+	PORTAL_SITE_URL=$${PORTAL_SITE_URL:-http://127.0.0.1:$${PORT:-8000}} PORTAL_SWEEP_AT_START=$${PORTAL_SWEEP_AT_START:-1}
 
 run: demo
-	$(LOCAL_ENV) $(BIN)/honcho --no-prefix -f Procfile.dev start
+	$(LOCAL_ENV) $(BIN)/honcho --no-prefix -f Procfile.dev start -p $${PORT:-8000}
 
 demo: install
 	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput

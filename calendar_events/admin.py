@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import BoundedDateHierarchy
+from core.admin import BoundedDateHierarchy, with_a_reason
 
 from . import services
 from .models import Booking, CalendarFeed, DigestSubscription, Event, FeedImportLog, Notice, NoticeReport
@@ -44,15 +44,20 @@ class EventAdmin(BoundedDateHierarchy, admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Reject the selected events"))
+    @admin.action(description=_("Reject the selected events, with a reason"))
     def reject(self, request, queryset):
-        for event in queryset:
-            services.moderate_event(event=event, approve=False, by=request.user)
-        self.message_user(
-            request,
-            ngettext("%d event rejected.", "%d events rejected.", queryset.count()) % queryset.count(),
-            messages.SUCCESS,
-        )
+        def reject_one(event, reason):
+            services.moderate_event(event=event, approve=False, by=request.user, note=reason)
+
+        count = queryset.count()
+        page = with_a_reason(self, request, queryset, title=_("Reject with a reason"), apply=reject_one)
+        if page is None:
+            self.message_user(
+                request,
+                ngettext("%d event rejected.", "%d events rejected.", count) % count,
+                messages.SUCCESS,
+            )
+        return page
 
     def has_add_permission(self, request):
         # Events are added on the site, where times are checked against the clock changes.
@@ -128,11 +133,15 @@ class NoticeAdmin(admin.ModelAdmin):
             services.moderate_notice(notice=notice, publish=True, by=request.user)
         self.message_user(request, _("Published."), messages.SUCCESS)
 
-    @admin.action(description=_("Hide the selected notices (and close their reports)"))
+    @admin.action(description=_("Hide the selected notices, with a reason (and close their reports)"))
     def hide(self, request, queryset):
-        for notice in queryset:
-            services.moderate_notice(notice=notice, publish=False, by=request.user)
-        self.message_user(request, _("Hidden."), messages.SUCCESS)
+        def hide_one(notice, reason):
+            services.moderate_notice(notice=notice, publish=False, by=request.user, note=reason)
+
+        page = with_a_reason(self, request, queryset, title=_("Hide with a reason"), apply=hide_one)
+        if page is None:
+            self.message_user(request, _("Hidden."), messages.SUCCESS)
+        return page
 
 
 @admin.register(NoticeReport)

@@ -1,11 +1,14 @@
 """Admin helpers with no domain of their own, for every app's admin."""
 
+from django import forms
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.db import models
+from django.template.response import TemplateResponse
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 
 class _BoundedDateChangeList(ChangeList):
@@ -38,3 +41,36 @@ def names_in_message(objects) -> str:
         rest = len(names) - NAMES_IN_MESSAGE
         names = names[:NAMES_IN_MESSAGE] + [ngettext("%(count)d more", "%(count)d more", rest) % {"count": rest}]
     return get_text_list(names, _("and"))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
+        help_text=gettext_lazy(
+            "Say what needs changing. The organisation sees this on its page; up to 500 characters."
+        ),
+        error_messages={"required": gettext_lazy("Give the organisation a reason.")},
+    )
+
+
+def with_a_reason(modeladmin, request, queryset, *, title: str, apply) -> TemplateResponse | None:
+    """An admin action that first asks for a reason on a page of its own, then calls apply(obj, reason)
+    for each selected object and returns to the list (None). The page posts the same action back."""
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        for obj in queryset:
+            apply(obj, form.cleaned_data["reason"])
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "objects": list(queryset),
+        "action": request.POST.get("action", ""),
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "select_across": request.POST.get("select_across", "0"),
+    }
+    return TemplateResponse(request, "admin/action_with_reason.html", context)

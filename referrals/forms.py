@@ -174,85 +174,144 @@ class ChooseProviderForm(forms.Form):
         )
 
 
-class _ActionForm(forms.Form):
-    # The version of the referral the page was drawn from; a stale one is refused (someone else acted).
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-
-
-class NoteActionForm(_ActionForm):
-    note = forms.CharField(
-        label=_("Note (optional)"), max_length=NOTE_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
-class DeclineForm(_ActionForm):
-    reason = forms.CharField(
-        label=_("Why are you declining?"),
-        max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("The group sees this reason."),
-        error_messages={"required": _("Give the group a reason for declining.")},
-    )
-
-
-class PassOnForm(_ActionForm):
-    provider = UUIDChoiceField(
-        label=_("Pass it on to"),
-        queryset=Organisation.objects.none(),
-        error_messages={"invalid_choice": _UNKNOWN_PROVIDER},
-    )
-    note = forms.CharField(
-        label=_("Note for the next provider and the group"),
-        max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": _("Add a note: why it is being passed on.")},
-    )
-
-    def __init__(self, *args, referral: Referral, **kwargs):
-        super().__init__(*args, **kwargs)
-        providers = selectors.referral_providers()
-        if referral.provider_id:
-            providers = providers.exclude(pk=referral.provider_id)
-        self.fields["provider"].queryset = providers
-
-
-class RouteForm(_ActionForm):
-    provider = UUIDChoiceField(
-        label=_("Send it to"),
-        queryset=Organisation.objects.none(),
-        error_messages={"invalid_choice": _UNKNOWN_PROVIDER},
-    )
-    note = forms.CharField(
-        label=_("Note (optional)"), max_length=NOTE_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-    def __init__(self, *args, referral: Referral, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["provider"].queryset = selectors.referral_providers()
-
-
-class CloseForm(_ActionForm):
-    outcome = forms.ChoiceField(
-        label=_("Outcome"),
-        choices=[(value, label) for value, label in Referral.Outcome.choices if value != Referral.Outcome.WITHDRAWN],
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose the outcome.")},
-    )
-    note = forms.CharField(
-        label=_("What was done (optional)"),
+def _note_field(label=None, *, required_message=None) -> forms.CharField:
+    return forms.CharField(
+        label=label or _("Note (optional)"),
         max_length=NOTE_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": required_message} if required_message else {},
     )
 
 
-class AssignForm(_ActionForm):
-    officer = forms.ModelChoiceField(label=_("Assign to"), queryset=None, empty_label=None)
+def _provider_field(label) -> UUIDChoiceField:
+    return UUIDChoiceField(
+        label=label,
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label=_("Choose a provider"),
+        error_messages={"invalid_choice": _UNKNOWN_PROVIDER, "required": _("Choose the provider.")},
+    )
 
-    def __init__(self, *args, referral: Referral, **kwargs):
+
+def _action_fields(action: str, referral: Referral) -> tuple[dict[str, forms.Field], set[str]]:
+    """The fields shown under one choice of the action area, and which of them that choice needs."""
+    if action == "decline":
+        reason = _note_field(_("Why are you declining?"), required_message=_("Give the group a reason for declining."))
+        reason.help_text = _("The group sees this reason.")
+        return {"reason": reason}, {"reason"}
+    if action in ("pass-on", "route"):
+        provider = _provider_field(_("Pass it on to") if action == "pass-on" else _("Send it to"))
+        providers = selectors.referral_providers()
+        if action == "pass-on" and referral.provider_id:
+            providers = providers.exclude(pk=referral.provider_id)
+        provider.queryset = providers
+        _materialise_choices(provider)
+        if action == "route":
+            return {"provider": provider, "note": _note_field()}, {"provider"}
+        note = _note_field(
+            _("Note for the next provider and the group"), required_message=_("Add a note: why it is being passed on.")
+        )
+        return {"provider": provider, "note": note}, {"provider", "note"}
+    if action == "close":
+        outcome = forms.ChoiceField(
+            label=_("Outcome"),
+            choices=[
+                (value, label) for value, label in Referral.Outcome.choices if value != Referral.Outcome.WITHDRAWN
+            ],
+            widget=forms.RadioSelect,
+            required=False,
+            error_messages={"required": _("Choose the outcome.")},
+        )
+        return {"outcome": outcome, "note": _note_field(_("What was done (optional)"))}, {"outcome"}
+    if action == "assign":
+        officer = forms.ModelChoiceField(
+            label=_("Assign to"),
+            queryset=selectors.officers_of(referral.provider),
+            empty_label=None,
+            required=False,
+            error_messages={"required": _("Choose the officer to assign it to.")},
+        )
+        officer.label_from_instance = lambda user: user.get_full_name() or user.username
+        _materialise_choices(officer)
+        return {"officer": officer}, {"officer"}
+    return {"note": _note_field()}, set()  # accept, start, withdraw
+
+
+class ReferralActionForm(forms.Form):
+    """The one action area on a referral's page: "What do you want to do?" as a radio group, with each
+    choice's fields shown under it, one button, and every error at once. Only the chosen move's fields
+    are checked; the services then decide whether the move is allowed."""
+
+    ACTION_LABELS = {
+        "accept": _("Accept it"),
+        "decline": _("Decline it"),
+        "pass-on": _("Pass it on to another provider"),
+        "start": _("Mark it as in progress"),
+        "close": _("Close it with an outcome"),
+        "assign": _("Assign it to an officer"),
+        "route": _("Send it to a provider"),
+        "withdraw": _("Withdraw the request"),
+    }
+
+    # The version of the referral the page was drawn from; a stale one is refused (someone else acted).
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    action = forms.ChoiceField(
+        label=_("What do you want to do?"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose what you want to do."),
+            "invalid_choice": _("That cannot be done with this referral now. Reload the page to see what can."),
+        },
+    )
+
+    def __init__(self, *args, referral: Referral, actions: list[str], offered: list[str] | None = None, **kwargs):
+        """actions: the moves accepted; offered: those the page shows (all of them unless given). A page
+        drawn before someone else acted may post a move no longer offered: the services answer it (the
+        referral changed, or that move is not allowed from its status) rather than a bare "invalid choice"."""
         super().__init__(*args, **kwargs)
-        self.fields["officer"].queryset = selectors.officers_of(referral.provider)
-        self.fields["officer"].label_from_instance = lambda user: user.get_full_name() or user.username
+        self.fields["action"].choices = [(action, self.ACTION_LABELS[action]) for action in actions]
+        self.offered = actions if offered is None else offered
+        self.action_fields: dict[str, list[str]] = {}
+        self._needed: dict[str, set[str]] = {}
+        for action in actions:
+            fields, needed = _action_fields(action, referral)
+            names = [f"{action}-{name}" for name in fields]
+            self.fields.update(zip(names, fields.values(), strict=True))
+            self.action_fields[action] = names
+            self._needed[action] = {f"{action}-{name}" for name in needed}
+
+    def choices(self):
+        """Each option of the radio group with the fields revealed under it, for the template."""
+        fields_of = {action: [self[name] for name in names] for action, names in self.action_fields.items()}
+        return [
+            (option, fields_of[option.data["value"]])
+            for option in self["action"]
+            if option.data["value"] in self.offered
+        ]
+
+    def clean(self):
+        data = super().clean()
+        chosen = data.get("action")
+        for action, names in self.action_fields.items():
+            for name in names:
+                if action != chosen:
+                    # Another choice's fields are not part of this move: never an error, never used.
+                    self._errors.pop(name, None)
+                    data.pop(name, None)
+                elif (
+                    name in self._needed[action]
+                    and name not in self._errors
+                    and data.get(name) in self.fields[name].empty_values
+                ):
+                    self.add_error(name, self.fields[name].error_messages["required"])
+        return data
+
+    def move(self) -> tuple[str, dict]:
+        """The chosen move and its values, named as the service takes them."""
+        action = self.cleaned_data["action"]
+        prefix = f"{action}-"
+        return action, {name.removeprefix(prefix): self.cleaned_data[name] for name in self.action_fields[action]}
 
 
 class FeedbackForm(forms.Form):

@@ -14,5 +14,5 @@ urlpatterns = [
     path("personal-data/export/", views.contact_data_export, name="contact_data_export"),
     path("<uuid:uuid>/", views.detail, name="detail"),
     path("<uuid:uuid>/feedback/", views.feedback, name="feedback"),
-    path("<uuid:uuid>/<slug:action>/", views.act, name="act"),
+    path("<uuid:uuid>/act/", views.act, name="act"),
 ]

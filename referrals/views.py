@@ -33,17 +33,12 @@ from taxonomies.models import Taxonomy, TaxonomyTerm
 from . import selectors, services
 from .forms import (
     AskForm,
-    AssignForm,
     BulkAssignForm,
     ChooseProviderForm,
-    CloseForm,
     ContactDataForm,
-    DeclineForm,
     FeedbackForm,
     InboxFilterForm,
-    NoteActionForm,
-    PassOnForm,
-    RouteForm,
+    ReferralActionForm,
     parse_uuid,
 )
 from .models import Referral
@@ -127,7 +122,9 @@ def _prefill_needs(request, initial: dict) -> None:
     wanted = [uuid for uuid in (parse_uuid(raw) for raw in raw_needs) if uuid]
     needs = list(TaxonomyTerm.objects.in_taxonomy(Taxonomy.NEEDS).filter(uuid__in=wanted))
     if len(needs) < len(raw_needs):
-        messages.warning(request, _("Some of the needs in the link you followed are not in the list, so they have not been ticked."))
+        messages.warning(
+            request, _("Some of the needs in the link you followed are not in the list, so they have not been ticked.")
+        )
     if needs:
         initial["needs"] = needs
 
@@ -347,133 +344,16 @@ def _referral_or_404(request, uuid) -> Referral:
     return referral
 
 
-def _action_forms(user, referral: Referral, bound: dict | None = None) -> dict:
-    """The forms for the moves this person may make now, each carrying the version it was drawn from."""
-    bound = bound or {}
-    initial = {"version": referral.version}
-    forms = {}
-    status = referral.status
-    acts = can(user, "referrals.act", referral)
-    if acts and status in services.ALLOWED_FROM[services.Kind.ACCEPTED]:
-        forms["accept"] = NoteActionForm(initial=initial, prefix="accept")
-        forms["decline"] = DeclineForm(initial=initial, prefix="decline")
-    if acts and status in services.ALLOWED_FROM[services.Kind.PASSED_ON]:
-        forms["pass-on"] = PassOnForm(initial=initial, prefix="pass-on", referral=referral)
-    if acts and status in services.ALLOWED_FROM[services.Kind.STARTED]:
-        forms["start"] = NoteActionForm(initial=initial, prefix="start")
-    if acts and status in services.ALLOWED_FROM[services.Kind.CLOSED]:
-        forms["close"] = CloseForm(initial=initial, prefix="close")
-    if acts and referral.is_open and referral.provider_id:
-        forms["assign"] = AssignForm(
-            initial={**initial, "officer": referral.assigned_to_id}, prefix="assign", referral=referral
-        )
-    if can(user, "referrals.route", referral) and status in services.ALLOWED_FROM[services.Kind.SENT]:
-        forms["route"] = RouteForm(initial=initial, prefix="route", referral=referral)
-    if can(user, "referrals.withdraw", referral) and status in services.ALLOWED_FROM[services.Kind.WITHDRAWN]:
-        forms["withdraw"] = NoteActionForm(initial=initial, prefix="withdraw")
-    forms.update({name: form for name, form in bound.items()})
-    return forms
-
-
-def _render_detail(request, referral: Referral, *, bound: dict | None = None, status: int = 200):
-    user = request.user
-    return render(
-        request,
-        "referrals/detail.html",
-        {
-            "referral": referral,
-            "events": selectors.timeline(referral),
-            "sees_contact": can(user, "referrals.view_contact", referral),
-            "action_forms": _action_forms(user, referral, bound),
-            "feedback": selectors.feedback_of(referral),
-            "can_give_feedback": referral.status == Referral.Status.CLOSED
-            and can(user, "referrals.give_feedback", referral),
-            "overdue": referral.is_overdue(),
-            "bound": bound or {},
-        },
-        status=status,
-    )
-
-
-@referral_page
-def detail(request, uuid):
-    return _render_detail(request, _referral_or_404(request, uuid))
-
-
-def _do_accept(referral, form, user):
-    return services.accept(
-        referral=referral, by=user, expected_version=form.cleaned_data["version"], note=form.cleaned_data["note"]
-    )
-
-
-def _do_decline(referral, form, user):
-    return services.decline(
-        referral=referral, by=user, expected_version=form.cleaned_data["version"], reason=form.cleaned_data["reason"]
-    )
-
-
-def _do_pass_on(referral, form, user):
-    return services.pass_on(
-        referral=referral,
-        by=user,
-        expected_version=form.cleaned_data["version"],
-        provider=form.cleaned_data["provider"],
-        note=form.cleaned_data["note"],
-    )
-
-
-def _do_start(referral, form, user):
-    return services.start_work(
-        referral=referral, by=user, expected_version=form.cleaned_data["version"], note=form.cleaned_data["note"]
-    )
-
-
-def _do_close(referral, form, user):
-    return services.close(
-        referral=referral,
-        by=user,
-        expected_version=form.cleaned_data["version"],
-        outcome=form.cleaned_data["outcome"],
-        note=form.cleaned_data["note"],
-    )
-
-
-def _do_withdraw(referral, form, user):
-    return services.withdraw(
-        referral=referral, by=user, expected_version=form.cleaned_data["version"], note=form.cleaned_data["note"]
-    )
-
-
-def _do_route(referral, form, user):
-    return services.send_to_provider(
-        referral=referral,
-        by=user,
-        expected_version=form.cleaned_data["version"],
-        provider=form.cleaned_data["provider"],
-        note=form.cleaned_data["note"],
-    )
-
-
-def _do_assign(referral, form, user):
-    services.assign(
-        referrals=[referral],
-        officer=form.cleaned_data["officer"],
-        by=user,
-        expected_versions={referral.pk: form.cleaned_data["version"]},
-    )
-    return referral
-
-
-# action in the URL: (form, whether the form needs the referral, service call, permission)
+# Each move on the page: who may make it, from which statuses, and the service that makes it.
 ACTIONS = {
-    "accept": (NoteActionForm, False, _do_accept, "referrals.act"),
-    "decline": (DeclineForm, False, _do_decline, "referrals.act"),
-    "pass-on": (PassOnForm, True, _do_pass_on, "referrals.act"),
-    "start": (NoteActionForm, False, _do_start, "referrals.act"),
-    "close": (CloseForm, False, _do_close, "referrals.act"),
-    "assign": (AssignForm, True, _do_assign, "referrals.act"),
-    "route": (RouteForm, True, _do_route, "referrals.route"),
-    "withdraw": (NoteActionForm, False, _do_withdraw, "referrals.withdraw"),
+    "accept": ("referrals.act", services.Kind.ACCEPTED),
+    "decline": ("referrals.act", services.Kind.DECLINED),
+    "pass-on": ("referrals.act", services.Kind.PASSED_ON),
+    "start": ("referrals.act", services.Kind.STARTED),
+    "close": ("referrals.act", services.Kind.CLOSED),
+    "assign": ("referrals.act", None),
+    "route": ("referrals.route", services.Kind.SENT),
+    "withdraw": ("referrals.withdraw", services.Kind.WITHDRAWN),
 }
 MESSAGES = {
     "accept": lambda: _("Referral accepted."),
@@ -487,21 +367,97 @@ MESSAGES = {
 }
 
 
+def _available_actions(user, referral: Referral, *, whatever_the_status: bool = False) -> list[str]:
+    """The moves this person may make on the referral now, in the order the page offers them (or, with
+    whatever_the_status, every move their role allows: what a page drawn earlier may have offered)."""
+    available = []
+    for action, (permission, kind) in ACTIONS.items():
+        if not can(user, permission, referral):
+            continue
+        if whatever_the_status:
+            allowed = True
+        elif kind is None:  # assigning: any open referral a provider holds
+            allowed = referral.is_open and referral.provider_id is not None
+        else:
+            allowed = referral.status in services.ALLOWED_FROM[kind]
+        if allowed:
+            available.append(action)
+    return available
+
+
+def _action_form(user, referral: Referral, data=None) -> ReferralActionForm | None:
+    offered = _available_actions(user, referral)
+    accepted = offered if data is None else _available_actions(user, referral, whatever_the_status=True)
+    if not accepted:
+        return None
+    initial = {"version": referral.version, "assign-officer": referral.assigned_to_id}
+    return ReferralActionForm(data, initial=initial, referral=referral, actions=accepted, offered=offered)
+
+
+def _render_detail(request, referral: Referral, *, form: ReferralActionForm | None = None, status: int = 200):
+    user = request.user
+    return render(
+        request,
+        "referrals/detail.html",
+        {
+            "referral": referral,
+            "events": selectors.timeline(referral),
+            "sees_contact": can(user, "referrals.view_contact", referral),
+            "action_form": form or _action_form(user, referral),
+            "feedback": selectors.feedback_of(referral),
+            "can_give_feedback": referral.status == Referral.Status.CLOSED
+            and can(user, "referrals.give_feedback", referral),
+            "overdue": referral.is_overdue(),
+            "bound": form is not None,
+        },
+        status=status,
+    )
+
+
+@referral_page
+def detail(request, uuid):
+    return _render_detail(request, _referral_or_404(request, uuid))
+
+
+def _make_move(referral: Referral, action: str, values: dict, *, user, version: int) -> None:
+    """Hand the chosen move to its service."""
+    moved = {"referral": referral, "by": user, "expected_version": version}
+    if action == "accept":
+        services.accept(**moved, note=values["note"])
+    elif action == "decline":
+        services.decline(**moved, reason=values["reason"])
+    elif action == "pass-on":
+        services.pass_on(**moved, provider=values["provider"], note=values["note"])
+    elif action == "start":
+        services.start_work(**moved, note=values["note"])
+    elif action == "close":
+        services.close(**moved, outcome=values["outcome"], note=values["note"])
+    elif action == "route":
+        services.send_to_provider(**moved, provider=values["provider"], note=values["note"])
+    elif action == "withdraw":
+        services.withdraw(**moved, note=values["note"])
+    elif action == "assign":
+        services.assign(
+            referrals=[referral], officer=values["officer"], by=user, expected_versions={referral.pk: version}
+        )
+
+
 @referral_page
 @require_POST
-def act(request, uuid, action):
-    if action not in ACTIONS:
-        raise Http404
-    form_class, needs_referral, call, permission = ACTIONS[action]
+def act(request, uuid):
     referral = _referral_or_404(request, uuid)
+    posted = request.POST.get("action")
     # Someone who sees the referral (the group, say) but may not make this move is refused (403).
-    require(request.user, permission, referral)
-    kwargs = {"referral": referral} if needs_referral else {}
-    form = form_class(request.POST, prefix=action, **kwargs)
+    if posted in ACTIONS:
+        require(request.user, ACTIONS[posted][0], referral)
+    form = _action_form(request.user, referral, request.POST)
+    if form is None:
+        raise PermissionDenied
     if not form.is_valid():
-        return _render_detail(request, referral, bound={action: form}, status=400)
+        return _render_detail(request, referral, form=form, status=400)
+    action, values = form.move()
     try:
-        call(referral, form, request.user)
+        _make_move(referral, action, values, user=request.user, version=form.cleaned_data["version"])
     except services.StaleReferral:
         messages.error(request, services.StaleReferral.message)
         return _render_detail(request, selectors.referral_detail(uuid), status=409)
@@ -510,7 +466,7 @@ def act(request, uuid, action):
         return _render_detail(request, selectors.referral_detail(uuid), status=400)
     except ValidationError as error:
         add_validation_errors(form, error)
-        return _render_detail(request, referral, bound={action: form}, status=400)
+        return _render_detail(request, referral, form=form, status=400)
     messages.success(request, MESSAGES[action]())
     if not can(request.user, "referrals.view", selectors.referral_detail(uuid)):
         # Passed on to another provider: it has left this inbox.

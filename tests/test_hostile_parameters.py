@@ -188,11 +188,17 @@ def build_world():
     service = make_service(organisation=provider, needs=[funding])
     event = make_event(organiser=provider, booking_required=True, capacity=10)
     booking = book(event=event, occurrence_start=event.start, user=editor)
-    feed = CalendarFeed.objects.create(organisation=provider, url="https://calendar.example.org/a.ics", category="training")
+    feed = CalendarFeed.objects.create(
+        organisation=provider, url="https://calendar.example.org/a.ics", category="training"
+    )
     notice = save_notice(
         notice=Notice(organisation=provider),
-        data={"title": "Volunteers wanted", "text": "Help.", "category": "volunteering",
-              "expires_on": timezone.localdate() + timedelta(days=14)},
+        data={
+            "title": "Volunteers wanted",
+            "text": "Help.",
+            "category": "volunteering",
+            "expires_on": timezone.localdate() + timedelta(days=14),
+        },
         attachment=None,
     )
     referral = ask(organisation=vco, by=editor, needs=[funding], chosen_provider=provider)
@@ -201,9 +207,21 @@ def build_world():
     project = make_joint_project(lead=provider, partners=[vco], indicators=[("output", "Groups", "whole", 10)])
     export = request_export(user=admin_user, start=project.start_date, end=project.end_date, area=None)
     return SimpleNamespace(
-        provider=provider, vco=vco, network=network, service=service, event=event, booking=booking, feed=feed,
-        notice=notice, referral=referral, assessment=assessment, response=assessment.responses.first(),
-        material=material, project=project, indicator=project.indicators.first(), export=export,
+        provider=provider,
+        vco=vco,
+        network=network,
+        service=service,
+        event=event,
+        booking=booking,
+        feed=feed,
+        notice=notice,
+        referral=referral,
+        assessment=assessment,
+        response=assessment.responses.first(),
+        material=material,
+        project=project,
+        indicator=project.indicators.first(),
+        export=export,
         users={"officer": officer, "editor": editor, "funder": funder, "admin": admin_user},
     )
 
@@ -226,7 +244,7 @@ PATH_KWARGS = {
     "password_reset_confirm": lambda w: {"uidb64": "MQ", "token": "not-a-token"},
     "referrals:detail": lambda w: {"uuid": w.referral.uuid},
     "referrals:feedback": lambda w: {"uuid": w.referral.uuid},
-    "referrals:act": lambda w: {"uuid": w.referral.uuid, "action": "accept"},
+    "referrals:act": lambda w: {"uuid": w.referral.uuid},
     "calendar_events:feed_organiser": lambda w: {"slug": w.provider.slug},
     "calendar_events:feed_category": lambda w: {"category": "training"},
     "calendar_events:event_detail": lambda w: {"event_uuid": w.event.uuid},
@@ -293,7 +311,7 @@ def _admin_path(route: str, name: str, w) -> str | None:
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}_"
         if not name.startswith(prefix):
             continue
-        suffix = name[len(prefix):]
+        suffix = name[len(prefix) :]
         if suffix in ("changelist", "add", "import"):
             return reverse(name)
         instance = model._default_manager.order_by("pk").first()
@@ -486,8 +504,13 @@ def test_every_get_url_with_hostile_parameters():
                     get(client, role, path, {parameter: value for parameter in django})
                 if changelist.date_hierarchy:
                     field = changelist.date_hierarchy
-                    for year, month, day in (("9999", "12", "31"), ("9999", "12", None), ("9999", None, None),
-                                             ("1", "1", "1"), ("99999999999999999999", None, None)):
+                    for year, month, day in (
+                        ("9999", "12", "31"),
+                        ("9999", "12", None),
+                        ("9999", None, None),
+                        ("1", "1", "1"),
+                        ("99999999999999999999", None, None),
+                    ):
                         query = {f"{field}__year": year}
                         query.update({f"{field}__month": month} if month else {})
                         query.update({f"{field}__day": day} if day else {})
@@ -518,7 +541,9 @@ def test_posted_parameters_read_outside_forms():
                     if response.status_code >= 500:
                         failures.append(f"{role} POST {path} {parameter}={_describe(value)}: {response.status_code}")
                     elif kind in STRICT_KINDS and _strict_invalid(kind, value) and response.status_code != 400:
-                        failures.append(f"{role} POST {path} {parameter}={_describe(value)}: {response.status_code}, not 400")
+                        failures.append(
+                            f"{role} POST {path} {parameter}={_describe(value)}: {response.status_code}, not 400"
+                        )
     print(f"\nposted walk: {requests} requests")
     assert failures == [], "\n".join(failures)
 
@@ -559,7 +584,9 @@ def test_next_never_leaves_the_site():
         clients["officer"].force_login(w.users["officer"])
     # A local next is followed.
     Booking.objects.filter(pk=w.booking.pk).update(status=Booking.Status.BOOKED)
-    response = clients["editor"].post(reverse("calendar_events:cancel_booking", args=[w.booking.pk]), {"next": "/calendar/my/bookings/"})
+    response = clients["editor"].post(
+        reverse("calendar_events:cancel_booking", args=[w.booking.pk]), {"next": "/calendar/my/bookings/"}
+    )
     assert response["Location"] == "/calendar/my/bookings/"
     assert failures == [], "\n".join(failures)
 
@@ -577,7 +604,6 @@ def test_next_url_helper():
     assert parameters.next_url(factory.post("/", {"next": "http://testserver/x/"}, secure=True), "/h/") == "/h/"
 
 
-
 def test_forms_that_compute_with_dates_keep_them_in_the_window():
     """A project's reporting periods and a scope's figures are worked out from their dates: 9999 would
     overflow (a 500), so the forms refuse it with the window's message."""
@@ -585,8 +611,15 @@ def test_forms_that_compute_with_dates_keep_them_in_the_window():
 
     w = build_world()
     form = ProjectForm(
-        data={"title": "Far future", "lead": w.provider.pk, "start_date": "9999-01-01", "end_date": "9999-12-31",
-              "period_length": 3, "return_due_days": 14, "aims": "To test."},
+        data={
+            "title": "Far future",
+            "lead": w.provider.pk,
+            "start_date": "9999-01-01",
+            "end_date": "9999-12-31",
+            "period_length": 3,
+            "return_due_days": 14,
+            "aims": "To test.",
+        },
         user=w.users["admin"],
     )
     assert not form.is_valid()

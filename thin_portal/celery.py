@@ -7,6 +7,7 @@ broker outage delays work but loses none.
 import os
 
 from celery import Celery
+from celery.signals import beat_embedded_init, beat_init
 from kombu import Connection
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thin_portal.settings")
@@ -14,6 +15,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thin_portal.settings")
 app = Celery("thin_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@beat_init.connect
+@beat_embedded_init.connect
+def sweep_at_start(sender=None, **kwargs) -> None:
+    """With PORTAL_SWEEP_AT_START on (`make run` sets it), every periodic job is queued once as beat
+    starts, so the first reminder sweep runs at start rather than a whole interval later. Sweeps are
+    idempotent; production leaves it off and lets the locked beat's schedule decide."""
+    from django.conf import settings
+
+    if not settings.PORTAL_SWEEP_AT_START:
+        return
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        app.send_task(entry["task"], **entry.get("options", {}))
 
 
 def quick_broker_connection(*, timeout: float = 2.0) -> Connection:

@@ -426,6 +426,8 @@ CELERY_BEAT_MAX_LOOP_INTERVAL = int(os.environ.get("PORTAL_BEAT_WAKE_SECONDS", "
 PORTAL_BEAT_LOCK_SECONDS = int(os.environ.get("PORTAL_BEAT_LOCK_SECONDS", "90"))
 # Beat only triggers sweeps; the due work itself is rows in the database. Every periodic job is here.
 PORTAL_SWEEP_INTERVAL = int(os.environ.get("PORTAL_SWEEP_INTERVAL", "300"))
+# `make run` turns it on: every periodic job once as beat starts (thin_portal.celery.sweep_at_start).
+PORTAL_SWEEP_AT_START = os.environ.get("PORTAL_SWEEP_AT_START", "") == "1"
 # Sweeps are idempotent and nobody waits for their result: a sweep still queued when the next is
 # due is dropped, and beat does not ask for results it would never read.
 PORTAL_SWEEP_OPTIONS = {"expires": PORTAL_SWEEP_INTERVAL, "ignore_result": True}
@@ -594,5 +596,10 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": PORTAL_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("PORTAL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own console handler (on with DEBUG) would print each of its records a second time,
+        # beside the root's: every refusal (403) and bad request once, here (no ADMINS, so no mail_admins).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

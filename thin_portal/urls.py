@@ -7,10 +7,13 @@ from accounts import views as account_views
 from core import files
 
 from . import views
+from .moderation import with_moderation_queues
 
 admin.site.site_header = _("THIN Community Portal administration")
 admin.site.site_title = _("THIN portal admin")
 admin.site.index_title = _("Network administration")
+# The admin's front page opens on what waits for moderation (before admin.site.urls is read below).
+admin.site.index = with_moderation_queues(admin.site.index)
 
 # A bad parameter (core.parameters.BadParameter) gets a page that says what was wrong.
 handler400 = "thin_portal.views.bad_request"

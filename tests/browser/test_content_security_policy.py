@@ -198,7 +198,7 @@ def _narrow_menu(watch, page):
     menu = page.locator("#main-nav")
     assert not menu.is_visible()
     page.get_by_role("button", name="Show or hide the menu").click()
-    menu.get_by_role("link", name="Directory of support").wait_for(state="visible")
+    menu.get_by_role("link", name="Find support").wait_for(state="visible")
     watch.check(page)
 
 

@@ -101,11 +101,28 @@ def test_ask_accept_close_feedback(page, live_server, screenshot, borough):
     screenshot("referrals-inbox")
     page.get_by_role("link", name=referral.reference).click()
     assert page.get_by_text("020 7946 0123").is_visible()
-    page.get_by_role("button", name="Accept").click()
+    # One action area: one form, one button, the choices as a radio group with their fields under them.
+    actions = page.locator("section.referral-actions")
+    assert actions.locator("form").count() == 1 and actions.get_by_role("button").count() == 1
+    assert actions.get_by_role("group", name="What do you want to do?").is_visible()
+    assert page.evaluate(UNLABELLED_CONTROLS) == []
+    screenshot("referral-actions")
+    actions.get_by_role("button", name="Continue").click()
+    assert page.locator(".error-summary").get_by_text("Choose what you want to do.").is_visible()
+    page.get_by_label("Decline it").check()
+    page.get_by_role("button", name="Continue").click()
+    summary = page.locator(".error-summary")
+    assert summary.get_by_text("Give the group a reason for declining.").is_visible()
+    screenshot("referral-actions-error")
+    summary.get_by_role("link").click()  # the summary's link takes you to the field
+    assert page.evaluate("document.activeElement.name") == "decline-reason"
+    page.get_by_label("Accept it").check()
+    page.get_by_role("button", name="Continue").click()
     assert page.get_by_text("Referral accepted.").is_visible()
+    page.get_by_label("Close it with an outcome").check()
     page.get_by_label("Resolved", exact=True).check()
     page.get_by_label("What was done (optional)").fill("Went through the bid together; submitted on time.")
-    page.get_by_role("button", name="Close with this outcome").click()
+    page.get_by_role("button", name="Continue").click()
     assert page.get_by_text("Referral closed").first.is_visible()
     screenshot("referrals-closed-timeline")
     log_out(page)

@@ -45,8 +45,6 @@ def booking(db):
 
 def _referral_pages(referral):
     """(method, url) for every page and action of the referrals app."""
-    from referrals.views import ACTIONS
-
     pages = [
         ("get", reverse(name))
         for name in (
@@ -64,7 +62,7 @@ def _referral_pages(referral):
         ("get", reverse("referrals:feedback", args=[referral.uuid])),
     ]
     pages += [("post", reverse("referrals:feedback", args=[referral.uuid]))]
-    pages += [("post", reverse("referrals:act", args=[referral.uuid, action])) for action in ACTIONS]
+    pages += [("post", reverse("referrals:act", args=[referral.uuid]))]
     return pages
 
 

@@ -74,7 +74,8 @@ def test_home_for_vco_staff_shows_their_organisations_and_next_steps(client_as, 
     assert "Bow Community Gardeners" in text
     assert reverse("organisations:organisation_edit", kwargs={"slug": people.vco.slug}) in text
     assert (
-        "Join a member network" in text and reverse("organisations:network_detail", kwargs={"slug": network.slug}) in text
+        "Join a member network" in text
+        and reverse("organisations:network_detail", kwargs={"slug": network.slug}) in text
     )
     assert "Poplar Youth Football" not in text
 
@@ -228,7 +229,8 @@ def test_the_page_lists_active_network_memberships_and_the_empty_sections(client
 
 def test_an_unknown_organisation_is_404(client, people):
     assert (
-        client.get(reverse("organisations:organisation_detail", kwargs={"slug": "no-such-organisation"})).status_code == 404
+        client.get(reverse("organisations:organisation_detail", kwargs={"slug": "no-such-organisation"})).status_code
+        == 404
     )
 
 
@@ -463,7 +465,9 @@ def test_the_history_groups_one_save_into_one_entry_and_is_newest_first(client_a
         organisation=people.vco, data={"phone": "1", "segments": [term("segments", "bme-vcos")]}, by=people.editor
     )
     services.save_organisation(organisation=people.vco, data={"phone": "2"}, by=people.admin)
-    response = client_as(people.admin).get(reverse("organisations:organisation_history", kwargs={"slug": people.vco.slug}))
+    response = client_as(people.admin).get(
+        reverse("organisations:organisation_history", kwargs={"slug": people.vco.slug})
+    )
     entries = list(response.context["page"])
     assert [entry.who for entry in entries[:2]] == [people.admin, people.editor]
     assert {change.label for change in entries[1].changes} == {"Phone", "Specialist segments"}
@@ -584,7 +588,9 @@ def _registration(**changes) -> dict:
 
 def test_registering_creates_the_account_organisation_editor_link_and_application(client, people):
     network = make_network(name="Main Network")
-    response = client.post(reverse("organisations:register"), _registration(network=network.pk, note="Please let us join."))
+    response = client.post(
+        reverse("organisations:register"), _registration(network=network.pk, note="Please let us join.")
+    )
     organisation = Organisation.objects.get(name="Shadwell Sewing Circle")
     assert response.status_code == 302 and response["Location"] == organisation.get_absolute_url()
     user = User.objects.get(email="rahima@example.org")
@@ -707,13 +713,20 @@ def test_the_active_nav_item_has_aria_current_and_titles_say_where_you_are(clien
     assert re.search(r'aria-current="true" href="/organisations/">Organisations<', html)
     assert "<title>Bow Community Gardeners – Organisations – THIN Community Portal</title>" in html
     html = client.get(reverse("organisations:network_list")).content.decode()
-    assert re.search(r'aria-current="page" href="/networks/">Member networks<', html)
+    assert re.search(r'aria-current="page" href="/networks/">Networks<', html)
     assert 'href="#main"' in html and '<main id="main"' in html
 
 
 @pytest.mark.parametrize(
     "name",
-    ["home", "organisations:organisation_list", "organisations:network_list", "organisations:register", "login", "password_reset"],
+    [
+        "home",
+        "organisations:organisation_list",
+        "organisations:network_list",
+        "organisations:register",
+        "login",
+        "password_reset",
+    ],
 )
 def test_public_pages_render_for_every_kind_of_user(client, people, name):
     for who in [None, people.editor, people.member, people.officer, people.admin, people.funder, people.stranger]:

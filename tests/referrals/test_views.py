@@ -132,7 +132,9 @@ def test_ask_for_support_links_prefill_the_provider_and_service(world, client_as
     assert form.initial["existing_provider"] == world.other_provider and form.initial["service"] == service
     html = response.content.decode()
     assert f'value="{world.other_provider.uuid}" selected' in html
-    assert service.needs.exists() and set(form.initial["needs"]) == set(service.needs.all()), "the service's needs ticked"
+    assert service.needs.exists() and set(form.initial["needs"]) == set(service.needs.all()), (
+        "the service's needs ticked"
+    )
     assert "already work with (optional)" in html and "A provider you already work with" not in html
 
 
@@ -232,9 +234,13 @@ def test_an_officer_who_asked_on_behalf_follows_it_without_the_contact_details(w
 # Acting -------------------------------------------------------------------------------------------
 
 
+def _move(referral, action, **data) -> dict:
+    """What the page's one action form posts for a move: the choice, the version and that choice's fields."""
+    return {"version": referral.version, "action": action, **{f"{action}-{key}": value for key, value in data.items()}}
+
+
 def act(client, referral, action, **data):
-    payload = {f"{action}-{key}": value for key, value in {"version": referral.version, **data}.items()}
-    return client.post(reverse("referrals:act", kwargs={"uuid": referral.uuid, "action": action}), payload)
+    return client.post(reverse("referrals:act", kwargs={"uuid": referral.uuid}), _move(referral, action, **data))
 
 
 def test_accept_start_close_through_the_page(world, client_as, sent):
@@ -287,9 +293,10 @@ def test_someone_elses_referral_answers_exactly_like_an_unknown_id(world, client
     for method, name, action in requests:
 
         def call(referral_uuid):
-            kwargs = {"uuid": referral_uuid, **({"action": action} if action else {})}
-            data = {f"{action}-{key}": value for key, value in {"version": sent.version, **_action_data(world, action)}.items()}
-            return getattr(client, method)(reverse(name, kwargs=kwargs), data if method == "post" else {})
+            data = _move(sent, action, **_action_data(world, action)) if action else {}
+            return getattr(client, method)(
+                reverse(name, kwargs={"uuid": referral_uuid}), data if method == "post" else {}
+            )
 
         theirs, missing = call(sent.uuid), call(uuid.uuid4())
         assert theirs.status_code == missing.status_code, (method, name, action)
@@ -308,8 +315,8 @@ def test_a_stale_form_gets_409_and_a_reload_message(world, client_as, sent):
     stale_version = sent.version
     act(client_as(world.officer), sent, "accept")
     response = client_as(world.colleague).post(
-        reverse("referrals:act", kwargs={"uuid": sent.uuid, "action": "decline"}),
-        {"decline-version": stale_version, "decline-reason": "Too busy"},
+        reverse("referrals:act", kwargs={"uuid": sent.uuid}),
+        {"version": stale_version, "action": "decline", "decline-reason": "Too busy"},
     )
     assert response.status_code == 409
     assert "This referral changed" in response.content.decode() and "Reload" in response.content.decode()
@@ -328,14 +335,10 @@ def test_a_bad_action_form_names_the_field(world, client_as, sent):
     assert response.status_code == 400 and "Give the group a reason" in response.content.decode()
     response = act(client_as(world.officer), sent, "pass-on", provider="00000000-0000-0000-0000-000000000000", note="x")
     assert response.status_code == 400 and "not in the directory" in response.content.decode()
-    assert (
-        client_as(world.officer)
-        .post(reverse("referrals:act", kwargs={"uuid": sent.uuid, "action": "explode"}))
-        .status_code
-        == 404
-    )
+    response = act(client_as(world.officer), sent, "explode")
+    assert response.status_code == 400 and "cannot be done with this referral now" in response.content.decode()
     response = client_as(world.officer).post(
-        reverse("referrals:act", kwargs={"uuid": sent.uuid, "action": "accept"}), {"accept-version": "abc"}
+        reverse("referrals:act", kwargs={"uuid": sent.uuid}), {"version": "abc", "action": "accept"}
     )
     assert response.status_code == 400
 
@@ -555,3 +558,44 @@ def test_the_inbox_opens_on_open_referrals_and_its_counts_link_to_their_lists(wo
         assert f'href="?provider={world.provider.slug}&amp;{link}"' in counts, link
     declined = client.get(inbox, {"status": "declined"})
     assert [referral.pk for referral in declined.context["page"]] == [closed.pk]
+
+
+# The one action area ----------------------------------------------------------------------------
+
+
+def test_the_referral_page_has_one_action_form_with_a_choice_per_move(world, client_as, sent):
+    html = client_as(world.officer).get(sent.get_absolute_url()).content.decode()
+    area = html[html.index('id="actions-heading"') : html.index('id="timeline-heading"')]
+    assert area.count("<form") == 1 and area.count('type="submit"') == 1
+    assert "What do you want to do?" in area
+    offered = re.findall(r'name="action" value="([^"]+)"', area)
+    assert offered == ["accept", "decline", "pass-on", "assign"]  # not start or close: not accepted yet
+    # Each choice's fields are under it, in the same form.
+    assert 'name="decline-reason"' in area and 'name="pass-on-provider"' in area and 'name="assign-officer"' in area
+    # The group sees only what it may do: withdraw.
+    html = client_as(world.editor).get(sent.get_absolute_url()).content.decode()
+    assert re.findall(r'name="action" value="([^"]+)"', html) == ["withdraw"]
+
+
+def test_the_action_form_shows_every_error_of_the_chosen_move_at_once(world, client_as, sent):
+    response = act(client_as(world.officer), sent, "pass-on", provider="", note="")
+    assert response.status_code == 400
+    summary = response.content.decode().split('class="alert alert-danger error-summary"')[1].split("</div>")[0]
+    assert "Choose the provider." in summary and "Add a note: why it is being passed on." in summary
+    assert 'href="#id_pass-on-provider"' in summary
+    response = client_as(world.officer).post(
+        reverse("referrals:act", kwargs={"uuid": sent.uuid}), {"version": sent.version}
+    )
+    assert response.status_code == 400 and "Choose what you want to do." in response.content.decode()
+    sent.refresh_from_db()
+    assert sent.status == "with_provider"
+
+
+def test_the_other_choices_fields_are_ignored(world, client_as, sent):
+    data = _move(sent, "accept", note="Happy to help")
+    data.update({"decline-reason": "", "pass-on-provider": "not-a-uuid", "close-outcome": "nonsense"})
+    response = client_as(world.officer).post(reverse("referrals:act", kwargs={"uuid": sent.uuid}), data)
+    assert response.status_code == 302
+    sent.refresh_from_db()
+    assert sent.status == "accepted"
+    assert sent.events.filter(kind="accepted", note="Happy to help").exists()
