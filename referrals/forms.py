@@ -360,6 +360,12 @@ class InboxFilterForm(forms.Form):
     # The inbox opens on what needs doing: open referrals, until another status (or "Any status") is chosen.
     DEFAULT_STATUS = "open"
 
+    @property
+    def narrows(self) -> bool:
+        """Whether a filter other than the status (which always has one) is in use: on a phone, the
+        folded filters' button says so."""
+        return any(self.data.get(name) for name in ("need", "age", "overdue", "mine"))
+
     def __init__(self, data=None, *args, **kwargs):
         if data is not None and "status" not in data:
             data = data.copy()

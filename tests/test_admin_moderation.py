@@ -69,8 +69,8 @@ def test_the_admin_index_shows_what_waits_for_moderation(client, waiting):
     client.force_login(_network_admin())
     queues = _queues(client.get(reverse("admin:index")).content.decode())
     assert queues["events waiting for moderation"] == (2, "/admin/calendar_events/event/?moderation__exact=pending")
-    assert queues["notices waiting for moderation"] == (1, "/admin/calendar_events/notice/?status__exact=pending")
-    count, url = queues["membership applications waiting for approval"]
+    assert queues["notice waiting for moderation"] == (1, "/admin/calendar_events/notice/?status__exact=pending")
+    count, url = queues["membership application waiting for approval"]
     assert count == 1
     # Each link opens the list filtered to exactly what it counted.
     for label, (count, url) in queues.items():

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from calendar_events.models import Event, Notice, NoticeReport
 from organisations.models import Membership
@@ -23,37 +23,41 @@ def moderation_queues() -> list[Queue]:
     """Every queue, in the order a network admin works them; empty ones included (a 0 is news too)."""
     queues = [
         (
-            _("membership applications waiting for approval"),
+            ("membership application waiting for approval", "membership applications waiting for approval"),
             Membership.objects.filter(status=Membership.Status.APPLIED),
             "admin:organisations_membership_changelist",
             "status__exact=applied",
         ),
         (
-            _("events waiting for moderation"),
+            ("event waiting for moderation", "events waiting for moderation"),
             Event.objects.filter(moderation=Event.Moderation.PENDING),
             "admin:calendar_events_event_changelist",
             "moderation__exact=pending",
         ),
         (
-            _("notices waiting for moderation"),
+            ("notice waiting for moderation", "notices waiting for moderation"),
             Notice.objects.filter(status=Notice.Status.PENDING),
             "admin:calendar_events_notice_changelist",
             "status__exact=pending",
         ),
         (
-            _("reports about notices not yet dealt with"),
+            ("report about a notice not yet dealt with", "reports about notices not yet dealt with"),
             NoticeReport.objects.filter(is_resolved=False),
             "admin:calendar_events_noticereport_changelist",
             "is_resolved__exact=0",
         ),
         (
-            _("quality self-assessments submitted for verification"),
+            ("quality self-assessment submitted for verification", "quality self-assessments submitted for verification"),
             SelfAssessment.objects.filter(status=SelfAssessment.Status.SUBMITTED),
             "admin:quality_selfassessment_changelist",
             "status__exact=submitted",
         ),
     ]
-    return [Queue(label, queryset.count(), f"{reverse(name)}?{query}") for label, queryset, name, query in queues]
+    waiting = []
+    for (singular, plural), queryset, name, query in queues:
+        count = queryset.count()
+        waiting.append(Queue(ngettext(singular, plural, count), count, f"{reverse(name)}?{query}"))
+    return waiting
 
 
 def with_moderation_queues(index):

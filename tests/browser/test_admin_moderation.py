@@ -19,9 +19,9 @@ def test_a_network_admin_rejects_an_event_with_a_reason(page, live_server, scree
     page.get_by_label("Password").fill("correct horse battery staple")
     page.get_by_role("button", name="Log in").click()
     panel = page.locator(".moderation-queues")
-    assert panel.get_by_role("link", name="1 events waiting for moderation").is_visible()
+    assert panel.get_by_role("link", name="1 event waiting for moderation").is_visible()
     screenshot("admin-index")
-    panel.get_by_role("link", name="1 events waiting for moderation").click()
+    panel.get_by_role("link", name="1 event waiting for moderation").click()
     page.get_by_role("checkbox", name="Select this object for an action - Sewing circle").check()
     page.locator("select[name=action]").select_option("reject")
     page.locator("button[name=index]").click()  # the admin's "Go"
