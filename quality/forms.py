@@ -3,9 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import add_service_problems
 from organisations.models import Organisation
 from taxonomies.models import Taxonomy, TaxonomyTerm
 
+from . import services
 from .models import Answer, CriterionResponse, Material
 
 
@@ -53,6 +55,17 @@ class ResponseForm(forms.Form):
         required=False,
         help_text=_("PDF, Word, Excel, PowerPoint, OpenDocument or image files, up to 8 MB each."),
     )
+
+    def clean(self):
+        """The service's checks on the links and files run here too, so every problem shows at once."""
+        cleaned = super().clean()
+        add_service_problems(
+            self,
+            services.response_problems(
+                evidence_links=cleaned.get("evidence_links", ""), uploads=cleaned.get("files") or []
+            ),
+        )
+        return cleaned
 
 
 REVIEW_CHOICES = [
