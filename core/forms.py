@@ -105,7 +105,7 @@ def parse_day_month_year(day: str, month: str, year: str) -> date:
     if not _NUMBER_RE.fullmatch(day):
         raise ValidationError(_("Enter a real date: the day must be a number, like 27"), code="invalid_date")
     month_number = int(month) if _NUMBER_RE.fullmatch(month) else _MONTHS.get(month.lower())
-    if month_number is None:
+    if month_number is None or not 1 <= month_number <= 12:
         raise ValidationError(_("Enter a real date: the month must be a number from 1 to 12"), code="invalid_date")
     if not _YEAR_RE.fullmatch(year):
         raise ValidationError(_("The year must include 4 numbers, like 2027"), code="invalid_year")
