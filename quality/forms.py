@@ -23,10 +23,19 @@ class MultipleFileField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
+        items = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        files, problems = [], []
+        for item in items:
+            try:
+                files.append(super().clean(item, initial))
+            except forms.ValidationError as error:
+                if error.code == "empty":  # the service says so, by name, with the other files' problems
+                    files.append(item)
+                else:
+                    problems.append(f"{getattr(item, 'name', '')}: {' '.join(error.messages)}")
+        if problems:
+            raise forms.ValidationError(problems)
+        return files
 
 
 class ResponseForm(forms.Form):
