@@ -186,7 +186,6 @@ class EventForm(forms.ModelForm):
     exception_dates = forms.CharField(
         label=gettext_lazy("Dates it does not happen"),
         required=False,
-        max_length=2000,
         help_text=gettext_lazy(
             "For a repeating event: dates to skip, as day/month/year, separated by commas. For example, "
             "25/12/2027, 1/1/2028"
