@@ -21,7 +21,9 @@ PASSWORD = "a long enough password 1"
 
 @pytest.fixture
 def us_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="America/New_York")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="America/New_York"
+    )
     page = context.new_page()
     yield page
     context.close()

@@ -113,9 +113,15 @@ def test_an_event_is_saved_from_day_month_year_boxes_and_shown_in_them_to_edit(o
 
 
 def test_a_past_start_is_refused_but_a_past_event_keeps_its_date_when_edited(officer_client):
-    held = make_event(organiser=officer_client.provider, start=(timezone.now() - timedelta(days=2)).replace(second=0, microsecond=0))
+    held = make_event(
+        organiser=officer_client.provider, start=(timezone.now() - timedelta(days=2)).replace(second=0, microsecond=0)
+    )
     edit = reverse("calendar_events:event_edit", args=[held.uuid])
-    data = {**GOOD_EVENT, "status": "scheduled", **event_times(timezone.localtime(held.start), timezone.localtime(held.end))}
+    data = {
+        **GOOD_EVENT,
+        "status": "scheduled",
+        **event_times(timezone.localtime(held.start), timezone.localtime(held.end)),
+    }
     assert officer_client.post(edit, {**data, "title": "Renamed after the day"}).status_code == 302
     held.refresh_from_db()
     assert held.title == "Renamed after the day"

@@ -39,4 +39,3 @@ def test_every_problem_with_an_answer_and_its_evidence_is_shown_at_once(people, 
     assert "minutes.pdf:" not in page  # the good file is not blamed
     response.refresh_from_db()
     assert response.rating == "" and response.evidence_links == "" and not EvidenceFile.objects.exists()
-
