@@ -1,5 +1,6 @@
 """Forms for the calendar and notice board. They check input; services write."""
 
+import re
 from datetime import date
 
 from crispy_forms.helper import FormHelper
@@ -13,11 +14,13 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.forms import DayMonthYearField, DayMonthYearTimeField, add_service_problems, parse_day_month_year
 from core.parameters import validate_date_in_window
 from directory.models import Location
 from organisations.models import Organisation
 from taxonomies.models import Taxonomy, TaxonomyTerm
 
+from . import services
 from .models import CalendarFeed, Category, Event, Notice, NoticeReport
 from .selectors import EventFilters
 
@@ -145,23 +148,20 @@ class EventFilterForm(forms.Form):
         return urlencode(keep)
 
 
-class LocalDateTimeField(forms.DateTimeField):
-    """A date and time as typed, kept naive: the service decides what it means in London."""
+# The service names an event's times and skipped dates as the model does; the form as the page does.
+EVENT_FORM_FIELDS = {"start": "starts", "end": "ends", "exceptions": "exception_dates"}
 
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
 
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        from datetime import datetime
-
-        for fmt in self.input_formats:
-            try:
-                return datetime.strptime(str(value).strip(), fmt)
-            except ValueError:
-                continue
-        raise forms.ValidationError(_("Enter a date and time, for example 14/05/2027 10:00."), code="invalid")
+def _parse_day(text: str) -> date:
+    """A date typed as 27/03/2027 (or 27-3-2027, or 2027-03-27 as the form once asked)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    parts = re.split(r"[/.\-\s]+", text)
+    if len(parts) != 3:
+        raise forms.ValidationError("not a date")
+    return parse_day_month_year(*parts)
 
 
 class EventForm(forms.ModelForm):
@@ -172,12 +172,24 @@ class EventForm(forms.ModelForm):
         max_length=200,
         help_text=gettext_lazy("For an online or hybrid event: the joining link."),
     )
-    starts = LocalDateTimeField(label=gettext_lazy("Starts (London time)"))
-    ends = LocalDateTimeField(label=gettext_lazy("Ends (London time)"))
+    starts = DayMonthYearTimeField(
+        label=gettext_lazy("Starts (London time)"), error_messages={"required": gettext_lazy("Enter when it starts")}
+    )
+    ends = DayMonthYearTimeField(
+        label=gettext_lazy("Ends (London time)"), error_messages={"required": gettext_lazy("Enter when it ends")}
+    )
+    repeat_until = DayMonthYearField(
+        label=gettext_lazy("Repeats until"),
+        required=False,
+        help_text=gettext_lazy("For a repeating event: the last date it can happen (or give the number of times)."),
+    )
     exception_dates = forms.CharField(
         label=gettext_lazy("Dates it does not happen"),
         required=False,
-        help_text=gettext_lazy("For a repeating event: dates to skip, as YYYY-MM-DD, separated by commas."),
+        help_text=gettext_lazy(
+            "For a repeating event: dates to skip, as day/month/year, separated by commas. For example, "
+            "25/12/2027, 1/1/2028"
+        ),
     )
 
     class Meta:
@@ -208,7 +220,6 @@ class EventForm(forms.ModelForm):
             "status",
         ]
         widgets = {
-            "repeat_until": forms.DateInput(attrs={"type": "date"}),
             "segments": forms.CheckboxSelectMultiple,
             "communities": forms.CheckboxSelectMultiple,
             "languages": forms.SelectMultiple(attrs={"size": 6}),
@@ -227,10 +238,11 @@ class EventForm(forms.ModelForm):
         if self.instance.pk:
             self.initial["starts"] = timezone.localtime(self.instance.start).replace(tzinfo=None)
             self.initial["ends"] = timezone.localtime(self.instance.end).replace(tzinfo=None)
-            self.initial["exception_dates"] = ", ".join(self.instance.exceptions or [])
+            self.initial["exception_dates"] = ", ".join(
+                date.fromisoformat(day).strftime("%d/%m/%Y") for day in self.instance.exceptions or []
+            )
         else:
             del self.fields["status"]
-        self.fields["repeat_until"].validators.append(validate_date_in_window)
         self.helper = _helper(_("Save event"))
 
     def _clean_moment(self, name: str):
@@ -239,6 +251,23 @@ class EventForm(forms.ModelForm):
             validate_date_in_window(value.date())
         return value
 
+    def clean(self):
+        """The service's own checks (a venue or link, a cost, places, the repetition) run here too, so
+        that every problem is shown at once rather than one at a time."""
+        cleaned = super().clean()
+        event = self.instance if self.instance.pk else Event(organiser=self.organiser)
+        add_service_problems(
+            self,
+            services.event_problems(
+                event=event,
+                data=self.service_data(),
+                local_start=cleaned.get("starts"),
+                local_end=cleaned.get("ends"),
+            ),
+            EVENT_FORM_FIELDS,
+        )
+        return cleaned
+
     def clean_starts(self):
         starts = self._clean_moment("starts")
         # A new event, or a new time, cannot be in the past; a past event can still be edited (its
@@ -246,8 +275,8 @@ class EventForm(forms.ModelForm):
         kept = self.instance.pk and starts == self.initial["starts"].replace(second=0, microsecond=0)
         if starts is not None and not kept and timezone.make_aware(starts) < timezone.now():
             raise forms.ValidationError(
-                _("The event cannot start in the past (it is now %(now)s): give a date and time from now on.")
-                % {"now": timezone.localtime().strftime("%d/%m/%Y %H:%M")},
+                _("The start must be in the future (it is now %(now)s)")
+                % {"now": timezone.localtime().strftime("%-d %B %Y, %H:%M")},
                 code="past",
             )
         return starts
@@ -262,10 +291,11 @@ class EventForm(forms.ModelForm):
             if not part:
                 continue
             try:
-                days.append(date.fromisoformat(part).isoformat())
-            except ValueError:
+                days.append(_parse_day(part).isoformat())
+            except forms.ValidationError:
                 raise forms.ValidationError(
-                    _("“%(value)s” is not a date: use YYYY-MM-DD, for example 2027-04-06.") % {"value": part}
+                    _("“%(value)s” is not a date: give each as day/month/year, for example 25/12/2027")
+                    % {"value": part[:40]}
                 ) from None
         return days
 
@@ -275,7 +305,8 @@ class EventForm(forms.ModelForm):
             for name, value in self.cleaned_data.items()
             if name not in ("starts", "ends", "exception_dates")
         }
-        data["exceptions"] = self.cleaned_data.get("exception_dates", [])
+        if "exception_dates" in self.cleaned_data:
+            data["exceptions"] = self.cleaned_data["exception_dates"]
         return data
 
 
@@ -322,7 +353,7 @@ class NoticeForm(forms.ModelForm):
     class Meta:
         model = Notice
         fields = ["title", "text", "category", "expires_on"]
-        widgets = {"expires_on": forms.DateInput(attrs={"type": "date"})}
+        field_classes = {"expires_on": DayMonthYearField}
         help_texts = {"expires_on": gettext_lazy("The notice comes off the board by itself after this date.")}
 
     def __init__(self, *args, **kwargs):
@@ -330,6 +361,19 @@ class NoticeForm(forms.ModelForm):
         self.helper = _helper(_("Post notice"))
         self.helper.form_enctype = "multipart/form-data"
         self.helper.attrs["enctype"] = "multipart/form-data"
+
+    def clean(self):
+        """The service's checks (the date, script, the attachment's contents) run here too, so that every
+        problem is shown at once."""
+        cleaned = super().clean()
+        data = {name: cleaned[name] for name in self.Meta.fields if name in cleaned}
+        add_service_problems(
+            self, services.notice_problems(notice=self.instance, data=data, attachment=cleaned.get("attachment"))
+        )
+        return cleaned
+
+    def notice_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 class NoticeReportForm(forms.ModelForm):

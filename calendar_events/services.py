@@ -4,6 +4,7 @@ Emails go through the foundation's Reminder rows (notifications.services.schedul
 make planning idempotent; the directory's sweep sends whatever is due.
 """
 
+import copy
 import logging
 import re
 from datetime import date, datetime, timedelta
@@ -79,20 +80,17 @@ def save_event(
     """Create or update an event from cleaned data.
 
     `local_start`/`local_end` are naive Europe/London wall times as typed; a time the clocks skip is
-    refused. A new event from a provider (or a network admin) is published at once; one from a VCO
-    waits for a moderator. A change to the time, place or status bumps the iCalendar SEQUENCE and
-    tells everyone booked.
+    refused. Every problem is reported at once, each against its field. A new event from a provider
+    (or a network admin) is published at once; one from a VCO waits for a moderator. A change to the
+    time, place or status bumps the iCalendar SEQUENCE and tells everyone booked.
     """
-    _set_local_times(data, local_start=local_start, local_end=local_end)
-    refuse_script(data.get("description", event.description), field="description")
-    refuse_script(data.get("title", event.title), field="title")
-
     creating = event.pk is None
     stored = None if creating else Event.objects.select_for_update().get(pk=event.pk)
     before = None if creating else _snapshot(stored)
     old_capacity = None if creating else stored.capacity
-    relations = _apply_event_data(event, data)
-    _check_event(event, by=by)
+    relations, problems = _prepare_event(event, data, by=by, local_start=local_start, local_end=local_end)
+    if problems:
+        raise ValidationError(problems)
     if creating:
         _start_new_event(event, by=by)
     event.full_clean(exclude=list(EVENT_M2M_FIELDS) + ["uid", "series_end"])
@@ -106,6 +104,40 @@ def save_event(
         _after_change(event=event, before=before, changed=changed)
         _offer_new_places(event=event, old_capacity=old_capacity)
     return event
+
+
+def event_problems(
+    *, event: Event, data: dict, by=None, local_start: datetime | None = None, local_end: datetime | None = None
+) -> dict[str, list[str]]:
+    """Every problem save_event would find with this data, by field, without saving or changing the
+    event: the event form shows them together with its own errors."""
+    return _prepare_event(copy.copy(event), data, by=by, local_start=local_start, local_end=local_end)[1]
+
+
+def _prepare_event(
+    event: Event, data: dict, *, by, local_start: datetime | None, local_end: datetime | None
+) -> tuple[dict, dict[str, list[str]]]:
+    """Copy the data onto the event; return the many-to-many lists to set once it is saved, and every
+    problem found (field name to messages)."""
+    data = dict(data)
+    problems: dict[str, list[str]] = {}
+    _collect(problems, _set_local_times, data, local_start=local_start, local_end=local_end)
+    _collect(problems, refuse_script, data.get("title", event.title), field="title")
+    _collect(problems, refuse_script, data.get("description", event.description), field="description")
+    relations = _apply_event_data(event, data)
+    if "start" not in problems and "end" not in problems:  # a series is checked on times that could be read
+        _collect(problems, _check_series, event)
+    _collect(problems, _check_event, event, by=by)
+    return relations, problems
+
+
+def _collect(problems: dict[str, list[str]], check, *args, **kwargs) -> None:
+    try:
+        check(*args, **kwargs)
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            known = problems.setdefault(name, [])
+            known.extend(message for message in messages if message not in known)
 
 
 def _set_local_times(data: dict, *, local_start: datetime | None, local_end: datetime | None) -> None:
@@ -140,15 +172,24 @@ def _apply_event_data(event: Event, data: dict) -> dict:
 
 def _check_event(event: Event, *, by) -> None:
     """Refuse an event with nowhere to go, at another organiser's venue (network admins excepted), paid
-    with no cost given, or with fewer than 1 place; check the repetition and record when the series ends."""
+    with no cost given, or with fewer than 1 place: every one of these at once."""
+    errors = {}
     if not event.venue_id and not event.online_url and not event.location_text:
-        raise ValidationError({"venue": _("Choose a venue or give an online link (or both).")})
-    if event.venue_id and event.venue.organisation_id != event.organiser_id and not (by and by.is_network_admin):
-        raise ValidationError({"venue": _("Choose one of the organiser's own venues.")})
+        errors["venue"] = _("Choose a venue or give an online link (or both).")
+    elif event.venue_id and event.venue.organisation_id != event.organiser_id and not (by and by.is_network_admin):
+        errors["venue"] = _("Choose one of the organiser's own venues.")
     if not event.is_free and event.cost is None:
-        raise ValidationError({"cost": _("Give the cost, or tick “free”.")})
+        errors["cost"] = _("Give the cost, or tick “free”.")
     if event.capacity is not None and event.capacity < 1:
-        raise ValidationError({"capacity": _("Places must be at least 1, or left empty for no limit.")})
+        errors["capacity"] = _("Places must be at least 1, or left empty for no limit.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_series(event: Event) -> None:
+    """Check the repetition and record when the series ends."""
+    if event.start is None or event.end is None:
+        return
     event.series_end = recurrence.validate_series(
         start=event.start,
         end=event.end,
@@ -475,31 +516,16 @@ def plan_event_reminders(*, now: datetime | None = None) -> int:
 
 @transaction.atomic
 def save_notice(*, notice: Notice, data: dict, attachment=None, by=None, today: date | None = None) -> Notice:
-    """Create or update a notice. The attachment is checked by its content before anything is saved."""
-    today = today or timezone.localdate()
-    refuse_script(data.get("text", notice.text), field="text")
-    refuse_script(data.get("title", notice.title), field="title")
+    """Create or update a notice. The attachment is checked by its content before anything is saved;
+    every problem is reported at once, each against its field."""
+    problems, kind = _notice_problems(notice, data, attachment=attachment, today=today)
+    if problems:
+        raise ValidationError(problems)
     for name, value in data.items():
         setattr(notice, name, value)
-    if notice.expires_on and notice.expires_on < today:
-        raise ValidationError({"expires_on": _("The date to show it until cannot be in the past.")})
-    if notice.expires_on and notice.expires_on > today + timedelta(days=settings.PORTAL_NOTICE_MAX_DAYS):
-        raise ValidationError(
-            {
-                "expires_on": _("A notice can be shown for at most %(days)s days.")
-                % {"days": settings.PORTAL_NOTICE_MAX_DAYS}
-            }
-        )
     if attachment is not None:
-        try:
-            notice.attachment_kind = uploads.check_upload(
-                attachment,
-                allowed={uploads.PDF} | uploads.IMAGES,
-                max_bytes=settings.PORTAL_NOTICE_ATTACHMENT_MAX_BYTES,
-            )
-        except ValidationError as error:
-            raise ValidationError({"attachment": error.messages}) from None
-        attachment.name = f"notice.{uploads.EXTENSIONS[notice.attachment_kind]}"
+        notice.attachment_kind = kind
+        attachment.name = f"notice.{uploads.EXTENSIONS[kind]}"
         notice.attachment = attachment
     if notice.pk is None:
         notice.posted_by = by
@@ -510,6 +536,37 @@ def save_notice(*, notice: Notice, data: dict, attachment=None, by=None, today: 
     notice.full_clean(exclude=["attachment"])
     notice.save()
     return notice
+
+
+def notice_problems(*, notice: Notice, data: dict, attachment=None, today: date | None = None) -> dict[str, list[str]]:
+    """Every problem save_notice would find, by field, without saving: for the notice form."""
+    return _notice_problems(notice, data, attachment=attachment, today=today)[0]
+
+
+def _notice_problems(notice: Notice, data: dict, *, attachment, today: date | None) -> tuple[dict, str | None]:
+    """The problems with a notice's data (field name to messages), and the attachment's checked type."""
+    today = today or timezone.localdate()
+    problems: dict[str, list[str]] = {}
+    _collect(problems, refuse_script, data.get("title", notice.title), field="title")
+    _collect(problems, refuse_script, data.get("text", notice.text), field="text")
+    expires_on = data.get("expires_on", notice.expires_on)
+    if expires_on and expires_on < today:
+        problems["expires_on"] = [_("The date to show it until cannot be in the past.")]
+    elif expires_on and expires_on > today + timedelta(days=settings.PORTAL_NOTICE_MAX_DAYS):
+        problems["expires_on"] = [
+            _("A notice can be shown for at most %(days)s days.") % {"days": settings.PORTAL_NOTICE_MAX_DAYS}
+        ]
+    kind = None
+    if attachment is not None:
+        try:
+            kind = uploads.check_upload(
+                attachment,
+                allowed={uploads.PDF} | uploads.IMAGES,
+                max_bytes=settings.PORTAL_NOTICE_ATTACHMENT_MAX_BYTES,
+            )
+        except ValidationError as error:
+            problems["attachment"] = error.messages
+    return problems, kind
 
 
 @transaction.atomic

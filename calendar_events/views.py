@@ -32,6 +32,7 @@ from organisations.selectors import organisations_edited_by
 
 from . import ical, recurrence, selectors, services
 from .forms import (
+    EVENT_FORM_FIELDS,
     AttendanceForm,
     DigestForm,
     EventFilterForm,
@@ -51,9 +52,6 @@ MONTH_CELL_LIMIT = 4
 MONTH_TITLE_LENGTH = 40
 MONTH_CACHE_SECONDS = 10 * 60
 # The event model's fields as the event form calls them, for a service's errors.
-EVENT_FORM_FIELDS = {"start": "starts", "end": "ends", "exceptions": "exception_dates"}
-
-
 def _occurrence_param(value: str | None) -> datetime | None:
     """Occurrences are named in URLs by their start as a Unix timestamp."""
     try:

@@ -10,18 +10,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from core.parameters import validate_date_in_window
+from core.forms import DayMonthYearField, english_date_field
 from organisations.models import Organisation
 
 from . import selectors
 from .models import CaseStudy, Indicator, JointProject
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 def default_scope_dates(today: date | None = None) -> tuple[date, date]:
@@ -33,12 +26,9 @@ def default_scope_dates(today: date | None = None) -> tuple[date, date]:
 class ScopeForm(forms.Form):
     """A period and an area (a ward, or the whole borough), as query parameters."""
 
-    start = forms.DateField(
-        label=gettext_lazy("From"), widget=DateInput(attrs={"class": "form-control"}), validators=[validate_date_in_window]
-    )
-    end = forms.DateField(
-        label=gettext_lazy("To"), widget=DateInput(attrs={"class": "form-control"}), validators=[validate_date_in_window]
-    )
+    # One box each, as day/month/year: the period is carried in the page's address.
+    start = english_date_field(gettext_lazy("From"), help_text=gettext_lazy("For example, 1/4/2026"))
+    end = english_date_field(gettext_lazy("To"), help_text=gettext_lazy("For example, 31/3/2027"))
     area = forms.CharField(
         label=gettext_lazy("Area"),
         required=False,
@@ -51,7 +41,7 @@ class ScopeForm(forms.Form):
             data = None  # a first visit to a page of figures: show the defaults, not errors
         if data is None:
             start, end = default_scope_dates()
-            data = {"start": start.isoformat(), "end": end.isoformat(), "area": ""}
+            data = {"start": f"{start:%d/%m/%Y}", "end": f"{end:%d/%m/%Y}", "area": ""}
         super().__init__(data, *args, **kwargs)
         self.wards = list(selectors.ward_terms())
         self.fields["area"].widget.choices = [("", _("The whole borough"))] + [(ward.code, ward.name) for ward in self.wards]
@@ -109,9 +99,8 @@ class ProjectForm(forms.ModelForm):
             "period_length",
             "return_due_days",
         ]
+        field_classes = {"start_date": DayMonthYearField, "end_date": DayMonthYearField}
         widgets = {
-            "start_date": DateInput(),
-            "end_date": DateInput(),
             "partners": forms.SelectMultiple(attrs={"size": 8}),
             "funders": forms.SelectMultiple(attrs={"size": 6}),
             "funder_accounts": forms.SelectMultiple(attrs={"size": 4}),
@@ -136,8 +125,6 @@ class ProjectForm(forms.ModelForm):
         self.fields["partners"].help_text = _("Hold Ctrl (Cmd on a Mac) to choose several.")
         self.fields["funders"].queryset = organisations
         self.fields["funder_accounts"].queryset = User.objects.filter(role=User.Role.FUNDER, is_active=True).order_by("username")
-        for name in ("start_date", "end_date"):  # its reporting periods are worked out from these
-            self.fields[name].validators.append(validate_date_in_window)
 
     def clean(self):
         cleaned = super().clean()

@@ -207,6 +207,8 @@ class OrganisationForm(_OrganisationChecks, forms.ModelForm):
             "about": forms.Textarea(attrs={"rows": 10}),
             "premises_accessibility": forms.Textarea(attrs={"rows": 3}),
             "phone": forms.TextInput(attrs={"type": "tel"}),
+            # Text, not a number box: a number box changes on a scroll and takes "e".
+            "year_founded": forms.TextInput(attrs={"inputmode": "numeric", "size": 4}),
         }
         help_texts = {
             "about": _(
@@ -343,11 +345,13 @@ class RegistrationForm(_OrganisationChecks, forms.ModelForm):
         model = Organisation
         formfield_callback = model_formfield
         fields = [
-            "name", "legal_form", "charity_number", "company_number", "activities",
+            "name", "legal_form", "charity_number", "company_number", "year_founded", "activities",
             "email", "phone", "postcode", "ward", "development_stage", "communities_served",
         ]  # fmt: skip
         labels = {"name": _("Organisation name"), "email": _("Organisation email"), "phone": _("Organisation phone")}
+        help_texts = {"year_founded": _("Optional. For example, 2009")}
         widgets = {
+            "year_founded": forms.TextInput(attrs={"inputmode": "numeric", "size": 4}),
             "activities": forms.Textarea(attrs={"rows": 3}),
             "communities_served": forms.CheckboxSelectMultiple,
             "phone": forms.TextInput(attrs={"type": "tel"}),
@@ -356,7 +360,7 @@ class RegistrationForm(_OrganisationChecks, forms.ModelForm):
     fieldsets = [
         (_("About you"), ["first_name", "last_name", "account_email", "password1", "password2"]),
         (_("Your organisation"), ["name", "different_organisation", "legal_form", "charity_number", "company_number",
-                                  "activities", "development_stage"]),
+                                  "year_founded", "activities", "development_stage"]),
         (_("Contact and area"), ["email", "phone", "postcode", "ward", "communities_served"]),
         (_("Your public page"), ["public_fields"]),
         (_("Member networks"), ["network", "note"]),

@@ -3,9 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import add_service_problems
 from organisations.models import Organisation
 from taxonomies.models import Taxonomy, TaxonomyTerm
 
+from . import services
 from .models import Answer, CriterionResponse, Material
 
 
@@ -21,10 +23,19 @@ class MultipleFileField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
+        items = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        files, problems = [], []
+        for item in items:
+            try:
+                files.append(super().clean(item, initial))
+            except forms.ValidationError as error:
+                if error.code == "empty":  # the service says so, by name, with the other files' problems
+                    files.append(item)
+                else:
+                    problems.append(f"{getattr(item, 'name', '')}: {' '.join(error.messages)}")
+        if problems:
+            raise forms.ValidationError(problems)
+        return files
 
 
 class ResponseForm(forms.Form):
@@ -53,6 +64,17 @@ class ResponseForm(forms.Form):
         required=False,
         help_text=_("PDF, Word, Excel, PowerPoint, OpenDocument or image files, up to 8 MB each."),
     )
+
+    def clean(self):
+        """The service's checks on the links and files run here too, so every problem shows at once."""
+        cleaned = super().clean()
+        add_service_problems(
+            self,
+            services.response_problems(
+                evidence_links=cleaned.get("evidence_links", ""), uploads=cleaned.get("files") or []
+            ),
+        )
+        return cleaned
 
 
 REVIEW_CHOICES = [

@@ -179,17 +179,46 @@ def _editable_assessment(assessment_id: int) -> SelfAssessment:
 
 
 def _clean_links(text: str) -> str:
+    """The links one a line, tidied; every line that is not a web address is named at once."""
     validate = URLValidator(schemes=["http", "https"])
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    problems = []
     for number, line in enumerate(lines, start=1):
         try:
             validate(line)
         except ValidationError:
-            raise ValidationError(
-                {"evidence_links": _("Line %(number)s (“%(link)s”) is not a web address starting with http:// or https://.")
-                 % {"number": number, "link": line[:80]}}
+            problems.append(
+                _("Line %(number)s (“%(link)s”) is not a web address starting with http:// or https://.")
+                % {"number": number, "link": line[:80]}
             )
+    if problems:
+        raise ValidationError({"evidence_links": problems})
     return "\n".join(lines)
+
+
+def _check_uploads(uploads: list) -> list[str]:
+    """Each file's type, checked by its content; every refused file is named at once."""
+    kinds, problems = [], []
+    for upload in uploads:
+        try:
+            kinds.append(check_upload(upload, allowed=ACCEPTED_FILE_TYPES, max_bytes=settings.QUALITY_UPLOAD_MAX_BYTES))
+        except ValidationError as error:
+            problems.append(_("%(name)s: %(problem)s") % {"name": upload.name, "problem": " ".join(error.messages)})
+    if problems:
+        raise ValidationError({"files": problems})
+    return kinds
+
+
+def response_problems(*, evidence_links: str = "", uploads: Iterable = ()) -> dict[str, list[str]]:
+    """Every problem save_response would find with the links and files, by field, without saving: the
+    answer form shows them together with its own errors."""
+    problems: dict[str, list[str]] = {}
+    for check, value in ((_clean_links, evidence_links), (_check_uploads, list(uploads))):
+        try:
+            check(value)
+        except ValidationError as error:
+            problems.update(error.message_dict)
+    return problems
 
 
 @transaction.atomic
@@ -210,16 +239,14 @@ def save_response(
         raise ValidationError(
             _("The reviewer verified %(code)s; only the criteria returned with comments can be changed.") % {"code": response.criterion.code}
         )
-    if rating not in CriterionResponse.Rating.values and rating != "":
-        raise ValidationError({"rating": _("Choose met, partly met or not met.")})
-    links = _clean_links(evidence_links)
     uploads = list(uploads)
-    kinds = []
-    for upload in uploads:
-        try:
-            kinds.append(check_upload(upload, allowed=ACCEPTED_FILE_TYPES, max_bytes=settings.QUALITY_UPLOAD_MAX_BYTES))
-        except ValidationError as error:
-            raise ValidationError({"files": _("%(name)s: %(problem)s") % {"name": upload.name, "problem": " ".join(error.messages)}})
+    problems = response_problems(evidence_links=evidence_links, uploads=uploads)
+    if rating not in CriterionResponse.Rating.values and rating != "":
+        problems["rating"] = [_("Choose met, partly met or not met.")]
+    if problems:
+        raise ValidationError(problems)
+    links = _clean_links(evidence_links)
+    kinds = _check_uploads(uploads)
     response.rating = rating
     response.evidence_text = (evidence_text or "").strip()
     response.evidence_links = links

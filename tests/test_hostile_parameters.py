@@ -43,6 +43,7 @@ from tests.factories import (
     make_user,
     term,
 )
+from tests.form_data import date_parts
 from tests.referrals.factories import ask
 
 pytestmark = pytest.mark.django_db
@@ -611,15 +612,8 @@ def test_forms_that_compute_with_dates_keep_them_in_the_window():
 
     w = build_world()
     form = ProjectForm(
-        data={
-            "title": "Far future",
-            "lead": w.provider.pk,
-            "start_date": "9999-01-01",
-            "end_date": "9999-12-31",
-            "period_length": 3,
-            "return_due_days": 14,
-            "aims": "To test.",
-        },
+        data={"title": "Far future", "lead": w.provider.pk, **date_parts("start_date", "9999-01-01"), **date_parts("end_date", "9999-12-31"),
+              "period_length": 3, "return_due_days": 14, "aims": "To test."},
         user=w.users["admin"],
     )
     assert not form.is_valid()

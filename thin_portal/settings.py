@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "bootstrap",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -109,6 +110,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets come from the project's templates too (the day/month/year date boxes), and every form's
+# long text boxes get a character count: see core.forms.PortalFormRenderer.
+FORM_RENDERER = "core.forms.PortalFormRenderer"
 
 WSGI_APPLICATION = "thin_portal.wsgi.application"
 

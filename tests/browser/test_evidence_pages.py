@@ -131,8 +131,8 @@ def test_funder_reads_dashboards_report_and_watches_a_pack(page, live_server, sc
     page.emulate_media(media="screen")
 
     page.goto(f"{live_server.url}/evidence/packs/")
-    page.get_by_label("From").fill("2026-01-01")
-    page.get_by_label("To").fill("2026-12-31")
+    page.get_by_label("From").fill("1/1/2026")
+    page.get_by_label("To").fill("31/12/2026")
     page.get_by_role("button", name="Build a pack").click()
     page.locator("progress").wait_for()
     assert "Evidence pack" in page.title()

@@ -21,6 +21,7 @@ from calendar_events import services
 from calendar_events.models import Notice
 from core.files import private_file_storage
 from tests.factories import make_affiliation, make_network_admin, make_organisation, make_superuser, make_user
+from tests.form_data import date_parts
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ def _post_through_the_form(client, organisation, upload) -> Notice:
         "title": "Sewing machines looking for a new home",
         "text": "Three machines, free to a good home.",
         "category": "other",
-        "expires_on": (timezone.localdate() + timedelta(days=10)).isoformat(),
+        **date_parts("expires_on", timezone.localdate() + timedelta(days=10)),
         "attachment": upload,
     }
     assert client.post(url, data).status_code == 302

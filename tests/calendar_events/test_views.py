@@ -24,6 +24,7 @@ from tests.factories import (
     make_user,
     term,
 )
+from tests.form_data import date_parts, event_times
 
 pytestmark = pytest.mark.django_db
 
@@ -200,17 +201,17 @@ def test_organiser_adds_event_with_clear_errors_then_attendance_and_export(clien
         "for_stage_2": "on",
         "for_stage_3": "on",
     }
-    response = client.post(url, {**base, "starts": f"{CLOCK_CHANGE}T01:30", "ends": f"{CLOCK_CHANGE}T03:00"})
+    response = client.post(url, {**base, **event_times(f"{CLOCK_CHANGE}T01:30", f"{CLOCK_CHANGE}T03:00")})
     assert response.status_code == 200 and "does not exist in London" in response.content.decode()
-    response = client.post(url, {**base, "starts": f"{YEAR}-05-04T10:00", "ends": f"{YEAR}-05-04T09:00"})
+    response = client.post(url, {**base, **event_times(f"{YEAR}-05-04T10:00", f"{YEAR}-05-04T09:00")})
     assert "The end must be after the start" in response.content.decode()
     response = client.post(
-        url, {**base, "frequency": "weekly", "starts": f"{YEAR}-05-04T10:00", "ends": f"{YEAR}-05-04T11:00"}
+        url, {**base, "frequency": "weekly", **event_times(f"{YEAR}-05-04T10:00", f"{YEAR}-05-04T11:00")}
     )
     assert "needs an end" in response.content.decode()
     response = client.post(
         url,
-        {**base, "description": "<script>alert(1)</script>", "starts": f"{YEAR}-05-04T10:00", "ends": f"{YEAR}-05-04T11:00"},
+        {**base, "description": "<script>alert(1)</script>", **event_times(f"{YEAR}-05-04T10:00", f"{YEAR}-05-04T11:00")},
     )
     assert "Remove the script" in response.content.decode()
     assert Event.objects.count() == 0
@@ -220,9 +221,8 @@ def test_organiser_adds_event_with_clear_errors_then_attendance_and_export(clien
             **base,
             "frequency": "weekly",
             "repeat_count": "4",
-            "exception_dates": f"{YEAR}-05-11",
-            "starts": f"{YEAR}-05-04T10:00",
-            "ends": f"{YEAR}-05-04T11:00",
+            "exception_dates": f"11/05/{YEAR}",
+            **event_times(f"{YEAR}-05-04T10:00", f"{YEAR}-05-04T11:00"),
         },
     )
     event = Event.objects.get()
@@ -261,8 +261,7 @@ def test_vco_editor_event_goes_to_moderation(client):
             "frequency": "once",
             "online_url": "https://x.example.org",
             "is_free": "on",
-            "starts": f"{YEAR}-05-04T10:00",
-            "ends": f"{YEAR}-05-04T11:00",
+            **event_times(f"{YEAR}-05-04T10:00", f"{YEAR}-05-04T11:00"),
         },
     )
     assert Event.objects.get().moderation == "pending"
@@ -298,7 +297,7 @@ def test_notice_pages_post_bad_attachment_and_report(client, settings, tmp_path)
         "title": "Hall for hire",
         "text": "Cheap rates",
         "category": "premises",
-        "expires_on": (timezone.localdate() + timedelta(days=10)).isoformat(),
+        **date_parts("expires_on", timezone.localdate() + timedelta(days=10)),
     }
     response = client.post(url, {**data, "attachment": SimpleUploadedFile("x.pdf", b"GIF89a not really")})
     assert response.status_code == 200 and "not a type we accept" in response.content.decode()
@@ -400,9 +399,9 @@ def test_event_form_refuses_a_past_start_but_a_past_event_stays_editable(client)
             "frequency": "once", "online_url": "https://meet.example.org/w", "is_free": "on"}
     yesterday = timezone.localtime() - timedelta(days=1)
     url = reverse("calendar_events:event_create") + f"?organisation={provider.slug}"
-    response = client.post(url, {**base, "starts": f"{yesterday:%Y-%m-%dT%H:%M}", "ends": f"{yesterday + timedelta(hours=1):%Y-%m-%dT%H:%M}"})
-    assert response.status_code == 200 and "The event cannot start in the past" in response.content.decode()
-    response = client.post(url, {**base, "starts": "9999-12-31T10:00", "ends": "9999-12-31T11:00"})
+    response = client.post(url, {**base, **event_times(yesterday, yesterday + timedelta(hours=1))})
+    assert response.status_code == 200 and "The start must be in the future" in response.content.decode()
+    response = client.post(url, {**base, **event_times("9999-12-31T10:00", "9999-12-31T11:00")})
     assert response.status_code == 200 and "Give a date between 1 January 1900 and 31 December 2200" in response.content.decode()
     assert not Event.objects.exists()
 
@@ -410,15 +409,15 @@ def test_event_form_refuses_a_past_start_but_a_past_event_stays_editable(client)
     held = make_event(organiser=provider, start=(timezone.now() - timedelta(days=3)).replace(microsecond=0))
     edit = reverse("calendar_events:event_edit", args=[held.uuid])
     start = timezone.localtime(held.start)
-    data = {**base, "status": "scheduled", "starts": f"{start:%Y-%m-%dT%H:%M}", "ends": f"{timezone.localtime(held.end):%Y-%m-%dT%H:%M}",
+    data = {**base, "status": "scheduled", **event_times(start, timezone.localtime(held.end)),
             "description": "Slides are on our website."}
     assert client.post(edit, data).status_code == 302
     held.refresh_from_db()
     assert held.description == "Slides are on our website."
     # ...but not moved to another time in the past.
     earlier = start - timedelta(days=1)
-    response = client.post(edit, {**data, "starts": f"{earlier:%Y-%m-%dT%H:%M}", "ends": f"{earlier + timedelta(hours=1):%Y-%m-%dT%H:%M}"})
-    assert "The event cannot start in the past" in response.content.decode()
+    response = client.post(edit, {**data, **event_times(earlier, earlier + timedelta(hours=1))})
+    assert "The start must be in the future" in response.content.decode()
 
 
 def test_cancelling_asks_first_then_cancels_and_the_waiting_list_shows_each_place(client):

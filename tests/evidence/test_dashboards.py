@@ -317,7 +317,7 @@ def test_a_total_withheld_in_one_chart_is_shown_nowhere_else(one_ward, client, s
     [
         ({"start": "2026-06-01", "end": "2026-01-01", "area": ""}, "is before its start"),
         ({"start": "2026-01-01", "end": "2026-12-31", "area": "atlantis"}, "There is no ward \u201catlantis\u201d"),
-        ({"start": "yesterday", "end": "2026-12-31", "area": ""}, "Enter a valid date"),
+        ({"start": "yesterday", "end": "2026-12-31", "area": ""}, "Enter a real date as day/month/year"),
     ],
 )
 def test_bad_periods_and_areas_get_a_clear_message(borough, client, params, message):

@@ -6,6 +6,7 @@ from django.urls import reverse
 from accounts.permissions import can
 from evidence import selectors, services
 from evidence.models import MonitoringReturn
+from tests.form_data import date_parts
 
 pytestmark = pytest.mark.django_db
 
@@ -114,16 +115,16 @@ def test_project_create_form_and_bad_dates(team, client_as):
     client = client_as(team.lead_officer)
     url = reverse("evidence:project_create")
     data = {
-        "title": "Youth Voice", "lead": team.lead.pk, "partners": [team.partner.pk], "start_date": "2026-06-01",
-        "end_date": "2026-01-01", "aims": "Young people heard.", "period_length": 3, "return_due_days": 30,
+        "title": "Youth Voice", "lead": team.lead.pk, "partners": [team.partner.pk], **date_parts("start_date", "2026-06-01"),
+        **date_parts("end_date", "2026-01-01"), "aims": "Young people heard.", "period_length": 3, "return_due_days": 30,
     }
     response = client.post(url, data)
     assert response.status_code == 200
     assert "The end date must be on or after the start date." in response.content.decode()
     # A lead the officer does not work for is not on offer.
-    response = client.post(url, {**data, "end_date": "2026-12-31", "lead": team.outsider.pk})
+    response = client.post(url, {**data, **date_parts("end_date", "2026-12-31"), "lead": team.outsider.pk})
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
-    response = client.post(url, {**data, "end_date": "2026-12-31"})
+    response = client.post(url, {**data, **date_parts("end_date", "2026-12-31")})
     assert response.status_code == 302
     # Funders and plain VCO staff cannot start one.
     assert client_as(team.funder).get(url).status_code == 403

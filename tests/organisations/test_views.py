@@ -743,3 +743,46 @@ def test_stale_threshold_matches_the_settings(people, settings):
     )
     people.vco.save()
     assert people.vco in Organisation.objects.stale()
+
+
+# Every error at once, and limits said plainly (issue 16, item 4) --------------------------------------------
+
+
+def test_registration_refuses_a_future_year_founded_with_every_other_problem_at_once(client, people):
+    next_year = timezone.localdate().year + 1
+    response = client.post(
+        reverse("organisations:register"),
+        _registration(year_founded=str(next_year), activities="a" * 2001, postcode="E3 XXX", password2="different"),
+    )
+    text = _text(response)
+    assert response.status_code == 200 and "There is a problem" in text
+    for message in (
+        "The year founded cannot be in the future",
+        "Activities must be 2,000 characters or fewer",
+        "not a valid UK postcode",
+        "The two passwords are different.",
+    ):
+        assert message in text, message
+    assert not Organisation.objects.filter(name="Shadwell Sewing Circle").exists()
+    assert not User.objects.filter(email="rahima@example.org").exists()
+    # This year is fine, and is kept.
+    client.post(reverse("organisations:register"), _registration(year_founded=str(next_year - 1)))
+    assert Organisation.objects.get(name="Shadwell Sewing Circle").year_founded == next_year - 1
+
+
+def test_the_edit_form_counts_long_text_and_refuses_too_much_without_cutting_it(client_as, people):
+    client = client_as(people.editor)
+    url = reverse("organisations:organisation_edit", kwargs={"slug": people.vco.slug})
+    page = client.get(url).content.decode()
+    assert 'data-maxlength="2000"' in page and "You can enter up to 2,000 characters." in page
+    assert not re.search(r'<textarea[^>]* maxlength=', page)
+    assert 'aria-live="polite"' in page and "js/character-count.js" in page
+    before = people.vco.activities
+    response = client.post(
+        url, _edit_data(people.vco, activities="b" * 2001, year_founded=str(timezone.localdate().year + 1))
+    )
+    text = _text(response)
+    assert "Activities must be 2,000 characters or fewer" in text
+    assert "The year founded cannot be in the future" in text
+    people.vco.refresh_from_db()
+    assert people.vco.activities == before

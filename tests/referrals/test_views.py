@@ -81,7 +81,7 @@ def test_leaving_the_choice_to_the_network(world, client_as):
     [
         ({"needs": None}, "needs", "Choose at least one kind of support"),
         ({"consent": None}, "consent", "consent"),
-        ({"description": "x" * 2001}, "description", "at most 2000 characters"),
+        ({"description": "x" * 2001}, "description", "Tell us more must be 2,000 characters or fewer"),
         ({"existing_provider": "00000000-0000-0000-0000-000000000000"}, "existing_provider", "not in the directory"),
         ({"existing_provider": "not-a-uuid"}, "existing_provider", "not in the directory"),
         ({"organisation": "999999"}, "organisation", "Select a valid choice"),
