@@ -105,6 +105,7 @@ def test_two_server_processes_share_one_count(client, settings):
         server.wait(timeout=10)
 
 
+@pytest.mark.django_db(transaction=True)  # SQLite changes its schema only outside a transaction
 def test_migrate_makes_the_cache_table(settings):
     # The embedded default's cache (without Redis): a table that `migrate` makes.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}}
