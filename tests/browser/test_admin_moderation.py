@@ -29,7 +29,7 @@ def test_a_network_admin_rejects_an_event_with_a_reason(page, live_server, scree
     page.get_by_label("Reason").fill("Please add the venue's step-free access details.")
     screenshot("admin-reject-with-reason")
     page.get_by_role("button", name="Reject with a reason").click()
-    assert page.get_by_text("1 event rejected.").is_visible()
+    page.get_by_text("1 event rejected.").wait_for()  # the changelist, after the redirect
     event.refresh_from_db()
     assert event.moderation == Event.Moderation.REJECTED
     assert event.moderation_note == "Please add the venue's step-free access details."
