@@ -49,6 +49,13 @@
     if (combobox) {
       // A single choice: the name is the label followed by the choice shown.
       nameLike(combobox, select, rendered ? rendered.id : "");
+      // An open combo box says which list it controls (select2 says so with ARIA 1.1's aria-owns).
+      const results = document.getElementById("select2-" + select.id + "-results");
+      if (combobox.getAttribute("aria-expanded") === "true" && results) {
+        combobox.setAttribute("aria-controls", results.id);
+      } else {
+        combobox.removeAttribute("aria-controls");
+      }
     }
     if (rendered && rendered.getAttribute("role") === "textbox") {
       nameLike(rendered, select);
