@@ -6,13 +6,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import BoundedDateHierarchy, with_a_reason
+from core.admin import BoundedDateHierarchy, LabelledListEditable, PortalTabularInline, with_a_reason
 
 from . import services
 from .models import Booking, CalendarFeed, DigestSubscription, Event, FeedImportLog, Notice, NoticeReport
 
 
-class BookingInline(admin.TabularInline):
+class BookingInline(PortalTabularInline):
     model = Booking
     extra = 0
     fields = ["occurrence_start", "user", "status", "attended", "created_at"]
@@ -73,7 +73,7 @@ class BookingAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "promoted_at", "cancelled_at"]
 
 
-class FeedImportLogInline(admin.TabularInline):
+class FeedImportLogInline(PortalTabularInline):
     model = FeedImportLog
     extra = 0
     fields = ["started_at", "succeeded", "created", "updated", "withdrawn", "unchanged", "skipped", "error"]
@@ -92,7 +92,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     inlines = [FeedImportLogInline]
 
 
-class NoticeReportInline(admin.TabularInline):
+class NoticeReportInline(PortalTabularInline):
     model = NoticeReport
     extra = 0
     fields = ["reason", "details", "reported_by", "created_at", "is_resolved"]
@@ -145,7 +145,7 @@ class NoticeAdmin(admin.ModelAdmin):
 
 
 @admin.register(NoticeReport)
-class NoticeReportAdmin(admin.ModelAdmin):
+class NoticeReportAdmin(LabelledListEditable, admin.ModelAdmin):
     list_display = ["notice", "reason", "created_at", "is_resolved"]
     list_filter = ["is_resolved", "reason"]
     search_fields = ["notice__title", "details"]

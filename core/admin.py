@@ -1,12 +1,16 @@
 """Admin helpers with no domain of their own, for every app's admin."""
 
 from django import forms
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db import models
+from django.forms.models import BaseInlineFormSet, BaseModelFormSet
+from django.forms.utils import pretty_name
 from django.template.response import TemplateResponse
-from django.utils.text import get_text_list
+from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -74,3 +78,54 @@ def with_a_reason(modeladmin, request, queryset, *, title: str, apply) -> Templa
         "select_across": request.POST.get("select_across", "0"),
     }
     return TemplateResponse(request, "admin/action_with_reason.html", context)
+
+
+def label_row_fields(form) -> None:
+    """Name each visible field of a form drawn as one row of a table (a tabular inline, a list_editable
+    changelist): such a row has column headings but no <label> per field, so a screen reader (and
+    axe-core) would meet "edit text" and "combo box" with no name. The name is the field's label."""
+    for name, field in form.fields.items():
+        widget = field.widget
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            # The wrapper draws the select it wraps with that select's own attrs (a copied wrapper's
+            # attrs are still the original select's), so the name goes on the select.
+            widget = widget.widget
+        # Radio buttons and check boxes in a list label each of their own options.
+        if widget.is_hidden or isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
+            continue
+        label = str(capfirst(field.label)) if field.label else pretty_name(name)
+        if isinstance(widget, forms.MultiWidget):
+            # A multi-widget passes its own attributes down to every part: each part gets its own name.
+            parts = [_("date"), _("time")] if isinstance(widget, forms.SplitDateTimeWidget) else None
+            for number, part in enumerate(widget.widgets, start=1):
+                part.attrs["aria-label"] = f"{label} ({parts[number - 1] if parts else number})"
+        else:
+            widget.attrs["aria-label"] = label
+
+
+class LabelledRowsFormSetMixin:
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        label_row_fields(form)
+
+
+class LabelledInlineFormSet(LabelledRowsFormSetMixin, BaseInlineFormSet):
+    """An inline formset whose fields all have names, the DELETE box and the link to the parent included."""
+
+
+class LabelledChangelistFormSet(LabelledRowsFormSetMixin, BaseModelFormSet):
+    """A changelist's list_editable formset whose fields all have names."""
+
+
+class PortalTabularInline(admin.TabularInline):
+    """Every tabular inline of the portal: its fields are named for screen readers (see label_row_fields)."""
+
+    formset = LabelledInlineFormSet
+
+
+class LabelledListEditable:
+    """For admins with list_editable: the fields in each changelist row are named (see label_row_fields)."""
+
+    def get_changelist_formset(self, request, **kwargs):
+        kwargs.setdefault("formset", LabelledChangelistFormSet)
+        return super().get_changelist_formset(request, **kwargs)

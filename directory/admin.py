@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import NetworkAdminAccess
-from core.admin import HTTPS_URLS, names_in_message
+from core.admin import HTTPS_URLS, PortalTabularInline, names_in_message
 from core.exports import CSV, XLSX
 
 from . import exports, selectors, services
@@ -44,7 +44,7 @@ class ServiceReviewFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ScheduleInline(NetworkAdminAccess, admin.TabularInline):
+class ScheduleInline(NetworkAdminAccess, PortalTabularInline):
     model = Schedule
     extra = 0
     fields = ("weekday", "opens_at", "closes_at", "attending_type", "service_at_location", "valid_from", "valid_to", "notes")
@@ -57,13 +57,13 @@ class ScheduleInline(NetworkAdminAccess, admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class ServiceContactInline(NetworkAdminAccess, admin.TabularInline):
+class ServiceContactInline(NetworkAdminAccess, PortalTabularInline):
     model = ServiceContact
     extra = 0
     fields = ("name", "title", "email", "phone")
 
 
-class ServiceAtLocationInline(NetworkAdminAccess, admin.TabularInline):
+class ServiceAtLocationInline(NetworkAdminAccess, PortalTabularInline):
     model = ServiceAtLocation
     extra = 0
     fields = ("location",)

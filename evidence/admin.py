@@ -7,19 +7,19 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.admin import NetworkAdminAccess
-from core.admin import BoundedDateHierarchy
+from core.admin import BoundedDateHierarchy, LabelledListEditable, PortalTabularInline
 
 from . import services
 from .models import CaseStudy, EvidenceExport, Indicator, JointProject, MonitoringReturn, ReportingPeriod, ReturnFigure
 
 
-class IndicatorInline(NetworkAdminAccess, admin.TabularInline):
+class IndicatorInline(NetworkAdminAccess, PortalTabularInline):
     model = Indicator
     extra = 0
     fields = ("kind", "name", "unit", "value_type", "order")
 
 
-class PeriodInline(NetworkAdminAccess, admin.TabularInline):
+class PeriodInline(NetworkAdminAccess, PortalTabularInline):
     model = ReportingPeriod
     extra = 0
     fields = ("number", "start", "end", "due_date")
@@ -49,7 +49,7 @@ class JointProjectAdmin(BoundedDateHierarchy, NetworkAdminAccess, admin.ModelAdm
             messages.error(request, " ".join(error.messages))
 
 
-class ReturnFigureInline(NetworkAdminAccess, admin.TabularInline):
+class ReturnFigureInline(NetworkAdminAccess, PortalTabularInline):
     model = ReturnFigure
     extra = 0
     fields = ("indicator", "value")
@@ -85,7 +85,7 @@ class MonitoringReturnAdmin(NetworkAdminAccess, admin.ModelAdmin):
 
 
 @admin.register(CaseStudy)
-class CaseStudyAdmin(NetworkAdminAccess, admin.ModelAdmin):
+class CaseStudyAdmin(NetworkAdminAccess, LabelledListEditable, admin.ModelAdmin):
     list_display = ("title", "project_title", "consent_given", "consent_recorded_on", "consent_withdrawn_on", "featured")
     list_filter = ("consent_given", "featured", ("consent_withdrawn_on", admin.EmptyFieldListFilter))
     search_fields = ("title", "subject_description", "monitoring_return__project__title")

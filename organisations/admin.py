@@ -25,7 +25,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import NetworkAdminAccess, PortalUserAdmin
 from accounts.models import User
-from core.admin import HTTPS_URLS, names_in_message
+from core.admin import HTTPS_URLS, PortalTabularInline, names_in_message
 from core.exports import CSV, FORMATS, XLSX, tabular_response
 from core.fields import normalise_charity_number, normalise_company_number, normalise_postcode
 from notifications.tasks import enqueue_reminder
@@ -36,7 +36,7 @@ from .models import Affiliation, Membership, Network, Organisation
 # People --------------------------------------------------------------------------------------------
 
 
-class AffiliationInline(NetworkAdminAccess, admin.TabularInline):
+class AffiliationInline(NetworkAdminAccess, PortalTabularInline):
     model = Affiliation
     extra = 0
     fields = ("organisation", "user", "role")
@@ -181,7 +181,7 @@ class OrganisationAdminForm(forms.ModelForm):
         return self._clean_unique_number("company_number", normalise_company_number)
 
 
-class MembershipInline(NetworkAdminAccess, admin.TabularInline):
+class MembershipInline(NetworkAdminAccess, PortalTabularInline):
     model = Membership
     extra = 0
     fields = ("network", "status", "applied_on", "joined_on", "renewal_due", "left_on")

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.admin import NetworkAdminAccess
-from core.admin import BoundedDateHierarchy
+from core.admin import BoundedDateHierarchy, PortalTabularInline
 
 from . import services
 from .models import (
@@ -52,7 +52,7 @@ class FrozenUnlessDraft:
         return not self._frozen(obj) and super().has_delete_permission(request, obj)
 
 
-class StandardAreaInline(NetworkAdminAccess, admin.TabularInline):
+class StandardAreaInline(NetworkAdminAccess, PortalTabularInline):
     model = StandardArea
     fields = ("order", "code", "name", "edit_link")
     readonly_fields = ("edit_link",)
@@ -185,7 +185,7 @@ class CriterionAdmin(FrozenUnlessDraft, NetworkAdminAccess, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class ResponseInline(NetworkAdminAccess, admin.TabularInline):
+class ResponseInline(NetworkAdminAccess, PortalTabularInline):
     model = CriterionResponse
     fields = ("criterion", "rating", "evidence_text", "review_status", "review_comment")
     readonly_fields = fields
@@ -219,7 +219,7 @@ class SelfAssessmentAdmin(NetworkAdminAccess, admin.ModelAdmin):
         return False
 
 
-class BadgeAreaInline(NetworkAdminAccess, admin.TabularInline):
+class BadgeAreaInline(NetworkAdminAccess, PortalTabularInline):
     model = BadgeArea
     fields = ("area", "level")
     readonly_fields = fields
@@ -252,7 +252,7 @@ class BadgeAdmin(BoundedDateHierarchy, NetworkAdminAccess, admin.ModelAdmin):
         self.message_user(request, _("The selected badges are withdrawn."), messages.SUCCESS)
 
 
-class MaterialVersionInline(NetworkAdminAccess, admin.TabularInline):
+class MaterialVersionInline(NetworkAdminAccess, PortalTabularInline):
     model = MaterialVersion
     fields = ("number", "original_name", "file_type", "size", "note", "download_count", "uploaded_by", "uploaded_at")
     readonly_fields = fields
@@ -290,7 +290,7 @@ class MaterialAdmin(NetworkAdminAccess, admin.ModelAdmin):
         return False
 
 
-class HealthCheckQuestionInline(NetworkAdminAccess, admin.TabularInline):
+class HealthCheckQuestionInline(NetworkAdminAccess, PortalTabularInline):
     model = HealthCheckQuestion
     fields = ("order", "text", "help_text", "for_stage_1", "for_stage_2", "for_stage_3", "is_active")
     extra = 0
@@ -305,7 +305,7 @@ class HealthCheckAreaAdmin(NetworkAdminAccess, admin.ModelAdmin):
     inlines = [HealthCheckQuestionInline]
 
 
-class HealthCheckScoreInline(NetworkAdminAccess, admin.TabularInline):
+class HealthCheckScoreInline(NetworkAdminAccess, PortalTabularInline):
     model = HealthCheckAreaScore
     fields = ("area", "score")
     readonly_fields = fields

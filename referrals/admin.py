@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import NetworkAdminAccess
-from core.admin import BoundedDateHierarchy
+from core.admin import BoundedDateHierarchy, LabelledListEditable, PortalTabularInline
 from organisations.models import Organisation
 
 from .models import Feedback, Referral, ReferralEvent, RoutingRule, RoutingRuleProvider
@@ -33,7 +33,7 @@ class RoutingRuleProviderForm(forms.ModelForm):
         return data
 
 
-class RoutingRuleProviderInline(NetworkAdminAccess, admin.TabularInline):
+class RoutingRuleProviderInline(NetworkAdminAccess, PortalTabularInline):
     model = RoutingRuleProvider
     form = RoutingRuleProviderForm
     extra = 3
@@ -45,7 +45,7 @@ class RoutingRuleProviderInline(NetworkAdminAccess, admin.TabularInline):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(NetworkAdminAccess, admin.ModelAdmin):
+class RoutingRuleAdmin(NetworkAdminAccess, LabelledListEditable, admin.ModelAdmin):
     list_display = ("name", "need", "narrowed_to", "providers_in_order", "priority", "is_active")
     list_filter = ("is_active", "need", "stage", "segment", "community", "language")
     list_editable = ("priority", "is_active")
@@ -90,7 +90,7 @@ class RoutingRuleAdmin(NetworkAdminAccess, admin.ModelAdmin):
         return format_html_join(", ", "{}. {}", ((entry.position, entry.provider.name) for entry in rule.entries.all()))
 
 
-class ReferralEventInline(admin.TabularInline):
+class ReferralEventInline(PortalTabularInline):
     model = ReferralEvent
     extra = 0
     can_delete = False

@@ -6,14 +6,14 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy
 
 from accounts.admin import NetworkAdminAccess
-from core.admin import HTTPS_URLS
+from core.admin import HTTPS_URLS, PortalTabularInline
 
 from .models import Taxonomy, TaxonomyTerm
 
 # Taxonomies ----------------------------------------------------------------------------------------
 
 
-class TaxonomyTermInline(NetworkAdminAccess, admin.TabularInline):
+class TaxonomyTermInline(NetworkAdminAccess, PortalTabularInline):
     model = TaxonomyTerm
     extra = 0
     fields = ("name", "code", "parent", "order", "is_active")
