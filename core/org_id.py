@@ -108,6 +108,18 @@ LISTS: dict[str, OrgIdList] = {
 CHARITY_LISTS = ("GB-CHC", "GB-SC", "GB-NIC")
 
 
+@dataclass(frozen=True)
+class Identifier:
+    """One organisation's number in one list."""
+
+    list: OrgIdList
+    number: str
+
+    @property
+    def org_id(self) -> str:
+        return self.list.org_id(self.number)
+
+
 def _shown(value: str) -> str:
     """The value as an error message may repeat it: never control characters or a whole essay."""
     if any(ord(char) < 32 or ord(char) == 127 for char in value):

@@ -248,10 +248,10 @@ class Organisation(models.Model):
         return reverse("organisations:organisation_detail", kwargs={"slug": self.slug})
 
     @property
-    def identifiers(self) -> list[tuple[org_id.OrgIdList, str]]:
+    def identifiers(self) -> list[org_id.Identifier]:
         """Each register the organisation is on, with its number there, the primary first."""
         return [
-            (org_id.LISTS[scheme], getattr(self, field_name))
+            org_id.Identifier(org_id.LISTS[scheme], getattr(self, field_name))
             for scheme, field_name in self.IDENTIFIER_FIELDS.items()
             if getattr(self, field_name)
         ]
@@ -259,7 +259,7 @@ class Organisation(models.Model):
     @property
     def org_ids(self) -> list[str]:
         """Every identifier as an org-id ("GB-CHC-1164883"), the primary first."""
-        return [item.org_id(number) for item, number in self.identifiers]
+        return [identifier.org_id for identifier in self.identifiers]
 
     @property
     def primary_org_id(self) -> str:
