@@ -141,13 +141,16 @@ def org_id_list(code: str) -> OrgIdList:
     return found
 
 
-def _wrong_list(item: OrgIdList, value: str) -> str | None:
-    """A charity number typed for the wrong charity register: the register it must belong to, when only
-    one fits (6 digits could be England and Wales or Northern Ireland, so they get no hint)."""
-    if item.code not in CHARITY_LISTS:
-        return None
+def charity_list_of(value: str) -> str | None:
+    """The one charity register a number's form fits (SC042386 is Scottish), or None when none or
+    several fit (6 digits could be England and Wales or Northern Ireland)."""
     fits = [code for code in CHARITY_LISTS if LISTS[code].pattern.fullmatch(LISTS[code].normalise(value))]
     return fits[0] if len(fits) == 1 else None
+
+
+def _wrong_list(item: OrgIdList, value: str) -> str | None:
+    """A charity number typed for the wrong charity register: the register it must belong to."""
+    return charity_list_of(value) if item.code in CHARITY_LISTS else None
 
 
 def validate_number(code: str, value: str) -> None:

@@ -378,8 +378,8 @@ def test_export_selected_organisations_as_csv(admin_user_client):
     assert response.status_code == 200
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     lines = body.splitlines()
-    assert lines[0].startswith("name,kinds,legal_form,charity_number")
-    assert len(lines) == 2 and lines[1].startswith("Chosen,")
+    assert lines[0].startswith("org_id,name,kinds,legal_form,charity_number")
+    assert len(lines) == 2 and lines[1].startswith(",Chosen,")
     assert "Voluntary or community organisation (VCO); VCS network" in lines[1]
 
 
@@ -391,8 +391,8 @@ def test_export_selected_organisations_as_xlsx(admin_user_client):
     )
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:2] == ("name", "kinds")
-    assert [row[0] for row in rows[1:]] == ["Alpha", "Beta"]
+    assert rows[0][:3] == ("org_id", "name", "kinds")
+    assert [row[1] for row in rows[1:]] == ["Alpha", "Beta"]
 
 
 def test_request_details_confirmation_queues_once_a_day(admin_user_client, django_capture_on_commit_callbacks):
@@ -513,7 +513,9 @@ def test_export_selected_memberships(admin_user_client):
     make_membership(organisation=make_organisation(name="Other"))
     response = admin_user_client.post(MEMBERSHIPS, {"action": "export_csv", "_selected_action": [chosen.pk]})
     lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
-    assert lines[0] == "organisation,charity number,email,network,status,applied on,joined on,renewal due,left on"
+    assert lines[0] == (
+        "organisation,org-id,charity number,email,network,status,applied on,joined on,renewal due,left on"
+    )
     assert len(lines) == 2 and lines[1].startswith("Chosen,")
     response = admin_user_client.post(MEMBERSHIPS, {"action": "export_xlsx", "_selected_action": [chosen.pk]})
     rows = list(load_workbook(io.BytesIO(response.content)).worksheets[0].iter_rows(values_only=True))
