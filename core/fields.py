@@ -1,5 +1,5 @@
 """UK identifiers (and the year founded): validation and normalisation, as model fields so every form
-and import shares them."""
+and import shares them. Register numbers follow their org-id list (core.org_id)."""
 
 import re
 
@@ -8,12 +8,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import org_id
+
 POSTCODE_RE = re.compile(r"^(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][A-HJKMNPR-Y0-9]? ?[0-9][ABD-HJLNP-UW-Z]{2})$")
-# England and Wales: 6 or 7 digits, optionally a "-N" subsidiary suffix; Scotland SC + 6 digits;
-# Northern Ireland NIC + 6 digits (or the older 5-6 digit XN/XR numbers are not accepted here).
-CHARITY_NUMBER_RE = re.compile(r"^(\d{6,7}(-\d{1,2})?|SC\d{6}|NIC\d{6})$")
-# Companies House: 8 digits, or a two-letter prefix (SC, NI, OC, CE...) followed by 6 digits.
-COMPANY_NUMBER_RE = re.compile(r"^(\d{8}|[A-Z]{2}\d{6})$")
 
 
 def normalise_postcode(value: str) -> str:
@@ -24,37 +21,34 @@ def normalise_postcode(value: str) -> str:
 
 
 def normalise_charity_number(value: str) -> str:
-    return re.sub(r"\s+", "", (value or "").upper())
+    return org_id.normalise_number("GB-CHC", value)
 
 
 def normalise_company_number(value: str) -> str:
-    compact = re.sub(r"\s+", "", (value or "").upper())
-    if compact.isdigit() and len(compact) < 8:
-        compact = compact.zfill(8)
-    return compact
+    return org_id.normalise_number("GB-COH", value)
 
 
 def validate_postcode(value: str) -> None:
     if value and not POSTCODE_RE.match(value):
-        raise ValidationError(_("“%(value)s” is not a valid UK postcode, for example E1 6AN."), params={"value": value}, code="postcode")
-
-
-def validate_charity_number(value: str) -> None:
-    if value and not CHARITY_NUMBER_RE.match(value):
         raise ValidationError(
-            _("“%(value)s” is not a valid charity number: use 6 or 7 digits (England and Wales), SC and 6 digits, or NIC and 6 digits."),
-            params={"value": value},
-            code="charity_number",
+            _("“%(value)s” is not a valid UK postcode, for example E1 6AN."), params={"value": value}, code="postcode"
         )
 
 
-def validate_company_number(value: str) -> None:
-    if value and not COMPANY_NUMBER_RE.match(value):
-        raise ValidationError(
-            _("“%(value)s” is not a valid company number: use 8 digits, or two letters and 6 digits (for example CE012345)."),
-            params={"value": value},
-            code="company_number",
-        )
+def _number_validator(code: str):
+    def validate(value: str) -> None:
+        if value:
+            org_id.validate_number(code, value)
+
+    validate.__name__ = f"validate_{code.lower().replace('-', '_')}"
+    return validate
+
+
+validate_charity_number = _number_validator("GB-CHC")
+validate_scottish_charity_number = _number_validator("GB-SC")
+validate_ni_charity_number = _number_validator("GB-NIC")
+validate_company_number = _number_validator("GB-COH")
+validate_mutuals_number = _number_validator("GB-MPR")
 
 
 def validate_year_not_in_future(value: int) -> None:
@@ -92,19 +86,46 @@ class PostcodeField(_NormalisedCharField):
         super().__init__(*args, **kwargs)
 
 
-class CharityNumberField(_NormalisedCharField):
-    normalise = staticmethod(normalise_charity_number)
-    default_validators = [validate_charity_number]
+class _RegisterNumberField(_NormalisedCharField):
+    """A number in one org-id list (core.org_id): tidied and checked in that list's form."""
+
+    org_id_list = ""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 10)
         super().__init__(*args, **kwargs)
 
+    def normalise(self, value: str) -> str:
+        return org_id.normalise_number(self.org_id_list, value)
 
-class CompanyNumberField(_NormalisedCharField):
-    normalise = staticmethod(normalise_company_number)
+    def org_id(self, value: str) -> str:
+        return org_id.org_id(self.org_id_list, value) if value else ""
+
+
+class CharityNumberField(_RegisterNumberField):
+    org_id_list = "GB-CHC"
+    default_validators = [validate_charity_number]
+
+
+class ScottishCharityNumberField(_RegisterNumberField):
+    org_id_list = "GB-SC"
+    default_validators = [validate_scottish_charity_number]
+
+
+class NICharityNumberField(_RegisterNumberField):
+    org_id_list = "GB-NIC"
+    default_validators = [validate_ni_charity_number]
+
+
+class CompanyNumberField(_RegisterNumberField):
+    org_id_list = "GB-COH"
     default_validators = [validate_company_number]
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 8)
         super().__init__(*args, **kwargs)
+
+
+class MutualsNumberField(_RegisterNumberField):
+    org_id_list = "GB-MPR"
+    default_validators = [validate_mutuals_number]

@@ -6,14 +6,17 @@ from datetime import date, datetime, time
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import models
 from django.forms.boundfield import BoundField
 from django.forms.renderers import TemplatesSetting
 from django.utils.formats import number_format
 from django.utils.html import format_html
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from . import org_id
 from .parameters import validate_date_in_window
 from .widgets import DayMonthYearTimeWidget, DayMonthYearWidget, EnglishDateInput
 
@@ -39,21 +42,34 @@ def model_formfield(model_field, **kwargs):
 
 # UK identifiers are declared on forms rather than taken from the model so that spacing and case are
 # tidied (core.fields.normalise_*) before the length is checked ("e1  6an" is a fine postcode).
-def charity_number_field() -> forms.CharField:
-    return forms.CharField(
-        label=_("Charity number"),
-        required=False,
-        max_length=20,
-        help_text=_("Leave empty if you are not a registered charity."),
-    )
+_REGISTER_NUMBER_LABELS = {"GB-CHC": _("Charity number (England and Wales)")}
+_REGISTER_NUMBER_HELP = {
+    "GB-CHC": _("Leave empty if you are not a registered charity in England and Wales."),
+    "GB-SC": _("If you are on the Scottish Charity Register (OSCR)."),
+    "GB-NIC": _("If you are registered with the Charity Commission for Northern Ireland."),
+    "GB-COH": _("Your Companies House number, if you are a company."),
+    "GB-MPR": _("If you are a registered society, co-operative, credit union or friendly society."),
+}
 
 
-def company_number_field() -> forms.CharField:
-    return forms.CharField(
-        label=_("Company number"),
+class _RegisterNumberField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # The list's own check (core.org_id) refuses control characters and overlong values with a
+        # message naming the list and its form; the box's length limit stays as its maxlength.
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator | MaxLengthValidator)
+        ]
+
+
+def register_number_field(code: str) -> forms.CharField:
+    """A box for a number in one org-id list (core.org_id), e.g. "GB-CHC" for a charity number."""
+    item = org_id.LISTS[code]
+    return _RegisterNumberField(
+        label=_REGISTER_NUMBER_LABELS.get(code, capfirst(item.label)),
         required=False,
         max_length=20,
-        help_text=_("Your Companies House number, if you are a company."),
+        help_text=format_lazy("{} {}.", _REGISTER_NUMBER_HELP[code], capfirst(item.form)),
     )
 
 

@@ -1,5 +1,4 @@
-"""The directory download: services as CSV, XLSX or JSON. The writer itself is ``core.exports``.
-"""
+"""The directory download: services as CSV, XLSX or JSON. The writer itself is ``core.exports``."""
 
 import functools
 from collections.abc import Callable, Iterator, Sequence
@@ -85,13 +84,17 @@ def _service_path(slug: str) -> str:
 SERVICE_COLUMNS: tuple[Column, ...] = (
     Column(_("service"), lambda service: service.name),
     Column(_("provider"), lambda service: service.organisation.name),
+    Column(_("provider org-id"), lambda service: service.organisation.primary_org_id),
     Column(_("description"), lambda service: service.description),
     Column(_("status"), lambda service: service.get_status_display()),
     Column(_("infrastructure functions"), _service_terms("functions")),
     Column(_("support needs met"), _service_terms("needs")),
     Column(_("specialist segments"), _service_terms("segments")),
     Column(_("communities served"), _service_terms("communities")),
-    Column(_("development stages"), lambda service: MULTI_VALUE_SEPARATOR.join(str(stage) for stage in service.stages_served)),
+    Column(
+        _("development stages"),
+        lambda service: MULTI_VALUE_SEPARATOR.join(str(stage) for stage in service.stages_served),
+    ),
     Column(_("ages"), _service_ages),
     Column(_("area served"), lambda service: service.get_geographic_level_display()),
     Column(_("area served, in words"), lambda service: service.area_served),

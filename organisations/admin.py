@@ -4,13 +4,14 @@ The admin stays thin: bulk actions call ``organisations.services``, downloads go
 ``organisations.exports`` and the organisation import through ``organisations.imports``.
 """
 
+from contextlib import suppress
 from datetime import timedelta
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.shortcuts import redirect
@@ -27,7 +28,8 @@ from accounts.admin import NetworkAdminAccess, PortalUserAdmin
 from accounts.models import User
 from core.admin import HTTPS_URLS, PortalTabularInline, names_in_message
 from core.exports import CSV, FORMATS, XLSX, tabular_response
-from core.fields import normalise_charity_number, normalise_company_number, normalise_postcode
+from core.fields import normalise_postcode
+from core.org_id import normalise_number, parse_org_id, validate_number
 from notifications.tasks import enqueue_reminder
 
 from . import exports, imports, selectors, services
@@ -164,8 +166,9 @@ class OrganisationAdminForm(forms.ModelForm):
         fields = "__all__"
         formfield_callback = _https_formfield
 
-    def _clean_unique_number(self, field_name: str, normalise) -> str:
-        value = normalise(self.cleaned_data.get(field_name) or "")
+    def _clean_unique_number(self, code: str) -> str:
+        field_name = Organisation.IDENTIFIER_FIELDS[code]
+        value = normalise_number(code, self.cleaned_data.get(field_name) or "")
         if value:
             taken = Organisation.objects.filter(**{field_name: value}).exclude(pk=self.instance.pk).first()
             if taken:
@@ -175,10 +178,19 @@ class OrganisationAdminForm(forms.ModelForm):
         return value
 
     def clean_charity_number(self):
-        return self._clean_unique_number("charity_number", normalise_charity_number)
+        return self._clean_unique_number("GB-CHC")
+
+    def clean_scottish_charity_number(self):
+        return self._clean_unique_number("GB-SC")
+
+    def clean_ni_charity_number(self):
+        return self._clean_unique_number("GB-NIC")
 
     def clean_company_number(self):
-        return self._clean_unique_number("company_number", normalise_company_number)
+        return self._clean_unique_number("GB-COH")
+
+    def clean_mutuals_number(self):
+        return self._clean_unique_number("GB-MPR")
 
 
 class MembershipInline(NetworkAdminAccess, PortalTabularInline):
@@ -214,8 +226,10 @@ class OrganisationAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
         DetailsConfirmedFilter,
         "is_active",
     )
-    search_fields = ("name", "charity_number", "company_number", "postcode", "email")
-    search_help_text = gettext_lazy("Search by name, charity or company number, postcode or email.")
+    search_fields = ("name", *Organisation.IDENTIFIER_FIELDS.values(), "postcode", "email")
+    search_help_text = gettext_lazy(
+        "Search by name, charity or company number, org-id (such as GB-CHC-1164883), postcode or email."
+    )
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("ward", "kinds", "communities_served", "segments", "functions", "languages")
     readonly_fields = ("uuid", "created_at", "updated_at")
@@ -223,7 +237,16 @@ class OrganisationAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
     actions = ("export_csv", "export_xlsx", "request_details_confirmation")
     fieldsets = (
         (None, {"fields": ("name", "slug", "kinds", "is_active")}),
-        (gettext_lazy("Legal status"), {"fields": ("legal_form", "charity_number", "company_number", "year_founded")}),
+        (gettext_lazy("Legal status"), {"fields": ("legal_form", "year_founded")}),
+        (
+            gettext_lazy("Registered as"),
+            {
+                "fields": tuple(Organisation.IDENTIFIER_FIELDS.values()),
+                "description": gettext_lazy(
+                    "Each number is published as an org-id, such as GB-CHC-1164883, and keys imports and exports."
+                ),
+            },
+        ),
         (
             gettext_lazy("Contact"),
             {
@@ -285,12 +308,17 @@ class OrganisationAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
         if term:
-            # "e16an" finds "E1 6AN", "123456" finds company "00123456": search as the fields store them.
-            results |= queryset.filter(
-                Q(postcode=normalise_postcode(term))
-                | Q(charity_number=normalise_charity_number(term))
-                | Q(company_number=normalise_company_number(term))
-            )
+            # "e16an" finds "E1 6AN", "123456" finds company "00123456", "GB-CHC-1164883" finds charity
+            # 1164883: search as the fields store them.
+            matches = Q(postcode=normalise_postcode(term))
+            candidates = [(code, normalise_number(code, term)) for code in Organisation.IDENTIFIER_FIELDS]
+            with suppress(ValidationError):
+                candidates.append(parse_org_id(term))
+            for code, number in candidates:
+                with suppress(ValidationError):
+                    validate_number(code, number)
+                    matches |= Q(**{Organisation.IDENTIFIER_FIELDS[code]: number})
+            results |= queryset.filter(matches)
         return results, may_have_duplicates
 
     @admin.display(description=gettext_lazy("kind"))

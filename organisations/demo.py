@@ -1412,6 +1412,7 @@ class _Numbers:
         self.rng = rng
         self.charities: set[str] = set()
         self.companies: set[str] = set()
+        self.others: set[str] = set()
 
     def _unique(self, seen: set[str], make) -> str:
         while (value := make()) in seen:
@@ -1425,6 +1426,18 @@ class _Numbers:
     def company(self, *, cic: bool) -> str:
         low, high = (10000000, 15999999) if cic else (2000000, 9999999)
         return self._unique(self.companies, lambda: f"{self.rng.randint(low, high):08d}")
+
+    def scottish(self, rng: random.Random) -> str:
+        return self._unique(self.others, lambda: f"SC0{rng.randint(10000, 52999)}")
+
+    def ni(self, rng: random.Random) -> str:
+        return self._unique(self.others, lambda: str(rng.randint(100001, 106999)))
+
+    def mutuals(self, rng: random.Random) -> str:
+        # Registered societies: IP and 5 or 6 digits before 2014, RS and 6 digits since.
+        return self._unique(
+            self.others, lambda: rng.choice([f"IP{rng.randint(10000, 31999):06d}", f"RS{rng.randint(7000, 9999):06d}"])
+        )
 
     def uuid(self) -> uuid.UUID:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
@@ -1463,14 +1476,34 @@ def _legal_form(rng: random.Random, stage: int, template_key: str) -> str:
     return _weighted(rng, ["unincorporated", "charity", "cio", "charitable_company", "cic"], weights)
 
 
-def _numbers_for(legal_form: str, numbers: _Numbers) -> tuple[str, str]:
+def _numbers_for(legal_form: str, numbers: _Numbers, slug: str) -> dict[str, str]:
+    """The organisation's register numbers (org-ids), by field; a registered society's legal form too.
+    The rarer ones (a charity also registered in
+    Scotland or Northern Ireland, a registered society on the Mutuals Public Register) come from a
+    generator seeded by the slug, so adding them left every other demo value as it was."""
     charity = numbers.charity() if legal_form in ("charity", "cio", "charitable_company") else ""
     company = ""
     if legal_form == "charitable_company":
         company = numbers.company(cic=False)
     elif legal_form == "cic":
         company = numbers.company(cic=True)
-    return charity, company
+    rare = random.Random(f"org-id:{slug}")
+    roll = rare.random()
+    scottish = numbers.scottish(rare) if charity and roll < 0.05 else ""
+    ni = numbers.ni(rare) if charity and 0.05 <= roll < 0.07 else ""
+    numbers_by_field = {}
+    mutuals = ""
+    if legal_form == "unincorporated" and roll > 0.96:
+        # A community benefit society or co-operative: on the Mutuals Public Register.
+        numbers_by_field["legal_form"] = "other"
+        mutuals = numbers.mutuals(rare)
+    return numbers_by_field | {
+        "charity_number": charity,
+        "scottish_charity_number": scottish,
+        "ni_charity_number": ni,
+        "company_number": company,
+        "mutuals_number": mutuals,
+    }
 
 
 def _details_confirmed_on(rng: random.Random, today: date) -> date | None:
@@ -1540,7 +1573,7 @@ def _vco(
     slug = slugify(name)
     stage = _weighted(rng, [1, 2, 3], list(template.stages))
     legal_form = _legal_form(rng, stage, template.key)
-    charity_number, company_number = _numbers_for(legal_form, numbers)
+    register_numbers = _numbers_for(legal_form, numbers, slug)
     paid_staff = {
         1: lambda: _weighted(rng, [0, 1, 2], [80, 15, 5]),
         2: lambda: round(rng.triangular(1, 15, 2)),
@@ -1579,8 +1612,7 @@ def _vco(
         "name": name,
         "slug": slug,
         "legal_form": legal_form,
-        "charity_number": charity_number,
-        "company_number": company_number,
+        **register_numbers,
         "contact_name": _person(rng, heritage_name),
         "email": email,
         "phone": f"020 7946 0{rng.randint(0, 999):03d}" if rng.random() < 0.8 else "",
@@ -1664,7 +1696,7 @@ def _providers(rng: random.Random, today: date, numbers: _Numbers) -> list[Organ
     specs = []
     for provider in PROVIDERS:
         slug = slugify(provider.name)
-        charity_number, company_number = _numbers_for(provider.legal_form, numbers)
+        register_numbers = _numbers_for(provider.legal_form, numbers, slug)
         domain = _email_domain(slug)
         email = f"info@{domain}"
         phone = f"020 7946 0{rng.randint(0, 999):03d}"
@@ -1691,8 +1723,7 @@ def _providers(rng: random.Random, today: date, numbers: _Numbers) -> list[Organ
             "name": provider.name,
             "slug": slug,
             "legal_form": provider.legal_form,
-            "charity_number": charity_number,
-            "company_number": company_number,
+            **register_numbers,
             "contact_name": _person(rng),
             "email": email,
             "phone": phone,
@@ -1909,8 +1940,10 @@ def _load_organisations(specs: list[OrganisationSpec], term_ids: dict, report: D
     # A demo record whose slug an admin has since changed is still recognised by its UUID.
     uuids = {spec.fields["uuid"]: spec.slug for spec in specs}
     existing |= {uuids[pk] for pk in Organisation.objects.filter(uuid__in=uuids).values_list("uuid", flat=True)}
-    taken_charities = set(Organisation.objects.exclude(charity_number="").values_list("charity_number", flat=True))
-    taken_companies = set(Organisation.objects.exclude(company_number="").values_list("company_number", flat=True))
+    taken = {
+        field_name: set(Organisation.objects.exclude(**{field_name: ""}).values_list(field_name, flat=True))
+        for field_name in Organisation.IDENTIFIER_FIELDS.values()
+    }
 
     new, new_specs = [], []
     for spec in specs:
@@ -1919,10 +1952,9 @@ def _load_organisations(specs: list[OrganisationSpec], term_ids: dict, report: D
         values = dict(spec.fields)
         values["ward_id"] = term_ids[(Taxonomy.WARDS, values.pop("ward"))]
         # Someone else's real record with the same number wins; the demo record goes without.
-        if values["charity_number"] in taken_charities:
-            values["charity_number"] = ""
-        if values["company_number"] in taken_companies:
-            values["company_number"] = ""
+        for field_name, numbers in taken.items():
+            if values[field_name] in numbers:
+                values[field_name] = ""
         organisation = Organisation(**values)
         # The same validators as every form and import (postcode, numbers, lengths); the ward is known good.
         organisation.clean_fields(exclude=["ward", "logo"])

@@ -20,10 +20,8 @@ def _terms_getter(name: str) -> Callable[[Organisation], str]:
 
 
 def _choice_getter(name: str) -> Callable[[Organisation], str]:
-    return (
-        lambda organisation: getattr(organisation, f"get_{name}_display")()
-        if getattr(organisation, name) not in (None, "")
-        else ""
+    return lambda organisation: (
+        getattr(organisation, f"get_{name}_display")() if getattr(organisation, name) not in (None, "") else ""
     )
 
 
@@ -47,7 +45,10 @@ ORGANISATION_FIELDS = (
     "kinds",
     "legal_form",
     "charity_number",
+    "scottish_charity_number",
+    "ni_charity_number",
     "company_number",
+    "mutuals_number",
     "contact_name",
     "email",
     "phone",
@@ -77,7 +78,13 @@ ORGANISATION_FIELDS = (
     "details_confirmed_on",
     "is_active",
 )
-ORGANISATION_COLUMNS: tuple[Column, ...] = tuple(_organisation_column(name) for name in ORGANISATION_FIELDS)
+# The key: the organisation's primary org-id ("GB-CHC-1164883"), which the import reads back into the
+# matching number column.
+ORG_ID = "org_id"
+ORGANISATION_COLUMNS: tuple[Column, ...] = (
+    Column(header=ORG_ID, get=lambda organisation: organisation.primary_org_id, field=ORG_ID),
+    *(_organisation_column(name) for name in ORGANISATION_FIELDS),
+)
 ORGANISATION_PREFETCH = ("kinds", "communities_served", "segments", "functions", "languages")
 
 
@@ -93,6 +100,7 @@ def organisations_response(queryset: "models.QuerySet[Organisation]", *, fmt: st
 
 MEMBERSHIP_COLUMNS: tuple[Column, ...] = (
     Column(_("organisation"), lambda membership: membership.organisation.name),
+    Column(_("org-id"), lambda membership: membership.organisation.primary_org_id),
     Column(_("charity number"), lambda membership: membership.organisation.charity_number),
     Column(_("email"), lambda membership: membership.organisation.email),
     Column(_("network"), lambda membership: membership.network.name),

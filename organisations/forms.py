@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.selectors import username_for_email, username_taken
 from core import images
-from core.fields import normalise_charity_number, normalise_company_number, normalise_postcode
-from core.forms import charity_number_field, company_number_field, model_formfield, postcode_field
+from core.fields import normalise_postcode
+from core.forms import model_formfield, postcode_field, register_number_field
+from core.org_id import normalise_number
 from taxonomies.models import Taxonomy
 from taxonomies.selectors import terms_in
 
@@ -75,6 +76,10 @@ class OrganisationFilterForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
 
+# The register numbers, in the order the forms ask for them.
+REGISTER_NUMBER_FIELDS = list(Organisation.IDENTIFIER_FIELDS.values())
+
+
 class _OrganisationChecks:
     """Checks shared by the edit and registration forms: tidy UK identifiers, refuse a number another
     organisation holds, and warn about a near-duplicate name until the person confirms."""
@@ -84,11 +89,23 @@ class _OrganisationChecks:
         "different organisation, tick “This is a different organisation” and save again."
     )
 
+    def _clean_number(self, code: str) -> str:
+        return normalise_number(code, self.cleaned_data.get(Organisation.IDENTIFIER_FIELDS[code], ""))
+
     def clean_charity_number(self):
-        return normalise_charity_number(self.cleaned_data.get("charity_number", ""))
+        return self._clean_number("GB-CHC")
+
+    def clean_scottish_charity_number(self):
+        return self._clean_number("GB-SC")
+
+    def clean_ni_charity_number(self):
+        return self._clean_number("GB-NIC")
 
     def clean_company_number(self):
-        return normalise_company_number(self.cleaned_data.get("company_number", ""))
+        return self._clean_number("GB-COH")
+
+    def clean_mutuals_number(self):
+        return self._clean_number("GB-MPR")
 
     def clean_postcode(self):
         return normalise_postcode(self.cleaned_data.get("postcode", ""))
@@ -115,8 +132,7 @@ class _OrganisationChecks:
 
     def check_organisation(self, cleaned_data: dict, *, exclude_id: int | None) -> None:
         errors = selectors.duplicate_number_errors(
-            charity_number=cleaned_data.get("charity_number", ""),
-            company_number=cleaned_data.get("company_number", ""),
+            numbers={name: cleaned_data.get(name, "") for name in REGISTER_NUMBER_FIELDS if name in self.fields},
             exclude_id=exclude_id,
         )
         for field_name, message in errors.items():
@@ -168,8 +184,11 @@ def _limit_taxonomy_fields(form: forms.Form) -> None:
 class OrganisationForm(_OrganisationChecks, forms.ModelForm):
     """An organisation's record, as its editors keep it."""
 
-    charity_number = charity_number_field()
-    company_number = company_number_field()
+    charity_number = register_number_field("GB-CHC")
+    scottish_charity_number = register_number_field("GB-SC")
+    ni_charity_number = register_number_field("GB-NIC")
+    company_number = register_number_field("GB-COH")
+    mutuals_number = register_number_field("GB-MPR")
     postcode = postcode_field()
     logo = forms.FileField(
         label=_("Logo"),
@@ -190,7 +209,7 @@ class OrganisationForm(_OrganisationChecks, forms.ModelForm):
         model = Organisation
         formfield_callback = model_formfield
         fields = [
-            "name", "legal_form", "charity_number", "company_number", "year_founded",
+            "name", "legal_form", *REGISTER_NUMBER_FIELDS, "year_founded",
             "contact_name", "email", "phone", "website", "facebook_url", "x_url", "instagram_url", "linkedin_url",
             "address_line_1", "address_line_2", "town", "postcode", "ward", "geographic_level", "area_of_benefit",
             "premises_accessibility",
@@ -218,8 +237,8 @@ class OrganisationForm(_OrganisationChecks, forms.ModelForm):
         }
 
     fieldsets = [
-        (_("Identity"), ["name", "different_organisation", "legal_form", "charity_number", "company_number",
-                         "year_founded", "logo"]),
+        (_("Identity"), ["name", "different_organisation", "legal_form", "year_founded", "logo"]),
+        (_("Registration numbers"), REGISTER_NUMBER_FIELDS),
         (_("Contact"), ["contact_name", "email", "phone", "website", "facebook_url", "x_url", "instagram_url",
                         "linkedin_url"]),
         (_("Address"), ["address_line_1", "address_line_2", "town", "postcode", "ward", "geographic_level",
@@ -322,8 +341,11 @@ class RegistrationForm(_OrganisationChecks, forms.ModelForm):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-    charity_number = charity_number_field()
-    company_number = company_number_field()
+    charity_number = register_number_field("GB-CHC")
+    scottish_charity_number = register_number_field("GB-SC")
+    ni_charity_number = register_number_field("GB-NIC")
+    company_number = register_number_field("GB-COH")
+    mutuals_number = register_number_field("GB-MPR")
     postcode = postcode_field()
     network = forms.ModelChoiceField(
         label=_("Apply to join a member network"),
@@ -345,7 +367,7 @@ class RegistrationForm(_OrganisationChecks, forms.ModelForm):
         model = Organisation
         formfield_callback = model_formfield
         fields = [
-            "name", "legal_form", "charity_number", "company_number", "year_founded", "activities",
+            "name", "legal_form", *REGISTER_NUMBER_FIELDS, "year_founded", "activities",
             "email", "phone", "postcode", "ward", "development_stage", "communities_served",
         ]  # fmt: skip
         labels = {"name": _("Organisation name"), "email": _("Organisation email"), "phone": _("Organisation phone")}
@@ -359,8 +381,9 @@ class RegistrationForm(_OrganisationChecks, forms.ModelForm):
 
     fieldsets = [
         (_("About you"), ["first_name", "last_name", "account_email", "password1", "password2"]),
-        (_("Your organisation"), ["name", "different_organisation", "legal_form", "charity_number", "company_number",
-                                  "year_founded", "activities", "development_stage"]),
+        (_("Your organisation"), ["name", "different_organisation", "legal_form", "year_founded", "activities",
+                                  "development_stage"]),
+        (_("Registration numbers"), REGISTER_NUMBER_FIELDS),
         (_("Contact and area"), ["email", "phone", "postcode", "ward", "communities_served"]),
         (_("Your public page"), ["public_fields"]),
         (_("Member networks"), ["network", "note"]),

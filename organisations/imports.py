@@ -38,17 +38,18 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, models, transaction
 from django.template.defaultfilters import filesizeformat
-from django.utils.text import get_text_list
+from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from core import archives, xlsx_reader
 from core.exports import CSV, XLSX, Column, restore_formula_text
 from core.files import delete_older_than, private_file_storage
+from core.org_id import LISTS, charity_list_of, normalise_number, parse_org_id
 from taxonomies.models import TaxonomyTerm
 
 from . import selectors, services
-from .exports import ORGANISATION_COLUMNS
+from .exports import ORG_ID, ORGANISATION_COLUMNS
 from .models import Organisation
 
 REQUIRED_COLUMNS = ("name", "kinds")
@@ -328,7 +329,8 @@ def _header_key(text: str) -> str:
 def _column_lookup() -> dict[str, Column]:
     lookup = {}
     for column in ORGANISATION_COLUMNS:
-        lookup[_header_key(str(Organisation._meta.get_field(column.field).verbose_name))] = column
+        if column.field != ORG_ID:
+            lookup[_header_key(str(Organisation._meta.get_field(column.field).verbose_name))] = column
     for column in ORGANISATION_COLUMNS:  # the field name wins over another field's label
         lookup[_header_key(column.header)] = column
     return lookup
@@ -557,8 +559,12 @@ def _parse_cell(model_field, value: Any, lookups: dict) -> Any:
 def _check_row(number: int, cells: list[Any], columns: list[Column | None], lookups: dict) -> ImportRow:
     row = ImportRow(number=number, name="")
     values: dict[str, Any] = {}
+    key = ""
     for index, column in enumerate(columns):
         if column is None:
+            continue
+        if column.field == ORG_ID:
+            key = _as_text(cells[index] if index < len(cells) else None)
             continue
         model_field = Organisation._meta.get_field(column.field)
         cell = cells[index] if index < len(cells) else None
@@ -573,6 +579,7 @@ def _check_row(number: int, cells: list[Any], columns: list[Column | None], look
             "kinds", _("Give at least one kind, for example “vco” or “general” (names or codes, separated by “;”).")
         )
 
+    _read_register_numbers(row, values, key)
     relations = {name: values.pop(name) for name in services.ORGANISATION_M2M_FIELDS if name in values}
     # A blank cell means "not given": the model's default applies (town, geographic level, active).
     plain = {name: value for name, value in values.items() if value is not None}
@@ -594,13 +601,42 @@ def _check_row(number: int, cells: list[Any], columns: list[Column | None], look
     return row
 
 
-_NUMBER_FIELDS = ("charity_number", "company_number")
+def _read_register_numbers(row: ImportRow, values: dict[str, Any], key: str) -> None:
+    """Put the org_id column's number in its list's column, and a Scottish or Northern Irish number
+    given as the charity number (as files from before those columns did) in its own column."""
+    charity = values.get("charity_number")
+    code = charity_list_of(charity) if charity else None
+    if code and code != "GB-CHC" and not values.get(Organisation.IDENTIFIER_FIELDS[code]):
+        values[Organisation.IDENTIFIER_FIELDS[code]] = values.pop("charity_number")
+    if not key:
+        return
+    try:
+        code, number = parse_org_id(key)
+    except ValidationError as error:
+        for message in error.messages:
+            row.add_error(ORG_ID, message)
+        return
+    field_name = Organisation.IDENTIFIER_FIELDS[code]
+    given = values.get(field_name)
+    if given and normalise_number(code, given) != number:
+        row.add_error(
+            ORG_ID,
+            _("%(org_id)s does not match the %(column)s column's %(number)s: give one number, or the same in both.")
+            % {"org_id": LISTS[code].org_id(number), "column": field_name, "number": given},
+        )
+    else:
+        values[field_name] = number
+
+
+_NUMBER_FIELDS = tuple(Organisation.IDENTIFIER_FIELDS.values())
 
 
 def _check_duplicates(rows: list[ImportRow]) -> None:
-    """The same charity or company number twice in the file, or already in the directory."""
+    """The same register number (org-id) twice in the file, or already an organisation's in the directory:
+    rows are matched to organisations by org-id before their names are compared."""
+    codes = {name: code for code, name in Organisation.IDENTIFIER_FIELDS.items()}
     for field_name in _NUMBER_FIELDS:
-        label = str(Organisation._meta.get_field(field_name).verbose_name)
+        label = capfirst(str(Organisation._meta.get_field(field_name).verbose_name))
         by_number: dict[str, list[ImportRow]] = {}
         for row in rows:
             number = row.data.get(field_name)
@@ -617,17 +653,18 @@ def _check_duplicates(rows: list[ImportRow]) -> None:
                             "%(label)s %(number)s is also on rows %(rows)s.",
                             len(others),
                         )
-                        % {"label": label.capitalize(), "number": number, "rows": ", ".join(others)},
+                        % {"label": label, "number": number, "rows": ", ".join(others)},
                     )
         existing = Organisation.objects.filter(**{f"{field_name}__in": list(by_number)}).only("id", "name", field_name)
         for organisation in existing:
             for row in by_number[getattr(organisation, field_name)]:
                 row.add_error(
                     field_name,
-                    _("%(label)s %(number)s already belongs to “%(name)s” in the directory.")
+                    _("%(label)s %(number)s (%(org_id)s) already belongs to “%(name)s” in the directory.")
                     % {
-                        "label": label.capitalize(),
+                        "label": label,
                         "number": getattr(organisation, field_name),
+                        "org_id": LISTS[codes[field_name]].org_id(getattr(organisation, field_name)),
                         "name": organisation.name,
                     },
                 )
@@ -724,11 +761,29 @@ def _claim(token: str) -> Iterator[None]:
         locks.delete(key)
 
 
+def _is_register_number(model_field) -> bool:
+    return model_field.name in Organisation.IDENTIFIER_FIELDS.values()
+
+
 def column_help() -> list[dict]:
     """What each import column holds, for the upload page."""
     lookups = _term_lookups()
     help_rows = []
     for column in ORGANISATION_COLUMNS:
+        if column.field == ORG_ID:
+            help_rows.append(
+                {
+                    "header": column.header,
+                    "label": _("org-id"),
+                    "required": False,
+                    "accepts": _(
+                        "An org-id: the list code, a hyphen and the number, for example GB-CHC-1164883 or "
+                        "GB-COH-09506232 (lists: %(codes)s). It fills in that list's number column."
+                    )
+                    % {"codes": ", ".join(LISTS)},
+                }
+            )
+            continue
         model_field = Organisation._meta.get_field(column.field)
         if model_field.many_to_many or model_field.many_to_one:
             code = _taxonomy_code(model_field)
@@ -746,6 +801,8 @@ def column_help() -> list[dict]:
             accepts = _("yes or no (blank means yes).")
         elif isinstance(model_field, models.DateField):
             accepts = _("A date: YYYY-MM-DD or DD/MM/YYYY.")
+        elif _is_register_number(model_field):
+            accepts = capfirst(LISTS[model_field.org_id_list].form) + "."
         elif isinstance(model_field, models.IntegerField):
             accepts = _("A whole number.")
         elif model_field.max_length:

@@ -14,7 +14,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from core.fields import CharityNumberField, CompanyNumberField, PostcodeField, validate_year_not_in_future
+from core import org_id
+from core.fields import (
+    CharityNumberField,
+    CompanyNumberField,
+    MutualsNumberField,
+    NICharityNumberField,
+    PostcodeField,
+    ScottishCharityNumberField,
+    validate_year_not_in_future,
+)
 from core.files import random_name
 from taxonomies.models import Taxonomy, TaxonomyTerm, terms_of
 
@@ -33,6 +42,11 @@ class OrganisationQuerySet(models.QuerySet):
         """Records whose details were last confirmed over a year ago, or never."""
         cutoff = (today or timezone.localdate()) - timedelta(days=settings.PORTAL_CONFIRM_DETAILS_AFTER_DAYS)
         return self.filter(Q(details_confirmed_on__isnull=True) | Q(details_confirmed_on__lt=cutoff))
+
+    def with_org_id(self, text: str) -> "OrganisationQuerySet":
+        """The organisation (if any) with this org-id ("GB-CHC-1164883"); ValidationError if it is not one."""
+        scheme, number = org_id.parse_org_id(text)
+        return self.filter(**{Organisation.IDENTIFIER_FIELDS[scheme]: number})
 
 
 def _logo_path(instance, filename: str) -> str:
@@ -93,6 +107,17 @@ class Organisation(models.Model):
     ]
     DEFAULT_PUBLIC_FIELDS = ["email", "phone", "premises_accessibility"]
 
+    # Each register number and its org-id list, the primary first: charity registers, then company,
+    # then the others. Every one is unique (see Meta.constraints) and indexed, so an org-id finds its
+    # organisation directly.
+    IDENTIFIER_FIELDS = {
+        "GB-CHC": "charity_number",
+        "GB-SC": "scottish_charity_number",
+        "GB-NIC": "ni_charity_number",
+        "GB-COH": "company_number",
+        "GB-MPR": "mutuals_number",
+    }
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("web address"), max_length=220, unique=True)
@@ -105,7 +130,10 @@ class Organisation(models.Model):
     )
     legal_form = models.CharField(_("legal form"), max_length=30, choices=LegalForm.choices, blank=True)
     charity_number = CharityNumberField(_("charity number"), blank=True)
+    scottish_charity_number = ScottishCharityNumberField(_("Scottish charity number"), blank=True)
+    ni_charity_number = NICharityNumberField(_("Northern Ireland charity number"), blank=True)
     company_number = CompanyNumberField(_("company number"), blank=True)
+    mutuals_number = MutualsNumberField(_("mutuals register number"), blank=True)
 
     contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -197,6 +225,17 @@ class Organisation(models.Model):
             models.UniqueConstraint(
                 fields=["company_number"], condition=~Q(company_number=""), name="unique_company_number"
             ),
+            models.UniqueConstraint(
+                fields=["scottish_charity_number"],
+                condition=~Q(scottish_charity_number=""),
+                name="unique_scottish_charity_number",
+            ),
+            models.UniqueConstraint(
+                fields=["ni_charity_number"], condition=~Q(ni_charity_number=""), name="unique_ni_charity_number"
+            ),
+            models.UniqueConstraint(
+                fields=["mutuals_number"], condition=~Q(mutuals_number=""), name="unique_mutuals_number"
+            ),
         ]
         indexes = [models.Index(fields=["details_confirmed_on"]), models.Index(fields=["development_stage"])]
         verbose_name = _("organisation")
@@ -207,6 +246,25 @@ class Organisation(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("organisations:organisation_detail", kwargs={"slug": self.slug})
+
+    @property
+    def identifiers(self) -> list[org_id.Identifier]:
+        """Each register the organisation is on, with its number there, the primary first."""
+        return [
+            org_id.Identifier(org_id.LISTS[scheme], getattr(self, field_name))
+            for scheme, field_name in self.IDENTIFIER_FIELDS.items()
+            if getattr(self, field_name)
+        ]
+
+    @property
+    def org_ids(self) -> list[str]:
+        """Every identifier as an org-id ("GB-CHC-1164883"), the primary first."""
+        return [identifier.org_id for identifier in self.identifiers]
+
+    @property
+    def primary_org_id(self) -> str:
+        """The org-id other data is keyed on: a charity number, else the company number, else any other."""
+        return next(iter(self.org_ids), "")
 
     def shows(self, field: str) -> bool:
         """Whether an optional field is on the organisation's public page."""

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from core import org_id
 from taxonomies.models import TaxonomyTerm
 
 from .models import Affiliation, Membership, Network, Organisation
@@ -110,34 +112,38 @@ def sector_figures() -> dict:
 
 
 def organisation_with_number(field_name: str, value: str, *, exclude_id: int | None = None) -> Organisation | None:
-    """The organisation already holding this charity or company number, if any."""
-    if field_name not in ("charity_number", "company_number") or not value:
+    """The organisation already holding this register number (charity, company...), if any."""
+    codes = {name: code for code, name in Organisation.IDENTIFIER_FIELDS.items()}
+    if field_name not in codes or not value:
         return None
+    try:
+        org_id.validate_number(codes[field_name], value)
+    except ValidationError:
+        return None  # a malformed number cannot be anyone's; its own check says what is wrong
     organisations = Organisation.objects.filter(**{field_name: value})
     if exclude_id:
         organisations = organisations.exclude(pk=exclude_id)
     return organisations.only("pk", "name", "slug", "is_active").first()
 
 
-def duplicate_number_errors(
-    *, charity_number: str = "", company_number: str = "", exclude_id: int | None = None
-) -> dict[str, str]:
-    """Messages for a charity or company number another organisation already has, by field name."""
-    labels = {"charity_number": _("charity number"), "company_number": _("company number")}
+def duplicate_number_errors(*, numbers: dict[str, str], exclude_id: int | None = None) -> dict[str, str]:
+    """Messages for register numbers (by field name: charity_number, company_number...) that another
+    organisation already has."""
     errors = {}
-    for field_name, value in (("charity_number", charity_number), ("company_number", company_number)):
+    for field_name, value in numbers.items():
         other = organisation_with_number(field_name, value, exclude_id=exclude_id)
         if other is None:
             continue
+        label = Organisation._meta.get_field(field_name).verbose_name
         if other.is_active:
             errors[field_name] = _(
                 "%(name)s is already in the directory with %(label)s %(value)s. If that is your organisation, "
                 "ask its editors or a network admin to add you to it instead of registering it again."
-            ) % {"name": other.name, "label": labels[field_name], "value": value}
+            ) % {"name": other.name, "label": label, "value": value}
         else:
             errors[field_name] = _(
                 "Another organisation already has %(label)s %(value)s. Please check the number, or ask a network admin."
-            ) % {"label": labels[field_name], "value": value}
+            ) % {"label": label, "value": value}
     return errors
 
 

@@ -221,8 +221,7 @@ def register_organisation(
             {"email": _("There is already an account with this email address: log in, or reset your password.")}
         )
     errors = duplicate_number_errors(
-        charity_number=organisation_data.get("charity_number", ""),
-        company_number=organisation_data.get("company_number", ""),
+        numbers={name: organisation_data.get(name, "") for name in Organisation.IDENTIFIER_FIELDS.values()}
     )
     if errors:
         raise ValidationError(errors)

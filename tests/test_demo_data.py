@@ -15,6 +15,7 @@ from accounts.models import User
 from calendar_events import recurrence
 from calendar_events.models import Booking, Category, Event, Notice
 from calendar_events.selectors import attendance_by_category, attendance_counts
+from core import org_id
 from core.fields import (
     normalise_postcode,
     validate_charity_number,
@@ -178,6 +179,15 @@ def test_load_demo_data_with_force_builds_a_believable_borough(settings):
     companies = list(Organisation.objects.exclude(company_number="").values_list("company_number", flat=True))
     assert len(charities) > 100 and len(set(charities)) == len(charities)
     assert len(companies) > 30 and len(set(companies)) == len(companies)
+    # The rarer registers appear too, so the demo shows every kind of org-id.
+    for field_name in ("scottish_charity_number", "ni_charity_number", "mutuals_number"):
+        holders = Organisation.objects.exclude(**{field_name: ""})
+        assert holders.exists(), field_name
+        for organisation in holders:
+            assert organisation.org_ids and all(org_id.parse_org_id(text) for text in organisation.org_ids)
+    assert Organisation.objects.exclude(mutuals_number="").filter(legal_form="other").count() == (
+        Organisation.objects.exclude(mutuals_number="").count()
+    )
 
     # Some records are stale, most are not; some have an "about" page and chose their public fields.
     stale = Organisation.objects.stale(today).count()

@@ -109,6 +109,11 @@ def _attribute(owner_uuid, term: TaxonomyTerm, link_type: str) -> dict:
     }
 
 
+# Charity and company numbers were published before the other org-id lists, under these id parts;
+# keeping them keeps their ids stable.
+_IDENTIFIER_ID_PARTS = {"GB-CHC": "charity", "GB-COH": "company"}
+
+
 def organization(record: Organisation, *, full: bool = False, services: list | None = None) -> dict:
     data = {
         "id": str(record.uuid),
@@ -120,27 +125,16 @@ def organization(record: Organisation, *, full: bool = False, services: list | N
         "uri": page_url("organisations:organisation_detail", record.slug),
     }
     if full:
-        identifiers = []
-        if record.charity_number:
-            identifiers.append(
-                {
-                    "id": derived_id("charity", record.uuid),
-                    "organization_id": str(record.uuid),
-                    "identifier_scheme": "GB-CHC",
-                    "identifier_type": "Registered charity number",
-                    "identifier": record.charity_number,
-                }
-            )
-        if record.company_number:
-            identifiers.append(
-                {
-                    "id": derived_id("company", record.uuid),
-                    "organization_id": str(record.uuid),
-                    "identifier_scheme": "GB-COH",
-                    "identifier_type": "Company number",
-                    "identifier": record.company_number,
-                }
-            )
+        identifiers = [
+            {
+                "id": derived_id(_IDENTIFIER_ID_PARTS.get(identifier.list.code, identifier.list.code), record.uuid),
+                "organization_id": str(record.uuid),
+                "identifier_scheme": identifier.list.code,
+                "identifier_type": identifier.list.register,
+                "identifier": identifier.number,
+            }
+            for identifier in record.identifiers
+        ]
         data["organization_identifiers"] = identifiers
         if services is not None:
             data["services"] = services

@@ -48,12 +48,12 @@ def organisation_json_ld_data(organisation: Organisation, *, networks=()) -> dic
         data["areaServed"] = organisation.ward.name
     if organisation.year_founded:
         data["foundingDate"] = str(organisation.year_founded)
-    if organisation.charity_number:
-        data["identifier"] = {
-            "@type": "PropertyValue",
-            "propertyID": "Charity number",
-            "value": organisation.charity_number,
-        }
+    if organisation.identifiers:
+        # Each register number, named by its org-id list (propertyID "GB-CHC"), the primary first.
+        data["identifier"] = [
+            {"@type": "PropertyValue", "propertyID": identifier.list.code, "value": identifier.number}
+            for identifier in organisation.identifiers
+        ]
     links = [
         organisation.website,
         organisation.facebook_url,

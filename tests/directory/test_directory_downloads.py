@@ -11,7 +11,7 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from tests.factories import make_location, make_service, term
+from tests.factories import make_location, make_organisation, make_service, term
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +26,16 @@ def services():
             schedules=[("TU", "10:00", "13:00")],
             locations=[place],
         ),
-        make_service(name="=HYPERLINK(\"http://evil\")", description="Formula-looking name.", needs=[term("needs", "payroll")]),
-        make_service(name="Trustee training", needs=[term("needs", "training")], is_free=False, fee_amount=25, fee_description="per course"),
+        make_service(
+            name='=HYPERLINK("http://evil")', description="Formula-looking name.", needs=[term("needs", "payroll")]
+        ),
+        make_service(
+            name="Trustee training",
+            needs=[term("needs", "training")],
+            is_free=False,
+            fee_amount=25,
+            fee_description="per course",
+        ),
     ]
 
 
@@ -93,3 +101,21 @@ def test_download_queries_do_not_grow_with_rows(client, services):
     with CaptureQueriesContext(connection) as many:
         _csv_rows(client.get("/directory/download.csv"))
     assert len(many) == len(few)
+
+
+def test_every_download_carries_the_providers_primary_org_id(client):
+    general = [term("organisation-kinds", "general")]
+    charity = make_organisation(name="Bow Advice", company_number="09506232", charity_number="1164883", kinds=general)
+    company = make_organisation(name="Poplar Ltd", company_number="SC123456", kinds=general)
+    unregistered = make_organisation(name="Mile End Friends", kinds=general)
+    for provider, name in ((charity, "Advice"), (company, "Payroll"), (unregistered, "Tea")):
+        make_service(organisation=provider, name=name, needs=[term("needs", "training")])
+    expected = {"Advice": "GB-CHC-1164883", "Payroll": "GB-COH-SC123456", "Tea": ""}
+
+    rows = _csv_rows(client.get("/directory/download.csv"))
+    assert {row["service"]: row["provider org-id"] for row in rows} == expected
+    data = json.loads(b"".join(client.get("/directory/download.json").streaming_content))
+    assert {item["service"]: item["provider org-id"] for item in data} == expected
+    values = list(load_workbook(io.BytesIO(client.get("/directory/download.xlsx").content)).active.values)
+    column = values[0].index("provider org-id")
+    assert {row[0]: row[column] or "" for row in values[1:]} == expected

@@ -160,6 +160,38 @@ def test_organizations_list_and_detail(client, directory, provider):
     assert get(client, "/organizations", full_service="true").json()["contents"][0]["services"]
 
 
+def test_a_charity_with_a_scottish_number_publishes_both_org_ids(client, directory, provider):
+    before = get(client, f"/organizations/{provider.uuid}").json()["organization_identifiers"]
+    provider.scottish_charity_number = "SC042386"
+    provider.company_number = "09506232"
+    provider.save()
+    detail = get(client, f"/organizations/{provider.uuid}").json()
+    assert_valid(detail, "organization")
+    identifiers = detail["organization_identifiers"]
+    assert [(item["identifier_scheme"], item["identifier"]) for item in identifiers] == [
+        ("GB-CHC", "1123456"),
+        ("GB-SC", "SC042386"),
+        ("GB-COH", "09506232"),
+    ]
+    assert [item["identifier_type"] for item in identifiers] == [
+        "Charity Commission/Comisiwn Elusennau",
+        "Scottish Charity Register",
+        "Companies House",
+    ]
+    assert all(item["organization_id"] == str(provider.uuid) for item in identifiers)
+    assert len({item["id"] for item in identifiers}) == 3
+    # The charity number's entry keeps the id it was first published with.
+    assert identifiers[0]["id"] == before[0]["id"]
+    # The service's nested organisation carries them too.
+    service = get(client, f"/services/{directory['funding'].uuid}").json()
+    assert_valid(service, "service")
+    assert [item["identifier_scheme"] for item in service["organization"]["organization_identifiers"]] == [
+        "GB-CHC",
+        "GB-SC",
+        "GB-COH",
+    ]
+
+
 def test_taxonomies_and_terms(client):
     body = get(client, "/taxonomies").json()
     assert_valid_page(body, "taxonomy")

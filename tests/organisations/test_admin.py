@@ -160,6 +160,53 @@ def test_organisation_admin_refuses_a_second_organisation_with_the_same_charity_
     assert not Organisation.objects.filter(name="Second Trust").exists()
 
 
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("scottish_charity_number", "SC12345", "GB-SC"),
+        ("mutuals_number", "IP-1", "GB-MPR"),
+        ("charity_number", "NIC100019", "Northern Ireland charity number (GB-NIC)"),
+    ],
+)
+def test_organisation_admin_checks_each_number_in_its_lists_format(admin_user_client, field, value, message):
+    response = admin_user_client.post(
+        reverse("admin:organisations_organisation_add"),
+        {
+            "name": "Misnumbered Trust",
+            "slug": "misnumbered-trust",
+            "kinds": [term("organisation-kinds", "vco").pk],
+            field: value,
+            "geographic_level": "local",
+            "town": "London",
+            "is_active": "on",
+            **_empty_inlines(),
+        },
+    )
+    assert response.status_code == 200
+    assert message in response.context["adminform"].form.errors[field][0]
+    assert not Organisation.objects.filter(name="Misnumbered Trust").exists()
+
+
+def test_organisation_admin_refuses_a_second_organisation_with_the_same_mutuals_number(admin_user_client):
+    make_organisation(name="First Co-op", mutuals_number="IP031455")
+    response = admin_user_client.post(
+        reverse("admin:organisations_organisation_add"),
+        {
+            "name": "Second Co-op",
+            "slug": "second-co-op",
+            "kinds": [term("organisation-kinds", "vco").pk],
+            "mutuals_number": "ip 031455",
+            "geographic_level": "local",
+            "town": "London",
+            "is_active": "on",
+            **_empty_inlines(),
+        },
+    )
+    assert response.status_code == 200
+    assert "IP031455 already belongs to “First Co-op”" in response.content.decode()
+    assert not Organisation.objects.filter(name="Second Co-op").exists()
+
+
 def _empty_inlines() -> dict:
     return {
         f"{prefix}-{key}": value
@@ -276,11 +323,26 @@ def test_filter_by_details_last_confirmed_and_stale_flag(admin_user_client):
         ("e1 6an", "Bow Arts"),
         ("123456", "Poplar Hub"),  # company number 00123456
         ("hello@poplarhub", "Poplar Hub"),
+        # org-ids, in any case, find the organisation holding that number in that list
+        ("GB-CHC-1012345", "Bow Arts"),
+        ("gb-coh-123456", "Poplar Hub"),
+        ("GB-SC-SC012345", "Bow Arts"),
+        ("SC012345", "Bow Arts"),
+        ("GB-NIC-NIC100019", "Poplar Hub"),
+        ("GB-MPR-235C", "Mile End Credit Union"),
+        ("235c", "Mile End Credit Union"),
     ],
 )
 def test_search(admin_user_client, query, expected):
-    make_organisation(name="Bow Arts", charity_number="1012345", postcode="E1 6AN")
-    make_organisation(name="Poplar Hub", company_number="00123456", email="hello@poplarhub.org", postcode="E14 0AB")
+    make_organisation(name="Bow Arts", charity_number="1012345", scottish_charity_number="SC012345", postcode="E1 6AN")
+    make_organisation(
+        name="Poplar Hub",
+        company_number="00123456",
+        ni_charity_number="100019",
+        email="hello@poplarhub.org",
+        postcode="E14 0AB",
+    )
+    make_organisation(name="Mile End Credit Union", mutuals_number="235C", postcode="E3 4AA")
     assert _names_listed(admin_user_client.get(ORGANISATIONS, {"q": query})) == {expected}
 
 
@@ -316,8 +378,8 @@ def test_export_selected_organisations_as_csv(admin_user_client):
     assert response.status_code == 200
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     lines = body.splitlines()
-    assert lines[0].startswith("name,kinds,legal_form,charity_number")
-    assert len(lines) == 2 and lines[1].startswith("Chosen,")
+    assert lines[0].startswith("org_id,name,kinds,legal_form,charity_number")
+    assert len(lines) == 2 and lines[1].startswith(",Chosen,")
     assert "Voluntary or community organisation (VCO); VCS network" in lines[1]
 
 
@@ -329,8 +391,8 @@ def test_export_selected_organisations_as_xlsx(admin_user_client):
     )
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:2] == ("name", "kinds")
-    assert [row[0] for row in rows[1:]] == ["Alpha", "Beta"]
+    assert rows[0][:3] == ("org_id", "name", "kinds")
+    assert [row[1] for row in rows[1:]] == ["Alpha", "Beta"]
 
 
 def test_request_details_confirmation_queues_once_a_day(admin_user_client, django_capture_on_commit_callbacks):
@@ -451,7 +513,9 @@ def test_export_selected_memberships(admin_user_client):
     make_membership(organisation=make_organisation(name="Other"))
     response = admin_user_client.post(MEMBERSHIPS, {"action": "export_csv", "_selected_action": [chosen.pk]})
     lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
-    assert lines[0] == "organisation,charity number,email,network,status,applied on,joined on,renewal due,left on"
+    assert lines[0] == (
+        "organisation,org-id,charity number,email,network,status,applied on,joined on,renewal due,left on"
+    )
     assert len(lines) == 2 and lines[1].startswith("Chosen,")
     response = admin_user_client.post(MEMBERSHIPS, {"action": "export_xlsx", "_selected_action": [chosen.pk]})
     rows = list(load_workbook(io.BytesIO(response.content)).worksheets[0].iter_rows(values_only=True))

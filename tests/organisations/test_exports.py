@@ -34,8 +34,9 @@ def test_organisation_columns_join_terms_and_show_labels():
     )
     response = exports.organisations_response(Organisation.objects.filter(pk=organisation.pk), fmt="csv")
     header, row = _csv_rows(response)
-    assert header == list(exports.ORGANISATION_FIELDS)
+    assert header == ["org_id", *exports.ORGANISATION_FIELDS]
     values = dict(zip(header, row, strict=True))
+    assert values["org_id"] == "GB-CHC-1012345"
     assert values["name"] == "Bow Arts"
     assert (
         values["kinds"] == "General primary infrastructure organisation; Specialist primary infrastructure organisation"
@@ -63,9 +64,9 @@ def test_membership_export_has_one_row_per_membership():
     make_membership(organisation=make_organisation(name="Beta"), network=network, status=Membership.Status.APPLIED)
     sheet = _xlsx_sheet(exports.memberships_response(Membership.objects.all(), fmt="xlsx"))
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:5] == ("organisation", "charity number", "email", "network", "status")
-    assert [(row[0], row[3], row[4]) for row in rows[1:]] == [
+    assert rows[0][:6] == ("organisation", "org-id", "charity number", "email", "network", "status")
+    assert [(row[0], row[4], row[5]) for row in rows[1:]] == [
         ("Alpha", "BME Network", "Active"),
         ("Beta", "BME Network", "Applied"),
     ]
-    assert rows[1][7].date() == date(2025, 1, 31)
+    assert rows[1][8].date() == date(2025, 1, 31)

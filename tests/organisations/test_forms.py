@@ -25,11 +25,59 @@ def _organisation_form(organisation, **changes):
 
 
 def test_identifiers_are_tidied_before_they_are_checked(people):
-    form = _organisation_form(people.vco, postcode=" e3   5es ", charity_number="sc 012345", company_number="1234567")
-    form.is_valid()
+    form = _organisation_form(
+        people.vco,
+        postcode=" e3   5es ",
+        charity_number=" 1164 883",
+        scottish_charity_number="sc 012345",
+        ni_charity_number="nic100019",
+        company_number="1234567",
+        mutuals_number="ip 031455",
+    )
+    assert form.is_valid(), form.errors
     assert form.cleaned_data["postcode"] == "E3 5ES"
-    assert form.cleaned_data["charity_number"] == "SC012345"
+    assert form.cleaned_data["charity_number"] == "1164883"
+    assert form.cleaned_data["scottish_charity_number"] == "SC012345"
+    assert form.cleaned_data["ni_charity_number"] == "100019"
     assert form.cleaned_data["company_number"] == "01234567"
+    assert form.cleaned_data["mutuals_number"] == "IP031455"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("charity_number", "SC012345", ["Scottish charity number (GB-SC)", "give it as the Scottish charity number"]),
+        ("charity_number", "12345678", ["GB-CHC", "6 or 7 digits"]),
+        ("scottish_charity_number", "012345", ["GB-SC", "SC and 6 digits"]),
+        ("scottish_charity_number", "1164883", ["charity number (GB-CHC)"]),
+        ("ni_charity_number", "NIC10001", ["GB-NIC", "6 digits"]),
+        ("company_number", "ABC", ["GB-COH", "8 digits"]),
+        ("mutuals_number", "IP-0314", ["GB-MPR", "235C or IP031455"]),
+        ("mutuals_number", "123\x00", ["GB-MPR", "control characters"]),
+        ("company_number", "9" * 10_000, ["GB-COH"]),
+    ],
+)
+def test_each_register_number_is_checked_in_its_own_lists_format(people, field, value, words):
+    form = _organisation_form(people.vco, **{field: value})
+    assert not form.is_valid()
+    message = " ".join(form.errors[field])
+    for expected in words:
+        assert expected in message
+    assert value not in message or len(value) < 30
+
+
+def test_two_organisations_cannot_share_any_register_number(people):
+    people.other_vco.scottish_charity_number = "SC012345"
+    people.other_vco.mutuals_number = "235C"
+    people.other_vco.save()
+    form = _organisation_form(people.vco, scottish_charity_number="SC012345", mutuals_number="235c")
+    assert not form.is_valid()
+    assert (
+        "Poplar Youth Football is already in the directory with Scottish charity number SC012345"
+        in (form.errors["scottish_charity_number"][0])
+    )
+    assert "mutuals register number 235C" in form.errors["mutuals_number"][0]
+    assert not form.non_field_errors()
 
 
 @pytest.mark.parametrize(

@@ -153,7 +153,9 @@ def test_good_file_creates_every_row_with_terms_and_history(admin, fmt, var_dir)
     assert poplar.company_number == "00123456"
     assert poplar.development_stage == 3
     assert poplar.town == "London", "a missing column takes the model's default"
-    assert Organisation.objects.get(name="Shadwell Stitchers").charity_number == "SC012345"
+    # A Scottish number in the charity_number column (as files had it before its own column) goes to its own.
+    shadwell = Organisation.objects.get(name="Shadwell Stitchers")
+    assert (shadwell.charity_number, shadwell.scottish_charity_number) == ("", "SC012345")
     assert _stored_files(var_dir) == [], "the upload is deleted once imported"
 
 
@@ -299,8 +301,14 @@ def test_charity_or_company_number_already_in_the_directory(admin):
     rows = [["Newcomer", "vco", "1012345", "123456", "", "", "", "", "", "", ""]]
     report = preview(admin, csv_bytes(rows)).context["report"]
     assert {(e.field, e.message) for e in report.rows[0].errors} == {
-        ("charity_number", "Charity number 1012345 already belongs to “Already Here” in the directory."),
-        ("company_number", "Company number 00123456 already belongs to “Already Here” in the directory."),
+        (
+            "charity_number",
+            "Charity number 1012345 (GB-CHC-1012345) already belongs to “Already Here” in the directory.",
+        ),
+        (
+            "company_number",
+            "Company number 00123456 (GB-COH-00123456) already belongs to “Already Here” in the directory.",
+        ),
     }
 
 
@@ -468,7 +476,8 @@ def test_upload_page_lists_columns_and_template_downloads(admin):
     assert "<code>charity_number</code>" in html and "Names or codes from the “specialist segments” list" in html
     template = admin.get(reverse("admin:organisations_organisation_import_template", args=["csv"]))
     header = b"".join(template.streaming_content).decode("utf-8-sig").strip()
-    assert header == ",".join(exports.ORGANISATION_FIELDS)
+    assert header == ",".join(["org_id", *exports.ORGANISATION_FIELDS])
+    assert "<code>org_id</code>" in html and "GB-CHC-1164883" in html
     assert "Import organisations" in admin.get(ORGANISATIONS).content.decode()
 
 
@@ -489,3 +498,89 @@ def test_the_same_upload_cannot_be_imported_twice_at_once(admin):
     with mock.patch.object(imports.services, "save_organisation", side_effect=save_and_try_again):
         imports.run_import(token=token, by=admin.user)
     assert second_attempt and Organisation.objects.count() == 3
+
+
+ORG_ID_HEADERS = ["org_id", "name", "kinds", "charity_number", "company_number"]
+
+
+def test_an_org_id_column_fills_in_each_lists_number(admin):
+    rows = [
+        ["GB-CHC-1164883", "Bow Arts Trust", "vco", "", ""],
+        ["gb-sc-sc042386", "Glasgow Friends", "vco", "", ""],
+        ["GB-NIC-NIC100019", "Belfast Friends", "vco", "", ""],
+        ["GB-COH-9506232", "Poplar Ltd", "vco", "", ""],
+        ["GB-MPR-IP031455", "Mile End Co-op", "vco", "", ""],
+        ["GB-CHC-1012345", "Both Columns", "vco", "101 2345", "123456"],
+        ["", "Old Style", "vco", "1000001", ""],
+    ]
+    page = preview(admin, csv_bytes(rows, ORG_ID_HEADERS))
+    assert not page.context["report"].error_rows
+    confirm(admin, page)
+    by_name = {organisation.name: organisation for organisation in Organisation.objects.all()}
+    assert by_name["Bow Arts Trust"].charity_number == "1164883"
+    assert by_name["Glasgow Friends"].scottish_charity_number == "SC042386"
+    assert by_name["Belfast Friends"].ni_charity_number == "100019"
+    assert by_name["Poplar Ltd"].company_number == "09506232"
+    assert by_name["Mile End Co-op"].mutuals_number == "IP031455"
+    assert by_name["Both Columns"].org_ids == ["GB-CHC-1012345", "GB-COH-00123456"]
+    assert by_name["Old Style"].primary_org_id == "GB-CHC-1000001"
+
+
+def test_an_exported_file_imports_again_keyed_by_org_id(admin):
+    make_organisation(name="Bow Arts Trust", charity_number="1164883", scottish_charity_number="SC042386")
+    exported = b"".join(exports.organisations_response(Organisation.objects.all(), fmt="csv").streaming_content).decode(
+        "utf-8-sig"
+    )
+    assert exported.splitlines()[1].startswith("GB-CHC-1164883,Bow Arts Trust,")
+    Organisation.objects.all().delete()
+    confirm(admin, preview(admin, exported.encode()))
+    again = Organisation.objects.get()
+    assert again.org_ids == ["GB-CHC-1164883", "GB-SC-SC042386"]
+
+
+def test_a_row_is_matched_to_an_organisation_by_org_id_before_its_name(admin):
+    make_organisation(name="Bow Arts Trust", charity_number="1164883")
+    rows = [
+        ["GB-CHC-1164883", "Quite Another Name", "vco", "", ""],  # same org-id, different name
+        ["", "Bow Arts Trust Ltd", "vco", "", ""],  # no org-id: only the name can match
+    ]
+    report = preview(admin, csv_bytes(rows, ORG_ID_HEADERS)).context["report"]
+    by_org_id, by_name = report.rows
+    assert [error.message for error in by_org_id.errors] == [
+        "Charity number 1164883 (GB-CHC-1164883) already belongs to “Bow Arts Trust” in the directory."
+    ]
+    assert not by_name.errors and [match.name for match in by_name.similar] == ["Bow Arts Trust"]
+
+
+@pytest.mark.parametrize(
+    "org_id, words",
+    [
+        ("GB-XXX-1", ["GB-XXX", "not an identifier list", "GB-CHC, GB-SC, GB-NIC, GB-COH, GB-MPR"]),
+        ("GB-CHC-12345", ["GB-CHC", "6 or 7 digits"]),
+        ("GB-SC-12345678", ["GB-SC", "SC and 6 digits"]),
+        ("GB-NIC-ABCDEF", ["GB-NIC", "6 digits"]),
+        ("GB-COH-123456789", ["GB-COH", "8 digits"]),
+        ("GB-MPR-!!", ["GB-MPR", "235C or IP031455"]),
+        ("GB-CHC-" + "9" * 10_000, ["too long to be an org-id"]),
+        ("1164883", ["not an org-id", "GB-CHC-1164883"]),
+        ("GB-CHC-1012345", ["does not match the charity_number column's 1000001"]),
+    ],
+)
+def test_a_malformed_org_id_is_a_row_error_naming_the_list_and_nothing_is_saved(admin, org_id, words):
+    rows = [["GB-CHC-1164883", "Good Row", "vco", "", ""], [org_id, "Bad Row", "vco", "1000001", ""]]
+    page = preview(admin, csv_bytes(rows, ORG_ID_HEADERS))
+    report = page.context["report"]
+    assert not report.can_commit
+    errors = [error for error in report.rows[1].errors if error.field == "org_id"]
+    message = " ".join(error.message for error in errors)
+    for expected in words:
+        assert expected in message
+    assert "\x00" not in page.content.decode() and len(message) < 400
+    confirm(admin, page)
+    assert Organisation.objects.count() == 0
+
+
+def test_an_org_id_with_a_nul_byte_is_refused_with_the_whole_file(admin):
+    rows = [["GB-CHC-1164\x00883", "Bad Row", "vco", "", ""]]
+    assert "not a plain-text CSV file" in upload_error(admin, csv_bytes(rows, ORG_ID_HEADERS))
+    assert Organisation.objects.count() == 0

@@ -208,6 +208,31 @@ def test_the_page_has_valid_schema_org_json_ld_that_cannot_break_out_of_its_scri
     assert data["memberOf"] == [{"@type": "Organization", "name": "Main Network"}]
 
 
+def test_the_page_shows_each_org_id_with_its_register_primary_first(client, people):
+    people.vco.company_number = "09506232"
+    people.vco.scottish_charity_number = "SC042386"
+    people.vco.charity_number = "1164883"
+    people.vco.save()
+    html = client.get(people.vco.get_absolute_url()).content.decode()
+    registered = html[html.index("Registered as") :]
+    registered = registered[: registered.index("</dd>")]
+    assert registered.index("GB-CHC-1164883") < registered.index("GB-SC-SC042386") < registered.index("GB-COH-09506232")
+    # Each register is linked to the public search page its org-id list names; nothing else.
+    links = re.findall(r'<a href="([^"]+)"', registered)
+    assert links == [
+        "https://register-of-charities.charitycommission.gov.uk/",
+        "https://www.oscr.org.uk/about-charities/search-the-register/register-search",
+        "https://www.gov.uk/get-information-about-a-company",
+    ]
+    assert "Scottish Charity Register" in registered and "Companies House" in registered
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.DOTALL)
+    assert [item["propertyID"] for item in json.loads(blocks[0])["identifier"]] == ["GB-CHC", "GB-SC", "GB-COH"]
+
+
+def test_a_page_without_register_numbers_has_no_registered_as_row(client, people):
+    assert "Registered as" not in client.get(people.vco.get_absolute_url()).content.decode()
+
+
 def test_the_page_lists_active_network_memberships_and_the_empty_sections(client, people):
     make_membership(organisation=people.vco, network=make_network(name="Main Network"), status=Membership.Status.ACTIVE)
     make_membership(
@@ -775,7 +800,7 @@ def test_the_edit_form_counts_long_text_and_refuses_too_much_without_cutting_it(
     url = reverse("organisations:organisation_edit", kwargs={"slug": people.vco.slug})
     page = client.get(url).content.decode()
     assert 'data-maxlength="2000"' in page and "You can enter up to 2,000 characters." in page
-    assert not re.search(r'<textarea[^>]* maxlength=', page)
+    assert not re.search(r"<textarea[^>]* maxlength=", page)
     assert 'aria-live="polite"' in page and "js/character-count.js" in page
     before = people.vco.activities
     response = client.post(
