@@ -419,12 +419,19 @@ def _directory(survey: Survey) -> _Directory:
             unnumbered_keys.setdefault(key, []).append((pk, name))
     # Near names are only looked for among the borough's charities (a few thousand at most); the same
     # name anywhere in the register is found as each charity is read.
+    # Two names alike enough share a word: only those pairs are compared.
+    by_word: dict[str, set[str]] = {}
+    for other in unnumbered_keys:
+        for word in other.split():
+            by_word.setdefault(word, set()).add(other)
     fuzzy: dict[int, list[tuple[int, str, float]]] = {}
     for number, charity_name in survey.borough.items():
         if number in by_number:
             continue
         key = selectors.name_key(charity_name)
-        for other, organisations in unnumbered_keys.items():
+        candidates = set().union(*(by_word.get(word, ()) for word in set(key.split())))
+        for other in sorted(candidates):
+            organisations = unnumbered_keys[other]
             score = selectors.name_key_similarity(key, other)
             if score is not None and score < 1.0:
                 fuzzy.setdefault(number, []).extend((pk, name, round(score, 3)) for pk, name in organisations)
