@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from core.register_extract import read_table
 from organisations import charity_register
-from organisations.models import CharityRegisterImport, Membership, RegisterFinding
+from organisations.models import CharityRegisterImport, Membership, Organisation, RegisterFinding
 from tests.factories import make_membership, make_network, make_organisation, make_superuser
 
 pytestmark = pytest.mark.django_db
@@ -471,3 +471,51 @@ def test_the_uploaded_import_runs_as_a_task_and_deletes_its_files(tmp_path, medi
     from core.files import private_file_storage
 
     assert private_file_storage().listdir(register_import.folder)[1] == []
+
+
+# The admin -----------------------------------------------------------------------------------------
+
+
+def test_the_admin_uploads_the_extract_queues_the_task_shows_progress_and_acts_on_findings(
+    tmp_path, media_root, client, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from organisations import tasks
+
+    admin = make_superuser()
+    client.force_login(admin)
+    published = []
+    monkeypatch.setattr(tasks, "_publish", lambda import_id: published.append(import_id) or True)
+    folder = tmp_path / "extract"
+    folder.mkdir()
+    write_extract(folder, [charity(1100001, "BOW BELLS CLUB", charity_contact_postcode="E3 1AA")])
+    upload_url = reverse("admin:organisations_charityregisterimport_upload")
+    assert "E1, E1W, E2, E3, E14" in client.get(upload_url).content.decode()
+
+    only_two = [SimpleUploadedFile(p.name, p.read_bytes()) for p in sorted(folder.glob("*.zip"))[:2]]
+    response = client.post(upload_url, {"files": only_two})
+    assert "No file for the charity_classification table" in response.content.decode()
+    assert not CharityRegisterImport.objects.exists()
+
+    uploads = [SimpleUploadedFile(p.name, p.read_bytes()) for p in sorted(folder.glob("*.zip"))]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(upload_url, {"files": uploads})
+    register_import = CharityRegisterImport.objects.get()
+    assert published == [register_import.pk]
+    assert response.url == reverse("admin:organisations_charityregisterimport_progress", args=[register_import.pk])
+    page = client.get(response.url).content.decode()
+    assert 'http-equiv="refresh"' in page and "<progress" in page
+
+    # What the worker on the long queue runs (the task function, here in the test's process).
+    tasks.import_charity_register(register_import.pk)
+    page = client.get(response.url).content.decode()
+    assert "Read 1 charities: 1 in the borough" in page and 'http-equiv="refresh"' not in page
+
+    findings_url = reverse("admin:organisations_registerfinding_changelist")
+    assert "BOW BELLS CLUB" in client.get(findings_url).content.decode()
+    proposal = RegisterFinding.objects.get(kind=RegisterFinding.Kind.PROPOSAL)
+    client.post(findings_url, {"action": "add_as_organisations", "_selected_action": [proposal.pk]})
+    organisation = Organisation.objects.get(charity_number="1100001")
+    assert organisation.name == "Bow Bells Club"
