@@ -30,10 +30,11 @@ from core.admin import HTTPS_URLS, PortalTabularInline, names_in_message
 from core.exports import CSV, FORMATS, XLSX, tabular_response
 from core.fields import normalise_postcode
 from core.org_id import normalise_number, parse_org_id, validate_number
+from core.register_extract import ExtractError
 from notifications.tasks import enqueue_reminder
 
-from . import exports, imports, selectors, services
-from .models import Affiliation, Membership, Network, Organisation
+from . import charity_register, exports, imports, selectors, services, tasks
+from .models import Affiliation, CharityRegisterImport, Membership, Network, Organisation, RegisterFinding
 
 # People --------------------------------------------------------------------------------------------
 
@@ -73,6 +74,7 @@ class AffiliationAdmin(NetworkAdminAccess, admin.ModelAdmin):
     list_select_related = ("user", "organisation")
     search_fields = ("user__username", "user__email", "user__first_name", "user__last_name", "organisation__name")
     autocomplete_fields = ("user", "organisation")
+
 
 # Organisations -------------------------------------------------------------------------------------
 
@@ -672,7 +674,10 @@ class MembershipAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
                     "Renewed %(count)d memberships: %(names)s.",
                     len(renewed),
                 )
-                % {"count": len(renewed), "names": names_in_message(f"{m} (now due {m.renewal_due:%d %b %Y})" for m in renewed)},
+                % {
+                    "count": len(renewed),
+                    "names": names_in_message(f"{m} (now due {m.renewal_due:%d %b %Y})" for m in renewed),
+                },
                 messages.SUCCESS,
             )
         self._report_skipped(request, skipped)
@@ -721,3 +726,211 @@ class MembershipAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
     @admin.action(description=gettext_lazy("Export selected memberships as XLSX (Excel)"), permissions=["view"])
     def export_xlsx(self, request, queryset):
         return exports.memberships_response(queryset, fmt=XLSX)
+
+
+# The Charity Commission register import ------------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data] or super().clean(None)
+        return [super().clean(data, initial)]
+
+
+class RegisterUploadForm(forms.Form):
+    files = MultipleFileField(
+        label=gettext_lazy("Register extract files"),
+        help_text=gettext_lazy(
+            "The three zips from the Charity Commission's register extract: publicextract.charity.zip, "
+            "publicextract.charity_area_of_operation.zip and publicextract.charity_classification.zip."
+        ),
+        widget=MultipleFileInput(attrs={"accept": ".zip,.txt"}),
+    )
+
+    def clean_files(self):
+        uploads = self.cleaned_data["files"]
+        if sum(upload.size for upload in uploads) > settings.PORTAL_REGISTER_UPLOAD_MAX_BYTES:
+            raise ValidationError(
+                _("The files are too big together: at most %(size)s MB.")
+                % {"size": settings.PORTAL_REGISTER_UPLOAD_MAX_BYTES // (1024 * 1024)}
+            )
+        return uploads
+
+
+@admin.register(CharityRegisterImport)
+class CharityRegisterImportAdmin(NetworkAdminAccess, admin.ModelAdmin):
+    list_display = ("__str__", "status", "progress", "step", "extract_date", "findings_link")
+    list_filter = ("status",)
+    readonly_fields = (
+        "status", "progress", "step", "error", "files", "extract_date", "counts", "started_by", "created_at",
+        "started_at", "finished_at", "findings_link",
+    )  # fmt: skip
+    fields = readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("findings"))
+    def findings_link(self, register_import):
+        if register_import.status != CharityRegisterImport.Status.READY:
+            return "–"
+        url = (
+            reverse("admin:organisations_registerfinding_changelist")
+            + f"?register_import__id__exact={register_import.pk}"
+        )
+        return format_html('<a href="{}">{}</a>', url, _("See the findings"))
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("upload/", self.admin_site.admin_view(self.upload_view), name="%s_%s_upload" % info),
+            path("<int:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="%s_%s_progress" % info),
+        ] + super().get_urls()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:organisations_charityregisterimport_upload")
+
+    def upload_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = RegisterUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                register_import = charity_register.start_import(uploads=form.cleaned_data["files"], by=request.user)
+            except ExtractError as error:
+                form.add_error("files", str(error))
+            else:
+                tasks.enqueue_register_import(register_import.pk)
+                return redirect("admin:organisations_charityregisterimport_progress", pk=register_import.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import the Charity Commission register"),
+            "form": form,
+            "borough_area": settings.PORTAL_BOROUGH_AREA,
+            "districts": ", ".join(settings.PORTAL_BOROUGH_POSTCODE_DISTRICTS),
+        }
+        return TemplateResponse(request, "admin/organisations/charityregisterimport/upload.html", context)
+
+    def progress_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        register_import = CharityRegisterImport.objects.filter(pk=pk).first()
+        if register_import is None:
+            return redirect("admin:organisations_charityregisterimport_changelist")
+        running = register_import.status not in (
+            CharityRegisterImport.Status.READY,
+            CharityRegisterImport.Status.FAILED,
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": str(register_import),
+            "register_import": register_import,
+            "running": running,
+            "findings_link": self.findings_link(register_import),
+        }
+        return TemplateResponse(request, "admin/organisations/charityregisterimport/progress.html", context)
+
+
+def _act_on_findings(modeladmin, request, queryset, action, done_message):
+    done, problems = 0, []
+    for finding in queryset.select_related("register_import"):
+        try:
+            action(finding=finding, by=request.user)
+            done += 1
+        except ValidationError as error:
+            problems.extend(error.messages)
+    if done:
+        modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+    for problem in problems[:10]:
+        modeladmin.message_user(request, problem, messages.WARNING)
+
+
+@admin.register(RegisterFinding)
+class RegisterFindingAdmin(NetworkAdminAccess, admin.ModelAdmin):
+    list_display = ("name", "charity_number", "kind", "organisation", "summary", "decision")
+    list_filter = ("kind", "decision", "register_import")
+    search_fields = ("name", "charity_number", "organisation__name")
+    list_select_related = ("organisation",)
+    readonly_fields = (
+        "register_import",
+        "kind",
+        "charity_number",
+        "name",
+        "organisation",
+        "data",
+        "decision",
+        "decided_by",
+        "decided_at",
+    )
+    fields = readonly_fields
+    actions = ("add_as_organisations", "confirm_match", "apply_suggested_stage", "mark_dealt_with", "dismiss")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).shown()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("details"))
+    def summary(self, finding):
+        data = finding.data
+        if finding.kind == RegisterFinding.Kind.NAME_MATCH:
+            return _("“%(organisation)s” (similarity %(score)s%%)") % {
+                "organisation": data.get("organisation_name"),
+                "score": round(100 * data.get("score", 0)),
+            }
+        if finding.kind == RegisterFinding.Kind.STAGE:
+            return _("Income £%(income)s: stage %(stage)s suggested (now %(current)s)") % {
+                "income": f"{data.get('income') or 0:,}",
+                "stage": data.get("stage"),
+                "current": data.get("current_stage") or _("not set"),
+            }
+        if finding.kind == RegisterFinding.Kind.REFRESHED:
+            return "; ".join(f"{name}: {old or '–'} → {new}" for name, (old, new) in data.get("changes", {}).items())
+        if finding.kind == RegisterFinding.Kind.REMOVED:
+            return _("Removed on %(date)s") % {"date": data.get("removed_on") or "?"}
+        return ", ".join(
+            filter(None, [data.get("postcode"), f"£{data['income']:,}" if data.get("income") is not None else ""])
+        )
+
+    @admin.action(description=gettext_lazy("Add the selected charities as organisations"))
+    def add_as_organisations(self, request, queryset):
+        _act_on_findings(
+            self, request, queryset, charity_register.add_proposed_organisation, _("Added %(count)d organisations.")
+        )
+
+    @admin.action(description=gettext_lazy("Confirm the selected name matches (gives the charity number)"))
+    def confirm_match(self, request, queryset):
+        _act_on_findings(
+            self, request, queryset, charity_register.confirm_name_match, _("Confirmed %(count)d matches.")
+        )
+
+    @admin.action(description=gettext_lazy("Apply the suggested development stage"))
+    def apply_suggested_stage(self, request, queryset):
+        _act_on_findings(
+            self, request, queryset, charity_register.apply_suggested_stage, _("Changed %(count)d stages.")
+        )
+
+    @admin.action(description=gettext_lazy("Mark as dealt with"))
+    def mark_dealt_with(self, request, queryset):
+        _act_on_findings(
+            self, request, queryset, charity_register.acknowledge_finding, _("Marked %(count)d findings as done.")
+        )
+
+    @admin.action(description=gettext_lazy("Dismiss"))
+    def dismiss(self, request, queryset):
+        _act_on_findings(self, request, queryset, charity_register.dismiss_finding, _("Dismissed %(count)d findings."))

@@ -86,6 +86,10 @@ class Organisation(models.Model):
         FROM_1M = "1m_5m", _("£1 million to £5 million")
         OVER_5M = "over_5m", _("Over £5 million")
 
+    class RegistrationStatus(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        REMOVED = "removed", _("Removed")
+
     class GeographicLevel(models.TextChoices):
         NEIGHBOURHOOD = "neighbourhood", _("Neighbourhood (ward)")
         LOCAL = "local", _("Local (borough)")
@@ -162,6 +166,14 @@ class Organisation(models.Model):
     )
     development_stage = models.PositiveSmallIntegerField(_("development stage"), choices=Stage.choices, null=True, blank=True)
     income_band = models.CharField(_("income band"), max_length=20, choices=IncomeBand.choices, blank=True)
+    # From the Charity Commission register (organisations.charity_register), refreshed by each import.
+    latest_income = models.PositiveBigIntegerField(
+        _("latest income (£)"), null=True, blank=True, help_text=_("From the charity register's latest accounts.")
+    )
+    registration_status = models.CharField(
+        _("charity registration status"), max_length=20, choices=RegistrationStatus.choices, blank=True
+    )
+    register_checked_on = models.DateField(_("checked against the charity register"), null=True, blank=True)
     paid_staff = models.PositiveIntegerField(_("paid staff"), null=True, blank=True)
     volunteers = models.PositiveIntegerField(_("volunteers"), null=True, blank=True)
     communities_served = models.ManyToManyField(
@@ -346,3 +358,93 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} in {self.network}"
+
+
+class CharityRegisterImport(models.Model):
+    """One run of the Charity Commission register import (organisations.charity_register): its files,
+    progress and counts. Its findings are shown to network admins only once it is ready."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        CHECKING = "checking", _("Checking the files")
+        WRITING = "writing", _("Writing the findings")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Uploaded files, in the private files storage, while the import waits or runs; deleted after.
+    folder = models.CharField(_("upload folder"), max_length=200, blank=True)
+    files = models.CharField(_("files"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    step = models.CharField(_("current step"), max_length=200, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    extract_date = models.DateField(_("date of extract"), null=True, blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("started by")
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("charity register import")
+        verbose_name_plural = _("charity register imports")
+
+    def __str__(self) -> str:
+        return _("Charity register import of %(date)s") % {"date": timezone.localtime(self.created_at).strftime("%d %B %Y %H:%M")}
+
+
+class RegisterFindingQuerySet(models.QuerySet):
+    def shown(self) -> "RegisterFindingQuerySet":
+        """Findings of imports that finished: a failed or running import's are never acted on."""
+        return self.filter(register_import__status=CharityRegisterImport.Status.READY)
+
+    def pending(self) -> "RegisterFindingQuerySet":
+        return self.filter(decision=RegisterFinding.Decision.PENDING)
+
+
+class RegisterFinding(models.Model):
+    """Something a register import found for a network admin to act on (or that it did: refreshed)."""
+
+    class Kind(models.TextChoices):
+        PROPOSAL = "proposal", _("Charity in the borough, not in the directory")
+        NAME_MATCH = "name_match", _("Same or similar name")
+        REFRESHED = "refreshed", _("Details refreshed")
+        REMOVED = "removed", _("Member removed from the register")
+        INSOLVENT = "insolvent", _("Member insolvent or in administration")
+        STAGE = "stage", _("Development stage suggested")
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("To check")
+        ACCEPTED = "accepted", _("Done")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    register_import = models.ForeignKey(
+        CharityRegisterImport, on_delete=models.CASCADE, related_name="findings", verbose_name=_("import")
+    )
+    kind = models.CharField(_("finding"), max_length=12, choices=Kind.choices)
+    charity_number = models.CharField(_("charity number"), max_length=8)
+    name = models.CharField(_("name on the register"), max_length=300)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="register_findings", verbose_name=_("organisation")
+    )
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    objects = RegisterFindingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "name"]
+        indexes = [models.Index(fields=["register_import", "kind", "decision"])]
+        verbose_name = _("register finding")
+        verbose_name_plural = _("register findings")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name} ({self.charity_number})"

@@ -27,7 +27,29 @@ def _name_key(name: str) -> str:
     return " ".join(word for word in words if word not in _NOISE_WORDS)
 
 
-def similar_organisations(name: str, *, exclude_id: int | None = None, threshold: float = 0.85, limit: int = 3) -> list[Organisation]:
+def name_key(name: str) -> str:
+    """A name without noise words and punctuation, for comparing names (see name_key_similarity)."""
+    return _name_key(name)
+
+
+def name_key_similarity(key: str, other: str, *, threshold: float = 0.85) -> float | None:
+    """How alike two name keys are (1.0 the same), or None below ``threshold``: the similarity check
+    shared by the directory's duplicate warnings and the charity register's name matching."""
+    if not key or not other:
+        return None
+    if other == key:
+        return 1.0
+    matcher = SequenceMatcher(None, key, other)
+    # The quick upper bounds rule most names out before the full comparison is paid for.
+    if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
+        return None
+    score = matcher.ratio()
+    return score if score >= threshold else None
+
+
+def similar_organisations(
+    name: str, *, exclude_id: int | None = None, threshold: float = 0.85, limit: int = 3
+) -> list[Organisation]:
     """Organisations whose names look like `name` once noise words and punctuation are ignored."""
     key = _name_key(name)
     if not key:
@@ -37,18 +59,8 @@ def similar_organisations(name: str, *, exclude_id: int | None = None, threshold
         candidates = candidates.exclude(pk=exclude_id)
     scored = []
     for organisation in candidates.iterator(chunk_size=2000):
-        other = _name_key(organisation.name)
-        if not other:
-            continue
-        if other == key:
-            scored.append((1.0, organisation))
-            continue
-        matcher = SequenceMatcher(None, key, other)
-        # The quick upper bounds rule most names out before the full comparison is paid for.
-        if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
-            continue
-        score = matcher.ratio()
-        if score >= threshold:
+        score = name_key_similarity(key, _name_key(organisation.name), threshold=threshold)
+        if score is not None:
             scored.append((score, organisation))
     scored.sort(key=lambda pair: (-pair[0], pair[1].name))
     return [organisation for _, organisation in scored[:limit]]

@@ -321,6 +321,19 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PORTAL_LOGO_MAX_BYTES = 2 * 1024 * 1024
 PORTAL_LOGO_MAX_PIXELS = 400
 PORTAL_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+# The Charity Commission register import (organisations.charity_register). A table bigger than this,
+# unpacked, is refused (the whole charity table is a few hundred MB); the admin's upload of the zips
+# is held to PORTAL_REGISTER_UPLOAD_MAX_BYTES for all of them together.
+PORTAL_REGISTER_MAX_BYTES = int(os.environ.get("PORTAL_REGISTER_MAX_BYTES", str(1024 * 1024 * 1024)))
+PORTAL_REGISTER_UPLOAD_MAX_BYTES = int(os.environ.get("PORTAL_REGISTER_UPLOAD_MAX_BYTES", str(300 * 1024 * 1024)))
+# Which charities the import proposes as the borough's: those whose area of operation is this local
+# authority, or whose contact postcode is in one of these districts (the part before the space).
+PORTAL_BOROUGH_AREA = os.environ.get("PORTAL_BOROUGH_AREA", "Tower Hamlets")
+PORTAL_BOROUGH_POSTCODE_DISTRICTS = [
+    district.strip().upper()
+    for district in os.environ.get("PORTAL_BOROUGH_POSTCODE_DISTRICTS", "E1,E1W,E2,E3,E14").split(",")
+    if district.strip()
+]
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
