@@ -10,6 +10,8 @@ or a file too big). Nothing is read whole: plain files and zip parts are read a 
 (zips through ``core.archives``, which refuses zip bombs), so memory stays bounded whatever the size.
 """
 
+import csv
+import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -195,3 +197,104 @@ def read_table(path: Path, *, table: str, columns: Sequence[str], max_bytes: int
         pending, start, size = [raw], number, len(raw)
     if pending:
         yield record()
+
+
+# Comma-separated files (Companies House's bulk file) ---------------------------------------------
+
+CSV_SUFFIXES = (".csv",)
+
+
+class _ChunkReader(io.RawIOBase):
+    """A read-only byte stream over an iterator of chunks, for io.TextIOWrapper."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._rest:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._rest = chunk
+        size = min(len(buffer), len(self._rest))
+        buffer[:size], self._rest = self._rest[:size], self._rest[size:]
+        return size
+
+
+def _zip_csv_chunks(path: Path, name: str, max_bytes: int) -> Iterator[bytes]:
+    limits = archives.Limits(max_entries=5, max_entry_bytes=max_bytes, max_total_bytes=max_bytes)
+    with path.open("rb") as handle:
+        try:
+            with archives.open_archive(handle, limits) as archive:
+                parts = [info for info in archive.infos if info.filename.lower().endswith(CSV_SUFFIXES)]
+                if len(parts) != 1:
+                    raise ExtractError(
+                        _("%(file)s should hold one .csv file (%(name)s); it holds %(count)s.")
+                        % {"file": path.name, "name": name, "count": len(parts)}
+                    )
+                yield from archive.chunks(parts[0])
+        except archives.ArchiveError as error:
+            raise ExtractError(
+                _("%(file)s cannot be read: %(reason)s") % {"file": path.name, "reason": error}
+            ) from None
+
+
+def read_csv(
+    path: Path, *, name: str, columns: Sequence[str], optional: Sequence[str] = (), max_bytes: int
+) -> Iterator[Record]:
+    """Each row of the comma-separated file at ``path`` (a .csv, or a zip holding one), in order, as a
+    Record whose ``line`` is the row's number (the header is row 1). Header names are compared without
+    their surrounding spaces. ``columns`` must all be there; ``optional`` ones are given ("" if
+    absent). Raises ExtractError, naming ``name`` and the row, as soon as something is wrong."""
+    chunks = (
+        _zip_csv_chunks(path, name, max_bytes) if path.suffix.lower() == ".zip" else _file_chunks(path, name, max_bytes)
+    )
+    text = io.TextIOWrapper(io.BufferedReader(_ChunkReader(chunks), CHUNK), encoding="utf-8-sig", newline="")
+    # csv's own limit on one field stands for a record too big (it is per field; rows are few fields).
+    reader = csv.reader(text, strict=True)
+    row_number = 1
+    try:
+        header = [column.strip() for column in next(reader, [])]
+        if not any(header):
+            raise ExtractError(_("%(name)s is empty: its first row must hold the column names.") % {"name": name})
+        missing = [column for column in columns if column not in header]
+        if missing:
+            raise ExtractError(
+                _("%(name)s has no %(columns)s column (its header is row 1: %(header)s).")
+                % {
+                    "name": name,
+                    "columns": ", ".join(f"“{column}”" for column in missing),
+                    "header": ", ".join(header[:8]) + ("…" if len(header) > 8 else ""),
+                }
+            )
+        width = len(header)
+        positions = [(column, header.index(column)) for column in columns]
+        positions += [(column, header.index(column) if column in header else None) for column in optional]
+        for row_number, fields in enumerate(reader, start=2):
+            if not any(field.strip() for field in fields):
+                continue
+            if len(fields) != width:
+                raise ExtractError(
+                    _("%(name)s's row %(row)s has %(count)s fields; the header has %(width)s.")
+                    % {"name": name, "row": row_number, "count": len(fields), "width": width}
+                )
+            yield Record(
+                row_number, {column: fields[index].strip() if index is not None else "" for column, index in positions}
+            )
+    except UnicodeDecodeError as error:
+        raise ExtractError(
+            _(
+                "%(name)s's row %(row)s is not UTF-8 (byte 0x%(byte)02X): the file mixes encodings. "
+                "Use the register's own file, unchanged."
+            )
+            % {"name": name, "row": row_number + 1, "byte": error.object[error.start]}
+        ) from None
+    except csv.Error as error:
+        raise ExtractError(
+            _("%(name)s's row %(row)s cannot be read as CSV (%(reason)s).")
+            % {"name": name, "row": row_number + 1, "reason": error}
+        ) from None

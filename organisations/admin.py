@@ -33,7 +33,7 @@ from core.org_id import normalise_number, parse_org_id, validate_number
 from core.register_extract import ExtractError
 from notifications.tasks import enqueue_reminder
 
-from . import charity_register, exports, imports, selectors, services, tasks
+from . import charity_register, companies_house, exports, imports, selectors, services, tasks
 from .models import Affiliation, CharityRegisterImport, Membership, Network, Organisation, RegisterFinding
 
 # People --------------------------------------------------------------------------------------------
@@ -766,12 +766,23 @@ class RegisterUploadForm(forms.Form):
         return uploads
 
 
+class CompaniesHouseUploadForm(RegisterUploadForm):
+    files = MultipleFileField(
+        label=gettext_lazy("Companies House bulk file"),
+        help_text=gettext_lazy(
+            "The free monthly file of live companies from Companies House: BasicCompanyDataAsOneFile-<date>.zip "
+            "(or the .csv in it, or its parts)."
+        ),
+        widget=MultipleFileInput(attrs={"accept": ".zip,.csv"}),
+    )
+
+
 @admin.register(CharityRegisterImport)
 class CharityRegisterImportAdmin(NetworkAdminAccess, admin.ModelAdmin):
     list_display = ("__str__", "status", "progress", "step", "extract_date", "findings_link")
-    list_filter = ("status",)
+    list_filter = ("register", "status")
     readonly_fields = (
-        "status", "progress", "step", "error", "files", "extract_date", "counts", "started_by", "created_at",
+        "register", "status", "progress", "step", "error", "files", "extract_date", "counts", "started_by", "created_at",
         "started_at", "finished_at", "findings_link",
     )  # fmt: skip
     fields = readonly_fields
@@ -793,6 +804,11 @@ class CharityRegisterImportAdmin(NetworkAdminAccess, admin.ModelAdmin):
         info = self.opts.app_label, self.opts.model_name
         return [
             path("upload/", self.admin_site.admin_view(self.upload_view), name="%s_%s_upload" % info),
+            path(
+                "upload-companies/",
+                self.admin_site.admin_view(self.companies_upload_view),
+                name="%s_%s_upload_companies" % info,
+            ),
             path("<int:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="%s_%s_progress" % info),
         ] + super().get_urls()
 
@@ -821,6 +837,27 @@ class CharityRegisterImportAdmin(NetworkAdminAccess, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/organisations/charityregisterimport/upload.html", context)
 
+    def companies_upload_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CompaniesHouseUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                register_import = companies_house.start_import(uploads=form.cleaned_data["files"], by=request.user)
+            except ExtractError as error:
+                form.add_error("files", str(error))
+            else:
+                tasks.enqueue_register_import(register_import.pk)
+                return redirect("admin:organisations_charityregisterimport_progress", pk=register_import.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import the Companies House bulk file"),
+            "form": form,
+            "districts": ", ".join(settings.PORTAL_BOROUGH_POSTCODE_DISTRICTS),
+        }
+        return TemplateResponse(request, "admin/organisations/charityregisterimport/upload_companies.html", context)
+
     def progress_view(self, request, pk):
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -842,6 +879,16 @@ class CharityRegisterImportAdmin(NetworkAdminAccess, admin.ModelAdmin):
         return TemplateResponse(request, "admin/organisations/charityregisterimport/progress.html", context)
 
 
+def _by_register(for_charities, for_companies):
+    """The finding action of the register the finding came from."""
+
+    def action(*, finding: RegisterFinding, by):
+        companies = finding.register_import.register == CharityRegisterImport.Register.COMPANIES
+        return (for_companies if companies else for_charities)(finding=finding, by=by)
+
+    return action
+
+
 def _act_on_findings(modeladmin, request, queryset, action, done_message):
     done, problems = 0, []
     for finding in queryset.select_related("register_import"):
@@ -858,14 +905,15 @@ def _act_on_findings(modeladmin, request, queryset, action, done_message):
 
 @admin.register(RegisterFinding)
 class RegisterFindingAdmin(NetworkAdminAccess, admin.ModelAdmin):
-    list_display = ("name", "charity_number", "kind", "organisation", "summary", "decision")
-    list_filter = ("kind", "decision", "register_import")
-    search_fields = ("name", "charity_number", "organisation__name")
+    list_display = ("name", "charity_number", "company_number", "kind", "organisation", "summary", "decision")
+    list_filter = ("kind", "decision", "register_import__register", "register_import")
+    search_fields = ("name", "charity_number", "company_number", "organisation__name")
     list_select_related = ("organisation",)
     readonly_fields = (
         "register_import",
         "kind",
         "charity_number",
+        "company_number",
         "name",
         "organisation",
         "data",
@@ -901,23 +949,23 @@ class RegisterFindingAdmin(NetworkAdminAccess, admin.ModelAdmin):
             }
         if finding.kind == RegisterFinding.Kind.REFRESHED:
             return "; ".join(f"{name}: {old or '–'} → {new}" for name, (old, new) in data.get("changes", {}).items())
+        if finding.company_number and finding.kind in (RegisterFinding.Kind.REMOVED, RegisterFinding.Kind.INSOLVENT):
+            return _("Company status: %(status)s") % {"status": data.get("status") or "?"}
         if finding.kind == RegisterFinding.Kind.REMOVED:
             return _("Removed on %(date)s") % {"date": data.get("removed_on") or "?"}
         return ", ".join(
             filter(None, [data.get("postcode"), f"£{data['income']:,}" if data.get("income") is not None else ""])
         )
 
-    @admin.action(description=gettext_lazy("Add the selected charities as organisations"))
+    @admin.action(description=gettext_lazy("Add the selected charities or companies as organisations"))
     def add_as_organisations(self, request, queryset):
-        _act_on_findings(
-            self, request, queryset, charity_register.add_proposed_organisation, _("Added %(count)d organisations.")
-        )
+        action = _by_register(charity_register.add_proposed_organisation, companies_house.add_proposed_organisation)
+        _act_on_findings(self, request, queryset, action, _("Added %(count)d organisations."))
 
-    @admin.action(description=gettext_lazy("Confirm the selected name matches (gives the charity number)"))
+    @admin.action(description=gettext_lazy("Confirm the selected name matches (gives the charity or company number)"))
     def confirm_match(self, request, queryset):
-        _act_on_findings(
-            self, request, queryset, charity_register.confirm_name_match, _("Confirmed %(count)d matches.")
-        )
+        action = _by_register(charity_register.confirm_name_match, companies_house.confirm_name_match)
+        _act_on_findings(self, request, queryset, action, _("Confirmed %(count)d matches."))
 
     @admin.action(description=gettext_lazy("Apply the suggested development stage"))
     def apply_suggested_stage(self, request, queryset):

@@ -403,17 +403,39 @@ class _Directory:
     fuzzy: dict[int, list[tuple[int, str, float]]]  # borough charity: [(organisation id, name, score)]
 
 
-def _directory(survey: Survey) -> _Directory:
-    by_number: dict[int, Organisation] = {}
-    fields = ("id", "name", "charity_number", "latest_income", "registration_status", "website", "development_stage")
-    for organisation in Organisation.objects.exclude(charity_number="").only(*fields).iterator(chunk_size=2000):
-        if organisation.charity_number.isdigit():
-            by_number[int(organisation.charity_number)] = organisation
+CHARITY_FIELDS = (
+    "id",
+    "name",
+    "charity_number",
+    "latest_income",
+    "registration_status",
+    "website",
+    "development_stage",
+)
+
+
+def _charity_key(number: str):
+    return int(number) if number.isdigit() else None
+
+
+def _directory(
+    borough: dict, *, number_field: str = "charity_number", fields=CHARITY_FIELDS, key=_charity_key
+) -> _Directory:
+    """The directory as a register import compares with it: organisations by their number in the
+    register (``number_field``, turned into the register's key by ``key``), members, and the names of
+    those without a number, alike or near the names of the register's borough entries (``borough``:
+    key: name)."""
+    by_number: dict = {}
+    for organisation in Organisation.objects.exclude(**{number_field: ""}).only(*fields).iterator(chunk_size=2000):
+        number = key(getattr(organisation, number_field))
+        if number is not None:
+            by_number[number] = organisation
     members = set(
         Membership.objects.filter(status__in=MEMBER_STATUSES).values_list("organisation_id", flat=True).distinct()
     )
     unnumbered_keys: dict[str, list[tuple[int, str]]] = {}
-    for pk, name in Organisation.objects.filter(charity_number="").values_list("id", "name").iterator(chunk_size=2000):
+    unnumbered = Organisation.objects.filter(**{number_field: ""}).values_list("id", "name")
+    for pk, name in unnumbered.iterator(chunk_size=2000):
         key = selectors.name_key(name)
         if key:
             unnumbered_keys.setdefault(key, []).append((pk, name))
@@ -425,7 +447,7 @@ def _directory(survey: Survey) -> _Directory:
         for word in other.split():
             by_word.setdefault(word, set()).add(other)
     fuzzy: dict[int, list[tuple[int, str, float]]] = {}
-    for number, charity_name in survey.borough.items():
+    for number, charity_name in borough.items():
         if number in by_number:
             continue
         key = selectors.name_key(charity_name)
@@ -561,7 +583,7 @@ def run_import(
         survey = check_register(tables, progress=progress)
         CharityRegisterImport.objects.filter(pk=register_import.pk).update(status=CharityRegisterImport.Status.WRITING)
         progress(50, _("Comparing with the directory"))
-        directory = _directory(survey)
+        directory = _directory(survey.borough)
         refreshes: list[tuple[Organisation, dict]] = []
         counts = {kind: 0 for kind in RegisterFinding.Kind.values}
         for batch in _batches(_findings(register_import, tables, survey, directory, refreshes, progress), BATCH):
@@ -619,13 +641,21 @@ def _fail(register_import: CharityRegisterImport, message: str) -> None:
 UPLOAD_FOLDER = "charity-register"
 
 
-def start_import(*, uploads: list, by: User) -> CharityRegisterImport:
+def start_import(
+    *, uploads: list, by: User, register: str = CharityRegisterImport.Register.CHARITIES, check_names=None
+) -> CharityRegisterImport:
     """Keep the uploaded extract files in the private files storage and record an import waiting to
     run; the caller queues it (tasks.enqueue_register_import). ExtractError if a file is not one of
-    the three tables, or one is missing or given twice."""
+    the three tables, or one is missing or given twice (or what ``check_names`` refuses, for another
+    register)."""
     names = [Path(upload.name).name for upload in uploads]
-    find_tables([Path(name) for name in names], TABLES)  # by name only: the task checks the contents
-    register_import = CharityRegisterImport.objects.create(started_by=by, files=", ".join(names)[:500])
+    if check_names is None:
+        find_tables([Path(name) for name in names], TABLES)  # by name only: the task checks the contents
+    else:
+        check_names(names)
+    register_import = CharityRegisterImport.objects.create(
+        started_by=by, files=", ".join(names)[:500], register=register
+    )
     folder = f"{UPLOAD_FOLDER}/{register_import.uuid}"
     storage = private_file_storage()
     for name, upload in zip(names, uploads, strict=True):
@@ -653,9 +683,11 @@ def _local_files(register_import: CharityRegisterImport) -> Iterator[list[Path]]
         shutil.rmtree(local, ignore_errors=True)
 
 
-def run_uploaded_import(*, import_id: int) -> CharityRegisterImport | None:
-    """The task's work: claim the import, run it on its uploaded files, then delete them. Idempotent:
-    an import already claimed or finished is left alone (returns None)."""
+def run_uploaded_import(*, import_id: int, run=None) -> CharityRegisterImport | None:
+    """The task's work: claim the import, run it (``run``, this module's run_import unless another
+    register's) on its uploaded files, then delete them. Idempotent: an import already claimed or
+    finished is left alone (returns None)."""
+    run = run or run_import
     try:
         register_import = claim_import(import_id=import_id)
     except ImportNotWaiting:
@@ -663,7 +695,7 @@ def run_uploaded_import(*, import_id: int) -> CharityRegisterImport | None:
     storage = private_file_storage()
     try:
         with _local_files(register_import) as paths:
-            return run_import(register_import=register_import, paths=paths, by=register_import.started_by)
+            return run(register_import=register_import, paths=paths, by=register_import.started_by)
     except FileNotFoundError:
         _fail(register_import, _("The uploaded files are gone; upload them again."))
         return register_import

@@ -174,6 +174,9 @@ class Organisation(models.Model):
         _("charity registration status"), max_length=20, choices=RegistrationStatus.choices, blank=True
     )
     register_checked_on = models.DateField(_("checked against the charity register"), null=True, blank=True)
+    # From the Companies House bulk file (organisations.companies_house), refreshed by each import.
+    company_status = models.CharField(_("company status"), max_length=60, blank=True)
+    incorporated_on = models.DateField(_("incorporated on"), null=True, blank=True)
     paid_staff = models.PositiveIntegerField(_("paid staff"), null=True, blank=True)
     volunteers = models.PositiveIntegerField(_("volunteers"), null=True, blank=True)
     communities_served = models.ManyToManyField(
@@ -371,7 +374,12 @@ class CharityRegisterImport(models.Model):
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
 
+    class Register(models.TextChoices):
+        CHARITIES = "charities", _("Charity Commission register")
+        COMPANIES = "companies", _("Companies House bulk file")
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    register = models.CharField(_("register"), max_length=10, choices=Register.choices, default=Register.CHARITIES)
     # Uploaded files, in the private files storage, while the import waits or runs; deleted after.
     folder = models.CharField(_("upload folder"), max_length=200, blank=True)
     files = models.CharField(_("files"), max_length=500, blank=True)
@@ -394,7 +402,10 @@ class CharityRegisterImport(models.Model):
         verbose_name_plural = _("charity register imports")
 
     def __str__(self) -> str:
-        return _("Charity register import of %(date)s") % {"date": timezone.localtime(self.created_at).strftime("%d %B %Y %H:%M")}
+        return _("%(register)s import of %(date)s") % {
+            "register": self.get_register_display(),
+            "date": timezone.localtime(self.created_at).strftime("%d %B %Y %H:%M"),
+        }
 
 
 class RegisterFindingQuerySet(models.QuerySet):
@@ -426,7 +437,8 @@ class RegisterFinding(models.Model):
         CharityRegisterImport, on_delete=models.CASCADE, related_name="findings", verbose_name=_("import")
     )
     kind = models.CharField(_("finding"), max_length=12, choices=Kind.choices)
-    charity_number = models.CharField(_("charity number"), max_length=8)
+    charity_number = models.CharField(_("charity number"), max_length=8, blank=True)
+    company_number = models.CharField(_("company number"), max_length=8, blank=True)
     name = models.CharField(_("name on the register"), max_length=300)
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="register_findings", verbose_name=_("organisation")
@@ -447,4 +459,4 @@ class RegisterFinding(models.Model):
         verbose_name_plural = _("register findings")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.name} ({self.charity_number})"
+        return f"{self.get_kind_display()}: {self.name} ({self.charity_number or self.company_number})"

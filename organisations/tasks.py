@@ -8,7 +8,8 @@ from django.db import transaction
 
 from thin_portal.celery import quick_broker_connection
 
-from . import charity_register
+from . import charity_register, companies_house
+from .models import CharityRegisterImport
 
 logger = logging.getLogger(__name__)
 
@@ -23,19 +24,30 @@ def import_charity_register(import_id: int) -> dict:
     return {"import": import_id, "ran": True, "status": register_import.status}
 
 
+@shared_task(name="organisations.tasks.import_companies_house", ignore_result=False)
+def import_companies_house(import_id: int) -> dict:
+    register_import = companies_house.run_uploaded_import(import_id=import_id)
+    if register_import is None:
+        return {"import": import_id, "ran": False}
+    return {"import": import_id, "ran": True, "status": register_import.status}
+
+
 def _publish(import_id: int) -> bool:
+    register = CharityRegisterImport.objects.filter(pk=import_id).values_list("register", flat=True).first()
+    task = import_companies_house if register == CharityRegisterImport.Register.COMPANIES else import_charity_register
     try:
         # On the long-task queue: reading the whole register takes minutes.
         with quick_broker_connection(timeout=ENQUEUE_TIMEOUT) as connection:
-            import_charity_register.apply_async(
+            task.apply_async(
                 args=[import_id], connection=connection, retry=False, queue=settings.PORTAL_LONG_TASK_QUEUE
             )
     except Exception as error:  # noqa: BLE001 (broker unreachable: the import stays waiting; the admin can start it again)
-        logger.warning("Could not queue charity register import %s (%s).", import_id, error)
+        logger.warning("Could not queue register import %s (%s).", import_id, error)
         return False
     return True
 
 
 def enqueue_register_import(import_id: int) -> None:
-    """Queue an import once the request's transaction commits."""
+    """Queue an import (of the charity register or of the Companies House file, each its own task)
+    once the request's transaction commits."""
     transaction.on_commit(lambda: _publish(import_id))
