@@ -187,7 +187,7 @@ def _companies(paths: list[Path]) -> Iterator[Company]:
             name=FILE,
             columns=COLUMNS,
             optional=OPTIONAL_COLUMNS,
-            max_bytes=settings.PORTAL_REGISTER_MAX_BYTES,
+            max_bytes=settings.PORTAL_COMPANIES_HOUSE_MAX_BYTES,
         )
         for record in records:
             yield parse_company(record)

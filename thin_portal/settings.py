@@ -326,6 +326,8 @@ PORTAL_IMPORT_MAX_BYTES = 5 * 1024 * 1024
 # is held to PORTAL_REGISTER_UPLOAD_MAX_BYTES for all of them together.
 PORTAL_REGISTER_MAX_BYTES = int(os.environ.get("PORTAL_REGISTER_MAX_BYTES", str(1024 * 1024 * 1024)))
 PORTAL_REGISTER_UPLOAD_MAX_BYTES = int(os.environ.get("PORTAL_REGISTER_UPLOAD_MAX_BYTES", str(300 * 1024 * 1024)))
+# The Companies House bulk file (organisations.companies_house) is bigger: some 2.5 GB unpacked, as one CSV.
+PORTAL_COMPANIES_HOUSE_MAX_BYTES = int(os.environ.get("PORTAL_COMPANIES_HOUSE_MAX_BYTES", str(4 * 1024**3)))
 # Which charities the import proposes as the borough's: those whose area of operation is this local
 # authority, or whose contact postcode is in one of these districts (the part before the space).
 PORTAL_BOROUGH_AREA = os.environ.get("PORTAL_BOROUGH_AREA", "Tower Hamlets")

@@ -194,6 +194,16 @@ def test_a_broken_zip_and_a_zip_without_one_csv_are_refused(tmp_path):
     assert not RegisterFinding.objects.exists()
 
 
+def test_a_file_over_the_size_limit_is_refused_zipped_or_not(tmp_path, settings):
+    settings.PORTAL_COMPANIES_HOUSE_MAX_BYTES = 1000
+    rows = [company(f"{n:08d}", f"Company {n} CIC") for n in range(1, 40)]
+    for zipped, message in ((True, "unpacks to more than"), (False, "the largest accepted is")):
+        register_import = run(write_file(tmp_path, rows, zipped=zipped))
+        assert register_import.status == CharityRegisterImport.Status.FAILED
+        assert message in register_import.error
+    assert not RegisterFinding.objects.exists()
+
+
 def test_a_bad_row_at_the_end_of_a_big_file_leaves_nothing_half_imported(tmp_path):
     members = [make_organisation(company_number=f"{n:08d}", company_status="Active") for n in range(1, 4)]
     rows = [company(f"{n:08d}", f"Company {n} CIC", CompanyStatus="Liquidation") for n in range(1, 4)]
