@@ -398,8 +398,8 @@ class CharityRegisterImport(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = _("charity register import")
-        verbose_name_plural = _("charity register imports")
+        verbose_name = _("register import")
+        verbose_name_plural = _("register imports")
 
     def __str__(self) -> str:
         return _("%(register)s import of %(date)s") % {
@@ -421,10 +421,10 @@ class RegisterFinding(models.Model):
     """Something a register import found for a network admin to act on (or that it did: refreshed)."""
 
     class Kind(models.TextChoices):
-        PROPOSAL = "proposal", _("Charity in the borough, not in the directory")
+        PROPOSAL = "proposal", _("In the borough, not in the directory")
         NAME_MATCH = "name_match", _("Same or similar name")
         REFRESHED = "refreshed", _("Details refreshed")
-        REMOVED = "removed", _("Member removed from the register")
+        REMOVED = "removed", _("Member removed from the register or being struck off")
         INSOLVENT = "insolvent", _("Member insolvent or in administration")
         STAGE = "stage", _("Development stage suggested")
 
