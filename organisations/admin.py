@@ -234,7 +234,15 @@ class OrganisationAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
     )
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("ward", "kinds", "communities_served", "segments", "functions", "languages")
-    readonly_fields = ("uuid", "created_at", "updated_at")
+    # The registers' own facts are refreshed by their imports (with history), not typed in.
+    REGISTER_FIELDS = (
+        "registration_status",
+        "latest_income",
+        "register_checked_on",
+        "company_status",
+        "incorporated_on",
+    )
+    readonly_fields = ("uuid", "created_at", "updated_at", *REGISTER_FIELDS)
     inlines = (MembershipInline, OrganisationAffiliationInline)
     actions = ("export_csv", "export_xlsx", "request_details_confirmation")
     fieldsets = (
@@ -246,6 +254,15 @@ class OrganisationAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
                 "fields": tuple(Organisation.IDENTIFIER_FIELDS.values()),
                 "description": gettext_lazy(
                     "Each number is published as an org-id, such as GB-CHC-1164883, and keys imports and exports."
+                ),
+            },
+        ),
+        (
+            gettext_lazy("From the registers"),
+            {
+                "fields": REGISTER_FIELDS,
+                "description": gettext_lazy(
+                    "Refreshed by the Charity Commission register and Companies House imports."
                 ),
             },
         ),
@@ -782,8 +799,8 @@ class CharityRegisterImportAdmin(NetworkAdminAccess, admin.ModelAdmin):
     list_display = ("__str__", "status", "progress", "step", "extract_date", "findings_link")
     list_filter = ("register", "status")
     readonly_fields = (
-        "register", "status", "progress", "step", "error", "files", "extract_date", "counts", "started_by", "created_at",
-        "started_at", "finished_at", "findings_link",
+        "register", "status", "progress", "step", "error", "files", "extract_date", "counts", "started_by",
+        "created_at", "started_at", "finished_at", "findings_link",
     )  # fmt: skip
     fields = readonly_fields
 

@@ -372,3 +372,11 @@ def test_the_admin_uploads_the_file_queues_the_task_shows_progress_and_acts_on_f
     client.post(findings_url, {"action": "add_as_organisations", "_selected_action": [proposal.pk]})
     organisation = Organisation.objects.get(company_number="12345678")
     assert organisation.name == "Bow Bells Cic"
+
+
+def test_the_organisation_admin_page_shows_what_the_registers_said(client, tmp_path):
+    organisation = make_organisation(company_number="12345678", company_status="Active")
+    run(write_file(tmp_path, [company("12345678", "A CIC", CompanyStatus="Liquidation")]))
+    client.force_login(make_superuser())
+    page = client.get(reverse("admin:organisations_organisation_change", args=[organisation.pk])).content.decode()
+    assert "From the registers" in page and "Liquidation" in page and "1 Apr 2015" in page
