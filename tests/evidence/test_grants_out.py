@@ -328,3 +328,25 @@ def test_network_admin_records_a_grant_in_the_admin(client, charity):
     assert response.status_code == 302
     grant = Grant.objects.get()
     assert grant.identifier == "360G-thin-2026-020" and grant.funder_org_id == "GB-CHC-1111111"
+
+
+def test_demo_grants_go_to_vcos_with_org_ids_once(settings, client):
+    from django.core.management import call_command
+
+    from organisations.demo import DEMO_PROVIDER, DEMO_VCO
+
+    settings.DEBUG = True
+    make_organisation(
+        name="Tower Hamlets Voluntary Action", slug=DEMO_PROVIDER, kinds=[term("organisation-kinds", "general")]
+    )
+    make_organisation(name="Bow Bangladeshi Women's Group", slug=DEMO_VCO, charity_number="1090001")
+    make_organisation(name="Another Group", company_number="09000002")
+    make_organisation(name="A Third Group", charity_number="1090003")
+    make_organisation(name="A Group Without A Number")
+    call_command("load_evidence_demo")
+    call_command("load_evidence_demo")
+    grants = Grant.objects.distributed()
+    assert grants.count() == 3
+    assert all(grant.recipient.primary_org_id for grant in grants)
+    assert not grants.filter(recipient__name="A Group Without A Number").exists()
+    assert schema_errors(client.get("/evidence/grants/360giving.json").json()) == []
