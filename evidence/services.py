@@ -722,6 +722,9 @@ def record_grant(*, grant: Grant | None = None, data: dict) -> Grant:
     saved (Grant.clean: an amount above £0, an award date not in the future, a recipient with an
     org-id); a ValidationError names the field otherwise."""
     grant = grant or Grant(direction=Grant.Direction.DISTRIBUTED)
+    if grant.identifier and data.get("reference", grant.reference) != grant.reference:
+        # The reference is part of the published identifier, which others may already have linked to.
+        raise ValidationError({"reference": _("A grant's reference cannot be changed once it is recorded.")})
     for name, value in data.items():
         setattr(grant, name, value)
     grant.full_clean()

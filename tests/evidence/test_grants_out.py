@@ -130,6 +130,10 @@ def test_identifier_is_stable_when_the_prefix_setting_changes(charity, settings)
     settings.PORTAL_360G_PREFIX = "360G-other"
     grant = services.record_grant(grant=grant, data={"title": "Volunteer training, extended"})
     assert grant.identifier == "360G-thin-2026-001"
+    with pytest.raises(ValidationError, match="cannot be changed"):
+        services.record_grant(grant=grant, data={"reference": "2026-999"})
+    grant.refresh_from_db()
+    assert (grant.reference, grant.identifier) == ("2026-001", "360G-thin-2026-001")
 
 
 def test_package_validates_against_the_360giving_schema(client, charity, company):
@@ -350,3 +354,8 @@ def test_demo_grants_go_to_vcos_with_org_ids_once(settings, client):
     assert all(grant.recipient.primary_org_id for grant in grants)
     assert not grants.filter(recipient__name="A Group Without A Number").exists()
     assert schema_errors(client.get("/evidence/grants/360giving.json").json()) == []
+
+
+def test_evidence_index_links_the_grants_page(client):
+    client.force_login(make_user())
+    assert 'href="/evidence/grants/"' in client.get(reverse("evidence:index")).content.decode()
