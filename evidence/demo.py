@@ -41,7 +41,7 @@ DEMO_GRANTS = [
         "demo-2026-001",
         "Volunteer training for a weekly lunch club",
         "Training in food hygiene and safeguarding for the volunteers who run the club's weekly lunch.",
-        Decimal("2500"),
+        Decimal(2500),
         120,
     ),
     (
@@ -55,7 +55,7 @@ DEMO_GRANTS = [
         "demo-2026-003",
         "Governance support for a new committee",
         "Sessions with an adviser to write a constitution, a safeguarding policy and a first budget.",
-        Decimal("4000"),
+        Decimal(4000),
         30,
     ),
 ]
