@@ -8,9 +8,19 @@ from django.utils.translation import ngettext
 
 from accounts.admin import NetworkAdminAccess
 from core.admin import BoundedDateHierarchy, LabelledListEditable, PortalTabularInline
+from organisations.models import Organisation
 
 from . import services
-from .models import CaseStudy, EvidenceExport, Indicator, JointProject, MonitoringReturn, ReportingPeriod, ReturnFigure
+from .models import (
+    CaseStudy,
+    EvidenceExport,
+    Grant,
+    Indicator,
+    JointProject,
+    MonitoringReturn,
+    ReportingPeriod,
+    ReturnFigure,
+)
 
 
 class IndicatorInline(NetworkAdminAccess, PortalTabularInline):
@@ -125,3 +135,83 @@ class EvidenceExportAdmin(NetworkAdminAccess, admin.ModelAdmin):
     @admin.display(description=_("file"))
     def stored_file(self, export):
         return export.file.name or "–"
+
+
+class NetworkAdminsOnly(NetworkAdminAccess):
+    """Grants are the network's own money: only network admins record them, whatever other staff's
+    model permissions say."""
+
+    def has_module_permission(self, request):
+        return self._is_network_admin(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._is_network_admin(request)
+
+    def has_add_permission(self, request, *args):
+        return self._is_network_admin(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._is_network_admin(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._is_network_admin(request)
+
+
+@admin.register(Grant)
+class GrantAdmin(BoundedDateHierarchy, NetworkAdminsOnly, admin.ModelAdmin):
+    list_display = ("identifier", "title", "recipient_shown", "amount_awarded", "award_date", "direction")
+    list_filter = ("direction", "award_date", "grant_programme", "beneficiary_ward")
+    search_fields = (
+        "identifier",
+        "reference",
+        "title",
+        "recipient__name",
+        "recipient__charity_number",
+        "recipient__company_number",
+        "recipient_name",
+        "recipient_org_id",
+        "grant_programme",
+    )
+    list_select_related = ("recipient",)
+    autocomplete_fields = ("recipient",)
+    date_hierarchy = "award_date"
+    readonly_fields = ("identifier", "currency", "funder_org_id", "funder_name", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("reference", "identifier", "title", "description", "grant_programme")}),
+        (
+            _("Money and dates"),
+            {"fields": ("currency", "amount_awarded", "award_date", "planned_start_date", "planned_end_date")},
+        ),
+        (
+            _("Recipient"),
+            {
+                "fields": ("recipient", "recipient_name", "recipient_org_id", "beneficiary_ward"),
+                "description": _(
+                    "Choose an organisation in the database, or give the name and org-id of one that is not."
+                ),
+            },
+        ),
+        (_("Funder and record"), {"fields": ("direction", "funder_org_id", "funder_name", "created_at", "updated_at")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # The reference is part of the published identifier, which must never change once published;
+        # only distributed grants are recorded here (received ones come from imports).
+        fields = list(super().get_readonly_fields(request, obj))
+        fields.append("direction")
+        if obj is not None:
+            fields.append("reference")
+        return fields
+
+    def get_search_results(self, request, queryset, search_term):
+        # A recipient's org-id ("GB-CHC-1098765") finds its grants, wherever the number is kept.
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            recipients = Organisation.objects.with_org_id(search_term)
+        except ValidationError:
+            return results, may_have_duplicates
+        return results | queryset.filter(recipient__in=recipients), may_have_duplicates
+
+    @admin.display(description=_("recipient"), ordering="recipient__name")
+    def recipient_shown(self, grant):
+        return f"{grant.recipient_display_name} ({grant.recipient_identifier or _('no org-id')})"

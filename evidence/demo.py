@@ -1,13 +1,17 @@
-"""A demo joint project for the demo borough (directory/demo.py): run after load_demo_data.
+"""A demo joint project and the network's demo grants for the demo borough (directory/demo.py): run after
+load_demo_data.
 
-Idempotent: the project is found by its web address and left alone if it is there.
+Idempotent: the project is found by its web address and each grant by its reference, and left alone if
+there.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -15,7 +19,7 @@ from organisations.demo import DEMO_PROVIDER, DEMO_VCO
 from organisations.models import Organisation
 
 from . import services
-from .models import Indicator, JointProject
+from .models import Grant, Indicator, JointProject
 
 DEMO_PROJECT = "stronger-groups-stronger-borough"
 INDICATORS = [
@@ -31,16 +35,45 @@ FIGURES = {
 }
 
 
+# The network's small grants fund: (reference, title, description, amount, days before today awarded).
+DEMO_GRANTS = [
+    (
+        "demo-2026-001",
+        "Volunteer training for a weekly lunch club",
+        "Training in food hygiene and safeguarding for the volunteers who run the club's weekly lunch.",
+        Decimal(2500),
+        120,
+    ),
+    (
+        "demo-2026-002",
+        "Translation of a welcome pack",
+        "A welcome pack for new families, translated into Bengali and Somali and printed.",
+        Decimal("1200.50"),
+        75,
+    ),
+    (
+        "demo-2026-003",
+        "Governance support for a new committee",
+        "Sessions with an adviser to write a constitution, a safeguarding policy and a first budget.",
+        Decimal(4000),
+        30,
+    ),
+]
+DEMO_GRANT_PROGRAMME = "Community Chest small grants"
+
+
 @dataclass
 class DemoReport:
     created: bool
     returns: int = 0
+    grants: int = 0
 
 
 @transaction.atomic
 def load_evidence_demo() -> DemoReport:
+    grants = _load_demo_grants()
     if JointProject.objects.filter(slug=DEMO_PROJECT).exists():
-        return DemoReport(created=False)
+        return DemoReport(created=False, grants=grants)
     lead = Organisation.objects.filter(slug=DEMO_PROVIDER).first()
     vco = Organisation.objects.filter(slug=DEMO_VCO).first()
     if lead is None or vco is None:
@@ -77,7 +110,7 @@ def load_evidence_demo() -> DemoReport:
             )
         )
     team = [lead, vco, *others]
-    report = DemoReport(created=True)
+    report = DemoReport(created=True, grants=grants)
     for number, rows in FIGURES.items():
         period = project.periods.get(number=number)
         for organisation, row in zip(team, rows, strict=True):
@@ -108,3 +141,32 @@ def load_evidence_demo() -> DemoReport:
                     featured=True,
                 )
     return report
+
+
+def _load_demo_grants() -> int:
+    """Grants from the network's small grants fund to demo VCOs with a charity or company number; the
+    number of grants added."""
+    has_number = Q(charity_number__gt="") | Q(company_number__gt="")
+    recipients = list(Organisation.objects.vcos().active().filter(has_number).order_by("name")[: len(DEMO_GRANTS)])
+    today = timezone.localdate()
+    added = 0
+    for (reference, title, description, amount, days_ago), recipient in zip(DEMO_GRANTS, recipients, strict=False):
+        if Grant.objects.filter(direction=Grant.Direction.DISTRIBUTED, reference=reference).exists():
+            continue
+        award_date = today - timedelta(days=days_ago)
+        services.record_grant(
+            data={
+                "reference": reference,
+                "title": title,
+                "description": description,
+                "amount_awarded": amount,
+                "award_date": award_date,
+                "planned_start_date": award_date + timedelta(days=14),
+                "planned_end_date": award_date + timedelta(days=14 + 180),
+                "recipient": recipient,
+                "grant_programme": DEMO_GRANT_PROGRAMME,
+                "beneficiary_ward": recipient.ward,
+            }
+        )
+        added += 1
+    return added

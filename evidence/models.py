@@ -5,8 +5,11 @@ other, and every page, chart and download shows them in separate sections.
 """
 
 import uuid
+from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -14,9 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import org_id
 from core.files import private_file_storage
 from organisations.models import Organisation
-from taxonomies.models import TaxonomyTerm
+from taxonomies.models import Taxonomy, TaxonomyTerm, terms_of
 
 
 class JointProject(models.Model):
@@ -358,3 +362,197 @@ class EvidenceExport(models.Model):
     def filename(self) -> str:
         area = self.area.code if self.area_id else "borough"
         return f"evidence-pack-{area}-{self.period_start.isoformat()}-to-{self.period_end.isoformat()}.xlsx"
+
+
+# 360Giving grants -----------------------------------------------------------------------------------
+
+AMOUNT_MIN = Decimal("0.01")
+# Far above any grant a borough network makes or receives; a larger figure is a typing slip.
+AMOUNT_MAX = Decimal("999999999.99")
+EARLIEST_AWARD_DATE = date(1900, 1, 1)
+
+
+def _no_control_characters(value: str) -> None:
+    # PostgreSQL cannot store a NUL byte, and no published title needs a control character.
+    if any(ord(char) < 32 and char not in "\n\r\t" or ord(char) == 127 for char in value or ""):
+        raise ValidationError(
+            _("Remove the control characters (such as NUL bytes) from this text."), code="control_characters"
+        )
+
+
+def _award_date_in_range(value: date) -> None:
+    if value < EARLIEST_AWARD_DATE:
+        raise ValidationError(_("Give an award date in 1900 or later."), code="award_date_too_early")
+    if value > timezone.localdate():
+        raise ValidationError(
+            _("The award date cannot be in the future: record the grant once it is awarded."),
+            code="award_date_in_future",
+        )
+
+
+class GrantQuerySet(models.QuerySet):
+    def distributed(self) -> "GrantQuerySet":
+        return self.filter(direction=Grant.Direction.DISTRIBUTED)
+
+    def with_recipient_org_id(self) -> "GrantQuerySet":
+        """Grants whose recipient has an org-id now: a recipient in the database with a register number,
+        or one outside it recorded with its org-id. Only these can be published."""
+        in_register = Q()
+        for field_name in Organisation.IDENTIFIER_FIELDS.values():
+            in_register |= ~Q(**{f"recipient__{field_name}": ""})
+        return self.filter(
+            Q(recipient__isnull=False) & in_register | Q(recipient__isnull=True) & ~Q(recipient_org_id="")
+        )
+
+
+class Grant(models.Model):
+    """A grant in 360Giving's terms: one award of money by a funder to a recipient organisation.
+
+    The network records the grants it distributes itself (published as 360Giving data); grants the sector
+    receives, imported from funders' 360Giving files, share the model with `direction` set to received.
+    """
+
+    class Direction(models.TextChoices):
+        DISTRIBUTED = "distributed", _("Distributed by the network")
+        RECEIVED = "received", _("Received from another funder (imported)")
+
+    identifier = models.CharField(
+        _("360Giving identifier"),
+        max_length=200,
+        unique=True,
+        editable=False,
+        help_text=_("The publisher's 360Giving prefix and the grant's reference, for example 360G-thin-2026-001."),
+    )
+    reference = models.SlugField(
+        _("reference"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The network's own reference for the grant, for example 2026-001. It becomes part of the published identifier and cannot be changed later."
+        ),
+    )
+    direction = models.CharField(
+        _("direction"), max_length=12, choices=Direction.choices, default=Direction.DISTRIBUTED
+    )
+    title = models.CharField(_("title"), max_length=300, validators=[_no_control_characters])
+    description = models.TextField(
+        _("description"),
+        max_length=5000,
+        validators=[_no_control_characters],
+        help_text=_("What the grant is for, in plain words."),
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="GBP", editable=False)
+    amount_awarded = models.DecimalField(
+        _("amount awarded (£)"),
+        max_digits=11,
+        decimal_places=2,
+        validators=[
+            MinValueValidator(AMOUNT_MIN, message=_("The amount awarded must be more than £0.")),
+            MaxValueValidator(
+                AMOUNT_MAX, message=_("The amount awarded must be less than £1,000,000,000: check the figure.")
+            ),
+        ],
+    )
+    award_date = models.DateField(_("award date"), validators=[_award_date_in_range])
+    planned_start_date = models.DateField(_("planned start"), null=True, blank=True)
+    planned_end_date = models.DateField(_("planned end"), null=True, blank=True)
+    recipient = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="grants_received",
+        verbose_name=_("recipient organisation"),
+        help_text=_(
+            "It must have a charity, company or other register number, which is its identifier in the published data."
+        ),
+    )
+    recipient_name = models.CharField(
+        _("recipient name"),
+        max_length=300,
+        blank=True,
+        validators=[_no_control_characters],
+        help_text=_("Only for a recipient not in the portal's database."),
+    )
+    recipient_org_id = models.CharField(
+        _("recipient org-id"),
+        max_length=60,
+        blank=True,
+        help_text=_("Only for a recipient not in the portal's database: its org-id, for example GB-CHC-1164883."),
+    )
+    # The funder as published: the network itself for distributed grants (from the settings when the grant
+    # is recorded), the funder named in the file for imported ones.
+    funder_org_id = models.CharField(_("funder org-id"), max_length=60, editable=False)
+    funder_name = models.CharField(_("funder name"), max_length=300, editable=False)
+    grant_programme = models.CharField(
+        _("grant programme"), max_length=300, blank=True, validators=[_no_control_characters]
+    )
+    beneficiary_ward = models.ForeignKey(
+        TaxonomyTerm,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to=terms_of(Taxonomy.WARDS),
+        verbose_name=_("beneficiary ward"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last modified"), auto_now=True)
+
+    objects = GrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-award_date", "identifier"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_awarded__gt=0), name="grant_amount_positive"),
+            models.UniqueConstraint(
+                fields=["direction", "reference"],
+                condition=~Q(reference=""),
+                name="unique_grant_reference_per_direction",
+            ),
+        ]
+        indexes = [models.Index(fields=["direction", "award_date"])]
+        verbose_name = _("grant")
+        verbose_name_plural = _("grants")
+
+    def __str__(self) -> str:
+        return f"{self.identifier or self.reference}: {self.title}"
+
+    @property
+    def recipient_identifier(self) -> str:
+        """The recipient's org-id as published: its primary one now if it is in the database."""
+        return self.recipient.primary_org_id if self.recipient_id else self.recipient_org_id
+
+    @property
+    def recipient_display_name(self) -> str:
+        return self.recipient.name if self.recipient_id else self.recipient_name
+
+    def clean(self) -> None:
+        errors = {}
+        if self.direction == self.Direction.DISTRIBUTED and not self.reference and not self.identifier:
+            errors["reference"] = _("Give the grant a reference, for example 2026-001.")
+        if self.recipient_id:
+            if not self.recipient.primary_org_id:
+                errors["recipient"] = _(
+                    "%(name)s has no charity, company or other register number, so the grant could not be published "
+                    "in 360Giving: add the organisation's number first."
+                ) % {"name": self.recipient.name}
+            self.recipient_name = self.recipient_org_id = ""
+        elif not (self.recipient_name and self.recipient_org_id):
+            errors["recipient"] = _(
+                "Choose the recipient organisation, or, for one not in the database, give its name and org-id."
+            )
+        else:
+            try:
+                self.recipient_org_id = "-".join(org_id.parse_org_id(self.recipient_org_id))
+            except ValidationError as error:
+                errors["recipient_org_id"] = error.messages
+        if self.planned_start_date and self.planned_end_date and self.planned_end_date < self.planned_start_date:
+            errors["planned_end_date"] = _("The planned end must be on or after the planned start.")
+        if errors:
+            raise ValidationError(errors)
+        if self.direction == self.Direction.DISTRIBUTED:
+            if not self.identifier:
+                self.identifier = f"{settings.PORTAL_360G_PREFIX}-{self.reference}"
+            self.funder_org_id = settings.PORTAL_NETWORK_ORG_ID
+            self.funder_name = settings.PORTAL_NETWORK_NAME

@@ -34,6 +34,7 @@ from . import suppression
 from .models import (
     CaseStudy,
     EvidenceExport,
+    Grant,
     Indicator,
     IndicatorTarget,
     JointProject,
@@ -1044,3 +1045,16 @@ def exports_of(user) -> QuerySet[EvidenceExport]:
 
 def export_by_uuid(value) -> EvidenceExport | None:
     return EvidenceExport.objects.select_related("area", "requested_by").filter(uuid=value).first()
+
+
+# 360Giving grants -----------------------------------------------------------------------------------
+
+
+def published_grants():
+    """The grants the network distributes that can be published: those whose recipient has an org-id."""
+    return (
+        Grant.objects.distributed()
+        .with_recipient_org_id()
+        .select_related("recipient", "beneficiary_ward")
+        .order_by("-award_date", "identifier")
+    )

@@ -29,6 +29,7 @@ from . import selectors, suppression
 from .models import (
     CaseStudy,
     EvidenceExport,
+    Grant,
     Indicator,
     IndicatorTarget,
     JointProject,
@@ -710,3 +711,22 @@ def _project_rows(*, scope, kind: str):
         else:
             shown = _("no submitted return")
         yield (indicator.project.title, indicator.name, indicator.unit, period.number, period.start, period.end, target.target, actual, shown)
+
+
+# 360Giving grants -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_grant(*, grant: Grant | None = None, data: dict) -> Grant:
+    """Record (or correct) a grant the network distributes. Every rule is checked before anything is
+    saved (Grant.clean: an amount above £0, an award date not in the future, a recipient with an
+    org-id); a ValidationError names the field otherwise."""
+    grant = grant or Grant(direction=Grant.Direction.DISTRIBUTED)
+    if grant.identifier and data.get("reference", grant.reference) != grant.reference:
+        # The reference is part of the published identifier, which others may already have linked to.
+        raise ValidationError({"reference": _("A grant's reference cannot be changed once it is recorded.")})
+    for name, value in data.items():
+        setattr(grant, name, value)
+    grant.full_clean()
+    grant.save()
+    return grant

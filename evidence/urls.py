@@ -23,6 +23,11 @@ urlpatterns = [
     path("case-studies/<int:pk>/withdraw/", views.case_study_withdraw, name="case_study_withdraw"),
     path("dashboards/", views.dashboard, name="dashboard"),
     path("report/", views.report, name="report"),
+    # Stable addresses: 360Giving's registry and other publishers' tools link to them.
+    path("grants/", views.grant_list, name="grant_list"),
+    path("grants/360giving.json", views.grants_json, name="grants_json"),
+    path("grants/360giving.csv", views.grants_spreadsheet, {"fmt": "csv"}, name="grants_csv"),
+    path("grants/360giving.xlsx", views.grants_spreadsheet, {"fmt": "xlsx"}, name="grants_xlsx"),
     path("packs/", views.export_list, name="export_list"),
     path("packs/<uuid:uuid>/", views.export_detail, name="export_detail"),
     path("packs/<uuid:uuid>/status.json", views.export_status, name="export_status"),

@@ -4,6 +4,7 @@ Views stay thin: forms check input, services write, selectors read, and every ob
 goes through accounts.permissions (can/require).
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,13 +19,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import can, require
-from core.exports import CSV, XLSX, tabular_response
+from core.exports import CSV, XLSX, export_rows, tabular_response
 from core.files import private_file_response
 from core.forms import add_validation_errors
 from core.parameters import text_param
 from organisations.models import Organisation
 
-from . import selectors, services, tasks
+from . import selectors, services, tasks, three_sixty_giving
 from .forms import CaseStudyForm, IndicatorForm, ProjectForm, ReportForm, ReturnForm, ScopeForm, TargetsForm
 from .models import CaseStudy, EvidenceExport, Indicator, JointProject, MonitoringReturn
 
@@ -431,3 +432,33 @@ def export_download(request, uuid):
         messages.error(request, _("This evidence pack is no longer available. Ask for a new one."))
         return redirect("evidence:export_list")
     return private_file_response(export.file, filename=export.filename, file_type=XLSX)
+
+
+# 360Giving: grants the network distributes (public) -----------------------------------------------
+
+
+@require_GET
+def grant_list(request):
+    return render(
+        request,
+        "evidence/grant_list.html",
+        {"grants": selectors.published_grants(), "network_name": settings.PORTAL_NETWORK_NAME},
+    )
+
+
+@require_GET
+def grants_json(request):
+    response = JsonResponse(three_sixty_giving.package(selectors.published_grants()), json_dumps_params={"indent": 1})
+    # Open data: other sites and the 360Giving tools may read it from the browser.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def grants_spreadsheet(request, fmt: str):
+    return tabular_response(
+        filename="360giving-grants-distributed",
+        headers=[column.header for column in three_sixty_giving.COLUMNS],
+        rows=export_rows(three_sixty_giving.COLUMNS, selectors.published_grants()),
+        fmt=fmt,
+    )

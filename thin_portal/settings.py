@@ -337,6 +337,14 @@ PORTAL_BOROUGH_POSTCODE_DISTRICTS = [
     if district.strip()
 ]
 
+# 360Giving: the grants the network distributes are published with the network as funder. The prefix is
+# the one 360Giving registers for the publisher; a grant's identifier is the prefix, a hyphen and the
+# grant's own reference, stored when it is recorded so it never changes afterwards.
+PORTAL_360G_PREFIX = os.environ.get("PORTAL_360G_PREFIX", "360G-thin").strip()
+# A placeholder until set: a production sets the network's own org-id (its charity or company number).
+PORTAL_NETWORK_ORG_ID = os.environ.get("PORTAL_NETWORK_ORG_ID", "GB-EXAMPLE-THIN").strip()
+PORTAL_NETWORK_NAME = os.environ.get("PORTAL_NETWORK_NAME", "Tower Hamlets Infrastructure Network").strip()
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -536,6 +544,7 @@ PORTAL_DIGEST_WEEKDAY = int(os.environ.get("PORTAL_DIGEST_WEEKDAY", "0"))
 EVIDENCE_EXPORT_DIR = Path(os.environ.get("PORTAL_EVIDENCE_EXPORT_DIR", VAR_DIR / "evidence-packs"))
 EVIDENCE_EXPORT_HOURS = int(os.environ.get("PORTAL_EVIDENCE_EXPORT_HOURS", "72"))
 EVIDENCE_EXPORT_REQUEUE_AFTER = int(os.environ.get("PORTAL_EVIDENCE_EXPORT_REQUEUE_AFTER", "120"))
+
 
 # The cache every process shares: the Open Referral API's throttle counts each client once however many
 # web processes answer it, the calendar's month grids are worked out once, and the beat lock

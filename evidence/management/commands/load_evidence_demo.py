@@ -18,3 +18,4 @@ class Command(DemoLoaderCommand):
             self.stdout.write(self.style.SUCCESS(_("Demo joint project created with %(count)d returns.") % {"count": report.returns}))
         else:
             self.stdout.write(_("The demo joint project is already there."))
+        self.stdout.write(_("Demo grants added: %(count)d.") % {"count": report.grants})
