@@ -833,34 +833,33 @@ class CharityRegisterImportAdmin(NetworkAdminAccess, admin.ModelAdmin):
         return redirect("admin:organisations_charityregisterimport_upload")
 
     def upload_view(self, request):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = RegisterUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                register_import = charity_register.start_import(uploads=form.cleaned_data["files"], by=request.user)
-            except ExtractError as error:
-                form.add_error("files", str(error))
-            else:
-                tasks.enqueue_register_import(register_import.pk)
-                return redirect("admin:organisations_charityregisterimport_progress", pk=register_import.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Import the Charity Commission register"),
-            "form": form,
-            "borough_area": settings.PORTAL_BOROUGH_AREA,
-            "districts": ", ".join(settings.PORTAL_BOROUGH_POSTCODE_DISTRICTS),
-        }
-        return TemplateResponse(request, "admin/organisations/charityregisterimport/upload.html", context)
+        return self._upload(
+            request,
+            form_class=RegisterUploadForm,
+            start=charity_register.start_import,
+            title=_("Import the Charity Commission register"),
+            template="admin/organisations/charityregisterimport/upload.html",
+            borough_area=settings.PORTAL_BOROUGH_AREA,
+        )
 
     def companies_upload_view(self, request):
+        return self._upload(
+            request,
+            form_class=CompaniesHouseUploadForm,
+            start=companies_house.start_import,
+            title=_("Import the Companies House bulk file"),
+            template="admin/organisations/charityregisterimport/upload_companies.html",
+        )
+
+    def _upload(self, request, *, form_class, start, title: str, template: str, **context):
+        """An upload page: keep the files, record the import and queue it, then show its progress; a
+        file the register's `start` refuses (ExtractError) is named on the form."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = CompaniesHouseUploadForm(request.POST or None, request.FILES or None)
+        form = form_class(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                register_import = companies_house.start_import(uploads=form.cleaned_data["files"], by=request.user)
+                register_import = start(uploads=form.cleaned_data["files"], by=request.user)
             except ExtractError as error:
                 form.add_error("files", str(error))
             else:
@@ -869,11 +868,12 @@ class CharityRegisterImportAdmin(NetworkAdminAccess, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": _("Import the Companies House bulk file"),
+            "title": title,
             "form": form,
             "districts": ", ".join(settings.PORTAL_BOROUGH_POSTCODE_DISTRICTS),
+            **context,
         }
-        return TemplateResponse(request, "admin/organisations/charityregisterimport/upload_companies.html", context)
+        return TemplateResponse(request, template, context)
 
     def progress_view(self, request, pk):
         if not self.has_view_permission(request):

@@ -578,18 +578,14 @@ def run_import(
     def progress(percent: int, step: str) -> None:
         _set_progress(register_import, percent, step)
 
-    try:
+    with all_or_nothing(register_import, log=logger, what="Charity register import"):
         tables = find_tables(list(paths), TABLES)
         survey = check_register(tables, progress=progress)
         CharityRegisterImport.objects.filter(pk=register_import.pk).update(status=CharityRegisterImport.Status.WRITING)
         progress(50, _("Comparing with the directory"))
         directory = _directory(survey.borough)
         refreshes: list[tuple[Organisation, dict]] = []
-        counts = {kind: 0 for kind in RegisterFinding.Kind.values}
-        for batch in _batches(_findings(register_import, tables, survey, directory, refreshes, progress), BATCH):
-            RegisterFinding.objects.bulk_create(batch)
-            for item in batch:
-                counts[item.kind] += 1
+        counts = write_findings(_findings(register_import, tables, survey, directory, refreshes, progress))
         progress(92, _("Refreshing the matched organisations"))
         with transaction.atomic():
             unchanged = []
@@ -602,28 +598,54 @@ def run_import(
                 Organisation.objects.filter(pk__in=batch).update(
                     register_checked_on=survey.extract_date or timezone.localdate()
                 )
-            register_import.status = CharityRegisterImport.Status.READY
-            register_import.progress, register_import.step = 100, str(_("Ready"))
-            register_import.extract_date = survey.extract_date
-            register_import.counts = {
-                "charities": survey.charities,
-                "rows": survey.rows,
-                "borough": len(survey.borough),
-                "matched": len(refreshes),
-                "findings": counts,
-            }
-            register_import.finished_at = timezone.now()
-            register_import.save()
+            mark_ready(
+                register_import,
+                extract_date=survey.extract_date,
+                counts={
+                    "charities": survey.charities,
+                    "rows": survey.rows,
+                    "borough": len(survey.borough),
+                    "matched": len(refreshes),
+                    "findings": counts,
+                },
+            )
+    return register_import
+
+
+def write_findings(findings: Iterable[RegisterFinding]) -> dict[str, int]:
+    """Write an import's findings in batches; how many of each kind."""
+    counts = {kind: 0 for kind in RegisterFinding.Kind.values}
+    for batch in _batches(findings, BATCH):
+        RegisterFinding.objects.bulk_create(batch)
+        for item in batch:
+            counts[item.kind] += 1
+    return counts
+
+
+def mark_ready(register_import: CharityRegisterImport, *, extract_date: date | None, counts: dict) -> None:
+    register_import.status = CharityRegisterImport.Status.READY
+    register_import.progress, register_import.step = 100, str(_("Ready"))
+    register_import.extract_date = extract_date
+    register_import.counts = counts
+    register_import.finished_at = timezone.now()
+    register_import.save()
+
+
+@contextmanager
+def all_or_nothing(register_import: CharityRegisterImport, *, log: logging.Logger, what: str) -> Iterator[None]:
+    """Run an import's work: a bad file (ExtractError) fails the import with its message; anything else
+    fails it too and is raised again. Either way its findings are deleted (see _fail)."""
+    try:
+        yield
     except ExtractError as error:
         _fail(register_import, str(error))
     except Exception as error:
-        logger.exception("Charity register import %s failed", register_import.pk)
+        log.exception("%s %s failed", what, register_import.pk)
         _fail(
             register_import,
             _("The import stopped (%(error)s); nothing was changed.") % {"error": error.__class__.__name__},
         )
         raise
-    return register_import
 
 
 def _fail(register_import: CharityRegisterImport, message: str) -> None:

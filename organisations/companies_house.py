@@ -27,7 +27,6 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -36,7 +35,14 @@ from core.register_extract import ExtractError, Record, read_csv
 from taxonomies.models import Taxonomy, TaxonomyTerm
 
 from . import charity_register, selectors, services
-from .charity_register import BATCH, Progress, _batches, _fail, _no_progress, _set_progress
+from .charity_register import (
+    Progress,
+    _no_progress,
+    _set_progress,
+    all_or_nothing,
+    mark_ready,
+    write_findings,
+)
 from .models import CharityRegisterImport, Organisation, RegisterFinding
 
 logger = logging.getLogger(__name__)
@@ -348,7 +354,7 @@ def run_import(
     def progress(percent: int, step: str) -> None:
         _set_progress(register_import, percent, step)
 
-    try:
+    with all_or_nothing(register_import, log=logger, what="Companies House import"):
         survey = check_file(paths, progress=progress)
         CharityRegisterImport.objects.filter(pk=register_import.pk).update(status=CharityRegisterImport.Status.WRITING)
         progress(50, _("Comparing with the directory"))
@@ -356,37 +362,23 @@ def run_import(
             survey.borough, number_field="company_number", fields=COMPANY_FIELDS, key=lambda number: number or None
         )
         refreshes: list[tuple[Organisation, dict]] = []
-        counts = {kind: 0 for kind in RegisterFinding.Kind.values}
-        for batch in _batches(_findings(register_import, paths, survey, directory, refreshes, progress), BATCH):
-            RegisterFinding.objects.bulk_create(batch)
-            for item in batch:
-                counts[item.kind] += 1
+        counts = write_findings(_findings(register_import, paths, survey, directory, refreshes, progress))
         progress(92, _("Refreshing the matched organisations"))
         with transaction.atomic():
             for organisation, changes in refreshes:
                 if changes:
                     _apply_refresh(organisation, changes, by)
-            register_import.status = CharityRegisterImport.Status.READY
-            register_import.progress, register_import.step = 100, str(_("Ready"))
-            register_import.extract_date = survey.extract_date
-            register_import.counts = {
-                "rows": survey.rows,
-                "companies": survey.companies,
-                "borough": len(survey.borough),
-                "matched": len(refreshes),
-                "findings": counts,
-            }
-            register_import.finished_at = timezone.now()
-            register_import.save()
-    except ExtractError as error:
-        _fail(register_import, str(error))
-    except Exception as error:
-        logger.exception("Companies House import %s failed", register_import.pk)
-        _fail(
-            register_import,
-            _("The import stopped (%(error)s); nothing was changed.") % {"error": error.__class__.__name__},
-        )
-        raise
+            mark_ready(
+                register_import,
+                extract_date=survey.extract_date,
+                counts={
+                    "rows": survey.rows,
+                    "companies": survey.companies,
+                    "borough": len(survey.borough),
+                    "matched": len(refreshes),
+                    "findings": counts,
+                },
+            )
     return register_import
 
 
