@@ -6,6 +6,9 @@ verdicts and peak memory.
         if fresh:
             build()
         run()
+
+BENCH_DB_SUFFIX (environment) is added to every benchmark database's name, so that two checkouts can run
+benchmarks on one server at once.
 """
 
 import os
@@ -21,8 +24,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+def _own_name(name: str) -> str:
+    return name + os.environ.get("BENCH_DB_SUFFIX", "")
+
+
 def database_urls(name: str) -> tuple[str, str]:
     """The server's maintenance database and the benchmark's own, on DATABASE_URL's server."""
+    name = _own_name(name)
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("Set DATABASE_URL=postgres://... (the benchmark creates and drops its own database there).")
@@ -45,11 +53,11 @@ def _maintenance(sql: str, params=None, *, name: str):
 
 
 def database_exists(name: str) -> bool:
-    return _maintenance("SELECT 1 FROM pg_database WHERE datname = %s", [name], name=name) is not None
+    return _maintenance("SELECT 1 FROM pg_database WHERE datname = %s", [_own_name(name)], name=name) is not None
 
 
 def drop_database(name: str) -> None:
-    _maintenance(f"DROP DATABASE IF EXISTS {name}", name=name)
+    _maintenance(f"DROP DATABASE IF EXISTS {_own_name(name)}", name=name)
 
 
 def setup_django(name: str, *, var_dir: str, environment: dict[str, str] | None = None) -> None:
@@ -89,7 +97,7 @@ def bench_database(
     fresh = not (reuse and database_exists(name))
     if fresh:
         drop_database(name)
-        _maintenance(f"CREATE DATABASE {name}", name=name)
+        _maintenance(f"CREATE DATABASE {_own_name(name)}", name=name)
     setup_django(name, var_dir=var_dir, environment=environment)
     from django.core.management import call_command
     from django.db import connections
