@@ -1,18 +1,23 @@
 """Admin helpers with no domain of their own, for every app's admin."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet, BaseModelFormSet
 from django.forms.utils import pretty_name
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+
+from .background_imports import RefusedFile
 
 
 class _BoundedDateChangeList(ChangeList):
@@ -129,3 +134,97 @@ class LabelledListEditable:
     def get_changelist_formset(self, request, **kwargs):
         kwargs.setdefault("formset", LabelledChangelistFormSet)
         return super().get_changelist_formset(request, **kwargs)
+
+
+# Background imports (core.background_imports): one upload page and one progress page for all --------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data] or super().clean(None)
+        return [super().clean(data, initial)]
+
+
+class BackgroundUploadForm(forms.Form):
+    """The files of a background import; subclasses set the field's label, help and accepted types,
+    and ``max_bytes_setting``, the setting holding the most all the files together may weigh."""
+
+    max_bytes_setting = "PORTAL_REGISTER_UPLOAD_MAX_BYTES"
+    files = MultipleFileField()
+
+    def clean_files(self):
+        uploads = self.cleaned_data["files"]
+        limit = getattr(settings, self.max_bytes_setting)
+        if sum(upload.size for upload in uploads) > limit:
+            raise ValidationError(
+                _("The files are too big together: at most %(size)s MB.") % {"size": f"{limit // (1024 * 1024):,}"}
+            )
+        return uploads
+
+
+class BackgroundImportAdmin(admin.ModelAdmin):
+    """A ModelAdmin for a BackgroundImport model: read-only rows, an upload page per kind of file, and a
+    progress page that refreshes itself while the import runs."""
+
+    progress_template = "admin/background_import/progress.html"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect(self._url("upload"))
+
+    def _url(self, name: str) -> str:
+        return f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}"
+
+    def upload_page(self, request, *, form_class, start, enqueue, title: str, intro: list[str], **context):
+        """An upload page: keep the files, record the import and queue it (``enqueue(pk)``), then show
+        its progress; a file ``start`` refuses (RefusedFile) is named on the form."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = form_class(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                run = start(uploads=form.cleaned_data["files"], by=request.user)
+            except RefusedFile as error:
+                form.add_error("files", str(error))
+            else:
+                enqueue(run.pk)
+                return redirect(self._url("progress"), pk=run.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "form": form,
+            "intro": intro,
+            **context,
+        }
+        return TemplateResponse(request, "admin/background_import/upload.html", context)
+
+    def progress_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = self.model.objects.filter(pk=pk).first()
+        if run is None:
+            return redirect(self._url("changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": str(run),
+            "run": run,
+            **self.progress_context(run),
+        }
+        return TemplateResponse(request, self.progress_template, context)
+
+    def progress_context(self, run) -> dict:
+        """What the progress page shows besides the run: ``upload_again`` (url name), ``outcome``."""
+        return {}

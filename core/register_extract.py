@@ -20,6 +20,7 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 
 from . import archives
+from .background_imports import RefusedFile
 
 CHUNK = 1024 * 1024
 # One record, continuation lines included. The register's longest field (activities) is a few KB.
@@ -28,7 +29,7 @@ TEXT_SUFFIXES = (".txt", ".tsv")
 _TABLE_NAME_RE = re.compile(r"^(?:publicextract\.)?(?P<table>[a-z_]+)\.(?:zip|txt|tsv)$")
 
 
-class ExtractError(ValueError):
+class ExtractError(RefusedFile):
     """The extract is refused; the message names the table, line and column, for the admin."""
 
 
@@ -86,18 +87,20 @@ def _too_big(table: str, size: int, max_bytes: int) -> str:
     }
 
 
-def _zip_chunks(path: Path, table: str, max_bytes: int) -> Iterator[bytes]:
+def _zip_chunks(path: Path, name: str, max_bytes: int, *, suffixes: tuple[str, ...], holds: str) -> Iterator[bytes]:
+    """The one ``suffixes`` part of the zip at ``path``, unpacked a chunk at a time. The size limit is
+    the archive's, checked as the part unpacks (core.archives), whatever the zip declares."""
     limits = archives.Limits(max_entries=5, max_entry_bytes=max_bytes, max_total_bytes=max_bytes)
     with path.open("rb") as handle:
         try:
             with archives.open_archive(handle, limits) as archive:
-                texts = [info for info in archive.infos if info.filename.lower().endswith(TEXT_SUFFIXES)]
-                if len(texts) != 1:
+                parts = [info for info in archive.infos if info.filename.lower().endswith(suffixes)]
+                if len(parts) != 1:
                     raise ExtractError(
-                        _("%(file)s should hold one .txt file (the %(table)s table); it holds %(count)s.")
-                        % {"file": path.name, "table": table, "count": len(texts)}
+                        _("%(file)s should hold one %(holds)s; it holds %(count)s.")
+                        % {"file": path.name, "holds": holds, "count": len(parts)}
                     )
-                yield from archive.chunks(texts[0])
+                yield from archive.chunks(parts[0])
         except archives.ArchiveError as error:
             raise ExtractError(
                 _("%(file)s cannot be read: %(reason)s") % {"file": path.name, "reason": error}
@@ -140,7 +143,9 @@ def read_table(path: Path, *, table: str, columns: Sequence[str], max_bytes: int
     """Each record of ``table`` in the file at ``path`` (a zip or a .txt), in order. ``columns`` must all
     be in the header (others are ignored). Raises ExtractError as soon as something is wrong."""
     chunks = (
-        _zip_chunks(path, table, max_bytes) if path.suffix.lower() == ".zip" else _file_chunks(path, table, max_bytes)
+        _zip_chunks(path, table, max_bytes, suffixes=TEXT_SUFFIXES, holds=_(".txt file (the %(table)s table)") % {"table": table})
+        if path.suffix.lower() == ".zip"
+        else _file_chunks(path, table, max_bytes)
     )
     lines = _lines(chunks, table)
     header_raw = next(lines, None)
@@ -225,24 +230,6 @@ class _ChunkReader(io.RawIOBase):
         return size
 
 
-def _zip_csv_chunks(path: Path, name: str, max_bytes: int) -> Iterator[bytes]:
-    limits = archives.Limits(max_entries=5, max_entry_bytes=max_bytes, max_total_bytes=max_bytes)
-    with path.open("rb") as handle:
-        try:
-            with archives.open_archive(handle, limits) as archive:
-                parts = [info for info in archive.infos if info.filename.lower().endswith(CSV_SUFFIXES)]
-                if len(parts) != 1:
-                    raise ExtractError(
-                        _("%(file)s should hold one .csv file (%(name)s); it holds %(count)s.")
-                        % {"file": path.name, "name": name, "count": len(parts)}
-                    )
-                yield from archive.chunks(parts[0])
-        except archives.ArchiveError as error:
-            raise ExtractError(
-                _("%(file)s cannot be read: %(reason)s") % {"file": path.name, "reason": error}
-            ) from None
-
-
 def read_csv(
     path: Path, *, name: str, columns: Sequence[str], optional: Sequence[str] = (), max_bytes: int
 ) -> Iterator[Record]:
@@ -251,7 +238,9 @@ def read_csv(
     their surrounding spaces. ``columns`` must all be there; ``optional`` ones are given ("" if
     absent). Raises ExtractError, naming ``name`` and the row, as soon as something is wrong."""
     chunks = (
-        _zip_csv_chunks(path, name, max_bytes) if path.suffix.lower() == ".zip" else _file_chunks(path, name, max_bytes)
+        _zip_chunks(path, name, max_bytes, suffixes=CSV_SUFFIXES, holds=_(".csv file (%(name)s)") % {"name": name})
+        if path.suffix.lower() == ".zip"
+        else _file_chunks(path, name, max_bytes)
     )
     text = io.TextIOWrapper(io.BufferedReader(_ChunkReader(chunks), CHUNK), encoding="utf-8-sig", newline="")
     # csv's own limit on one field stands for a record too big (it is per field; rows are few fields).

@@ -26,11 +26,18 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import NetworkAdminAccess, PortalUserAdmin
 from accounts.models import User
-from core.admin import HTTPS_URLS, PortalTabularInline, names_in_message
+from core.admin import (
+    HTTPS_URLS,
+    BackgroundImportAdmin,
+    BackgroundUploadForm,
+    MultipleFileField,
+    MultipleFileInput,
+    PortalTabularInline,
+    names_in_message,
+)
 from core.exports import CSV, FORMATS, XLSX, tabular_response
 from core.fields import normalise_postcode
 from core.org_id import normalise_number, parse_org_id, validate_number
-from core.register_extract import ExtractError
 from notifications.tasks import enqueue_reminder
 
 from . import charity_register, companies_house, exports, imports, selectors, services, tasks
@@ -748,22 +755,7 @@ class MembershipAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
 # The Charity Commission register import ------------------------------------------------------------
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        if isinstance(data, list | tuple):
-            return [super(MultipleFileField, self).clean(item, initial) for item in data] or super().clean(None)
-        return [super().clean(data, initial)]
-
-
-class RegisterUploadForm(forms.Form):
+class RegisterUploadForm(BackgroundUploadForm):
     files = MultipleFileField(
         label=gettext_lazy("Register extract files"),
         help_text=gettext_lazy(
@@ -773,17 +765,8 @@ class RegisterUploadForm(forms.Form):
         widget=MultipleFileInput(attrs={"accept": ".zip,.txt"}),
     )
 
-    def clean_files(self):
-        uploads = self.cleaned_data["files"]
-        if sum(upload.size for upload in uploads) > settings.PORTAL_REGISTER_UPLOAD_MAX_BYTES:
-            raise ValidationError(
-                _("The files are too big together: at most %(size)s MB.")
-                % {"size": settings.PORTAL_REGISTER_UPLOAD_MAX_BYTES // (1024 * 1024)}
-            )
-        return uploads
 
-
-class CompaniesHouseUploadForm(RegisterUploadForm):
+class CompaniesHouseUploadForm(BackgroundUploadForm):
     files = MultipleFileField(
         label=gettext_lazy("Companies House bulk file"),
         help_text=gettext_lazy(
@@ -795,7 +778,7 @@ class CompaniesHouseUploadForm(RegisterUploadForm):
 
 
 @admin.register(CharityRegisterImport)
-class CharityRegisterImportAdmin(NetworkAdminAccess, admin.ModelAdmin):
+class CharityRegisterImportAdmin(NetworkAdminAccess, BackgroundImportAdmin):
     list_display = ("__str__", "status", "progress", "step", "extract_date", "findings_link")
     list_filter = ("register", "status")
     readonly_fields = (
@@ -803,9 +786,7 @@ class CharityRegisterImportAdmin(NetworkAdminAccess, admin.ModelAdmin):
         "created_at", "started_at", "finished_at", "findings_link",
     )  # fmt: skip
     fields = readonly_fields
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    progress_template = "admin/organisations/charityregisterimport/progress.html"
 
     @admin.display(description=gettext_lazy("findings"))
     def findings_link(self, register_import):
@@ -829,71 +810,60 @@ class CharityRegisterImportAdmin(NetworkAdminAccess, admin.ModelAdmin):
             path("<int:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="%s_%s_progress" % info),
         ] + super().get_urls()
 
-    def add_view(self, request, form_url="", extra_context=None):
-        return redirect("admin:organisations_charityregisterimport_upload")
-
     def upload_view(self, request):
-        return self._upload(
+        districts = ", ".join(settings.PORTAL_BOROUGH_POSTCODE_DISTRICTS)
+        return self.upload_page(
             request,
             form_class=RegisterUploadForm,
             start=charity_register.start_import,
+            enqueue=tasks.enqueue_register_import,
             title=_("Import the Charity Commission register"),
-            template="admin/organisations/charityregisterimport/upload.html",
-            borough_area=settings.PORTAL_BOROUGH_AREA,
+            intro=[
+                _(
+                    "Download the Charity Commission's register extract (the text files, one zip per table) and "
+                    "upload the three zips below. The import reads every row first: a file with a problem is "
+                    "refused with the line and field named, and nothing changes. Then, in the background, it "
+                    "compares the register with the directory. You will see its progress, then its findings to act on."
+                ),
+                _(
+                    "Charities are proposed as the borough's when their area of operation is %(area)s or their "
+                    "contact postcode is in %(districts)s."
+                )
+                % {"area": settings.PORTAL_BOROUGH_AREA, "districts": districts},
+            ],
+            other_url=reverse(self._url("upload_companies")),
+            other_label=_("Import the Companies House bulk file instead"),
         )
 
     def companies_upload_view(self, request):
-        return self._upload(
+        districts = ", ".join(settings.PORTAL_BOROUGH_POSTCODE_DISTRICTS)
+        return self.upload_page(
             request,
             form_class=CompaniesHouseUploadForm,
             start=companies_house.start_import,
+            enqueue=tasks.enqueue_register_import,
             title=_("Import the Companies House bulk file"),
-            template="admin/organisations/charityregisterimport/upload_companies.html",
+            intro=[
+                _(
+                    "Download Companies House's free monthly file of live companies (BasicCompanyDataAsOneFile, a "
+                    "zip holding one CSV) and upload it below. Only community interest companies and companies "
+                    "limited by guarantee are kept. The import reads every row first: a file with a problem is "
+                    "refused with the row and field named, and nothing changes. Then, in the background, it "
+                    "compares the companies with the directory. You will see its progress, then its findings to act on."
+                ),
+                _("Companies are proposed as the borough's when their registered office postcode is in %(districts)s.")
+                % {"districts": districts},
+            ],
+            other_url=reverse(self._url("upload")),
+            other_label=_("Import the Charity Commission register instead"),
         )
 
-    def _upload(self, request, *, form_class, start, title: str, template: str, **context):
-        """An upload page: keep the files, record the import and queue it, then show its progress; a
-        file the register's `start` refuses (ExtractError) is named on the form."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = form_class(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                register_import = start(uploads=form.cleaned_data["files"], by=request.user)
-            except ExtractError as error:
-                form.add_error("files", str(error))
-            else:
-                tasks.enqueue_register_import(register_import.pk)
-                return redirect("admin:organisations_charityregisterimport_progress", pk=register_import.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "form": form,
-            "districts": ", ".join(settings.PORTAL_BOROUGH_POSTCODE_DISTRICTS),
-            **context,
+    def progress_context(self, run) -> dict:
+        companies = run.register == CharityRegisterImport.Register.COMPANIES
+        return {
+            "upload_again": self._url("upload_companies" if companies else "upload"),
+            "findings_link": self.findings_link(run),
         }
-        return TemplateResponse(request, template, context)
-
-    def progress_view(self, request, pk):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        register_import = CharityRegisterImport.objects.filter(pk=pk).first()
-        if register_import is None:
-            return redirect("admin:organisations_charityregisterimport_changelist")
-        running = register_import.status not in (
-            CharityRegisterImport.Status.READY,
-            CharityRegisterImport.Status.FAILED,
-        )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": str(register_import),
-            "register_import": register_import,
-            "running": running,
-            "findings_link": self.findings_link(register_import),
-        }
-        return TemplateResponse(request, "admin/organisations/charityregisterimport/progress.html", context)
 
 
 def _by_register(for_charities, for_companies):

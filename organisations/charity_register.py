@@ -22,10 +22,7 @@ bounded memory:
 
 import logging
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -33,14 +30,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files import File
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.files import private_file_storage
+from core import background_imports
 from core.register_extract import ExtractError, Record, find_tables, read_table
 from taxonomies.models import Taxonomy, TaxonomyTerm
 
@@ -539,32 +535,13 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 # Running an import -------------------------------------------------------------------------------
 
 
-class ImportNotWaiting(Exception):
-    """The import is not waiting to run: another worker has it, or it has finished."""
-
-
 def _set_progress(register_import: CharityRegisterImport, percent: int, step: str) -> None:
-    # A plain UPDATE outside any transaction, so the admin's page polling the import sees it at once.
-    register_import.progress, register_import.step = max(0, min(100, percent)), step[:200]
-    CharityRegisterImport.objects.filter(pk=register_import.pk).update(
-        progress=register_import.progress, step=register_import.step
-    )
+    background_imports.set_progress(register_import, percent, step)
 
 
 def claim_import(*, import_id: int) -> CharityRegisterImport:
     """Mark a waiting import as running, once: a second worker (or a retry) gets ImportNotWaiting."""
-    with transaction.atomic():
-        register_import = (
-            CharityRegisterImport.objects.select_for_update(skip_locked=True)
-            .filter(pk=import_id, status=CharityRegisterImport.Status.QUEUED)
-            .first()
-        )
-        if register_import is None:
-            raise ImportNotWaiting
-        register_import.status = CharityRegisterImport.Status.CHECKING
-        register_import.started_at = timezone.now()
-        register_import.save(update_fields=["status", "started_at"])
-    return register_import
+    return background_imports.claim(CharityRegisterImport, import_id=import_id)
 
 
 def run_import(
@@ -623,44 +600,16 @@ def write_findings(findings: Iterable[RegisterFinding]) -> dict[str, int]:
 
 
 def mark_ready(register_import: CharityRegisterImport, *, extract_date: date | None, counts: dict) -> None:
-    register_import.status = CharityRegisterImport.Status.READY
-    register_import.progress, register_import.step = 100, str(_("Ready"))
-    register_import.extract_date = extract_date
-    register_import.counts = counts
-    register_import.finished_at = timezone.now()
-    register_import.save()
+    background_imports.mark_ready(register_import, counts=counts, extract_date=extract_date)
 
 
-@contextmanager
-def all_or_nothing(register_import: CharityRegisterImport, *, log: logging.Logger, what: str) -> Iterator[None]:
+def all_or_nothing(register_import: CharityRegisterImport, *, log: logging.Logger, what: str):
     """Run an import's work: a bad file (ExtractError) fails the import with its message; anything else
-    fails it too and is raised again. Either way its findings are deleted (see _fail)."""
-    try:
-        yield
-    except ExtractError as error:
-        _fail(register_import, str(error))
-    except Exception as error:
-        log.exception("%s %s failed", what, register_import.pk)
-        _fail(
-            register_import,
-            _("The import stopped (%(error)s); nothing was changed.") % {"error": error.__class__.__name__},
-        )
-        raise
-
-
-def _fail(register_import: CharityRegisterImport, message: str) -> None:
-    register_import.findings.all().delete()
-    register_import.status = CharityRegisterImport.Status.FAILED
-    register_import.error = message[:2000]
-    register_import.finished_at = timezone.now()
-    CharityRegisterImport.objects.filter(pk=register_import.pk).update(
-        status=register_import.status, error=register_import.error, finished_at=register_import.finished_at
-    )
+    fails it too and is raised again. Either way its findings are deleted (discard_partial)."""
+    return background_imports.all_or_nothing(register_import, log=log, what=what)
 
 
 # The admin's upload ------------------------------------------------------------------------------
-
-UPLOAD_FOLDER = "charity-register"
 
 
 def start_import(
@@ -675,34 +624,7 @@ def start_import(
         find_tables([Path(name) for name in names], TABLES)  # by name only: the task checks the contents
     else:
         check_names(names)
-    register_import = CharityRegisterImport.objects.create(
-        started_by=by, files=", ".join(names)[:500], register=register
-    )
-    folder = f"{UPLOAD_FOLDER}/{register_import.uuid}"
-    storage = private_file_storage()
-    for name, upload in zip(names, uploads, strict=True):
-        storage.save(f"{folder}/{name}", upload)
-    register_import.folder = folder
-    register_import.save(update_fields=["folder"])
-    return register_import
-
-
-@contextmanager
-def _local_files(register_import: CharityRegisterImport) -> Iterator[list[Path]]:
-    """The stored upload copied to a local temporary folder (the storage may be object storage)."""
-    storage = private_file_storage()
-    local = Path(tempfile.mkdtemp(prefix="charity-register-"))
-    try:
-        paths = []
-        for name in filter(None, (part.strip() for part in register_import.files.split(","))):
-            path = local / name
-            with storage.open(f"{register_import.folder}/{name}", "rb") as stored, path.open("wb") as handle:
-                for chunk in File(stored).chunks():
-                    handle.write(chunk)
-            paths.append(path)
-        yield paths
-    finally:
-        shutil.rmtree(local, ignore_errors=True)
+    return background_imports.start(CharityRegisterImport, uploads=uploads, by=by, register=register)
 
 
 def run_uploaded_import(*, import_id: int, run=None) -> CharityRegisterImport | None:
@@ -710,20 +632,11 @@ def run_uploaded_import(*, import_id: int, run=None) -> CharityRegisterImport | 
     register's) on its uploaded files, then delete them. Idempotent: an import already claimed or
     finished is left alone (returns None)."""
     run = run or run_import
-    try:
-        register_import = claim_import(import_id=import_id)
-    except ImportNotWaiting:
-        return None
-    storage = private_file_storage()
-    try:
-        with _local_files(register_import) as paths:
-            return run(register_import=register_import, paths=paths, by=register_import.started_by)
-    except FileNotFoundError:
-        _fail(register_import, _("The uploaded files are gone; upload them again."))
-        return register_import
-    finally:
-        for name in filter(None, (part.strip() for part in register_import.files.split(","))):
-            storage.delete(f"{register_import.folder}/{name}")
+    return background_imports.run_uploaded(
+        CharityRegisterImport,
+        import_id=import_id,
+        run=lambda register_import, **files: run(register_import=register_import, **files),
+    )
 
 
 # Acting on findings ------------------------------------------------------------------------------

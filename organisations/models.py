@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core import org_id
+from core.background_imports import BackgroundImport
 from core.fields import (
     CharityNumberField,
     CompanyNumberField,
@@ -363,41 +364,20 @@ class Membership(models.Model):
         return f"{self.organisation} in {self.network}"
 
 
-class CharityRegisterImport(models.Model):
-    """One run of the Charity Commission register import (organisations.charity_register): its files,
-    progress and counts. Its findings are shown to network admins only once it is ready."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Waiting to start")
-        CHECKING = "checking", _("Checking the files")
-        WRITING = "writing", _("Writing the findings")
-        READY = "ready", _("Ready")
-        FAILED = "failed", _("Failed")
+class CharityRegisterImport(BackgroundImport):
+    """One run of a register import (organisations.charity_register, organisations.companies_house): its
+    files, progress and counts. Its findings are shown to network admins only once it is ready."""
 
     class Register(models.TextChoices):
         CHARITIES = "charities", _("Charity Commission register")
         COMPANIES = "companies", _("Companies House bulk file")
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    register = models.CharField(_("register"), max_length=10, choices=Register.choices, default=Register.CHARITIES)
-    # Uploaded files, in the private files storage, while the import waits or runs; deleted after.
-    folder = models.CharField(_("upload folder"), max_length=200, blank=True)
-    files = models.CharField(_("files"), max_length=500, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
-    step = models.CharField(_("current step"), max_length=200, blank=True)
-    error = models.TextField(_("error"), blank=True)
-    extract_date = models.DateField(_("date of extract"), null=True, blank=True)
-    counts = models.JSONField(_("counts"), default=dict, blank=True)
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("started by")
-    )
-    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
-    started_at = models.DateTimeField(_("started"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    UPLOAD_FOLDER = "charity-register"
 
-    class Meta:
-        ordering = ["-created_at"]
+    register = models.CharField(_("register"), max_length=10, choices=Register.choices, default=Register.CHARITIES)
+    extract_date = models.DateField(_("date of extract"), null=True, blank=True)
+
+    class Meta(BackgroundImport.Meta):
         verbose_name = _("register import")
         verbose_name_plural = _("register imports")
 
@@ -406,6 +386,10 @@ class CharityRegisterImport(models.Model):
             "register": self.get_register_display(),
             "date": timezone.localtime(self.created_at).strftime("%d %B %Y %H:%M"),
         }
+
+    def discard_partial(self) -> None:
+        # Findings are written in batches, outside one transaction: a failed import's are deleted.
+        self.findings.all().delete()
 
 
 class RegisterFindingQuerySet(models.QuerySet):

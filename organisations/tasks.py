@@ -8,6 +8,8 @@ from django.db import transaction
 
 from thin_portal.celery import quick_broker_connection
 
+from core import background_imports
+
 from . import charity_register, companies_house
 from .models import CharityRegisterImport
 
@@ -30,6 +32,18 @@ def import_companies_house(import_id: int) -> dict:
     if register_import is None:
         return {"import": import_id, "ran": False}
     return {"import": import_id, "ran": True, "status": register_import.status}
+
+
+@shared_task(name="organisations.tasks.sweep_register_imports")
+def sweep_register_imports() -> dict[str, int]:
+    """Periodic (one CELERY_BEAT_SCHEDULE entry): queue again imports whose message was lost, and fail
+    those whose worker died part way, so none shows "running" for ever."""
+    waiting, failed = background_imports.sweep(CharityRegisterImport)
+    requeued = sum(_publish(import_id) for import_id in waiting)
+    counts = {"requeued": requeued, "failed": failed}
+    if requeued or failed:
+        logger.info("Register import sweep: %s", counts)
+    return counts
 
 
 def _publish(import_id: int) -> bool:

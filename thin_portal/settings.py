@@ -325,9 +325,17 @@ PORTAL_IMPORT_MAX_BYTES = 5 * 1024 * 1024
 # unpacked, is refused (the whole charity table is a few hundred MB); the admin's upload of the zips
 # is held to PORTAL_REGISTER_UPLOAD_MAX_BYTES for all of them together.
 PORTAL_REGISTER_MAX_BYTES = int(os.environ.get("PORTAL_REGISTER_MAX_BYTES", str(1024 * 1024 * 1024)))
-PORTAL_REGISTER_UPLOAD_MAX_BYTES = int(os.environ.get("PORTAL_REGISTER_UPLOAD_MAX_BYTES", str(300 * 1024 * 1024)))
+# Companies House's zip alone is some 470 MB; the proxy in front of the app must allow as much.
+PORTAL_REGISTER_UPLOAD_MAX_BYTES = int(os.environ.get("PORTAL_REGISTER_UPLOAD_MAX_BYTES", str(1024 * 1024 * 1024)))
 # The Companies House bulk file (organisations.companies_house) is bigger: some 2.5 GB unpacked, as one CSV.
 PORTAL_COMPANIES_HOUSE_MAX_BYTES = int(os.environ.get("PORTAL_COMPANIES_HOUSE_MAX_BYTES", str(4 * 1024**3)))
+# 360Giving grants in (evidence.grants_import): the largest file accepted (a JSON package, CSV or XLSX),
+# uploaded or given to the command. 100,000 grants are some 100 MB of JSON.
+PORTAL_GRANTS_MAX_BYTES = int(os.environ.get("PORTAL_GRANTS_MAX_BYTES", str(1024 * 1024 * 1024)))
+# Background imports (core.background_imports): one still waiting this long after its upload lost its
+# message and is queued again; one running this long lost its worker and is marked failed.
+PORTAL_IMPORT_REQUEUE_AFTER = int(os.environ.get("PORTAL_IMPORT_REQUEUE_AFTER", str(10 * 60)))
+PORTAL_IMPORT_ABANDONED_AFTER = int(os.environ.get("PORTAL_IMPORT_ABANDONED_AFTER", str(2 * 60 * 60)))
 # Which charities the import proposes as the borough's: those whose area of operation is this local
 # authority, or whose contact postcode is in one of these districts (the part before the space).
 PORTAL_BOROUGH_AREA = os.environ.get("PORTAL_BOROUGH_AREA", "Tower Hamlets")
@@ -488,6 +496,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "directory.tasks.sweep_service_reviews",
         "schedule": 60 * 60,
         "options": {"expires": 60 * 60, "ignore_result": True},
+    },
+    # Queues again register imports whose message was lost; fails those whose worker died.
+    "register-imports-sweep": {
+        "task": "organisations.tasks.sweep_register_imports",
+        "schedule": PORTAL_SWEEP_INTERVAL,
+        "options": PORTAL_SWEEP_OPTIONS,
     },
     # Plans monitoring-return reminders (sent by the first sweep), deletes expired evidence packs and
     # queues again packs whose message was lost.
