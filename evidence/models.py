@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import org_id
+from core.background_imports import BackgroundImport
 from core.files import private_file_storage
 from organisations.models import Organisation
 from taxonomies.models import Taxonomy, TaxonomyTerm, terms_of
@@ -476,13 +477,14 @@ class Grant(models.Model):
     )
     recipient_org_id = models.CharField(
         _("recipient org-id"),
-        max_length=60,
+        # Imported files may name a recipient by the funder's own identifier (360G-...), longer than an org-id.
+        max_length=200,
         blank=True,
         help_text=_("Only for a recipient not in the portal's database: its org-id, for example GB-CHC-1164883."),
     )
     # The funder as published: the network itself for distributed grants (from the settings when the grant
     # is recorded), the funder named in the file for imported ones.
-    funder_org_id = models.CharField(_("funder org-id"), max_length=60, editable=False)
+    funder_org_id = models.CharField(_("funder org-id"), max_length=200, editable=False)
     funder_name = models.CharField(_("funder name"), max_length=300, editable=False)
     grant_programme = models.CharField(
         _("grant programme"), max_length=300, blank=True, validators=[_no_control_characters]
@@ -556,3 +558,23 @@ class Grant(models.Model):
                 self.identifier = f"{settings.PORTAL_360G_PREFIX}-{self.reference}"
             self.funder_org_id = settings.PORTAL_NETWORK_ORG_ID
             self.funder_name = settings.PORTAL_NETWORK_NAME
+
+
+class GrantImport(BackgroundImport):
+    """One import of a funder's 360Giving file (evidence.grants_import): the grants it read become
+    Grant rows received by the sector, or, if any is wrong, nothing does and ``problems`` lists them."""
+
+    UPLOAD_FOLDER = "grants-import"
+
+    # Every problem found, up to grants_import.MAX_PROBLEMS; counts["problems"] says how many in all.
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+
+    class Meta(BackgroundImport.Meta):
+        verbose_name = _("360Giving grants import")
+        verbose_name_plural = _("360Giving grants imports")
+
+    def __str__(self) -> str:
+        return _("Grants import of %(date)s (%(files)s)") % {
+            "date": timezone.localtime(self.created_at).strftime("%d %B %Y %H:%M"),
+            "files": self.files or "–",
+        }

@@ -7,9 +7,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core import background_imports
 from thin_portal.celery import quick_broker_connection
 
-from . import services
+from . import grants_import, services
+from .models import GrantImport
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +37,44 @@ def sweep_evidence() -> dict[str, int]:
     requeued = 0
     for export_id in services.stalled_exports():
         requeued += _publish(export_id)
-    counts = {"return_reminders": reminders, "expired_packs": expired, "abandoned_packs": abandoned, "requeued_packs": requeued}
+    waiting_imports, failed_imports = background_imports.sweep(GrantImport)
+    requeued_imports = sum(_publish_grant_import(import_id) for import_id in waiting_imports)
+    counts = {
+        "return_reminders": reminders,
+        "expired_packs": expired,
+        "abandoned_packs": abandoned,
+        "requeued_packs": requeued,
+        "requeued_grant_imports": requeued_imports,
+        "failed_grant_imports": failed_imports,
+    }
     logger.info("Evidence sweep: %s", counts)
     return counts
+
+
+@shared_task(name="evidence.tasks.import_grants", ignore_result=False)
+def import_grants(import_id: int) -> dict:
+    grant_import = grants_import.run_uploaded_import(import_id=import_id)
+    if grant_import is None:
+        return {"import": import_id, "ran": False}
+    return {"import": import_id, "ran": True, "status": grant_import.status}
+
+
+def _publish_grant_import(import_id: int) -> bool:
+    try:
+        # On the long-task queue: 100,000 grants take a minute or more.
+        with quick_broker_connection(timeout=ENQUEUE_TIMEOUT) as connection:
+            import_grants.apply_async(
+                args=[import_id], connection=connection, retry=False, queue=settings.PORTAL_LONG_TASK_QUEUE
+            )
+    except Exception as error:  # noqa: BLE001 (broker unreachable: the import waits; the sweep queues it again)
+        logger.warning("Could not queue grants import %s (%s); the next sweep will.", import_id, error)
+        return False
+    return True
+
+
+def enqueue_grant_import(import_id: int) -> None:
+    """Queue a grants import once the request's transaction commits; a down broker only delays it."""
+    transaction.on_commit(lambda: _publish_grant_import(import_id))
 
 
 def _publish(export_id: int) -> bool:

@@ -504,7 +504,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": PORTAL_SWEEP_OPTIONS,
     },
     # Plans monitoring-return reminders (sent by the first sweep), deletes expired evidence packs and
-    # queues again packs whose message was lost.
+    # queues again packs whose message was lost; the same for 360Giving grants imports.
     "evidence-sweep": {
         "task": "evidence.tasks.sweep_evidence",
         "schedule": PORTAL_SWEEP_INTERVAL,
