@@ -3,18 +3,29 @@ everything. Saving a project through the admin regenerates its periods through t
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from accounts.admin import NetworkAdminAccess
-from core.admin import BoundedDateHierarchy, LabelledListEditable, PortalTabularInline
+from core.admin import (
+    BackgroundImportAdmin,
+    BackgroundUploadForm,
+    BoundedDateHierarchy,
+    LabelledListEditable,
+    MultipleFileField,
+    MultipleFileInput,
+    PortalTabularInline,
+)
 from organisations.models import Organisation
 
-from . import services
+from . import grants_import, services, tasks
 from .models import (
     CaseStudy,
     EvidenceExport,
     Grant,
+    GrantImport,
     Indicator,
     JointProject,
     MonitoringReturn,
@@ -159,7 +170,7 @@ class NetworkAdminsOnly(NetworkAdminAccess):
 
 @admin.register(Grant)
 class GrantAdmin(BoundedDateHierarchy, NetworkAdminsOnly, admin.ModelAdmin):
-    list_display = ("identifier", "title", "recipient_shown", "amount_awarded", "award_date", "direction")
+    list_display = ("identifier", "title", "recipient_shown", "funder_name", "amount_awarded", "award_date", "direction")
     list_filter = ("direction", "award_date", "grant_programme", "beneficiary_ward")
     search_fields = (
         "identifier",
@@ -171,6 +182,8 @@ class GrantAdmin(BoundedDateHierarchy, NetworkAdminsOnly, admin.ModelAdmin):
         "recipient_name",
         "recipient_org_id",
         "grant_programme",
+        "funder_name",
+        "funder_org_id",
     )
     list_select_related = ("recipient",)
     autocomplete_fields = ("recipient",)
@@ -215,3 +228,78 @@ class GrantAdmin(BoundedDateHierarchy, NetworkAdminsOnly, admin.ModelAdmin):
     @admin.display(description=_("recipient"), ordering="recipient__name")
     def recipient_shown(self, grant):
         return f"{grant.recipient_display_name} ({grant.recipient_identifier or _('no org-id')})"
+
+
+# 360Giving grants in ------------------------------------------------------------------------------
+
+
+class GrantsUploadForm(BackgroundUploadForm):
+    max_bytes_setting = "PORTAL_GRANTS_MAX_BYTES"
+    files = MultipleFileField(
+        label=_("360Giving file"),
+        help_text=_(
+            "A funder's 360Giving data: its JSON data package (.json), or the standard's spreadsheet as .xlsx or "
+            "“CSV UTF-8” (.csv) with the standard's column titles (Identifier, Title, Amount Awarded...)."
+        ),
+        widget=MultipleFileInput(attrs={"accept": ".json,.csv,.xlsx"}),
+    )
+
+
+@admin.register(GrantImport)
+class GrantImportAdmin(NetworkAdminsOnly, BackgroundImportAdmin):
+    list_display = ("__str__", "status", "progress", "step", "grants_link")
+    list_filter = ("status",)
+    readonly_fields = (
+        "status", "progress", "step", "error", "problems", "files", "counts", "started_by", "created_at",
+        "started_at", "finished_at",
+    )  # fmt: skip
+    fields = readonly_fields
+    progress_template = "admin/evidence/grantimport/progress.html"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("grants"))
+    def grants_link(self, grant_import):
+        if grant_import.status != GrantImport.Status.READY:
+            return "–"
+        return format_html('<a href="{}">{}</a>', self._grants_url(), gettext("See the grants received"))
+
+    def _grants_url(self) -> str:
+        return reverse("admin:evidence_grant_changelist") + f"?direction__exact={Grant.Direction.RECEIVED}"
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("upload/", self.admin_site.admin_view(self.upload_view), name="%s_%s_upload" % info),
+            path("<int:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="%s_%s_progress" % info),
+        ] + super().get_urls()
+
+    def upload_view(self, request):
+        return self.upload_page(
+            request,
+            form_class=GrantsUploadForm,
+            start=grants_import.start_import,
+            enqueue=tasks.enqueue_grant_import,
+            title=gettext("Import a funder's 360Giving grants"),
+            intro=[
+                gettext(
+                    "Funders publish the grants they make as 360Giving data (on GrantNav or their own site). Upload "
+                    "a funder's file below: the JSON data package, or the standard's spreadsheet. The import checks "
+                    "every grant against the 360Giving standard first: a file with problems is refused with each "
+                    "row and column named, and nothing changes. Then it records the grants as received by the "
+                    "sector, matching each recipient to an organisation by its org-id (GB-CHC-..., GB-COH-...)."
+                ),
+                gettext(
+                    "Importing the same file again updates its grants rather than adding them twice. The grants "
+                    "appear on each recipient organisation's page."
+                ),
+            ],
+        )
+
+    def progress_context(self, run) -> dict:
+        return {
+            "upload_again": self._url("upload"),
+            "grants_url": self._grants_url(),
+            "more_problems": max(0, run.counts.get("problems", 0) - len(run.problems)),
+        }

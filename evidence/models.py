@@ -395,6 +395,11 @@ class GrantQuerySet(models.QuerySet):
     def distributed(self) -> "GrantQuerySet":
         return self.filter(direction=Grant.Direction.DISTRIBUTED)
 
+    def received_by(self, organisation: Organisation) -> "GrantQuerySet":
+        """The grants an organisation received, newest first: imported from funders' 360Giving files and
+        distributed by the network alike (both are grants received, from its point of view)."""
+        return self.filter(recipient=organisation).order_by("-award_date", "-pk")
+
     def with_recipient_org_id(self) -> "GrantQuerySet":
         """Grants whose recipient has an org-id now: a recipient in the database with a register number,
         or one outside it recorded with its org-id. Only these can be published."""

@@ -28,6 +28,7 @@ urlpatterns = [
     path("grants/360giving.json", views.grants_json, name="grants_json"),
     path("grants/360giving.csv", views.grants_spreadsheet, {"fmt": "csv"}, name="grants_csv"),
     path("grants/360giving.xlsx", views.grants_spreadsheet, {"fmt": "xlsx"}, name="grants_xlsx"),
+    path("grants/received/<slug:slug>/", views.organisation_grants, name="organisation_grants"),
     path("packs/", views.export_list, name="export_list"),
     path("packs/<uuid:uuid>/", views.export_detail, name="export_detail"),
     path("packs/<uuid:uuid>/status.json", views.export_status, name="export_status"),

@@ -24,10 +24,11 @@ from core.files import private_file_response
 from core.forms import add_validation_errors
 from core.parameters import text_param
 from organisations.models import Organisation
+from organisations.views import organisation_or_404
 
 from . import selectors, services, tasks, three_sixty_giving
 from .forms import CaseStudyForm, IndicatorForm, ProjectForm, ReportForm, ReturnForm, ScopeForm, TargetsForm
-from .models import CaseStudy, EvidenceExport, Indicator, JointProject, MonitoringReturn
+from .models import CaseStudy, EvidenceExport, Grant, Indicator, JointProject, MonitoringReturn
 
 PROJECTS_PER_PAGE = 20
 EXPORTS_PER_PAGE = 20
@@ -444,6 +445,17 @@ def grant_list(request):
         "evidence/grant_list.html",
         {"grants": selectors.published_grants(), "network_name": settings.PORTAL_NETWORK_NAME},
     )
+
+
+GRANTS_PER_PAGE = 50
+
+
+@require_GET
+def organisation_grants(request, slug: str):
+    """Every grant an organisation received (its page shows the latest few), a page at a time."""
+    organisation = organisation_or_404(request, slug)
+    page = Paginator(Grant.objects.received_by(organisation), GRANTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "evidence/organisation_grants.html", {"organisation": organisation, "page": page})
 
 
 @require_GET

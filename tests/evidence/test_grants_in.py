@@ -400,3 +400,168 @@ def test_the_command_imports_and_reports(tmp_path, charity):
         call_command("import_360giving", str(write_json(tmp_path, [grant(3, amountAwarded=-1)])), stderr=err)
     assert "Grant 1 (id “360G-cbt-3”)" in err.getvalue()
     assert Grant.objects.count() == 2
+
+
+# The admin's pages --------------------------------------------------------------------------------
+
+
+def upload(client, path: Path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post("/admin/evidence/grantimport/upload/", {"files": [SimpleUploadedFile(path.name, path.read_bytes())]})
+
+
+@pytest.mark.django_db
+def test_the_admin_uploads_a_file_and_sees_what_was_imported(tmp_path, client, charity, monkeypatch, settings):
+    from evidence import tasks
+    from tests.factories import make_network_admin
+
+    settings.PRIVATE_FILES_ROOT = str(tmp_path / "private")
+    queued = []
+    monkeypatch.setattr(tasks, "enqueue_grant_import", queued.append)
+    client.force_login(make_network_admin())
+    assert "Import a funder" in client.get("/admin/evidence/grantimport/upload/").content.decode()
+
+    path = write_json(tmp_path, [grant(1, recipientOrganization=[{"id": "GB-CHC-1098765", "name": "Bow"}]), grant(2)])
+    response = upload(client, path)
+    grant_import = GrantImport.objects.get()
+    assert response.status_code == 302 and response.url == f"/admin/evidence/grantimport/{grant_import.pk}/progress/"
+    assert queued == [grant_import.pk]
+    page = client.get(response.url).content.decode()
+    assert "Waiting for a worker to start" in page and 'http-equiv="refresh"' in page
+
+    grants_import.run_uploaded_import(import_id=grant_import.pk)
+
+    page = client.get(response.url).content.decode()
+    assert "Imported 2 grants: 2 new, 0 updated." in page
+    assert "1 to organisations in the database" in page and "1 to organisations not in the database" in page
+    assert 'http-equiv="refresh"' not in page
+    assert not list((tmp_path / "private").rglob("grants.json"))  # the upload is deleted once imported
+
+
+@pytest.mark.django_db
+def test_the_admin_sees_every_problem_of_a_refused_file(tmp_path, client, monkeypatch, settings):
+    from evidence import tasks
+    from tests.factories import make_network_admin
+
+    settings.PRIVATE_FILES_ROOT = str(tmp_path / "private")
+    monkeypatch.setattr(tasks, "enqueue_grant_import", lambda pk: None)
+    client.force_login(make_network_admin())
+    rows = [row(number, **{"Amount Awarded": "-5"}) for number in range(1, 206)]
+    response = upload(client, write_csv(tmp_path, rows))
+    grants_import.run_uploaded_import(import_id=GrantImport.objects.get().pk)
+
+    page = client.get(response.url).content.decode()
+    assert "Nothing was imported." in page and "The file has 205 problems" in page
+    assert "Row 2 (id “360G-cbt-1”), column “Amount Awarded”: -5: the amount awarded must be more than 0." in page
+    assert "… and 5 more problems." in page
+    assert Grant.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_upload_form_refuses_what_is_not_a_360giving_file_and_a_2gb_upload(tmp_path, client, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evidence import tasks
+    from tests.factories import make_network_admin
+
+    monkeypatch.setattr(tasks, "enqueue_grant_import", lambda pk: None)
+    client.force_login(make_network_admin())
+    response = client.post("/admin/evidence/grantimport/upload/", {"files": [SimpleUploadedFile("grants.pdf", b"%PDF")]})
+    assert response.status_code == 200 and "grants.pdf is not a 360Giving file" in response.content.decode()
+
+    big = SimpleUploadedFile("grants.json", b"{}")
+    big.size = 2 * 1024**3  # as the upload handler reports a 2 GB upload, without writing one
+    from django.utils.datastructures import MultiValueDict
+
+    from evidence.admin import GrantsUploadForm
+
+    form = GrantsUploadForm(data={}, files=MultiValueDict({"files": [big]}))
+    assert not form.is_valid() and "at most 1,024 MB" in str(form.errors)
+    assert GrantImport.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_other_staff_cannot_import_grants(client):
+    from accounts.models import User
+    from tests.factories import make_user
+
+    client.force_login(make_user(User.Role.OFFICER, is_staff=True))
+    assert client.get("/admin/evidence/grantimport/upload/").status_code in (302, 403)
+
+
+@pytest.mark.django_db
+def test_the_sweep_fails_an_import_whose_worker_died_and_queues_a_lost_one(monkeypatch, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from evidence import tasks
+
+    published = []
+    monkeypatch.setattr(tasks, "_publish_grant_import", lambda pk: published.append(pk) or True)
+    long_ago = timezone.now() - timedelta(hours=3)
+    died = GrantImport.objects.create(status=GrantImport.Status.CHECKING, started_at=long_ago, created_at=long_ago)
+    running = GrantImport.objects.create(status=GrantImport.Status.WRITING, started_at=timezone.now())
+    lost = GrantImport.objects.create(status=GrantImport.Status.QUEUED, created_at=long_ago)
+    waiting = GrantImport.objects.create(status=GrantImport.Status.QUEUED)
+
+    counts = tasks.sweep_evidence()
+
+    assert counts["failed_grant_imports"] == 1 and counts["requeued_grant_imports"] == 1
+    died.refresh_from_db()
+    assert died.status == GrantImport.Status.FAILED and "the worker running it stopped" in died.error
+    assert GrantImport.objects.get(pk=running.pk).status == GrantImport.Status.WRITING
+    assert published == [lost.pk] and waiting.pk not in published
+
+
+# The organisation's page ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_organisation_page_shows_grants_received_newest_first(tmp_path, client, charity, settings):
+    from evidence import services
+
+    assert "Grants received" not in client.get(charity.get_absolute_url()).content.decode()
+
+    settings.PORTAL_360G_PREFIX, settings.PORTAL_NETWORK_ORG_ID = "360G-thin", "GB-CHC-1111111"
+    settings.PORTAL_NETWORK_NAME = "Tower Hamlets Infrastructure Network"
+    services.record_grant(
+        data={
+            "reference": "2026-001", "title": "Volunteer training", "description": "Training.",
+            "amount_awarded": Decimal("800"), "award_date": date(2025, 6, 1), "recipient": charity,
+        }
+    )  # fmt: skip
+    ours = {"recipientOrganization": [{"id": "GB-CHC-1098765", "name": "Bow Lunch Club"}]}
+    run(
+        write_json(
+            tmp_path,
+            [
+                grant(1, title="Lunches for older people", awardDate="2025-09-01", amountAwarded=12500, **ours),
+                grant(2, title="An older grant", awardDate="2019-01-01", **ours),
+                grant(3, title="Somebody else's grant"),
+            ],
+        )
+    )
+
+    page = client.get(charity.get_absolute_url()).content.decode()
+    section = page[page.index("Grants received") :]
+    assert "City Bridge Trust" in section and "£12,500.00" in section and "1 Sep 2025" in section
+    assert "Tower Hamlets Infrastructure Network" in section and "Volunteer training" in section
+    assert section.index("Lunches for older people") < section.index("Volunteer training") < section.index("An older grant")
+    assert "Somebody else" not in page
+    assert "Show all" not in section
+
+
+@pytest.mark.django_db
+def test_many_grants_are_capped_with_a_link_to_all_of_them(tmp_path, client, charity):
+    ours = {"recipientOrganization": [{"id": "GB-CHC-1098765", "name": "Bow Lunch Club"}]}
+    run(write_json(tmp_path, [grant(number, awardDate=f"2024-01-{number:02d}", **ours) for number in range(1, 13)]))
+
+    page = client.get(charity.get_absolute_url()).content.decode()
+    assert page.count("Core costs for a year.") == 5
+    assert "Grant 12" in page and "Grant 7" not in page
+    assert "Show all 12 grants received" in page
+
+    everything = client.get(f"/evidence/grants/received/{charity.slug}/").content.decode()
+    assert everything.count("Core costs for a year.") == 12 and "Grants received by Bow Lunch Club" in everything
