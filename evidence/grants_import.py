@@ -19,12 +19,14 @@ identifier; a recipient not in the database keeps its name and org-id. A benefic
 name is one of the borough's wards sets the grant's ward.
 """
 
+import csv
 import json
 import logging
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -58,12 +60,14 @@ MAX_PROBLEMS_PER_GRANT = 10
 MAX_DEPTH = 32
 BATCH = 2000
 PROGRESS_EVERY = 5000
-# The spreadsheet is read whole by flattentool (and openpyxl): a bigger one is refused, to keep a
-# worker's memory bounded; JSON packages stream, so only PORTAL_GRANTS_MAX_BYTES holds them.
-SPREADSHEET_MAX_BYTES = 64 * archives.MB
+# flattentool (and openpyxl) read a spreadsheet whole, in a process of their own, using some 50 MB for
+# each 5,000 rows (more for a workbook, with its maps of where each value was): a bigger spreadsheet is
+# refused, to keep that bounded (~20,000 rows of CSV). JSON packages stream: only PORTAL_GRANTS_MAX_BYTES holds them.
+SPREADSHEET_MAX_BYTES = 8 * archives.MB
 XLSX_LIMITS = archives.Limits(
-    max_entries=200, max_entry_bytes=SPREADSHEET_MAX_BYTES * 2, max_total_bytes=SPREADSHEET_MAX_BYTES * 3
+    max_entries=200, max_entry_bytes=SPREADSHEET_MAX_BYTES * 4, max_total_bytes=SPREADSHEET_MAX_BYTES * 6
 )
+FLATTENTOOL_TIMEOUT = 30 * 60
 # The standard's spreadsheet titles of the fields every grant has (flattentool's, from the schema).
 REQUIRED_TITLES = (
     "Identifier",
@@ -503,9 +507,11 @@ def read_grants(path: Path, *, progress: Callable[[float], None] | None = None) 
 # The spreadsheet ------------------------------------------------------------------------------------
 
 
-def _check_csv(path: Path) -> None:
+def _check_csv(path: Path) -> tuple[set[str], dict[int, list[int]]]:
     """Every line is UTF-8 without NUL bytes, before flattentool reads it (it would stop on the first
-    bad byte without saying where, or keep a NUL the database cannot store)."""
+    bad byte without saying where, or keep a NUL the database cannot store). Then the column titles,
+    and which rows each grant comes from: flattentool makes one grant of the rows that share an id,
+    at the place of the first, and skips empty rows."""
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if b"\x00" in line:
@@ -523,6 +529,28 @@ def _check_csv(path: Path) -> None:
                     )
                     % {"line": number, "byte": line[error.start], "at": error.start + 1}
                 ) from None
+    rows: dict[int, list[int]] = {}
+    index_of: dict[str, int] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        try:
+            header = [title.strip() for title in next(reader, [])]
+            column = header.index("Identifier") if "Identifier" in header else None
+            for number, cells in enumerate(reader, start=2):
+                if not any(cell.strip() for cell in cells):
+                    continue
+                grant_id = cells[column].strip() if column is not None and column < len(cells) else ""
+                index = index_of.get(grant_id) if grant_id else None
+                if index is None:
+                    index = len(rows)
+                    if grant_id:
+                        index_of[grant_id] = index
+                rows.setdefault(index, []).append(number)
+        except csv.Error as error:
+            raise GrantsFileError(
+                _("The CSV cannot be read (%(reason)s).") % {"reason": _shown(str(error), 120)}
+            ) from None
+    return set(header), rows
 
 
 def _check_xlsx(path: Path) -> None:
@@ -538,8 +566,7 @@ def _check_xlsx(path: Path) -> None:
             ) from None
 
 
-def _check_titles(headings: dict) -> None:
-    titles = {title for sources in headings.values() for _sheet, title in sources}
+def _check_titles(titles: set[str]) -> None:
     missing = [title for title in REQUIRED_TITLES if title not in titles]
     if not any(title in titles for title in RECIPIENT_TITLES):
         missing.append(RECIPIENT_TITLES[0])
@@ -559,45 +586,24 @@ def _check_titles(headings: dict) -> None:
 
 def unflatten(path: Path, folder: Path) -> tuple[Path, Origin]:
     """The spreadsheet at ``path`` (.csv or .xlsx) as a JSON package in ``folder``, through flattentool
-    with the 360Giving schema and its column titles, and where each grant came from."""
-    import flattentool
-
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        _check_csv(path)
+    with the 360Giving schema and its column titles (in a process of its own: unflatten_360giving.py),
+    and where each grant came from: for a CSV, from our own reading of it; for a workbook, from
+    flattentool's maps of where each value and title was."""
+    output = folder / "grants.json"
+    origin = Origin(spreadsheet=True)
+    if path.suffix.lower() == ".csv":
+        titles, origin.rows = _check_csv(path)
+        _check_titles(titles)
         source = folder / "sheets"
         source.mkdir()
         shutil.copyfile(path, source / "grants.csv")
-        input_format = "csv"
-    else:
-        _check_xlsx(path)
-        source, input_format = path, "xlsx"
-    output, cells, headings = folder / "grants.json", folder / "cells.json", folder / "headings.json"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # flattentool warns of what the schema check reports row by row
-        try:
-            flattentool.unflatten(
-                str(source),
-                input_format=input_format,
-                output_name=str(output),
-                root_list_path="grants",
-                root_id="",
-                id_name="id",
-                schema=str(GRANT_SCHEMA),
-                convert_titles=True,
-                encoding="utf-8-sig",
-                cell_source_map=str(cells),
-                heading_source_map=str(headings),
-            )
-        except Exception as error:  # noqa: BLE001 (any failure inside flattentool is a file it cannot read)
-            logger.info("flattentool could not read %s: %r", path.name, error)
-            raise GrantsFileError(
-                _("The spreadsheet cannot be read (%(reason)s). Save it again as .xlsx or “CSV UTF-8”.")
-                % {"reason": _shown(f"{error.__class__.__name__}: {error}", 160)}
-            ) from None
+        _run_flattentool(path, [str(source), "csv", str(output), str(GRANT_SCHEMA)])
+        return output, origin
+    _check_xlsx(path)
+    cells, headings = folder / "cells.json", folder / "headings.json"
+    _run_flattentool(path, [str(path), "xlsx", str(output), str(GRANT_SCHEMA), str(cells), str(headings)])
     with headings.open("rb") as handle:
-        _check_titles(json.load(handle))
-    origin = Origin(spreadsheet=True)
+        _check_titles({title for sources in json.load(handle).values() for _sheet, title in sources})
     row_of = re.compile(r"^grants/(\d+)$")
     with cells.open("rb") as handle:
         for key, sources in ijson.kvitems(handle, ""):
@@ -605,6 +611,27 @@ def unflatten(path: Path, folder: Path) -> tuple[Path, Origin]:
             if match:
                 origin.rows[int(match[1])] = sorted({int(source[1]) for source in sources if len(source) >= 2})
     return output, origin
+
+
+def _run_flattentool(path: Path, arguments: list[str]) -> None:
+    # -P: the script's folder (evidence/, whose selectors.py would hide the standard library's) not on the path.
+    command = [sys.executable, "-P", str(Path(__file__).with_name("unflatten_360giving.py")), *arguments]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=FLATTENTOOL_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        outcome, stderr = {"error": _("it took too long")}, ""
+    else:
+        stderr = done.stderr
+        try:
+            outcome = json.loads((done.stdout.strip().splitlines() or ["{}"])[-1])
+        except ValueError:
+            outcome = {"error": _("flattentool stopped (exit status %(status)s)") % {"status": done.returncode}}
+    if not outcome.get("ok"):
+        logger.info("flattentool could not read %s: %s %s", path.name, outcome, stderr[-2000:])
+        raise GrantsFileError(
+            _("The spreadsheet cannot be read (%(reason)s). Save it again as .xlsx or “CSV UTF-8”.")
+            % {"reason": _shown(outcome.get("error", "?"), 160)}
+        )
 
 
 # The import -----------------------------------------------------------------------------------------
