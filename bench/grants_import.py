@@ -138,7 +138,16 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="grants-import-bench-") as folder:
         started = time.perf_counter()
-        command = [sys.executable, __file__, "--generate", folder, "--grants", str(args.grants), "--rows", str(args.rows)]
+        command = [
+            sys.executable,
+            __file__,
+            "--generate",
+            folder,
+            "--grants",
+            str(args.grants),
+            "--rows",
+            str(args.rows),
+        ]
         subprocess.run(command, check=True)
         package, spreadsheet = Path(folder) / "grants.json", Path(folder) / "grants.csv"
         print(
@@ -170,7 +179,9 @@ def main() -> None:
             rate = args.grants / import_s
             print("Baselines (same run):")
             print(f"  reading the package alone (ijson): {parse_s:.1f} s, {args.grants / parse_s:,.0f} grants/s")
-            print(f"  reading + schema check alone (jsonschema): {schema_s:.1f} s, {args.grants / schema_s:,.0f} grants/s")
+            print(
+                f"  reading + schema check alone (jsonschema): {schema_s:.1f} s, {args.grants / schema_s:,.0f} grants/s"
+            )
             print(
                 f"Import of {args.grants:,} grants (check, then write): {import_s:.1f} s, {rate:,.0f} grants/s; "
                 f"{import_s / parse_s:.1f}x reading alone, {import_s / schema_s:.2f}x reading + schema check"

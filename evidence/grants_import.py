@@ -730,11 +730,20 @@ def write_grants(path: Path, directory: Directory, total: int, progress: Progres
         batch: list[Grant] = []
 
         def flush() -> None:
-            existing = set(
+            found = dict(
                 Grant.objects.filter(identifier__in=[grant.identifier for grant in batch]).values_list(
-                    "identifier", flat=True
+                    "identifier", "direction"
                 )
             )
+            taken = sorted(
+                identifier for identifier, direction in found.items() if direction != Grant.Direction.RECEIVED
+            )
+            if taken:  # recorded by the network since the check: its own grants are never overwritten
+                raise GrantsFileError(
+                    _("%(id)s is now the id of a grant the network distributes itself; nothing was imported.")
+                    % {"id": _shown(taken[0])}
+                )
+            existing = set(found)
             Grant.objects.bulk_create(
                 batch, update_conflicts=True, unique_fields=["identifier"], update_fields=UPDATED_FIELDS
             )

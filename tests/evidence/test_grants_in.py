@@ -380,6 +380,20 @@ def test_the_id_of_a_grant_the_network_distributes_is_refused(tmp_path, charity)
 
 
 @pytest.mark.django_db
+def test_a_network_grant_recorded_after_the_check_is_never_overwritten(tmp_path, charity, monkeypatch):
+    Grant.objects.create(
+        identifier="360G-thin-2026-001", reference="2026-001", title="Ours", description="Ours",
+        amount_awarded=10, award_date=date(2026, 1, 1), recipient=charity, funder_org_id="GB-CHC-1", funder_name="Us",
+    )  # fmt: skip
+    monkeypatch.setattr(grants_import, "_check_network_ids", lambda ids, origin, check: None)  # as if recorded since
+
+    text = problems(run(write_json(tmp_path, [grant(1), grant(2, id="360G-thin-2026-001")])))
+
+    assert "360G-thin-2026-001 is now the id of a grant the network distributes itself" in text
+    assert Grant.objects.get().title == "Ours"
+
+
+@pytest.mark.django_db
 def test_a_file_of_another_kind_is_refused(tmp_path):
     path = tmp_path / "grants.pdf"
     path.write_bytes(b"%PDF-1.4")
