@@ -6,9 +6,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from thin_portal.celery import quick_broker_connection
-
 from core import background_imports
+from thin_portal.celery import quick_broker_connection
 
 from . import charity_register, companies_house
 from .models import CharityRegisterImport
