@@ -303,7 +303,7 @@ def dashboard(request):
     board = selectors.sector_dashboard(scope)
     fmt = request.GET.get("format", "")
     if fmt in (CSV, XLSX):
-        return _dashboard_download(board, fmt)
+        return _dashboard_download(board, fmt, chart_key=text_param(request.GET, "chart", max_length=100))
     return render(
         request,
         "evidence/dashboard.html",
@@ -317,21 +317,28 @@ def dashboard(request):
     )
 
 
-def _dashboard_download(board: selectors.Dashboard, fmt: str):
+def _dashboard_download(board: selectors.Dashboard, fmt: str, *, chart_key: str = ""):
+    """Every figure of the dashboard, or with `chart_key` one chart's table, as published."""
     headers = [_("Topic"), _("Figure"), _("Category"), _("Breakdown"), _("Value"), _("As published"), _("Definition")]
+    if chart_key and not any(chart.key == chart_key for section in board.sections for chart in section.charts):
+        raise Http404
 
     def rows():
         for section in board.sections:
             for chart in section.charts:
+                if chart_key and chart.key != chart_key:
+                    continue
                 for category, breakdown, value, shown in chart.long_rows():
                     yield [section.title, chart.title, category, breakdown, value, shown, chart.definition]
+            if chart_key:
+                continue
             for statistic in section.statistics:
                 value = statistic.value
                 yield [section.title, statistic.title, "", "", float(value.shown_value) if value.shown_value is not None else None, value.display, statistic.definition]
 
     area = board.scope.area.code if board.scope.area else "borough"
     return tabular_response(
-        filename=f"sector-evidence-{area}-{board.scope.start.isoformat()}-to-{board.scope.end.isoformat()}",
+        filename=f"sector-evidence-{chart_key + '-' if chart_key else ''}{area}-{board.scope.start.isoformat()}-to-{board.scope.end.isoformat()}",
         headers=[str(h) for h in headers],
         rows=rows(),
         fmt=fmt,
