@@ -31,6 +31,10 @@ services and their verified quality levels are public facts about provision, whi
 lists for anyone, so they are published as they are (``personal=False``). A public figure never shares
 a population key with a personal one, so no rule ever hides a public count.
 
+Grants (the funding section) are counted like records about organisations: a count of grants is
+also withheld when the grants went to fewer than 5 organisations (``grant_count``), and the money
+they add up to is a ``Money`` shown exactly when its count of grants is (``suppress_funding``).
+
 Cells are ``Count`` objects: templates print them with ``{{ cell }}`` and never see a hidden value's
 number.
 """

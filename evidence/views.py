@@ -10,11 +10,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -449,13 +450,24 @@ def grant_list(request):
     return render(
         request,
         "evidence/grant_list.html",
-        {"grants": selectors.published_grants(), "network_name": settings.PORTAL_NETWORK_NAME},
+        {"grants": selectors.published_grants(), "network_name": settings.PORTAL_NETWORK_NAME, "site_url": settings.SITE_URL},
     )
+
+
+NOTHING_PUBLISHED = _lazy(
+    "No grants are published yet, so there is no 360Giving data here: the standard needs at least one grant in a "
+    "file. It will be at this address once the network records its first grant to an organisation with a register number."
+)
 
 
 @require_GET
 def grants_json(request):
-    response = JsonResponse(three_sixty_giving.package(selectors.published_grants()), json_dumps_params={"indent": 1})
+    grants = selectors.published_grants()
+    try:
+        response = JsonResponse(three_sixty_giving.package(grants), json_dumps_params={"indent": 1})
+    except three_sixty_giving.NothingToPublish:
+        # Not an empty package, which 360Giving's tools would reject as invalid: a clear "not yet".
+        response = JsonResponse({"error": str(NOTHING_PUBLISHED), "grants": 0}, status=404)
     # Open data: other sites and the 360Giving tools may read it from the browser.
     response["Access-Control-Allow-Origin"] = "*"
     return response
@@ -463,6 +475,9 @@ def grants_json(request):
 
 @require_GET
 def grants_spreadsheet(request, fmt: str):
+    if not selectors.published_grants().exists():
+        # A sheet of column titles alone would read back as an empty, invalid package.
+        return HttpResponse(str(NOTHING_PUBLISHED), status=404, content_type="text/plain; charset=utf-8")
     return tabular_response(
         filename="360giving-grants-distributed",
         headers=[column.header for column in three_sixty_giving.COLUMNS],

@@ -191,7 +191,23 @@ def test_too_few_grants_overall_hides_every_total(db, referrals):
         if chart.series is not None:
             assert chart.series.total.hidden and chart.series.total_money.hidden
             assert "£500" not in str(list(chart.long_rows()))
-    assert "Too few grants" in section.intro
+    assert "Too few grants" in str(section.trend)
+
+
+def test_a_total_withheld_in_one_chart_is_withheld_in_all_and_in_the_trend(db, referrals):
+    # Three funders, 4 grants each to 4 organisations of their own: each "fewer than 5", and with a total
+    # of 12 each would be 4, so the total is withheld; then every chart's total of the same grants too.
+    for funder in (CITY_BRIDGE, LOTTERY, SMALL_TRUST):
+        for n in range(4):
+            make_grant(recipient=_org(f"{funder[1]} {n}", ward="bow-east", stage=1), amount=1000, award_date=date(2026, 3, 1), funder=funder)
+    section = _section(selectors.sector_dashboard(_year()))
+    assert [row[1] for row in _money(_chart(section, "grants-by-funder"))] == ["fewer than 5"] * 3 + ["withheld"]
+    for chart in section.charts:
+        if chart.series is not None:
+            assert chart.series.total.hidden and chart.series.total_money.hidden, chart.key
+    assert chart.alignment.grants.hidden
+    trend = str(section.trend)
+    assert "12" not in trend and "£12,000" not in trend and "Too few grants" in trend
 
 
 def test_needs_and_money_gap_sorted_by_biggest_gap(grants, referrals):
@@ -245,12 +261,12 @@ def test_long_periods_go_by_year(grants, referrals):
 
 
 def test_trend_against_the_previous_period(grants, referrals):
-    intro = selectors.funding_section(_year()).intro
+    intro = str(selectors.funding_section(_year()).trend)
     # 2025 had one grant: a small number, so no comparison.
     assert "£19,000 in 18 grants" in intro and "Not compared with the previous year" in intro
     for n in range(5):
         make_grant(recipient=_org(f"Old {n}", ward="bow-east", stage=1), amount=1000, award_date=date(2025, 6, 1))
-    intro = selectors.funding_section(_year()).intro
+    intro = str(selectors.funding_section(_year()).trend)
     # 2025: £9,000 + 5 x £1,000 = £14,000; 2026 is £5,000 up.
     assert "up £5,000 from £14,000 in the previous year" in intro
 
