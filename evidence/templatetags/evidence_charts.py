@@ -152,17 +152,24 @@ def _alignment_table(chart, caption_id: str, caption: str) -> SafeString:
     head = format_html(
         '<tr><th scope="col">{}</th><th scope="col" class="text-end">{}</th><th scope="col" class="text-end">{}</th>'
         '<th scope="col" class="text-end">{}</th></tr>',
-        chart.row_heading, _("Share of referrals"), _("Share of grant money"), _("Gap"),
+        chart.row_heading, _("Share of referrals"), _("Share of grant money"), _("Gap (points)"),
     )
+
+    def gap(row) -> SafeString:
+        # Narrow enough for a phone: the number alone under "Gap (points)", a dash read out as words.
+        if row.gap is None:
+            return format_html('<td class="text-end suppressed"><span aria-hidden="true">–</span><span class="visually-hidden">{}</span></td>', row.gap_display)
+        return format_html('<td class="text-end">{}{}</td>', "+" if row.gap > 0 else "\u2212" if row.gap < 0 else "", abs(row.gap))
+
     body = format_html_join(
         "",
-        '<tr><th scope="row">{}</th><td class="text-end{}">{}</td><td class="text-end{}">{}</td><td class="text-end{}">{}</td></tr>',
+        '<tr><th scope="row">{}</th><td class="text-end{}">{}</td><td class="text-end{}">{}</td>{}</tr>',
         (
             (
                 row.need,
                 "" if row.referral_share is not None else " suppressed", row.referral_display,
                 "" if row.money_share is not None else " suppressed", row.money_display,
-                "" if row.gap is not None else " suppressed", row.gap_display,
+                gap(row),
             )
             for row in chart.alignment.gaps()
         ),
@@ -251,7 +258,9 @@ def figures_table(chart) -> SafeString:
     if gaps:
         caption += " " + _("✕ 0 marks a gap.")
     if chart.alignment is not None:
-        return _alignment_table(chart, caption_id, _("%(title)s (shares in per cent, gap in percentage points)") % {"title": chart.title})
+        return _alignment_table(
+            chart, caption_id, _("%(title)s (shares in per cent, gap in percentage points; – not compared)") % {"title": chart.title}
+        )
     if isinstance(chart.series, suppression.Funding):
         return _money_table(chart, caption_id, _("%(title)s (number of grants and amount awarded)") % {"title": chart.title})
     if chart.series is not None:

@@ -290,7 +290,7 @@ def test_funders_and_network_admins_see_the_section(grants, referrals, client, r
     assert 'id="section-funding"' in content and "Funding into the sector" in content
     assert "360Giving" in content and "the network distributes itself" in content
     assert "£6,000" in content and "fewer than 5 grants" in content
-    assert "Needs asked for and where the money goes" in content and "+42 points" in content
+    assert "Needs asked for and where the money goes" in content and '<td class="text-end">+42</td>' in content
     assert "Grants to organisations in the sector" in content  # the key figure
 
 
