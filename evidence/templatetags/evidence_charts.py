@@ -152,11 +152,11 @@ def _alignment_table(chart, caption_id: str, caption: str) -> SafeString:
     head = format_html(
         '<tr><th scope="col">{}</th><th scope="col" class="text-end">{}</th><th scope="col" class="text-end">{}</th>'
         '<th scope="col" class="text-end">{}</th></tr>',
-        chart.row_heading, _("Share of referrals"), _("Share of grant money"), _("Gap (points)"),
+        chart.row_heading, _("Share of referrals"), _("Share of money"), _("Gap"),
     )
 
     def gap(row) -> SafeString:
-        # Narrow enough for a phone: the number alone under "Gap (points)", a dash read out as words.
+        # Narrow enough for a phone: the number alone (the caption gives the unit), a dash read out as words.
         if row.gap is None:
             return format_html('<td class="text-end suppressed"><span aria-hidden="true">–</span><span class="visually-hidden">{}</span></td>', row.gap_display)
         return format_html('<td class="text-end">{}{}</td>', "+" if row.gap > 0 else "\u2212" if row.gap < 0 else "", abs(row.gap))
