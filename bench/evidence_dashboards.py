@@ -5,7 +5,7 @@
 Builds 20,000 organisations (VCOs with stages, wards, segments, communities and volunteers; 2,000
 providers with 4,000 services), 200 joint projects with their periods, indicators, targets and returns,
 200,000 referrals and 100,000 bookings (bulk inserted into the referrals and calendar apps' tables),
-then measures:
+50,000 grants over five years from 150 funders and the network, then measures:
 
 1. each sector dashboard page (borough-wide and one ward), the printable report, and a project page:
    p50/p95 over repeated requests and SQL queries per request, against under 500 ms;
@@ -36,6 +36,8 @@ PROVIDERS = 2_000
 REFERRALS = 200_000
 BOOKINGS = 100_000
 PROJECTS = 200
+GRANTS = 50_000
+FUNDERS = 150
 RUNS = 15
 
 
@@ -130,6 +132,11 @@ def build_directory(rng: random.Random) -> dict:
             ward_rows.append(Service.wards.through(service_id=pk, taxonomyterm_id=term.pk))
     Service.functions.through.objects.bulk_create(function_rows, batch_size=10000)
     Service.wards.through.objects.bulk_create(ward_rows, batch_size=10000)
+    # The support needs each service meets: what the funding section's needs-and-money figure reads.
+    Service.needs.through.objects.bulk_create(
+        [Service.needs.through(service_id=pk, taxonomyterm_id=term.pk) for pk in service_ids for term in rng.sample(terms[Taxonomy.NEEDS], rng.randint(1, 3))],
+        batch_size=10000,
+    )
     users = [User(username=f"bench-user-{n}", email=f"bench-user-{n}@example.org", password="!") for n in range(2000)]
     User.objects.bulk_create(users, batch_size=2000)
     return {
@@ -192,6 +199,45 @@ def build_projects(rng: random.Random, ids: dict) -> int:
         )
         returns += len(made)
     return returns
+
+
+def build_grants(rng: random.Random, ids: dict) -> str:
+    """Grants over five years, as imports of funders' 360Giving files and the network's own would leave
+    them: most to organisations in the directory, some to ones outside it."""
+    from django.conf import settings
+
+    from evidence.models import Grant
+    from taxonomies.models import Taxonomy, TaxonomyTerm
+
+    wards = list(TaxonomyTerm.objects.in_taxonomy(Taxonomy.WARDS))
+    funders = [(f"GB-CHC-{2000000 + n}", f"Bench Trust {n}") for n in range(FUNDERS)]
+    recipients = ids["vcos"] + ids["providers"]
+    today = date.today()
+    rows = []
+    for n in range(GRANTS):
+        distributed = rng.random() < 0.1
+        funder = (settings.PORTAL_NETWORK_ORG_ID, settings.PORTAL_NETWORK_NAME) if distributed else rng.choice(funders)
+        outside = rng.random() < 0.05
+        rows.append(
+            Grant(
+                identifier=f"360G-bench-{n}",
+                reference=f"bench-{n}" if distributed else "",
+                direction="distributed" if distributed else "received",
+                title="Bench grant",
+                description="Bench.",
+                amount_awarded=Decimal(rng.choice([500, 1000, 2500, 5000, 10000, 25000, 60000])),
+                award_date=today - timedelta(days=rng.randint(0, 5 * 365)),
+                recipient_id=None if outside else rng.choice(recipients),
+                recipient_name="Elsewhere" if outside else "",
+                recipient_org_id=f"GB-CHC-{3000000 + n}" if outside else "",
+                funder_org_id=funder[0],
+                funder_name=funder[1],
+                beneficiary_ward=rng.choice(wards) if rng.random() < 0.5 else None,
+            )
+        )
+    for batch in _batches(rows, 10000):
+        Grant.objects.bulk_create(batch)
+    return f"{Grant.objects.count():,} grants from {FUNDERS} funders"
 
 
 def build_referrals_and_bookings(rng: random.Random, ids: dict) -> list[str]:
@@ -329,6 +375,7 @@ def run(*, build: bool = True) -> None:
         ids = build_directory(rng)
         returns = build_projects(rng, ids)
         notes = build_referrals_and_bookings(rng, ids)
+        notes.append(build_grants(rng, ids))
         with connection.cursor() as cursor:
             # As autovacuum would have done by the time anyone reads: statistics, and the visibility
             # map that lets the figures' covering indexes answer without visiting the tables.
@@ -362,6 +409,22 @@ def run(*, build: bool = True) -> None:
     times, queries, status = measure(admin_client, project.get_absolute_url())
     print(f"{'joint project page (6 indicators, 6 partners, returns)':58} {statistics.median(times):8.0f} {percentile(times, 0.95):8.0f} {queries:8d}  "
           f"{'ok' if percentile(times, 0.95) < 500 else 'OVER'} (HTTP {status})")
+
+    # The funding section's cost on the five-year page: the same page without it, in the same run.
+    five_years = {"start": "2022-01-01", "end": "2026-12-31", "area": ""}
+    with_funding, _queries, _status = measure(client, "/evidence/dashboards/", five_years)
+    sections = selectors.SECTIONS
+    selectors.SECTIONS = tuple(build for build in sections if build is not selectors.funding_section)
+    try:
+        without, _queries, _status = measure(client, "/evidence/dashboards/", five_years)
+    finally:
+        selectors.SECTIONS = sections
+    print(
+        f"\nFive-year dashboard with the funding section against without it (the baseline), same run: p50 "
+        f"{statistics.median(with_funding):.0f} / {statistics.median(without):.0f} ms = "
+        f"{statistics.median(with_funding) / statistics.median(without):.2f}x; p95 {percentile(with_funding, 0.95):.0f} / "
+        f"{percentile(without, 0.95):.0f} ms = {percentile(with_funding, 0.95) / percentile(without, 0.95):.2f}x"
+    )
 
     print("\nEach dashboard section on its own, whole borough, 2026 (ms, median of 5):")
     for build in selectors.SECTIONS:

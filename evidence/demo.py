@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,6 +62,21 @@ DEMO_GRANTS = [
 DEMO_GRANT_PROGRAMME = "Community Chest small grants"
 
 
+# Grants the demo borough's groups received from other funders, as their 360Giving files would have
+# them (imported by the grants import in a real portal): (funder org-id, funder name, identifier prefix,
+# programme, amounts it gives, number of grants). Real funders' names and org-ids; invented grants.
+# City Bridge Trust and Trust for London fund the infrastructure providers, the others groups.
+DEMO_FUNDERS = [
+    ("GB-CHC-1035628", "City Bridge Trust", "360G-cbt-demo", "Bridging Divides", (15000, 25000, 40000, 30000), 36, "providers"),
+    ("GB-GOR-PB188", "The National Lottery Community Fund", "360G-tnlcf-demo", "Awards for All", (3000, 6500, 9800, 10000), 45, "vcos"),
+    ("GB-LAE-TWH", "London Borough of Tower Hamlets", "360G-lbth-demo", "Mainstream Grants", (2000, 4000, 6000, 15000), 36, "vcos"),
+    ("GB-CHC-290069", "Trust for London", "360G-tfl-demo", "Building Stronger Communities", (8000, 15000, 20000), 27, "providers"),
+]
+DEMO_RECEIVED_YEARS = 3
+# The groups' grants go to those in the wards with the most groups, as funders' programmes cluster.
+DEMO_FUNDED_WARDS = 4
+
+
 @dataclass
 class DemoReport:
     created: bool
@@ -71,7 +86,7 @@ class DemoReport:
 
 @transaction.atomic
 def load_evidence_demo() -> DemoReport:
-    grants = _load_demo_grants()
+    grants = _load_demo_grants() + _load_demo_received_grants()
     if JointProject.objects.filter(slug=DEMO_PROJECT).exists():
         return DemoReport(created=False, grants=grants)
     lead = Organisation.objects.filter(slug=DEMO_PROVIDER).first()
@@ -169,4 +184,53 @@ def _load_demo_grants() -> int:
             }
         )
         added += 1
+    return added
+
+
+def _load_demo_received_grants() -> int:
+    """Grants from four named funders to demo organisations with a register number (groups, and
+    infrastructure providers), spread over the past three years: the same grants on
+    every run for a given day, each found by its identifier and left alone if there. The number added."""
+    has_number = Q(charity_number__gt="") | Q(company_number__gt="")
+    vcos = Organisation.objects.vcos().active().filter(has_number, ward__isnull=False)
+    wards = list(
+        vcos.values_list("ward_id").annotate(n=Count("pk")).order_by("-n", "ward__name").values_list("ward_id", flat=True)[:DEMO_FUNDED_WARDS]
+    )
+    pools = {
+        "vcos": list(vcos.filter(ward__in=wards).order_by("slug").values_list("pk", flat=True)),
+        "providers": list(Organisation.objects.providers().active().filter(has_number).order_by("slug").values_list("pk", flat=True)),
+    }
+    if not pools["vcos"]:
+        return 0
+    pools["providers"] = pools["providers"] if len(pools["providers"]) >= 5 else pools["vcos"]
+    organisations = Organisation.objects.in_bulk(pools["vcos"] + pools["providers"])
+    today = timezone.localdate()
+    span = 365 * DEMO_RECEIVED_YEARS - 10
+    existing = set(Grant.objects.filter(direction=Grant.Direction.RECEIVED, identifier__contains="-demo-").values_list("identifier", flat=True))
+    added = 0
+    for number, (org_id, name, prefix, programme, amounts, how_many, recipients) in enumerate(DEMO_FUNDERS):
+        pool = pools[recipients]
+        for n in range(how_many):
+            identifier = f"{prefix}-{n + 1:03d}"
+            if identifier in existing:
+                continue
+            # Spread over the pool and the three years with steps that share no factor with them.
+            recipient = organisations[pool[(number * 7 + n * 5) % len(pool)]]
+            award_date = today - timedelta(days=5 + (number * 53 + n * 97) % span)
+            grant = Grant(
+                identifier=identifier,
+                direction=Grant.Direction.RECEIVED,
+                title=_("%(programme)s grant") % {"programme": programme},
+                description=_("A grant towards the group's running costs and activities."),
+                amount_awarded=Decimal(amounts[n % len(amounts)]),
+                award_date=award_date,
+                recipient=recipient,
+                funder_org_id=org_id,
+                funder_name=name,
+                grant_programme=programme,
+                beneficiary_ward=recipient.ward,
+            )
+            grant.full_clean()
+            grant.save()
+            added += 1
     return added

@@ -15,8 +15,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -96,10 +98,14 @@ class Chart:
     row_heading: str = gettext_lazy("Category")
     # Gaps in provision, every one: (function, the wards where no provider offers it).
     gaps: list[tuple[str, list[str]]] = field(default_factory=list)
+    # Needs asked for against where the money goes (the funding section), instead of a series or table.
+    alignment: "NeedAlignment | None" = None
 
     @property
     def is_long(self) -> bool:
         """A chart of many rows (every ward, every need), which the page lays out in two columns."""
+        if self.alignment is not None:
+            return True  # a table of four columns: the page's full width
         return self.series is not None and len(self.series.rows) > LONG_CHART_ROWS
 
     @property
@@ -110,6 +116,8 @@ class Chart:
     def is_empty(self) -> bool:
         if self.zeros_are_findings:
             return False
+        if self.alignment is not None:
+            return self.alignment.is_empty
         if self.series is not None:
             return self.series.is_empty
         if self.table is not None:
@@ -118,6 +126,21 @@ class Chart:
 
     def long_rows(self):
         """(category, column, shown figure or None, how it is shown): one row per published cell."""
+        if isinstance(self.series, suppression.Funding):
+            grants, money = _("Grants"), _("Amount (£)")
+            for label, cell, amount in self.series.money_rows():
+                yield label, grants, cell.shown_value, cell.display
+                yield label, money, amount.shown_value, amount.display
+            total = self.series.total_label or _("Total")
+            yield total, grants, self.series.total.shown_value, self.series.total.display
+            yield total, money, self.series.total_money.shown_value, self.series.total_money.display
+            return
+        if self.alignment is not None:
+            for row in self.alignment.gaps():
+                yield row.need, _("Share of referrals (%)"), row.referral_share, row.referral_display
+                yield row.need, _("Share of grant money (%)"), row.money_share, row.money_display
+                yield row.need, _("Gap (percentage points)"), row.gap, row.gap_display
+            return
         if self.series is not None:
             for label, cell in self.series.rows:
                 yield label, "", cell.shown_value, cell.display
@@ -151,6 +174,8 @@ class Section:
     charts: list[Chart] = field(default_factory=list)
     statistics: list[Statistic] = field(default_factory=list)
     intro: str = ""
+    # A sentence worked out when the page is drawn (after the rules have run), shown under the intro.
+    trend: object | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -494,7 +519,7 @@ def _organisation_ids_in(scope: Scope) -> list[int] | None:
 
 
 def referral_section(scope: Scope) -> Section:
-    data = referral_selectors.referral_statistics(start=scope.start, end=scope.end, ward=scope.area)
+    data = _referral_statistics(scope)
     first_response = data["first_response"]
     section = Section(key="referrals", title=_("Referrals for support"))
     section.charts += [
@@ -748,6 +773,401 @@ def project_section(scope: Scope) -> Section:
     return section
 
 
+# Funding into the sector ---------------------------------------------------------------------------
+
+GRANT_FIGURES = {"n": Count("pk"), "recipients": Count("recipient_id", distinct=True), "amount": Sum("amount_awarded")}
+# Over a longer period, quarters would be many rows of small numbers: years instead.
+MAX_QUARTER_ROWS = 12
+
+
+def _grants_into_sector(scope: Scope) -> QuerySet[Grant]:
+    """Grants awarded in the period to organisations in the database, both the ones the network
+    distributes and the ones imported from other funders' 360Giving files; in an area, those whose
+    recipient is in the ward (or, with no ward recorded, whose beneficiary ward it is)."""
+    grants = Grant.objects.filter(recipient__isnull=False, award_date__gte=scope.start, award_date__lte=scope.end)
+    if scope.area is not None:
+        grants = grants.annotate(ward=Coalesce("recipient__ward_id", "beneficiary_ward_id")).filter(ward=scope.area.pk)
+    return grants.order_by()
+
+
+def _grouped(grants: QuerySet[Grant], *keys) -> dict:
+    """{key or tuple of keys: (grants, recipients, amount)} in one grouped query."""
+    rows = grants.values_list(*keys).annotate(**GRANT_FIGURES).values_list(*keys, "n", "recipients", "amount")
+    return {
+        (row[0] if len(keys) == 1 else tuple(row[: len(keys)])): (n, recipients, amount or Decimal(0))
+        for *row, n, recipients, amount in rows
+    }
+
+
+def _funding_totals(grants: QuerySet[Grant]) -> tuple[int, int, Decimal]:
+    totals = grants.aggregate(**GRANT_FIGURES)
+    return totals["n"], totals["recipients"], totals["amount"] or Decimal(0)
+
+
+# The breakdowns worked out together, in the order of their GROUPING SETS below.
+FUNDING_BREAKDOWNS = ("funder", "ward", "stage", "period", "recipient", "total")
+
+
+def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
+    """{breakdown: {key: (grants, recipients, amount)}} for the grants into the sector in the scope, by
+    funder (org-id, with a name), ward (the recipient's, else the grant's beneficiary ward), the
+    recipient's development stage, `unit` ("quarter" or "year", keyed by its first day), recipient, and
+    in total: one pass over the grants with GROUPING SETS, which the ORM does not write, where
+    separate grouped queries would read the period's grants five times. Same rows as
+    ``_grants_into_sector``."""
+    grant, organisation = Grant._meta.db_table, Organisation._meta.db_table
+    ward = 'COALESCE(o."ward_id", g."beneficiary_ward_id")'
+    period = "date_trunc('quarter', g.\"award_date\")::date" if unit == "quarter" else "date_trunc('year', g.\"award_date\")::date"
+    where, params = 'g."award_date" BETWEEN %s AND %s', [scope.start, scope.end]
+    if scope.area is not None:
+        where += f" AND {ward} = %s"
+        params.append(scope.area.pk)
+    sql = (
+        f'SELECT GROUPING(g."funder_org_id", {ward}, o."development_stage", {period}, g."recipient_id"), '
+        f'g."funder_org_id", MAX(g."funder_name"), {ward}, o."development_stage", {period}, g."recipient_id", '
+        f'COUNT(*), COUNT(DISTINCT g."recipient_id"), SUM(g."amount_awarded") '
+        f'FROM "{grant}" g INNER JOIN "{organisation}" o ON o."id" = g."recipient_id" WHERE {where} '
+        f'GROUP BY GROUPING SETS ((g."funder_org_id"), ({ward}), (o."development_stage"), ({period}), (g."recipient_id"), ())'
+    )
+    # GROUPING() sets a bit for each column left out of the row's set, the first column the highest.
+    which = {0b01111: "funder", 0b10111: "ward", 0b11011: "stage", 0b11101: "period", 0b11110: "recipient", 0b11111: "total"}
+    result: dict[str, dict] = {name: {} for name in FUNDING_BREAKDOWNS}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for grouping, funder_id, funder_name, ward_id, stage, start, recipient_id, n, recipients, amount in cursor.fetchall():
+            name = which[grouping]
+            key = {
+                "funder": (funder_id, funder_name),
+                "ward": ward_id,
+                "stage": stage,
+                "period": start,
+                "recipient": recipient_id,
+                "total": None,
+            }[name]
+            result[name][key] = (n, recipients, amount or Decimal(0))
+    result["total"].setdefault(None, (0, 0, Decimal(0)))
+    return result
+
+
+def _funding_chart(key: str, title: str, definition: str, rows, total, *, overlapping: bool = False, row_heading=None) -> Chart:
+    return Chart(
+        key=key,
+        title=title,
+        definition=definition,
+        # One population: every breakdown's total is the same grants (rule 4).
+        series=suppression.suppress_funding(rows, total=total, overlapping=overlapping, population="grants"),
+        unit=_("grants and £"),
+        row_heading=row_heading or _("Category"),
+    )
+
+
+def _funding_periods(scope: Scope) -> tuple[str, list[tuple[date, str]]]:
+    """The rows of the over-time chart, (first day, label): each calendar quarter the period overlaps,
+    or each year for a long period."""
+    quarters = quarter_starts(scope.start, scope.end)
+    if len(quarters) <= MAX_QUARTER_ROWS:
+        return "quarter", [(quarter, quarter_label(quarter)) for quarter in quarters]
+    return "year", [(date(year, 1, 1), str(year)) for year in range(scope.start.year, scope.end.year + 1)]
+
+
+@dataclass
+class NeedGap:
+    """One need's row of the alignment table, as published: shares in whole per cent, or None when hidden."""
+
+    need: str
+    referral_share: int | None
+    money_share: int | None
+    referral_display: str
+    money_display: str
+
+    @property
+    def gap(self) -> int | None:
+        """Percentage points by which the need's share of referrals is above its share of the money."""
+        if self.referral_share is None or self.money_share is None:
+            return None
+        return self.referral_share - self.money_share
+
+    @property
+    def gap_display(self) -> str:
+        if self.gap is None:
+            return _("not compared")
+        return ngettext("%(sign)s%(points)s point", "%(sign)s%(points)s points", abs(self.gap)) % {
+            "sign": "+" if self.gap > 0 else "\u2212" if self.gap < 0 else "",
+            "points": abs(self.gap),
+        }
+
+
+def _share(part: int | Decimal, whole: int | Decimal) -> int:
+    return int((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal(1))) if whole else 0
+
+
+@dataclass
+class NeedAlignment:
+    """Per need, the referrals asking for it against the grants (and money) going to organisations with
+    a service meeting it. The counts go through the rules like any others: a need's share of referrals
+    is shown only when its count of referrals would be, its share of the money only when its count of
+    grants would be, and neither when the total it is a share of is hidden (or the share would give the
+    total away)."""
+
+    rows: list[tuple[str, suppression.Count, suppression.Count, Decimal]]
+    referrals: suppression.Count
+    grants: suppression.Count
+    total_amount: Decimal
+
+    def counts(self):
+        for _need, asked, funded, _amount in self.rows:
+            yield asked
+            yield funded
+        yield self.referrals
+        yield self.grants
+
+    def replace_counts(self, change) -> None:
+        self.rows = [(need, change(asked), change(funded), amount) for need, asked, funded, amount in self.rows]
+        self.referrals = change(self.referrals)
+        self.grants = change(self.grants)
+
+    def lines(self) -> list:
+        return []  # overlapping: a referral names several needs, an organisation meets several
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.referrals.value and not self.grants.value
+
+    def summary(self) -> str:
+        """The biggest gap in a sentence, or why there is none to give."""
+        gaps = self.gaps()
+        if not gaps or gaps[0].gap is None:
+            return _("No need can be compared: too few referrals or grants, or no grants to organisations meeting a need.")
+        top = gaps[0]
+        return _(
+            "The biggest gap: %(need)s, asked for in %(asked)s of referrals, while %(funded)s of the grant money went to "
+            "organisations meeting it."
+        ) % {"need": top.need, "asked": top.referral_display, "funded": top.money_display}
+
+    def gaps(self) -> list[NeedGap]:
+        """Every need, those with a gap shown first, biggest gap (most asked for against least funded)
+        first; the rest after in the vocabulary's order, so that where a hidden row sits says nothing."""
+        rows = []
+        for need, asked, funded, amount in self.rows:
+            if not self.referrals.value:
+                referral_share, referral_display = None, _("no referrals")
+            elif asked.hidden or self.referrals.hidden:
+                referral_share, referral_display = None, _("withheld")
+            else:
+                referral_share = _share(asked.value, self.referrals.value)
+                referral_display = f"{referral_share}%"
+            if not self.total_amount:
+                money_share, money_display = None, _("no grants")
+            elif funded.hidden or self.grants.hidden:
+                money_share, money_display = None, _("withheld")
+            else:
+                money_share = _share(amount, self.total_amount)
+                money_display = f"{money_share}%"
+            rows.append(NeedGap(need, referral_share, money_share, referral_display, money_display))
+        shown = sorted((row for row in rows if row.gap is not None), key=lambda row: -row.gap)
+        return shown + [row for row in rows if row.gap is None]
+
+
+def _need_alignment(scope: Scope, by_recipient: dict[int, tuple[int, int, Decimal]], total: tuple[int, int, Decimal]) -> NeedAlignment:
+    """From the grants per recipient, one query (the needs each organisation's listed services meet),
+    and the referrals by need the referral section has already counted. The Python loop is over
+    organisations that received grants, never over the grants."""
+    referral_data = _referral_statistics(scope)
+    meets: dict[int, set[int]] = defaultdict(set)
+    # Every listed service's needs (a few thousand pairs at most): cheaper than naming the recipients.
+    for need_id, organisation_id in (
+        Service.objects.listed().filter(needs__isnull=False).order_by().values_list("needs", "organisation_id").distinct()
+    ):
+        if organisation_id in by_recipient:
+            meets[need_id].add(organisation_id)
+    asked = dict(referral_data["by_need"])
+    rows = []
+    for need in TaxonomyTerm.objects.in_taxonomy(Taxonomy.NEEDS).order_by("order", "name"):
+        if need.name not in asked and not meets.get(need.pk):
+            continue
+        funded = [by_recipient[organisation_id] for organisation_id in meets.get(need.pk, ())]
+        rows.append(
+            (
+                need.name,
+                suppression.count(asked.get(need.name, 0)),
+                suppression.grant_count(sum(n for n, _r, _a in funded), len(funded)),
+                sum((amount for _n, _r, amount in funded), Decimal(0)),
+            )
+        )
+    grants_n, recipients, amount = total
+    return NeedAlignment(
+        rows=rows,
+        referrals=suppression.count(referral_data["total"], population="referrals"),
+        grants=suppression.grant_count(grants_n, recipients, population="grants"),
+        total_amount=amount,
+    )
+
+
+def _referral_statistics(scope: Scope) -> dict:
+    """The referral figures of the scope, counted once for the referral and funding sections."""
+    if "referral_statistics" not in scope.memo:
+        scope.memo["referral_statistics"] = referral_selectors.referral_statistics(start=scope.start, end=scope.end, ward=scope.area)
+    return scope.memo["referral_statistics"]
+
+
+@dataclass
+class FundingTrend:
+    """The period's grants and money against the period before, in words (as the key figures). Read
+    from the funder chart's total when the page is drawn, that is after every rule has run, so a total
+    withheld anywhere on the page is not given here either."""
+
+    chart: Chart
+    before: tuple[int, int, Decimal]
+    period_name: str
+
+    def __str__(self) -> str:
+        now, money = self.chart.series.total, self.chart.series.total_money
+        before_n, before_recipients, before_amount = self.before
+        before = suppression.grant_count(before_n, before_recipients)
+        words = {"period": self.period_name}
+        if not now.value:
+            return _("No grants recorded in the period.")
+        if now.hidden:
+            return _("Too few grants in the period to give their total.")
+        words.update(amount=money.display, grants=now.display, before=suppression.Money(before_amount).display)
+        text = ngettext("%(amount)s in %(grants)s grant", "%(amount)s in %(grants)s grants", now.value) % words
+        if not before_n:
+            return text + ". " + _("Nothing was recorded in %(period)s to compare with.") % words
+        if before.hidden:
+            return text + ". " + _("Not compared with %(period)s: a small number is hidden.") % words
+        change = money.value - before_amount
+        words["change"] = suppression.Money(abs(change)).display
+        if change > 0:
+            return text + ": " + _("up %(change)s from %(before)s in %(period)s.") % words
+        if change < 0:
+            return text + ": " + _("down %(change)s from %(before)s in %(period)s.") % words
+        return text + ": " + _("no change from %(period)s.") % words
+
+
+def funding_section(scope: Scope) -> Section:
+    """Money into the sector: grants awarded in the period to organisations in the database, by funder,
+    ward, segment, development stage and over time, and how it lines up with the needs referrals ask for.
+    Grants are counted like records about organisations (``suppression.grant_count``), and each sum of
+    money is shown only when its count of grants is. A constant number of grouped queries."""
+    grants = _grants_into_sector(scope)
+    unit, periods = _funding_periods(scope)
+    breakdowns = _funding_breakdowns(scope, unit)
+    total = breakdowns["total"][None]
+    section = Section(
+        key="funding",
+        title=_("Funding into the sector"),
+        intro=_(
+            "Grants awarded in the period to organisations in the directory: those other funders publish in their "
+            "360Giving data (imported here) and those the network distributes itself, both counted as money into the "
+            "sector. Grants to organisations not in the directory are left out."
+        ),
+    )
+    network_id = settings.PORTAL_NETWORK_ORG_ID
+    funders = []
+    # By org-id: one funder whose files spell its name two ways is one row.
+    for (org_id, name), (n, recipients, amount) in breakdowns["funder"].items():
+        label = _("%(name)s (the network's own grants)") % {"name": name} if org_id == network_id else name
+        funders.append((label, n, recipients, amount))
+    funders.sort(key=lambda row: row[0].lower())
+    before_scope, before_name = previous_period(scope)
+    section.charts.append(
+        _funding_chart(
+            "grants-by-funder",
+            _("Grants by funder"),
+            _(
+                "Grants awarded in the period to organisations in the directory (in the area), by funder: the number of "
+                "grants and the amount awarded. Each grant is in one row, so the rows add up to the total. A funder's "
+                "figures are shown only for 5 or more grants to 5 or more organisations."
+            ),
+            funders,
+            total,
+            row_heading=_("Funder"),
+        )
+    )
+    section.trend = FundingTrend(chart=section.charts[-1], before=_funding_totals(_grants_into_sector(before_scope)), period_name=before_name)
+    ward_groups = breakdowns["ward"]
+    wards = [scope.area] if scope.area is not None else list(ward_terms())
+    ward_rows = [(ward.name, *ward_groups.get(ward.pk, (0, 0, Decimal(0)))) for ward in wards]
+    if scope.area is None:
+        ward_rows.append((_("Ward not recorded"), *ward_groups.get(None, (0, 0, Decimal(0)))))
+    section.charts.append(
+        _funding_chart(
+            "grants-by-ward",
+            _("Grants by ward"),
+            _("The same grants by the ward of the organisation that received them or, when it has none recorded, the grant's beneficiary ward."),
+            ward_rows,
+            total,
+            row_heading=_("Ward"),
+        )
+    )
+    segment_groups = _grouped(grants, "recipient__segments")
+    segment_rows = [
+        (term.name, *segment_groups.get(term.pk, (0, 0, Decimal(0)))) for term in TaxonomyTerm.objects.in_taxonomy(Taxonomy.SEGMENTS)
+    ]
+    segment_rows.append((_("No segment recorded"), *segment_groups.get(None, (0, 0, Decimal(0)))))
+    section.charts.append(
+        _funding_chart(
+            "grants-by-segment",
+            _("Grants by the recipient's specialist segment"),
+            _(
+                "The same grants by the specialist segments of the organisation that received them. An organisation can "
+                "be in several segments, so a grant can count in several rows and the rows add up to more than the total."
+            ),
+            segment_rows,
+            total,
+            overlapping=True,
+            row_heading=_("Segment"),
+        )
+    )
+    stage_groups = breakdowns["stage"]
+    stage_rows = [(str(label), *stage_groups.get(value, (0, 0, Decimal(0)))) for value, label in Organisation.Stage.choices]
+    stage_rows.append((_("Stage not recorded"), *stage_groups.get(None, (0, 0, Decimal(0)))))
+    section.charts.append(
+        _funding_chart(
+            "grants-by-stage",
+            _("Grants by the recipient's development stage"),
+            _("The same grants by the development stage recorded for the organisation that received them (stage 1 emerging, 2 improving, 3 established)."),
+            stage_rows,
+            total,
+            row_heading=_("Development stage"),
+        )
+    )
+    by_start = breakdowns["period"]
+    time_rows = [(label, *by_start.get(start, (0, 0, Decimal(0)))) for start, label in periods]
+    section.charts.append(
+        _funding_chart(
+            "grants-over-time",
+            _("Grants over time"),
+            _(
+                "The same grants by the %(unit)s they were awarded in (the first and last only count the days inside the "
+                "period). Each grant is in one row, so the rows add up to the total."
+            )
+            % {"unit": _("quarter") if unit == "quarter" else _("year")},
+            time_rows,
+            total,
+            row_heading=_("Quarter") if unit == "quarter" else _("Year"),
+        )
+    )
+    section.charts.append(
+        Chart(
+            key="needs-and-funding",
+            title=_("Needs asked for and where the money goes"),
+            definition=_(
+                "For each support need: the share of referrals made in the period (by VCOs in the area) that asked for it, "
+                "against the share of the grant money above that went to organisations with a listed service meeting that "
+                "need. A referral can name several needs and an organisation can meet several, so neither column adds up "
+                "to 100%. The gap is the first share minus the second, in percentage points: a large gap is a need asked "
+                "for far more often than money goes to organisations meeting it. Sorted by the gap, biggest first; needs "
+                "whose shares rest on small numbers are not compared and come last."
+            ),
+            alignment=_need_alignment(scope, breakdowns["recipient"], total),
+            unit=_("per cent"),
+            row_heading=_("Support need"),
+        )
+    )
+    return section
+
+
 # Short names for the evidence pack's sheets (a spreadsheet allows 31 characters).
 SHEET_NAMES = {
     "organisations": gettext_lazy("Organisations"),
@@ -758,6 +1178,7 @@ SHEET_NAMES = {
     "health_checks": gettext_lazy("Health checks"),
     "quality": gettext_lazy("Quality standards"),
     "projects": gettext_lazy("Joint projects"),
+    "funding": gettext_lazy("Funding into the sector"),
 }
 
 SECTIONS = (
@@ -769,6 +1190,7 @@ SECTIONS = (
     health_check_section,
     quality_section,
     project_section,
+    funding_section,
 )
 
 
@@ -782,7 +1204,13 @@ def sector_dashboard(scope: Scope, *, on_section: Callable[[int, Section], None]
         if on_section is not None:
             on_section(index, sections[-1])
     suppression.protect_shared_totals(
-        [figure for section in sections for chart in section.charts for figure in (chart.series, chart.table) if figure is not None]
+        [
+            figure
+            for section in sections
+            for chart in section.charts
+            for figure in (chart.series, chart.table, chart.alignment)
+            if figure is not None
+        ]
         + [statistic.value for section in sections for statistic in section.statistics]
     )
     return Dashboard(scope=scope, sections=sections)
@@ -862,6 +1290,7 @@ KEY_FIGURES = (
     ("referrals", gettext_lazy("Referrals for support made"), "referrals", "referrals-by-outcome", "total"),
     ("attendances", gettext_lazy("People who attended events and training"), "events", "events-and-attendance", 3),
     ("volunteers", gettext_lazy("Volunteers in voluntary and community organisations"), "volunteers", "volunteers-by-stage", "total"),
+    ("grants", gettext_lazy("Grants to organisations in the sector"), "funding", "grants-by-funder", "total"),
 )
 
 

@@ -31,6 +31,10 @@ services and their verified quality levels are public facts about provision, whi
 lists for anyone, so they are published as they are (``personal=False``). A public figure never shares
 a population key with a personal one, so no rule ever hides a public count.
 
+Grants (the funding section) are counted like records about organisations: a count of grants is
+also withheld when the grants went to fewer than 5 organisations (``grant_count``), and the money
+they add up to is a ``Money`` shown exactly when its count of grants is (``suppress_funding``).
+
 Cells are ``Count`` objects: templates print them with ``{{ cell }}`` and never see a hidden value's
 number.
 """
@@ -328,6 +332,95 @@ class Statistic:
 
     def lines(self) -> list[tuple[list[Count], Count]]:
         return []
+
+
+# Money: grants and what they add up to ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Money:
+    """A sum of grants published beside the count of grants it adds up: hidden whenever that count is,
+    so a sum never says more than its count may."""
+
+    value: Decimal
+    hidden: bool = False
+
+    @property
+    def shown_value(self) -> Decimal | None:
+        return None if self.hidden else self.value
+
+    @property
+    def display(self) -> str:
+        if self.hidden:
+            return _("withheld")
+        return "£" + number_format(self.value.quantize(Decimal(1)), decimal_pos=0, force_grouping=True)
+
+    def __str__(self) -> str:
+        return self.display
+
+
+def grant_count(grants: int, recipients: int, *, population: str = "") -> Count:
+    """How many grants, suppressed as any count (rule 1), and withheld too when they went to fewer than
+    5 organisations: the money would then be about one or a few named organisations. A withheld count
+    is 5 or more, as rule 2 reads it."""
+    cell = count(grants, population=population)
+    if not cell.primary and is_small(recipients):
+        cell = replace(cell, secondary=True)
+    return cell
+
+
+@dataclass
+class Funding(Series):
+    """A list of (label, grants) with the money each row's grants add up to beside it. Only the grants
+    are counts that the rules work on; a row's money is shown exactly when its count of grants is (so
+    rule 2, which leaves at least two hidden cells in any line with a shown total, keeps the money of a
+    hidden row from being found by subtraction too)."""
+
+    amounts: list[Decimal] = field(default_factory=list)
+    total_amount: Decimal = Decimal(0)
+
+    def money_rows(self) -> Iterator[tuple[str, Count, Money]]:
+        for (label, cell), amount in zip(self.rows, self.amounts, strict=True):
+            yield label, cell, Money(value=amount, hidden=cell.hidden)
+
+    @property
+    def total_money(self) -> Money | None:
+        return None if self.total is None else Money(value=self.total_amount, hidden=self.total.hidden)
+
+    @property
+    def max_shown_amount(self) -> Decimal:
+        return max((money.value for _label, _cell, money in self.money_rows() if not money.hidden), default=Decimal(0))
+
+
+def suppress_funding(
+    rows: Sequence[tuple[str, int, int, Decimal]],
+    *,
+    total: tuple[int, int, Decimal],
+    overlapping: bool = False,
+    population: str = "",
+) -> Funding:
+    """Rows of (label, grants, recipient organisations, amount) and the total (grants, recipients,
+    amount), suppressed as grants; recipients are counted once however many rows they are in.
+
+    Each grant is in one row unless `overlapping` (an organisation in several segments): then the
+    rows are the sum, protected with the total (rule 2); overlapping rows have a separately counted
+    total that no subtraction can undo, so they get primary suppression only.
+    """
+    cells = [(label, grant_count(grants, recipients)) for label, grants, recipients, _amount in rows]
+    amounts = [Decimal(amount or 0) for _label, _grants, _recipients, amount in rows]
+    grants, recipients, amount = total
+    if not overlapping and (sum(cell.value for _label, cell in cells) != grants or sum(amounts) != Decimal(amount or 0)):
+        raise ValueError("The rows of an additive breakdown must add up to its total.")
+    funding = Funding(
+        rows=cells,
+        total=grant_count(grants, recipients, population=population),
+        total_label=_("All, each counted once") if overlapping else "",
+        additive=not overlapping,
+        amounts=amounts,
+        total_amount=Decimal(amount or 0),
+    )
+    _protect(funding)
+    return funding
 
 
 def protect_shared_totals(figures: Sequence[Table | Series | Statistic]) -> None:

@@ -61,9 +61,17 @@ def grant_data(grant: Grant) -> dict:
     return data
 
 
+class NothingToPublish(ValueError):
+    """The standard's package schema requires at least one grant ("grants": minItems 1), so no grants
+    is no package, never an empty one that 360Giving's tools would reject."""
+
+
 def package(grants: Iterable[Grant]) -> dict:
-    """A 360Giving data package of `grants` with the network as publisher."""
+    """A 360Giving data package of `grants` with the network as publisher; NothingToPublish if there
+    are none."""
     grants = list(grants)
+    if not grants:
+        raise NothingToPublish("A 360Giving data package must hold at least one grant.")
     site = settings.SITE_URL
     data = {
         "grants": [grant_data(grant) for grant in grants],
@@ -80,8 +88,7 @@ def package(grants: Iterable[Grant]) -> dict:
         "accessURL": data_source_url(),
         "downloadURL": site + reverse("evidence:grants_json"),
     }
-    if grants:
-        data["modified"] = max(grant.updated_at for grant in grants).isoformat(timespec="seconds")
+    data["modified"] = max(grant.updated_at for grant in grants).isoformat(timespec="seconds")
     return data
 
 

@@ -10,11 +10,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -304,7 +305,7 @@ def dashboard(request):
     board = selectors.sector_dashboard(scope)
     fmt = request.GET.get("format", "")
     if fmt in (CSV, XLSX):
-        return _dashboard_download(board, fmt)
+        return _dashboard_download(board, fmt, chart_key=text_param(request.GET, "chart", max_length=100))
     return render(
         request,
         "evidence/dashboard.html",
@@ -318,21 +319,28 @@ def dashboard(request):
     )
 
 
-def _dashboard_download(board: selectors.Dashboard, fmt: str):
+def _dashboard_download(board: selectors.Dashboard, fmt: str, *, chart_key: str = ""):
+    """Every figure of the dashboard, or with `chart_key` one chart's table, as published."""
     headers = [_("Topic"), _("Figure"), _("Category"), _("Breakdown"), _("Value"), _("As published"), _("Definition")]
+    if chart_key and not any(chart.key == chart_key for section in board.sections for chart in section.charts):
+        raise Http404
 
     def rows():
         for section in board.sections:
             for chart in section.charts:
+                if chart_key and chart.key != chart_key:
+                    continue
                 for category, breakdown, value, shown in chart.long_rows():
                     yield [section.title, chart.title, category, breakdown, value, shown, chart.definition]
+            if chart_key:
+                continue
             for statistic in section.statistics:
                 value = statistic.value
                 yield [section.title, statistic.title, "", "", float(value.shown_value) if value.shown_value is not None else None, value.display, statistic.definition]
 
     area = board.scope.area.code if board.scope.area else "borough"
     return tabular_response(
-        filename=f"sector-evidence-{area}-{board.scope.start.isoformat()}-to-{board.scope.end.isoformat()}",
+        filename=f"sector-evidence-{chart_key + '-' if chart_key else ''}{area}-{board.scope.start.isoformat()}-to-{board.scope.end.isoformat()}",
         headers=[str(h) for h in headers],
         rows=rows(),
         fmt=fmt,
@@ -443,7 +451,7 @@ def grant_list(request):
     return render(
         request,
         "evidence/grant_list.html",
-        {"grants": selectors.published_grants(), "network_name": settings.PORTAL_NETWORK_NAME},
+        {"grants": selectors.published_grants(), "network_name": settings.PORTAL_NETWORK_NAME, "site_url": settings.SITE_URL},
     )
 
 
@@ -458,9 +466,20 @@ def organisation_grants(request, slug: str):
     return render(request, "evidence/organisation_grants.html", {"organisation": organisation, "page": page})
 
 
+NOTHING_PUBLISHED = _lazy(
+    "No grants are published yet, so there is no 360Giving data here: the standard needs at least one grant in a "
+    "file. It will be at this address once the network records its first grant to an organisation with a register number."
+)
+
+
 @require_GET
 def grants_json(request):
-    response = JsonResponse(three_sixty_giving.package(selectors.published_grants()), json_dumps_params={"indent": 1})
+    grants = selectors.published_grants()
+    try:
+        response = JsonResponse(three_sixty_giving.package(grants), json_dumps_params={"indent": 1})
+    except three_sixty_giving.NothingToPublish:
+        # Not an empty package, which 360Giving's tools would reject as invalid: a clear "not yet".
+        response = JsonResponse({"error": str(NOTHING_PUBLISHED), "grants": 0}, status=404)
     # Open data: other sites and the 360Giving tools may read it from the browser.
     response["Access-Control-Allow-Origin"] = "*"
     return response
@@ -468,6 +487,9 @@ def grants_json(request):
 
 @require_GET
 def grants_spreadsheet(request, fmt: str):
+    if not selectors.published_grants().exists():
+        # A sheet of column titles alone would read back as an empty, invalid package.
+        return HttpResponse(str(NOTHING_PUBLISHED), status=404, content_type="text/plain; charset=utf-8")
     return tabular_response(
         filename="360giving-grants-distributed",
         headers=[column.header for column in three_sixty_giving.COLUMNS],

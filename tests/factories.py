@@ -271,3 +271,39 @@ def make_service(*, organisation: Organisation | None = None, locations=(), sche
             closes_at=time(*map(int, closes.split(":"))),
         )
     return service
+
+
+def make_grant(
+    *,
+    recipient: Organisation | None,
+    amount,
+    award_date,
+    funder: tuple[str, str] = ("GB-CHC-1035628", "City Bridge Trust"),
+    direction: str = "received",
+    **overrides,
+):
+    """A grant row, stored as an import or the network's own form would leave it: received grants carry
+    their funder; distributed ones the network as funder (settings)."""
+    from decimal import Decimal
+
+    from django.conf import settings
+
+    from evidence.models import Grant
+
+    n = _next()
+    if direction == Grant.Direction.DISTRIBUTED:
+        funder = (settings.PORTAL_NETWORK_ORG_ID, settings.PORTAL_NETWORK_NAME)
+        overrides.setdefault("reference", f"test-{n}")
+    fields = {
+        "identifier": f"360G-test-{n}",
+        "direction": direction,
+        "title": f"Grant {n}",
+        "description": "A test grant.",
+        "amount_awarded": Decimal(amount),
+        "award_date": award_date,
+        "recipient": recipient,
+        "funder_org_id": funder[0],
+        "funder_name": funder[1],
+        **overrides,
+    }
+    return Grant.objects.create(**fields)

@@ -15,8 +15,10 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.templatetags.portal import scroll_region
+from evidence import suppression
 
 register = template.Library()
 
@@ -54,6 +56,8 @@ def bar_chart(chart) -> SafeString:
     series = chart.series
     if series is None:
         return mark_safe("")
+    if isinstance(series, suppression.Funding):
+        return _money_chart(chart)
     scale = max(series.max_shown, 1)
     rows = []
     for label, cell in series.rows:
@@ -78,6 +82,103 @@ def bar_chart(chart) -> SafeString:
         _("%(title)s, as a bar chart (figures are %(unit)s)") % {"title": chart.title, "unit": chart.unit},
         mark_safe("".join(rows)),
     )
+
+
+def _bar(width: int) -> SafeString:
+    return format_html(
+        '<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true" focusable="false">'
+        '<rect x="0" y="0" width="{}" height="10"/></svg>',
+        width,
+    )
+
+
+def _money_chart(chart) -> SafeString:
+    """Money per row: the bar is the amount, and the words give the amount and its number of grants
+    (a hidden row only its words: "fewer than 5 grants", "withheld")."""
+    funding = chart.series
+    scale = max(funding.max_shown_amount, Decimal(1))
+    rows = []
+    for label, cell, money in funding.money_rows():
+        width = 0 if money.hidden or not money.value else max(round(100 * money.value / scale), 1)
+        if cell.primary:
+            words = _("fewer than 5 grants")
+        elif cell.hidden:
+            words = _("withheld")
+        else:
+            words = format_html(
+                '{}<span class="bar-grants">{}</span>',
+                money.display,
+                ngettext("%(count)s grant", "%(count)s grants", cell.value) % {"count": cell.display},
+            )
+        rows.append(
+            format_html(
+                '<li class="bar-row"><span class="bar-label">{}</span><span class="bar-track">{}</span>'
+                '<span class="bar-value{}">{}</span></li>',
+                label, _bar(width), " suppressed" if cell.hidden else "", words,
+            )
+        )
+    return format_html(
+        '<ul class="bar-chart list-unstyled" aria-label="{}">{}</ul>',
+        _("%(title)s, as a bar chart of the amount awarded, with the number of grants") % {"title": chart.title},
+        mark_safe("".join(rows)),
+    )
+
+
+def _money_table(chart, caption_id: str, caption: str) -> SafeString:
+    funding = chart.series
+    head = format_html(
+        '<tr><th scope="col">{}</th><th scope="col" class="text-end">{}</th><th scope="col" class="text-end">{}</th></tr>',
+        chart.row_heading, _("Grants"), _("Amount"),
+    )
+    body = format_html_join(
+        "",
+        '<tr><th scope="row">{}</th>{}{}</tr>',
+        ((label, _cell_html(cell, zeros_are_findings=False), _cell_html(money, zeros_are_findings=False)) for label, cell, money in funding.money_rows()),
+    )
+    foot = format_html(
+        '<tfoot><tr><th scope="row">{}</th>{}{}</tr></tfoot>',
+        funding.total_label or _("Total"),
+        _cell_html(funding.total, zeros_are_findings=False),
+        _cell_html(funding.total_money, zeros_are_findings=False),
+    )
+    table = format_html(
+        '<table class="table table-sm figures-table"><caption id="{}">{}</caption><thead>{}</thead><tbody>{}</tbody>{}</table>',
+        caption_id, caption, head, body, foot,
+    )
+    return scroll_region(table, labelled_by=caption_id)
+
+
+def _alignment_table(chart, caption_id: str, caption: str) -> SafeString:
+    head = format_html(
+        '<tr><th scope="col">{}</th><th scope="col" class="text-end">{}</th><th scope="col" class="text-end">{}</th>'
+        '<th scope="col" class="text-end">{}</th></tr>',
+        chart.row_heading, _("Share of referrals"), _("Share of money"), _("Gap"),
+    )
+
+    def gap(row) -> SafeString:
+        # Narrow enough for a phone: the number alone (the caption gives the unit), a dash read out as words.
+        if row.gap is None:
+            return format_html('<td class="text-end suppressed"><span aria-hidden="true">–</span><span class="visually-hidden">{}</span></td>', row.gap_display)
+        return format_html('<td class="text-end">{}{}</td>', "+" if row.gap > 0 else "\u2212" if row.gap < 0 else "", abs(row.gap))
+
+    body = format_html_join(
+        "",
+        '<tr><th scope="row">{}</th><td class="text-end{}">{}</td><td class="text-end{}">{}</td>{}</tr>',
+        (
+            (
+                row.need,
+                "" if row.referral_share is not None else " suppressed", row.referral_display,
+                "" if row.money_share is not None else " suppressed", row.money_display,
+                gap(row),
+            )
+            for row in chart.alignment.gaps()
+        ),
+    )
+    table = format_html(
+        '<table class="table table-sm figures-table"><caption id="{}">{}</caption><thead>{}</thead><tbody>{}</tbody></table>',
+        caption_id, caption, head, body,
+    )
+    return scroll_region(table, labelled_by=caption_id)
 
 
 def _number(value: Decimal | None) -> str:
@@ -156,6 +257,12 @@ def figures_table(chart) -> SafeString:
     caption = _("%(title)s (figures are %(unit)s)") % {"title": chart.title, "unit": chart.unit}
     if gaps:
         caption += " " + _("✕ 0 marks a gap.")
+    if chart.alignment is not None:
+        return _alignment_table(
+            chart, caption_id, _("%(title)s (shares in per cent, gap in percentage points; – not compared)") % {"title": chart.title}
+        )
+    if isinstance(chart.series, suppression.Funding):
+        return _money_table(chart, caption_id, _("%(title)s (number of grants and amount awarded)") % {"title": chart.title})
     if chart.series is not None:
         head = format_html('<tr><th scope="col">{}</th><th scope="col" class="text-end">{}</th></tr>', chart.row_heading, _("Number"))
         body = format_html_join(

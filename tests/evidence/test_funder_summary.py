@@ -156,7 +156,7 @@ def test_key_figures_compare_with_the_previous_period_as_published_there(two_pro
     Service.objects.update(created_at=timezone.make_aware(timezone.datetime(2025, 2, 1, 12)))
     board = selectors.sector_dashboard(Scope(start=date(2026, 1, 1), end=date(2026, 12, 31)))
     figures = {figure.key: figure for figure in selectors.key_figures(board)}
-    assert list(figures) == ["vcos", "providers", "referrals", "attendances", "volunteers"]
+    assert list(figures) == ["vcos", "providers", "referrals", "attendances", "volunteers", "grants"]
     assert figures["vcos"].figure.display == "12"
     assert figures["vcos"].trend == "Up 5 from 7 in the previous year."
     assert figures["providers"].trend == "No change from the previous year."

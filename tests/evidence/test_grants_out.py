@@ -359,3 +359,22 @@ def test_demo_grants_go_to_vcos_with_org_ids_once(settings, client):
 def test_evidence_index_links_the_grants_page(client):
     client.force_login(make_user())
     assert 'href="/evidence/grants/"' in client.get(reverse("evidence:index")).content.decode()
+
+
+def test_with_no_grants_nothing_invalid_is_published(client):
+    """The package schema wants at least one grant: no grants is a clear "not yet", never an empty package."""
+    from evidence import three_sixty_giving
+
+    with pytest.raises(three_sixty_giving.NothingToPublish):
+        three_sixty_giving.package([])
+    # An empty package is what the schema rejects, which is why none is served.
+    assert any("should be non-empty" in error or "is too short" in error for error in schema_errors({"grants": [], "version": "1.4"}))
+    response = client.get("/evidence/grants/360giving.json")
+    assert response.status_code == 404 and response["Access-Control-Allow-Origin"] == "*"
+    assert response.json()["grants"] == 0 and "at least one grant" in response.json()["error"]
+    for address in ("/evidence/grants/360giving.csv", "/evidence/grants/360giving.xlsx"):
+        response = client.get(address)
+        assert response.status_code == 404 and "No grants are published yet" in response.content.decode()
+    page = client.get(reverse("evidence:grant_list")).content.decode()
+    assert "Nothing to download yet" in page and 'href="/evidence/grants/360giving.json"' not in page
+    assert "/evidence/grants/360giving.json</code>" in page
