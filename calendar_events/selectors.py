@@ -3,6 +3,7 @@
 import gc
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -321,6 +322,86 @@ def events_for_feed(*, organiser: Organisation | None = None, category: str = ""
     if category:
         events = events.filter(category=category)
     return events.select_related("organiser", "venue").order_by("start", "pk")
+
+
+# What a feed writes of each event (calendar_events.ical.event_lines), read as plain values: building
+# ten thousand Event and Organisation instances for a whole-calendar feed cost half its time.
+FEED_FIELDS = (
+    "uid", "uuid", "sequence", "start", "end", "frequency", "repeat_count", "repeat_until", "exceptions", "title",
+    "description", "location_text", "online_url", "booking_required", "category", "status", "is_withdrawn",
+    "updated_at", "organiser_id", "organiser__name", "organiser__email", "organiser__slug", "venue__name", "venue__address_line_1", "venue__address_line_2", "venue__town",
+    "venue__postcode",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOrganiser:
+    name: str
+    email: str
+    slug: str
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("organisations:organisation_detail", kwargs={"slug": self.slug})
+
+
+@dataclass(frozen=True, slots=True)
+class FeedVenue:
+    name: str
+    address_line_1: str
+    address_line_2: str
+    town: str
+    postcode: str
+
+
+class FeedEvent:
+    """The fields of an Event that a feed writes, with the same names as the model's."""
+
+    __slots__ = (*(name for name in FEED_FIELDS if "__" not in name), "organiser", "venue")
+    Status = Event.Status
+
+    def __init__(self, row: tuple, organisers: dict[int, FeedOrganiser]):
+        (
+            self.uid,
+            self.uuid,
+            self.sequence,
+            self.start,
+            self.end,
+            self.frequency,
+            self.repeat_count,
+            self.repeat_until,
+            self.exceptions,
+            self.title,
+            self.description,
+            self.location_text,
+            self.online_url,
+            self.booking_required,
+            self.category,
+            self.status,
+            self.is_withdrawn,
+            self.updated_at,
+            self.organiser_id,
+            organiser_name,
+            organiser_email,
+            organiser_slug,
+            *venue,
+        ) = row
+        organiser = organisers.get(self.organiser_id)
+        if organiser is None:
+            organiser = organisers[self.organiser_id] = FeedOrganiser(organiser_name, organiser_email, organiser_slug)
+        self.organiser = organiser
+        self.venue = FeedVenue(*venue) if venue[0] is not None else None
+
+    joining_link_for = Event.joining_link_for
+
+
+def feed_events(events: QuerySet[Event], *, chunk_size: int = 2000) -> Iterator[FeedEvent]:
+    """`events` (events_for_feed) as FeedEvents, in their order, in one streamed query; each organiser
+    is one object shared by all its events."""
+    organisers: dict[int, FeedOrganiser] = {}
+    for row in events.values_list(*FEED_FIELDS).iterator(chunk_size=chunk_size):
+        yield FeedEvent(row, organisers)
 
 
 def events_awaiting_moderation() -> QuerySet[Event]:

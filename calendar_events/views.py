@@ -279,7 +279,7 @@ def event_ics(request, event_uuid):
 
 def _feed_response(events, name: str) -> HttpResponse:
     response = HttpResponse(
-        ical.calendar_text(events.iterator(chunk_size=1000), name=name), content_type="text/calendar; charset=utf-8"
+        ical.calendar_text(selectors.feed_events(events), name=name), content_type="text/calendar; charset=utf-8"
     )
     response["Content-Disposition"] = 'inline; filename="calendar.ics"'
     response["Cache-Control"] = "public, max-age=900"
