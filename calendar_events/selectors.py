@@ -149,6 +149,17 @@ class EventSummary:
         return self.frequency != Event.Frequency.ONCE
 
 
+def _truncated(text: str, length: int) -> str:
+    """As |truncatechars (Truncator.chars), which first puts the text in NFC: a title that is short
+    enough once normalised (most) comes back without its character-by-character walk."""
+    import unicodedata
+
+    from django.utils.text import Truncator
+
+    normalised = unicodedata.normalize("NFC", text)
+    return normalised if len(normalised) <= length else Truncator(text).chars(length)
+
+
 class MonthEntry:
     """One occurrence as a month view's cell shows it: its strings worked out once, in Python, so the
     cached grid is small and the template does no lookups or filters per occurrence."""
@@ -156,12 +167,10 @@ class MonthEntry:
     __slots__ = ("url", "time", "title", "status")
 
     def __init__(self, occurrence: Occurrence, title_length: int):
-        from django.utils.text import Truncator
-
         event = occurrence.event
         self.url = event.get_absolute_url()
         self.time = occurrence.local_start.strftime("%H:%M")
-        self.title = Truncator(event.title).chars(title_length)  # as |truncatechars
+        self.title = _truncated(event.title, title_length)
         self.status = event.status
 
     def get_status_display(self) -> str:
@@ -175,16 +184,48 @@ class MonthEntry:
         self.url, self.time, self.title, self.status = state
 
 
-def occurrences_between(start: datetime, end: datetime, filters: EventFilters | None = None) -> list[Occurrence]:
+# Less again for the month view, whose cells show a time, a title and a status: half the columns of
+# OCCURRENCE_FIELDS, and no join to organisers or venues, for thousands of rows a month.
+MONTH_FIELDS = ("uuid", "title", "start", "end", "frequency", "repeat_count", "repeat_until", "exceptions", "status")
+
+
+class MonthEvent:
+    """The fields of an Event that a month view's cell (MonthEntry) and its recurrence read."""
+
+    __slots__ = (*MONTH_FIELDS, "_url_template")
+
+    def __init__(self, row: tuple, url_template: str):
+        (
+            self.uuid,
+            self.title,
+            self.start,
+            self.end,
+            self.frequency,
+            self.repeat_count,
+            self.repeat_until,
+            self.exceptions,
+            self.status,
+        ) = row
+        self._url_template = url_template
+
+    def get_absolute_url(self) -> str:
+        return self._url_template.replace(_UUID_PLACEHOLDER, str(self.uuid))
+
+
+def occurrences_between(
+    start: datetime, end: datetime, filters: EventFilters | None = None, *, month_cells: bool = False
+) -> list[Occurrence]:
     """Every occurrence of a published event overlapping [start, end), in time order. One query,
-    whatever the number of events: recurring events are expanded in Python."""
+    whatever the number of events: recurring events are expanded in Python. With `month_cells`, each
+    occurrence's event is a MonthEvent (what a month view's cell shows), else an EventSummary."""
     from django.urls import reverse
 
     url_template = reverse("calendar_events:event_detail", kwargs={"event_uuid": _UUID_PLACEHOLDER})
-    rows = filtered_events(filters).overlapping(start, end).order_by("start", "pk").values_list(*OCCURRENCE_FIELDS)
+    fields, summary = (MONTH_FIELDS, MonthEvent) if month_cells else (OCCURRENCE_FIELDS, EventSummary)
+    rows = filtered_events(filters).overlapping(start, end).order_by("start", "pk").values_list(*fields)
     found = []
     for row in rows:
-        found.extend(recurrence.occurrences(EventSummary(row, url_template), window_start=start, window_end=end))
+        found.extend(recurrence.occurrences(summary(row, url_template), window_start=start, window_end=end))
     found.sort(key=lambda occurrence: (occurrence.start, occurrence.event.title))
     return found
 
@@ -218,7 +259,7 @@ def local_midnight(day: date) -> datetime:
 
 
 def month_grid(year: int, month: int, filters: EventFilters | None = None) -> dict:
-    """The weeks (Monday first) of a month, each day with its occurrences."""
+    """The weeks (Monday first) of a month, each day with its occurrences (of MonthEvents)."""
     first = date(year, month, 1)
     grid_start = first - timedelta(days=first.weekday())
     next_month = date(year + (month == 12), month % 12 + 1, 1)
@@ -229,7 +270,7 @@ def month_grid(year: int, month: int, filters: EventFilters | None = None) -> di
     midnights = [local_midnight(day) for day in day_dates]
     by_day = defaultdict(list)
     with _collector_paused():
-        found = occurrences_between(midnights[0], local_midnight(grid_end), filters)
+        found = occurrences_between(midnights[0], local_midnight(grid_end), filters, month_cells=True)
     for occurrence in found:
         index = bisect_right(midnights, occurrence.start) - 1
         # (One that began before the grid, overlapping into it, keeps its own day, as before.)

@@ -165,3 +165,4 @@ def test_ascii_lines_fold_as_utf8_lines_do(length):
     assert all(part.startswith(" ") for part in parts[1:])
     assert all(len(part) == 75 for part in parts[:-1]) and 0 < len(parts[-1]) <= 75
     assert "".join([parts[0], *(part[1:] for part in parts[1:])]) == line
+

@@ -498,3 +498,15 @@ def test_repeat_wording_matches_the_date(client, frequency, day, words):
     page = client.get(event.get_absolute_url()).content.decode()
     assert words in page
     assert "for example the second Tuesday" not in page
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Short", "x" * 40, "x" * 41, "é" * 40, "e\u0301" * 30, "e\u0301" * 45, "\u0958" * 25, "a" * 39 + "\u0958", "😀" * 41],
+)
+def test_month_cell_titles_are_truncated_as_truncatechars_does(title):
+    from django.utils.text import Truncator
+
+    from calendar_events.selectors import _truncated
+
+    assert _truncated(title, 40) == Truncator(title).chars(40)
