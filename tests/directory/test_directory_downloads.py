@@ -277,3 +277,19 @@ def test_rows_across_chunks_keep_their_order_and_related_rows(client, monkeypatc
     rows = _csv_rows(client.get("/directory/download.csv"))
     assert [row["service"] for row in rows] == [f"Service {n}" for n in range(1, 6)]
     assert [row["support needs met"] for row in rows] == ["Payroll", "Training", "Payroll", "Training", "Payroll"]
+
+
+def test_admin_exports_the_selected_services_with_the_same_rows(client, described_service):
+    from django.urls import reverse
+
+    from tests.factories import make_superuser
+
+    client.force_login(make_superuser())
+    service, _plain = described_service
+    response = client.post(
+        reverse("admin:directory_service_changelist"), {"action": "export_csv", "_selected_action": [service.pk]}
+    )
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    assert [dict(zip(header, row, strict=True)) for row in rows] == EXPECTED_ROWS[:1]
