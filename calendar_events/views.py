@@ -149,6 +149,9 @@ def event_month(request):
                 day["number"] = day["date"].day
                 del day["occurrences"]
         cache.set(key, grid, MONTH_CACHE_SECONDS)
+    for week in grid["weeks"]:
+        for day in week:
+            day["cells"] = selectors.month_cells_html(day["shown"])
     return render(
         request,
         "calendar_events/event_month.html",
