@@ -789,13 +789,13 @@ SECTIONS = (
 
 
 def sector_dashboard(
-    scope: Scope, *, on_section: Callable[[int, Section], None] | None = None, sections: tuple = SECTIONS
+    scope: Scope, *, on_section: Callable[[int, Section], None] | None = None, sections: tuple | None = None
 ) -> Dashboard:
     """Every section for a scope: the one way the dashboard page, its downloads, the report and the
     evidence pack get their figures, so that rule 4 of ``suppression`` (one population, one total)
     holds across all they publish together. `on_section(index, section)` hears of each section built.
     `sections` is only for key_figures' period before (see KEY_FIGURE_SECTIONS)."""
-    builders, sections = sections, []
+    builders, sections = SECTIONS if sections is None else sections, []
     for index, build in enumerate(builders):
         sections.append(build(scope))
         if on_section is not None:
