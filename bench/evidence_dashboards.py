@@ -8,7 +8,9 @@ providers with 4,000 services), 200 joint projects with their periods, indicator
 50,000 grants over five years from 150 funders and the network, then measures:
 
 1. each sector dashboard page (borough-wide and one ward), the printable report, and a project page:
-   p50/p95 over repeated requests and SQL queries per request, against under 500 ms;
+   p50/p95 over repeated requests and SQL queries per request, against under 500 ms (the five-year
+   dashboard under 250 ms, issue 15), each next to its own SQL (the statements the page ran, run
+   again straight through psycopg2 in the same run) as a ratio;
 2. the full XLSX evidence pack, built in a separate process as a worker would: wall time and that
    process's peak memory (ru_maxrss), against under 60 s and 250 MB.
 
@@ -345,7 +347,24 @@ def _build_referral_histories() -> str:
     return f"{ReferralEvent.objects.count():,} referral events, {Feedback.objects.count():,} pieces of feedback"
 
 
-def measure(client, url: str, params: dict | None = None) -> tuple[list[float], int, int]:
+def own_sql(statements: list[str]) -> list[float]:
+    """The baseline: a page's own SQL (every statement it ran, as it ran them), run again RUNS times
+    straight through psycopg2, in ms per run."""
+    from django.db import connection
+
+    times = []
+    for _run in range(RUNS):
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+                if cursor.description:
+                    cursor.fetchall()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def measure(client, url: str, params: dict | None = None) -> tuple[list[float], int, int, list[float]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -357,7 +376,8 @@ def measure(client, url: str, params: dict | None = None) -> tuple[list[float], 
         times.append((time.perf_counter() - started) * 1000)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, params or {})
-    return times, len(captured), response.status_code
+    sql_times = own_sql([query["sql"] for query in captured.captured_queries])
+    return times, len(captured), response.status_code, sql_times
 
 
 def run(*, build: bool = True) -> None:
@@ -391,7 +411,8 @@ def run(*, build: bool = True) -> None:
     client.force_login(funder)
     ward = TaxonomyTerm.objects.get(taxonomy__code="wards", code="bow-east")
     year = {"start": "2026-01-01", "end": "2026-12-31"}
-    print(f"\n{'page':58} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}  target < 500 ms")
+    print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; 'its SQL': the page's own statements run again through psycopg2 in the same run")
+    print(f"{'page':58} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'its SQL p95':>12} {'page/SQL':>9}  target")
     pages = [
         ("sector dashboard, whole borough, 2026", "/evidence/dashboards/", {**year, "area": ""}),
         ("sector dashboard, one ward (Bow East), 2026", "/evidence/dashboards/", {**year, "area": ward.code}),
@@ -400,13 +421,17 @@ def run(*, build: bool = True) -> None:
         ("statistics plus stories report, whole borough, 2026", "/evidence/report/", {**year, "area": ""}),
     ]
     for label, url, params in pages:
-        times, queries, status = measure(client, url, params)
-        verdict = "ok" if percentile(times, 0.95) < 500 else "OVER"
-        print(f"{label:58} {statistics.median(times):8.0f} {percentile(times, 0.95):8.0f} {queries:8d}  {verdict} (HTTP {status})")
+        times, queries, status, sql_times = measure(client, url, params)
+        # The five-year dashboard has its own target (issue 15); the others the page target of issue 7.
+        target = 250 if "five years" in label else 500
+        p95, sql_p95 = percentile(times, 0.95), percentile(sql_times, 0.95)
+        verdict = "ok" if p95 < target else "OVER"
+        print(f"{label:58} {statistics.median(times):8.0f} {p95:8.0f} {queries:8d} {sql_p95:12.0f} {p95 / sql_p95:8.2f}x  "
+              f"< {target} ms: {verdict} (HTTP {status})")
     admin_client = Client()
     admin_client.force_login(admin)
     project = JointProject.objects.order_by("pk").first()
-    times, queries, status = measure(admin_client, project.get_absolute_url())
+    times, queries, status, _sql_times = measure(admin_client, project.get_absolute_url())
     print(f"{'joint project page (6 indicators, 6 partners, returns)':58} {statistics.median(times):8.0f} {percentile(times, 0.95):8.0f} {queries:8d}  "
           f"{'ok' if percentile(times, 0.95) < 500 else 'OVER'} (HTTP {status})")
 

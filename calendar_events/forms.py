@@ -1,5 +1,6 @@
 """Forms for the calendar and notice board. They check input; services write."""
 
+import html
 import re
 from datetime import date
 
@@ -9,8 +10,8 @@ from django import forms
 from django.conf import settings
 from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
+from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -37,6 +38,11 @@ def _terms(code: str):
     return TaxonomyTerm.objects.in_taxonomy(code).order_by("order", "name")
 
 
+def _escaped(value) -> str:
+    """As conditional_escape, without a SafeString per value (django.utils.html.escape is html.escape)."""
+    return value if isinstance(value, SafeData) else html.escape(str(value))
+
+
 class QuickSelect(forms.Select):
     """A drop-down written straight to HTML. The calendar's filter bar has about a hundred options, and
     rendering each through Django's widget templates cost more than the rest of the month view."""
@@ -44,12 +50,11 @@ class QuickSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
         selected = "" if value is None else str(value)
-        options = format_html_join(
-            "",
-            "<option value=\"{}\"{}>{}</option>",
-            ((key, mark_safe(" selected") if str(key) == selected else "", label) for key, label in self.choices),
+        options = "".join(
+            f'<option value="{_escaped(key)}"{" selected" if str(key) == selected else ""}>{_escaped(label)}</option>'
+            for key, label in self.choices
         )
-        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), mark_safe(options))
 
 
 class EventFilterForm(forms.Form):
@@ -106,10 +111,12 @@ class EventFilterForm(forms.Form):
                 )
             )
             .order_by("name")
+            .only("pk", "slug", "name")
         )
-        self.fields["segment"].queryset = _terms(Taxonomy.SEGMENTS)
-        self.fields["community"].queryset = _terms(Taxonomy.COMMUNITIES)
-        self.fields["ward"].queryset = _terms(Taxonomy.WARDS)
+        # Only what the options show: each page builds about a hundred of them.
+        self.fields["segment"].queryset = _terms(Taxonomy.SEGMENTS).only("pk", "code", "name")
+        self.fields["community"].queryset = _terms(Taxonomy.COMMUNITIES).only("pk", "code", "name")
+        self.fields["ward"].queryset = _terms(Taxonomy.WARDS).only("pk", "code", "name")
         for field in self.fields.values():
             if isinstance(field.widget, forms.Select):
                 field.widget = QuickSelect(attrs=field.widget.attrs, choices=field.choices)

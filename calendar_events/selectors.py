@@ -3,12 +3,15 @@
 import gc
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from organisations.models import Organisation
 from taxonomies.models import TaxonomyTerm
@@ -148,6 +151,17 @@ class EventSummary:
         return self.frequency != Event.Frequency.ONCE
 
 
+def _truncated(text: str, length: int) -> str:
+    """As |truncatechars (Truncator.chars), which first puts the text in NFC: a title that is short
+    enough once normalised (most) comes back without its character-by-character walk."""
+    import unicodedata
+
+    from django.utils.text import Truncator
+
+    normalised = unicodedata.normalize("NFC", text)
+    return normalised if len(normalised) <= length else Truncator(text).chars(length)
+
+
 class MonthEntry:
     """One occurrence as a month view's cell shows it: its strings worked out once, in Python, so the
     cached grid is small and the template does no lookups or filters per occurrence."""
@@ -155,12 +169,10 @@ class MonthEntry:
     __slots__ = ("url", "time", "title", "status")
 
     def __init__(self, occurrence: Occurrence, title_length: int):
-        from django.utils.text import Truncator
-
         event = occurrence.event
         self.url = event.get_absolute_url()
         self.time = occurrence.local_start.strftime("%H:%M")
-        self.title = Truncator(event.title).chars(title_length)  # as |truncatechars
+        self.title = _truncated(event.title, title_length)
         self.status = event.status
 
     def get_status_display(self) -> str:
@@ -174,16 +186,62 @@ class MonthEntry:
         self.url, self.time, self.title, self.status = state
 
 
-def occurrences_between(start: datetime, end: datetime, filters: EventFilters | None = None) -> list[Occurrence]:
+def month_cells_html(entries: list[MonthEntry]) -> SafeString:
+    """A month view's day as list items, in the reader's language: written here rather than by a
+    template loop, which cost more than working the month out (two loops over ~150 entries a page)."""
+    parts = []
+    for entry in entries:
+        badge = ""
+        if entry.status != Event.Status.SCHEDULED:
+            badge = f' <span class="badge text-bg-warning">{escape(entry.get_status_display())}</span>'
+        parts.append(
+            f'<li class="mb-1"><a href="{escape(entry.url)}">{escape(entry.time)} {escape(entry.title)}</a>{badge}</li>'
+        )
+    return mark_safe("".join(parts))
+
+
+# Less again for the month view, whose cells show a time, a title and a status: half the columns of
+# OCCURRENCE_FIELDS, and no join to organisers or venues, for thousands of rows a month.
+MONTH_FIELDS = ("uuid", "title", "start", "end", "frequency", "repeat_count", "repeat_until", "exceptions", "status")
+
+
+class MonthEvent:
+    """The fields of an Event that a month view's cell (MonthEntry) and its recurrence read."""
+
+    __slots__ = (*MONTH_FIELDS, "_url_template")
+
+    def __init__(self, row: tuple, url_template: str):
+        (
+            self.uuid,
+            self.title,
+            self.start,
+            self.end,
+            self.frequency,
+            self.repeat_count,
+            self.repeat_until,
+            self.exceptions,
+            self.status,
+        ) = row
+        self._url_template = url_template
+
+    def get_absolute_url(self) -> str:
+        return self._url_template.replace(_UUID_PLACEHOLDER, str(self.uuid))
+
+
+def occurrences_between(
+    start: datetime, end: datetime, filters: EventFilters | None = None, *, month_cells: bool = False
+) -> list[Occurrence]:
     """Every occurrence of a published event overlapping [start, end), in time order. One query,
-    whatever the number of events: recurring events are expanded in Python."""
+    whatever the number of events: recurring events are expanded in Python. With `month_cells`, each
+    occurrence's event is a MonthEvent (what a month view's cell shows), else an EventSummary."""
     from django.urls import reverse
 
     url_template = reverse("calendar_events:event_detail", kwargs={"event_uuid": _UUID_PLACEHOLDER})
-    rows = filtered_events(filters).overlapping(start, end).order_by("start", "pk").values_list(*OCCURRENCE_FIELDS)
+    fields, summary = (MONTH_FIELDS, MonthEvent) if month_cells else (OCCURRENCE_FIELDS, EventSummary)
+    rows = filtered_events(filters).overlapping(start, end).order_by("start", "pk").values_list(*fields)
     found = []
     for row in rows:
-        found.extend(recurrence.occurrences(EventSummary(row, url_template), window_start=start, window_end=end))
+        found.extend(recurrence.occurrences(summary(row, url_template), window_start=start, window_end=end))
     found.sort(key=lambda occurrence: (occurrence.start, occurrence.event.title))
     return found
 
@@ -217,7 +275,7 @@ def local_midnight(day: date) -> datetime:
 
 
 def month_grid(year: int, month: int, filters: EventFilters | None = None) -> dict:
-    """The weeks (Monday first) of a month, each day with its occurrences."""
+    """The weeks (Monday first) of a month, each day with its occurrences (of MonthEvents)."""
     first = date(year, month, 1)
     grid_start = first - timedelta(days=first.weekday())
     next_month = date(year + (month == 12), month % 12 + 1, 1)
@@ -228,7 +286,7 @@ def month_grid(year: int, month: int, filters: EventFilters | None = None) -> di
     midnights = [local_midnight(day) for day in day_dates]
     by_day = defaultdict(list)
     with _collector_paused():
-        found = occurrences_between(midnights[0], local_midnight(grid_end), filters)
+        found = occurrences_between(midnights[0], local_midnight(grid_end), filters, month_cells=True)
     for occurrence in found:
         index = bisect_right(midnights, occurrence.start) - 1
         # (One that began before the grid, overlapping into it, keeps its own day, as before.)
@@ -321,6 +379,86 @@ def events_for_feed(*, organiser: Organisation | None = None, category: str = ""
     if category:
         events = events.filter(category=category)
     return events.select_related("organiser", "venue").order_by("start", "pk")
+
+
+# What a feed writes of each event (calendar_events.ical.event_lines), read as plain values: building
+# ten thousand Event and Organisation instances for a whole-calendar feed cost half its time.
+FEED_FIELDS = (
+    "uid", "uuid", "sequence", "start", "end", "frequency", "repeat_count", "repeat_until", "exceptions", "title",
+    "description", "location_text", "online_url", "booking_required", "category", "status", "is_withdrawn",
+    "updated_at", "organiser_id", "organiser__name", "organiser__email", "organiser__slug", "venue__name", "venue__address_line_1", "venue__address_line_2", "venue__town",
+    "venue__postcode",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOrganiser:
+    name: str
+    email: str
+    slug: str
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("organisations:organisation_detail", kwargs={"slug": self.slug})
+
+
+@dataclass(frozen=True, slots=True)
+class FeedVenue:
+    name: str
+    address_line_1: str
+    address_line_2: str
+    town: str
+    postcode: str
+
+
+class FeedEvent:
+    """The fields of an Event that a feed writes, with the same names as the model's."""
+
+    __slots__ = (*(name for name in FEED_FIELDS if "__" not in name), "organiser", "venue")
+    Status = Event.Status
+
+    def __init__(self, row: tuple, organisers: dict[int, FeedOrganiser]):
+        (
+            self.uid,
+            self.uuid,
+            self.sequence,
+            self.start,
+            self.end,
+            self.frequency,
+            self.repeat_count,
+            self.repeat_until,
+            self.exceptions,
+            self.title,
+            self.description,
+            self.location_text,
+            self.online_url,
+            self.booking_required,
+            self.category,
+            self.status,
+            self.is_withdrawn,
+            self.updated_at,
+            self.organiser_id,
+            organiser_name,
+            organiser_email,
+            organiser_slug,
+            *venue,
+        ) = row
+        organiser = organisers.get(self.organiser_id)
+        if organiser is None:
+            organiser = organisers[self.organiser_id] = FeedOrganiser(organiser_name, organiser_email, organiser_slug)
+        self.organiser = organiser
+        self.venue = FeedVenue(*venue) if venue[0] is not None else None
+
+    joining_link_for = Event.joining_link_for
+
+
+def feed_events(events: QuerySet[Event], *, chunk_size: int = 2000) -> Iterator[FeedEvent]:
+    """`events` (events_for_feed) as FeedEvents, in their order, in one streamed query; each organiser
+    is one object shared by all its events."""
+    organisers: dict[int, FeedOrganiser] = {}
+    for row in events.values_list(*FEED_FIELDS).iterator(chunk_size=chunk_size):
+        yield FeedEvent(row, organisers)
 
 
 def events_awaiting_moderation() -> QuerySet[Event]:

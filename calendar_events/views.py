@@ -149,6 +149,9 @@ def event_month(request):
                 day["number"] = day["date"].day
                 del day["occurrences"]
         cache.set(key, grid, MONTH_CACHE_SECONDS)
+    for week in grid["weeks"]:
+        for day in week:
+            day["cells"] = selectors.month_cells_html(day["shown"])
     return render(
         request,
         "calendar_events/event_month.html",
@@ -279,7 +282,7 @@ def event_ics(request, event_uuid):
 
 def _feed_response(events, name: str) -> HttpResponse:
     response = HttpResponse(
-        ical.calendar_text(events.iterator(chunk_size=1000), name=name), content_type="text/calendar; charset=utf-8"
+        ical.calendar_text(selectors.feed_events(events), name=name), content_type="text/calendar; charset=utf-8"
     )
     response["Content-Disposition"] = 'inline; filename="calendar.ics"'
     response["Cache-Control"] = "public, max-age=900"

@@ -52,11 +52,13 @@ def restore_formula_text(value: str) -> str:
     return value
 
 
-def _csv_cell(value: Any) -> Any:
+def _csv_cell(value: Any, yes: str = "yes", no: str = "no") -> Any:
+    if type(value) is str:  # most cells: checked first, as a download may hold millions
+        return neutralise_formula(value)
     if value is None:
         return ""
     if isinstance(value, bool):
-        return _("yes") if value else _("no")
+        return yes if value else no
     if isinstance(value, datetime):
         return (
             timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(value) else value.isoformat(" ")
@@ -75,12 +77,24 @@ class _Echo:
         return value
 
 
+# Rows streamed per chunk of the response: one chunk per row would cost a write and an encoding each.
+CSV_ROWS_PER_CHUNK = 200
+
+
 def _csv_chunks(headers: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
     writer = csv.writer(_Echo())
+    # Translated once per download, not once per cell.
+    yes, no = str(_("yes")), str(_("no"))
     # The byte order mark makes Excel read the file as UTF-8 rather than the local code page.
     yield "\ufeff" + writer.writerow([_csv_cell(header) for header in headers])
+    block = []
     for row in rows:
-        yield writer.writerow([_csv_cell(value) for value in row])
+        block.append(writer.writerow([_csv_cell(value, yes, no) for value in row]))
+        if len(block) >= CSV_ROWS_PER_CHUNK:
+            yield "".join(block)
+            block = []
+    if block:
+        yield "".join(block)
 
 
 def _xlsx_value(value: Any) -> Any:

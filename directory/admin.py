@@ -14,7 +14,7 @@ from accounts.admin import NetworkAdminAccess
 from core.admin import HTTPS_URLS, PortalTabularInline, names_in_message
 from core.exports import CSV, XLSX
 
-from . import exports, selectors, services
+from . import exports, services
 from .models import SERVICE_REVIEW_AFTER_DAYS, Location, Schedule, Service, ServiceAtLocation, ServiceContact
 
 # Services and locations ----------------------------------------------------------------------------
@@ -115,11 +115,11 @@ class ServiceAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
 
     @admin.action(description=gettext_lazy("Export selected services as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
-        return exports.services_response(queryset.order_by("name", "pk"), fmt=CSV, prefetches=selectors.service_prefetches(as_lists=True))
+        return exports.services_response(queryset.order_by("name", "pk"), fmt=CSV)
 
     @admin.action(description=gettext_lazy("Export selected services as XLSX (Excel)"), permissions=["view"])
     def export_xlsx(self, request, queryset):
-        return exports.services_response(queryset.order_by("name", "pk"), fmt=XLSX, prefetches=selectors.service_prefetches(as_lists=True))
+        return exports.services_response(queryset.order_by("name", "pk"), fmt=XLSX)
 
 
 @admin.register(Location)

@@ -84,10 +84,9 @@ def directory_download(request, fmt: str):
     if fmt not in DOWNLOAD_FORMATS:
         raise Http404
     _form, _filters, services = _directory_search(request)
-    prefetches = selectors.service_prefetches(as_lists=True)
     if fmt == "json":
-        return exports.services_json_response(services, prefetches=prefetches)
-    return exports.services_response(services, fmt=fmt, prefetches=prefetches)
+        return exports.services_json_response(services)
+    return exports.services_response(services, fmt=fmt)
 
 
 def directory_print(request):

@@ -412,7 +412,29 @@ def volunteer_section(scope: Scope) -> Section:
     return section
 
 
-def coverage_matrix(*, until: datetime | None = None) -> tuple[list[TaxonomyTerm], list[TaxonomyTerm], dict[tuple[int, int], set[int]]]:
+@dataclass
+class Coverage:
+    """Which providers cover which (function, ward). A provider with a borough-wide service (one that
+    names no wards) covers the function in every ward: kept once per function, not copied into every
+    ward's set, which was most of the dashboard's own work."""
+
+    everywhere: dict[int, set[int]]  # function id: providers covering it in every ward
+    in_ward: dict[tuple[int, int], set[int]]  # (function id, ward id): the others, ward by ward
+
+    def providers(self, function_id: int, ward_ids) -> set[int]:
+        found = set(self.everywhere.get(function_id, ()))
+        for ward_id in ward_ids:
+            found |= self.in_ward.get((function_id, ward_id), set())
+        return found
+
+    def count(self, function_id: int, ward_id: int) -> int:
+        everywhere = self.everywhere.get(function_id, set())
+        return len(everywhere) + sum(
+            1 for provider in self.in_ward.get((function_id, ward_id), ()) if provider not in everywhere
+        )
+
+
+def coverage_matrix(*, until: datetime | None = None) -> tuple[list[TaxonomyTerm], list[TaxonomyTerm], Coverage]:
     """Which providers cover which (function, ward): a listed service with the function, serving the
     ward (a service that names no wards covers the whole borough); with `until`, only services put on
     record before then. A handful of queries."""
@@ -432,9 +454,7 @@ def coverage_matrix(*, until: datetime | None = None) -> tuple[list[TaxonomyTerm
         "service_id", "taxonomyterm_id"
     ):
         service_wards[service_id].add(term_id)
-    covered: dict[tuple[int, int], set[int]] = defaultdict(set)
-    # Borough-wide services are kept apart and added to every ward once at the end, rather than
-    # service by service.
+    in_ward: dict[tuple[int, int], set[int]] = defaultdict(set)
     everywhere: dict[int, set[int]] = defaultdict(set)
     for service_id, function_ids in service_functions.items():
         organisation_id = service_org[service_id]
@@ -444,29 +464,25 @@ def coverage_matrix(*, until: datetime | None = None) -> tuple[list[TaxonomyTerm
                 everywhere[function_id].add(organisation_id)
                 continue
             for ward_id in service_ward_ids:
-                covered[(function_id, ward_id)].add(organisation_id)
-    for function_id, organisation_ids in everywhere.items():
-        for ward in wards:
-            covered[(function_id, ward.pk)] |= organisation_ids
-    return functions, wards, covered
+                in_ward[(function_id, ward_id)].add(organisation_id)
+    return functions, wards, Coverage(everywhere=dict(everywhere), in_ward=dict(in_ward))
 
 
 def provider_section(scope: Scope) -> Section:
     """Provision by the end of the period: the providers' services on record by then. Public facts
     (the directory lists them for anyone), so published as they are, small numbers and all."""
-    functions, wards, covered = coverage_matrix(until=scope.end_at)
+    functions, wards, coverage = coverage_matrix(until=scope.end_at)
     section = Section(
         key="providers",
         title=_("Infrastructure provider coverage"),
         intro=_("Counts of providers with an open service offering each kind of support. A \u201cgap\u201d is a function no provider offers in that ward. These are public facts from the directory, so small numbers are shown."),
     )
     area_wards = [scope.area] if scope.area is not None else wards
+    area_ward_ids = [ward.pk for ward in area_wards]
     by_function = []
     everyone = set()
     for function in functions:
-        providers = set()
-        for ward in area_wards:
-            providers |= covered.get((function.pk, ward.pk), set())
+        providers = coverage.providers(function.pk, area_ward_ids)
         by_function.append((function.name, len(providers)))
         everyone |= providers
     section.charts.append(
@@ -479,7 +495,7 @@ def provider_section(scope: Scope) -> Section:
             zeros_are_findings=True,
         )
     )
-    cells = [[len(covered.get((function.pk, ward.pk), ())) for ward in area_wards] for function in functions]
+    cells = [[coverage.count(function.pk, ward_id) for ward_id in area_ward_ids] for function in functions]
     gaps = [
         (function.name, [ward.name for ward, n in zip(area_wards, row, strict=True) if n == 0])
         for function, row in zip(functions, cells, strict=True)
@@ -1194,12 +1210,15 @@ SECTIONS = (
 )
 
 
-def sector_dashboard(scope: Scope, *, on_section: Callable[[int, Section], None] | None = None) -> Dashboard:
+def sector_dashboard(
+    scope: Scope, *, on_section: Callable[[int, Section], None] | None = None, sections: tuple | None = None
+) -> Dashboard:
     """Every section for a scope: the one way the dashboard page, its downloads, the report and the
     evidence pack get their figures, so that rule 4 of ``suppression`` (one population, one total)
-    holds across all they publish together. `on_section(index, section)` hears of each section built."""
-    sections = []
-    for index, build in enumerate(SECTIONS):
+    holds across all they publish together. `on_section(index, section)` hears of each section built.
+    `sections` is only for key_figures' period before (see KEY_FIGURE_SECTIONS)."""
+    builders, sections = SECTIONS if sections is None else sections, []
+    for index, build in enumerate(builders):
         sections.append(build(scope))
         if on_section is not None:
             on_section(index, sections[-1])
@@ -1294,6 +1313,12 @@ KEY_FIGURES = (
 )
 
 
+# The sections the key figures come from. The period before is built from these alone: the other
+# sections count populations of their own (see tests/evidence: their populations share nothing with
+# these), so rule 4 withholds exactly the same counts here as on that period's whole dashboard.
+KEY_FIGURE_SECTIONS = (organisation_section, volunteer_section, provider_section, referral_section, event_section)
+
+
 def _published_count(board: Dashboard, section_key: str, chart_key: str, which) -> suppression.Count | None:
     section = next((section for section in board.sections if section.key == section_key), None)
     chart = next((chart for chart in section.charts if chart.key == chart_key), None) if section else None
@@ -1306,7 +1331,7 @@ def key_figures(board: Dashboard) -> list[KeyFigure]:
     """The dashboard's summary: each headline figure against the same figure for the period before,
     taken from that period's own dashboard (so suppressed the same way it would be there)."""
     scope, name = previous_period(board.scope)
-    before = sector_dashboard(scope) if period_has_data(scope) else None
+    before = sector_dashboard(scope, sections=KEY_FIGURE_SECTIONS) if period_has_data(scope) else None
     figures = []
     for key, title, section_key, chart_key, which in KEY_FIGURES:
         figure = _published_count(board, section_key, chart_key, which)

@@ -113,3 +113,56 @@ def test_old_events_leave_the_feed():
     from calendar_events import selectors
 
     assert old not in list(selectors.events_for_feed())
+
+
+def test_feed_read_as_values_writes_what_the_events_themselves_write():
+    """The feeds read plain values (selectors.feed_events), not Event instances: the text must be the
+    same, byte for byte, for every kind of event a feed carries."""
+    from calendar_events import selectors
+
+    with_email, without_email = make_provider(email="events@example.org"), make_provider(email="")
+    venue = make_location(organisation=with_email, name="Hall; with, punctuation", address_line_2="Back door")
+    make_event(organiser=with_email, venue=venue, title="At a hall", description="<b>Bold</b> &amp; plain\r\ntext")
+    make_event(organiser=without_email, online_url="https://meet.example.org/a", booking_required=True, title="Booked")
+    make_event(organiser=without_email, online_url="https://meet.example.org/b", title="Open to all, online")
+    make_event(
+        organiser=with_email,
+        start=datetime(2027, 3, 17, 10, 0, tzinfo=LONDON),
+        frequency="weekly",
+        repeat_count=6,
+        exceptions=["2027-03-31"],
+        title="ünïcödé " * 20,
+        description="\ufeffStarts with a byte order mark, " + "long " * 40,
+    )
+    make_event(organiser=with_email, status=Event.Status.POSTPONED, location_text="Somewhere, E1")
+    stamp = timezone.now()
+    events = selectors.events_for_feed()
+    assert len(events) == 5
+    from_values = ical.calendar_text(selectors.feed_events(events), name="Test", stamp=stamp)
+    assert from_values == ical.calendar_text(list(events), name="Test", stamp=stamp)
+    assert "mailto:events@example.org" in from_values and "meet.example.org/b" in from_values
+    assert "meet.example.org/a" not in from_values  # booking needed: the link is for people with a place
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["plain words", "  padded  ", "a > b, \"quoted\" 'text'", "<i>tag</i>", "fish &amp; chips", "&lt;", "a\r\nb",
+     "a\rb", "nul\x00here", "\ufeffbom", "mid\ufeffbom", "\xa0non-breaking\xa0", "emoji 😀 and ünïcödé", ""],
+)
+def test_plain_text_skips_nh3_only_when_nh3_would_change_nothing(text):
+    import html
+
+    import nh3
+
+    assert ical.plain_text(text) == html.unescape(nh3.clean(text, tags=set())).strip()
+
+
+@pytest.mark.parametrize("length", [74, 75, 76, 149, 150, 151, 400])
+def test_ascii_lines_fold_as_utf8_lines_do(length):
+    line = "".join(chr(ord("a") + n % 26) for n in range(length))
+    parts = ical.fold(line).split("\r\n")
+    assert parts[0] == line[:75]
+    assert all(part.startswith(" ") for part in parts[1:])
+    assert all(len(part) == 75 for part in parts[:-1]) and 0 < len(parts[-1]) <= 75
+    assert "".join([parts[0], *(part[1:] for part in parts[1:])]) == line
+

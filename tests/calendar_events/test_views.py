@@ -498,3 +498,27 @@ def test_repeat_wording_matches_the_date(client, frequency, day, words):
     page = client.get(event.get_absolute_url()).content.decode()
     assert words in page
     assert "for example the second Tuesday" not in page
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Short", "x" * 40, "x" * 41, "é" * 40, "e\u0301" * 30, "e\u0301" * 45, "\u0958" * 25, "a" * 39 + "\u0958", "😀" * 41],
+)
+def test_month_cell_titles_are_truncated_as_truncatechars_does(title):
+    from django.utils.text import Truncator
+
+    from calendar_events.selectors import _truncated
+
+    assert _truncated(title, 40) == Truncator(title).chars(40)
+
+
+def test_month_cells_show_time_title_and_status_escaped_in_both_layouts(client):
+    """The month's cells are written in Python (selectors.month_cells_html), not by a template loop."""
+    start = datetime(2027, 3, 10, 14, 30, tzinfo=LONDON)
+    make_event(start=start, title="Tea <b>& chat</b>", status=Event.Status.CANCELLED)
+    make_event(start=start + timedelta(hours=1), title="Plain")
+    content = client.get(reverse("calendar_events:event_month"), {"month": "2027-03"}).content.decode()
+    cell = '14:30 Tea &lt;b&gt;&amp; chat&lt;/b&gt;</a> <span class="badge text-bg-warning">Cancelled</span></li>'
+    assert content.count(cell) == 2  # the phone list and the grid
+    assert content.count("15:30 Plain</a></li>") == 2
+    assert "<b>& chat" not in content

@@ -119,3 +119,177 @@ def test_every_download_carries_the_providers_primary_org_id(client):
     values = list(load_workbook(io.BytesIO(client.get("/directory/download.xlsx").content)).active.values)
     column = values[0].index("provider org-id")
     assert {row[0]: row[column] or "" for row in values[1:]} == expected
+
+
+@pytest.fixture
+def described_service():
+    """A service with something in every column, its related rows added out of their shown order."""
+    from datetime import date
+    from decimal import Decimal
+
+    from directory.models import ServiceContact
+
+    provider = make_organisation(
+        name="Bow Advice", company_number="09506232", charity_number="1164883", kinds=[term("organisation-kinds", "general")]
+    )
+    hub = make_location(organisation=provider, name="Bow hub", address_line_1="1 Roman Road", postcode="E3 5ES")
+    annex = make_location(organisation=provider, name="Annex", address_line_1="", town="London", postcode="")
+    service = make_service(
+        organisation=provider,
+        name="Funding advice surgery",
+        slug="funding-advice-surgery",
+        description="Help with bids.",
+        status="paused",
+        functions=[term("functions", "training"), term("functions", "information-and-advice")],
+        needs=[term("needs", "payroll"), term("needs", "funding-and-fundraising")],
+        segments=[term("segments", "bme-vcos")],
+        communities=[term("communities", "women"), term("communities", "older-people")],
+        wards=[term("wards", "poplar"), term("wards", "bow-east")],
+        languages=[term("languages", "en"), term("languages", "bn")],
+        serves_stage_2=False,
+        minimum_age=16,
+        geographic_level="regional",
+        area_served="East London",
+        is_online=True,
+        schedule_notes="Term time only",
+        access_drop_in=True,
+        access_self_referral=False,
+        access_booking=True,
+        is_free=False,
+        fee_amount=Decimal("12.5"),
+        fee_description="per session",
+        accessibility="Step-free",
+        email="advice@example.org",
+        phone="020 7946 0000",
+        url="https://example.org/funding",
+        accepting_referrals=False,
+        last_reviewed_on=date(2026, 3, 1),
+        locations=[hub, annex],
+        schedules=[("FR", "14:00", "16:00"), ("TU", "10:00", "13:00"), ("TU", "09:00", "10:00")],
+    )
+    ServiceContact.objects.create(service=service, name="Zoe Khan", title="Adviser", email="zoe@example.org")
+    ServiceContact.objects.create(service=service, name="Ali Rahman", phone="020 7946 0001")
+    plain = make_service(
+        organisation=make_organisation(name="Mile End Friends", kinds=[term("organisation-kinds", "general")]),
+        name="Tea and chat",
+        slug="tea-and-chat",
+        description="=1+1",
+    )
+    return service, plain
+
+
+EXPECTED_ROWS = [
+    {
+        "service": "Funding advice surgery",
+        "provider": "Bow Advice",
+        "provider org-id": "GB-CHC-1164883",
+        "description": "Help with bids.",
+        "status": "Paused",
+        "infrastructure functions": "Information and advice; Training",
+        "support needs met": "Funding and fundraising; Payroll",
+        "specialist segments": "BME VCOs",
+        "communities served": "Older people; Women",
+        "development stages": "1; 3",
+        "ages": "16-",
+        "area served": "Regional",
+        "area served, in words": "East London",
+        "wards served": "Bow East; Poplar",
+        "locations": "Annex, London; Bow hub, 1 Roman Road, London, E3 5ES",
+        "online": "yes",
+        "outreach": "no",
+        "regular times": "Tuesdays 09:00 to 10:00; Tuesdays 10:00 to 13:00; Fridays 14:00 to 16:00",
+        "term-time or seasonal notes": "Term time only",
+        "how to get it": "drop in; referral through the portal; booking needed",
+        "cost": "£12.50 per session",
+        "languages": "English; Bengali",
+        "accessibility": "Step-free",
+        "contacts": "Ali Rahman, 020 7946 0001; Zoe Khan, Adviser, zoe@example.org",
+        "email": "advice@example.org",
+        "phone": "020 7946 0000",
+        "web page": "https://example.org/funding",
+        "accepting new referrals": "no",
+        "last reviewed": "2026-03-01",
+        "directory page": "/services/funding-advice-surgery/",
+    },
+    {
+        "service": "Tea and chat",
+        "provider": "Mile End Friends",
+        "provider org-id": "",
+        "description": "'=1+1",
+        "status": "Active",
+        "infrastructure functions": "",
+        "support needs met": "",
+        "specialist segments": "",
+        "communities served": "",
+        "development stages": "1; 2; 3",
+        "ages": "",
+        "area served": "Local (borough)",
+        "area served, in words": "",
+        "wards served": "",
+        "locations": "",
+        "online": "no",
+        "outreach": "no",
+        "regular times": "",
+        "term-time or seasonal notes": "",
+        "how to get it": "self-referral; referral through the portal",
+        "cost": "Free",
+        "languages": "",
+        "accessibility": "",
+        "contacts": "",
+        "email": "",
+        "phone": "",
+        "web page": "",
+        "accepting new referrals": "yes",
+        "last reviewed": "",
+        "directory page": "/services/tea-and-chat/",
+    },
+]
+
+
+def test_every_column_of_the_csv_for_a_small_directory(client, described_service):
+    """The whole row, column by column and in order, as the download has always written it: read
+    as values a chunk at a time, it must still show what the model's own methods would."""
+    text = b"".join(client.get("/directory/download.csv").streaming_content).decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    assert header == list(EXPECTED_ROWS[0])
+    assert [dict(zip(header, row, strict=True)) for row in rows] == EXPECTED_ROWS
+
+
+def test_json_and_xlsx_rows_match_the_csv(client, described_service):
+    data = json.loads(b"".join(client.get("/directory/download.json").streaming_content))
+    assert [item["service"] for item in data] == ["Funding advice surgery", "Tea and chat"]
+    assert data[0]["online"] is True and data[0]["last reviewed"] == "2026-03-01" and data[1]["ages"] == ""
+    assert {key: value for key, value in data[0].items() if not isinstance(value, bool | type(None))} == {
+        key: value for key, value in EXPECTED_ROWS[0].items() if key not in ("online", "outreach", "accepting new referrals")
+    }
+    values = list(load_workbook(io.BytesIO(client.get("/directory/download.xlsx").content)).active.values)
+    assert list(values[0]) == list(EXPECTED_ROWS[0])
+    assert values[1][list(EXPECTED_ROWS[0]).index("regular times")] == EXPECTED_ROWS[0]["regular times"]
+
+
+def test_rows_across_chunks_keep_their_order_and_related_rows(client, monkeypatch):
+    """A download longer than one chunk: every service once, in name order, with its own terms."""
+    from directory import exports
+
+    monkeypatch.setattr(exports, "EXPORT_CHUNK", 2)
+    for n in (5, 3, 1, 4, 2):
+        make_service(name=f"Service {n}", needs=[term("needs", "payroll" if n % 2 else "training")])
+    rows = _csv_rows(client.get("/directory/download.csv"))
+    assert [row["service"] for row in rows] == [f"Service {n}" for n in range(1, 6)]
+    assert [row["support needs met"] for row in rows] == ["Payroll", "Training", "Payroll", "Training", "Payroll"]
+
+
+def test_admin_exports_the_selected_services_with_the_same_rows(client, described_service):
+    from django.urls import reverse
+
+    from tests.factories import make_superuser
+
+    client.force_login(make_superuser())
+    service, _plain = described_service
+    response = client.post(
+        reverse("admin:directory_service_changelist"), {"action": "export_csv", "_selected_action": [service.pk]}
+    )
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    assert [dict(zip(header, row, strict=True)) for row in rows] == EXPECTED_ROWS[:1]

@@ -174,3 +174,46 @@ def test_the_dashboard_opens_on_the_key_figures(two_providers, client):
     assert content.count('role="region"') == content.count("<table") and 'tabindex="0"' in content
     assert "Show the table for VCOs by ward" in content
     assert "…" not in content
+
+
+def _populations(sections) -> set[str]:
+    figures = [figure for section in sections for chart in section.charts for figure in (chart.series, chart.table) if figure is not None]
+    figures += [statistic.value for section in sections for statistic in section.statistics]
+    return {cell.population for figure in figures for cell in figure.counts() if cell.population}
+
+
+def test_the_period_before_is_built_from_the_key_sections_alone_and_publishes_the_same_counts(two_providers):
+    """key_figures builds the period before from KEY_FIGURE_SECTIONS only (half the dashboard's work on
+    a five-year page). Exact only while the other sections count populations of their own: rule 4
+    then withholds the same counts as on that period's whole dashboard."""
+    from evidence.selectors import KEY_FIGURE_SECTIONS, KEY_FIGURES, SECTIONS, _published_count
+
+    for n in range(3):  # small numbers, so that suppression has something to withhold
+        make_organisation(name=f"Small {n}", ward=term("wards", "poplar"), development_stage=2, volunteers=n + 1)
+    scope = Scope(start=date(2026, 1, 1), end=date(2026, 12, 31))
+    whole = selectors.sector_dashboard(scope)
+    keys_only = selectors.sector_dashboard(scope, sections=KEY_FIGURE_SECTIONS)
+    others = [section for section in whole.sections if section.key not in {s.key for s in keys_only.sections}]
+    assert len(others) == len(SECTIONS) - len(KEY_FIGURE_SECTIONS)
+    assert not _populations(keys_only.sections) & _populations(others)
+    for _key, _title, section_key, chart_key, which in KEY_FIGURES:
+        mine, theirs = (_published_count(board, section_key, chart_key, which) for board in (keys_only, whole))
+        assert (mine.display, mine.hidden) == (theirs.display, theirs.hidden), chart_key
+
+
+def test_coverage_counts_borough_wide_providers_in_every_ward_once(db):
+    """A provider with a borough-wide service and a ward-only one counts once in that ward."""
+    both = make_provider(name="Both")
+    make_service(organisation=both, functions=[term("functions", "training")])
+    make_service(organisation=both, functions=[term("functions", "training")], wards=[term("wards", "poplar")])
+    poplar_only = make_provider(name="Poplar only")
+    make_service(organisation=poplar_only, functions=[term("functions", "training")], wards=[term("wards", "poplar")])
+    functions, wards, coverage = selectors.coverage_matrix()
+    training = next(function.pk for function in functions if function.name == "Training")
+    counts = {ward.code: coverage.count(training, ward.pk) for ward in wards}
+    assert counts["poplar"] == 2 and counts["bow-east"] == 1
+    assert coverage.providers(training, [ward.pk for ward in wards]) == {both.pk, poplar_only.pk}
+    board = selectors.sector_dashboard(Scope(start=date(2026, 1, 1), end=date(2026, 12, 31)))
+    table = _chart(board, "coverage-by-ward").table
+    row = table.cells[list(table.row_labels).index("Training")]
+    assert {label: cell.value for label, cell in zip(table.column_labels, row, strict=True)}["Poplar"] == 2
