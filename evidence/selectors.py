@@ -1316,7 +1316,14 @@ KEY_FIGURES = (
 # The sections the key figures come from. The period before is built from these alone: the other
 # sections count populations of their own (see tests/evidence: their populations share nothing with
 # these), so rule 4 withholds exactly the same counts here as on that period's whole dashboard.
-KEY_FIGURE_SECTIONS = (organisation_section, volunteer_section, provider_section, referral_section, event_section)
+KEY_FIGURE_SECTIONS = (
+    organisation_section,
+    volunteer_section,
+    provider_section,
+    referral_section,
+    event_section,
+    funding_section,
+)
 
 
 def _published_count(board: Dashboard, section_key: str, chart_key: str, which) -> suppression.Count | None:
