@@ -205,3 +205,38 @@ def sort_services(services: QuerySet[Service], sort: str, *, ranked: bool) -> Qu
     if ranked:
         return services.order_by(*RANKED_ORDER)
     return services.order_by(Lower("name"), "pk")
+
+
+# A search ranks at most this many of its matches (the first the index finds, and every exact name
+# match), so that a common word costs the same however large the directory grows; see ranked_ids.
+RANK_LIMIT = 1000
+
+
+def _exact_name(services: QuerySet[Service], text: str) -> QuerySet[Service]:
+    # lower(name) = lower(text): answered by the (lower(name), id) index of migration 0004.
+    return services.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(text)))
+
+
+def ranked_ids(matches: QuerySet[Service], text: str, start: int, stop: int) -> list[int]:
+    """Ids `start` to `stop` of a search's matches (`matches`: text_search's queryset, in RANKED_ORDER),
+    best first, reading a bounded number of rows whatever the number of matches.
+
+    Up to RANK_LIMIT matches, all are ranked: the order is exactly RANKED_ORDER. Beyond it, the first
+    RANK_LIMIT matches the database finds (in the table's order, without sorting them all) and every
+    exact name match are ranked and come first, then the other matches, oldest first. Scoring every one
+    of tens of thousands of matches of a common word would cost time in proportion to the directory's
+    size, to order results nobody reads that far."""
+    found = list(matches.order_by().values_list("pk", flat=True)[: RANK_LIMIT + 1])
+    if len(found) <= RANK_LIMIT:
+        return list(matches.values_list("pk", flat=True)[start:stop])
+    candidates = set(found[:RANK_LIMIT]) | set(_exact_name(matches.order_by(), text).values_list("pk", flat=True))
+    ids = []
+    if start < len(candidates):
+        # Scored over the candidates alone, found by id: the search's conditions are already met.
+        rank = matches.query.annotations["rank"]
+        ranked = Service.objects.filter(pk__in=candidates).annotate(rank=rank).order_by(*RANKED_ORDER)
+        ids = list(ranked.values_list("pk", flat=True)[start:stop])
+    if len(ids) < stop - start:
+        rest = matches.exclude(pk__in=candidates).order_by("pk").values_list("pk", flat=True)
+        ids += list(rest[max(0, start - len(candidates)) : stop - len(candidates)])
+    return ids

@@ -1,6 +1,9 @@
 """Reads for the provider directory: services, their listing details, pages and review state."""
 
+import json
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import connections
 from django.db.models import Count, Q, QuerySet
@@ -10,6 +13,8 @@ from django.utils.text import capfirst
 from organisations.models import Organisation
 from organisations.selectors import HISTORY_BOOKKEEPING_FIELDS
 from taxonomies.models import TaxonomyTerm
+
+from . import links
 
 # Services -----------------------------------------------------------------------------------------
 
@@ -73,33 +78,78 @@ def schedules_in_week_order() -> QuerySet:
     return Schedule.objects.alias(day_order=day_order).order_by("day_order", "opens_at", "pk")
 
 
-def page_of(results: QuerySet, *, number: int, per_page: int, ranked: bool = False) -> tuple[list, int]:
-    """Page `number` (from 1) of an ordered queryset and how many results there are in all, in a fixed
-    number of queries: the page's ids over narrow rows, then the page's rows with everything `results`
-    selects and prefetches. Ranked results (a search) must score every match anyway, so one query
-    takes all their ids in order, a few bytes each, and the count is its length; otherwise the count
-    and the page's ids are two queries that indexes answer. Beyond the last page: ([], total)."""
+# Counting results: exactly up to this many; beyond it the directory page shows an estimate ("about
+# 12,000"), so that a search for a common word costs the same however large the directory grows.
+COUNT_EXACTLY_UP_TO = 1000
+
+
+@dataclass(frozen=True)
+class ResultCount:
+    """How many results a search has: exact, or (`estimated`) the database planner's estimate, only
+    ever given when there are more than COUNT_EXACTLY_UP_TO."""
+
+    number: int
+    estimated: bool = False
+
+
+def count_of(results: QuerySet, *, estimate: bool = False) -> ResultCount:
+    """How many results: exact; with `estimate`, exact up to COUNT_EXACTLY_UP_TO and beyond it an
+    estimate, at a cost bounded by that limit (the database stops counting there)."""
+    matches = results.order_by().values("pk")
+    if not (estimate and connections[matches.db].vendor == "postgresql"):
+        return ResultCount(matches.count())
+    found = matches[: COUNT_EXACTLY_UP_TO + 1].count()
+    if found <= COUNT_EXACTLY_UP_TO:
+        return ResultCount(found)
+    return ResultCount(max(_two_figures(_planner_estimate(matches)), COUNT_EXACTLY_UP_TO), estimated=True)
+
+
+def _two_figures(number: int) -> int:
+    """12,345 as 12,000: an estimate shown with no more precision than it has."""
+    return int(float(f"{number:.2g}"))
+
+
+def _planner_estimate(matches: QuerySet) -> int:
+    """The rows PostgreSQL's planner expects the query to return (its statistics, no rows read)."""
+    sql, params = matches.query.sql_with_params()
+    with connections[matches.db].cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def page_of(
+    results: QuerySet,
+    *,
+    number: int,
+    per_page: int,
+    search_text: str = "",
+    estimate: bool = False,
+    rows: Callable | None = None,
+) -> tuple[list, ResultCount]:
+    """Page `number` (from 1) of an ordered queryset and how many results there are in all (see
+    count_of; a page beyond COUNT_EXACTLY_UP_TO is counted exactly, so that the last pages are right),
+    in a fixed number of queries: the page's ids over narrow rows (results ranked by `search_text`
+    through search.ranked_ids, which ranks a bounded number of them), then the page's rows, `rows(ids)`
+    or the queryset's own with everything it selects and prefetches. Beyond the last page: ([], count)."""
+    from .search import ranked_ids
+
     start = (number - 1) * per_page
-    ids_only = results.prefetch_related(None).values_list("pk", flat=True)
-    if ranked:
-        every_id = _every_id(ids_only)
-        total, ids = len(every_id), every_id[start : start + per_page]
+    count = count_of(results, estimate=estimate and start + per_page < COUNT_EXACTLY_UP_TO)
+    if start >= count.number:
+        return [], count
+    ids_only = results.prefetch_related(None)
+    if search_text:
+        ids = ranked_ids(ids_only, search_text, start, start + per_page)
     else:
-        total = results.count()
-        ids = list(ids_only[start : start + per_page]) if start < total else []
+        ids = list(ids_only.values_list("pk", flat=True)[start : start + per_page])
     if not ids:
-        return [], total
+        return [], count
+    if rows is not None:
+        return rows(ids), count
     by_id = {row.pk: row for row in results.filter(pk__in=ids).order_by()}
-    return [by_id[pk] for pk in ids if pk in by_id], total
-
-
-def _every_id(ids_only: QuerySet) -> list[int]:
-    """A values_list("pk", flat=True) queryset's ids in its order, fetched in one go: Django's own
-    iteration converts rows a hundred at a time, which costs more than the query for tens of thousands."""
-    sql, params = ids_only.query.sql_with_params()
-    with connections[ids_only.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+    return [by_id[pk] for pk in ids if pk in by_id], count
 
 
 def listed_services() -> QuerySet:
@@ -116,19 +166,36 @@ def search_directory(filters) -> QuerySet:
     return filter_services(listed_services().select_related("organisation"), filters)
 
 
-def with_listing_details(services: list) -> list:
-    """What a result list shows of each service besides its own fields and its provider, set on each
-    as `shown_terms` (the needs it meets or, with none, its functions: names in vocabulary order) and
-    `regular_times` (Monday first); three queries for the page, the terms read as plain values."""
-    from .models import Service
+@dataclass
+class ListedService:
+    """A directory result as the page shows it: plain values, its links made without reverse() per row."""
 
-    ids = [service.pk for service in services]
+    pk: int
+    name: str
+    url: str
+    status: str
+    is_free: bool
+    description: str
+    provider_name: str
+    provider_url: str
+    shown_terms: list[str]
+    regular_times: list[str]
 
-    def names(relation: str, service_ids: list[int]) -> dict[int, list[str]]:
+
+def directory_listing(ids: list[int]) -> list[ListedService]:
+    """The directory page's results for these service ids, in this order: each with the needs it meets
+    or, with none, its functions (names in vocabulary order) and its regular times (Monday first), in
+    four queries of plain values."""
+    from .models import Schedule, Service
+
+    service_url = links.slug_url("directory:service_detail")
+    provider_url = links.slug_url("organisations:organisation_detail")
+
+    def names(relation: str) -> dict[int, list[str]]:
         found = defaultdict(list)
         rows = (
             getattr(Service, relation)
-            .through.objects.filter(service_id__in=service_ids)
+            .through.objects.filter(service_id__in=ids)
             .order_by("taxonomyterm__order", "taxonomyterm__name")
             .values_list("service_id", "taxonomyterm__name")
         )
@@ -136,14 +203,31 @@ def with_listing_details(services: list) -> list:
             found[service_id].append(name)
         return found
 
-    needs, functions = names("needs", ids), names("functions", ids)
+    needs, functions = names("needs"), names("functions")
     times = defaultdict(list)
-    for schedule in schedules_in_week_order().filter(service_id__in=ids):
-        times[schedule.service_id].append(schedule)
-    for service in services:
-        service.shown_terms = needs.get(service.pk) or functions.get(service.pk, [])
-        service.regular_times = times[service.pk]
-    return services
+    for service_id, weekday, opens_at, closes_at in schedules_in_week_order().filter(service_id__in=ids).values_list(
+        "service_id", "weekday", "opens_at", "closes_at"
+    ):
+        times[service_id].append(Schedule.describe(weekday, opens_at, closes_at))
+    rows = Service.objects.filter(pk__in=ids).values_list(
+        "pk", "name", "slug", "status", "is_free", "description", "organisation__name", "organisation__slug"
+    )
+    by_id = {
+        pk: ListedService(
+            pk=pk,
+            name=name,
+            url=service_url(slug),
+            status=status,
+            is_free=is_free,
+            description=description,
+            provider_name=provider_name,
+            provider_url=provider_url(provider_slug),
+            shown_terms=needs.get(pk) or functions.get(pk, []),
+            regular_times=times[pk],
+        )
+        for pk, name, slug, status, is_free, description, provider_name, provider_slug in rows
+    }
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def service_page(slug: str):
