@@ -1,6 +1,8 @@
 """Forms for the provider directory's pages: search filters, services and their rows. They check and
 tidy what people type; saving is for services.py."""
 
+import functools
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
@@ -38,16 +40,17 @@ class _FastSelect(forms.Select):
         parts = [format_html('<select name="{}"', name), attributes, ">"]
         for option_value, option_label in self.choices:
             option_value = "" if option_value is None else str(option_value)
-            parts.append(
-                format_html(
-                    '\n  <option value="{}"{}>{}</option>\n',
-                    option_value,
-                    mark_safe(" selected") if option_value in selected else "",
-                    option_label,
-                )
-            )
+            head, tail = _option_html(option_value, str(option_label))
+            parts.append(f"{head} selected{tail}" if option_value in selected else f"{head}{tail}")
         parts.append("\n</select>")
         return mark_safe("".join(parts))
+
+
+@functools.lru_cache(maxsize=4096)
+def _option_html(value: str, label: str) -> tuple[str, str]:
+    """An option's markup either side of where " selected" goes, escaped once per value and label (in
+    the language of the moment: the label is passed translated), not on every page."""
+    return format_html('\n  <option value="{}"', value), format_html(">{}</option>\n", label)
 
 
 class _TermChoiceField(forms.ChoiceField):
@@ -69,7 +72,8 @@ class _TermChoiceField(forms.ChoiceField):
     def set_terms(self, terms_by_code: dict, choices: list[tuple[str, str]]) -> None:
         """The terms by code and their choices, as built once for every form (see DirectoryFilterForm)."""
         self._terms_by_code = terms_by_code
-        self.choices = [("", self.empty_label), *choices]
+        # Already in the normalised form the choices setter would rebuild on every request.
+        self._choices = self.widget.choices = [("", self.empty_label), *choices]
 
     def to_python(self, value):
         if value in self.empty_values:

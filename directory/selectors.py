@@ -12,7 +12,8 @@ from django.utils.text import capfirst
 
 from organisations.models import Organisation
 from organisations.selectors import HISTORY_BOOKKEEPING_FIELDS
-from taxonomies.models import TaxonomyTerm
+from taxonomies.models import Taxonomy, TaxonomyTerm
+from taxonomies.selectors import built_from_terms
 
 from . import links
 
@@ -92,13 +93,14 @@ class ResultCount:
     estimated: bool = False
 
 
-def count_of(results: QuerySet, *, estimate: bool = False) -> ResultCount:
+def count_of(results: QuerySet, *, estimate: bool = False, at_least: int = 0) -> ResultCount:
     """How many results: exact; with `estimate`, exact up to COUNT_EXACTLY_UP_TO and beyond it an
-    estimate, at a cost bounded by that limit (the database stops counting there)."""
+    estimate, at a cost bounded by that limit (the database stops counting there). `at_least`: how
+    many the caller already knows there are."""
     matches = results.order_by().values("pk")
     if not (estimate and connections[matches.db].vendor == "postgresql"):
         return ResultCount(matches.count())
-    found = matches[: COUNT_EXACTLY_UP_TO + 1].count()
+    found = at_least if at_least > COUNT_EXACTLY_UP_TO else matches[: COUNT_EXACTLY_UP_TO + 1].count()
     if found <= COUNT_EXACTLY_UP_TO:
         return ResultCount(found)
     return ResultCount(max(_two_figures(_planner_estimate(matches)), COUNT_EXACTLY_UP_TO), estimated=True)
@@ -133,15 +135,20 @@ def page_of(
     in a fixed number of queries: the page's ids over narrow rows (results ranked by `search_text`
     through search.ranked_ids, which ranks a bounded number of them), then the page's rows, `rows(ids)`
     or the queryset's own with everything it selects and prefetches. Beyond the last page: ([], count)."""
-    from .search import ranked_ids
+    from .search import RANK_LIMIT, first_matches, ranked_ids
 
     start = (number - 1) * per_page
-    count = count_of(results, estimate=estimate and start + per_page < COUNT_EXACTLY_UP_TO)
+    ids_only = results.prefetch_related(None)
+    estimate = estimate and start + per_page < COUNT_EXACTLY_UP_TO
+    found = first_matches(ids_only) if search_text else None
+    if found is not None and len(found) <= min(RANK_LIMIT, COUNT_EXACTLY_UP_TO):
+        count = ResultCount(len(found))  # every match found: no need to count them again
+    else:
+        count = count_of(results, estimate=estimate, at_least=len(found or ()))
     if start >= count.number:
         return [], count
-    ids_only = results.prefetch_related(None)
     if search_text:
-        ids = ranked_ids(ids_only, search_text, start, start + per_page)
+        ids = ranked_ids(ids_only, search_text, start, start + per_page, found=found)
     else:
         ids = list(ids_only.values_list("pk", flat=True)[start : start + per_page])
     if not ids:
@@ -182,28 +189,37 @@ class ListedService:
     regular_times: list[str]
 
 
+def _read_shown_terms() -> dict[int, tuple[int, str]]:
+    """Every need and function term (inactive ones too: a service may keep one) as id -> (order, name)."""
+    terms = TaxonomyTerm.objects.filter(taxonomy__code__in=[Taxonomy.NEEDS, Taxonomy.FUNCTIONS])
+    return {pk: (order, name) for pk, order, name in terms.values_list("pk", "order", "name")}
+
+
 def directory_listing(ids: list[int]) -> list[ListedService]:
     """The directory page's results for these service ids, in this order: each with the needs it meets
     or, with none, its functions (names in vocabulary order) and its regular times (Monday first), in
-    four queries of plain values."""
+    three queries of plain values."""
+    from django.db.models import BooleanField, Value
+
     from .models import Schedule, Service
 
     service_url = links.slug_url("directory:service_detail")
     provider_url = links.slug_url("organisations:organisation_detail")
 
-    def names(relation: str) -> dict[int, list[str]]:
-        found = defaultdict(list)
-        rows = (
-            getattr(Service, relation)
-            .through.objects.filter(service_id__in=ids)
-            .order_by("taxonomyterm__order", "taxonomyterm__name")
-            .values_list("service_id", "taxonomyterm__name")
+    def tagged(relation: str, is_need: bool) -> QuerySet:
+        rows = getattr(Service, relation).through.objects.filter(service_id__in=ids)
+        return rows.annotate(is_need=Value(is_need, output_field=BooleanField())).values_list(
+            "service_id", "taxonomyterm_id", "is_need"
         )
-        for service_id, name in rows:
-            found[service_id].append(name)
-        return found
 
-    needs, functions = names("needs"), names("functions")
+    tags = list(tagged("needs", True).union(tagged("functions", False), all=True))
+    # Kept while the taxonomies stay unchanged; read afresh if a term was added without a signal.
+    term_names = built_from_terms("directory-shown-terms", _read_shown_terms)
+    if any(term_id not in term_names for _service_id, term_id, _is_need in tags):
+        term_names = _read_shown_terms()
+    needs, functions = defaultdict(list), defaultdict(list)
+    for service_id, term_id, is_need in tags:
+        (needs if is_need else functions)[service_id].append(term_names[term_id])
     times = defaultdict(list)
     for service_id, weekday, opens_at, closes_at in schedules_in_week_order().filter(service_id__in=ids).values_list(
         "service_id", "weekday", "opens_at", "closes_at"
@@ -222,7 +238,7 @@ def directory_listing(ids: list[int]) -> list[ListedService]:
             description=description,
             provider_name=provider_name,
             provider_url=provider_url(provider_slug),
-            shown_terms=needs.get(pk) or functions.get(pk, []),
+            shown_terms=[term for _order, term in sorted(needs.get(pk) or functions.get(pk, []))],
             regular_times=times[pk],
         )
         for pk, name, slug, status, is_free, description, provider_name, provider_slug in rows

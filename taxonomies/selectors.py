@@ -53,3 +53,8 @@ def built_from_terms(name: str, build: Callable[[], T]) -> T:
     if version is not None:
         _built[name] = (version, value)
     return value
+
+
+def forget_built_terms() -> None:
+    """Drop what this process keeps (tests: a rolled-back transaction changes terms without a signal)."""
+    _built.clear()
