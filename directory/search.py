@@ -209,7 +209,7 @@ def sort_services(services: QuerySet[Service], sort: str, *, ranked: bool) -> Qu
 
 # A search ranks at most this many of its matches (the first the index finds, and every exact name
 # match), so that a common word costs the same however large the directory grows; see ranked_ids.
-RANK_LIMIT = 1000
+RANK_LIMIT = 500
 
 
 class _OneOfIds(ServiceColumnExpression):
