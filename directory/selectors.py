@@ -79,31 +79,39 @@ def schedules_in_week_order() -> QuerySet:
     return Schedule.objects.alias(day_order=day_order).order_by("day_order", "opens_at", "pk")
 
 
-# Counting results: exactly up to this many; beyond it the directory page shows an estimate ("about
-# 12,000"), so that a search for a common word costs the same however large the directory grows.
+# Counting results: exactly when the last result is at most this many past the page's first; otherwise
+# an estimate ("about 12,000"), so that a search for a common word, or the whole directory page by page,
+# costs the same however large the directory grows.
 COUNT_EXACTLY_UP_TO = 500
 
 
 @dataclass(frozen=True)
 class ResultCount:
-    """How many results a search has: exact, or (`estimated`) the database planner's estimate, only
-    ever given when there are more than COUNT_EXACTLY_UP_TO."""
+    """How many results there are: exact, or (`estimated`) the database planner's estimate, only ever
+    given when there are more than COUNT_EXACTLY_UP_TO after the page's first result."""
 
     number: int
     estimated: bool = False
 
 
-def count_of(results: QuerySet, *, estimate: bool = False, at_least: int = 0) -> ResultCount:
-    """How many results: exact; with `estimate`, exact up to COUNT_EXACTLY_UP_TO and beyond it an
-    estimate, at a cost bounded by that limit (the database stops counting there). `at_least`: how
-    many the caller already knows there are."""
+def count_of(results: QuerySet, *, estimate: bool = False, start: int = 0, at_least: int = 0) -> ResultCount:
+    """How many results: exact; with `estimate`, exact when there are at most COUNT_EXACTLY_UP_TO from
+    result `start` on, else an estimate of at least start + COUNT_EXACTLY_UP_TO, at a cost bounded by
+    where the page starts (the database stops counting there). So the pages near the end always have
+    the exact count, and a page with an estimate always has a next one. `at_least`: how many results
+    the caller already knows there are."""
     matches = results.order_by().values("pk")
     if not (estimate and connections[matches.db].vendor == "postgresql"):
         return ResultCount(matches.count())
-    found = at_least if at_least > COUNT_EXACTLY_UP_TO else matches[: COUNT_EXACTLY_UP_TO + 1].count()
-    if found <= COUNT_EXACTLY_UP_TO:
-        return ResultCount(found)
-    return ResultCount(max(_two_figures(_planner_estimate(matches)), COUNT_EXACTLY_UP_TO), estimated=True)
+    if at_least > start + COUNT_EXACTLY_UP_TO:
+        beyond = COUNT_EXACTLY_UP_TO + 1
+    else:
+        beyond = matches[start : start + COUNT_EXACTLY_UP_TO + 1].count()
+    if beyond == 0 and start:
+        return ResultCount(matches.count())  # past the end: where is it?
+    if beyond <= COUNT_EXACTLY_UP_TO:
+        return ResultCount(start + beyond)
+    return ResultCount(max(_two_figures(_planner_estimate(matches)), start + COUNT_EXACTLY_UP_TO), estimated=True)
 
 
 def _two_figures(number: int) -> int:
@@ -130,21 +138,19 @@ def page_of(
     estimate: bool = False,
     rows: Callable | None = None,
 ) -> tuple[list, ResultCount]:
-    """Page `number` (from 1) of an ordered queryset and how many results there are in all (see
-    count_of; a page beyond COUNT_EXACTLY_UP_TO is counted exactly, so that the last pages are right),
-    in a fixed number of queries: the page's ids over narrow rows (results ranked by `search_text`
+    """Page `number` (from 1) of an ordered queryset and how many results there are in all (exact, or
+    with `estimate` possibly an estimate: see count_of), in a fixed number of queries: the page's ids over narrow rows (results ranked by `search_text`
     through search.ranked_ids, which ranks a bounded number of them), then the page's rows, `rows(ids)`
     or the queryset's own with everything it selects and prefetches. Beyond the last page: ([], count)."""
     from .search import RANK_LIMIT, first_matches, ranked_ids
 
     start = (number - 1) * per_page
     ids_only = results.prefetch_related(None)
-    estimate = estimate and start + per_page < COUNT_EXACTLY_UP_TO
     found = first_matches(ids_only) if search_text else None
-    if found is not None and len(found) <= min(RANK_LIMIT, COUNT_EXACTLY_UP_TO):
+    if found is not None and len(found) <= RANK_LIMIT:
         count = ResultCount(len(found))  # every match found: no need to count them again
     else:
-        count = count_of(results, estimate=estimate, at_least=len(found or ()))
+        count = count_of(results, estimate=estimate, start=start, at_least=len(found or ()))
     if start >= count.number:
         return [], count
     if search_text:

@@ -107,9 +107,9 @@ class OrukView(APIView):
 
 def _page(request, queryset: QuerySet, build, *, search_text: str = "") -> dict:
     """One page in the profile's Page wrapper. `build` turns the page's rows into records; `search_text`
-    is the words the queryset is ranked by, if it is (see selectors.page_of). total_items is exact up to
-    selectors.COUNT_EXACTLY_UP_TO and, on the pages before that many results, an estimate beyond it;
-    last_page is always right."""
+    is the words the queryset is ranked by, if it is (see selectors.page_of). total_items is exact
+    whenever the last result is at most selectors.COUNT_EXACTLY_UP_TO past the page's first, and an
+    estimate otherwise; last_page is always right, and a page is only refused when it is past the end."""
     query = request.query_params
     per_page = params.integer(query, "per_page", default=params.DEFAULT_PER_PAGE, minimum=1, maximum=params.MAX_PER_PAGE)
     page_number = params.integer(query, "page", default=1, minimum=1, maximum=params.MAX_PAGE)
