@@ -214,7 +214,7 @@ RANK_LIMIT = 500
 
 class _OneOfIds(ServiceColumnExpression):
     """`directory_service.id = ANY(ids)`, the ids sent as one array: Django's pk__in would prepare each
-    of a thousand candidates one by one."""
+    of hundreds of candidates one by one."""
 
     output_field = BooleanField()
     conditional = True

@@ -46,8 +46,8 @@ def _directory_search(request):
 
 def _results_page(results, number, *, search_text: str) -> tuple[Page, selectors.ResultCount]:
     """A page of results as Paginator.get_page gives it (not a number: the first; past the end: the
-    last), read with selectors.page_of as plain values, and how many results there are (beyond a
-    thousand, an estimate)."""
+    last), read with selectors.page_of as plain values, and how many results there are (far from the
+    end, an estimate: see selectors.count_of)."""
     try:
         number = max(1, int(number))
     except (TypeError, ValueError):
