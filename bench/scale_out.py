@@ -6,7 +6,7 @@ Uses the database of bench/directory_search.py (thin_bench_directory: 20,000 org
 services), loading it the first time and keeping it for later runs; `--reuse` insists on a loaded one.
 Static files are collected into a temporary folder (PORTAL_STATIC_ROOT) as the release step does, and
 gunicorn serves the portal in production mode (DEBUG off, Redis db 9 as broker and db 10 as the shared
-cache) on plain HTTP. Three URLs: the home page,
+cache, or BENCH_REDIS_URL's database and the next) on plain HTTP. Three URLs: the home page,
 a directory search with words and a need, and ORUK /services?per_page=50; each is warmed up for 2 s,
 then measured for `--seconds` with `wrk --latency` and 8 connections in all:
 
@@ -17,7 +17,8 @@ then measured for `--seconds` with `wrk --latency` and 8 connections in all:
 With --core-each, each gunicorn process is pinned to a core of its own (taskset): (a) on core 0, (b) on
 cores 0 and 1, as if each process had a machine's core to itself; wrk and PostgreSQL are not pinned.
 
-Prints req/s and p99 of (a) and (b) side by side with the ratio (b)/(a) per URL, the load average and
+Prints req/s and p99 of (a) and (b) side by side with the ratio (b)/(a) per URL, each URL's req/s in (a)
+as a share of the home page's (issue 15: the directory search >= 0.2x; --one-process measures (a) only), the load average and
 the core count. Any response other than 200 (wrk's "Non-2xx or 3xx responses") or socket error is an
 error. The machine is shared: figures are indicative.
 """
@@ -37,8 +38,9 @@ from contextlib import ExitStack, contextmanager
 from directory_search import BENCH_DB, SERVICES, VAR_DIR, load
 from harness import ROOT, bench_database, database_exists, database_urls, drop_database
 
-BENCH_REDIS = "redis://127.0.0.1:6379/9"
-STATIC_ROOT = os.path.join(tempfile.gettempdir(), "thin-bench-static")
+# BENCH_REDIS_URL (environment) puts the servers on another Redis database (the cache uses the next one).
+BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+STATIC_ROOT = os.path.join(tempfile.gettempdir(), "thin-bench-static" + os.environ.get("BENCH_DB_SUFFIX", ""))
 URLS = [
     ("home page", "/"),
     ("directory search", "/directory/?q=funding&need=funding-and-fundraising"),
@@ -210,13 +212,26 @@ def measure(ports: list[int], seconds: int) -> dict[str, tuple[float, float]]:
     return figures
 
 
-def report(one: dict, two: dict, load_before: tuple, load_after: tuple, *, core_each: bool) -> None:
+def report(one: dict, two: dict | None, load_before: tuple, load_after: tuple, *, core_each: bool) -> None:
+    """Each URL's req/s and p99, and its req/s as a share of the home page's on the same server (issue
+    15's baseline: the directory page >= 0.2x the home page)."""
+    home = one[URLS[0][1]][0]
     print()
-    print(f"{'':<28}{'(a) 1 process x 2 workers':>28}{'(b) 2 processes x 2 workers':>30}{'(b)/(a)':>10}")
-    print(f"{'URL':<28}{'req/s':>14}{'p99 ms':>14}{'req/s':>16}{'p99 ms':>14}{'req/s':>10}")
-    for label, path in URLS:
-        (rate_a, p99_a), (rate_b, p99_b) = one[path], two[path]
-        print(f"{label:<28}{rate_a:>14.1f}{p99_a:>14.1f}{rate_b:>16.1f}{p99_b:>14.1f}{rate_b / rate_a:>9.2f}x")
+    if two is None:
+        print(f"{'':<28}{'(a) 1 process x 2 workers':>28}{'vs home page':>16}")
+        print(f"{'URL':<28}{'req/s':>14}{'p99 ms':>14}{'req/s':>16}")
+        for label, path in URLS:
+            rate_a, p99_a = one[path]
+            print(f"{label:<28}{rate_a:>14.1f}{p99_a:>14.1f}{rate_a / home:>15.2f}x")
+    else:
+        print(f"{'':<28}{'(a) 1 process x 2 workers':>28}{'vs home page':>16}{'(b) 2 processes x 2 workers':>30}{'(b)/(a)':>10}")
+        print(f"{'URL':<28}{'req/s':>14}{'p99 ms':>14}{'req/s':>16}{'req/s':>16}{'p99 ms':>14}{'req/s':>10}")
+        for label, path in URLS:
+            (rate_a, p99_a), (rate_b, p99_b) = one[path], two[path]
+            print(
+                f"{label:<28}{rate_a:>14.1f}{p99_a:>14.1f}{rate_a / home:>15.2f}x"
+                f"{rate_b:>16.1f}{p99_b:>14.1f}{rate_b / rate_a:>9.2f}x"
+            )
     for label, path in URLS:
         print(f"  {label}: {path}")
     cores = os.cpu_count()
@@ -240,6 +255,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reuse", action="store_true", help=f"use {BENCH_DB} as loaded by an earlier run")
     parser.add_argument("--seconds", type=int, default=10, help="how long each URL is measured (default 10)")
+    parser.add_argument("--one-process", action="store_true", help="measure (a) only, e.g. for the ratio to the home page")
     parser.add_argument(
         "--core-each",
         action="store_true",
@@ -258,13 +274,15 @@ def main() -> None:
         with gunicorn(free_port(), environment, log, core=0 if args.core_each else None) as port:
             print(f"(a) one gunicorn process, {WORKERS} workers, port {port}")
             one = measure([port], args.seconds)
-        with ExitStack() as stack:
-            ports = [
-                stack.enter_context(gunicorn(free_port(), environment, log, core=n if args.core_each else None))
-                for n in range(2)
-            ]
-            print(f"(b) two gunicorn processes, {WORKERS} workers each, ports {ports[0]} and {ports[1]}")
-            two = measure(ports, args.seconds)
+        two = None
+        if not args.one_process:
+            with ExitStack() as stack:
+                ports = [
+                    stack.enter_context(gunicorn(free_port(), environment, log, core=n if args.core_each else None))
+                    for n in range(2)
+                ]
+                print(f"(b) two gunicorn processes, {WORKERS} workers each, ports {ports[0]} and {ports[1]}")
+                two = measure(ports, args.seconds)
     report(one, two, load_before, os.getloadavg(), core_each=args.core_each)
 
 

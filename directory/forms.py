@@ -1,6 +1,8 @@
 """Forms for the provider directory's pages: search filters, services and their rows. They check and
 tidy what people type; saving is for services.py."""
 
+import functools
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
@@ -13,7 +15,7 @@ from core.fields import normalise_postcode
 from core.forms import model_formfield, postcode_field
 from organisations.models import Organisation
 from taxonomies.models import Taxonomy
-from taxonomies.selectors import terms_in, terms_in_taxonomies
+from taxonomies.selectors import built_from_terms, terms_in, terms_in_taxonomies
 
 from . import selectors
 from .models import Location, Schedule, Service, ServiceContact
@@ -38,16 +40,17 @@ class _FastSelect(forms.Select):
         parts = [format_html('<select name="{}"', name), attributes, ">"]
         for option_value, option_label in self.choices:
             option_value = "" if option_value is None else str(option_value)
-            parts.append(
-                format_html(
-                    '\n  <option value="{}"{}>{}</option>\n',
-                    option_value,
-                    mark_safe(" selected") if option_value in selected else "",
-                    option_label,
-                )
-            )
+            head, tail = _option_html(option_value, str(option_label))
+            parts.append(f"{head} selected{tail}" if option_value in selected else f"{head}{tail}")
         parts.append("\n</select>")
         return mark_safe("".join(parts))
+
+
+@functools.lru_cache(maxsize=4096)
+def _option_html(value: str, label: str) -> tuple[str, str]:
+    """An option's markup either side of where " selected" goes, escaped once per value and label (in
+    the language of the moment: the label is passed translated), not on every page."""
+    return format_html('\n  <option value="{}"', value), format_html(">{}</option>\n", label)
 
 
 class _TermChoiceField(forms.ChoiceField):
@@ -66,9 +69,11 @@ class _TermChoiceField(forms.ChoiceField):
         self._terms_by_code = {}
         super().__init__(choices=[("", empty_label)], **kwargs)
 
-    def set_terms(self, terms) -> None:
-        self._terms_by_code = {term.code: term for term in terms}
-        self.choices = [("", self.empty_label), *((term.code, str(term)) for term in terms)]
+    def set_terms(self, terms_by_code: dict, choices: list[tuple[str, str]]) -> None:
+        """The terms by code and their choices, as built once for every form (see DirectoryFilterForm)."""
+        self._terms_by_code = terms_by_code
+        # Already in the normalised form the choices setter would rebuild on every request.
+        self._choices = self.widget.choices = [("", self.empty_label), *choices]
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -134,16 +139,24 @@ class DirectoryFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # One query for every filter's terms (was one per field to render, plus one per value to check).
-        by_taxonomy = {code: [] for code in self.TERM_FIELDS.values()}
-        for term in terms_in_taxonomies(list(by_taxonomy)):
-            by_taxonomy[term.taxonomy_code].append(term)
-        for name, code in self.TERM_FIELDS.items():
-            self.fields[name].set_terms(by_taxonomy[code])
+        for name, (terms_by_code, choices) in built_from_terms("directory-filter-terms", self.filter_terms).items():
+            self.fields[name].set_terms(terms_by_code, choices)
         for name, field in self.fields.items():
             if name not in ("q", "free"):
                 field.widget.attrs["class"] = "form-select"
         self.fields["free"].widget.attrs["class"] = "form-check-input"
+
+    @classmethod
+    def filter_terms(cls) -> dict[str, tuple[dict, list[tuple[str, str]]]]:
+        """Each filter's terms by code and its choices, from one query; kept while the taxonomies stay
+        unchanged (taxonomies.selectors.built_from_terms), not rebuilt as model objects per request."""
+        by_taxonomy = {code: [] for code in cls.TERM_FIELDS.values()}
+        for term in terms_in_taxonomies(list(by_taxonomy)):
+            by_taxonomy[term.taxonomy_code].append(term)
+        return {
+            name: ({term.code: term for term in by_taxonomy[code]}, [(term.code, str(term)) for term in by_taxonomy[code]])
+            for name, code in cls.TERM_FIELDS.items()
+        }
 
     def clean_q(self):
         from .search import clean_search_text

@@ -1,7 +1,19 @@
 """Addresses the directory's pages link to in other apps, built without importing those apps."""
 
+from collections.abc import Callable
+from urllib.parse import quote
+
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
+
+_SLUG_MARK = "slug-mark"
+
+
+def slug_url(viewname: str) -> Callable[[str], str]:
+    """reverse(viewname, kwargs={"slug": slug}) for many slugs, the pattern reversed once: a list of
+    results links each of its rows without resolving the URL patterns per row."""
+    head, tail = reverse(viewname, kwargs={"slug": _SLUG_MARK}).split(_SLUG_MARK)
+    return lambda slug: f"{head}{quote(slug, safe='')}{tail}"
 
 
 def _ask_base() -> str:

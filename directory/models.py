@@ -305,8 +305,13 @@ class Schedule(models.Model):
     }
 
     def __str__(self) -> str:
-        day = self.WEEKDAY_PLURALS.get(self.weekday, self.weekday)
-        return f"{day} {self.opens_at:%H:%M} to {self.closes_at:%H:%M}"
+        return self.describe(self.weekday, self.opens_at, self.closes_at)
+
+    @classmethod
+    def describe(cls, weekday: str, opens_at, closes_at) -> str:
+        """A regular time as people write it, from plain values (result lists read no model objects)."""
+        day = cls.WEEKDAY_PLURALS.get(weekday, weekday)
+        return f"{day} {opens_at:%H:%M} to {closes_at:%H:%M}"
 
 
 class ServiceContact(models.Model):

@@ -12,7 +12,7 @@ from datetime import time
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 
 from taxonomies.models import TaxonomyTerm
@@ -205,3 +205,60 @@ def sort_services(services: QuerySet[Service], sort: str, *, ranked: bool) -> Qu
     if ranked:
         return services.order_by(*RANKED_ORDER)
     return services.order_by(Lower("name"), "pk")
+
+
+# A search ranks at most this many of its matches (the first the index finds, and every exact name
+# match), so that a common word costs the same however large the directory grows; see ranked_ids.
+RANK_LIMIT = 500
+
+
+class _OneOfIds(ServiceColumnExpression):
+    """`directory_service.id = ANY(ids)`, the ids sent as one array: Django's pk__in would prepare each
+    of hundreds of candidates one by one."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, ids):
+        super().__init__()
+        self.ids = sorted(ids)
+
+    def as_sql(self, compiler, connection):
+        return f"{self.column(compiler, 'id')} = ANY(%s::bigint[])", [self.ids]
+
+
+def _exact_name(services: QuerySet[Service], text: str) -> QuerySet[Service]:
+    # lower(name) = lower(text): answered by the (lower(name), id) index of migration 0004.
+    return services.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(text)))
+
+
+def first_matches(matches: QuerySet[Service]) -> list[int]:
+    """The ids of the first RANK_LIMIT + 1 matches the database finds, in no particular order: whether
+    a search has more than RANK_LIMIT matches, and if not, all of them."""
+    return list(matches.order_by().values_list("pk", flat=True)[: RANK_LIMIT + 1])
+
+
+def ranked_ids(matches: QuerySet[Service], text: str, start: int, stop: int, *, found: list[int] | None = None) -> list[int]:
+    """Ids `start` to `stop` of a search's matches (`matches`: text_search's queryset, in RANKED_ORDER;
+    `found`: first_matches(matches) if already read), best first, reading a bounded number of rows
+    whatever the number of matches.
+
+    Up to RANK_LIMIT matches, all are ranked: the order is exactly RANKED_ORDER. Beyond it, the first
+    RANK_LIMIT matches the database finds (in the table's order, without sorting them all) and every
+    exact name match are ranked and come first, then the other matches, oldest first. Scoring every one
+    of tens of thousands of matches of a common word would cost time in proportion to the directory's
+    size, to order results nobody reads that far."""
+    found = first_matches(matches) if found is None else found
+    if len(found) <= RANK_LIMIT:
+        return list(matches.values_list("pk", flat=True)[start:stop])
+    candidates = set(found[:RANK_LIMIT]) | set(_exact_name(matches.order_by(), text).values_list("pk", flat=True))
+    ids = []
+    if start < len(candidates):
+        # Scored over the candidates alone, found by id: the search's conditions are already met.
+        rank = matches.query.annotations["rank"]
+        ranked = Service.objects.filter(_OneOfIds(candidates)).annotate(rank=rank).order_by(*RANKED_ORDER)
+        ids = list(ranked.values_list("pk", flat=True)[start:stop])
+    if len(ids) < stop - start:
+        rest = matches.filter(~Q(_OneOfIds(candidates))).order_by("pk").values_list("pk", flat=True)
+        ids += list(rest[max(0, start - len(candidates)) : stop - len(candidates)])
+    return ids

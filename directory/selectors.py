@@ -1,6 +1,9 @@
 """Reads for the provider directory: services, their listing details, pages and review state."""
 
+import json
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import connections
 from django.db.models import Count, Q, QuerySet
@@ -9,7 +12,10 @@ from django.utils.text import capfirst
 
 from organisations.models import Organisation
 from organisations.selectors import HISTORY_BOOKKEEPING_FIELDS
-from taxonomies.models import TaxonomyTerm
+from taxonomies.models import Taxonomy, TaxonomyTerm
+from taxonomies.selectors import built_from_terms
+
+from . import links
 
 # Services -----------------------------------------------------------------------------------------
 
@@ -73,33 +79,90 @@ def schedules_in_week_order() -> QuerySet:
     return Schedule.objects.alias(day_order=day_order).order_by("day_order", "opens_at", "pk")
 
 
-def page_of(results: QuerySet, *, number: int, per_page: int, ranked: bool = False) -> tuple[list, int]:
-    """Page `number` (from 1) of an ordered queryset and how many results there are in all, in a fixed
-    number of queries: the page's ids over narrow rows, then the page's rows with everything `results`
-    selects and prefetches. Ranked results (a search) must score every match anyway, so one query
-    takes all their ids in order, a few bytes each, and the count is its length; otherwise the count
-    and the page's ids are two queries that indexes answer. Beyond the last page: ([], total)."""
-    start = (number - 1) * per_page
-    ids_only = results.prefetch_related(None).values_list("pk", flat=True)
-    if ranked:
-        every_id = _every_id(ids_only)
-        total, ids = len(every_id), every_id[start : start + per_page]
+# Counting results: exactly when the last result is at most this many past the page's first; otherwise
+# an estimate ("about 12,000"), so that a search for a common word, or the whole directory page by page,
+# costs the same however large the directory grows.
+COUNT_EXACTLY_UP_TO = 500
+
+
+@dataclass(frozen=True)
+class ResultCount:
+    """How many results there are: exact, or (`estimated`) the database planner's estimate, only ever
+    given when there are more than COUNT_EXACTLY_UP_TO after the page's first result."""
+
+    number: int
+    estimated: bool = False
+
+
+def count_of(results: QuerySet, *, estimate: bool = False, start: int = 0, at_least: int = 0) -> ResultCount:
+    """How many results: exact; with `estimate`, exact when there are at most COUNT_EXACTLY_UP_TO from
+    result `start` on, else an estimate of at least start + COUNT_EXACTLY_UP_TO, at a cost bounded by
+    where the page starts (the database stops counting there). So the pages near the end always have
+    the exact count, and a page with an estimate always has a next one. `at_least`: how many results
+    the caller already knows there are."""
+    matches = results.order_by().values("pk")
+    if not (estimate and connections[matches.db].vendor == "postgresql"):
+        return ResultCount(matches.count())
+    if at_least > start + COUNT_EXACTLY_UP_TO:
+        beyond = COUNT_EXACTLY_UP_TO + 1
     else:
-        total = results.count()
-        ids = list(ids_only[start : start + per_page]) if start < total else []
+        beyond = matches[start : start + COUNT_EXACTLY_UP_TO + 1].count()
+    if beyond == 0 and start:
+        return ResultCount(matches.count())  # past the end: where is it?
+    if beyond <= COUNT_EXACTLY_UP_TO:
+        return ResultCount(start + beyond)
+    return ResultCount(max(_two_figures(_planner_estimate(matches)), start + COUNT_EXACTLY_UP_TO), estimated=True)
+
+
+def _two_figures(number: int) -> int:
+    """12,345 as 12,000: an estimate shown with no more precision than it has."""
+    return int(float(f"{number:.2g}"))
+
+
+def _planner_estimate(matches: QuerySet) -> int:
+    """The rows PostgreSQL's planner expects the query to return (its statistics, no rows read)."""
+    sql, params = matches.query.sql_with_params()
+    with connections[matches.db].cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def page_of(
+    results: QuerySet,
+    *,
+    number: int,
+    per_page: int,
+    search_text: str = "",
+    estimate: bool = False,
+    rows: Callable | None = None,
+) -> tuple[list, ResultCount]:
+    """Page `number` (from 1) of an ordered queryset and how many results there are in all (exact, or
+    with `estimate` possibly an estimate: see count_of), in a fixed number of queries: the page's ids over narrow rows (results ranked by `search_text`
+    through search.ranked_ids, which ranks a bounded number of them), then the page's rows, `rows(ids)`
+    or the queryset's own with everything it selects and prefetches. Beyond the last page: ([], count)."""
+    from .search import RANK_LIMIT, first_matches, ranked_ids
+
+    start = (number - 1) * per_page
+    ids_only = results.prefetch_related(None)
+    found = first_matches(ids_only) if search_text else None
+    if found is not None and len(found) <= RANK_LIMIT:
+        count = ResultCount(len(found))  # every match found: no need to count them again
+    else:
+        count = count_of(results, estimate=estimate, start=start, at_least=len(found or ()))
+    if start >= count.number:
+        return [], count
+    if search_text:
+        ids = ranked_ids(ids_only, search_text, start, start + per_page, found=found)
+    else:
+        ids = list(ids_only.values_list("pk", flat=True)[start : start + per_page])
     if not ids:
-        return [], total
+        return [], count
+    if rows is not None:
+        return rows(ids), count
     by_id = {row.pk: row for row in results.filter(pk__in=ids).order_by()}
-    return [by_id[pk] for pk in ids if pk in by_id], total
-
-
-def _every_id(ids_only: QuerySet) -> list[int]:
-    """A values_list("pk", flat=True) queryset's ids in its order, fetched in one go: Django's own
-    iteration converts rows a hundred at a time, which costs more than the query for tens of thousands."""
-    sql, params = ids_only.query.sql_with_params()
-    with connections[ids_only.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+    return [by_id[pk] for pk in ids if pk in by_id], count
 
 
 def listed_services() -> QuerySet:
@@ -116,34 +179,78 @@ def search_directory(filters) -> QuerySet:
     return filter_services(listed_services().select_related("organisation"), filters)
 
 
-def with_listing_details(services: list) -> list:
-    """What a result list shows of each service besides its own fields and its provider, set on each
-    as `shown_terms` (the needs it meets or, with none, its functions: names in vocabulary order) and
-    `regular_times` (Monday first); three queries for the page, the terms read as plain values."""
-    from .models import Service
+@dataclass
+class ListedService:
+    """A directory result as the page shows it: plain values, its links made without reverse() per row."""
 
-    ids = [service.pk for service in services]
+    pk: int
+    name: str
+    url: str
+    status: str
+    is_free: bool
+    description: str
+    provider_name: str
+    provider_url: str
+    shown_terms: list[str]
+    regular_times: list[str]
 
-    def names(relation: str, service_ids: list[int]) -> dict[int, list[str]]:
-        found = defaultdict(list)
-        rows = (
-            getattr(Service, relation)
-            .through.objects.filter(service_id__in=service_ids)
-            .order_by("taxonomyterm__order", "taxonomyterm__name")
-            .values_list("service_id", "taxonomyterm__name")
+
+def _read_shown_terms() -> dict[int, tuple[int, str]]:
+    """Every need and function term (inactive ones too: a service may keep one) as id -> (order, name)."""
+    terms = TaxonomyTerm.objects.filter(taxonomy__code__in=[Taxonomy.NEEDS, Taxonomy.FUNCTIONS])
+    return {pk: (order, name) for pk, order, name in terms.values_list("pk", "order", "name")}
+
+
+def directory_listing(ids: list[int]) -> list[ListedService]:
+    """The directory page's results for these service ids, in this order: each with the needs it meets
+    or, with none, its functions (names in vocabulary order) and its regular times (Monday first), in
+    three queries of plain values."""
+    from django.db.models import BooleanField, Value
+
+    from .models import Schedule, Service
+
+    service_url = links.slug_url("directory:service_detail")
+    provider_url = links.slug_url("organisations:organisation_detail")
+
+    def tagged(relation: str, is_need: bool) -> QuerySet:
+        rows = getattr(Service, relation).through.objects.filter(service_id__in=ids)
+        return rows.annotate(is_need=Value(is_need, output_field=BooleanField())).values_list(
+            "service_id", "taxonomyterm_id", "is_need"
         )
-        for service_id, name in rows:
-            found[service_id].append(name)
-        return found
 
-    needs, functions = names("needs", ids), names("functions", ids)
+    tags = list(tagged("needs", True).union(tagged("functions", False), all=True))
+    # Kept while the taxonomies stay unchanged; read afresh if a term was added without a signal.
+    term_names = built_from_terms("directory-shown-terms", _read_shown_terms)
+    if any(term_id not in term_names for _service_id, term_id, _is_need in tags):
+        term_names = _read_shown_terms()
+    needs, functions = defaultdict(list), defaultdict(list)
+    for service_id, term_id, is_need in tags:
+        (needs if is_need else functions)[service_id].append(term_names[term_id])
+    # Monday first, sorted here: twenty services' few times do not need schedules_in_week_order's SQL.
+    day_order = {code: index for index, code in enumerate(Schedule.Weekday.values)}
+    schedules = Schedule.objects.filter(service_id__in=ids).values_list("service_id", "weekday", "opens_at", "closes_at", "pk")
     times = defaultdict(list)
-    for schedule in schedules_in_week_order().filter(service_id__in=ids):
-        times[schedule.service_id].append(schedule)
-    for service in services:
-        service.shown_terms = needs.get(service.pk) or functions.get(service.pk, [])
-        service.regular_times = times[service.pk]
-    return services
+    for service_id, weekday, opens_at, closes_at, _pk in sorted(schedules, key=lambda row: (day_order.get(row[1], 7), row[2], row[4])):
+        times[service_id].append(Schedule.describe(weekday, opens_at, closes_at))
+    rows = Service.objects.filter(pk__in=ids).values_list(
+        "pk", "name", "slug", "status", "is_free", "description", "organisation__name", "organisation__slug"
+    )
+    by_id = {
+        pk: ListedService(
+            pk=pk,
+            name=name,
+            url=service_url(slug),
+            status=status,
+            is_free=is_free,
+            description=description,
+            provider_name=provider_name,
+            provider_url=provider_url(provider_slug),
+            shown_terms=[term for _order, term in sorted(needs.get(pk) or functions.get(pk, []))],
+            regular_times=times[pk],
+        )
+        for pk, name, slug, status, is_free, description, provider_name, provider_slug in rows
+    }
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def service_page(slug: str):

@@ -44,25 +44,27 @@ def _directory_search(request):
     return form, filters, selectors.search_directory(filters)
 
 
-def _results_page(results, number, *, ranked: bool) -> Page:
+def _results_page(results, number, *, search_text: str) -> tuple[Page, selectors.ResultCount]:
     """A page of results as Paginator.get_page gives it (not a number: the first; past the end: the
-    last), read with selectors.page_of."""
+    last), read with selectors.page_of as plain values, and how many results there are (far from the
+    end, an estimate: see selectors.count_of)."""
     try:
         number = max(1, int(number))
     except (TypeError, ValueError):
         number = 1
-    rows, total = selectors.page_of(results, number=number, per_page=SERVICES_PER_PAGE, ranked=ranked)
-    paginator = Paginator(range(total), SERVICES_PER_PAGE)
-    if not rows and total:
+    read = {"per_page": SERVICES_PER_PAGE, "search_text": search_text, "estimate": True, "rows": selectors.directory_listing}
+    rows, count = selectors.page_of(results, number=number, **read)
+    paginator = Paginator(range(count.number), SERVICES_PER_PAGE)
+    if not rows and count.number:
         number = paginator.num_pages
-        rows, total = selectors.page_of(results, number=number, per_page=SERVICES_PER_PAGE, ranked=ranked)
-    return Page(rows, number, paginator)
+        rows, count = selectors.page_of(results, number=number, **read)
+        paginator = Paginator(range(count.number), SERVICES_PER_PAGE)
+    return Page(rows, number, paginator), count
 
 
 def directory(request):
     form, filters, services = _directory_search(request)
-    page = _results_page(services, request.GET.get("page"), ranked=filters.ranked())
-    selectors.with_listing_details(page.object_list)
+    page, count = _results_page(services, request.GET.get("page"), search_text=filters.text if filters.ranked() else "")
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -71,6 +73,7 @@ def directory(request):
         {
             "form": form,
             "page": page,
+            "result_count": count,
             "filtered": not filters.is_empty(),
             "query": query.urlencode(),
             # Beside the whole directory only: a search has asked for something narrower.

@@ -93,6 +93,15 @@ def _required_services(request):
 
 
 @pytest.fixture(autouse=True)
+def _nothing_kept_from_terms():
+    """What a process keeps from the terms (taxonomies.selectors.built_from_terms) is keyed by a data
+    version that a test's rolled-back transaction does not move on: each test starts without it."""
+    from taxonomies.selectors import forget_built_terms
+
+    forget_built_terms()
+
+
+@pytest.fixture(autouse=True)
 def _vocabulary_after_flush(request):
     """Transactional tests flush the database after each test, taking what the data migrations seeded
     (the vocabulary, the quality standard, the health check and the statement pages) with it; put it back so every test

@@ -105,13 +105,18 @@ class OrukView(APIView):
         return add_cors(super().finalize_response(request, response, *args, **kwargs))
 
 
-def _page(request, queryset: QuerySet, build, *, ranked: bool = False) -> dict:
-    """One page in the profile's Page wrapper. `build` turns the page's rows into records; `ranked`
-    says the queryset is ordered by relevance to search words (see selectors.page_of)."""
+def _page(request, queryset: QuerySet, build, *, search_text: str = "") -> dict:
+    """One page in the profile's Page wrapper. `build` turns the page's rows into records; `search_text`
+    is the words the queryset is ranked by, if it is (see selectors.page_of). total_items is exact
+    whenever the last result is at most selectors.COUNT_EXACTLY_UP_TO past the page's first, and an
+    estimate otherwise; last_page is always right, and a page is only refused when it is past the end."""
     query = request.query_params
     per_page = params.integer(query, "per_page", default=params.DEFAULT_PER_PAGE, minimum=1, maximum=params.MAX_PER_PAGE)
     page_number = params.integer(query, "page", default=1, minimum=1, maximum=params.MAX_PAGE)
-    rows, total = selectors.page_of(queryset, number=page_number, per_page=per_page, ranked=ranked)
+    rows, count = selectors.page_of(
+        queryset, number=page_number, per_page=per_page, search_text=search_text, estimate=True
+    )
+    total = count.number
     total_pages = max(1, math.ceil(total / per_page))
     if page_number > total_pages:
         raise params.UnknownRecord(
@@ -162,9 +167,9 @@ def _existing(model, parameter: str, ids) -> list[int]:
     return list(found.values())
 
 
-def filtered_services(query) -> tuple[QuerySet[Service], bool]:
+def filtered_services(query) -> tuple[QuerySet[Service], str]:
     """/services and /service_at_locations filters, from the profile's query parameters: the services,
-    and whether they are ranked by search words."""
+    and the search words they are ranked by ("" when they are in name order)."""
     services = api_services()
     term_ids = _existing(TaxonomyTerm, "taxonomy_term_id", params.uuids(query, "taxonomy_term_id"))
     if term_ids:
@@ -194,8 +199,8 @@ def filtered_services(query) -> tuple[QuerySet[Service], bool]:
     text = params.search_text(query)
     services = text_search(services, text)
     if text:
-        return services.order_by(*RANKED_ORDER), True
-    return services.order_by(Lower("name"), "pk"), False
+        return services.order_by(*RANKED_ORDER), text
+    return services.order_by(Lower("name"), "pk"), ""
 
 
 def _full_services(services: QuerySet[Service]) -> QuerySet[Service]:
@@ -207,7 +212,7 @@ class ServiceListView(OrukView):
         query = request.query_params
         minimal = params.boolean(query, "minimal")
         full = params.boolean(query, "full")
-        services, ranked = filtered_services(query)
+        services, search_text = filtered_services(query)
         if minimal:
             services = services.only("uuid", "updated_at", "name", "status").select_related(None)
 
@@ -229,7 +234,7 @@ class ServiceListView(OrukView):
                     serializers.service_summary(row, accreditations=accreditations.get(row.organisation_id)) for row in rows
                 ]
 
-        return Response(_page(request, services, build, ranked=ranked))
+        return Response(_page(request, services, build, search_text=search_text))
 
 
 class ServiceDetailView(OrukView):
@@ -287,7 +292,7 @@ class ServiceAtLocationListView(OrukView):
         # A distance from the postcode: without one there is nothing to measure from, so it is ignored
         # (as the document says; it cannot declare that one parameter needs another).
         proximity = params.proximity(query)
-        services, _ranked = filtered_services(query)
+        services, _search_text = filtered_services(query)
         links = _links().filter(service__in=Subquery(services.order_by().values("pk")))
         if postcode and proximity:
             links = _within(links, _postcode_centre(postcode), proximity)

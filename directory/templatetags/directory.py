@@ -3,6 +3,10 @@
 from dataclasses import dataclass
 
 from django import template
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext
 
 from accounts.permissions import can
 
@@ -27,3 +31,33 @@ def organisation_services(context, organisation) -> OrganisationServices:
         can_edit=can_edit,
         ask_url=links.ask_for_support_url_for(organisation),
     )
+
+
+@register.simple_tag
+def result_list(services) -> SafeString:
+    """The directory's results (selectors.ListedService), as the page lists them. Built here rather
+    than by a template loop: twenty results of a dozen template nodes each were most of the page's
+    rendering, and their fixed words are translated once per page, not per result."""
+    by = gettext('By <a href="%(url)s">%(name)s</a>')
+    paused = format_html('<span class="badge text-bg-warning">{}</span>', gettext("Paused"))
+    free = format_html('<span class="badge text-bg-success">{}</span>', gettext("Free"))
+    items = []
+    for service in services:
+        details = "; ".join(service.shown_terms)
+        if service.regular_times:
+            details += " · " + "; ".join(service.regular_times)
+        items.append(
+            format_html(
+                '<li class="border-bottom py-3">\n    <h2 class="h5 mb-1"><a href="{}">{}</a>{}{}</h2>\n'
+                '    <p class="mb-1 small">{}</p>\n    <p class="mb-1">{}</p>\n'
+                '    <p class="mb-0 small text-muted">{}</p>\n  </li>',
+                service.url,
+                service.name,
+                mark_safe(" " + paused) if service.status == "paused" else "",
+                mark_safe(" " + free) if service.is_free else "",
+                mark_safe(by % {"url": escape(service.provider_url), "name": escape(service.provider_name)}),
+                Truncator(service.description).words(40, truncate=" …"),
+                details,
+            )
+        )
+    return format_html('<ul class="list-unstyled service-list">\n  {}\n</ul>', mark_safe("\n  ".join(items)))

@@ -94,6 +94,7 @@ def test_unknown_format_is_404_and_bad_filters_do_not_break_downloads(client, se
 
 
 def test_download_queries_do_not_grow_with_rows(client, services):
+    client.get("/directory/download.csv")  # what is kept from the vocabulary is read once
     with CaptureQueriesContext(connection) as few:
         _csv_rows(client.get("/directory/download.csv"))
     for n in range(20):

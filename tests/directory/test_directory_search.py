@@ -221,6 +221,7 @@ def test_regional_and_national_section(client, services):
 
 
 def test_queries_do_not_grow_with_results(client, services):
+    client.get(URL)  # what is kept from the vocabulary (taxonomies.selectors.built_from_terms) is read once
     with CaptureQueriesContext(connection) as few:
         client.get(URL)
     for n in range(30):
@@ -239,3 +240,28 @@ def test_filter_services_unit_combines_schedule_conditions_on_one_row(services):
 
 def test_nav_and_home_link_to_the_directory(client):
     assert 'href="/directory/"' in client.get("/").content.decode()
+
+
+def test_filter_choices_are_kept_until_a_term_changes():
+    from directory.forms import DirectoryFilterForm
+    from taxonomies.models import TaxonomyTerm
+
+    def need_choices() -> dict[str, str]:
+        return dict(DirectoryFilterForm().fields["need"].choices)
+
+    payroll = term("needs", "payroll")
+    assert need_choices()["payroll"] == payroll.name
+    with CaptureQueriesContext(connection) as captured:
+        DirectoryFilterForm()
+    assert not [query for query in captured if "taxonomies_taxonomyterm" in query["sql"]], "kept, not read again"
+
+    payroll.name = "Payroll and pensions"
+    payroll.save()
+    assert need_choices()["payroll"] == "Payroll and pensions"
+    added = TaxonomyTerm.objects.create(taxonomy=payroll.taxonomy, code="pensions", name="Pensions", order=999)
+    assert need_choices()["pensions"] == "Pensions"
+    added.delete()
+    assert "pensions" not in need_choices()
+    # A valid choice cleans to the term itself, as the search needs it.
+    form = DirectoryFilterForm({"need": "payroll"})
+    assert form.search_filters().needs == [payroll]

@@ -1,0 +1,113 @@
+"""How many results a search has and which page holds which (directory.selectors.count_of, page_of and
+directory.search.ranked_ids): exact up to COUNT_EXACTLY_UP_TO, "about" beyond it, a search ranking a
+bounded number of its matches, and every result on exactly one page whatever the counts say."""
+
+import pytest
+from django.db import connection
+
+from directory import search, selectors, views
+from directory.models import Service
+from directory.search import ServiceFilters, filter_services, ranked_ids
+from tests.factories import make_service, term
+
+pytestmark = pytest.mark.django_db
+URL = "/directory/"
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="estimates come from PostgreSQL's planner; SQLite counts exactly"
+)
+
+
+def payroll_services(count: int) -> list[Service]:
+    return [
+        make_service(name=f"Payroll service {n:02d}", description="Payroll help.", needs=[term("needs", "payroll")])
+        for n in range(count)
+    ]
+
+
+def every_page(client, params: dict) -> tuple[list[str], list[str]]:
+    """The names on every page, following "next" from the first page, and each page's result line."""
+    names, lines, number = [], [], 1
+    while True:
+        response = client.get(URL, {**params, "page": number})
+        page = response.context["page"]
+        names += [service.name for service in page]
+        content = response.content.decode()
+        lines.append(content[content.index('class="result-count') :].split("</p>")[0])
+        if not page.has_next():
+            return names, lines
+        number += 1
+
+
+def test_exact_below_the_threshold(client, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_EXACTLY_UP_TO", 10)
+    payroll_services(7)
+    count = selectors.count_of(Service.objects.listed().filter(needs=term("needs", "payroll")), estimate=True)
+    assert count == selectors.ResultCount(7, estimated=False)
+    assert "7 services found." in client.get(URL, {"need": "payroll"}).content.decode()
+
+
+@postgresql_only
+def test_about_above_the_threshold_and_every_result_on_one_page(client, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_EXACTLY_UP_TO", 5)
+    monkeypatch.setattr(views, "SERVICES_PER_PAGE", 2)
+    services = payroll_services(13)
+    count = selectors.count_of(Service.objects.listed().filter(needs=term("needs", "payroll")), estimate=True)
+    assert count.estimated and count.number >= 5
+
+    names, lines = every_page(client, {"need": "payroll", "sort": "name"})
+    # Every result once, in order, though the first pages only had an estimate of the total.
+    assert names == sorted(service.name for service in services)
+    assert lines[0].count("About ") == 1 and "services found, page 1 of about" in lines[0]
+    # From the page that reaches the threshold on, the count is exact: the last pages are right.
+    assert "13 services found, page 7 of 7" in lines[-1]
+    # Past the end: the real last page.
+    assert client.get(URL, {"need": "payroll", "page": "999"}).context["page"].number == 7
+
+
+def test_estimates_keep_two_figures():
+    assert selectors._two_figures(12_345) == 12_000
+    assert selectors._two_figures(987) == 990
+    assert selectors._two_figures(1_001) == 1_000
+
+
+@postgresql_only
+def test_a_search_beyond_the_rank_limit_ranks_a_bounded_set_and_pages_through_every_match(client, monkeypatch):
+    monkeypatch.setattr(search, "RANK_LIMIT", 3)
+    monkeypatch.setattr(selectors, "COUNT_EXACTLY_UP_TO", 4)
+    monkeypatch.setattr(views, "SERVICES_PER_PAGE", 2)
+    matching = [make_service(name=f"Service {n}", description="Help with payroll.") for n in range(8)]
+    exact = make_service(name="Payroll", description="Everything about payroll.")  # added last
+    make_service(name="Other", description="Nothing to do with it.")
+
+    results = filter_services(Service.objects.listed(), ServiceFilters(text="payroll"))
+    ids = [pk for start in range(0, 12, 2) for pk in ranked_ids(results, "payroll", start, start + 2)]
+    assert sorted(ids) == sorted(service.pk for service in [*matching, exact]), "each match exactly once"
+    assert ids[0] == exact.pk, "an exact name match is ranked, and first, however late it was added"
+
+    names, _lines = every_page(client, {"q": "payroll"})
+    assert names[0] == "Payroll"
+    assert sorted(names) == sorted(service.name for service in [*matching, exact])
+
+
+def test_within_the_rank_limit_the_order_is_exactly_by_rank(monkeypatch):
+    make_service(name="Volunteer brokerage", description="Volunteers.")
+    best = make_service(name="Payroll bureau", description="Payroll, payroll and payroll.")
+    plain = make_service(name="Bookkeeping", description="Some payroll.")
+    results = filter_services(Service.objects.listed(), ServiceFilters(text="payroll"))
+    assert ranked_ids(results, "payroll", 0, 10) == [best.pk, plain.pk] == list(results.values_list("pk", flat=True))
+
+
+@postgresql_only
+@pytest.mark.usefixtures("fresh_cache")
+def test_oruk_pages_reach_every_service_when_the_total_is_an_estimate(client, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_EXACTLY_UP_TO", 5)
+    services = payroll_services(11)
+    found, number = [], 1
+    while True:
+        body = client.get("/api/oruk/services", {"per_page": 2, "page": number}).json()
+        found += [item["id"] for item in body["contents"]]
+        if body["last_page"]:
+            break
+        number += 1
+    assert sorted(found) == sorted(str(service.uuid) for service in services)
+    assert body["total_items"] == 11 and body["total_pages"] == 6 and number == 6
