@@ -437,11 +437,11 @@ def run(*, build: bool = True) -> None:
 
     # The funding section's cost on the five-year page: the same page without it, in the same run.
     five_years = {"start": "2022-01-01", "end": "2026-12-31", "area": ""}
-    with_funding, _queries, _status = measure(client, "/evidence/dashboards/", five_years)
+    with_funding, _queries, _status, _sql_times = measure(client, "/evidence/dashboards/", five_years)
     sections = selectors.SECTIONS
     selectors.SECTIONS = tuple(build for build in sections if build is not selectors.funding_section)
     try:
-        without, _queries, _status = measure(client, "/evidence/dashboards/", five_years)
+        without, _queries, _status, _sql_times = measure(client, "/evidence/dashboards/", five_years)
     finally:
         selectors.SECTIONS = sections
     print(

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -820,17 +820,25 @@ def _funding_totals(grants: QuerySet[Grant]) -> tuple[int, int, Decimal]:
     return totals["n"], totals["recipients"], totals["amount"] or Decimal(0)
 
 
+# Enough for a few years of a borough's grants to be sorted in memory (it is only granted up to what
+# the sorts use, for the one statement: set and restored around it).
+FUNDING_WORK_MEM = "32MB"
+
+
 # The breakdowns worked out together, in the order of their GROUPING SETS below.
-FUNDING_BREAKDOWNS = ("funder", "ward", "stage", "period", "recipient", "total")
+FUNDING_BREAKDOWNS = ("funder", "ward", "stage", "period", "total")
 
 
 def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
     """{breakdown: {key: (grants, recipients, amount)}} for the grants into the sector in the scope, by
     funder (org-id, with a name), ward (the recipient's, else the grant's beneficiary ward), the
-    recipient's development stage, `unit` ("quarter" or "year", keyed by its first day), recipient, and
-    in total: one pass over the grants with GROUPING SETS, which the ORM does not write, where
-    separate grouped queries would read the period's grants five times. Same rows as
-    ``_grants_into_sector``."""
+    recipient's development stage, `unit` ("quarter" or "year", keyed by its first day), and in total:
+    one pass over the grants with GROUPING SETS, which the ORM does not write, where separate grouped
+    queries would read the period's grants five times. Same rows as ``_grants_into_sector``.
+
+    Counting distinct recipients makes each set a sort of the period's grants: they are sorted in
+    memory (work_mem for this statement only), not in files on disk, and there is no set per
+    recipient (thousands of rows to send; ``_grants_by_need`` counts what the needs table reads)."""
     grant, organisation = Grant._meta.db_table, Organisation._meta.db_table
     ward = 'COALESCE(o."ward_id", g."beneficiary_ward_id")'
     period = "date_trunc('quarter', g.\"award_date\")::date" if unit == "quarter" else "date_trunc('year', g.\"award_date\")::date"
@@ -839,30 +847,49 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
         where += f" AND {ward} = %s"
         params.append(scope.area.pk)
     sql = (
-        f'SELECT GROUPING(g."funder_org_id", {ward}, o."development_stage", {period}, g."recipient_id"), '
-        f'g."funder_org_id", MAX(g."funder_name"), {ward}, o."development_stage", {period}, g."recipient_id", '
+        f'SELECT GROUPING(g."funder_org_id", {ward}, o."development_stage", {period}), '
+        f'g."funder_org_id", MAX(g."funder_name"), {ward}, o."development_stage", {period}, '
         f'COUNT(*), COUNT(DISTINCT g."recipient_id"), SUM(g."amount_awarded") '
         f'FROM "{grant}" g INNER JOIN "{organisation}" o ON o."id" = g."recipient_id" WHERE {where} '
-        f'GROUP BY GROUPING SETS ((g."funder_org_id"), ({ward}), (o."development_stage"), ({period}), (g."recipient_id"), ())'
+        f'GROUP BY GROUPING SETS ((g."funder_org_id"), ({ward}), (o."development_stage"), ({period}), ())'
     )
     # GROUPING() sets a bit for each column left out of the row's set, the first column the highest.
-    which = {0b01111: "funder", 0b10111: "ward", 0b11011: "stage", 0b11101: "period", 0b11110: "recipient", 0b11111: "total"}
+    which = {0b0111: "funder", 0b1011: "ward", 0b1101: "stage", 0b1110: "period", 0b1111: "total"}
     result: dict[str, dict] = {name: {} for name in FUNDING_BREAKDOWNS}
-    with connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        # Local to the transaction, and put back after: a caller's own transaction (a request's, a
+        # worker's) goes on with the work_mem it had.
+        cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [FUNDING_WORK_MEM])
+        previous = cursor.fetchone()[0]
         cursor.execute(sql, params)
-        for grouping, funder_id, funder_name, ward_id, stage, start, recipient_id, n, recipients, amount in cursor.fetchall():
+        fetched = cursor.fetchall()
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
+        for grouping, funder_id, funder_name, ward_id, stage, start, n, recipients, amount in fetched:
             name = which[grouping]
-            key = {
-                "funder": (funder_id, funder_name),
-                "ward": ward_id,
-                "stage": stage,
-                "period": start,
-                "recipient": recipient_id,
-                "total": None,
-            }[name]
+            key = {"funder": (funder_id, funder_name), "ward": ward_id, "stage": stage, "period": start, "total": None}[name]
             result[name][key] = (n, recipients, amount or Decimal(0))
     result["total"].setdefault(None, (0, 0, Decimal(0)))
     return result
+
+
+def _grants_by_need(scope: Scope) -> dict[int, tuple[int, int, Decimal]]:
+    """{need id: (grants, recipients, amount)} of the grants into the sector in the scope to
+    organisations with a listed service meeting the need, grouped in the database: each pair of need
+    and organisation once, however many of its services meet it."""
+    meeting = (
+        Service.objects.listed().filter(needs__isnull=False).order_by().values_list("needs", "organisation_id").distinct()
+    )
+    grants = _grants_into_sector(scope).values_list("recipient_id", "amount_awarded")
+    meeting_sql, meeting_params = meeting.query.sql_with_params()
+    grants_sql, grants_params = grants.query.sql_with_params()
+    sql = (
+        f'SELECT m."need", COUNT(*), COUNT(DISTINCT g."recipient"), SUM(g."amount") '
+        f'FROM ({grants_sql}) g ("recipient", "amount") INNER JOIN ({meeting_sql}) m ("need", "organisation") '
+        f'ON m."organisation" = g."recipient" GROUP BY m."need"'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*grants_params, *meeting_params])
+        return {need_id: (n, recipients, amount or Decimal(0)) for need_id, n, recipients, amount in cursor.fetchall()}
 
 
 def _funding_chart(key: str, title: str, definition: str, rows, total, *, overlapping: bool = False, row_heading=None) -> Chart:
@@ -984,32 +1011,18 @@ class NeedAlignment:
         return shown + [row for row in rows if row.gap is None]
 
 
-def _need_alignment(scope: Scope, by_recipient: dict[int, tuple[int, int, Decimal]], total: tuple[int, int, Decimal]) -> NeedAlignment:
-    """From the grants per recipient, one query (the needs each organisation's listed services meet),
-    and the referrals by need the referral section has already counted. The Python loop is over
-    organisations that received grants, never over the grants."""
+def _need_alignment(scope: Scope, total: tuple[int, int, Decimal]) -> NeedAlignment:
+    """From the grants by the needs their recipients meet (one grouped query) and the referrals by need
+    the referral section has already counted."""
     referral_data = _referral_statistics(scope)
-    meets: dict[int, set[int]] = defaultdict(set)
-    # Every listed service's needs (a few thousand pairs at most): cheaper than naming the recipients.
-    for need_id, organisation_id in (
-        Service.objects.listed().filter(needs__isnull=False).order_by().values_list("needs", "organisation_id").distinct()
-    ):
-        if organisation_id in by_recipient:
-            meets[need_id].add(organisation_id)
+    funded_by_need = _grants_by_need(scope)
     asked = dict(referral_data["by_need"])
     rows = []
     for need in TaxonomyTerm.objects.in_taxonomy(Taxonomy.NEEDS).order_by("order", "name"):
-        if need.name not in asked and not meets.get(need.pk):
+        if need.name not in asked and need.pk not in funded_by_need:
             continue
-        funded = [by_recipient[organisation_id] for organisation_id in meets.get(need.pk, ())]
-        rows.append(
-            (
-                need.name,
-                suppression.count(asked.get(need.name, 0)),
-                suppression.grant_count(sum(n for n, _r, _a in funded), len(funded)),
-                sum((amount for _n, _r, amount in funded), Decimal(0)),
-            )
-        )
+        n, recipients, amount = funded_by_need.get(need.pk, (0, 0, Decimal(0)))
+        rows.append((need.name, suppression.count(asked.get(need.name, 0)), suppression.grant_count(n, recipients), amount))
     grants_n, recipients, amount = total
     return NeedAlignment(
         rows=rows,
@@ -1176,7 +1189,7 @@ def funding_section(scope: Scope) -> Section:
                 "for far more often than money goes to organisations meeting it. Sorted by the gap, biggest first; needs "
                 "whose shares rest on small numbers are not compared and come last."
             ),
-            alignment=_need_alignment(scope, breakdowns["recipient"], total),
+            alignment=_need_alignment(scope, total),
             unit=_("per cent"),
             row_heading=_("Support need"),
         )

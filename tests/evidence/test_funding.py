@@ -236,6 +236,23 @@ def test_money_share_of_a_need_met_by_few_organisations_is_withheld(grants, refe
     assert (governance.money_display, governance.gap) == ("withheld", None)
 
 
+def test_grants_by_need_count_each_grant_once_per_need_within_the_area(grants, referrals):
+    """The needs table's grant figures, grouped in the database: an organisation with two listed
+    services meeting a need counts its grants once for it, and an area counts only its grants."""
+    governance, funding = term("needs", "governance-and-trustees"), term("needs", "funding-and-fundraising")
+    make_service(organisation=grants["a"][0], needs=[governance, funding])
+    borough = selectors._grants_by_need(_year())
+    # Governance: A0-A5's 6 City Bridge grants, A0 and A1's from the network, A2's from Small Trust.
+    assert borough[governance.pk] == (9, 6, Decimal("7300"))
+    # Funding: B0-B4 (5 Lottery, 2 network, 1 Small Trust) and now A0 (City Bridge and network).
+    assert borough[funding.pk] == (10, 6, Decimal("12700"))
+    # Bow East: the grants to its organisations (the network's to A0 and A1 too: their recipient's ward
+    # comes before the beneficiary ward), none of Bow West's.
+    bow_east = selectors._grants_by_need(Scope(start=date(2026, 1, 1), end=date(2026, 12, 31), area=term("wards", "bow-east")))
+    assert bow_east[governance.pk] == (9, 6, Decimal("7300"))
+    assert bow_east[funding.pk] == (2, 1, Decimal("1400"))
+
+
 def test_section_queries_stay_the_same_however_many_grants(grants, referrals):
     def queries():
         with CaptureQueriesContext(connection) as captured:
