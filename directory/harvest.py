@@ -560,7 +560,7 @@ def apply(*, source: HarvestSource, harvest: Harvest, run: HarvestRun) -> None:
 # that a change saved while that run was reading (or a clock a little apart) is not missed.
 OVERLAP = timedelta(minutes=10)
 # Runs kept in each source's log.
-KEEP_RUNS = 200
+KEEP_RUNS = 100
 
 
 def plan(source: HarvestSource, *, now: datetime) -> tuple[str, datetime | None]:

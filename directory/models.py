@@ -59,6 +59,10 @@ class Location(models.Model):
     def __str__(self) -> str:
         return f"{self.name}, {self.postcode}" if self.postcode else self.name
 
+    @property
+    def is_harvested(self) -> bool:
+        return self.organisation.is_harvested
+
 
 class ServiceQuerySet(models.QuerySet):
     def listed(self) -> "ServiceQuerySet":

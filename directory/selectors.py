@@ -113,7 +113,7 @@ def search_directory(filters) -> QuerySet:
     """The directory page's results for validated `filters` (a directory.search.ServiceFilters)."""
     from .search import filter_services
 
-    return filter_services(listed_services().select_related("organisation"), filters)
+    return filter_services(listed_services().select_related("organisation", "source"), filters)
 
 
 def with_listing_details(services: list) -> list:
@@ -151,7 +151,7 @@ def service_page(slug: str):
     from .models import Service
 
     return (
-        Service.objects.select_related("organisation", "last_reviewed_by")
+        Service.objects.select_related("organisation", "last_reviewed_by", "source")
         .prefetch_related(*service_prefetches())
         .filter(slug=slug)
         .first()

@@ -26,7 +26,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import NetworkAdminAccess, PortalUserAdmin
 from accounts.models import User
-from core.admin import HTTPS_URLS, PortalTabularInline, names_in_message
+from core.admin import HTTPS_URLS, HarvestedReadOnly, PortalTabularInline, names_in_message
 from core.exports import CSV, FORMATS, XLSX, tabular_response
 from core.fields import normalise_postcode
 from core.org_id import normalise_number, parse_org_id, validate_number
@@ -39,7 +39,7 @@ from .models import Affiliation, CharityRegisterImport, Membership, Network, Org
 # People --------------------------------------------------------------------------------------------
 
 
-class AffiliationInline(NetworkAdminAccess, PortalTabularInline):
+class AffiliationInline(HarvestedReadOnly, NetworkAdminAccess, PortalTabularInline):
     model = Affiliation
     extra = 0
     fields = ("organisation", "user", "role")
@@ -195,7 +195,7 @@ class OrganisationAdminForm(forms.ModelForm):
         return self._clean_unique_number("GB-MPR")
 
 
-class MembershipInline(NetworkAdminAccess, PortalTabularInline):
+class MembershipInline(HarvestedReadOnly, NetworkAdminAccess, PortalTabularInline):
     model = Membership
     extra = 0
     fields = ("network", "status", "applied_on", "joined_on", "renewal_due", "left_on")
@@ -203,7 +203,7 @@ class MembershipInline(NetworkAdminAccess, PortalTabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
+class OrganisationAdmin(HarvestedReadOnly, NetworkAdminAccess, SimpleHistoryAdmin):
     form = OrganisationAdminForm
     formfield_overrides = HTTPS_URLS
     list_display = (
@@ -227,6 +227,7 @@ class OrganisationAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
         MembershipStatusFilter,
         DetailsConfirmedFilter,
         "is_active",
+        "is_harvested",
     )
     search_fields = ("name", *Organisation.IDENTIFIER_FIELDS.values(), "postcode", "email")
     search_help_text = gettext_lazy(
