@@ -155,9 +155,6 @@ def api_services(*, include_harvested: bool = False) -> QuerySet[Service]:
     return services.select_related("organisation")
 
 
-def _include_harvested(query) -> bool:
-    return params.boolean(query, "include_harvested")
-
 
 def _existing(model, parameter: str, ids) -> list[int]:
     if not ids:
@@ -174,7 +171,7 @@ def _existing(model, parameter: str, ids) -> list[int]:
 def filtered_services(query) -> tuple[QuerySet[Service], bool]:
     """/services and /service_at_locations filters, from the profile's query parameters: the services,
     and whether they are ranked by search words."""
-    services = api_services(include_harvested=_include_harvested(query))
+    services = api_services(include_harvested=params.boolean(query, "include_harvested"))
     term_ids = _existing(TaxonomyTerm, "taxonomy_term_id", params.uuids(query, "taxonomy_term_id"))
     if term_ids:
         services = services.filter(has_any_term(term_ids))
@@ -243,7 +240,7 @@ class ServiceListView(OrukView):
 
 class ServiceDetailView(OrukView):
     def get(self, request, id):
-        include_harvested = _include_harvested(request.query_params)
+        include_harvested = params.boolean(request.query_params, "include_harvested")
         service = _by_uuid(_full_services(api_services(include_harvested=include_harvested)), id)
         accreditations = _accreditations([service.organisation_id]).get(service.organisation_id)
         return Response(serializers.service_full(service, accreditations=accreditations))
@@ -330,7 +327,7 @@ class ServiceAtLocationListView(OrukView):
 class ServiceAtLocationDetailView(OrukView):
     def get(self, request, id):
         link = _by_uuid(_links().filter(service__organisation__is_active=True), id)
-        include_harvested = _include_harvested(request.query_params)
+        include_harvested = params.boolean(request.query_params, "include_harvested")
         service = _by_uuid(_full_services(api_services(include_harvested=include_harvested)), link.service.uuid)
         link.service = service
         accreditations = _accreditations([service.organisation_id]).get(service.organisation_id)
@@ -360,7 +357,7 @@ class OrganizationListView(OrukView):
         query = request.query_params
         full_service = params.boolean(query, "full_service")
         full = params.boolean(query, "full") or full_service
-        organisations = api_organisations(include_harvested=_include_harvested(query))
+        organisations = api_organisations(include_harvested=params.boolean(query, "include_harvested"))
         text = params.search_text(query)
         for word in text.split():
             organisations = organisations.filter(Q(name__icontains=word) | Q(activities__icontains=word))
@@ -400,7 +397,7 @@ def _organisation_record(row: Organisation, full_service: bool) -> dict:
 class OrganizationDetailView(OrukView):
     def get(self, request, id):
         full_service = params.boolean(request.query_params, "full_service")
-        organisations = api_organisations(include_harvested=_include_harvested(request.query_params))
+        organisations = api_organisations(include_harvested=params.boolean(request.query_params, "include_harvested"))
         organisation = _by_uuid(organisations.prefetch_related(_services_prefetch(full_service)), id)
         return Response(_organisation_record(organisation, full_service))
 
