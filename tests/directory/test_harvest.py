@@ -403,9 +403,10 @@ def test_deleting_a_source_deletes_what_was_harvested_from_it(server):
     assert not Organisation.objects.filter(pk__in=organisation_ids).exists()
 
 
-def test_sources_due_and_the_sweep_queues_each(monkeypatch, server):
+def test_sources_due_and_the_sweep_queues_each(monkeypatch, server, settings):
     from directory import tasks
 
+    assert "directory.tasks.sweep_harvests" in {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     due = source(server)
     source(server, path="/other", is_active=False)
     recent = source(server, path="/recent")
@@ -435,3 +436,22 @@ def test_vocabulary_terms_are_matched_by_vocabulary_name_and_code(server):
     assert list(service.needs.all()) == [term("needs", "payroll")]
     assert not service.functions.exists()
     assert Taxonomy.objects.get(code="needs").name == term("needs", "payroll").taxonomy.name
+
+
+def test_a_record_the_database_refuses_is_skipped_alone(server, monkeypatch):
+    ROUTES["/api/services"] = pages([remote_service(1), remote_service(2), remote_service(3)])
+    real = harvest._save_service
+
+    def refusing(source, record, service, **kwargs):
+        if record.remote_id.endswith("2"):
+            Service.objects.create(name="half written", slug="half-written", description="x", organisation=kwargs["organisation"])
+            raise ValueError("refused")
+        return real(source, record, service, **kwargs)
+
+    monkeypatch.setattr(harvest, "_save_service", refusing)
+    src = source(server)
+    run = harvest.harvest_source(source_id=src.pk)
+    assert run.succeeded and (run.created, run.skipped) == (2, 1)
+    assert any("Remote service 2" in warning and "could not store it" in warning for warning in run.warnings)
+    assert set(harvested(src)) == {"00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000003"}
+    assert not Service.objects.filter(slug="half-written").exists()  # its savepoint undone
