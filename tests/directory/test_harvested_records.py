@@ -154,3 +154,13 @@ def test_our_api_publishes_harvested_records_only_when_asked(client, elsewhere, 
     assert [service["name"] for service in record["services"]] == ["Hackney funding clinic"]  # the hidden one left out
     assert client.get("/api/oruk/service_at_locations", {"include_harvested": "maybe"}).status_code == 400
     assert "include_harvested" in client.get("/api/oruk/openapi.json").json()["components"]["parameters"]
+
+
+def test_the_borough_coverage_counts_our_own_services_only(elsewhere):
+    from evidence.selectors import coverage_matrix
+
+    function = term("functions", "information-and-advice")
+    elsewhere["shown"].functions.set([function])
+    own = make_service(functions=[function])
+    _functions, wards, covered = coverage_matrix()
+    assert covered[(function.pk, wards[0].pk)] == {own.organisation_id}
