@@ -164,3 +164,13 @@ def test_the_borough_coverage_counts_our_own_services_only(elsewhere):
     own = make_service(functions=[function])
     _functions, wards, covered = coverage_matrix()
     assert covered[(function.pk, wards[0].pk)] == {own.organisation_id}
+
+
+def test_a_charged_service_with_no_amount_is_a_valid_record(client, fresh_cache):
+    """Found by the harvest benchmark: such a service was published with "amount": null, which the
+    schema refuses, so another portal's harvester (ours too) skipped it."""
+    service = make_service(is_free=False, fee_amount=None, fee_description="Ask us")
+    record = client.get(f"/api/oruk/services/{service.uuid}").json()
+    assert_valid(record, "service")
+    assert "amount" not in record["cost_options"][0] and record["cost_options"][0]["option"] == "Ask us"
+    assert harvest.read_record(record).values["is_free"] is False
