@@ -122,6 +122,27 @@ class LabelledChangelistFormSet(LabelledRowsFormSetMixin, BaseModelFormSet):
     """A changelist's list_editable formset whose fields all have names."""
 
 
+class HarvestedReadOnly:
+    """Records harvested from another directory (`is_harvested`) are kept by that directory: the admin
+    shows them, and an inline's rows of one, read-only, and does not delete them (hiding a harvested
+    service, or deleting its source, is how the network takes it away). List it before
+    NetworkAdminAccess, which would otherwise allow everything to network admins."""
+
+    @staticmethod
+    def _harvested(obj) -> bool:
+        return obj is not None and bool(getattr(obj, "is_harvested", False))
+
+    def has_add_permission(self, request, *args):
+        # An inline is asked with the record it sits in.
+        return not (args and self._harvested(args[0])) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._harvested(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._harvested(obj) and super().has_delete_permission(request, obj)
+
+
 class PortalTabularInline(admin.TabularInline):
     """Every tabular inline of the portal: its fields are named for screen readers (see label_row_fields)."""
 

@@ -13,9 +13,12 @@ from django.db import connection
 from django.db.models import BooleanField
 from django.db.models.expressions import Expression
 
+# A harvested service hidden by an admin or withdrawn by its source has neither of the first two
+# (migration 0005 of the directory).
 PROVIDER_OPEN = -1  # the service's organisation is active
 LISTED = -2  # the public directory shows it: provider open and the service not closed
 FREE = -3
+OWN = -4  # the portal's own service, not harvested from another directory
 DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # Schedule.Weekday, in the migration's order
 
 

@@ -59,19 +59,37 @@ class Location(models.Model):
     def __str__(self) -> str:
         return f"{self.name}, {self.postcode}" if self.postcode else self.name
 
+    @property
+    def is_harvested(self) -> bool:
+        return self.organisation.is_harvested
+
 
 class ServiceQuerySet(models.QuerySet):
     def listed(self) -> "ServiceQuerySet":
-        """Services the public directory shows: not closed, from an active organisation."""
+        """Services the public directory shows: not closed, from an active organisation, and (if
+        harvested from another directory) neither hidden by an admin nor withdrawn by their source."""
         if facets.available():
             return self.filter(facets.has_all([facets.LISTED]))
-        return self.exclude(status=Service.Status.CLOSED).filter(organisation__is_active=True)
+        return self.exclude(status=Service.Status.CLOSED).filter(organisation__is_active=True).shown()
 
     def of_open_providers(self) -> "ServiceQuerySet":
-        """Every service, closed ones too, of an active organisation."""
+        """Every service, closed ones too, of an active organisation (harvested ones hidden or
+        withdrawn left out)."""
         if facets.available():
             return self.filter(facets.has_all([facets.PROVIDER_OPEN]))
-        return self.filter(organisation__is_active=True)
+        return self.filter(organisation__is_active=True).shown()
+
+    def shown(self) -> "ServiceQuerySet":
+        """Our own services, and harvested ones neither hidden by an admin nor withdrawn by their source.
+        (On PostgreSQL `listed` and `of_open_providers` include this through the facets.)"""
+        return self.filter(is_hidden=False, is_withdrawn=False)
+
+    def own(self) -> "ServiceQuerySet":
+        """The portal's own services, none harvested from another directory: what our Open Referral
+        API publishes unless asked for harvested ones too, so portals never re-publish each other."""
+        if facets.available():
+            return self.filter(facets.has_all([facets.OWN]))
+        return self.filter(source__isnull=True)
 
     def taking_referrals(self) -> "ServiceQuerySet":
         return self.filter(status=Service.Status.ACTIVE, accepting_referrals=True, organisation__is_active=True)
@@ -80,7 +98,8 @@ class ServiceQuerySet(models.QuerySet):
         """Open services nobody has reviewed for SERVICE_REVIEW_AFTER_DAYS (never reviewed counts from creation)."""
         cutoff = (today or timezone.localdate()) - timedelta(days=SERVICE_REVIEW_AFTER_DAYS)
         start_of_cutoff = timezone.make_aware(datetime.combine(cutoff, time.min))
-        return self.exclude(status=Service.Status.CLOSED).filter(
+        # Harvested services are reviewed by the directory that lists them, not asked for here.
+        return self.exclude(status=Service.Status.CLOSED).filter(source__isnull=True).filter(
             Q(last_reviewed_on__lt=cutoff) | Q(last_reviewed_on__isnull=True, created_at__lt=start_of_cutoff)
         )
 
@@ -199,6 +218,23 @@ class Service(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
+    # Harvested from another directory (directory.harvest): read-only here, kept up to date by the
+    # harvester. Our own services have no source.
+    source = models.ForeignKey(
+        "HarvestSource",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="services",
+        verbose_name=_("listed by"),
+    )
+    remote_id = models.CharField(_("id at its source"), max_length=100, blank=True)
+    source_checksum = models.CharField(_("checksum of the source's record"), max_length=64, blank=True, editable=False)
+    is_hidden = models.BooleanField(
+        _("hidden by an admin"), default=False, help_text=_("A harvested service the network does not want to list.")
+    )
+    is_withdrawn = models.BooleanField(_("withdrawn by its source"), default=False)
+
     history = HistoricalRecords(m2m_fields=[functions, needs, segments, communities, wards, languages])
     objects = ServiceQuerySet.as_manager()
 
@@ -213,6 +249,9 @@ class Service(models.Model):
                 condition=Q(minimum_age__isnull=True) | Q(maximum_age__isnull=True) | Q(minimum_age__lte=models.F("maximum_age")),
                 name="service_age_range_in_order",
             ),
+            models.UniqueConstraint(
+                fields=["source", "remote_id"], condition=Q(source__isnull=False), name="one_service_per_source_id"
+            ),
         ]
         verbose_name = _("service")
         verbose_name_plural = _("services")
@@ -224,8 +263,12 @@ class Service(models.Model):
         return reverse("directory:service_detail", kwargs={"slug": self.slug})
 
     @property
+    def is_harvested(self) -> bool:
+        return self.source_id is not None
+
+    @property
     def needs_review(self) -> bool:
-        if self.status == self.Status.CLOSED:
+        if self.status == self.Status.CLOSED or self.is_harvested:
             return False
         cutoff = timezone.localdate() - timedelta(days=SERVICE_REVIEW_AFTER_DAYS)
         if self.last_reviewed_on:
@@ -329,3 +372,103 @@ class ServiceContact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Harvesting other directories (directory/harvest.py) -----------------------------------------------
+
+
+class HarvestSource(models.Model):
+    """Another directory's Open Referral UK API (another borough's portal, a council's or a national
+    directory) whose services this portal lists, read-only, "listed by" its name."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("Not harvested yet")
+        OK = "ok", _("Harvested")
+        ERROR = "error", _("Failed")
+
+    name = models.CharField(_("name"), max_length=200, help_text=_("Shown beside its services: “listed by …”."))
+    api_url = models.URLField(
+        _("API address"),
+        max_length=1000,
+        unique=True,
+        help_text=_("The Open Referral UK API's root, such as https://portal.example.org/api/oruk"),
+    )
+    is_active = models.BooleanField(_("harvest it"), default=True)
+    supports_modified_after = models.BooleanField(
+        _("asks only for changes"),
+        default=False,
+        help_text=_(
+            "Tick if the API supports modified_after: between full harvests only changed services are asked "
+            "for. A full harvest (which also notices withdrawn services) still runs every day."
+        ),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW, editable=False)
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+    last_attempt_at = models.DateTimeField(_("last tried"), null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField(_("last harvested"), null=True, blank=True, editable=False)
+    # When the last complete full harvest started: services changed since then are what an incremental
+    # harvest asks for (modified_after), and the next full one is due a day after it.
+    last_full_at = models.DateTimeField(_("last full harvest"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("harvested directory")
+        verbose_name_plural = _("harvested directories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HarvestRun(models.Model):
+    """One harvest of one source: what it did, or why it failed (and then changed nothing)."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("Full")
+        INCREMENTAL = "incremental", _("Changes only")
+
+    source = models.ForeignKey(HarvestSource, on_delete=models.CASCADE, related_name="runs", verbose_name=_("source"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.FULL)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    succeeded = models.BooleanField(_("succeeded"), default=False)
+    pages = models.PositiveIntegerField(_("pages read"), default=0)
+    created = models.PositiveIntegerField(_("added"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    withdrawn = models.PositiveIntegerField(_("withdrawn"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    warnings = models.JSONField(_("records skipped, and why"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("harvest run")
+        verbose_name_plural = _("harvest runs")
+
+    def __str__(self) -> str:
+        return f"{self.source} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class HarvestedOrganisation(models.Model):
+    """Which source an organisation was harvested from, under which id there. (Organisations sit below
+    the directory, so the link lives here; Organisation.is_harvested marks the record read-only.)"""
+
+    source = models.ForeignKey(
+        HarvestSource, on_delete=models.CASCADE, related_name="organisations", verbose_name=_("listed by")
+    )
+    remote_id = models.CharField(_("id at its source"), max_length=100)
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="harvest_record", verbose_name=_("organisation")
+    )
+    checksum = models.CharField(_("checksum of the source's record"), max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "remote_id"], name="one_organisation_per_source_id"),
+        ]
+        verbose_name = _("harvested organisation")
+        verbose_name_plural = _("harvested organisations")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.source})"

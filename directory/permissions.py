@@ -19,8 +19,9 @@ def _change_service(user, obj) -> bool:
 @rule("directory.view_service")
 @public
 def _view_service(user, service) -> bool:
-    # A closed service, or one of a closed organisation, is shown only to its provider's people.
-    if service.status != "closed" and service.organisation.is_active:
+    # A closed service, or one of a closed organisation, is shown only to its provider's people; a
+    # harvested one hidden by an admin or withdrawn by its source only to network admins.
+    if service.status != "closed" and service.organisation.is_active and not (service.is_hidden or service.is_withdrawn):
         return True
     return user is not None and user.is_authenticated and role_at(user, service.organisation) is not None
 

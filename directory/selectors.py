@@ -176,7 +176,7 @@ def search_directory(filters) -> QuerySet:
     """The directory page's results for validated `filters` (a directory.search.ServiceFilters)."""
     from .search import filter_services
 
-    return filter_services(listed_services().select_related("organisation"), filters)
+    return filter_services(listed_services().select_related("organisation", "source"), filters)
 
 
 @dataclass
@@ -193,6 +193,7 @@ class ListedService:
     provider_url: str
     shown_terms: list[str]
     regular_times: list[str]
+    source_name: str | None  # the other directory a harvested service is listed by; None for our own
 
 
 def _read_shown_terms() -> dict[int, tuple[int, str]]:
@@ -233,7 +234,7 @@ def directory_listing(ids: list[int]) -> list[ListedService]:
     for service_id, weekday, opens_at, closes_at, _pk in sorted(schedules, key=lambda row: (day_order.get(row[1], 7), row[2], row[4])):
         times[service_id].append(Schedule.describe(weekday, opens_at, closes_at))
     rows = Service.objects.filter(pk__in=ids).values_list(
-        "pk", "name", "slug", "status", "is_free", "description", "organisation__name", "organisation__slug"
+        "pk", "name", "slug", "status", "is_free", "description", "organisation__name", "organisation__slug", "source__name"
     )
     by_id = {
         pk: ListedService(
@@ -247,8 +248,9 @@ def directory_listing(ids: list[int]) -> list[ListedService]:
             provider_url=provider_url(provider_slug),
             shown_terms=[term for _order, term in sorted(needs.get(pk) or functions.get(pk, []))],
             regular_times=times[pk],
+            source_name=source_name,
         )
-        for pk, name, slug, status, is_free, description, provider_name, provider_slug in rows
+        for pk, name, slug, status, is_free, description, provider_name, provider_slug, source_name in rows
     }
     return [by_id[pk] for pk in ids if pk in by_id]
 
@@ -258,7 +260,7 @@ def service_page(slug: str):
     from .models import Service
 
     return (
-        Service.objects.select_related("organisation", "last_reviewed_by")
+        Service.objects.select_related("organisation", "last_reviewed_by", "source")
         .prefetch_related(*service_prefetches())
         .filter(slug=slug)
         .first()

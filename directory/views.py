@@ -18,7 +18,7 @@ from accounts.permissions import can, require
 from core.forms import add_validation_errors
 from core.parameters import next_url
 from organisations import hooks
-from organisations.views import organisation_or_404
+from organisations.views import organisation_or_404, refuse_harvested
 
 from . import exports, links, selectors, services
 from .forms import ContactFormSet, DirectoryFilterForm, NewLocationForm, ScheduleFormSet, ServiceForm, formset_rows
@@ -112,7 +112,7 @@ def _service_or_404(request, slug: str):
 
 def service_detail(request, slug):
     service = _service_or_404(request, slug)
-    can_edit = can(request.user, "directory.change_service", service)
+    can_edit = can(request.user, "directory.change_service", service) and not service.is_harvested
     accreditations = hooks.accreditations_for([service.organisation_id]).get(service.organisation_id, [])
     return render(
         request,
@@ -172,6 +172,7 @@ def _service_form_page(request, *, organisation, service):
 def service_create(request, slug):
     organisation = organisation_or_404(request, slug)
     require(request.user, "directory.change_service", organisation)
+    refuse_harvested(organisation)
     return _service_form_page(request, organisation=organisation, service=None)
 
 
@@ -179,6 +180,7 @@ def service_create(request, slug):
 def service_edit(request, slug):
     service = _service_or_404(request, slug)
     require(request.user, "directory.change_service", service)
+    refuse_harvested(service)
     return _service_form_page(request, organisation=service.organisation, service=Service.objects.get(pk=service.pk))
 
 
@@ -195,6 +197,7 @@ def service_history(request, slug):
 def service_mark_reviewed(request, slug):
     service = _service_or_404(request, slug)
     require(request.user, "directory.change_service", service)
+    refuse_harvested(service)
     services.mark_service_reviewed(service=service, by=request.user)
     messages.success(request, _("Thank you: %(name)s is marked as reviewed today.") % {"name": service.name})
     return redirect(next_url(request, service))

@@ -440,7 +440,8 @@ def coverage_matrix(*, until: datetime | None = None) -> tuple[list[TaxonomyTerm
     record before then. A handful of queries."""
     functions = list(TaxonomyTerm.objects.in_taxonomy(Taxonomy.FUNCTIONS).filter(parent__isnull=False).order_by("parent__order", "order", "name"))
     wards = list(ward_terms())
-    services = Service.objects.listed().order_by()
+    # Our own services only: one harvested from another directory serves that directory's area.
+    services = Service.objects.listed().own().order_by()
     if until is not None:
         services = services.filter(created_at__lt=until)
     service_org = dict(services.values_list("pk", "organisation_id"))

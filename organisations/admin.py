@@ -30,6 +30,7 @@ from core.admin import (
     HTTPS_URLS,
     BackgroundImportAdmin,
     BackgroundUploadForm,
+    HarvestedReadOnly,
     MultipleFileField,
     MultipleFileInput,
     PortalTabularInline,
@@ -46,7 +47,7 @@ from .models import Affiliation, CharityRegisterImport, Membership, Network, Org
 # People --------------------------------------------------------------------------------------------
 
 
-class AffiliationInline(NetworkAdminAccess, PortalTabularInline):
+class AffiliationInline(HarvestedReadOnly, NetworkAdminAccess, PortalTabularInline):
     model = Affiliation
     extra = 0
     fields = ("organisation", "user", "role")
@@ -202,7 +203,7 @@ class OrganisationAdminForm(forms.ModelForm):
         return self._clean_unique_number("GB-MPR")
 
 
-class MembershipInline(NetworkAdminAccess, PortalTabularInline):
+class MembershipInline(HarvestedReadOnly, NetworkAdminAccess, PortalTabularInline):
     model = Membership
     extra = 0
     fields = ("network", "status", "applied_on", "joined_on", "renewal_due", "left_on")
@@ -210,7 +211,7 @@ class MembershipInline(NetworkAdminAccess, PortalTabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
+class OrganisationAdmin(HarvestedReadOnly, NetworkAdminAccess, SimpleHistoryAdmin):
     form = OrganisationAdminForm
     formfield_overrides = HTTPS_URLS
     list_display = (
@@ -234,6 +235,7 @@ class OrganisationAdmin(NetworkAdminAccess, SimpleHistoryAdmin):
         MembershipStatusFilter,
         DetailsConfirmedFilter,
         "is_active",
+        "is_harvested",
     )
     search_fields = ("name", *Organisation.IDENTIFIER_FIELDS.values(), "postcode", "email")
     search_help_text = gettext_lazy(

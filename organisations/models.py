@@ -222,6 +222,9 @@ class Organisation(models.Model):
     public_fields = models.JSONField(_("shown on the public page"), default=list, blank=True)
     details_confirmed_on = models.DateField(_("details last confirmed"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True, help_text=_("Untick when the organisation closes."))
+    # Copied from another directory by the harvester (directory.harvest), which keeps it up to date:
+    # read-only here, never asked to confirm its details, and not one of the network's VCOs or providers.
+    is_harvested = models.BooleanField(_("listed by another directory"), default=False, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

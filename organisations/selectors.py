@@ -97,8 +97,9 @@ KIND_PROVIDER = "provider"
 def search_organisations(
     *, q: str = "", kind: str = "", ward: TaxonomyTerm | None = None, stage: int | None = None
 ) -> QuerySet[Organisation]:
-    """Open organisations matching a name search (every word) and the list's filters, by name."""
-    organisations = Organisation.objects.active()
+    """Open organisations matching a name search (every word) and the list's filters, by name. Those
+    harvested from other directories are theirs, not the borough's: found through the directory."""
+    organisations = Organisation.objects.active().filter(is_harvested=False)
     for word in q.split():
         organisations = organisations.filter(name__icontains=word)
     if kind == KIND_VCO:

@@ -315,6 +315,7 @@ def plan_details_confirmation_requests(*, today: date) -> int:
     cutoff = today - timedelta(days=settings.PORTAL_CONFIRM_DETAILS_AFTER_DAYS)
     due = (
         Organisation.objects.active()
+        .filter(is_harvested=False)
         .filter(
             Q(details_confirmed_on__lt=cutoff)
             | Q(details_confirmed_on__isnull=True, created_at__lt=_start_of_day(cutoff))

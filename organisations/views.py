@@ -8,7 +8,7 @@ goes through accounts.permissions (can/require).
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404
@@ -36,6 +36,13 @@ def organisation_or_404(request, slug: str) -> Organisation:
     if organisation is None or not can(request.user, "organisations.view_organisation", organisation):
         raise Http404
     return organisation
+
+
+def refuse_harvested(record) -> None:
+    """An organisation (or a service) harvested from another directory is kept by that directory:
+    nobody, network admins included, edits it here. (An admin may hide a harvested service instead.)"""
+    if record.is_harvested:
+        raise PermissionDenied
 
 
 _NUMBER_TAKEN = gettext_lazy(
@@ -68,7 +75,7 @@ def organisation_detail(request, slug):
             "sees_private": sees_private,
             "shown": shown,
             "public_fields": set(organisation.public_fields or []),
-            "can_edit": can(user, "organisations.change_organisation", organisation),
+            "can_edit": can(user, "organisations.change_organisation", organisation) and not organisation.is_harvested,
             "can_view_history": can(user, "organisations.view_history", organisation),
             "can_apply": can(user, "organisations.apply_for_membership", organisation),
             "sections": hooks.organisation_sections(),
@@ -80,6 +87,7 @@ def organisation_detail(request, slug):
 def organisation_edit(request, slug):
     organisation = organisation_or_404(request, slug)
     require(request.user, "organisations.change_organisation", organisation)
+    refuse_harvested(organisation)
     # The form works on its own copy: a failed save must not show half-changed values elsewhere on the page.
     instance = Organisation.objects.get(pk=organisation.pk)
     form = OrganisationForm(request.POST or None, request.FILES or None, instance=instance)
@@ -110,6 +118,7 @@ def organisation_confirm(request, slug):
     """The page the yearly "are your details still correct?" email links to."""
     organisation = organisation_or_404(request, slug)
     require(request.user, "organisations.change_organisation", organisation)
+    refuse_harvested(organisation)
     if request.method == "POST":
         services.confirm_details(organisation=organisation, by=request.user)
         messages.success(

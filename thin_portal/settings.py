@@ -503,6 +503,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PORTAL_SWEEP_INTERVAL,
         "options": PORTAL_SWEEP_OPTIONS,
     },
+    # Queues a harvest of each other directory that is due (directory/harvest.py), each its own task.
+    "directory-harvests": {
+        "task": "directory.tasks.sweep_harvests",
+        "schedule": PORTAL_SWEEP_INTERVAL,
+        "options": PORTAL_SWEEP_OPTIONS,
+    },
     # Plans monitoring-return reminders (sent by the first sweep), deletes expired evidence packs and
     # queues again packs whose message was lost; the same for 360Giving grants imports.
     "evidence-sweep": {
@@ -535,6 +541,21 @@ QUALITY_BADGE_VALID_YEARS = int(os.environ.get("PORTAL_QUALITY_BADGE_VALID_YEARS
 QUALITY_BADGE_RENEWAL_REMINDER_DAYS = int(os.environ.get("PORTAL_QUALITY_BADGE_RENEWAL_REMINDER_DAYS", "60"))
 # A health check area scoring below this percentage is "weak": materials and a referral are suggested.
 QUALITY_HEALTH_CHECK_WEAK_BELOW = 50
+
+# Harvesting other directories' Open Referral UK APIs (directory/harvest.py): each active source is
+# harvested every PORTAL_HARVEST_INTERVAL seconds (only its changes, where it supports modified_after)
+# and in full every PORTAL_HARVEST_FULL_INTERVAL. Each page has a read timeout, a deadline and a byte
+# cap; a harvest reads at most PORTAL_HARVEST_MAX_PAGES pages and PORTAL_HARVEST_MAX_RECORDS services
+# within PORTAL_HARVEST_DEADLINE seconds, or fails and changes nothing.
+PORTAL_HARVEST_INTERVAL = int(os.environ.get("PORTAL_HARVEST_INTERVAL", "3600"))
+PORTAL_HARVEST_FULL_INTERVAL = int(os.environ.get("PORTAL_HARVEST_FULL_INTERVAL", str(24 * 3600)))
+PORTAL_HARVEST_TIMEOUT = float(os.environ.get("PORTAL_HARVEST_TIMEOUT", "15"))
+PORTAL_HARVEST_PAGE_DEADLINE = float(os.environ.get("PORTAL_HARVEST_PAGE_DEADLINE", "60"))
+PORTAL_HARVEST_DEADLINE = float(os.environ.get("PORTAL_HARVEST_DEADLINE", "1800"))
+PORTAL_HARVEST_MAX_PAGE_BYTES = int(os.environ.get("PORTAL_HARVEST_MAX_PAGE_BYTES", str(20 * 1024 * 1024)))
+PORTAL_HARVEST_PER_PAGE = int(os.environ.get("PORTAL_HARVEST_PER_PAGE", "200"))
+PORTAL_HARVEST_MAX_PAGES = int(os.environ.get("PORTAL_HARVEST_MAX_PAGES", "500"))
+PORTAL_HARVEST_MAX_RECORDS = int(os.environ.get("PORTAL_HARVEST_MAX_RECORDS", "50000"))
 
 # Calendar and notice board (calendar_events/): feeds in are imported every PORTAL_CALENDAR_FEED_INTERVAL
 # seconds, each with a read timeout, an overall deadline, and size and event caps.

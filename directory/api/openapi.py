@@ -120,6 +120,18 @@ def with_portal_parameters(document: dict) -> dict:
         "parent_id",
         {"name": "parent_id", "in": "query", "required": False, "description": "Terms with this parent term."},
     )
+    parameters.setdefault(
+        "include_harvested",
+        {
+            "name": "include_harvested",
+            "in": "query",
+            "required": False,
+            "description": (
+                "Include services (and their organizations) this portal harvested from other directories. "
+                "Off by default, so that directories harvesting each other never re-publish each other's records."
+            ),
+        },
+    )
     for name, schema in params.SCHEMAS.items():
         if name in parameters:
             parameters[name]["schema"] = copy.deepcopy(schema)
@@ -182,7 +194,7 @@ def served_document() -> dict:
     paths["/organizations"] = _list_operation(
         "Paginated listing of organizations (infrastructure providers).",
         "getPaginatedListOfOrganizations",
-        ["search", "page", "per_page", "full", "full_service", "modified_after"],
+        ["search", "page", "per_page", "full", "full_service", "modified_after", "include_harvested"],
         "OrganizationList",
     )
     paths["/organizations/{id}"] = {
@@ -190,7 +202,10 @@ def served_document() -> dict:
         "get": {
             "summary": "A fully nested organization with its services.",
             "operationId": "getOrganizationById",
-            "parameters": [{"$ref": "#/components/parameters/full_service"}],
+            "parameters": [
+                {"$ref": "#/components/parameters/full_service"},
+                {"$ref": "#/components/parameters/include_harvested"},
+            ],
             "responses": {
                 "200": {
                     "description": "The organization.",
@@ -201,13 +216,15 @@ def served_document() -> dict:
     }
     # The profile's optional parameters the portal supports beyond those its document lists per path.
     extra = {
-        "/services": ["organization_id", "modified_after", "full", "minimal"],
-        "/service_at_locations": ["organization_id", "modified_after", "full"],
+        "/services": ["organization_id", "modified_after", "full", "minimal", "include_harvested"],
+        "/services/{id}": ["include_harvested"],
+        "/service_at_locations": ["organization_id", "modified_after", "full", "include_harvested"],
+        "/service_at_locations/{id}": ["include_harvested"],
         "/taxonomies": ["search"],
         "/taxonomy_terms": ["search", "taxonomy_id", "parent_id"],
     }
     for path, names in extra.items():
-        paths[path]["get"]["parameters"].extend({"$ref": f"#/components/parameters/{name}"} for name in names)
+        paths[path]["get"].setdefault("parameters", []).extend({"$ref": f"#/components/parameters/{name}"} for name in names)
     # minimal=true lists the services' ids, names, statuses and dates: still items of the declared schema.
     minimal = document["components"]["parameters"]["minimal"]
     minimal["description"] = "Return just each service's id, name, status and last_modified (still service_list items)."

@@ -61,6 +61,7 @@ SCHEMAS = {
     "minimal": {"type": "boolean", "default": False},
     "full": {"type": "boolean", "default": False},
     "full_service": {"type": "boolean", "default": False},
+    "include_harvested": {"type": "boolean", "default": False},
     "modified_after": {"type": "string", "format": "date-time"},
     "taxonomy_term_id": _IDS,
     "taxonomy_id": _IDS,

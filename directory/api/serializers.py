@@ -302,7 +302,8 @@ def service_full(record: Service, *, accreditations: list[str] | None = None) ->
             ],
             "organization": organization(record.organisation, full=True),
             "funding": [],
-            "cost_options": [_compact(cost, keep=("amount",))],
+            # A charged service with no amount on record leaves the amount out (the schema wants a number).
+            "cost_options": [_compact(cost, keep=("amount",) if cost["amount"] is not None else ())],
             "contacts": [
                 _compact(
                     {

@@ -149,10 +149,16 @@ def _by_uuid(queryset: QuerySet, value):
 # Services -----------------------------------------------------------------------------------------
 
 
-def api_services() -> QuerySet[Service]:
+def api_services(*, include_harvested: bool = False) -> QuerySet[Service]:
     """Services the API publishes: every service of an open organisation. Closed ones are kept, as
-    "inactive", so that a client syncing with modified_after learns that a service has closed."""
-    return Service.objects.of_open_providers().select_related("organisation")
+    "inactive", so that a client syncing with modified_after learns that a service has closed. Services
+    harvested from other directories only when asked for (include_harvested), hidden or withdrawn ones
+    never: directories that harvest each other must not re-publish each other in circles."""
+    services = Service.objects.of_open_providers()
+    if not include_harvested:
+        services = services.own()
+    return services.select_related("organisation")
+
 
 
 def _existing(model, parameter: str, ids) -> list[int]:
@@ -170,7 +176,7 @@ def _existing(model, parameter: str, ids) -> list[int]:
 def filtered_services(query) -> tuple[QuerySet[Service], str]:
     """/services and /service_at_locations filters, from the profile's query parameters: the services,
     and the search words they are ranked by ("" when they are in name order)."""
-    services = api_services()
+    services = api_services(include_harvested=params.boolean(query, "include_harvested"))
     term_ids = _existing(TaxonomyTerm, "taxonomy_term_id", params.uuids(query, "taxonomy_term_id"))
     if term_ids:
         services = services.filter(has_any_term(term_ids))
@@ -239,7 +245,8 @@ class ServiceListView(OrukView):
 
 class ServiceDetailView(OrukView):
     def get(self, request, id):
-        service = _by_uuid(_full_services(api_services()), id)
+        include_harvested = params.boolean(request.query_params, "include_harvested")
+        service = _by_uuid(_full_services(api_services(include_harvested=include_harvested)), id)
         accreditations = _accreditations([service.organisation_id]).get(service.organisation_id)
         return Response(serializers.service_full(service, accreditations=accreditations))
 
@@ -325,7 +332,8 @@ class ServiceAtLocationListView(OrukView):
 class ServiceAtLocationDetailView(OrukView):
     def get(self, request, id):
         link = _by_uuid(_links().filter(service__organisation__is_active=True), id)
-        service = _by_uuid(_full_services(api_services()), link.service.uuid)
+        include_harvested = params.boolean(request.query_params, "include_harvested")
+        service = _by_uuid(_full_services(api_services(include_harvested=include_harvested)), link.service.uuid)
         link.service = service
         accreditations = _accreditations([service.organisation_id]).get(service.organisation_id)
         return Response(serializers.service_at_location_full(link, accreditations=accreditations))
@@ -334,13 +342,19 @@ class ServiceAtLocationDetailView(OrukView):
 # Organizations -----------------------------------------------------------------------------------
 
 
-def api_organisations() -> QuerySet[Organisation]:
-    """Infrastructure providers and any other open organisation that lists a service."""
+def api_organisations(*, include_harvested: bool = False) -> QuerySet[Organisation]:
+    """Infrastructure providers and any other open organisation that lists a service; organisations
+    harvested from other directories only when asked for (see api_services)."""
     provider_kind = Organisation.kinds.through.objects.filter(
         organisation_id=OuterRef("pk"), taxonomyterm__code__in=Organisation.PROVIDER_KINDS
     )
     has_service = Service.objects.filter(organisation_id=OuterRef("pk"))
-    return Organisation.objects.active().filter(Q(Exists(provider_kind)) | Q(Exists(has_service)))
+    organisations = Organisation.objects.active()
+    if include_harvested:
+        has_service = has_service.shown()
+    else:
+        organisations = organisations.filter(is_harvested=False)
+    return organisations.filter(Q(Exists(provider_kind)) | Q(Exists(has_service)))
 
 
 class OrganizationListView(OrukView):
@@ -348,7 +362,7 @@ class OrganizationListView(OrukView):
         query = request.query_params
         full_service = params.boolean(query, "full_service")
         full = params.boolean(query, "full") or full_service
-        organisations = api_organisations()
+        organisations = api_organisations(include_harvested=params.boolean(query, "include_harvested"))
         text = params.search_text(query)
         for word in text.split():
             organisations = organisations.filter(Q(name__icontains=word) | Q(activities__icontains=word))
@@ -368,7 +382,7 @@ class OrganizationListView(OrukView):
 
 
 def _services_prefetch(full_service: bool) -> Prefetch:
-    services = Service.objects.select_related("organisation").order_by(Lower("name"), "pk")
+    services = Service.objects.shown().select_related("organisation").order_by(Lower("name"), "pk")
     if full_service:
         services = services.prefetch_related(*selectors.service_prefetches(as_lists=True))
     return Prefetch("services", queryset=services, to_attr="api_services")
@@ -388,7 +402,8 @@ def _organisation_record(row: Organisation, full_service: bool) -> dict:
 class OrganizationDetailView(OrukView):
     def get(self, request, id):
         full_service = params.boolean(request.query_params, "full_service")
-        organisation = _by_uuid(api_organisations().prefetch_related(_services_prefetch(full_service)), id)
+        organisations = api_organisations(include_harvested=params.boolean(request.query_params, "include_harvested"))
+        organisation = _by_uuid(organisations.prefetch_related(_services_prefetch(full_service)), id)
         return Response(_organisation_record(organisation, full_service))
 
 

@@ -41,6 +41,7 @@ def result_list(services) -> SafeString:
     by = gettext('By <a href="%(url)s">%(name)s</a>')
     paused = format_html('<span class="badge text-bg-warning">{}</span>', gettext("Paused"))
     free = format_html('<span class="badge text-bg-success">{}</span>', gettext("Free"))
+    listed_by = gettext("listed by %(source)s")
     items = []
     for service in services:
         details = "; ".join(service.shown_terms)
@@ -55,7 +56,14 @@ def result_list(services) -> SafeString:
                 service.name,
                 mark_safe(" " + paused) if service.status == "paused" else "",
                 mark_safe(" " + free) if service.is_free else "",
-                mark_safe(by % {"url": escape(service.provider_url), "name": escape(service.provider_name)}),
+                mark_safe(
+                    by % {"url": escape(service.provider_url), "name": escape(service.provider_name)}
+                    + (
+                        format_html(' · <span class="listed-by">{}</span>', listed_by % {"source": service.source_name})
+                        if service.source_name
+                        else ""
+                    )
+                ),
                 Truncator(service.description).words(40, truncate=" …"),
                 details,
             )

@@ -39,6 +39,7 @@ def test_a_new_service_has_its_terms_days_price_stages_and_listing_codes():
         facets.serves_stage(3),
         facets.PROVIDER_OPEN,
         facets.LISTED,
+        facets.OWN,
     }
 
 
@@ -96,3 +97,21 @@ def test_price_and_stages_follow_the_service_row():
     codes = stored_facets(service)
     assert facets.FREE not in codes and facets.serves_stage(1) not in codes
     assert facets.serves_stage(2) in codes
+
+
+def test_harvested_services_are_not_own_and_leave_the_listing_when_hidden_or_withdrawn():
+    from directory.models import HarvestSource
+
+    source = HarvestSource.objects.create(name="Elsewhere", api_url="https://elsewhere.example.org/api/oruk")
+    service = make_service(source=source, remote_id="one")
+    assert {facets.PROVIDER_OPEN, facets.LISTED} <= stored_facets(service)
+    assert facets.OWN not in stored_facets(service)
+    for change in ({"is_hidden": True}, {"is_withdrawn": True}):
+        Service.objects.filter(pk=service.pk).update(**change)
+        assert not {facets.PROVIDER_OPEN, facets.LISTED} & stored_facets(service)
+        assert not Service.objects.listed().filter(pk=service.pk).exists()
+        assert not Service.objects.of_open_providers().filter(pk=service.pk).exists()
+        Service.objects.filter(pk=service.pk).update(is_hidden=False, is_withdrawn=False)
+        assert {facets.PROVIDER_OPEN, facets.LISTED} <= stored_facets(service)
+    assert not Service.objects.own().filter(pk=service.pk).exists()
+    assert Service.objects.own().filter(pk=make_service().pk).exists()
