@@ -162,8 +162,8 @@ def test_the_borough_coverage_counts_our_own_services_only(elsewhere):
     function = term("functions", "information-and-advice")
     elsewhere["shown"].functions.set([function])
     own = make_service(functions=[function])
-    _functions, wards, covered = coverage_matrix()
-    assert covered[(function.pk, wards[0].pk)] == {own.organisation_id}
+    _functions, wards, coverage = coverage_matrix()
+    assert coverage.providers(function.pk, [wards[0].pk]) == {own.organisation_id}
 
 
 def test_a_charged_service_with_no_amount_is_a_valid_record(client, fresh_cache):
