@@ -25,7 +25,7 @@ from tests.factories import make_network_admin, make_organisation, make_user, te
 
 pytestmark = pytest.mark.django_db
 
-SCHEMAS = Path(__file__).parent / "schemas_360giving"
+SCHEMAS = Path(__file__).resolve().parents[2] / "evidence" / "schemas_360giving"
 # The package schema refers to the grant schema by its 1.4.2 address; the grant schema calls itself 1.4.3.
 GRANT_SCHEMA_URLS = (
     "https://raw.githubusercontent.com/ThreeSixtyGiving/standard/1.4.2/schema/360-giving-schema.json",
