@@ -248,6 +248,10 @@ class HarvestSourceAdmin(NetworkAdminAccess, admin.ModelAdmin):
     inlines = (HarvestRunInline,)
     actions = ("harvest_now",)
 
+    def get_inlines(self, request, obj):
+        # A source being added has no harvests yet.
+        return self.inlines if obj is not None else ()
+
     @admin.action(description=gettext_lazy("Harvest the selected directories now (in full)"), permissions=["change"])
     def harvest_now(self, request, queryset):
         from .tasks import harvest_source

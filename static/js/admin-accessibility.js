@@ -7,6 +7,8 @@
    - the two-box selector (filter_horizontal): the help icons beside "Filter" are images, so that their
      aria-label is allowed.
    - a date-and-time field: the date and the time box are named from the field's label.
+   - a tabular inline that scrolls sideways with nothing in it to focus (a read-only log) becomes a
+     focusable region named by its heading, so a keyboard can scroll it (WCAG 2.1.1).
 
    select2 draws its parts after the page loads and again on every change, so a MutationObserver names
    each part as it appears. */
@@ -102,6 +104,24 @@
     });
   }
 
+  function focusableScrolling(group) {
+    if (group.scrollWidth <= group.clientWidth || group.hasAttribute("tabindex")) {
+      return;
+    }
+    if (group.querySelector("a[href], button, input:not([type='hidden']), select, textarea, [tabindex]")) {
+      return;
+    }
+    const heading = group.querySelector("h2");
+    if (heading && !heading.id) {
+      heading.id = (group.id || "inline") + "-heading";
+    }
+    group.setAttribute("tabindex", "0");
+    group.setAttribute("role", "region");
+    if (heading) {
+      group.setAttribute("aria-labelledby", heading.id);
+    }
+  }
+
   function nameAll() {
     document.querySelectorAll("select.select2-hidden-accessible").forEach(nameSelect2);
     document.querySelectorAll(".select2-container--open .select2-dropdown").forEach(nameSelect2Dropdown);
@@ -109,6 +129,7 @@
       icon.setAttribute("role", "img");
     });
     document.querySelectorAll("p.datetime").forEach(nameDateTime);
+    document.querySelectorAll('.inline-group[data-inline-type="tabular"]').forEach(focusableScrolling);
   }
 
   let pending = false;
