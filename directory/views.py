@@ -44,12 +44,17 @@ def _directory_search(request):
     return form, filters, selectors.search_directory(filters)
 
 
+MAX_PAGE_NUMBER = 1_000_000
+
+
 def _results_page(results, number, *, search_text: str) -> tuple[Page, selectors.ResultCount]:
     """A page of results as Paginator.get_page gives it (not a number: the first; past the end: the
     last), read with selectors.page_of as plain values, and how many results there are (far from the
     end, an estimate: see selectors.count_of)."""
     try:
-        number = max(1, int(number))
+        # Beyond the last page goes to the last page; a number past any directory's size is capped first,
+        # as the database's OFFSET could not hold it.
+        number = min(max(1, int(number)), MAX_PAGE_NUMBER)
     except (TypeError, ValueError):
         number = 1
     read = {"per_page": SERVICES_PER_PAGE, "search_text": search_text, "estimate": True, "rows": selectors.directory_listing}

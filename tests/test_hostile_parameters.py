@@ -234,6 +234,7 @@ PATH_KWARGS = {
     "organisations:organisation_edit": lambda w: {"slug": w.vco.slug},
     "organisations:organisation_history": lambda w: {"slug": w.vco.slug},
     "organisations:organisation_confirm": lambda w: {"slug": w.vco.slug},
+    "evidence:organisation_grants": lambda w: {"slug": w.vco.slug},
     "directory:service_create": lambda w: {"slug": w.provider.slug},
     "organisations:network_detail": lambda w: {"slug": w.network.slug},
     "organisations:network_apply": lambda w: {"slug": w.network.slug},

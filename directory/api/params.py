@@ -9,6 +9,7 @@ never refused and one that does not is: a parameter given with no value is refus
 import re
 import uuid
 from datetime import datetime, time
+from datetime import timezone as dt_timezone
 from decimal import Decimal, InvalidOperation
 
 from django.http import QueryDict
@@ -212,7 +213,11 @@ def moment(params: QueryDict, name: str) -> datetime | None:
         )
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
-    return parsed
+    try:
+        # In UTC: PostgreSQL refuses an offset beyond ±15:59, which ISO 8601 allows (…T14:55+21:32).
+        return parsed.astimezone(dt_timezone.utc)
+    except OverflowError:
+        raise BadParameter(name, _("“%(name)s” is outside the dates the portal can search.") % {"name": name}) from None
 
 
 def postcode(params: QueryDict, name: str = "postcode") -> str:

@@ -279,6 +279,14 @@ def test_organization_id_and_modified_after(client, directory, provider):
     assert "Payroll bureau" in names(get(client, "/services", modified_after="2000-01-01"))
 
 
+def test_modified_after_with_an_offset_postgresql_cannot_store(client, directory):
+    """Found by Schemathesis: ISO 8601 allows +21:32, PostgreSQL only ±15:59; the moment is sent in UTC."""
+    for path in ("/services", "/organizations"):
+        assert get(client, path, modified_after="2000-02-12T14:55:44.6+21:32").status_code == 200
+        assert get(client, path, modified_after="4054-02-12T14:55:44.6+21:32").json()["contents"] == []
+    assert "Payroll bureau" in names(get(client, "/services", modified_after="2000-01-01T00:00:00+21:32"))
+
+
 def test_minimal_and_full(client, directory):
     minimal = get(client, "/services", minimal="true").json()
     # Just what a client syncing the list needs, and still items of the declared schema.

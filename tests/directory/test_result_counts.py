@@ -62,6 +62,8 @@ def test_about_above_the_threshold_and_every_result_on_one_page(client, monkeypa
     assert "13 services found, page 7 of 7" in lines[-1]
     # Past the end: the real last page.
     assert client.get(URL, {"need": "payroll", "page": "999"}).context["page"].number == 7
+    # A page number past what the database's OFFSET can hold (found by tests/test_hostile_parameters.py).
+    assert client.get(URL, {"need": "payroll", "page": "99999999999999999999"}).context["page"].number == 7
 
 
 def test_estimates_keep_two_figures():
