@@ -8,8 +8,7 @@ import pytest
 from accounts.models import User
 from organisations.models import Affiliation, Organisation
 from tests.factories import make_affiliation, make_network_admin, make_organisation, make_provider, make_user
-
-PASSWORD = "correct horse battery staple"
+from tests.people import PASSWORD, client_as  # noqa: F401 (a fixture, used by the tests)
 
 
 @pytest.fixture(autouse=True)
@@ -54,12 +53,3 @@ def people(db, seeded_quality):
         funder=make_user(User.Role.FUNDER, username="funder", email="funder@example.org", password=PASSWORD),
         stranger=make_user(username="stranger", email="stranger@example.org", password=PASSWORD),
     )
-
-
-@pytest.fixture
-def client_as(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
