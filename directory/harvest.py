@@ -474,19 +474,14 @@ def _history(model, objects: list, *, created: bool) -> None:
         return
     historical = model.history.model
     rows = model.history.bulk_history_create(objects, update=not created, default_change_reason=None)
-    history_of = {row.id: row for row in rows}
+    history_of = {row.id: row.pk for row in rows}
     for relation in historical._history_m2m_fields:
         through = getattr(model, relation.name).through
-        own_field = utils.get_m2m_field_name(relation)
+        own = f"{utils.get_m2m_field_name(relation)}_id"
         snapshot = getattr(historical, relation.name).model
-        links = through.objects.filter(**{f"{own_field}_id__in": list(history_of)})
-        snapshot.objects.bulk_create(
-            [
-                snapshot(history=history_of[getattr(link, f"{own_field}_id")], **{f.attname: getattr(link, f.attname) for f in through._meta.fields})
-                for link in links
-            ],
-            batch_size=BATCH,
-        )
+        columns = [f.attname for f in through._meta.fields]
+        links = through.objects.filter(**{f"{own}__in": list(history_of)}).values(*columns)
+        snapshot.objects.bulk_create([snapshot(history_id=history_of[link[own]], **link) for link in links], batch_size=BATCH)
 
 
 def _write_organisations(source: HarvestSource, records: list[Record], known: dict[str, int], now: datetime) -> dict[str, int]:

@@ -2,11 +2,9 @@
 
 import json
 import os
-import threading
 import time
 import urllib.parse
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from directory.models import HarvestedOrganisation, HarvestRun, HarvestSource, L
 from organisations.models import Organisation
 from taxonomies.models import Taxonomy, TaxonomyTerm
 from tests.factories import make_service, term
+from tests.local_server import serving
 
 pytestmark = pytest.mark.django_db
 
@@ -26,43 +25,24 @@ ROUTES: dict[str, object] = {}
 REQUESTS: list[str] = []
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        REQUESTS.append(self.path)
-        parts = urllib.parse.urlsplit(self.path)
-        route = ROUTES.get(parts.path)
-        if route is None:
-            self.send_response(404)
-            self.end_headers()
-            return
-        query = dict(urllib.parse.parse_qsl(parts.query))
-        status, headers, body = route(query)
-        if status == "slow":
-            time.sleep(body)
-            return
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if "Location" not in headers:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except OSError:  # the harvester stopped reading (too large): expected
-            pass
-
-    def log_message(self, *args):
-        pass
+def _respond(handler) -> None:
+    REQUESTS.append(handler.path)
+    parts = urllib.parse.urlsplit(handler.path)
+    route = ROUTES.get(parts.path)
+    if route is None:
+        handler.not_found()
+        return
+    status, headers, body = route(dict(urllib.parse.parse_qsl(parts.query)))
+    if status == "slow":
+        time.sleep(body)
+        return
+    handler.send(status, headers, body, length="Location" not in headers)
 
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serving(_respond) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
