@@ -152,7 +152,8 @@ class PortalTabularInline(admin.TabularInline):
 
 class RunLogInline(PortalTabularInline):
     """A feed's or source's recent runs (core.run_logs.RunLog), read-only. Set `model`, and `fields`
-    from RUN_FIELDS with what the log adds."""
+    from RUN_FIELDS with what the log adds. A mixin that widens access (NetworkAdminAccess) goes after
+    it, before PortalTabularInline: a log is seen, never added to, changed or deleted here."""
 
     RUN_FIELDS = ("started_at", "succeeded", "created", "updated", "unchanged", "withdrawn", "skipped", "error", "warning_list")
     extra = 0
@@ -167,6 +168,9 @@ class RunLogInline(PortalTabularInline):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
     @admin.display(description=gettext_lazy("what was skipped, and why"))

@@ -203,7 +203,7 @@ class LocationAdmin(HarvestedReadOnly, NetworkAdminAccess, SimpleHistoryAdmin):
 # Other directories harvested ---------------------------------------------------------------------
 
 
-class HarvestRunInline(NetworkAdminAccess, RunLogInline):
+class HarvestRunInline(RunLogInline, NetworkAdminAccess, PortalTabularInline):
     """The source's recent harvests: the log, read-only."""
 
     model = HarvestRun

@@ -10,6 +10,9 @@ profile's Page wrapper, every service valid against the profile's service schema
 not, or that the directory cannot hold, is skipped with a warning in the run's log, never the whole
 source. Only when every page has been read is anything written, in one transaction: a failed run
 (unreachable, too slow, too big, not JSON, endless pages...) records its error and changes nothing.
+Records are written CHUNK at a time in bulk (a statement per table, history included, the facets
+worked out once per chunk); a chunk the database refuses is written again a record at a time, so only
+the record it refuses is skipped.
 
 A harvest is full (every page of /services) or, for a source that supports modified_after, only the
 services changed since the last successful run; a full one runs at least every

@@ -17,41 +17,17 @@ PREVIOUS_REFRESH_BY_SERVICE_ID = importlib.import_module("directory.migrations.0
 
 DEFERRED = "current_setting('directory.facets_deferred', true) = 'on'"
 
-SET_FACETS = f"""
-CREATE OR REPLACE FUNCTION directory_service_set_facets() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF {DEFERRED} AND NEW.facets IS NOT NULL THEN
-        RETURN NEW;
-    END IF;
-    NEW.facets := directory_service_facets(
-        NEW.id, NEW.organisation_id, NEW.status, NEW.is_free, NEW.serves_stage_1, NEW.serves_stage_2, NEW.serves_stage_3
-    );
-    IF NEW.source_id IS NULL THEN
-        NEW.facets := array_prepend(-4, NEW.facets);
-    ELSIF NEW.is_hidden OR NEW.is_withdrawn THEN
-        NEW.facets := array_remove(array_remove(NEW.facets, -1), -2);
-    END IF;
-    RETURN NEW;
-END
-$$;
-"""
 
-REFRESH_BY_SERVICE_ID = f"""
-CREATE OR REPLACE FUNCTION directory_service_refresh_facets() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF {DEFERRED} THEN
-        RETURN NULL;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        UPDATE directory_service SET facets = NULL WHERE id IN (SELECT service_id FROM new_rows);
-    END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        UPDATE directory_service SET facets = NULL WHERE id IN (SELECT service_id FROM old_rows);
-    END IF;
-    RETURN NULL;
-END
-$$;
-"""
+
+def _first(guard: str, function: str) -> str:
+    """`function` (a plpgsql trigger function's definition) with `guard` first in its body."""
+    return function.replace("BEGIN\n", f"BEGIN\n    IF {guard} THEN\n        RETURN {{result}};\n    END IF;\n", 1)
+
+
+# Deferred, the row trigger keeps the facets it is given (unless none: a new row, or a refresh asked for
+# by setting them to NULL), and the statement triggers on term, time and place tables do nothing.
+SET_FACETS = _first(f"{DEFERRED} AND NEW.facets IS NOT NULL", PREVIOUS_SET_FACETS).replace("{result}", "NEW")
+REFRESH_BY_SERVICE_ID = _first(DEFERRED, PREVIOUS_REFRESH_BY_SERVICE_ID).replace("{result}", "NULL")
 
 REFRESH_OF = (
     "CREATE OR REPLACE FUNCTION directory_service_refresh_facets_of(ids bigint[]) RETURNS void LANGUAGE sql AS $$"
