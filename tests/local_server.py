@@ -1,5 +1,6 @@
-"""A real HTTP server on 127.0.0.1 for tests of what the portal fetches from outside (calendar feeds,
-harvested directories): each test module says how to answer a request, this runs the server.
+"""A real HTTP server on 127.0.0.1 for tests of what the portal fetches from outside (core.outbound,
+calendar feeds, harvested directories): each test module says how to answer a request, this runs
+the server.
 
     @pytest.fixture(scope="module")
     def server():
