@@ -13,7 +13,8 @@ process on a database of its own (bench/harness.py), measures over real HTTP:
 - a second full harvest with nothing changed (every record's checksum matches: nothing written);
 - an incremental harvest (modified_after) after 100 services changed there.
 
-Each is printed as services/s and as a ratio to the baseline measured in the same run. The second
+Each is printed as services/s and as a ratio to the baseline measured in the same run, with the load
+average; then the harvesting process's peak memory. The second
 portal and this process share the machine (and the machine is shared): figures are indicative.
 """
 
@@ -25,7 +26,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from harness import ROOT, bench_database
+from harness import ROOT, bench_database, peak_memory_mb
 
 BENCH_DB = "thin_bench_harvest"
 SOURCE_DB = "thin_bench_harvest_source"
@@ -58,12 +59,17 @@ def change_source(count: int) -> None:
         service.save()
 
 
+def _load() -> str:
+    return " ".join(f"{figure:.1f}" for figure in os.getloadavg())
+
+
 def _timed(label: str, work, services: int, baseline: float | None = None) -> tuple[float, object]:
     started = time.perf_counter()
     result = work()
     seconds = time.perf_counter() - started
     rate = services / seconds if seconds else float("inf")
     ratio = f"  ({rate / baseline:.2f} x the baseline)" if baseline else ""
+    ratio += f"  [load {_load()}]"
     print(f"{label:<52} {seconds:7.1f} s  {rate:8.0f} services/s{ratio}")
     return rate, result
 
@@ -116,11 +122,10 @@ def measure(portal, services: int, run_here) -> None:
     harvest.OVERLAP = timedelta(seconds=1)
     time.sleep(2)
     run_here(portal, "--change-source", str(CHANGED))
-    started = time.perf_counter()
-    run = harvest.harvest_source(source_id=source.pk)
-    seconds = time.perf_counter() - started
+    _rate, run = _timed(f"Incremental harvest, {CHANGED} changed there", lambda: harvest.harvest_source(source_id=source.pk), CHANGED, baseline)
     assert run.succeeded and run.kind == HarvestRun.Kind.INCREMENTAL and run.updated == CHANGED, (run.kind, run.updated, run.error)
-    print(f"{'Incremental harvest, ' + str(CHANGED) + ' changed there':<52} {seconds:7.1f} s  ({run.pages} page(s) read)")
+    print(f"  ({run.pages} page(s) read)")
+    print(f"Peak memory of the harvesting process: {peak_memory_mb():.0f} MB; load average {_load()}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import BoundedDateHierarchy, LabelledListEditable, PortalTabularInline, with_a_reason
+from core.admin import BoundedDateHierarchy, LabelledListEditable, PortalTabularInline, RunLogInline, with_a_reason
 
 from . import services
 from .models import Booking, CalendarFeed, DigestSubscription, Event, FeedImportLog, Notice, NoticeReport
@@ -73,13 +73,9 @@ class BookingAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "promoted_at", "cancelled_at"]
 
 
-class FeedImportLogInline(PortalTabularInline):
+class FeedImportLogInline(RunLogInline):
     model = FeedImportLog
-    extra = 0
-    fields = ["started_at", "succeeded", "created", "updated", "withdrawn", "unchanged", "skipped", "error"]
-    readonly_fields = fields
-    can_delete = False
-    max_num = 0
+    fields = RunLogInline.RUN_FIELDS
 
 
 @admin.register(CalendarFeed)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.files import private_file_storage, random_name
 from core.parameters import EARLIEST, LATEST
+from core.run_logs import RunLog
 from directory.models import Location
 from organisations.models import Organisation
 from taxonomies.models import TaxonomyTerm
@@ -332,23 +333,12 @@ class CalendarFeed(models.Model):
         return f"{self.organisation}: {self.url}"
 
 
-class FeedImportLog(models.Model):
+class FeedImportLog(RunLog):
     """One import of one feed: what it did, or why it failed."""
 
     feed = models.ForeignKey(CalendarFeed, on_delete=models.CASCADE, related_name="logs", verbose_name=_("feed"))
-    started_at = models.DateTimeField(_("started"), default=timezone.now)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    succeeded = models.BooleanField(_("succeeded"), default=False)
-    created = models.PositiveIntegerField(_("added"), default=0)
-    updated = models.PositiveIntegerField(_("updated"), default=0)
-    withdrawn = models.PositiveIntegerField(_("withdrawn"), default=0)
-    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
-    skipped = models.PositiveIntegerField(_("skipped"), default=0)
-    error = models.TextField(_("error"), blank=True)
-    warnings = models.JSONField(_("events skipped, and why"), default=list, blank=True)
 
-    class Meta:
-        ordering = ["-started_at", "-pk"]
+    class Meta(RunLog.Meta):
         verbose_name = _("feed import log")
         verbose_name_plural = _("feed import logs")
 

@@ -13,6 +13,7 @@ from django.forms.models import BaseInlineFormSet, BaseModelFormSet
 from django.forms.utils import pretty_name
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.html import format_html_join
 from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -147,6 +148,34 @@ class PortalTabularInline(admin.TabularInline):
     """Every tabular inline of the portal: its fields are named for screen readers (see label_row_fields)."""
 
     formset = LabelledInlineFormSet
+
+
+class RunLogInline(PortalTabularInline):
+    """A feed's or source's recent runs (core.run_logs.RunLog), read-only. Set `model`, and `fields`
+    from RUN_FIELDS with what the log adds. A mixin that widens access (NetworkAdminAccess) goes after
+    it, before PortalTabularInline: a log is seen, never added to, changed or deleted here."""
+
+    RUN_FIELDS = ("started_at", "succeeded", "created", "updated", "unchanged", "withdrawn", "skipped", "error", "warning_list")
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ("-started_at", "-pk")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("what was skipped, and why"))
+    def warning_list(self, run):
+        return format_html_join("", "<p>{}</p>", ((line,) for line in run.warnings))
 
 
 class LabelledListEditable:

@@ -8,13 +8,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import get_deleted_objects
 from django.templatetags.static import static
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import NetworkAdminAccess
-from core.admin import HTTPS_URLS, HarvestedReadOnly, PortalTabularInline, names_in_message
+from core.admin import HTTPS_URLS, HarvestedReadOnly, PortalTabularInline, RunLogInline, names_in_message
 from core.exports import CSV, XLSX
 from thin_portal.celery import quick_broker_connection
 
@@ -203,28 +203,13 @@ class LocationAdmin(HarvestedReadOnly, NetworkAdminAccess, SimpleHistoryAdmin):
 # Other directories harvested ---------------------------------------------------------------------
 
 
-class HarvestRunInline(NetworkAdminAccess, PortalTabularInline):
+class HarvestRunInline(RunLogInline, NetworkAdminAccess, PortalTabularInline):
     """The source's recent harvests: the log, read-only."""
 
     model = HarvestRun
-    extra = 0
-    max_num = 0
-    can_delete = False
-    fields = ("started_at", "kind", "succeeded", "pages", "created", "updated", "unchanged", "withdrawn", "skipped", "error", "warning_list")
-    readonly_fields = fields
-    ordering = ("-started_at", "-pk")
+    fields = ("started_at", "kind", "pages", *RunLogInline.RUN_FIELDS[1:])
     verbose_name = gettext_lazy("harvest")
     verbose_name_plural = gettext_lazy("recent harvests")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=gettext_lazy("records skipped, and why"))
-    def warning_list(self, run):
-        return format_html_join("", "<p>{}</p>", ((line,) for line in run.warnings))
 
 
 @admin.register(HarvestSource)

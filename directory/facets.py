@@ -9,6 +9,8 @@ as the migration writes them; tests check both agree. SQLite has no such column:
 whether it can be used.
 """
 
+from contextlib import contextmanager
+
 from django.db import connection
 from django.db.models import BooleanField
 from django.db.models.expressions import Expression
@@ -71,3 +73,29 @@ def has_all(codes) -> _FacetCondition:
 
 def has_any(codes) -> _FacetCondition:
     return _FacetCondition("&&", codes)
+
+
+# A bulk write (directory.harvest) defers the refresh the statement triggers make after each write to a
+# service's terms, times and places (migration 0007): it refreshes its services once, set-wise, at the end.
+DEFERRED_SETTING = "directory.facets_deferred"
+
+
+@contextmanager
+def deferred():
+    """Inside the caller's transaction: the facet triggers leave services alone until `refresh`."""
+    if not available():
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, 'on', true)", [DEFERRED_SETTING])
+        try:
+            yield
+        finally:
+            cursor.execute("SELECT set_config(%s, 'off', true)", [DEFERRED_SETTING])
+
+
+def refresh(service_ids) -> None:
+    """Work out these services' facets again in one statement (migration 0007's function)."""
+    if available() and service_ids:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT directory_service_refresh_facets_of(%s::bigint[])", [list(service_ids)])

@@ -10,6 +10,9 @@ profile's Page wrapper, every service valid against the profile's service schema
 not, or that the directory cannot hold, is skipped with a warning in the run's log, never the whole
 source. Only when every page has been read is anything written, in one transaction: a failed run
 (unreachable, too slow, too big, not JSON, endless pages...) records its error and changes nothing.
+Records are written CHUNK at a time in bulk (a statement per table, history included, the facets
+worked out once per chunk); a chunk the database refuses is written again a record at a time, so only
+the record it refuses is skipped.
 
 A harvest is full (every page of /services) or, for a source that supports modified_after, only the
 services changed since the last successful run; a full one runs at least every
@@ -42,12 +45,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from simple_history import utils
 
 from core import outbound
 from core.fields import POSTCODE_RE, normalise_postcode
 from organisations.models import Organisation
 from taxonomies.models import Taxonomy, TaxonomyTerm
 
+from . import facets
 from .api import validation
 from .models import (
     HarvestedOrganisation,
@@ -89,6 +94,23 @@ TERM_RELATIONS = {
     Taxonomy.COMMUNITIES: "communities",
 }
 MAX_REMOTE_ID = Service._meta.get_field("remote_id").max_length
+# Records written together, in bulk (a statement per table for each chunk); rows per INSERT, and per
+# UPDATE (whose CASE per column grows with the rows it holds).
+CHUNK = 1000
+BATCH = 2000
+UPDATE_BATCH = 100
+
+
+# The fields a harvest writes (as read_record, _organisation and _locations read them), for bulk updates.
+SERVICE_FIELDS = [
+    "name", "description", "url", "email", "status", "minimum_age", "maximum_age", "geographic_level", "area_served",
+    "last_reviewed_on", "is_online", "is_free", "fee_amount", "fee_description",
+    "organisation", "source_checksum", "is_withdrawn", "accepting_referrals", "access_portal_referral", "updated_at",
+]
+ORGANISATION_FIELDS = ["name", "activities", "email", "website"]
+PLACE_FIELDS = [
+    "name", "description", "address_line_1", "address_line_2", "town", "postcode", "latitude", "longitude", "accessibility",
+]
 
 
 def text(value, limit: int) -> str:
@@ -448,101 +470,209 @@ def _slug(name: str, key: uuid.UUID) -> str:
     return f"{slugify(name)[:190].strip('-') or 'record'}-{key.hex[:12]}"
 
 
-def _save_organisation(source: HarvestSource, data: dict, known: dict[str, Organisation]) -> Organisation:
-    """The organisation of a record, created or brought up to date once per run."""
-    remote_id = data["remote_id"]
-    if remote_id in known:
-        return known[remote_id]
-    link = HarvestedOrganisation.objects.filter(source=source, remote_id=remote_id).select_related("organisation").first()
-    if link is None:
-        key = local_uuid(source.pk, "organisation", remote_id)
-        organisation = Organisation.objects.create(
-            uuid=key, slug=_slug(data["values"]["name"], key), is_harvested=True, **data["values"]
-        )
-        HarvestedOrganisation.objects.create(source=source, remote_id=remote_id, organisation=organisation, checksum=data["checksum"])
-    else:
-        organisation = link.organisation
-        if link.checksum != data["checksum"] or not organisation.is_active:
+def _history(model, objects: list, *, created: bool) -> None:
+    """The history rows saving `objects` one at a time would have ended with, in bulk: one per object,
+    with its many-to-many fields as they now are."""
+    if not objects:
+        return
+    historical = model.history.model
+    rows = model.history.bulk_history_create(objects, update=not created, default_change_reason=None)
+    history_of = {row.id: row.pk for row in rows}
+    for relation in historical._history_m2m_fields:
+        through = getattr(model, relation.name).through
+        own = f"{utils.get_m2m_field_name(relation)}_id"
+        snapshot = getattr(historical, relation.name).model
+        columns = [f.attname for f in through._meta.fields]
+        links = through.objects.filter(**{f"{own}__in": list(history_of)}).values(*columns)
+        snapshot.objects.bulk_create([snapshot(history_id=history_of[link[own]], **link) for link in links], batch_size=BATCH)
+
+
+def _write_organisations(source: HarvestSource, records: list[Record], known: dict[str, int], now: datetime) -> dict[str, int]:
+    """The organisations of `records` not yet written this run, created or brought up to date (each once
+    per run, from the first record that names it). Returns {remote id: our organisation's pk}."""
+    wanted: dict[str, dict] = {}
+    for record in records:
+        if record.organisation["remote_id"] not in known:
+            wanted.setdefault(record.organisation["remote_id"], record.organisation)
+    links = {
+        link.remote_id: link
+        for link in HarvestedOrganisation.objects.filter(source=source, remote_id__in=list(wanted)).select_related("organisation")
+    }
+    created, new_ids, changed, changed_links = [], [], [], []
+    for remote_id, data in wanted.items():
+        link = links.get(remote_id)
+        if link is None:
+            new_ids.append(remote_id)
+            key = local_uuid(source.pk, "organisation", remote_id)
+            created.append(Organisation(uuid=key, slug=_slug(data["values"]["name"], key), is_harvested=True, **data["values"]))
+        elif link.checksum != data["checksum"] or not link.organisation.is_active:
+            organisation = link.organisation
             for name, value in data["values"].items():
                 setattr(organisation, name, value)
-            organisation.is_active = True
-            organisation.save()
-            HarvestedOrganisation.objects.filter(pk=link.pk).update(checksum=data["checksum"])
-    known[remote_id] = organisation
-    return organisation
-
-
-def _save_service(source: HarvestSource, record: Record, service: Service | None, *, organisation, vocabulary) -> Service:
-    values = {
-        **record.values,
-        "organisation": organisation,
-        "source_checksum": record.checksum,
-        "is_withdrawn": False,
-        # Referrals go to the directory that lists it, not through this portal.
-        "accepting_referrals": False,
-        "access_portal_referral": False,
-    }
-    if service is None:
-        key = local_uuid(source.pk, "service", record.remote_id)
-        service = Service(uuid=key, slug=_slug(record.values["name"], key), source=source, remote_id=record.remote_id)
-    for name, value in values.items():
-        setattr(service, name, value)
-    service.save()
-    by_relation: dict[str, list[TaxonomyTerm]] = {relation: [] for relation in TERM_RELATIONS.values()}
-    for wanted in record.terms:
-        term = vocabulary.terms.get(wanted)
-        if term is not None:
-            by_relation[TERM_RELATIONS[term.taxonomy.code]].append(term)
-    for relation, terms in by_relation.items():
-        getattr(service, relation).set(terms)
-    service.languages.set([vocabulary.languages[code] for code in record.languages if code in vocabulary.languages])
-    places = []
-    for place in record.locations:
-        values = {key: value for key, value in place.items() if key != "remote_id"}
-        location, _created = Location.objects.update_or_create(
-            uuid=local_uuid(source.pk, "location", place["remote_id"]), defaults={"organisation": organisation, **values}
-        )
-        places.append(location)
-    ServiceAtLocation.objects.filter(service=service).exclude(location__in=places).delete()
-    linked = set(ServiceAtLocation.objects.filter(service=service).values_list("location_id", flat=True))
-    ServiceAtLocation.objects.bulk_create(
-        [ServiceAtLocation(service=service, location=place) for place in places if place.pk not in linked]
+            organisation.is_active, organisation.updated_at = True, now
+            changed.append(organisation)
+            link.checksum = data["checksum"]
+            changed_links.append(link)
+    Organisation.objects.bulk_create(created, batch_size=BATCH)
+    _history(Organisation, created, created=True)
+    HarvestedOrganisation.objects.bulk_create(
+        [
+            HarvestedOrganisation(source=source, remote_id=remote_id, organisation=organisation, checksum=wanted[remote_id]["checksum"])
+            for remote_id, organisation in zip(new_ids, created, strict=True)
+        ],
+        batch_size=BATCH,
     )
-    Schedule.objects.filter(service=service).delete()
-    Schedule.objects.bulk_create([Schedule(service=service, **schedule) for schedule in record.schedules])
-    ServiceContact.objects.filter(service=service).delete()
-    ServiceContact.objects.bulk_create([ServiceContact(service=service, **contact) for contact in record.contacts])
-    return service
+    Organisation.objects.bulk_update(changed, [*ORGANISATION_FIELDS, "is_active", "updated_at"], batch_size=UPDATE_BATCH)
+    _history(Organisation, changed, created=False)
+    HarvestedOrganisation.objects.bulk_update(changed_links, ["checksum"], batch_size=UPDATE_BATCH)
+    return {remote_id: link.organisation_id for remote_id, link in links.items()} | {
+        remote_id: organisation.pk for remote_id, organisation in zip(new_ids, created, strict=True)
+    }
+
+
+def _write_places(source: HarvestSource, records: list[Record], services: dict[str, Service], now: datetime) -> None:
+    """The records' places (the last record naming a place has the last word, as saving them in turn
+    would) and which of them each service runs at."""
+    wanted: dict[uuid.UUID, dict] = {}
+    for record in records:
+        for place in record.locations:
+            values = {key: value for key, value in place.items() if key != "remote_id"}
+            wanted[local_uuid(source.pk, "location", place["remote_id"])] = {"organisation_id": services[record.remote_id].organisation_id, **values}
+    places = {place.uuid: place for place in Location.objects.filter(uuid__in=list(wanted))}
+    created, changed = [], []
+    for key, values in wanted.items():
+        place = places.get(key)
+        if place is None:
+            places[key] = place = Location(uuid=key, **values)
+            created.append(place)
+        else:
+            for name, value in values.items():
+                setattr(place, name, value)
+            place.updated_at = now
+            changed.append(place)
+    Location.objects.bulk_create(created, batch_size=BATCH)
+    Location.objects.bulk_update(changed, [*PLACE_FIELDS, "organisation_id", "updated_at"], batch_size=UPDATE_BATCH)
+    _history(Location, created, created=True)
+    _history(Location, changed, created=False)
+    # Links kept where they stay (their ids are the API's service_at_location ids), the rest replaced.
+    wanted_links = {
+        (services[record.remote_id].pk, places[local_uuid(source.pk, "location", place["remote_id"])].pk)
+        for record in records
+        for place in record.locations
+    }
+    service_ids = [service.pk for service in services.values()]
+    links = ServiceAtLocation.objects.filter(service_id__in=service_ids)
+    existing = {(service_id, location_id): pk for pk, service_id, location_id in links.values_list("pk", "service_id", "location_id")}
+    ServiceAtLocation.objects.filter(pk__in=[pk for pair, pk in existing.items() if pair not in wanted_links]).delete()
+    ServiceAtLocation.objects.bulk_create(
+        [ServiceAtLocation(service_id=s, location_id=p) for s, p in sorted(wanted_links) if (s, p) not in existing], batch_size=BATCH
+    )
+
+
+def _write(source: HarvestSource, records: list[Record], *, existing: dict, known: dict[str, int], vocabulary: _Vocabulary) -> dict[str, int]:
+    """Write `records` (new or changed) in bulk: their organisations, the services, their terms,
+    places, times and contacts, their history, then their facets once, set-wise. Returns the
+    organisations written, {remote id: pk}."""
+    now = timezone.now()
+    organisations = _write_organisations(source, records, known, now)
+    organisation_of = known | organisations
+    stored = Service.objects.in_bulk([existing[r.remote_id]["pk"] for r in records if r.remote_id in existing])
+    services: dict[str, Service] = {}
+    created, changed = [], []
+    for record in records:
+        row = existing.get(record.remote_id)
+        if row is None:
+            key = local_uuid(source.pk, "service", record.remote_id)
+            service = Service(uuid=key, slug=_slug(record.values["name"], key), source=source, remote_id=record.remote_id)
+            created.append(service)
+        else:
+            service = stored[row["pk"]]
+            service.updated_at = now
+            changed.append(service)
+        for name, value in record.values.items():
+            setattr(service, name, value)
+        service.organisation_id = organisation_of[record.organisation["remote_id"]]
+        service.source_checksum = record.checksum
+        service.is_withdrawn = False
+        # Referrals go to the directory that lists it, not through this portal.
+        service.accepting_referrals = service.access_portal_referral = False
+        services[record.remote_id] = service
+    with facets.deferred():
+        Service.objects.bulk_create(created, batch_size=BATCH)
+        Service.objects.bulk_update(changed, SERVICE_FIELDS, batch_size=UPDATE_BATCH)
+        service_ids = [service.pk for service in services.values()]
+        changed_ids = [service.pk for service in changed]
+        for relation in [*TERM_RELATIONS.values(), "languages"]:
+            through = getattr(Service, relation).through
+            through.objects.filter(service_id__in=changed_ids).delete()
+            rows = {}
+            for record in records:
+                for term in _terms(record, relation, vocabulary):
+                    rows[(services[record.remote_id].pk, term.pk)] = through(service_id=services[record.remote_id].pk, taxonomyterm_id=term.pk)
+            through.objects.bulk_create(list(rows.values()), batch_size=BATCH)
+        _write_places(source, records, services, now)
+        Schedule.objects.filter(service_id__in=changed_ids).delete()
+        Schedule.objects.bulk_create(
+            [Schedule(service=services[r.remote_id], **schedule) for r in records for schedule in r.schedules], batch_size=BATCH
+        )
+        ServiceContact.objects.filter(service_id__in=changed_ids).delete()
+        ServiceContact.objects.bulk_create(
+            [ServiceContact(service=services[r.remote_id], **contact) for r in records for contact in r.contacts], batch_size=BATCH
+        )
+        facets.refresh(service_ids)
+    _history(Service, created, created=True)
+    _history(Service, changed, created=False)
+    return organisations
+
+
+def _terms(record: Record, relation: str, vocabulary: _Vocabulary) -> list[TaxonomyTerm]:
+    if relation == "languages":
+        return [vocabulary.languages[code] for code in record.languages if code in vocabulary.languages]
+    found = (vocabulary.terms.get(wanted) for wanted in record.terms)
+    return [term for term in found if term is not None and TERM_RELATIONS[term.taxonomy.code] == relation]
 
 
 def apply(*, source: HarvestSource, harvest: Harvest, run: HarvestRun) -> None:
-    """Write what was read (inside the caller's transaction). A record the database still refuses is
+    """Write what was read (inside the caller's transaction), CHUNK records at a time in bulk. A chunk
+    the database refuses is written again a record at a time, so that the record it refuses is
     skipped with a warning (its savepoint undone), never the whole harvest."""
     existing = {
         row["remote_id"]: row
         for row in Service.objects.filter(source=source).values("pk", "remote_id", "source_checksum", "is_withdrawn")
     }
     vocabulary = _Vocabulary()
-    organisations: dict[str, Organisation] = {}
+    known: dict[str, int] = {}  # organisations written this run: {remote id: pk}
+    changed = []
     for remote_id, record in harvest.records.items():
         row = existing.get(remote_id)
         if row is not None and row["source_checksum"] == record.checksum and not row["is_withdrawn"]:
             run.unchanged += 1
-            continue
+        else:
+            changed.append(record)
+    for start in range(0, len(changed), CHUNK):
+        chunk = changed[start : start + CHUNK]
         try:
             with transaction.atomic():
-                organisation = _save_organisation(source, record.organisation, organisations)
-                service = Service.objects.get(pk=row["pk"]) if row is not None else None
-                _save_service(source, record, service, organisation=organisation, vocabulary=vocabulary)
-        except Exception as error:
-            logger.warning("Harvest of source %s: record %s refused: %s", source.pk, remote_id, error)
-            organisations.pop(record.organisation["remote_id"], None)
-            harvest.skip(record.values["name"], _("the directory could not store it (%(kind)s)") % {"kind": error.__class__.__name__}, remote_id)
-            continue
-        if row is None:
-            run.created += 1
-        else:
-            run.updated += 1
+                known |= _write(source, chunk, existing=existing, known=known, vocabulary=vocabulary)
+            written = chunk
+        except Exception:
+            written = []
+            for record in chunk:
+                try:
+                    with transaction.atomic():
+                        known |= _write(source, [record], existing=existing, known=known, vocabulary=vocabulary)
+                except Exception as error:
+                    logger.warning("Harvest of source %s: record %s refused: %s", source.pk, record.remote_id, error)
+                    harvest.skip(
+                        record.values["name"], _("the directory could not store it (%(kind)s)") % {"kind": error.__class__.__name__}, record.remote_id
+                    )
+                    continue
+                written.append(record)
+        for record in written:
+            if record.remote_id in existing:
+                run.updated += 1
+            else:
+                run.created += 1
     if harvest.kind == HarvestRun.Kind.FULL:
         kept = set(harvest.records) | harvest.skipped_ids
         gone = [row["pk"] for remote_id, row in existing.items() if remote_id not in kept and not row["is_withdrawn"]]

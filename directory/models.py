@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.fields import PostcodeField
+from core.run_logs import RunLog
 from organisations.models import Organisation
 from taxonomies.models import Taxonomy, TaxonomyTerm, terms_of
 
@@ -420,7 +421,7 @@ class HarvestSource(models.Model):
         return self.name
 
 
-class HarvestRun(models.Model):
+class HarvestRun(RunLog):
     """One harvest of one source: what it did, or why it failed (and then changed nothing)."""
 
     class Kind(models.TextChoices):
@@ -429,20 +430,9 @@ class HarvestRun(models.Model):
 
     source = models.ForeignKey(HarvestSource, on_delete=models.CASCADE, related_name="runs", verbose_name=_("source"))
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.FULL)
-    started_at = models.DateTimeField(_("started"), default=timezone.now)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    succeeded = models.BooleanField(_("succeeded"), default=False)
     pages = models.PositiveIntegerField(_("pages read"), default=0)
-    created = models.PositiveIntegerField(_("added"), default=0)
-    updated = models.PositiveIntegerField(_("updated"), default=0)
-    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
-    withdrawn = models.PositiveIntegerField(_("withdrawn"), default=0)
-    skipped = models.PositiveIntegerField(_("skipped"), default=0)
-    error = models.TextField(_("error"), blank=True)
-    warnings = models.JSONField(_("records skipped, and why"), default=list, blank=True)
 
-    class Meta:
-        ordering = ["-started_at", "-pk"]
+    class Meta(RunLog.Meta):
         verbose_name = _("harvest run")
         verbose_name_plural = _("harvest runs")
 

@@ -3,7 +3,6 @@
 import threading
 import time
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db import connection
@@ -15,76 +14,55 @@ from calendar_events.recurrence import LONDON
 from core import outbound
 from notifications.models import Reminder
 from tests.factories import make_organisation, make_provider, make_user
+from tests.local_server import serving
 
 pytestmark = pytest.mark.django_db
 
 ROUTES: dict[str, tuple] = {}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        route = ROUTES.get(self.path)
-        if route is None:
-            self.send_response(404)
-            self.end_headers()
-            return
-        kind, body = route
-        if kind == "slow":
-            time.sleep(body)
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
-            return
-        if kind == "trickle":
-            self.send_response(200)
-            self.end_headers()
-            for _ in range(40):
-                self.wfile.write(b"X" * 10)
-                self.wfile.flush()
-                time.sleep(0.1)
-            return
-        if kind == "error":
-            self.send_response(500)
-            self.end_headers()
-            return
-        if kind == "hang":  # accepts, then says nothing at all for a long time
-            time.sleep(body)
-            return
-        if kind == "drip":  # a body that never ends, one byte at a time, each well within the read timeout
-            self.send_response(200)
-            self.end_headers()
-            for _ in range(body):
-                try:
-                    self.wfile.write(b"B")
-                    self.wfile.flush()
-                except OSError:
-                    return
-                time.sleep(0.05)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/calendar")
-        if kind == "nolength":
-            self.end_headers()
-        else:
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-        try:
-            self.wfile.write(body)
-        except OSError:  # the importer stopped reading (too large): expected
-            pass
-
-    def log_message(self, *args):
-        pass
+def _respond(handler) -> None:
+    route = ROUTES.get(handler.path)
+    if route is None:
+        handler.not_found()
+        return
+    kind, body = route
+    if kind == "slow":
+        time.sleep(body)
+        handler.send(200, {}, b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", length=False)
+        return
+    if kind == "trickle":
+        handler.send_response(200)
+        handler.end_headers()
+        for _ in range(40):
+            handler.wfile.write(b"X" * 10)
+            handler.wfile.flush()
+            time.sleep(0.1)
+        return
+    if kind == "error":
+        handler.send(500, {}, b"", length=False)
+        return
+    if kind == "hang":  # accepts, then says nothing at all for a long time
+        time.sleep(body)
+        return
+    if kind == "drip":  # a body that never ends, one byte at a time, each well within the read timeout
+        handler.send_response(200)
+        handler.end_headers()
+        for _ in range(body):
+            try:
+                handler.wfile.write(b"B")
+                handler.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.05)
+        return
+    handler.send(200, {"Content-Type": "text/calendar"}, body, length=kind != "nolength")
 
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serving(_respond) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

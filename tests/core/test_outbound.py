@@ -2,13 +2,12 @@
 and the download stays within its limits. Served by local HTTP servers, allowed explicitly."""
 
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from core import outbound
+from tests.local_server import serving
 
 REFUSED = [
     "100.64.0.1",  # shared address space (carrier-grade NAT)
@@ -124,67 +123,53 @@ def test_the_connection_goes_to_the_address_checked_not_a_second_lookup(monkeypa
 HEADERS_SEEN: list[str] = []
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        HEADERS_SEEN.append(self.headers.get("Host"))
-        port = self.server.server_address[1]
-        if self.path == "/cal.ics":
-            self._answer(200, b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
-        elif self.path == "/to-metadata":
-            self._answer(302, b"", location="http://169.254.169.254/latest/meta-data/")
-        elif self.path == "/to-rebound-name":
-            self._answer(302, b"", location=f"http://rebound.example.org:{port}/cal.ics")
-        elif self.path == "/to-ftp":
-            self._answer(302, b"", location="ftp://feeds.example.org/cal.ics")
-        elif self.path.startswith("/loop"):
-            self._answer(302, b"", location=f"/loop{len(self.path)}")
-        elif self.path == "/relative":
-            self._answer(301, b"", location="/cal.ics")
-        elif self.path == "/silent":
-            time.sleep(3)  # no answer at all within the timeout
-            self._answer(200, b"late")
-        elif self.path == "/trickle-headers":
-            # Headers that never end, one short line at a time: each read is quick, the whole never is.
-            self.wfile.write(b"HTTP/1.0 200 OK\r\n")
-            for n in range(100):
-                try:
-                    self.wfile.write(f"X-{n}: y\r\n".encode())
-                    self.wfile.flush()
-                except OSError:
-                    return
-                time.sleep(0.2)
-        elif self.path == "/trickle-body":
-            self.send_response(200)
-            self.end_headers()
-            for _n in range(600):
-                try:
-                    self.wfile.write(b"x")
-                    self.wfile.flush()
-                except OSError:
-                    return
-                time.sleep(0.1)
-        else:
-            self._answer(404, b"")
-
-    def _answer(self, code, body, location=None):
-        self.send_response(code)
-        if location:
-            self.send_header("Location", location)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+def _respond(handler) -> None:
+    HEADERS_SEEN.append(handler.headers.get("Host"))
+    port = handler.server.server_address[1]
+    path = handler.path
+    if path == "/cal.ics":
+        handler.send(200, {}, b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+    elif path == "/to-metadata":
+        handler.send(302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b"")
+    elif path == "/to-rebound-name":
+        handler.send(302, {"Location": f"http://rebound.example.org:{port}/cal.ics"}, b"")
+    elif path == "/to-ftp":
+        handler.send(302, {"Location": "ftp://feeds.example.org/cal.ics"}, b"")
+    elif path.startswith("/loop"):
+        handler.send(302, {"Location": f"/loop{len(path)}"}, b"")
+    elif path == "/relative":
+        handler.send(301, {"Location": "/cal.ics"}, b"")
+    elif path == "/silent":
+        time.sleep(3)  # no answer at all within the timeout
+        handler.send(200, {}, b"late")
+    elif path == "/trickle-headers":
+        # Headers that never end, one short line at a time: each read is quick, the whole never is.
+        handler.wfile.write(b"HTTP/1.0 200 OK\r\n")
+        for n in range(100):
+            try:
+                handler.wfile.write(f"X-{n}: y\r\n".encode())
+                handler.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.2)
+    elif path == "/trickle-body":
+        handler.send_response(200)
+        handler.end_headers()
+        for _n in range(600):
+            try:
+                handler.wfile.write(b"x")
+                handler.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.1)
+    else:
+        handler.send(404, {}, b"")
 
 
 @pytest.fixture(scope="module")
 def port():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd.server_address[1]
-    httpd.shutdown()
+    with serving(_respond) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 @pytest.fixture

@@ -1,21 +1,22 @@
 """directory.harvest: other directories' Open Referral UK APIs, served by a real local HTTP server."""
 
 import json
-import threading
+import os
 import time
 import urllib.parse
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from core import outbound
 from directory import harvest
-from directory.models import HarvestRun, HarvestSource, Service
+from directory.models import HarvestedOrganisation, HarvestRun, HarvestSource, Location, Schedule, Service
 from organisations.models import Organisation
-from taxonomies.models import Taxonomy
+from taxonomies.models import Taxonomy, TaxonomyTerm
 from tests.factories import make_service, term
+from tests.local_server import serving
 
 pytestmark = pytest.mark.django_db
 
@@ -24,43 +25,24 @@ ROUTES: dict[str, object] = {}
 REQUESTS: list[str] = []
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        REQUESTS.append(self.path)
-        parts = urllib.parse.urlsplit(self.path)
-        route = ROUTES.get(parts.path)
-        if route is None:
-            self.send_response(404)
-            self.end_headers()
-            return
-        query = dict(urllib.parse.parse_qsl(parts.query))
-        status, headers, body = route(query)
-        if status == "slow":
-            time.sleep(body)
-            return
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if "Location" not in headers:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except OSError:  # the harvester stopped reading (too large): expected
-            pass
-
-    def log_message(self, *args):
-        pass
+def _respond(handler) -> None:
+    REQUESTS.append(handler.path)
+    parts = urllib.parse.urlsplit(handler.path)
+    route = ROUTES.get(parts.path)
+    if route is None:
+        handler.not_found()
+        return
+    status, headers, body = route(dict(urllib.parse.parse_qsl(parts.query)))
+    if status == "slow":
+        time.sleep(body)
+        return
+    handler.send(status, headers, body, length="Location" not in headers)
 
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serving(_respond) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
@@ -438,20 +420,179 @@ def test_vocabulary_terms_are_matched_by_vocabulary_name_and_code(server):
     assert Taxonomy.objects.get(code="needs").name == term("needs", "payroll").taxonomy.name
 
 
-def test_a_record_the_database_refuses_is_skipped_alone(server, monkeypatch):
-    ROUTES["/api/services"] = pages([remote_service(1), remote_service(2), remote_service(3)])
-    real = harvest._save_service
-
-    def refusing(source, record, service, **kwargs):
-        if record.remote_id.endswith("2"):
-            Service.objects.create(name="half written", slug="half-written", description="x", organisation=kwargs["organisation"])
-            raise ValueError("refused")
-        return real(source, record, service, **kwargs)
-
-    monkeypatch.setattr(harvest, "_save_service", refusing)
+def test_a_record_the_database_refuses_is_skipped_alone(server):
+    """Records are written in bulk; a chunk the database refuses is written again a record at a time,
+    so the one it refuses (here: its web address is one of our own services') is the only one lost."""
+    records = [remote_service(1), remote_service(2), remote_service(3)]
+    ROUTES["/api/services"] = pages(records)
     src = source(server)
+    refused = records[1]["id"]
+    make_service(slug=harvest._slug("Remote service 2", harvest.local_uuid(src.pk, "service", refused)))
     run = harvest.harvest_source(source_id=src.pk)
     assert run.succeeded and (run.created, run.skipped) == (2, 1)
     assert any("Remote service 2" in warning and "could not store it" in warning for warning in run.warnings)
-    assert set(harvested(src)) == {"00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000003"}
-    assert not Service.objects.filter(slug="half-written").exists()  # its savepoint undone
+    assert set(harvested(src)) == {records[0]["id"], records[2]["id"]}
+    # Nothing of it half written (its savepoint undone): neither its place nor its times.
+    place = harvest.local_uuid(src.pk, "location", records[1]["service_at_locations"][0]["location"]["id"])
+    assert not Location.objects.filter(uuid=place).exists()
+    assert Schedule.objects.filter(service__source=src).count() == 2
+    # Refused again next time (still listed by the source, so never withdrawn), the others unchanged.
+    run = harvest.harvest_source(source_id=src.pk)
+    assert (run.created, run.unchanged, run.skipped, run.withdrawn) == (0, 2, 1, 0)
+
+
+# What a harvest writes, row for row ------------------------------------------------------------------
+
+# The rows the one-record-at-a-time harvest wrote for VARIED_PAGE and then VARIED_CHANGES (before the
+# harvest wrote in bulk): a bulk write must leave exactly these.
+ROWS_BEFORE = Path(__file__).with_name("harvest_rows_before.json")
+
+
+def _attribute(n: int, taxonomy_code: str, position: int = 0) -> dict:
+    chosen = TaxonomyTerm.objects.filter(taxonomy__code=taxonomy_code).order_by("code")[position]
+    return {
+        "id": f"00000000-0000-4000-e{position:03d}-{n:012d}",
+        "link_id": f"00000000-0000-4000-8000-{n:012d}",
+        "link_type": f"service_{taxonomy_code}",
+        "taxonomy_term_id": str(chosen.uuid),
+        "taxonomy_term": {"id": str(chosen.uuid), "name": chosen.name, "description": "", "taxonomy": chosen.taxonomy.name, "term": chosen.code},
+    }
+
+
+def _place(n: int, k: int, **location) -> dict:
+    return {
+        "id": f"00000000-0000-4000-b{k:03d}-{n:012d}",
+        "location": {
+            "id": f"00000000-0000-4000-c{k:03d}-{n:012d}",
+            "location_type": "physical",
+            "name": f"Hall {k}",
+            "addresses": [{"id": f"00000000-0000-4000-d{k:03d}-{n:012d}", "address_1": f"{k} Mare Street", "city": "London",
+                           "state_province": "", "postal_code": "e8 1dy", "country": "GB", "address_type": "physical"}],
+            **location,
+        },
+    }
+
+
+def varied_page() -> list[dict]:
+    """Records unlike each other: shared and differing organisations, every vocabulary, several places
+    and times, fees, ages, statuses, a term from a list we do not keep, and one record to skip."""
+    first = remote_service(1)
+    first["attributes"] += [_attribute(1, "functions"), _attribute(1, "communities"), _attribute(1, "segments", 1)]
+    language = TaxonomyTerm.objects.filter(taxonomy__code="languages").order_by("code")[1]
+    first["languages"] = [{"id": "00000000-0000-4000-f100-000000000001", "name": language.name, "code": language.code}]
+    second = remote_service(2, status="temporarily closed", email="help@elsewhere.example.org",
+                            cost_options=[{"id": "00000000-0000-4000-f200-000000000002", "amount": 12.5, "option": "per session"}])
+    second["schedules"].append({"id": "00000000-0000-4000-a001-000000000002", "byday": "MO,WE", "opens_at": "18:00",
+                                "closes_at": "20:30", "attending_type": "online"})
+    second["service_at_locations"].append(_place(2, 2, latitude=51.546, longitude=-0.055))
+    second["contacts"] = [{"id": "00000000-0000-4000-f300-000000000002", "name": "Ruth Okafor", "title": "Adviser",
+                           "email": "ruth@elsewhere.example.org", "phones": [{"id": "00000000-0000-4000-f400-000000000002", "number": "020 7946 0999"}]}]
+    third = remote_service(3, organisation=2, status="inactive", minimum_age=16, maximum_age=25,
+                           service_areas=[{"id": "00000000-0000-4000-f500-000000000003", "name": "North London", "extent_type": "regional"}])
+    third["attributes"] = [_attribute(3, "needs", 2), _attribute(3, "functions", 1)]
+    fourth = remote_service(4, organisation=2, fees="£5 a year for members")
+    fourth["organization"] = {**fourth["organization"], "name": "Remote organisation 2, renamed in a later record"}
+    fourth["service_at_locations"] = []
+    fifth = remote_service(5, organisation=3, url="ftp://elsewhere.example.org/")
+    fifth["attributes"].append({**_attribute(5, "functions"), "taxonomy_term": {**_attribute(5, "functions")["taxonomy_term"], "taxonomy": "Someone else's list"}})
+    broken = remote_service(6, status="sleeping")
+    return [first, second, third, fourth, fifth, broken]
+
+
+def varied_changes() -> list[dict]:
+    """The same source later: one renamed with other terms and a place less, one gone (withdrawn), one
+    new, an organisation's details changed, the rest as they were."""
+    first, second, _third, fourth, fifth, _broken = varied_page()
+    first["name"] = "Remote service 1, renamed"
+    first["attributes"] = [_attribute(1, "communities", 1)]
+    second["service_at_locations"] = second["service_at_locations"][1:]
+    fourth["organization"]["description"] = "A CVS that has moved."
+    seventh = remote_service(7, organisation=3)
+    return [first, second, fourth, fifth, seventh]
+
+
+def _facet(code: int, terms: dict[int, str]):
+    return terms.get(code, code)
+
+
+def written_rows(src) -> dict:
+    """Everything a harvest of `src` wrote, with our ids (which differ between databases) put as the
+    source's ids and term ids as their vocabulary and code: comparable with ROWS_BEFORE. (Services'
+    checksums are left out: the records name our terms' ids, which each test database draws afresh.)"""
+    terms = {pk: f"{taxonomy}:{code}" for pk, taxonomy, code in TaxonomyTerm.objects.values_list("pk", "taxonomy__code", "code")}
+    listed = set(Service.objects.listed().filter(source=src).values_list("pk", flat=True))
+    services = {}
+    for service in Service.objects.filter(source=src).order_by("remote_id"):
+        assert service.uuid == harvest.local_uuid(src.pk, "service", service.remote_id)
+        assert service.slug.endswith(service.uuid.hex[:12])
+        places = {harvest.local_uuid(src.pk, "location", f"00000000-0000-4000-c{k:03d}-{n:012d}"): f"c{k}-{n}" for n in range(1, 8) for k in range(3)}
+        latest = service.history.order_by("-history_date", "-history_id").first()
+        # The service's history ends with the service as last written, terms and all (a withdrawal is
+        # a flag set on every service the source dropped at once, outside the history).
+        assert (latest.name, latest.status, latest.source_checksum) == (service.name, service.status, service.source_checksum)
+        for relation in ("functions", "needs", "segments", "communities", "wards", "languages"):
+            assert sorted(getattr(latest, relation).values_list("taxonomyterm_id", flat=True)) == sorted(
+                getattr(service, relation).values_list("pk", flat=True)
+            ), relation
+        facets = Service.objects.filter(pk=service.pk).extra(select={"f": "facets"}).values_list("f", flat=True)[0]
+        services[service.remote_id] = {
+            "slug": service.slug[:-13],
+            "organisation": service.organisation.harvest_record.remote_id,
+            **{
+                name: str(getattr(service, name))
+                for name in (
+                    "name", "description", "url", "email", "status", "minimum_age", "maximum_age", "geographic_level",
+                    "area_served", "last_reviewed_on", "is_online", "is_free", "fee_amount", "fee_description",
+                    "accepting_referrals", "access_portal_referral", "is_withdrawn", "is_hidden",
+                )
+            },
+            **{
+                relation: sorted(terms[pk] for pk in getattr(service, relation).values_list("pk", flat=True))
+                for relation in ("functions", "needs", "segments", "communities", "wards", "languages")
+            },
+            "facets": sorted(_facet(code, terms) for code in facets if code < 0) + sorted(_facet(code, terms) for code in facets if code > 0),
+            "listed": service.pk in listed,
+            "places": sorted(
+                [places[place.uuid], place.name, place.address_line_1, place.town, place.postcode, str(place.latitude),
+                 str(place.longitude), place.organisation.harvest_record.remote_id]
+                for place in service.locations.all()
+            ),
+            "times": [[t.weekday, str(t.opens_at), str(t.closes_at), t.attending_type] for t in service.schedules.order_by("weekday", "opens_at")],
+            "contacts": [[c.name, c.title, c.email, c.phone] for c in service.contacts.all()],
+        }
+    organisations = {}
+    for link in HarvestedOrganisation.objects.filter(source=src).select_related("organisation").order_by("remote_id"):
+        organisation = link.organisation
+        assert organisation.uuid == harvest.local_uuid(src.pk, "organisation", link.remote_id)
+        latest = organisation.history.order_by("-history_date", "-history_id").first()
+        assert (latest.name, latest.activities) == (organisation.name, organisation.activities)
+        organisations[link.remote_id] = {
+            "slug": organisation.slug[:-13],
+            "checksum": link.checksum,
+            **{name: str(getattr(organisation, name)) for name in ("name", "activities", "email", "website", "is_active", "is_harvested")},
+        }
+    return {"services": services, "organisations": organisations}
+
+
+@pytest.mark.parametrize("chunk", [harvest.CHUNK, 1])
+def test_a_harvest_writes_the_rows_it_always_wrote(server, settings, monkeypatch, chunk):
+    """A varied page, then changes to it: services, their terms, wards, facets, places, times, contacts
+    and organisations as the one-record-at-a-time harvest wrote them (ROWS_BEFORE), whether written in
+    bulk or (as after a refusal) a record at a time."""
+    monkeypatch.setattr(harvest, "CHUNK", chunk)
+    settings.PORTAL_HARVEST_PER_PAGE = 4
+    ROUTES["/api/services"] = pages(varied_page(), per_page=4)
+    src = source(server)
+    first = harvest.harvest_source(source_id=src.pk)
+    assert (first.created, first.updated, first.skipped) == (5, 0, 1), first.warnings
+    after_first = written_rows(src)
+    ROUTES["/api/services"] = pages(varied_changes(), per_page=4)
+    second = harvest.harvest_source(source_id=src.pk)
+    assert (second.created, second.updated, second.unchanged, second.withdrawn) == (1, 3, 1, 1), second.warnings
+    written = {"first": after_first, "then": written_rows(src)}
+    if os.environ.get("PORTAL_WRITE_HARVEST_ROWS"):  # how ROWS_BEFORE was made, with the earlier harvest
+        ROWS_BEFORE.write_text(json.dumps(written, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    assert written == json.loads(ROWS_BEFORE.read_text())
+    # The search finds them as before: the listed ones by their words, with the source's name.
+    found = {row.remote_id for row in Service.objects.listed().filter(source=src)}
+    assert found == {remote for remote, row in written["then"]["services"].items() if row["listed"]}

@@ -2,6 +2,8 @@
 write that changes what a filter should find refreshes them, whatever wrote it, and the codes the
 database writes are the ones Django asks for."""
 
+import importlib
+
 import pytest
 from django.db import connection
 
@@ -115,3 +117,54 @@ def test_harvested_services_are_not_own_and_leave_the_listing_when_hidden_or_wit
         assert {facets.PROVIDER_OPEN, facets.LISTED} <= stored_facets(service)
     assert not Service.objects.own().filter(pk=service.pk).exists()
     assert Service.objects.own().filter(pk=make_service().pk).exists()
+
+
+def _all_facets() -> dict[int, list[int]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, facets FROM directory_service")
+        return dict(cursor.fetchall())
+
+
+def test_the_set_wise_refresh_gives_exactly_the_row_triggers_facets():
+    """Migration 0006's statement (and 0007's function over it) against the row trigger, array for
+    array, order included, over services unlike each other."""
+    from directory.models import HarvestSource
+
+    facets_of = importlib.import_module("directory.migrations.0006_harvest_facets").FACETS_OF
+    source = HarvestSource.objects.create(name="Elsewhere", api_url="https://elsewhere.example.org/api/oruk")
+    closed_provider = make_organisation(is_active=False)
+    hall = make_location(organisation=closed_provider, ward=term("wards", "island-gardens"))
+    made = [
+        make_service(needs=[term("needs", "payroll")], wards=[term("wards", "bow-east")], schedules=[("SU", "10:00", "12:00"), ("MO", "09:00", "10:00")]),
+        make_service(organisation=closed_provider, is_free=False, serves_stage_3=False, languages=[term("languages", "so")]),
+        make_service(status=Service.Status.CLOSED),
+        make_service(source=source, remote_id="one"),
+        make_service(source=source, remote_id="two", is_hidden=True),
+        make_service(source=source, remote_id="three", is_withdrawn=True, organisation=closed_provider),
+    ]
+    ServiceAtLocation.objects.create(service=made[1], location=hall)
+    by_trigger = _all_facets()
+    # Deferred, the row trigger keeps what it is given (the migration turns it off instead).
+    with facets.deferred(), connection.cursor() as cursor:
+        cursor.execute("UPDATE directory_service SET facets = '{}'")
+        cursor.execute(facets_of.format(where="true"))
+    assert _all_facets() == by_trigger
+    with facets.deferred(), connection.cursor() as cursor:
+        cursor.execute("UPDATE directory_service SET facets = '{}'")
+        facets.refresh([service.pk for service in made[:3]])
+    assert [_all_facets()[service.pk] for service in made] == [by_trigger[s.pk] for s in made[:3]] + [[], [], []]
+
+
+def test_deferred_writes_leave_facets_until_the_refresh():
+    service = make_service()
+    before = stored_facets(service)
+    need = term("needs", "premises")
+    with facets.deferred():
+        service.needs.add(need)
+        Schedule.objects.create(service=service, weekday="WE", opens_at="10:00", closes_at="11:00")
+        assert stored_facets(service) == before  # the triggers waited
+        facets.refresh([service.pk])
+        assert {need.pk, facets.open_on("WE")} <= stored_facets(service)
+    # Outside, every write refreshes at once as before.
+    service.needs.remove(need)
+    assert need.pk not in stored_facets(service)
