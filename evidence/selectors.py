@@ -17,8 +17,8 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncDate, TruncQuarter, TruncYear
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -840,6 +840,8 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
     Counting distinct recipients makes each set a sort of the period's grants: they are sorted in
     memory (work_mem for this statement only), not in files on disk, and there is no set per
     recipient (thousands of rows to send; ``_grants_by_need`` counts what the needs table reads)."""
+    if connection.vendor != "postgresql":
+        return _funding_breakdowns_grouped_separately(scope, unit)
     grant, organisation = Grant._meta.db_table, Organisation._meta.db_table
     ward = 'COALESCE(o."ward_id", g."beneficiary_ward_id")'
     period = "date_trunc('quarter', g.\"award_date\")::date" if unit == "quarter" else "date_trunc('year', g.\"award_date\")::date"
@@ -873,20 +875,41 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
     return result
 
 
+def _funding_breakdowns_grouped_separately(scope: Scope, unit: str) -> dict[str, dict]:
+    """The same breakdowns as ``_funding_breakdowns``, a grouped query each, for the embedded SQLite
+    default (a newcomer's laptop), which has no GROUPING SETS."""
+    grants = _grants_into_sector(scope).annotate(
+        breakdown_ward=Coalesce("recipient__ward_id", "beneficiary_ward_id"),
+        breakdown_period=(TruncQuarter if unit == "quarter" else TruncYear)("award_date"),
+    )
+    funders = grants.values("funder_org_id").annotate(funder=Max("funder_name"), **GRANT_FIGURES)
+    return {
+        "funder": {(row["funder_org_id"], row["funder"]): (row["n"], row["recipients"], row["amount"] or Decimal(0)) for row in funders},
+        "ward": _grouped(grants, "breakdown_ward"),
+        "stage": _grouped(grants, "recipient__development_stage"),
+        "period": _grouped(grants, "breakdown_period"),
+        "total": {None: _funding_totals(grants)},
+    }
+
+
 def _grants_by_need(scope: Scope) -> dict[int, tuple[int, int, Decimal]]:
     """{need id: (grants, recipients, amount)} of the grants into the sector in the scope to
     organisations with a listed service meeting the need, grouped in the database: each pair of need
     and organisation once, however many of its services meet it."""
     meeting = (
-        Service.objects.listed().filter(needs__isnull=False).order_by().values_list("needs", "organisation_id").distinct()
+        Service.objects.listed()
+        .filter(needs__isnull=False)
+        .order_by()
+        .values(meeting_need=F("needs"), meeting_organisation=F("organisation_id"))
+        .distinct()
     )
-    grants = _grants_into_sector(scope).values_list("recipient_id", "amount_awarded")
+    grants = _grants_into_sector(scope).values(grant_recipient=F("recipient_id"), grant_amount=F("amount_awarded"))
     meeting_sql, meeting_params = meeting.query.sql_with_params()
     grants_sql, grants_params = grants.query.sql_with_params()
     sql = (
-        f'SELECT m."need", COUNT(*), COUNT(DISTINCT g."recipient"), SUM(g."amount") '
-        f'FROM ({grants_sql}) g ("recipient", "amount") INNER JOIN ({meeting_sql}) m ("need", "organisation") '
-        f'ON m."organisation" = g."recipient" GROUP BY m."need"'
+        'SELECT m."meeting_need", COUNT(*), COUNT(DISTINCT g."grant_recipient"), SUM(g."grant_amount") '
+        f'FROM ({grants_sql}) g INNER JOIN ({meeting_sql}) m '
+        'ON m."meeting_organisation" = g."grant_recipient" GROUP BY m."meeting_need"'
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*grants_params, *meeting_params])
