@@ -69,3 +69,31 @@ def result_list(services) -> SafeString:
             )
         )
     return format_html('<ul class="list-unstyled service-list">\n  {}\n</ul>', mark_safe("\n  ".join(items)))
+
+
+@register.simple_tag
+def filter_fields(form) -> SafeString:
+    """The directory's filters (every field of its DirectoryFilterForm but the search words), each
+    with its label, and the free-only box. Built here rather than by a template loop over the fields,
+    for the page's every request."""
+    cells = [
+        format_html(
+            '<div class="col-12 col-md-6 col-lg-3">\n      <label class="form-label" for="{}">{}</label>\n      {}\n    </div>',
+            field.id_for_label,
+            field.label,
+            field,
+        )
+        for field in form
+        if field.name not in ("q", "free")
+    ]
+    free = form["free"]
+    cells.append(
+        format_html(
+            '<div class="col-12 col-md-6 col-lg-3">\n      <div class="form-check">{} '
+            '<label class="form-check-label" for="{}">{}</label></div>\n    </div>',
+            free,
+            free.id_for_label,
+            free.label,
+        )
+    )
+    return mark_safe("\n    ".join(cells))

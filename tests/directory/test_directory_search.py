@@ -265,3 +265,59 @@ def test_filter_choices_are_kept_until_a_term_changes():
     # A valid choice cleans to the term itself, as the search needs it.
     form = DirectoryFilterForm({"need": "payroll"})
     assert form.search_filters().needs == [payroll]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"q": '"a&b<', "need": "payroll", "language": "bn", "free": "on", "day": "MO", "area": "regional"},
+        {"q": "x" * 300, "need": "nope", "stage": "x", "sort": "zzz", "ward": "<script>"},
+        {"stage": "2", "sort": "name", "free": ""},
+    ],
+)
+def test_filter_fields_are_the_markup_of_djangos_own_widgets(data):
+    """The filters are built in Python (directory.forms._FastSelect, _FastInput and the filter_fields
+    tag), with their options' markup kept between requests: the same HTML as Django's own widgets
+    and templates give, selected values, ids, labels and error attributes included."""
+    import re
+
+    from django import forms
+    from django.template import Context, Template
+
+    from directory.forms import DirectoryFilterForm
+    from directory.templatetags.directory import filter_fields
+
+    def squeezed(html: str) -> str:
+        return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", str(html))).strip()
+
+    def stock(bound) -> str:
+        widget = bound.field.widget
+        if isinstance(widget, forms.Select):
+            copy = forms.Select(attrs=widget.attrs, choices=widget.choices)
+        elif isinstance(widget, forms.CheckboxInput):
+            copy = forms.CheckboxInput(attrs=widget.attrs)
+        else:
+            copy = forms.TextInput(attrs={**widget.attrs, "type": widget.input_type})
+        return bound.as_widget(widget=copy)
+
+    for _twice in range(2):  # the second time from the kept options
+        form = DirectoryFilterForm(data)
+        form.search_filters()
+        for bound in form:
+            assert squeezed(bound) == squeezed(stock(bound)), bound.name
+        reference = Template(
+            '{% for field in form %}{% if field.name != "q" and field.name != "free" %}'
+            '<div class="col-12 col-md-6 col-lg-3"><label class="form-label" for="{{ field.id_for_label }}">{{ field.label }}</label>'
+            "{{ field }}</div>{% endif %}{% endfor %}"
+            '<div class="col-12 col-md-6 col-lg-3"><div class="form-check">{{ form.free }} <label class="form-check-label" '
+            'for="{{ form.free.id_for_label }}">{{ form.free.label }}</label></div></div>'
+        ).render(Context({"form": form}))
+        assert squeezed(filter_fields(form)) == squeezed(reference)
+    html = squeezed(filter_fields(form))
+    if data and data.get("need") == "payroll":
+        assert '<option value="payroll" selected>' in html and '<option value="" selected>' not in html.split('name="need"')[1].split("</select>")[0]
+        assert 'name="free" class="form-check-input" id="id_free" checked' in html
+    if data and data.get("need") == "nope":
+        assert 'name="need" class="form-select" aria-invalid="true" aria-describedby="id_need_error" id="id_need"' in html
+        assert "&lt;script&gt;" not in html and "<script>" not in html  # a bad value is not echoed as markup
