@@ -267,6 +267,44 @@ def test_filter_choices_are_kept_until_a_term_changes():
     assert form.search_filters().needs == [payroll]
 
 
+def test_taxonomy_version_is_read_once_a_request_and_afresh_after_a_change(client, services, monkeypatch):
+    """taxonomies.selectors.taxonomy_version: within a request the shared cache is asked once, however
+    many things are built from the terms (the directory page's filters and its results' terms); a term
+    saved during the request, and every read outside a request, asks it again."""
+    from django.core.cache import cache
+
+    from taxonomies.selectors import VERSION_KEY, remember_version_during_requests, taxonomy_version
+
+    reads = []
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *args, **kwargs: reads.append(key) or real_get(key, *args, **kwargs))
+
+    def version_reads() -> int:
+        count = reads.count(VERSION_KEY)
+        reads.clear()
+        return count
+
+    taxonomy_version(), taxonomy_version()
+    assert version_reads() == 2, "outside a request, every read is fresh"
+    page = client.get(URL, {"q": "funding"})
+    assert "Funding advice surgery" in page.content.decode()
+    assert version_reads() == 1
+    taxonomy_version()
+    assert version_reads() == 1, "the request is over"
+
+    remember_version_during_requests(started=True)  # as request_started does
+    try:
+        first = taxonomy_version()
+        taxonomy_version()
+        assert version_reads() == 1
+        payroll = term("needs", "payroll")
+        payroll.name = "Payroll and pensions"
+        payroll.save()
+        assert taxonomy_version() != first, "a change during the request is seen at once"
+    finally:
+        remember_version_during_requests(started=False)
+
+
 @pytest.mark.parametrize(
     "data",
     [
