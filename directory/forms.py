@@ -2,6 +2,7 @@
 tidy what people type; saving is for services.py."""
 
 from dataclasses import dataclass
+from html import escape
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
@@ -26,9 +27,10 @@ from .models import Location, Schedule, Service, ServiceContact
 
 def _attributes_html(attrs: dict) -> str:
     """Attributes as django/forms/widgets/attrs.html writes them: in order, True as a bare name, False
-    left out."""
+    left out. (The standard library's escape: the same characters as django.utils.html.escape, at a
+    fraction of its cost on every page.)"""
     return "".join(
-        format_html(' {}="{}"', key, str(item)) if item is not True else format_html(" {}", key)
+        f' {escape(key)}="{escape(str(item))}"' if item is not True else f" {escape(key)}"
         for key, item in attrs.items()
         if item is not False
     )

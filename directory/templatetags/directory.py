@@ -1,9 +1,10 @@
 """Template helpers for the directory's parts of other pages. Loaded as `{% load directory %}`."""
 
 from dataclasses import dataclass
+from html import escape
 
 from django import template
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext
@@ -37,38 +38,29 @@ def organisation_services(context, organisation) -> OrganisationServices:
 def result_list(services) -> SafeString:
     """The directory's results (selectors.ListedService), as the page lists them. Built here rather
     than by a template loop: twenty results of a dozen template nodes each were most of the page's
-    rendering, and their fixed words are translated once per page, not per result."""
+    rendering, and their fixed words are translated once per page, not per result. Every value is
+    escaped (the standard library's escape: the same characters as Django's, without its lazy-text
+    checks per value)."""
     by = gettext('By <a href="%(url)s">%(name)s</a>')
-    paused = format_html('<span class="badge text-bg-warning">{}</span>', gettext("Paused"))
-    free = format_html('<span class="badge text-bg-success">{}</span>', gettext("Free"))
+    paused = " " + format_html('<span class="badge text-bg-warning">{}</span>', gettext("Paused"))
+    free = " " + format_html('<span class="badge text-bg-success">{}</span>', gettext("Free"))
     listed_by = gettext("listed by %(source)s")
     items = []
     for service in services:
         details = "; ".join(service.shown_terms)
         if service.regular_times:
             details += " · " + "; ".join(service.regular_times)
+        provider = by % {"url": escape(service.provider_url), "name": escape(service.provider_name)}
+        if service.source_name:
+            provider += f' · <span class="listed-by">{escape(listed_by % {"source": service.source_name})}</span>'
         items.append(
-            format_html(
-                '<li class="border-bottom py-3">\n    <h2 class="h5 mb-1"><a href="{}">{}</a>{}{}</h2>\n'
-                '    <p class="mb-1 small">{}</p>\n    <p class="mb-1">{}</p>\n'
-                '    <p class="mb-0 small text-muted">{}</p>\n  </li>',
-                service.url,
-                service.name,
-                mark_safe(" " + paused) if service.status == "paused" else "",
-                mark_safe(" " + free) if service.is_free else "",
-                mark_safe(
-                    by % {"url": escape(service.provider_url), "name": escape(service.provider_name)}
-                    + (
-                        format_html(' · <span class="listed-by">{}</span>', listed_by % {"source": service.source_name})
-                        if service.source_name
-                        else ""
-                    )
-                ),
-                Truncator(service.description).words(40, truncate=" …"),
-                details,
-            )
+            f'<li class="border-bottom py-3">\n    <h2 class="h5 mb-1"><a href="{escape(service.url)}">{escape(service.name)}</a>'
+            f'{paused if service.status == "paused" else ""}{free if service.is_free else ""}</h2>\n'
+            f'    <p class="mb-1 small">{provider}</p>\n'
+            f'    <p class="mb-1">{escape(Truncator(service.description).words(40, truncate=" …"))}</p>\n'
+            f'    <p class="mb-0 small text-muted">{escape(details)}</p>\n  </li>'
         )
-    return format_html('<ul class="list-unstyled service-list">\n  {}\n</ul>', mark_safe("\n  ".join(items)))
+    return mark_safe('<ul class="list-unstyled service-list">\n  ' + "\n  ".join(items) + "\n</ul>")
 
 
 @register.simple_tag

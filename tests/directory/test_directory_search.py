@@ -359,3 +359,31 @@ def test_filter_fields_are_the_markup_of_djangos_own_widgets(data):
     if data and data.get("need") == "nope":
         assert 'name="need" class="form-select" aria-invalid="true" aria-describedby="id_need_error" id="id_need"' in html
         assert "&lt;script&gt;" not in html and "<script>" not in html  # a bad value is not echoed as markup
+
+
+def test_result_list_escapes_every_value():
+    """directory.templatetags.directory.result_list builds the results' markup in Python: every value
+    from the database (names, links, description, terms, times, the listing directory) is escaped."""
+    from directory.selectors import ListedService
+    from directory.templatetags.directory import result_list
+
+    hostile = ListedService(
+        pk=1,
+        name="<b>Bold</b> & co",
+        url='/services/a"b/',
+        status="paused",
+        is_free=True,
+        description="<script>alert(1)</script> help",
+        provider_name="O'Neil <Trust>",
+        provider_url="/organisations/x?a=1&b=2/",
+        shown_terms=["Payroll & <pensions>"],
+        regular_times=["Mondays 09:00 to 12:00"],
+        source_name="<i>Hackney</i>",
+    )
+    html = result_list([hostile])
+    assert '<a href="/services/a&quot;b/">&lt;b&gt;Bold&lt;/b&gt; &amp; co</a>' in html
+    assert '<span class="badge text-bg-warning">Paused</span>' in html and '<span class="badge text-bg-success">Free</span>' in html
+    assert 'By <a href="/organisations/x?a=1&amp;b=2/">O&#x27;Neil &lt;Trust&gt;</a>' in html
+    assert '<span class="listed-by">listed by &lt;i&gt;Hackney&lt;/i&gt;</span>' in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; help" in html and "<script>" not in html
+    assert "Payroll &amp; &lt;pensions&gt; · Mondays 09:00 to 12:00" in html
