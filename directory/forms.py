@@ -195,7 +195,9 @@ class DirectoryFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, (terms_by_code, choices, kept_options) in built_from_terms("directory-filter-terms", self.filter_terms).items():
+        # The terms kept for the taxonomies' data version: the same object until a term changes.
+        self.kept_terms = built_from_terms("directory-filter-terms", self.filter_terms)
+        for name, (terms_by_code, choices, kept_options) in self.kept_terms.items():
             self.fields[name].set_terms(terms_by_code, choices, kept_options)
         for name, field in self.fields.items():
             if name not in ("q", "free"):

@@ -1,5 +1,6 @@
 """Template helpers for the directory's parts of other pages. Loaded as `{% load directory %}`."""
 
+import functools
 from dataclasses import dataclass
 from html import escape
 
@@ -7,7 +8,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from accounts.permissions import can
 
@@ -67,7 +68,36 @@ def result_list(services) -> SafeString:
 def filter_fields(form) -> SafeString:
     """The directory's filters (every field of its DirectoryFilterForm but the search words), each
     with its label, and the free-only box. Built here rather than by a template loop over the fields,
-    for the page's every request."""
+    and kept for the last few hundred different searches: what the filters show follows from the terms
+    kept for the taxonomies' data version, the language and the values asked for alone (their errors
+    too: each filter is checked on its own value)."""
+    values = tuple(form.data.get(name) for name in form.fields if name != "q") if form.is_bound else None
+    return _kept_filter_fields(_KeyedForm((id(form.kept_terms), get_language(), values), form))
+
+
+class _KeyedForm:
+    """A form hashed and compared by `key` alone, for functools.lru_cache; the form is let go once its
+    markup is made. The terms it was built from (DirectoryFilterForm.kept_terms, whose id is in the key)
+    are held while the markup is kept, so that no other object takes their id."""
+
+    def __init__(self, key: tuple, form):
+        self.key, self.form, self.terms = key, form, form.kept_terms
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _KeyedForm) and self.key == other.key
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_filter_fields(keyed: _KeyedForm) -> SafeString:
+    html = _filter_fields_html(keyed.form)
+    keyed.form = None
+    return html
+
+
+def _filter_fields_html(form) -> SafeString:
     cells = [
         format_html(
             '<div class="col-12 col-md-6 col-lg-3">\n      <label class="form-label" for="{}">{}</label>\n      {}\n    </div>',

@@ -387,3 +387,22 @@ def test_result_list_escapes_every_value():
     assert '<span class="listed-by">listed by &lt;i&gt;Hackney&lt;/i&gt;</span>' in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; help" in html and "<script>" not in html
     assert "Payroll &amp; &lt;pensions&gt; · Mondays 09:00 to 12:00" in html
+
+
+def test_kept_filter_markup_follows_a_term_change():
+    """The filters' markup is kept per search (filter_fields), under the terms kept for the taxonomies'
+    data version: a renamed term shows at the next request."""
+    from directory.forms import DirectoryFilterForm
+    from directory.templatetags.directory import filter_fields
+
+    def need_select() -> str:
+        form = DirectoryFilterForm({"need": "payroll"})
+        form.search_filters()
+        return str(filter_fields(form)).split('name="need"')[1].split("</select>")[0]
+
+    assert '<option value="payroll" selected>Payroll</option>' in need_select()
+    assert need_select() == need_select()
+    payroll = term("needs", "payroll")
+    payroll.name = "Payroll and pensions"
+    payroll.save()
+    assert '<option value="payroll" selected>Payroll and pensions</option>' in need_select()
