@@ -1,7 +1,8 @@
 """Forms for the provider directory's pages: search filters, services and their rows. They check and
 tidy what people type; saving is for services.py."""
 
-import functools
+from dataclasses import dataclass
+from html import escape
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
@@ -9,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import normalise_postcode
@@ -23,34 +25,86 @@ from .models import Location, Schedule, Service, ServiceContact
 # The directory of services ------------------------------------------------------------------------
 
 
+def _attributes_html(attrs: dict) -> str:
+    """Attributes as django/forms/widgets/attrs.html writes them: in order, True as a bare name, False
+    left out. (The standard library's escape: the same characters as django.utils.html.escape, at a
+    fraction of its cost on every page.)"""
+    return "".join(
+        f' {escape(key)}="{escape(str(item))}"' if item is not True else f" {escape(key)}"
+        for key, item in attrs.items()
+        if item is not False
+    )
+
+
+@dataclass(frozen=True)
+class _Options:
+    """A select's options as markup, escaped once: each option as it is, and as it is when selected."""
+
+    plain: list[str]
+    selected: list[str]
+    position: dict[str, int]  # an option's place by its value (the first, if two had the same)
+
+    @classmethod
+    def of(cls, choices) -> "_Options":
+        plain, selected, position = [], [], {}
+        for value, label in choices:
+            value = "" if value is None else str(value)
+            head = format_html('\n  <option value="{}"', value)
+            tail = format_html(">{}</option>\n", str(label))
+            plain.append(head + tail)
+            selected.append(f"{head} selected{tail}")
+            position.setdefault(value, len(plain) - 1)
+        return cls(plain, selected, position)
+
+    def html(self, values) -> str:
+        options = list(self.plain)
+        for value in values:
+            if (index := self.position.get(value)) is not None:
+                options[index] = self.selected[index]
+        return "".join(options)
+
+
 class _FastSelect(forms.Select):
     """A single-choice <select> built in Python rather than one template per option: the directory's
     filters show about a hundred options on every page. Same markup and attributes as forms.Select
-    (id, class, aria-invalid from the bound field)."""
+    (id, class, aria-invalid from the bound field). Its options' markup is kept in `kept_options` (by
+    language), which the form shares between requests while the taxonomies stay unchanged."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kept_options: dict[str, _Options] = {}
 
     def render(self, name, value, attrs=None, renderer=None):
-        selected = set(self.format_value(value))
+        language = get_language()
+        options = self.kept_options.get(language)
+        if options is None:
+            options = self.kept_options[language] = _Options.of(self.choices)
         final_attrs = self.build_attrs(self.attrs, attrs)
-        # As django/forms/widgets/attrs.html writes them: in order, True as a bare name, False left out.
-        attributes = "".join(
-            format_html(' {}="{}"', key, str(item)) if item is not True else format_html(" {}", key)
-            for key, item in final_attrs.items()
-            if item is not False
+        return mark_safe(
+            format_html('<select name="{}"', name)
+            + _attributes_html(final_attrs)
+            + ">"
+            + options.html(self.format_value(value))
+            + "\n</select>"
         )
-        parts = [format_html('<select name="{}"', name), attributes, ">"]
-        for option_value, option_label in self.choices:
-            option_value = "" if option_value is None else str(option_value)
-            head, tail = _option_html(option_value, str(option_label))
-            parts.append(f"{head} selected{tail}" if option_value in selected else f"{head}{tail}")
-        parts.append("\n</select>")
-        return mark_safe("".join(parts))
 
 
-@functools.lru_cache(maxsize=4096)
-def _option_html(value: str, label: str) -> tuple[str, str]:
-    """An option's markup either side of where " selected" goes, escaped once per value and label (in
-    the language of the moment: the label is passed translated), not on every page."""
-    return format_html('\n  <option value="{}"', value), format_html(">{}</option>\n", label)
+class _FastInput(forms.widgets.Input):
+    """An <input> built in Python from Django's own context for it (value, attributes, checked), with
+    the markup of django/forms/widgets/input.html: the directory page shows two on every request."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = "" if widget["value"] is None else format_html(' value="{}"', str(widget["value"]))
+        return mark_safe(format_html('<input type="{}" name="{}"', widget["type"], name) + shown + _attributes_html(widget["attrs"]) + ">")
+
+
+class _FastTextInput(_FastInput, forms.TextInput):
+    pass
+
+
+class _FastCheckbox(_FastInput, forms.CheckboxInput):
+    pass
 
 
 class _TermChoiceField(forms.ChoiceField):
@@ -69,11 +123,13 @@ class _TermChoiceField(forms.ChoiceField):
         self._terms_by_code = {}
         super().__init__(choices=[("", empty_label)], **kwargs)
 
-    def set_terms(self, terms_by_code: dict, choices: list[tuple[str, str]]) -> None:
-        """The terms by code and their choices, as built once for every form (see DirectoryFilterForm)."""
+    def set_terms(self, terms_by_code: dict, choices: list[tuple[str, str]], kept_options: dict) -> None:
+        """The terms by code, their choices and their options' markup by language, as kept for every
+        form while the taxonomies stay unchanged (see DirectoryFilterForm)."""
         self._terms_by_code = terms_by_code
         # Already in the normalised form the choices setter would rebuild on every request.
         self._choices = self.widget.choices = [("", self.empty_label), *choices]
+        self.widget.kept_options = kept_options
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -107,7 +163,7 @@ class DirectoryFilterForm(forms.Form):
         label=_("Search words"),
         required=False,
         max_length=200,
-        widget=forms.TextInput(attrs={"type": "search", "class": "form-control"}),
+        widget=_FastTextInput(attrs={"type": "search", "class": "form-control"}),
     )
     function = _TermChoiceField(label=_("Infrastructure function"), required=False, empty_label=_("Any function"))
     need = _TermChoiceField(label=_("Support need"), required=False, empty_label=_("Any need"))
@@ -125,7 +181,7 @@ class DirectoryFilterForm(forms.Form):
         widget=_FastSelect,
     )
     day = forms.ChoiceField(label=_("Open on"), required=False, choices=DAY_CHOICES, widget=_FastSelect)
-    free = forms.BooleanField(label=_("Free services only"), required=False)
+    free = forms.BooleanField(label=_("Free services only"), required=False, widget=_FastCheckbox)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES, widget=_FastSelect)
 
     TERM_FIELDS = {
@@ -139,22 +195,25 @@ class DirectoryFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, (terms_by_code, choices) in built_from_terms("directory-filter-terms", self.filter_terms).items():
-            self.fields[name].set_terms(terms_by_code, choices)
+        # The terms kept for the taxonomies' data version: the same object until a term changes.
+        self.kept_terms = built_from_terms("directory-filter-terms", self.filter_terms)
+        for name, (terms_by_code, choices, kept_options) in self.kept_terms.items():
+            self.fields[name].set_terms(terms_by_code, choices, kept_options)
         for name, field in self.fields.items():
             if name not in ("q", "free"):
                 field.widget.attrs["class"] = "form-select"
         self.fields["free"].widget.attrs["class"] = "form-check-input"
 
     @classmethod
-    def filter_terms(cls) -> dict[str, tuple[dict, list[tuple[str, str]]]]:
-        """Each filter's terms by code and its choices, from one query; kept while the taxonomies stay
-        unchanged (taxonomies.selectors.built_from_terms), not rebuilt as model objects per request."""
+    def filter_terms(cls) -> dict[str, tuple[dict, list[tuple[str, str]], dict]]:
+        """Each filter's terms by code, its choices and (filled as pages are shown) its options' markup by
+        language, from one query; kept while the taxonomies stay unchanged
+        (taxonomies.selectors.built_from_terms), not rebuilt as model objects per request."""
         by_taxonomy = {code: [] for code in cls.TERM_FIELDS.values()}
         for term in terms_in_taxonomies(list(by_taxonomy)):
             by_taxonomy[term.taxonomy_code].append(term)
         return {
-            name: ({term.code: term for term in by_taxonomy[code]}, [(term.code, str(term)) for term in by_taxonomy[code]])
+            name: ({term.code: term for term in by_taxonomy[code]}, [(term.code, str(term)) for term in by_taxonomy[code]], {})
             for name, code in cls.TERM_FIELDS.items()
         }
 

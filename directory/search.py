@@ -232,32 +232,36 @@ def _exact_name(services: QuerySet[Service], text: str) -> QuerySet[Service]:
     return services.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(text)))
 
 
-def first_matches(matches: QuerySet[Service]) -> list[int]:
-    """The ids of the first RANK_LIMIT + 1 matches the database finds, in no particular order: whether
-    a search has more than RANK_LIMIT matches, and if not, all of them."""
-    return list(matches.order_by().values_list("pk", flat=True)[: RANK_LIMIT + 1])
+def first_matches(matches: QuerySet[Service]) -> list[tuple[int, float]]:
+    """The first RANK_LIMIT + 1 matches the database finds, in no particular order, each as (id, rank):
+    whether a search has more than RANK_LIMIT matches, and if not, all of them, scored in the same read."""
+    return list(matches.order_by().values_list("pk", "rank")[: RANK_LIMIT + 1])
 
 
-def ranked_ids(matches: QuerySet[Service], text: str, start: int, stop: int, *, found: list[int] | None = None) -> list[int]:
+def _best_first(scored) -> list[int]:
+    """Ids from (id, rank) pairs in RANKED_ORDER: the ranks are the database's own, so the order is the
+    one its ORDER BY would give."""
+    return [pk for pk, _rank in sorted(scored, key=lambda row: (-row[1], row[0]))]
+
+
+def ranked_ids(
+    matches: QuerySet[Service], text: str, start: int, stop: int, *, found: list[tuple[int, float]] | None = None
+) -> list[int]:
     """Ids `start` to `stop` of a search's matches (`matches`: text_search's queryset, in RANKED_ORDER;
     `found`: first_matches(matches) if already read), best first, reading a bounded number of rows
     whatever the number of matches.
 
-    Up to RANK_LIMIT matches, all are ranked: the order is exactly RANKED_ORDER. Beyond it, the first
-    RANK_LIMIT matches the database finds (in the table's order, without sorting them all) and every
-    exact name match are ranked and come first, then the other matches, oldest first. Scoring every one
-    of tens of thousands of matches of a common word would cost time in proportion to the directory's
-    size, to order results nobody reads that far."""
+    Up to RANK_LIMIT matches, all are ranked: the order is exactly RANKED_ORDER, from the ranks
+    first_matches read. Beyond it, the first RANK_LIMIT matches the database finds (in the table's
+    order, without sorting them all) and every exact name match are ranked and come first, then the
+    other matches, oldest first. Scoring every one of tens of thousands of matches of a common word
+    would cost time in proportion to the directory's size, to order results nobody reads that far."""
     found = first_matches(matches) if found is None else found
     if len(found) <= RANK_LIMIT:
-        return list(matches.values_list("pk", flat=True)[start:stop])
-    candidates = set(found[:RANK_LIMIT]) | set(_exact_name(matches.order_by(), text).values_list("pk", flat=True))
-    ids = []
-    if start < len(candidates):
-        # Scored over the candidates alone, found by id: the search's conditions are already met.
-        rank = matches.query.annotations["rank"]
-        ranked = Service.objects.filter(_OneOfIds(candidates)).annotate(rank=rank).order_by(*RANKED_ORDER)
-        ids = list(ranked.values_list("pk", flat=True)[start:stop])
+        return _best_first(found)[start:stop]
+    candidates = dict(found[:RANK_LIMIT])
+    candidates.update(_exact_name(matches.order_by(), text).values_list("pk", "rank"))
+    ids = _best_first(candidates.items())[start:stop]
     if len(ids) < stop - start:
         rest = matches.filter(~Q(_OneOfIds(candidates))).order_by("pk").values_list("pk", flat=True)
         ids += list(rest[max(0, start - len(candidates)) : stop - len(candidates)])

@@ -1,7 +1,7 @@
 """Reads for the provider directory: services, their listing details, pages and review state."""
 
+import functools
 import json
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -204,55 +204,112 @@ def _read_shown_terms() -> dict[int, tuple[int, str]]:
 
 def directory_listing(ids: list[int]) -> list[ListedService]:
     """The directory page's results for these service ids, in this order: each with the needs it meets
-    or, with none, its functions (names in vocabulary order) and its regular times (Monday first), in
-    three queries of plain values."""
-    from django.db.models import BooleanField, Value
-
-    from .models import Schedule, Service
+    or, with none, its functions (names in vocabulary order) and its regular times (Monday first), as
+    plain values: in one query on PostgreSQL (_listing_rows), three elsewhere."""
+    from .models import Schedule
 
     service_url = links.slug_url("directory:service_detail")
     provider_url = links.slug_url("organisations:organisation_detail")
-
-    def tagged(relation: str, is_need: bool) -> QuerySet:
-        rows = getattr(Service, relation).through.objects.filter(service_id__in=ids)
-        return rows.annotate(is_need=Value(is_need, output_field=BooleanField())).values_list(
-            "service_id", "taxonomyterm_id", "is_need"
-        )
-
-    tags = list(tagged("needs", True).union(tagged("functions", False), all=True))
+    rows = _listing_rows(ids)
     # Kept while the taxonomies stay unchanged; read afresh if a term was added without a signal.
     term_names = built_from_terms("directory-shown-terms", _read_shown_terms)
-    if any(term_id not in term_names for _service_id, term_id, _is_need in tags):
+    if any(term_id not in term_names for row in rows for term_id in (*row.need_ids, *row.function_ids)):
         term_names = _read_shown_terms()
-    needs, functions = defaultdict(list), defaultdict(list)
-    for service_id, term_id, is_need in tags:
-        (needs if is_need else functions)[service_id].append(term_names[term_id])
     # Monday first, sorted here: twenty services' few times do not need schedules_in_week_order's SQL.
     day_order = {code: index for index, code in enumerate(Schedule.Weekday.values)}
-    schedules = Schedule.objects.filter(service_id__in=ids).values_list("service_id", "weekday", "opens_at", "closes_at", "pk")
-    times = defaultdict(list)
-    for service_id, weekday, opens_at, closes_at, _pk in sorted(schedules, key=lambda row: (day_order.get(row[1], 7), row[2], row[4])):
-        times[service_id].append(Schedule.describe(weekday, opens_at, closes_at))
-    rows = Service.objects.filter(pk__in=ids).values_list(
-        "pk", "name", "slug", "status", "is_free", "description", "organisation__name", "organisation__slug", "source__name"
-    )
-    by_id = {
-        pk: ListedService(
-            pk=pk,
-            name=name,
-            url=service_url(slug),
-            status=status,
-            is_free=is_free,
-            description=description,
-            provider_name=provider_name,
-            provider_url=provider_url(provider_slug),
-            shown_terms=[term for _order, term in sorted(needs.get(pk) or functions.get(pk, []))],
-            regular_times=times[pk],
-            source_name=source_name,
+    by_id = {}
+    for row in rows:
+        shown = sorted(term_names[term_id] for term_id in (row.need_ids or row.function_ids))
+        times = sorted(row.schedules, key=lambda time: (day_order.get(time[0], 7), time[1], time[3]))
+        by_id[row.pk] = ListedService(
+            pk=row.pk,
+            name=row.name,
+            url=service_url(row.slug),
+            status=row.status,
+            is_free=row.is_free,
+            description=row.description,
+            provider_name=row.provider_name,
+            provider_url=provider_url(row.provider_slug),
+            shown_terms=[name for _order, name in shown],
+            regular_times=[Schedule.describe(weekday, opens_at, closes_at) for weekday, opens_at, closes_at, _pk in times],
+            source_name=row.source_name,
         )
-        for pk, name, slug, status, is_free, description, provider_name, provider_slug, source_name in rows
-    }
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+@dataclass
+class _ListingRow:
+    pk: int
+    name: str
+    slug: str
+    status: str
+    is_free: bool
+    description: str
+    provider_name: str
+    provider_slug: str
+    source_name: str | None
+    need_ids: list[int]
+    function_ids: list[int]
+    schedules: list[tuple]  # (weekday, opens_at, closes_at, pk)
+
+
+_LISTING_COLUMNS = (
+    "pk", "name", "slug", "status", "is_free", "description", "organisation__name", "organisation__slug", "source__name"
+)
+
+
+def _listing_rows(ids: list[int]) -> list[_ListingRow]:
+    """The listing's values for these services. On PostgreSQL one query, the related rows as arrays
+    (a result page is read in one round trip, with no SQL built per request); elsewhere a query for
+    the services, one for their terms and one for their times."""
+    from .models import Schedule, Service
+
+    if not ids:
+        return []
+    if connections[Service.objects.db].vendor == "postgresql":
+        with connections[Service.objects.db].cursor() as cursor:
+            cursor.execute(_listing_sql(), [list(ids)])
+            return [
+                _ListingRow(*values, need_ids, function_ids, list(zip(weekdays, opens, closes, schedule_ids, strict=True)))
+                for *values, need_ids, function_ids, weekdays, opens, closes, schedule_ids in cursor.fetchall()
+            ]
+    rows = {
+        values[0]: _ListingRow(*values, [], [], [])
+        for values in Service.objects.filter(pk__in=ids).order_by().values_list(*_LISTING_COLUMNS)
+    }
+    for relation in ("needs", "functions"):
+        for service_id, term_id in getattr(Service, relation).through.objects.filter(service_id__in=ids).values_list(
+            "service_id", "taxonomyterm_id"
+        ):
+            getattr(rows[service_id], "need_ids" if relation == "needs" else "function_ids").append(term_id)
+    schedules = Schedule.objects.filter(service_id__in=ids).order_by().values_list("service_id", "weekday", "opens_at", "closes_at", "pk")
+    for service_id, *time in schedules:
+        rows[service_id].schedules.append(tuple(time))
+    return list(rows.values())
+
+
+@functools.cache
+def _listing_sql() -> str:
+    """_listing_rows's PostgreSQL query, its table and column names from the models."""
+    from .models import HarvestSource, Schedule, Service
+
+    def table(model) -> str:
+        return connections[Service.objects.db].ops.quote_name(model._meta.db_table)
+
+    needs, functions = (table(getattr(Service, relation).through) for relation in ("needs", "functions"))
+    schedule = table(Schedule)
+    times = [
+        f"ARRAY(SELECT t.{column} FROM {schedule} t WHERE t.service_id = s.id ORDER BY t.id)"
+        for column in ("weekday", "opens_at", "closes_at", "id")
+    ]
+    return (
+        "SELECT s.id, s.name, s.slug, s.status, s.is_free, s.description, o.name, o.slug, h.name, "
+        f"ARRAY(SELECT n.taxonomyterm_id FROM {needs} n WHERE n.service_id = s.id), "
+        f"ARRAY(SELECT f.taxonomyterm_id FROM {functions} f WHERE f.service_id = s.id), "
+        + ", ".join(times)
+        + f" FROM {table(Service)} s JOIN {table(Organisation)} o ON o.id = s.organisation_id"
+        f" LEFT JOIN {table(HarvestSource)} h ON h.id = s.source_id WHERE s.id = ANY(%s)"
+    )
 
 
 def service_page(slug: str):

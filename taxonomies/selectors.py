@@ -1,5 +1,6 @@
 """Reads for the controlled vocabularies."""
 
+import threading
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -25,9 +26,11 @@ def terms_in_taxonomies(taxonomy_codes: list[str]) -> QuerySet[TaxonomyTerm]:
 
 # What is built from the terms (a form's choices...) is kept in each process under the taxonomies' data
 # version, which services.record_taxonomy_change moves on whenever a taxonomy or a term is saved or
-# deleted, so every process sees a change at its next request.
+# deleted, so every process sees a change at its next request. Within a request the version is read
+# from the shared cache once (remember_version_during_requests), however many things are built.
 VERSION_KEY = "taxonomies:version"
 _built: dict[str, tuple[str, object]] = {}
+_request = threading.local()  # .version while a request is served: None until read
 
 
 def taxonomy_version() -> str | None:
@@ -35,11 +38,31 @@ def taxonomy_version() -> str | None:
     cannot be reached, and then nothing is kept."""
     from django.core.cache import cache
 
+    in_request = hasattr(_request, "version")
+    if in_request and _request.version is not None:
+        return _request.version
     version = cache.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
         version = cache.get(VERSION_KEY)
+    if in_request:
+        _request.version = version
     return version
+
+
+def remember_version_during_requests(*, started: bool, **_signal) -> None:
+    """Connected to request_started and request_finished (apps.py): during a request its first read
+    of the version is reused; outside requests (tasks, commands, tests' own code) every read is fresh."""
+    if started:
+        _request.version = None
+    elif hasattr(_request, "version"):
+        del _request.version
+
+
+def forget_version_read() -> None:
+    """The version moved on during this request (services.record_taxonomy_change): read it again."""
+    if hasattr(_request, "version"):
+        _request.version = None
 
 
 def built_from_terms(name: str, build: Callable[[], T]) -> T:
@@ -58,3 +81,4 @@ def built_from_terms(name: str, build: Callable[[], T]) -> T:
 def forget_built_terms() -> None:
     """Drop what this process keeps (tests: a rolled-back transaction changes terms without a signal)."""
     _built.clear()
+    forget_version_read()

@@ -4,7 +4,7 @@ import uuid
 
 from django.core.cache import cache
 
-from .selectors import VERSION_KEY
+from .selectors import VERSION_KEY, forget_version_read
 
 
 def record_taxonomy_change(**_signal) -> None:
@@ -12,3 +12,4 @@ def record_taxonomy_change(**_signal) -> None:
     Connected to saves and deletions of taxonomies and terms (apps.py); a bulk update() bypasses it, and
     should call it."""
     cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    forget_version_read()

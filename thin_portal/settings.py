@@ -124,6 +124,11 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # A database host that silently drops packets must not hang requests (or /healthz) for minutes.
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+        # A search with many matches ranks the first ones a scan of the table finds (directory.search.
+        # ranked_ids): with synchronised scans on, a scan of a large table starts where the last one
+        # stopped, so the same search would rank other services on every request and its pages would
+        # repeat or skip results.
+        DATABASES["default"]["OPTIONS"].setdefault("options", "-c synchronize_seqscans=off")
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -1,12 +1,14 @@
 """Template helpers for the directory's parts of other pages. Loaded as `{% load directory %}`."""
 
+import functools
 from dataclasses import dataclass
+from html import escape
 
 from django import template
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from accounts.permissions import can
 
@@ -37,35 +39,83 @@ def organisation_services(context, organisation) -> OrganisationServices:
 def result_list(services) -> SafeString:
     """The directory's results (selectors.ListedService), as the page lists them. Built here rather
     than by a template loop: twenty results of a dozen template nodes each were most of the page's
-    rendering, and their fixed words are translated once per page, not per result."""
+    rendering, and their fixed words are translated once per page, not per result. Every value is
+    escaped (the standard library's escape: the same characters as Django's, without its lazy-text
+    checks per value)."""
     by = gettext('By <a href="%(url)s">%(name)s</a>')
-    paused = format_html('<span class="badge text-bg-warning">{}</span>', gettext("Paused"))
-    free = format_html('<span class="badge text-bg-success">{}</span>', gettext("Free"))
+    paused = " " + format_html('<span class="badge text-bg-warning">{}</span>', gettext("Paused"))
+    free = " " + format_html('<span class="badge text-bg-success">{}</span>', gettext("Free"))
     listed_by = gettext("listed by %(source)s")
     items = []
     for service in services:
         details = "; ".join(service.shown_terms)
         if service.regular_times:
             details += " · " + "; ".join(service.regular_times)
+        provider = by % {"url": escape(service.provider_url), "name": escape(service.provider_name)}
+        if service.source_name:
+            provider += f' · <span class="listed-by">{escape(listed_by % {"source": service.source_name})}</span>'
         items.append(
-            format_html(
-                '<li class="border-bottom py-3">\n    <h2 class="h5 mb-1"><a href="{}">{}</a>{}{}</h2>\n'
-                '    <p class="mb-1 small">{}</p>\n    <p class="mb-1">{}</p>\n'
-                '    <p class="mb-0 small text-muted">{}</p>\n  </li>',
-                service.url,
-                service.name,
-                mark_safe(" " + paused) if service.status == "paused" else "",
-                mark_safe(" " + free) if service.is_free else "",
-                mark_safe(
-                    by % {"url": escape(service.provider_url), "name": escape(service.provider_name)}
-                    + (
-                        format_html(' · <span class="listed-by">{}</span>', listed_by % {"source": service.source_name})
-                        if service.source_name
-                        else ""
-                    )
-                ),
-                Truncator(service.description).words(40, truncate=" …"),
-                details,
-            )
+            f'<li class="border-bottom py-3">\n    <h2 class="h5 mb-1"><a href="{escape(service.url)}">{escape(service.name)}</a>'
+            f'{paused if service.status == "paused" else ""}{free if service.is_free else ""}</h2>\n'
+            f'    <p class="mb-1 small">{provider}</p>\n'
+            f'    <p class="mb-1">{escape(Truncator(service.description).words(40, truncate=" …"))}</p>\n'
+            f'    <p class="mb-0 small text-muted">{escape(details)}</p>\n  </li>'
         )
-    return format_html('<ul class="list-unstyled service-list">\n  {}\n</ul>', mark_safe("\n  ".join(items)))
+    return mark_safe('<ul class="list-unstyled service-list">\n  ' + "\n  ".join(items) + "\n</ul>")
+
+
+@register.simple_tag
+def filter_fields(form) -> SafeString:
+    """The directory's filters (every field of its DirectoryFilterForm but the search words), each
+    with its label, and the free-only box. Built here rather than by a template loop over the fields,
+    and kept for the last few hundred different searches: what the filters show follows from the terms
+    kept for the taxonomies' data version, the language and the values asked for alone (their errors
+    too: each filter is checked on its own value)."""
+    values = tuple(form.data.get(name) for name in form.fields if name != "q") if form.is_bound else None
+    return _kept_filter_fields(_KeyedForm((id(form.kept_terms), get_language(), values), form))
+
+
+class _KeyedForm:
+    """A form hashed and compared by `key` alone, for functools.lru_cache; the form is let go once its
+    markup is made. The terms it was built from (DirectoryFilterForm.kept_terms, whose id is in the key)
+    are held while the markup is kept, so that no other object takes their id."""
+
+    def __init__(self, key: tuple, form):
+        self.key, self.form, self.terms = key, form, form.kept_terms
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _KeyedForm) and self.key == other.key
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_filter_fields(keyed: _KeyedForm) -> SafeString:
+    html = _filter_fields_html(keyed.form)
+    keyed.form = None
+    return html
+
+
+def _filter_fields_html(form) -> SafeString:
+    cells = [
+        format_html(
+            '<div class="col-12 col-md-6 col-lg-3">\n      <label class="form-label" for="{}">{}</label>\n      {}\n    </div>',
+            field.id_for_label,
+            field.label,
+            field,
+        )
+        for field in form
+        if field.name not in ("q", "free")
+    ]
+    free = form["free"]
+    cells.append(
+        format_html(
+            '<div class="col-12 col-md-6 col-lg-3">\n      <div class="form-check">{} '
+            '<label class="form-check-label" for="{}">{}</label></div>\n    </div>',
+            free,
+            free.id_for_label,
+            free.label,
+        )
+    )
+    return mark_safe("\n    ".join(cells))

@@ -265,3 +265,144 @@ def test_filter_choices_are_kept_until_a_term_changes():
     # A valid choice cleans to the term itself, as the search needs it.
     form = DirectoryFilterForm({"need": "payroll"})
     assert form.search_filters().needs == [payroll]
+
+
+def test_taxonomy_version_is_read_once_a_request_and_afresh_after_a_change(client, services, monkeypatch):
+    """taxonomies.selectors.taxonomy_version: within a request the shared cache is asked once, however
+    many things are built from the terms (the directory page's filters and its results' terms); a term
+    saved during the request, and every read outside a request, asks it again."""
+    from django.core.cache import cache
+
+    from taxonomies.selectors import VERSION_KEY, remember_version_during_requests, taxonomy_version
+
+    reads = []
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *args, **kwargs: reads.append(key) or real_get(key, *args, **kwargs))
+
+    def version_reads() -> int:
+        count = reads.count(VERSION_KEY)
+        reads.clear()
+        return count
+
+    taxonomy_version(), taxonomy_version()
+    assert version_reads() == 2, "outside a request, every read is fresh"
+    page = client.get(URL, {"q": "funding"})
+    assert "Funding advice surgery" in page.content.decode()
+    assert version_reads() == 1
+    taxonomy_version()
+    assert version_reads() == 1, "the request is over"
+
+    remember_version_during_requests(started=True)  # as request_started does
+    try:
+        first = taxonomy_version()
+        taxonomy_version()
+        assert version_reads() == 1
+        payroll = term("needs", "payroll")
+        payroll.name = "Payroll and pensions"
+        payroll.save()
+        assert taxonomy_version() != first, "a change during the request is seen at once"
+    finally:
+        remember_version_during_requests(started=False)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"q": '"a&b<', "need": "payroll", "language": "bn", "free": "on", "day": "MO", "area": "regional"},
+        {"q": "x" * 300, "need": "nope", "stage": "x", "sort": "zzz", "ward": "<script>"},
+        {"stage": "2", "sort": "name", "free": ""},
+    ],
+)
+def test_filter_fields_are_the_markup_of_djangos_own_widgets(data):
+    """The filters are built in Python (directory.forms._FastSelect, _FastInput and the filter_fields
+    tag), with their options' markup kept between requests: the same HTML as Django's own widgets
+    and templates give, selected values, ids, labels and error attributes included."""
+    import re
+
+    from django import forms
+    from django.template import Context, Template
+
+    from directory.forms import DirectoryFilterForm
+    from directory.templatetags.directory import filter_fields
+
+    def squeezed(html: str) -> str:
+        return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", str(html))).strip()
+
+    def stock(bound) -> str:
+        widget = bound.field.widget
+        if isinstance(widget, forms.Select):
+            copy = forms.Select(attrs=widget.attrs, choices=widget.choices)
+        elif isinstance(widget, forms.CheckboxInput):
+            copy = forms.CheckboxInput(attrs=widget.attrs)
+        else:
+            copy = forms.TextInput(attrs={**widget.attrs, "type": widget.input_type})
+        return bound.as_widget(widget=copy)
+
+    for _twice in range(2):  # the second time from the kept options
+        form = DirectoryFilterForm(data)
+        form.search_filters()
+        for bound in form:
+            assert squeezed(bound) == squeezed(stock(bound)), bound.name
+        reference = Template(
+            '{% for field in form %}{% if field.name != "q" and field.name != "free" %}'
+            '<div class="col-12 col-md-6 col-lg-3"><label class="form-label" for="{{ field.id_for_label }}">{{ field.label }}</label>'
+            "{{ field }}</div>{% endif %}{% endfor %}"
+            '<div class="col-12 col-md-6 col-lg-3"><div class="form-check">{{ form.free }} <label class="form-check-label" '
+            'for="{{ form.free.id_for_label }}">{{ form.free.label }}</label></div></div>'
+        ).render(Context({"form": form}))
+        assert squeezed(filter_fields(form)) == squeezed(reference)
+    html = squeezed(filter_fields(form))
+    if data and data.get("need") == "payroll":
+        assert '<option value="payroll" selected>' in html and '<option value="" selected>' not in html.split('name="need"')[1].split("</select>")[0]
+        assert 'name="free" class="form-check-input" id="id_free" checked' in html
+    if data and data.get("need") == "nope":
+        assert 'name="need" class="form-select" aria-invalid="true" aria-describedby="id_need_error" id="id_need"' in html
+        assert "&lt;script&gt;" not in html and "<script>" not in html  # a bad value is not echoed as markup
+
+
+def test_result_list_escapes_every_value():
+    """directory.templatetags.directory.result_list builds the results' markup in Python: every value
+    from the database (names, links, description, terms, times, the listing directory) is escaped."""
+    from directory.selectors import ListedService
+    from directory.templatetags.directory import result_list
+
+    hostile = ListedService(
+        pk=1,
+        name="<b>Bold</b> & co",
+        url='/services/a"b/',
+        status="paused",
+        is_free=True,
+        description="<script>alert(1)</script> help",
+        provider_name="O'Neil <Trust>",
+        provider_url="/organisations/x?a=1&b=2/",
+        shown_terms=["Payroll & <pensions>"],
+        regular_times=["Mondays 09:00 to 12:00"],
+        source_name="<i>Hackney</i>",
+    )
+    html = result_list([hostile])
+    assert '<a href="/services/a&quot;b/">&lt;b&gt;Bold&lt;/b&gt; &amp; co</a>' in html
+    assert '<span class="badge text-bg-warning">Paused</span>' in html and '<span class="badge text-bg-success">Free</span>' in html
+    assert 'By <a href="/organisations/x?a=1&amp;b=2/">O&#x27;Neil &lt;Trust&gt;</a>' in html
+    assert '<span class="listed-by">listed by &lt;i&gt;Hackney&lt;/i&gt;</span>' in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; help" in html and "<script>" not in html
+    assert "Payroll &amp; &lt;pensions&gt; · Mondays 09:00 to 12:00" in html
+
+
+def test_kept_filter_markup_follows_a_term_change():
+    """The filters' markup is kept per search (filter_fields), under the terms kept for the taxonomies'
+    data version: a renamed term shows at the next request."""
+    from directory.forms import DirectoryFilterForm
+    from directory.templatetags.directory import filter_fields
+
+    def need_select() -> str:
+        form = DirectoryFilterForm({"need": "payroll"})
+        form.search_filters()
+        return str(filter_fields(form)).split('name="need"')[1].split("</select>")[0]
+
+    assert '<option value="payroll" selected>Payroll</option>' in need_select()
+    assert need_select() == need_select()
+    payroll = term("needs", "payroll")
+    payroll.name = "Payroll and pensions"
+    payroll.save()
+    assert '<option value="payroll" selected>Payroll and pensions</option>' in need_select()

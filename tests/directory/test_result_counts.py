@@ -91,6 +91,16 @@ def test_a_search_beyond_the_rank_limit_ranks_a_bounded_set_and_pages_through_ev
     assert sorted(names) == sorted(service.name for service in [*matching, exact])
 
 
+@postgresql_only
+def test_scans_start_at_the_table_start_so_a_search_ranks_the_same_matches_every_time():
+    """ranked_ids ranks the first RANK_LIMIT matches a scan finds: a synchronised scan (PostgreSQL's
+    default for large tables) starts where the last one stopped, and the same page of a search would
+    show other results on every request."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronize_seqscans")
+        assert cursor.fetchone()[0] == "off"
+
+
 def test_within_the_rank_limit_the_order_is_exactly_by_rank(monkeypatch):
     make_service(name="Volunteer brokerage", description="Volunteers.")
     best = make_service(name="Payroll bureau", description="Payroll, payroll and payroll.")
