@@ -8,6 +8,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
+from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.html import format_html
@@ -57,26 +58,41 @@ class QuickSelect(forms.Select):
         return format_html("<select{}>{}</select>", flatatt(final_attrs), mark_safe(options))
 
 
+class NameChoiceIterator(ModelChoiceIterator):
+    """A filter's options as plain (code or slug, name) rows: organisations and taxonomy terms show
+    their name (their __str__), and building a model instance per option cost a quarter of the
+    calendar pages' rendering. Choosing still checks the value against the queryset."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        yield from self.queryset.values_list(self.field.to_field_name, "name")
+
+
+class NamedChoiceField(forms.ModelChoiceField):
+    iterator = NameChoiceIterator
+
+
 class EventFilterForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=200)
     category = forms.ChoiceField(
         label=gettext_lazy("Category"), required=False, choices=[("", gettext_lazy("Any category"))] + Category.choices
     )
-    organiser = forms.ModelChoiceField(
+    organiser = NamedChoiceField(
         label=gettext_lazy("Organiser"),
         required=False,
         queryset=Organisation.objects.none(),
         empty_label=gettext_lazy("Any organiser"),
         to_field_name="slug",
     )
-    segment = forms.ModelChoiceField(
+    segment = NamedChoiceField(
         label=gettext_lazy("For segment"),
         required=False,
         queryset=TaxonomyTerm.objects.none(),
         to_field_name="code",
         empty_label=gettext_lazy("Any"),
     )
-    community = forms.ModelChoiceField(
+    community = NamedChoiceField(
         label=gettext_lazy("For community"),
         required=False,
         queryset=TaxonomyTerm.objects.none(),
@@ -90,7 +106,7 @@ class EventFilterForm(forms.Form):
         empty_value=None,
         choices=[("", gettext_lazy("Any"))] + list(Organisation.Stage.choices),
     )
-    ward = forms.ModelChoiceField(
+    ward = NamedChoiceField(
         label=gettext_lazy("Ward"),
         required=False,
         queryset=TaxonomyTerm.objects.none(),

@@ -17,7 +17,7 @@ import nh3
 from django.conf import settings
 from django.utils import timezone
 
-from .recurrence import LONDON, local_starts, rule_parts
+from .recurrence import LONDON, rule_parts, skipped_starts
 
 PRODID = "-//THIN Community Portal//Calendar//EN"
 TZID = "Europe/London"
@@ -141,11 +141,14 @@ def event_lines(event, *, stamp: datetime, site_url: str, links: "_Links | None"
             rule += f";UNTIL={_utc(until_local)}"
         yield f"RRULE:{rule}"
         if event.exceptions:
-            skipped = set(event.exceptions)
-            series = local_starts(
-                start=event.start, frequency=event.frequency, count=event.repeat_count, until=event.repeat_until
+            skipped = skipped_starts(
+                start=event.start,
+                frequency=event.frequency,
+                count=event.repeat_count,
+                until=event.repeat_until,
+                exceptions=event.exceptions,
             )
-            exdates = [value.strftime("%Y%m%dT%H%M%S") for value in series if value.date().isoformat() in skipped]
+            exdates = [value.strftime("%Y%m%dT%H%M%S") for value in skipped]
             if exdates:
                 yield f"EXDATE;TZID={TZID}:{','.join(exdates)}"
     yield fold(f"SUMMARY:{escape_text(event.title)}")

@@ -112,6 +112,36 @@ def local_starts(
     return starts
 
 
+def skipped_starts(*, start: datetime, frequency: str, count: int | None, until: date | None, exceptions) -> list[datetime]:
+    """The naive Europe/London starts a series' exceptions take out (what iCalendar's EXDATE lists), in
+    order: an exception on a date the series does not fall on takes out nothing. Worked out near each
+    exception by arithmetic, without walking the series from its first date where it can be."""
+    skipped = sorted({str(day) for day in exceptions or ()})
+    if frequency == ONCE or not skipped:
+        return []
+    local_start = start.astimezone(LONDON).replace(tzinfo=None)
+    found = []
+    for day in skipped:
+        try:
+            low = datetime.combine(date.fromisoformat(day), datetime.min.time())
+        except ValueError:
+            continue  # not a date: no start falls on it
+        near = _window_local_starts(
+            frequency=frequency,
+            local_start=local_start,
+            count=count,
+            until=until,
+            exceptions=(),
+            low=low,
+            high=low + timedelta(days=1),
+        )
+        if near is None:  # a shape the arithmetic does not cover: walk the series
+            series = local_starts(start=start, frequency=frequency, count=count, until=until)
+            return [value for value in series if value.date().isoformat() in skipped]
+        found.extend(value for value in near if value.date().isoformat() == day)
+    return found
+
+
 def to_aware(naive_local: datetime) -> datetime:
     return naive_local.replace(tzinfo=LONDON).astimezone(dt_timezone.utc)
 

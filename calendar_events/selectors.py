@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import Collate, RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -202,7 +204,9 @@ def month_cells_html(entries: list[MonthEntry]) -> SafeString:
 
 # Less again for the month view, whose cells show a time, a title and a status: half the columns of
 # OCCURRENCE_FIELDS, and no join to organisers or venues, for thousands of rows a month.
-MONTH_FIELDS = ("uuid", "title", "start", "end", "frequency", "repeat_count", "repeat_until", "exceptions", "status")
+MONTH_FIELDS = (
+    "uuid", "title", "start", "end", "frequency", "repeat_count", "repeat_until", "exceptions", "status", "pk",
+)  # fmt: skip
 
 
 class MonthEvent:
@@ -221,6 +225,7 @@ class MonthEvent:
             self.repeat_until,
             self.exceptions,
             self.status,
+            self.pk,
         ) = row
         self._url_template = url_template
 
@@ -228,20 +233,16 @@ class MonthEvent:
         return self._url_template.replace(_UUID_PLACEHOLDER, str(self.uuid))
 
 
-def occurrences_between(
-    start: datetime, end: datetime, filters: EventFilters | None = None, *, month_cells: bool = False
-) -> list[Occurrence]:
+def occurrences_between(start: datetime, end: datetime, filters: EventFilters | None = None) -> list[Occurrence]:
     """Every occurrence of a published event overlapping [start, end), in time order. One query,
-    whatever the number of events: recurring events are expanded in Python. With `month_cells`, each
-    occurrence's event is a MonthEvent (what a month view's cell shows), else an EventSummary."""
+    whatever the number of events: recurring events are expanded in Python."""
     from django.urls import reverse
 
     url_template = reverse("calendar_events:event_detail", kwargs={"event_uuid": _UUID_PLACEHOLDER})
-    fields, summary = (MONTH_FIELDS, MonthEvent) if month_cells else (OCCURRENCE_FIELDS, EventSummary)
-    rows = filtered_events(filters).overlapping(start, end).order_by("start", "pk").values_list(*fields)
+    rows = filtered_events(filters).overlapping(start, end).order_by("start", "pk").values_list(*OCCURRENCE_FIELDS)
     found = []
     for row in rows:
-        found.extend(recurrence.occurrences(summary(row, url_template), window_start=start, window_end=end))
+        found.extend(recurrence.occurrences(EventSummary(row, url_template), window_start=start, window_end=end))
     found.sort(key=lambda occurrence: (occurrence.start, occurrence.event.title))
     return found
 
@@ -274,8 +275,53 @@ def local_midnight(day: date) -> datetime:
     return recurrence.to_aware(datetime.combine(day, datetime.min.time()))
 
 
-def month_grid(year: int, month: int, filters: EventFilters | None = None) -> dict:
-    """The weeks (Monday first) of a month, each day with its occurrences (of MonthEvents)."""
+def _first_one_offs_per_day(
+    start: datetime, end: datetime, filters: EventFilters | None, per_day: int, url_template: str
+) -> tuple[dict[date, list[Occurrence]], dict[date, int]]:
+    """One-off events starting in [start, end), counted per local day in the database, of which only
+    the first `per_day` of each day (in the month view's order) are read: a busy month's thousands of
+    rows stay in PostgreSQL. Titles compare in the "C" collation, code point by code point, as Python
+    sorts the recurring events' occurrences they are merged with."""
+    local_day = TruncDate("start", tzinfo=recurrence.LONDON)
+    ranked = (
+        filtered_events(filters)
+        .filter(frequency=Event.Frequency.ONCE, start__gte=start, start__lt=end)
+        .annotate(
+            local_day=local_day,
+            day_rank=Window(
+                RowNumber(), partition_by=[local_day], order_by=[F("start"), Collate(F("title"), "C"), F("pk")]
+            ),
+            day_total=Window(Count("pk"), partition_by=[local_day]),
+        )
+        .filter(day_rank__lte=per_day)
+        .order_by()
+        .values_list("pk", "local_day", "day_total")
+    )
+    # The ranking sorts narrow rows (a day, a time, a title); only the few shown are read in full.
+    ranked = list(ranked)
+    days = {pk: day for pk, day, _total in ranked}
+    totals = {day: total for _pk, day, total in ranked}
+    shown = defaultdict(list)
+    for row in Event.objects.filter(pk__in=days).values_list(*MONTH_FIELDS):
+        event = MonthEvent(row, url_template)
+        shown[days[event.pk]].append(
+            Occurrence(event=event, start=event.start.astimezone(dt_timezone.utc), end=event.end.astimezone(dt_timezone.utc))
+        )
+    return shown, totals
+
+
+def _month_order(occurrence: Occurrence) -> tuple:
+    # occurrences_between's order (time, then title), ties kept in its rows' order (first start, pk).
+    event = occurrence.event
+    return (occurrence.start, event.title, event.start, event.pk)
+
+
+def month_grid(year: int, month: int, filters: EventFilters | None = None, *, per_day: int) -> dict:
+    """The weeks (Monday first) of a month, each day with its first `per_day` occurrences (of
+    MonthEvents) and how many it has in all. One-off events are counted per day in the database and
+    only those shown are read; recurring ones (fewer, but each with many dates) are expanded here."""
+    from django.urls import reverse
+
     first = date(year, month, 1)
     grid_start = first - timedelta(days=first.weekday())
     next_month = date(year + (month == 12), month % 12 + 1, 1)
@@ -284,23 +330,40 @@ def month_grid(year: int, month: int, filters: EventFilters | None = None) -> di
     # time zone conversion per occurrence (and days 23 or 25 hours long at a clock change stay right).
     day_dates = [grid_start + timedelta(days=n) for n in range((grid_end - grid_start).days)]
     midnights = [local_midnight(day) for day in day_dates]
-    by_day = defaultdict(list)
+    grid_end_at = local_midnight(grid_end)
+    url_template = reverse("calendar_events:event_detail", kwargs={"event_uuid": _UUID_PLACEHOLDER})
+    by_day, totals = _first_one_offs_per_day(midnights[0], grid_end_at, filters, per_day, url_template)
+    recurring = (
+        filtered_events(filters)
+        .exclude(frequency=Event.Frequency.ONCE)
+        .overlapping(midnights[0], grid_end_at)
+        .order_by("start", "pk")
+        .values_list(*MONTH_FIELDS)
+    )
     with _collector_paused():
-        found = occurrences_between(midnights[0], local_midnight(grid_end), filters, month_cells=True)
-    for occurrence in found:
-        index = bisect_right(midnights, occurrence.start) - 1
-        # (One that began before the grid, overlapping into it, keeps its own day, as before.)
-        by_day[day_dates[index] if index >= 0 else occurrence.local_start.date()].append(occurrence)
-    days, day = [], grid_start
-    while day < grid_end:
-        days.append({"date": day, "in_month": day.month == month, "occurrences": by_day.get(day, [])})
-        day += timedelta(days=1)
+        for row in recurring:
+            for occurrence in recurrence.occurrences(
+                MonthEvent(row, url_template), window_start=midnights[0], window_end=grid_end_at
+            ):
+                index = bisect_right(midnights, occurrence.start) - 1
+                # One that began before the grid, overlapping into it, belongs to no day of it.
+                if index >= 0:
+                    by_day[day_dates[index]].append(occurrence)
+                    totals[day_dates[index]] = totals.get(day_dates[index], 0) + 1
+    days = []
+    for day in day_dates:
+        occurrences = by_day.get(day, [])
+        if len(occurrences) > 1:
+            occurrences = sorted(occurrences, key=_month_order)[:per_day]
+        days.append(
+            {"date": day, "in_month": day.month == month, "occurrences": occurrences, "total": totals.get(day, 0)}
+        )
     return {
         "weeks": [days[index : index + 7] for index in range(0, len(days), 7)],
         "first": first,
         "previous": (first - timedelta(days=1)).replace(day=1),
         "next": next_month,
-        "count": sum(len(value) for key, value in by_day.items() if key.month == month),
+        "count": sum(day["total"] for day in days if day["in_month"]),
     }
 
 

@@ -136,15 +136,13 @@ def event_month(request):
     )
     grid = cache.get(key)
     if grid is None:
-        grid = selectors.month_grid(year, month, form.filters())
+        grid = selectors.month_grid(year, month, form.filters(), per_day=MONTH_CELL_LIMIT)
         for week in grid["weeks"]:
             for day in week:
                 # Only what the page shows is kept, as ready-made strings for a lean template.
-                day["shown"] = [
-                    selectors.MonthEntry(occurrence, MONTH_TITLE_LENGTH)
-                    for occurrence in day["occurrences"][:MONTH_CELL_LIMIT]
-                ]
-                day["more"] = len(day["occurrences"]) - len(day["shown"])
+                day["shown"] = [selectors.MonthEntry(occurrence, MONTH_TITLE_LENGTH) for occurrence in day["occurrences"]]
+                day["more"] = day["total"] - len(day["shown"])
+                del day["total"]
                 day["iso"] = day["date"].isoformat()
                 day["number"] = day["date"].day
                 del day["occurrences"]

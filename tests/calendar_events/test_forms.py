@@ -169,3 +169,25 @@ def test_a_notice_date_is_typed_day_month_year_and_long_text_is_refused_not_cut(
     )
     assert response.status_code == 302
     assert Notice.objects.get().expires_on == in_ten_days
+
+
+def test_the_filter_options_are_each_organiser_and_term_by_name_and_a_choice_is_kept_and_checked():
+    """The filter bar's options are read as plain values (NameChoiceIterator), not model instances:
+    the same value and name each, the chosen one selected, and a value not among them refused."""
+    from calendar_events.forms import EventFilterForm
+    from tests.factories import term
+
+    bow = make_provider(name='Bow & "Bromley" Action')
+    make_event(organiser=bow)
+    make_provider(name="No events here")
+    ward = term("wards", "bow-east")
+    form = EventFilterForm({"organiser": bow.slug, "ward": ward.code})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["organiser"] == bow and form.cleaned_data["ward"] == ward
+    organisers = str(form["organiser"])
+    assert f'<option value="{bow.slug}" selected>{html.escape(bow.name)}</option>' in organisers
+    assert '<option value="">Any organiser</option>' in organisers
+    assert "No events here" not in organisers
+    assert f'<option value="{ward.code}" selected>{html.escape(ward.name)}</option>' in str(form["ward"])
+    refused = EventFilterForm({"organiser": "no-such-organisation"})
+    assert not refused.is_valid() and "organiser" in refused.errors

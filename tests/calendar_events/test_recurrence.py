@@ -143,3 +143,35 @@ def test_series_end_is_last_occurrence_end():
         start=start, end=start.replace(hour=11), frequency="weekly", count=3, until=None, exceptions=[]
     )
     assert end == datetime(2027, 3, 15, 11, tzinfo=LONDON)
+
+
+@pytest.mark.parametrize(
+    "frequency, start, count, until",
+    [
+        ("weekly", datetime(2027, 1, 25, 9, 30), None, date(2027, 12, 1)),
+        ("weekly", datetime(2027, 1, 25, 9, 30), 520, None),
+        ("fortnightly", datetime(2027, 3, 14, 1, 30), 30, None),
+        ("monthly", datetime(2027, 1, 25, 18, 0), 12, None),  # the last Monday
+        ("monthly", datetime(2027, 3, 9, 10, 0), None, date(2028, 6, 30)),
+        ("weekly", datetime(2027, 1, 25, 9, 30, 15, 7), 10, None),  # microseconds: the walk's way
+    ],
+)
+def test_skipped_starts_are_the_series_dates_its_exceptions_name(frequency, start, count, until):
+    """What EXDATE lists: the starts the exceptions take out, found near each exception, are those the
+    whole series walked by dateutil has on the exceptions' dates, in order."""
+    aware = start.replace(tzinfo=LONDON)
+    series = recurrence.local_starts(start=aware, frequency=frequency, count=count, until=until)
+    # Every tenth date of the series, the day after each (not a date of it) and one that is no date.
+    exceptions = [value.date().isoformat() for value in series[::10]]
+    exceptions += [date.fromordinal(value.toordinal() + 1).isoformat() for value in series[::10]]
+    exceptions += ["not a date", "2099-01-01"]
+    named = set(exceptions)
+    expected = [value for value in series if value.date().isoformat() in named]
+    assert len(expected) == len(series[::10])
+    assert (
+        recurrence.skipped_starts(
+            start=aware, frequency=frequency, count=count, until=until, exceptions=list(reversed(exceptions))
+        )
+        == expected
+    )
+    assert recurrence.skipped_starts(start=aware, frequency="once", count=None, until=None, exceptions=exceptions) == []
