@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import Collate, RowNumber, TruncDate
 from django.utils import timezone
@@ -275,6 +276,10 @@ def local_midnight(day: date) -> datetime:
     return recurrence.to_aware(datetime.combine(day, datetime.min.time()))
 
 
+# Text compared code point by code point: PostgreSQL's "C", SQLite's own BINARY (the embedded default).
+CODE_POINT_COLLATION = {"postgresql": "C", "sqlite": "BINARY"}
+
+
 def _first_one_offs_per_day(
     start: datetime, end: datetime, filters: EventFilters | None, per_day: int, url_template: str
 ) -> tuple[dict[date, list[Occurrence]], dict[date, int]]:
@@ -289,7 +294,9 @@ def _first_one_offs_per_day(
         .annotate(
             local_day=local_day,
             day_rank=Window(
-                RowNumber(), partition_by=[local_day], order_by=[F("start"), Collate(F("title"), "C"), F("pk")]
+                RowNumber(),
+                partition_by=[local_day],
+                order_by=[F("start"), Collate(F("title"), CODE_POINT_COLLATION[connection.vendor]), F("pk")],
             ),
             day_total=Window(Count("pk"), partition_by=[local_day]),
         )
