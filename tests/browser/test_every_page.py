@@ -12,7 +12,6 @@ from collections import deque
 from urllib.parse import urlsplit
 
 import pytest
-from django.urls import Resolver404, resolve
 from playwright.sync_api import Error as PlaywrightError
 
 from calendar_events.demo import load_calendar_demo
@@ -22,15 +21,12 @@ from organisations.demo import DEMO_ACCOUNTS
 from quality.demo import load_quality_demo
 from referrals.demo import load_referral_demo
 from tests.browser.conftest import SCREENSHOTS, accessibility_problems
+from tests.page_walk import ROLES, page_pattern
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORDS = {account.username: account.password for account in DEMO_ACCOUNTS}
 PHONE = {"width": 390, "height": 844}
-ROLES = [None, "vco.editor", "officer", "funder", "admin"]
-# Links that are not pages: files and feeds (their own tests read them), the API's JSON, static files.
-NOT_PAGES = re.compile(r"(download|export|csv|xlsx|ical|ics|feed|json|file|pdf|status|schema|template)", re.IGNORECASE)
-NOT_PAGE_PATHS = ("/static/", "/media/", "/api/v", "/private-files/", "/healthz", "/readyz", "/admin/logout/")
 
 # What sticks out past the right edge of the screen, outside any box that scrolls sideways by itself.
 OVERFLOW = """() => {
@@ -55,21 +51,6 @@ def whole_demo(transactional_db, settings, tmp_path):
     load_quality_demo()
     load_calendar_demo()
     load_evidence_demo()
-
-
-def page_pattern(path: str) -> str | None:
-    """The URL pattern a path belongs to (one visit each), or None for what is not a page."""
-    if path.startswith(NOT_PAGE_PATHS):
-        return None
-    try:
-        match = resolve(path)
-    except Resolver404:
-        return None
-    if NOT_PAGES.search(match.view_name or "") or NOT_PAGES.search(path.rsplit("/", 2)[-2] if "/" in path else ""):
-        return None
-    if path.startswith("/admin/") and match.route.endswith(("/history/", "/delete/")):
-        return match.route.rsplit("/", 2)[-2]  # Django's own pages, the same for every model: one each
-    return match.route
 
 
 def walk(page, live_server, starts: list[str], role: str) -> tuple[list[str], list[str]]:
