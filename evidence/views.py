@@ -378,6 +378,47 @@ def report(request):
     )
 
 
+# The baseline of support ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def baseline_coverage(request):
+    """Every area against the network's baseline of support: met by whom, or what is missing; and how
+    it changed month by month (the monthly snapshots)."""
+    require(request.user, "evidence.view_dashboards")
+    coverage = selectors.baseline_coverage()
+    return render(
+        request,
+        "evidence/baseline.html",
+        {"coverage": coverage, "history": selectors.baseline_history(coverage), "definition": selectors.BASELINE_DEFINITION},
+    )
+
+
+@login_required
+@require_GET
+def baseline_coverage_csv(request):
+    require(request.user, "evidence.view_dashboards")
+    return tabular_response(
+        filename=f"baseline-coverage-{timezone.localdate().isoformat()}",
+        headers=[str(header) for header in selectors.BASELINE_HEADERS],
+        rows=selectors.baseline_coverage().download_rows(),
+        fmt=CSV,
+    )
+
+
+@login_required
+@require_GET
+def baseline_history_csv(request):
+    require(request.user, "evidence.view_dashboards")
+    return tabular_response(
+        filename=f"baseline-coverage-history-{timezone.localdate().isoformat()}",
+        headers=[str(header) for header in selectors.BASELINE_HISTORY_HEADERS],
+        rows=selectors.baseline_history_rows(),
+        fmt=CSV,
+    )
+
+
 # Evidence packs -------------------------------------------------------------------------------------
 
 
