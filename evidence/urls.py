@@ -24,8 +24,8 @@ urlpatterns = [
     path("dashboards/", views.dashboard, name="dashboard"),
     path("report/", views.report, name="report"),
     path("baseline/", views.baseline_coverage, name="baseline"),
-    path("baseline/coverage.csv", views.baseline_coverage_csv, name="baseline_csv"),
-    path("baseline/history.csv", views.baseline_history_csv, name="baseline_history_csv"),
+    path("baseline/coverage.csv", views.baseline_download, {"table": "coverage"}, name="baseline_csv"),
+    path("baseline/history.csv", views.baseline_download, {"table": "history"}, name="baseline_history_csv"),
     # Stable addresses: 360Giving's registry and other publishers' tools link to them.
     path("grants/", views.grant_list, name="grant_list"),
     path("grants/360giving.json", views.grants_json, name="grants_json"),

@@ -395,27 +395,21 @@ def baseline_coverage(request):
     )
 
 
-@login_required
-@require_GET
-def baseline_coverage_csv(request):
-    require(request.user, "evidence.view_dashboards")
-    return tabular_response(
-        filename=f"baseline-coverage-{timezone.localdate().isoformat()}",
-        headers=[str(header) for header in selectors.BASELINE_HEADERS],
-        rows=selectors.baseline_coverage().download_rows(),
-        fmt=CSV,
-    )
+# The baseline downloads: (file name, headers, rows).
+BASELINE_DOWNLOADS = {
+    "coverage": ("baseline-coverage", selectors.BASELINE_HEADERS, lambda: selectors.baseline_coverage().download_rows()),
+    "history": ("baseline-coverage-history", selectors.BASELINE_HISTORY_HEADERS, selectors.baseline_history_rows),
+}
 
 
 @login_required
 @require_GET
-def baseline_history_csv(request):
+def baseline_download(request, table: str):
+    """The coverage table (one row per area and item) or every monthly record, as CSV."""
     require(request.user, "evidence.view_dashboards")
+    filename, headers, rows = BASELINE_DOWNLOADS[table]
     return tabular_response(
-        filename=f"baseline-coverage-history-{timezone.localdate().isoformat()}",
-        headers=[str(header) for header in selectors.BASELINE_HISTORY_HEADERS],
-        rows=selectors.baseline_history_rows(),
-        fmt=CSV,
+        filename=f"{filename}-{timezone.localdate().isoformat()}", headers=[str(header) for header in headers], rows=rows(), fmt=CSV
     )
 
 
