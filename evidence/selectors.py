@@ -1407,6 +1407,8 @@ BASELINE_HEADERS = (
 BASELINE_HISTORY_HEADERS = (gettext_lazy("Month"), *BASELINE_HEADERS[:-1])
 BASELINE_HISTORY_MONTHS = 12
 BOROUGH_AREA_KEY = "borough"
+# Providers named in one cell on the page; the CSV names them all.
+BASELINE_NAMES_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -1447,6 +1449,14 @@ class BaselineCell:
     @property
     def status(self) -> str:
         return "met" if self.met else "missing" if self.applies else "not-applicable"
+
+    @property
+    def shown_providers(self) -> list[ProviderLink]:
+        return self.providers[:BASELINE_NAMES_SHOWN]
+
+    @property
+    def more_providers(self) -> int:
+        return max(0, len(self.providers) - BASELINE_NAMES_SHOWN)
 
     @property
     def met_text(self) -> str:
@@ -1533,16 +1543,19 @@ def baseline_coverage() -> BaselineCoverage:
         pk: (organisation_id, source_id, is_free and not fee_amount)
         for pk, organisation_id, source_id, is_free, fee_amount in services.values_list("pk", "organisation_id", "source_id", "is_free", "fee_amount")
     } if items else {}
+    # The links of the wanted terms, kept for the services above: cheaper by the terms' indexes than
+    # joining each link table to the services' conditions again.
     service_functions, service_segments, service_wards = defaultdict(set), defaultdict(set), defaultdict(set)
-    if service_rows:
-        pks = services.values("pk")
-        for service_id, term_id in Service.functions.through.objects.filter(service_id__in=pks, taxonomyterm_id__in=wanted_functions).values_list("service_id", "taxonomyterm_id"):
-            service_functions[service_id].add(term_id)
-        if wanted_segments:
-            for service_id, term_id in Service.segments.through.objects.filter(service_id__in=pks, taxonomyterm_id__in=wanted_segments).values_list("service_id", "taxonomyterm_id"):
-                service_segments[service_id].add(term_id)
-        for service_id, term_id in Service.wards.through.objects.filter(service_id__in=services.filter(source__isnull=True).values("pk")).values_list("service_id", "taxonomyterm_id"):
-            service_wards[service_id].add(term_id)
+    link_tables = [(Service.functions.through, wanted_functions, service_functions), (Service.wards.through, None, service_wards)]
+    if wanted_segments:
+        link_tables.append((Service.segments.through, wanted_segments, service_segments))
+    for through, wanted, found in link_tables if service_rows else ():
+        rows = through.objects.order_by()
+        if wanted is not None:
+            rows = rows.filter(taxonomyterm_id__in=wanted)
+        for service_id, term_id in rows.values_list("service_id", "taxonomyterm_id"):
+            if service_id in service_rows:
+                found[service_id].add(term_id)
     # Per item: the providers meeting it borough-wide, ward by ward, and in each other directory.
     everywhere, in_ward, own, by_source = defaultdict(set), defaultdict(set), defaultdict(set), defaultdict(set)
     for service_id, function_ids in service_functions.items():
@@ -1562,13 +1575,16 @@ def baseline_coverage() -> BaselineCoverage:
             for ward_id in ward_ids or ():
                 in_ward[(item.pk, ward_id)].add(organisation_id)
     named = set().union(*own.values(), *by_source.values()) if items else set()
+    # Each organisation's page address from one reverse(), and its place in name order worked out once.
+    page = reverse("organisations:organisation_detail", kwargs={"slug": "organisation-slug"})
     organisations = {
-        pk: ProviderLink(name=name, url=reverse("organisations:organisation_detail", kwargs={"slug": slug}))
+        pk: ProviderLink(name=name, url=page.replace("organisation-slug", slug))
         for pk, name, slug in Organisation.objects.filter(pk__in=named).values_list("pk", "name", "slug")
     }
+    rank = {pk: n for n, pk in enumerate(sorted(organisations, key=lambda pk: (organisations[pk].name.lower(), organisations[pk].url)))}
 
     def links(ids) -> list[ProviderLink]:
-        return sorted((organisations[pk] for pk in ids if pk in organisations), key=lambda link: (link.name.lower(), link.url))
+        return [organisations[pk] for pk in sorted((pk for pk in ids if pk in organisations), key=rank.__getitem__)]
 
     def judged(area: BaselineArea, item: BaselineItem, ids) -> BaselineCell:
         met = len(ids) >= item.minimum_providers

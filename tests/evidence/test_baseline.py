@@ -351,3 +351,15 @@ def test_network_admins_set_the_baseline_in_the_admin(client):
     services.record_baseline_snapshot(today=timezone.localdate())
     assert client.get(reverse("admin:evidence_baselinesnapshot_add")).status_code == 403
     assert client.get(reverse("admin:evidence_baselinesnapshot_changelist")).status_code == 200
+
+
+def test_a_long_list_of_providers_is_cut_short_on_the_page_and_whole_in_the_csv(client, monkeypatch):
+    monkeypatch.setattr(selectors, "BASELINE_NAMES_SHOWN", 2)
+    item(description="Advice anywhere", reach=BaselineItem.Reach.AREA)
+    for name in ("Alpha", "Bravo", "Charlie", "Delta"):
+        make_service(organisation=make_provider(name=name), functions=[term("functions", "information-and-advice")])
+    client.force_login(make_user(User.Role.FUNDER))
+    page = client.get(reverse("evidence:baseline")).content.decode()
+    assert ">Alpha</a>, <a" in page and ">Bravo</a> and 2 more (named in the CSV)" in page and ">Charlie<" not in page
+    rows = _csv(client.get(reverse("evidence:baseline_csv")))
+    assert rows[1][:6] == ["The whole borough", "Borough", "Advice anywhere", "yes", "4", "Alpha; Bravo; Charlie; Delta"]
