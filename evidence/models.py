@@ -655,7 +655,7 @@ class BaselineItem(models.Model):
     class Meta:
         ordering = ["order", "pk"]
         verbose_name = _("baseline item")
-        verbose_name_plural = _("baseline of support")
+        verbose_name_plural = _("baseline items")
 
     def __str__(self) -> str:
         return self.description

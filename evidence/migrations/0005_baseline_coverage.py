@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'baseline item',
-                'verbose_name_plural': 'baseline of support',
+                'verbose_name_plural': 'baseline items',
                 'ordering': ['order', 'pk'],
             },
         ),
