@@ -22,6 +22,8 @@ from organisations.models import Organisation
 
 from . import grants_import, services, tasks
 from .models import (
+    BaselineItem,
+    BaselineSnapshot,
     CaseStudy,
     EvidenceExport,
     Grant,
@@ -146,6 +148,46 @@ class EvidenceExportAdmin(NetworkAdminAccess, admin.ModelAdmin):
     @admin.display(description=_("file"))
     def stored_file(self, export):
         return export.file.name or "–"
+
+
+@admin.register(BaselineItem)
+class BaselineItemAdmin(NetworkAdminAccess, LabelledListEditable, admin.ModelAdmin):
+    """The baseline of support the network agreed. Funders see every area against it on the baseline
+    coverage page (evidence:baseline); the daily task records each month's standing."""
+
+    list_display = ("description", "function", "segment", "minimum_providers", "free_only", "reach", "order", "is_active")
+    list_editable = ("order", "is_active")
+    list_filter = ("is_active", "reach", "free_only")
+    list_select_related = ("function", "segment")
+    search_fields = ("description", "function__name", "segment__name")
+    fieldsets = (
+        (None, {"fields": ("description", "function", "segment")}),
+        (_("How much, and where"), {"fields": ("minimum_providers", "free_only", "reach")}),
+        (_("On the page"), {"fields": ("order", "is_active")}),
+    )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Only terms in use: a retired function or segment cannot be chosen for a new item.
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name in ("function", "segment"):
+            field.queryset = field.queryset.filter(is_active=True).order_by("parent__order", "order", "name")
+        return field
+
+
+@admin.register(BaselineSnapshot)
+class BaselineSnapshotAdmin(NetworkAdminAccess, admin.ModelAdmin):
+    """The monthly record, read-only: written by evidence.tasks.record_baseline_coverage."""
+
+    list_display = ("month", "area_label", "area_kind", "item", "met", "provider_count")
+    list_filter = ("month", "area_kind", "met", "item")
+    list_select_related = ("item",)
+    search_fields = ("area_label", "provider_names", "item__description")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class NetworkAdminsOnly(NetworkAdminAccess):

@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from organisations.demo import DEMO_PROVIDER, DEMO_VCO
 from organisations.models import Organisation
+from taxonomies.models import Taxonomy, TaxonomyTerm
 
 from . import services
-from .models import Grant, Indicator, JointProject
+from .models import BaselineItem, Grant, Indicator, JointProject
 
 DEMO_PROJECT = "stronger-groups-stronger-borough"
 INDICATORS = [
@@ -77,6 +78,18 @@ DEMO_RECEIVED_YEARS = 3
 DEMO_FUNDED_WARDS = 4
 
 
+# The network's demo baseline of support: (description, function, segment, minimum, free only, reach).
+# On the demo borough some are met everywhere, one in a few wards only, one nowhere.
+DEMO_BASELINE = [
+    ("Free information and advice in every ward", "information-and-advice", None, 1, True, BaselineItem.Reach.EACH_WARD),
+    ("Free training for groups, from at least two providers", "training", None, 2, True, BaselineItem.Reach.AREA),
+    ("Specialist support for BME groups", "information-and-advice", "bme-vcos", 1, False, BaselineItem.Reach.AREA),
+    ("Volunteering support in every ward", "brokerage-of-services", "vcos-managing-volunteers", 1, False, BaselineItem.Reach.EACH_WARD),
+    ("Space and help to start a new group in every ward", "incubation-facilities", None, 1, False, BaselineItem.Reach.EACH_WARD),
+    ("Small grants from at least two funders", "fund-distribution", None, 2, False, BaselineItem.Reach.AREA),
+]
+
+
 @dataclass
 class DemoReport:
     created: bool
@@ -87,6 +100,7 @@ class DemoReport:
 @transaction.atomic
 def load_evidence_demo() -> DemoReport:
     grants = _load_demo_grants() + _load_demo_received_grants()
+    _load_demo_baseline()
     if JointProject.objects.filter(slug=DEMO_PROJECT).exists():
         return DemoReport(created=False, grants=grants)
     lead = Organisation.objects.filter(slug=DEMO_PROVIDER).first()
@@ -233,4 +247,32 @@ def _load_demo_received_grants() -> int:
             grant.full_clean()
             grant.save()
             added += 1
+    return added
+
+
+def _load_demo_baseline() -> int:
+    """The demo baseline of support, unless the network has set one already: the items added."""
+    if BaselineItem.objects.exists():
+        return 0
+    terms = {
+        (taxonomy, code): term
+        for taxonomy, code, term in (
+            (term.taxonomy.code, term.code, term)
+            for term in TaxonomyTerm.objects.filter(taxonomy__code__in=[Taxonomy.FUNCTIONS, Taxonomy.SEGMENTS]).select_related("taxonomy")
+        )
+    }
+    added = 0
+    for order, (description, function, segment, minimum, free_only, reach) in enumerate(DEMO_BASELINE):
+        if (Taxonomy.FUNCTIONS, function) not in terms:
+            continue
+        BaselineItem.objects.create(
+            description=description,
+            function=terms[(Taxonomy.FUNCTIONS, function)],
+            segment=terms.get((Taxonomy.SEGMENTS, segment)) if segment else None,
+            minimum_providers=minimum,
+            free_only=free_only,
+            reach=reach,
+            order=(order + 1) * 10,
+        )
+        added += 1
     return added

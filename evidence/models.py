@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core import org_id
 from core.background_imports import BackgroundImport
@@ -583,3 +584,125 @@ class GrantImport(BackgroundImport):
             "date": timezone.localtime(self.created_at).strftime("%d %B %Y %H:%M"),
             "files": self.files or "–",
         }
+
+
+# The network's baseline of support: the minimum every area should have --------------------------------
+
+
+class BaselineItemQuerySet(models.QuerySet):
+    def active(self) -> "BaselineItemQuerySet":
+        return self.filter(is_active=True)
+
+
+class BaselineItem(models.Model):
+    """One item of the baseline the network agrees: at least so many providers of an infrastructure
+    function (for a specialist segment, free of charge) reachable in each ward or in the area as a
+    whole. evidence.selectors.baseline_coverage says, area by area, which items are met and by whom."""
+
+    class Reach(models.TextChoices):
+        EACH_WARD = "ward", _("In each ward")
+        AREA = "area", _("In the borough (or other area) as a whole")
+
+    function = models.ForeignKey(
+        TaxonomyTerm,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to=terms_of(Taxonomy.FUNCTIONS),
+        verbose_name=_("infrastructure function"),
+        help_text=_("The support the item asks for. A heading (such as “Support and development”) counts any function under it."),
+    )
+    segment = models.ForeignKey(
+        TaxonomyTerm,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to=terms_of(Taxonomy.SEGMENTS),
+        verbose_name=_("for the specialist segment"),
+        help_text=_("Leave empty for support open to the whole sector. If chosen, only services naming this segment count."),
+    )
+    minimum_providers = models.PositiveSmallIntegerField(
+        _("at least this many providers"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=_("Different organisations: two services of one provider count once."),
+    )
+    free_only = models.BooleanField(
+        _("free of charge only"),
+        default=False,
+        help_text=_("Only services marked free, with no fee given, count. A service that charges, or whose fee is not known, does not."),
+    )
+    reach = models.CharField(
+        _("where it must be reachable"),
+        max_length=10,
+        choices=Reach.choices,
+        default=Reach.EACH_WARD,
+        help_text=_(
+            "In each ward: every ward needs the providers (a service naming no wards serves them all). As a whole: "
+            "the providers may be anywhere in the borough. Other directories' areas are always looked at as a whole."
+        ),
+    )
+    description = models.CharField(
+        _("short description"),
+        max_length=200,
+        help_text=_("How funders see the item, for example “Free information and advice in every ward”."),
+    )
+    order = models.PositiveIntegerField(_("order"), default=0, help_text=_("Items are shown from the lowest number."))
+    is_active = models.BooleanField(_("in the baseline"), default=True, help_text=_("Untick to set the item aside without losing its history."))
+
+    objects = BaselineItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("baseline item")
+        verbose_name_plural = _("baseline items")
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def requirement(self) -> str:
+        """The item in words: "at least 2 free providers of Training, for BME VCOs, in each ward"."""
+        words = {"count": self.minimum_providers, "function": self.function.name}
+        if self.free_only:
+            text = ngettext(
+                "at least %(count)s free provider of %(function)s", "at least %(count)s free providers of %(function)s", self.minimum_providers
+            ) % words
+        else:
+            text = ngettext(
+                "at least %(count)s provider of %(function)s", "at least %(count)s providers of %(function)s", self.minimum_providers
+            ) % words
+        if self.segment_id:
+            text += ", " + _("for %(segment)s") % {"segment": self.segment.name}
+        where = _("in each ward") if self.reach == self.Reach.EACH_WARD else _("in the area as a whole")
+        return f"{text}, {where}"
+
+
+class BaselineSnapshot(models.Model):
+    """An area's standing against one baseline item in one month, as the monthly task recorded it
+    (evidence.tasks.record_baseline_coverage): what "changes over time" on the baseline page reads.
+    The area is kept by key and name, so a ward renamed or a directory removed keeps its history."""
+
+    class AreaKind(models.TextChoices):
+        BOROUGH = "borough", _("Borough")
+        WARD = "ward", _("Ward")
+        HARVESTED = "harvested", _("Other directory")
+
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    area_key = models.CharField(_("area"), max_length=120)
+    area_label = models.CharField(_("area name"), max_length=200)
+    area_kind = models.CharField(_("kind of area"), max_length=10, choices=AreaKind.choices)
+    item = models.ForeignKey(BaselineItem, on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("baseline item"))
+    met = models.BooleanField(_("met"))
+    provider_count = models.PositiveIntegerField(_("providers"))
+    provider_names = models.TextField(_("provider names"), blank=True)
+    recorded_at = models.DateTimeField(_("recorded"), auto_now=True)
+
+    class Meta:
+        ordering = ["-month", "area_key", "item"]
+        constraints = [models.UniqueConstraint(fields=["month", "area_key", "item"], name="one_baseline_snapshot_per_month")]
+        verbose_name = _("baseline snapshot")
+        verbose_name_plural = _("baseline snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.month:%B %Y}: {self.area_label}, {self.item}"

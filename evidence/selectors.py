@@ -19,13 +19,15 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncQuarter, TruncYear
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from calendar_events import selectors as calendar_selectors
-from directory.models import Service
+from core.exports import MULTI_VALUE_SEPARATOR
+from directory.models import HarvestSource, Service
 from organisations.models import Affiliation, Organisation
 from organisations.permissions import EDITING_ROLES
 from quality import selectors as quality_selectors
@@ -34,6 +36,8 @@ from taxonomies.models import Taxonomy, TaxonomyTerm
 
 from . import suppression
 from .models import (
+    BaselineItem,
+    BaselineSnapshot,
     CaseStudy,
     EvidenceExport,
     Grant,
@@ -1232,6 +1236,7 @@ SHEET_NAMES = {
     "quality": gettext_lazy("Quality standards"),
     "projects": gettext_lazy("Joint projects"),
     "funding": gettext_lazy("Funding into the sector"),
+    "baseline": gettext_lazy("Baseline coverage"),  # not a dashboard section: services._write_baseline_sheet
 }
 
 SECTIONS = (
@@ -1398,6 +1403,327 @@ def period_has_data(scope: Scope) -> bool:
     """Whether anything happened in the period: organisations on record, projects running. A period
     before anything was recorded gets the "no data" page rather than a page of zeros."""
     return _vcos(scope).exists() or JointProject.objects.filter(start_date__lte=scope.end, end_date__gte=scope.start).exists()
+
+
+# The baseline of support: which areas have the minimum the network agreed ------------------------------
+
+BASELINE_DEFINITION = gettext_lazy(
+    "For each area and each item of the baseline the network agreed: whether at least the item's number of "
+    "different providers has a listed service offering the function (for the segment, when the item names one, "
+    "only services naming that segment count). A service that names no wards serves every ward of the borough. "
+    "Free of charge: only services marked free with no fee given count; one that charges, or whose fee is not "
+    "known, does not. Our borough's areas count the portal's own services; another directory's area counts the "
+    "services harvested from it (not those hidden by an admin or withdrawn by the directory), over the area as a "
+    "whole, as its wards are not ours. An item to be met in each ward is met by the borough only when every ward "
+    "meets it. Providers are public facts from the directory, so small numbers are shown as they are."
+)
+BASELINE_HEADERS = (
+    gettext_lazy("Area"),
+    gettext_lazy("Kind of area"),
+    gettext_lazy("Baseline item"),
+    gettext_lazy("Met"),
+    gettext_lazy("Providers"),
+    gettext_lazy("Provider names"),
+    gettext_lazy("Missing"),
+)
+# The monthly record keeps what was met, not what was missing.
+BASELINE_HISTORY_HEADERS = (gettext_lazy("Month"), *BASELINE_HEADERS[:-1])
+BASELINE_HISTORY_MONTHS = 12
+BOROUGH_AREA_KEY = "borough"
+# Providers named in one cell on the page; the CSV names them all.
+BASELINE_NAMES_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class BaselineArea:
+    """An area the baseline is measured in: the borough, one of its wards, or another directory's area."""
+
+    key: str  # "borough", "ward:<code>" or "directory:<id>": what snapshots keep
+    label: str
+    kind: str  # BaselineSnapshot.AreaKind
+
+    @property
+    def anchor(self) -> str:
+        return "area-" + self.key.replace(":", "-")
+
+    @property
+    def kind_label(self) -> str:
+        return str(BaselineSnapshot.AreaKind(self.kind).label)
+
+
+@dataclass(frozen=True)
+class ProviderLink:
+    name: str
+    url: str
+
+
+@dataclass
+class BaselineCell:
+    """One area against one baseline item. `applies` is False for an item to be met across the
+    borough as a whole, looked at in one ward."""
+
+    area: BaselineArea
+    item: BaselineItem
+    applies: bool
+    providers: list[ProviderLink] = field(default_factory=list)
+    met: bool = False
+    missing: str = ""
+
+    @property
+    def status(self) -> str:
+        return "met" if self.met else "missing" if self.applies else "not-applicable"
+
+    @property
+    def shown_providers(self) -> list[ProviderLink]:
+        return self.providers[:BASELINE_NAMES_SHOWN]
+
+    @property
+    def more_providers(self) -> int:
+        return max(0, len(self.providers) - BASELINE_NAMES_SHOWN)
+
+    @property
+    def met_text(self) -> str:
+        """"yes", "no" or "not applicable", for downloads."""
+        return _("yes") if self.met else _("no") if self.applies else _("not applicable")
+
+
+@dataclass
+class BaselineCoverage:
+    items: list[BaselineItem]
+    areas: list[BaselineArea]
+    cells: dict[tuple[str, int], BaselineCell]
+
+    def row(self, area: BaselineArea) -> list[BaselineCell]:
+        return [self.cells[(area.key, item.pk)] for item in self.items]
+
+    def rows(self) -> list[tuple[BaselineArea, list[BaselineCell], int, int]]:
+        """(area, its cells in item order, items met, items that apply) for every area."""
+        result = []
+        for area in self.areas:
+            cells = self.row(area)
+            result.append((area, cells, sum(cell.met for cell in cells), sum(cell.applies for cell in cells)))
+        return result
+
+    def applicable_cells(self):
+        for area in self.areas:
+            for cell in self.row(area):
+                if cell.applies:
+                    yield cell
+
+    def download_rows(self):
+        """One row per area and item (BASELINE_HEADERS): the page's CSV and the evidence pack's sheet."""
+        for area in self.areas:
+            for cell in self.row(area):
+                yield [
+                    area.label,
+                    area.kind_label,
+                    cell.item.description,
+                    cell.met_text,
+                    len(cell.providers) if cell.applies else None,
+                    MULTI_VALUE_SEPARATOR.join(provider.name for provider in cell.providers),
+                    cell.missing,
+                ]
+
+
+def _shortfall(item: BaselineItem, count: int) -> str:
+    words = {"need": item.minimum_providers, "has": count}
+    if item.free_only:
+        return ngettext("needs %(need)s free provider, has %(has)s", "needs %(need)s free providers, has %(has)s", item.minimum_providers) % words
+    return ngettext("needs %(need)s provider, has %(has)s", "needs %(need)s providers, has %(has)s", item.minimum_providers) % words
+
+
+def _baseline_areas(wards: list[TaxonomyTerm], sources: list[HarvestSource]) -> list[BaselineArea]:
+    kinds = BaselineSnapshot.AreaKind
+    return (
+        [BaselineArea(BOROUGH_AREA_KEY, _("The whole borough"), kinds.BOROUGH)]
+        + [BaselineArea(f"ward:{ward.code}", ward.name, kinds.WARD) for ward in wards]
+        + [BaselineArea(f"directory:{source.pk}", source.name, kinds.HARVESTED) for source in sources]
+    )
+
+
+def _item_function_ids(items: list[BaselineItem]) -> dict[int, set[int]]:
+    """The functions each item accepts: its own, and, for a heading, every function under it."""
+    children = defaultdict(set)
+    for pk, parent_id in TaxonomyTerm.objects.in_taxonomy(Taxonomy.FUNCTIONS).filter(parent__isnull=False).values_list("pk", "parent_id"):
+        children[parent_id].add(pk)
+    return {item.pk: {item.function_id} | children.get(item.function_id, set()) for item in items}
+
+
+def baseline_coverage() -> BaselineCoverage:
+    """Every area against every active baseline item, as the directory stands now: the borough, each
+    ward and each other directory harvested (an active HarvestSource). Nine queries however many areas,
+    items and services (see BASELINE_DEFINITION for what counts)."""
+    items = list(BaselineItem.objects.active().select_related("function", "segment"))
+    wards = list(ward_terms())
+    sources = list(HarvestSource.objects.filter(is_active=True).order_by("name", "pk"))
+    areas = _baseline_areas(wards, sources)
+    accepts = _item_function_ids(items)
+    wanted_functions = set().union(*accepts.values()) if accepts else set()
+    wanted_segments = {item.segment_id for item in items if item.segment_id}
+    # Our own services, and those harvested from an active source (listed(): not hidden, not withdrawn).
+    services = Service.objects.listed().filter(Q(source__isnull=True) | Q(source__in=[source.pk for source in sources])).order_by()
+    service_rows = {
+        pk: (organisation_id, source_id, is_free and not fee_amount)
+        for pk, organisation_id, source_id, is_free, fee_amount in services.values_list("pk", "organisation_id", "source_id", "is_free", "fee_amount")
+    } if items else {}
+    # The links of the wanted terms, kept for the services above: cheaper by the terms' indexes than
+    # joining each link table to the services' conditions again.
+    service_functions, service_segments, service_wards = defaultdict(set), defaultdict(set), defaultdict(set)
+    link_tables = [(Service.functions.through, wanted_functions, service_functions), (Service.wards.through, None, service_wards)]
+    if wanted_segments:
+        link_tables.append((Service.segments.through, wanted_segments, service_segments))
+    for through, wanted, found in link_tables if service_rows else ():
+        rows = through.objects.order_by()
+        if wanted is not None:
+            rows = rows.filter(taxonomyterm_id__in=wanted)
+        for service_id, term_id in rows.values_list("service_id", "taxonomyterm_id"):
+            if service_id in service_rows:
+                found[service_id].add(term_id)
+    # Per item: the providers meeting it borough-wide, ward by ward, and in each other directory.
+    everywhere, in_ward, own, by_source = defaultdict(set), defaultdict(set), defaultdict(set), defaultdict(set)
+    for service_id, function_ids in service_functions.items():
+        organisation_id, source_id, free = service_rows[service_id]
+        for item in items:
+            if not function_ids & accepts[item.pk] or (item.free_only and not free):
+                continue
+            if item.segment_id and item.segment_id not in service_segments.get(service_id, ()):
+                continue
+            if source_id is not None:
+                by_source[(item.pk, source_id)].add(organisation_id)
+                continue
+            own[item.pk].add(organisation_id)
+            ward_ids = service_wards.get(service_id)
+            if not ward_ids:
+                everywhere[item.pk].add(organisation_id)
+            for ward_id in ward_ids or ():
+                in_ward[(item.pk, ward_id)].add(organisation_id)
+    named = set().union(*own.values(), *by_source.values()) if items else set()
+    # Each organisation's page address from one reverse(), and its place in name order worked out once.
+    page = reverse("organisations:organisation_detail", kwargs={"slug": "organisation-slug"})
+    organisations = {
+        pk: ProviderLink(name=name, url=page.replace("organisation-slug", slug))
+        for pk, name, slug in Organisation.objects.filter(pk__in=named).values_list("pk", "name", "slug")
+    }
+    rank = {pk: n for n, pk in enumerate(sorted(organisations, key=lambda pk: (organisations[pk].name.lower(), organisations[pk].url)))}
+
+    def links(ids) -> list[ProviderLink]:
+        return [organisations[pk] for pk in sorted((pk for pk in ids if pk in organisations), key=rank.__getitem__)]
+
+    def judged(area: BaselineArea, item: BaselineItem, ids) -> BaselineCell:
+        met = len(ids) >= item.minimum_providers
+        return BaselineCell(area=area, item=item, applies=True, providers=links(ids), met=met, missing="" if met else _shortfall(item, len(ids)))
+
+    cells = {}
+    ward_areas = dict(zip((area.key for area in areas if area.kind == BaselineSnapshot.AreaKind.WARD), wards, strict=True))
+    for item in items:
+        each_ward = item.reach == BaselineItem.Reach.EACH_WARD
+        short = []
+        for area in areas:
+            if area.kind == BaselineSnapshot.AreaKind.WARD:
+                if not each_ward:
+                    cells[(area.key, item.pk)] = BaselineCell(area=area, item=item, applies=False)
+                    continue
+                cell = judged(area, item, everywhere[item.pk] | in_ward[(item.pk, ward_areas[area.key].pk)])
+                if not cell.met:
+                    short.append(area.label)
+            elif area.kind == BaselineSnapshot.AreaKind.HARVESTED:
+                cell = judged(area, item, by_source[(item.pk, int(area.key.split(":")[1]))])
+            else:
+                continue  # the borough: after its wards, for an item to be met in each
+            cells[(area.key, item.pk)] = cell
+        borough = areas[0]
+        cell = judged(borough, item, own[item.pk])
+        if each_ward and wards and short:
+            cell.met = False
+            cell.missing = ngettext(
+                "short in %(count)s of %(wards)s ward: %(names)s",
+                "short in %(count)s of %(wards)s wards: %(names)s",
+                len(wards),
+            ) % {"count": len(short), "wards": len(wards), "names": ", ".join(short)}
+        cells[(borough.key, item.pk)] = cell
+    return BaselineCoverage(items=items, areas=areas, cells=cells)
+
+
+@dataclass
+class BaselineChange:
+    area: BaselineArea
+    newly_met: list[BaselineItem]
+    newly_missing: list[BaselineItem]
+
+
+@dataclass
+class BaselineHistory:
+    """Items met per area per month (from the monthly snapshots), and what changed since last month."""
+
+    months: list[date]
+    # (area label, [(met, items recorded) or None for each month])
+    rows: list[tuple[str, list[tuple[int, int] | None]]]
+    previous_month: date
+    changes: list[BaselineChange]
+    has_previous: bool
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.rows
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def baseline_history(coverage: BaselineCoverage, *, today: date | None = None) -> BaselineHistory:
+    """The last BASELINE_HISTORY_MONTHS months of snapshots, area by area in the page's order (areas
+    no longer measured after), and each area's items newly met or newly missing now against last
+    month's snapshot. Two queries."""
+    this_month = month_start(today or timezone.localdate())
+    months = [this_month - relativedelta(months=n) for n in range(BASELINE_HISTORY_MONTHS - 1, -1, -1)]
+    grouped = (
+        BaselineSnapshot.objects.filter(month__gte=months[0], month__lte=this_month, item__is_active=True)
+        .values_list("area_key", "month")
+        .annotate(label=Max("area_label"), met=Count("pk", filter=Q(met=True)), n=Count("pk"))
+        .order_by()
+    )
+    by_area: dict[str, dict[date, tuple[int, int]]] = defaultdict(dict)
+    labels = {}
+    for area_key, month, label, met, n in grouped:
+        by_area[area_key][month] = (met, n)
+        labels.setdefault(area_key, label)
+    order = [area.key for area in coverage.areas if area.key in by_area]
+    order += sorted((key for key in by_area if key not in set(order)), key=lambda key: labels[key].lower())
+    current_labels = {area.key: area.label for area in coverage.areas}
+    rows = [(current_labels.get(key, labels[key]), [by_area[key].get(month) for month in months]) for key in order]
+    previous_month = this_month - relativedelta(months=1)
+    before = dict(
+        ((area_key, item_id), met)
+        for area_key, item_id, met in BaselineSnapshot.objects.filter(month=previous_month).values_list("area_key", "item_id", "met")
+    )
+    changes = []
+    for area in coverage.areas:
+        newly_met, newly_missing = [], []
+        for cell in coverage.row(area):
+            was = before.get((area.key, cell.item.pk))
+            if not cell.applies or was is None or was == cell.met:
+                continue
+            (newly_met if cell.met else newly_missing).append(cell.item)
+        if newly_met or newly_missing:
+            changes.append(BaselineChange(area=area, newly_met=newly_met, newly_missing=newly_missing))
+    return BaselineHistory(months=months, rows=rows, previous_month=previous_month, changes=changes, has_previous=bool(before))
+
+
+def baseline_history_rows():
+    """Every snapshot kept, newest month first (BASELINE_HISTORY_HEADERS), streamed for the history CSV."""
+    kinds = dict(BaselineSnapshot.AreaKind.choices)
+    snapshots = BaselineSnapshot.objects.select_related("item").order_by("-month", "area_kind", "area_label", "item__order", "item_id")
+    for snapshot in snapshots.iterator(chunk_size=2000):
+        yield [
+            snapshot.month.strftime("%Y-%m"),
+            snapshot.area_label,
+            str(kinds.get(snapshot.area_kind, snapshot.area_kind)),
+            snapshot.item.description,
+            _("yes") if snapshot.met else _("no"),
+            snapshot.provider_count,
+            snapshot.provider_names,
+        ]
 
 
 # Joint projects -------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.exports import xlsx_cell  # the one cell writer: formula-safe, dates formatted
+from core.exports import MULTI_VALUE_SEPARATOR, xlsx_cell  # the one cell writer: formula-safe, dates formatted
 from notifications.services import schedule_reminder
 from organisations.models import Organisation
 from organisations.services import organisation_contacts
@@ -27,6 +27,7 @@ from taxonomies.models import TaxonomyTerm
 
 from . import selectors, suppression
 from .models import (
+    BaselineSnapshot,
     CaseStudy,
     EvidenceExport,
     Grant,
@@ -585,6 +586,8 @@ def build_evidence_pack(*, export_id: int) -> EvidenceExport | None:
         _write_topic_sheets(workbook, board=board)
         set_export_progress(export=export, progress=88, step=_("Writing the joint projects' monitoring"))
         _write_project_sheets(workbook, scope=scope)
+        set_export_progress(export=export, progress=92, step=_("Writing the baseline coverage"))
+        _write_baseline_sheet(workbook)
         definitions = _pack_definitions(board)
         set_export_progress(export=export, progress=95, step=_("Writing the definitions"))
         _write_definitions_sheet(workbook, definitions=definitions)
@@ -642,11 +645,21 @@ def _write_project_sheets(workbook, *, scope) -> None:
             sheet.append([xlsx_cell(sheet, value) for value in row])
 
 
+def _write_baseline_sheet(workbook) -> None:
+    """Every area against the network's baseline of support as it stands when the pack is built: the
+    same rows as the baseline page's CSV."""
+    sheet = workbook.create_sheet(title=_sheet_title(selectors.SHEET_NAMES["baseline"]))
+    sheet.append([xlsx_cell(sheet, str(header), bold=True) for header in selectors.BASELINE_HEADERS])
+    for row in selectors.baseline_coverage().download_rows():
+        sheet.append([xlsx_cell(sheet, value) for value in row])
+
+
 def _pack_definitions(board) -> list[tuple]:
     """(topic, figure, definition) for every figure in the pack: the dashboard's, then the project sheets'."""
     return board.definitions() + [
         (_("Joint projects"), _("Project outputs"), _("For each output indicator (what was done) of each joint project running in the period, the target and the sum of the partners' submitted figures, per monitoring period. Counts from 1 to 4 are shown as \u201cfewer than 5\u201d.")),
         (_("Joint projects"), _("Project outcomes"), _("The same for outcome indicators (what changed). Percentages are the average of the partners' figures, not a sum.")),
+        (selectors.SHEET_NAMES["baseline"], selectors.SHEET_NAMES["baseline"], _("As the directory stands when the pack is built, for every area whatever the pack's period and area. ") + str(selectors.BASELINE_DEFINITION)),
     ]
 
 
@@ -711,6 +724,38 @@ def _project_rows(*, scope, kind: str):
         else:
             shown = _("no submitted return")
         yield (indicator.project.title, indicator.name, indicator.unit, period.number, period.start, period.end, target.target, actual, shown)
+
+
+# The baseline of support: a snapshot a month ---------------------------------------------------------
+
+
+def record_baseline_snapshot(*, today: date) -> int:
+    """Record every area's standing against every active baseline item for the month of `today`: one
+    row per month, area and item, written in one statement. Run again in the same month, it brings
+    that month's rows up to date (so a month keeps its last recorded standing) and touches no other
+    month. The number of rows written."""
+    month = selectors.month_start(today)
+    coverage = selectors.baseline_coverage()
+    snapshots = [
+        BaselineSnapshot(
+            month=month,
+            area_key=cell.area.key,
+            area_label=cell.area.label[:200],
+            area_kind=cell.area.kind,
+            item=cell.item,
+            met=cell.met,
+            provider_count=len(cell.providers),
+            provider_names=MULTI_VALUE_SEPARATOR.join(provider.name for provider in cell.providers),
+        )
+        for cell in coverage.applicable_cells()
+    ]
+    BaselineSnapshot.objects.bulk_create(
+        snapshots,
+        update_conflicts=True,
+        unique_fields=["month", "area_key", "item"],
+        update_fields=["area_label", "area_kind", "met", "provider_count", "provider_names", "recorded_at"],
+    )
+    return len(snapshots)
 
 
 # 360Giving grants -----------------------------------------------------------------------------------

@@ -51,6 +51,17 @@ def sweep_evidence() -> dict[str, int]:
     return counts
 
 
+@shared_task(name="evidence.tasks.record_baseline_coverage")
+def record_baseline_coverage() -> dict:
+    """Periodic (one CELERY_BEAT_SCHEDULE entry, daily): this month's standing of every area against
+    the baseline of support, one snapshot row per area and item. Idempotent: a second run in the month
+    updates the same month's rows, so each month keeps its last recorded standing."""
+    today = timezone.localdate()
+    rows = services.record_baseline_snapshot(today=today)
+    logger.info("Baseline coverage recorded for %s: %s rows", today.strftime("%Y-%m"), rows)
+    return {"month": today.strftime("%Y-%m"), "rows": rows}
+
+
 @shared_task(name="evidence.tasks.import_grants", ignore_result=False)
 def import_grants(import_id: int) -> dict:
     grant_import = grants_import.run_uploaded_import(import_id=import_id)

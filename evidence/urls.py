@@ -23,6 +23,9 @@ urlpatterns = [
     path("case-studies/<int:pk>/withdraw/", views.case_study_withdraw, name="case_study_withdraw"),
     path("dashboards/", views.dashboard, name="dashboard"),
     path("report/", views.report, name="report"),
+    path("baseline/", views.baseline_coverage, name="baseline"),
+    path("baseline/coverage.csv", views.baseline_download, {"table": "coverage"}, name="baseline_csv"),
+    path("baseline/history.csv", views.baseline_download, {"table": "history"}, name="baseline_history_csv"),
     # Stable addresses: 360Giving's registry and other publishers' tools link to them.
     path("grants/", views.grant_list, name="grant_list"),
     path("grants/360giving.json", views.grants_json, name="grants_json"),

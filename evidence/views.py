@@ -378,6 +378,41 @@ def report(request):
     )
 
 
+# The baseline of support ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def baseline_coverage(request):
+    """Every area against the network's baseline of support: met by whom, or what is missing; and how
+    it changed month by month (the monthly snapshots)."""
+    require(request.user, "evidence.view_dashboards")
+    coverage = selectors.baseline_coverage()
+    return render(
+        request,
+        "evidence/baseline.html",
+        {"coverage": coverage, "history": selectors.baseline_history(coverage), "definition": selectors.BASELINE_DEFINITION},
+    )
+
+
+# The baseline downloads: (file name, headers, rows).
+BASELINE_DOWNLOADS = {
+    "coverage": ("baseline-coverage", selectors.BASELINE_HEADERS, lambda: selectors.baseline_coverage().download_rows()),
+    "history": ("baseline-coverage-history", selectors.BASELINE_HISTORY_HEADERS, selectors.baseline_history_rows),
+}
+
+
+@login_required
+@require_GET
+def baseline_download(request, table: str):
+    """The coverage table (one row per area and item) or every monthly record, as CSV."""
+    require(request.user, "evidence.view_dashboards")
+    filename, headers, rows = BASELINE_DOWNLOADS[table]
+    return tabular_response(
+        filename=f"{filename}-{timezone.localdate().isoformat()}", headers=[str(header) for header in headers], rows=rows(), fmt=CSV
+    )
+
+
 # Evidence packs -------------------------------------------------------------------------------------
 
 

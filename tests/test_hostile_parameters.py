@@ -26,7 +26,8 @@ from accounts.models import User
 from calendar_events.models import Booking, CalendarFeed, Notice
 from calendar_events.services import book, save_notice
 from core import parameters
-from evidence.services import request_export
+from evidence.models import BaselineItem
+from evidence.services import record_baseline_snapshot, request_export
 from organisations.models import Affiliation
 from quality.services import start_assessment
 from tests.factories import (
@@ -207,6 +208,10 @@ def build_world():
     material = make_material()
     project = make_joint_project(lead=provider, partners=[vco], indicators=[("output", "Groups", "whole", 10)])
     export = request_export(user=admin_user, start=project.start_date, end=project.end_date, area=None)
+    # The baseline of support, met by the provider's service, with this month's snapshot.
+    BaselineItem.objects.create(description="Funding advice", function=term("functions", "fund-distribution"))
+    service.functions.add(term("functions", "fund-distribution"))
+    record_baseline_snapshot(today=timezone.localdate())
     return SimpleNamespace(
         provider=provider,
         vco=vco,

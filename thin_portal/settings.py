@@ -521,6 +521,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PORTAL_SWEEP_INTERVAL,
         "options": PORTAL_SWEEP_OPTIONS,
     },
+    # Records this month's baseline coverage (one snapshot per area and item); daily, so a month keeps
+    # its last standing and a missed day loses nothing. The baseline page's "changes over time" reads it.
+    "evidence-baseline-snapshot": {
+        "task": "evidence.tasks.record_baseline_coverage",
+        "schedule": 24 * 60 * 60,
+        "options": {"expires": 24 * 60 * 60, "ignore_result": True},
+    },
 }
 
 # Reminders: how long before a membership renewal falls due the reminder goes out, and how old a

@@ -83,3 +83,32 @@ def screenshot(page):
         return path
 
     return take
+
+
+FUNDER_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def funder_demo(transactional_db, settings):
+    """The demo borough as `make run` shows a funder (directory, referrals, grants and baseline demos),
+    with the demo funder's password known to the test."""
+    from accounts.models import User
+    from directory.demo import load_demo_data
+    from evidence.demo import load_evidence_demo
+    from referrals.demo import load_referral_demo
+
+    settings.DEBUG = True
+    load_demo_data()
+    load_referral_demo()
+    load_evidence_demo()
+    funder = User.objects.get(username="funder")
+    funder.set_password(FUNDER_PASSWORD)
+    funder.save()
+
+
+def log_in_as_funder(page, live_server) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username or email").fill("funder")
+    page.get_by_label("Password").fill(FUNDER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

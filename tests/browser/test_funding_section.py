@@ -4,36 +4,14 @@ with no sideways scroll. Screenshots in test-artifacts/screenshots/funding-*.png
 
 import pytest
 
-from accounts.models import User
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, log_in_as_funder
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery staple"
 
-
-@pytest.fixture
-def demo(transactional_db, settings):
-    from directory.demo import load_demo_data
-    from evidence.demo import load_evidence_demo
-    from referrals.demo import load_referral_demo
-
-    settings.DEBUG = True
-    load_demo_data()
-    load_referral_demo()
-    load_evidence_demo()
-    funder = User.objects.get(username="funder")
-    funder.set_password(PASSWORD)
-    funder.save()
-
-
-def test_funder_reads_funding_into_the_sector(page, live_server, screenshot, demo):
+def test_funder_reads_funding_into_the_sector(page, live_server, screenshot, funder_demo):
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username or email").fill("funder")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    log_in_as_funder(page, live_server)
     page.goto(f"{live_server.url}/evidence/dashboards/")
     page.get_by_role("link", name="Funding into the sector").click()
     section = page.locator("#section-funding").locator("xpath=..")

@@ -54,6 +54,7 @@ def test_the_pack_has_a_sheet_per_topic_and_defines_every_figure(team, indicator
     assert names[1:-1] == [
         "Organisations", "Volunteers and staff", "Provider coverage", "Referrals", "Events and training",
         "Health checks", "Quality standards", "Joint projects", "Funding into the sector", "Project outputs", "Project outcomes",
+        "Baseline coverage",
     ]
     rows = list(workbook["Organisations"].iter_rows(values_only=True))
     stage_rows = {row[1]: (row[3], row[4]) for row in rows if row[0] == "VCOs by development stage"}
@@ -61,7 +62,7 @@ def test_the_pack_has_a_sheet_per_topic_and_defines_every_figure(team, indicator
     figures = {row[1] for row in workbook["Definitions"].iter_rows(values_only=True)}
     for sheet in names[1:-1]:
         for row in list(workbook[sheet].iter_rows(values_only=True))[1:]:
-            if sheet in ("Project outputs", "Project outcomes"):
+            if sheet in ("Project outputs", "Project outcomes", "Baseline coverage"):
                 assert sheet in figures
             elif len(row) >= 5 and row[4] is not None:  # a figure
                 assert row[0] in figures, (sheet, row[0])

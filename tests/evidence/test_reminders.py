@@ -81,4 +81,4 @@ def test_sweep_task_plans_reminders_and_is_in_the_beat_schedule(team, monkeypatc
     assert counts["return_reminders"] == 2
     assert tasks.sweep_evidence()["return_reminders"] == 0
     entries = [entry for entry in celery_app.conf.beat_schedule.values() if entry["task"].startswith("evidence.")]
-    assert [entry["task"] for entry in entries] == ["evidence.tasks.sweep_evidence"]
+    assert [entry["task"] for entry in entries] == ["evidence.tasks.sweep_evidence", "evidence.tasks.record_baseline_coverage"]
