@@ -10,7 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Case, CharField, Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +22,7 @@ from directory.models import Service
 from organisations.models import Affiliation, Organisation
 from taxonomies.models import Taxonomy, TaxonomyTerm
 
+from . import workdays
 from .models import SATISFACTION_CHOICES, Feedback, Referral, ReferralEvent, RoutingRuleProvider
 
 # How many providers the group is offered to choose from.
@@ -797,15 +800,12 @@ def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None) ->
     for status, outcome, satisfaction, n, timed in made.values_list(
         "status", "outcome", "feedback__satisfaction"
     ).annotate(n=Count("*"), timed=Count("first_response_after")):
-        states[outcome if status == Referral.Status.CLOSED and outcome else status] += n
+        states[_state(status, outcome)] += n
         answered += timed
         if satisfaction is not None:
             scores[satisfaction] += n
     closed = Referral.Status.CLOSED
-    by_outcome = [(str(label), states[value]) for value, label in Referral.Status.choices if value != closed]
-    by_outcome += [(str(label), states[value]) for value, label in Referral.Outcome.choices]
-    if states[closed]:
-        by_outcome.append((_("Closed, outcome not recorded"), states[closed]))
+    by_outcome = [(label, states[value]) for value, label in referral_states() if value != closed or states[closed]]
 
     asked = dict(
         Referral.needs.through.objects.filter(referral__in=made.values("pk"))
@@ -841,6 +841,94 @@ def _median_first_response(made: QuerySet[Referral], answered: int) -> float | N
     if not middle:  # referrals deleted between the count and this read
         return None
     return sum(middle, timedelta()).total_seconds() / len(middle) / 3600
+
+
+def _state(status: str, outcome: str) -> str:
+    """Where a referral stands, as the evidence figures count it: a closed one by its outcome."""
+    return outcome if status == Referral.Status.CLOSED and outcome else status
+
+
+def referral_states() -> list[tuple[str, str]]:
+    """(state, label) in the order the evidence figures give them: where an open or declined referral
+    stands, then each outcome of a closed one, then closed with no outcome recorded."""
+    closed = Referral.Status.CLOSED
+    states = [(value, str(label)) for value, label in Referral.Status.choices if value != closed]
+    states += [(value, str(label)) for value, label in Referral.Outcome.choices]
+    return states + [(closed, _("Closed, outcome not recorded"))]
+
+
+def _response_deadlines(first: date, last: date) -> tuple[list[date], list[date]]:
+    """For each day a referral may have reached a provider, the last day of its response deadline
+    (the end of the Nth working day after it, as ``services`` sets ``response_due_at``)."""
+    from .services import response_days  # services reads these selectors: imported when used
+
+    days = response_days()
+    sent = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return sent, [workdays.add_working_days(day, days) for day in sent]
+
+
+def delivery_by_ward(*, start: date, end: date) -> dict:
+    """The referrals made in a period by VCOs, per ward of the asking organisation ("wards", keyed by
+    the ward's id, None for no ward recorded) and for the whole borough ("borough"): how many were asked, where each stands (closed
+    ones by their outcome, as ``referral_states``), how many a provider answered, how many of those
+    by the deadline the provider was given, and the median hours to that first answer; and "states",
+    the (state, label) columns to show (closed with no outcome only when there are some).
+
+    "By the deadline": the first answer (accepting, declining or passing on) came no later than the
+    day its response was due, the Nth working day after the day the referral reached that provider
+    (``services.response_days``), the deadline the reminders and escalation run on. The day it reached
+    the provider is when the first answer was given less the wait kept with it, since a pass-on later
+    moves ``sent_at`` and ``response_due_at`` on to the next provider.
+
+    One query, whatever the number of wards: grouped by ward and state, by ward, and in total
+    (GROUPING SETS), with each working day's deadline passed in as a list (the bank holidays are
+    Python's to know). PostgreSQL, like the other evidence figures that group this way.
+    """
+    london = timezone.get_default_timezone()
+    sent_at = ExpressionWrapper(F("first_response_at") - F("first_response_after"), output_field=DateTimeField())
+    made = _made_in_period(start=start, end=end).values_list(
+        "organisation__ward_id",
+        Case(
+            When(status=Referral.Status.CLOSED, outcome__gt="", then=F("outcome")),
+            default=F("status"),
+            output_field=CharField(),
+        ),
+        TruncDate(sent_at, tzinfo=london),
+        TruncDate("first_response_at", tzinfo=london),
+        "first_response_after",
+    )
+    made_sql, made_params = made.query.sql_with_params()
+    # Referrals reach a provider after they are made, and are answered by today.
+    sent_days, due_days = _response_deadlines(start - timedelta(days=1), max(end, timezone.localdate()) + timedelta(days=1))
+    sql = (
+        'SELECT GROUPING(m."ward", m."state"), m."ward", m."state", COUNT(*), COUNT(m."waited"), '
+        'COUNT(*) FILTER (WHERE m."answered_on" <= d."due_on"), '
+        'percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM m."waited")) '
+        f'FROM ({made_sql}) m ("ward", "state", "sent_on", "answered_on", "waited") '
+        'LEFT JOIN unnest(%s::date[], %s::date[]) d ("sent_on", "due_on") ON d."sent_on" = m."sent_on" '
+        'GROUP BY GROUPING SETS ((m."ward", m."state"), (m."ward"), ())'
+    )
+    wards: dict = {}
+    borough = _delivery_figures()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*made_params, sent_days, due_days])
+        for grouping, ward_id, state, n, answered, in_time, median_seconds in cursor.fetchall():
+            figures = borough if grouping == 3 else wards.setdefault(ward_id, _delivery_figures())
+            if grouping == 0:
+                figures["states"][state] += n
+                continue
+            median_hours = median_seconds / 3600 if median_seconds is not None else None
+            figures.update(asked=n, answered=answered, in_time=in_time, median_hours=median_hours)
+    for figures in wards.values():
+        for state, n in figures["states"].items():
+            borough["states"][state] += n
+    closed = Referral.Status.CLOSED
+    states = [(state, label) for state, label in referral_states() if state != closed or borough["states"].get(closed)]
+    return {"wards": wards, "borough": borough, "states": states}
+
+
+def _delivery_figures() -> dict:
+    return {"asked": 0, "states": defaultdict(int), "answered": 0, "in_time": 0, "median_hours": None}
 
 
 def recent_still_needed(limit: int = 20) -> QuerySet[Feedback]:
