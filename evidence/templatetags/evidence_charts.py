@@ -12,8 +12,8 @@ import textwrap
 from decimal import Decimal
 
 from django import template
-from django.utils.html import format_html, format_html_join
 from django.utils.formats import number_format
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext

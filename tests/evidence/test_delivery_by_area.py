@@ -8,7 +8,7 @@ deadline is the end of the 5th working day after the day a referral reached its 
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import pytest
