@@ -4,30 +4,13 @@ scroll. Screenshots in test-artifacts/screenshots/delivery-*.png."""
 
 import pytest
 
-from accounts.models import User
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_funding_section import PASSWORD, demo  # noqa: F401 (the same demo borough)
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def demo(transactional_db, settings):
-    from directory.demo import load_demo_data
-    from evidence.demo import load_evidence_demo
-    from referrals.demo import load_referral_demo
-
-    settings.DEBUG = True
-    load_demo_data()
-    load_referral_demo()
-    load_evidence_demo()
-    funder = User.objects.get(username="funder")
-    funder.set_password(PASSWORD)
-    funder.save()
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("demo")]
 
 
-def test_funder_compares_delivery_between_areas(page, live_server, screenshot, demo):
+def test_funder_compares_delivery_between_areas(page, live_server, screenshot):
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username or email").fill("funder")

@@ -6,8 +6,6 @@ The period is March 2026 in Europe/London, before the clocks go forward (London 
 deadline is the end of the 5th working day after the day a referral reached its provider.
 """
 
-import csv
-import io
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
@@ -23,6 +21,7 @@ from organisations.models import Organisation
 from referrals.models import Referral
 from referrals.selectors import delivery_by_ward
 from taxonomies.models import Taxonomy, TaxonomyTerm
+from tests.evidence.test_funding import _csv
 from tests.factories import make_network_admin, make_organisation, make_user, term
 
 pytestmark = pytest.mark.django_db
@@ -243,10 +242,6 @@ def test_vco_people_and_the_public_do_not_see_it(march, client):
     client.logout()
     response = client.get(reverse("evidence:dashboard"), PERIOD)
     assert response.status_code == 302 and "login" in response["Location"]
-
-
-def _csv(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
 def test_the_table_downloads_on_its_own_as_published(march, client):
