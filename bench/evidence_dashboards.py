@@ -464,6 +464,24 @@ def run(*, build: bool = True) -> None:
             times.append((time.perf_counter() - t) * 1000)
         print(f"  {build.__name__:24} {statistics.median(times):7.0f}")
 
+    # Delivery by area (issue 18) reads the same referrals as the referral section, per ward and against
+    # each one's deadline: the referral section is its baseline, in the same run.
+    print("\nDelivery by area against the referral section (the baseline), same run (ms, median of 5):")
+    for period, start in (("2026", date(2026, 1, 1)), ("five years", date(2022, 1, 1))):
+        figures = {}
+        for build in (selectors.referral_section, selectors.delivery_section):
+            times = []
+            for _run in range(5):
+                scope = selectors.Scope(start=start, end=date(2026, 12, 31))
+                t = time.perf_counter()
+                section = build(scope)
+                for chart in section.charts:
+                    list(chart.long_rows())
+                times.append((time.perf_counter() - t) * 1000)
+            figures[build.__name__] = statistics.median(times)
+        delivery, referrals = figures["delivery_section"], figures["referral_section"]
+        print(f"  whole borough, {period:10} delivery_section {delivery:6.0f}, referral_section {referrals:6.0f}: {delivery / referrals:.2f}x")
+
     export = services.request_export(user=funder, start=date(2022, 1, 1), end=date(2026, 12, 31), area=None)
     connection.close()
     result = subprocess.run(

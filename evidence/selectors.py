@@ -1253,7 +1253,12 @@ def _delivery_comparison(scope: Scope) -> suppression.Comparison:
         total = _delivery_row(_("The whole borough"), borough, states, populations=False)
         adds_up = False
     else:
-        rows = [_delivery_row(ward.name, by_ward.get(ward.pk, empty), states, populations=False) for ward in ward_terms()]
+        wards = list(ward_terms())
+        # A ward no longer in use still has its row while its organisations' referrals are counted,
+        # or the borough less the rows would give its figures away.
+        retired = set(by_ward) - {ward.pk for ward in wards} - {None}
+        wards += TaxonomyTerm.objects.filter(pk__in=retired).order_by("name") if retired else []
+        rows = [_delivery_row(ward.name, by_ward.get(ward.pk, empty), states, populations=False) for ward in wards]
         if None in by_ward:
             rows.append(_delivery_row(_("Ward not recorded"), by_ward[None], states, populations=False))
         total = _delivery_row(_("The whole borough"), borough, states, populations=True)

@@ -162,6 +162,15 @@ def test_the_published_table_hides_small_numbers_and_cannot_be_undone(march):
     assert not [cell for cell in comparison.counts() if 0 < cell.value < 5 and not cell.hidden]
 
 
+def test_a_ward_no_longer_in_use_keeps_its_row_while_it_has_referrals(march):
+    TaxonomyTerm.objects.filter(pk=march.west.ward_id).update(is_active=False)
+    comparison = _chart(selectors.sector_dashboard(march_scope())).comparison
+    # After every ward in use, so the rows still add up to the borough.
+    assert [row.label for row in comparison.rows][-1] == "Bow West"
+    assert _published(comparison, "Bow West")[:2] == ("fewer than 5", "fewer than 5")
+    assert sum(row.base.value for row in comparison.rows) == comparison.total.base.value == 12
+
+
 def test_a_ward_beside_the_borough(march):
     comparison = _chart(selectors.sector_dashboard(march_scope(term("wards", "bow-east")))).comparison
     assert [row.label for row in comparison.all_rows] == ["Bow East", "The whole borough"]
