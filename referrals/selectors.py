@@ -857,14 +857,14 @@ def referral_states() -> list[tuple[str, str]]:
     return states + [(closed, _("Closed, outcome not recorded"))]
 
 
-def _response_deadlines(first: date, last: date) -> tuple[list[date], list[date]]:
-    """For each day a referral may have reached a provider, the last day of its response deadline
-    (the end of the Nth working day after it, as ``services`` sets ``response_due_at``)."""
+def _response_deadlines(first: date, last: date) -> list[date]:
+    """For each day from `first` to `last` on which a referral may have reached a provider, the last
+    day of its response deadline (the end of the Nth working day after it, as ``services`` sets
+    ``response_due_at``)."""
     from .services import response_days  # services reads these selectors: imported when used
 
     days = response_days()
-    sent = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    return sent, [workdays.add_working_days(day, days) for day in sent]
+    return [workdays.add_working_days(first + timedelta(days=n), days) for n in range((last - first).days + 1)]
 
 
 def delivery_by_ward(*, start: date, end: date) -> dict:
@@ -880,13 +880,15 @@ def delivery_by_ward(*, start: date, end: date) -> dict:
     the provider is when the first answer was given less the wait kept with it, since a pass-on later
     moves ``sent_at`` and ``response_due_at`` on to the next provider.
 
-    One query, whatever the number of wards: grouped by ward and state, by ward, and in total
-    (GROUPING SETS), with each working day's deadline passed in as a list (the bank holidays are
-    Python's to know). PostgreSQL, like the other evidence figures that group this way.
+    Two queries, whatever the number of wards or referrals: the counts grouped by ward and state
+    (hashed, no sort), with each day's deadline passed in as a list indexed by day (the bank holidays
+    are Python's to know); then the medians by ward and in total (GROUPING SETS), sorting only the
+    answered referrals' ward and wait. PostgreSQL, like the other evidence figures that group this way.
     """
     london = timezone.get_default_timezone()
+    made = _made_in_period(start=start, end=end)
     sent_at = ExpressionWrapper(F("first_response_at") - F("first_response_after"), output_field=DateTimeField())
-    made = _made_in_period(start=start, end=end).values_list(
+    counted = made.values_list(
         "organisation__ward_id",
         Case(
             When(status=Referral.Status.CLOSED, outcome__gt="", then=F("outcome")),
@@ -897,31 +899,37 @@ def delivery_by_ward(*, start: date, end: date) -> dict:
         TruncDate("first_response_at", tzinfo=london),
         "first_response_after",
     )
-    made_sql, made_params = made.query.sql_with_params()
+    counted_sql, counted_params = counted.query.sql_with_params()
     # Referrals reach a provider after they are made, and are answered by today.
-    sent_days, due_days = _response_deadlines(start - timedelta(days=1), max(end, timezone.localdate()) + timedelta(days=1))
-    sql = (
-        'SELECT GROUPING(m."ward", m."state"), m."ward", m."state", COUNT(*), COUNT(m."waited"), '
-        'COUNT(*) FILTER (WHERE m."answered_on" <= d."due_on"), '
-        'percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM m."waited")) '
-        f'FROM ({made_sql}) m ("ward", "state", "sent_on", "answered_on", "waited") '
-        'LEFT JOIN unnest(%s::date[], %s::date[]) d ("sent_on", "due_on") ON d."sent_on" = m."sent_on" '
-        'GROUP BY GROUPING SETS ((m."ward", m."state"), (m."ward"), ())'
+    first_day = start - timedelta(days=1)
+    due_days = _response_deadlines(first_day, max(end, timezone.localdate()) + timedelta(days=1))
+    counts_sql = (
+        'SELECT m."ward", m."state", COUNT(*), COUNT(m."waited"), '
+        'COUNT(*) FILTER (WHERE m."answered_on" <= (%s::date[])[m."sent_on" - %s::date + 1]) '
+        f'FROM ({counted_sql}) m ("ward", "state", "sent_on", "answered_on", "waited") GROUP BY m."ward", m."state"'
+    )
+    waits_sql, waits_params = (
+        made.filter(first_response_after__isnull=False).values_list("organisation__ward_id", "first_response_after").query.sql_with_params()
+    )
+    medians_sql = (
+        'SELECT GROUPING(w."ward"), w."ward", percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w."waited")) '
+        f'FROM ({waits_sql}) w ("ward", "waited") GROUP BY GROUPING SETS ((w."ward"), ())'
     )
     wards: dict = {}
     borough = _delivery_figures()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*made_params, sent_days, due_days])
-        for grouping, ward_id, state, n, answered, in_time, median_seconds in cursor.fetchall():
-            figures = borough if grouping == 3 else wards.setdefault(ward_id, _delivery_figures())
-            if grouping == 0:
+        cursor.execute(counts_sql, [due_days, first_day, *counted_params])
+        for ward_id, state, n, answered, in_time in cursor.fetchall():
+            for figures in (wards.setdefault(ward_id, _delivery_figures()), borough):
                 figures["states"][state] += n
-                continue
-            median_hours = median_seconds / 3600 if median_seconds is not None else None
-            figures.update(asked=n, answered=answered, in_time=in_time, median_hours=median_hours)
-    for figures in wards.values():
-        for state, n in figures["states"].items():
-            borough["states"][state] += n
+                figures["asked"] += n
+                figures["answered"] += answered
+                figures["in_time"] += in_time
+        cursor.execute(medians_sql, waits_params)
+        for grouping, ward_id, median_seconds in cursor.fetchall():
+            figures = borough if grouping else wards.setdefault(ward_id, _delivery_figures())
+            if median_seconds is not None:  # the total's row comes back even when none was answered
+                figures["median_hours"] = median_seconds / 3600
     closed = Referral.Status.CLOSED
     states = [(state, label) for state, label in referral_states() if state != closed or borough["states"].get(closed)]
     return {"wards": wards, "borough": borough, "states": states}
