@@ -1236,8 +1236,8 @@ def _delivery_row(label: str, figures: dict, states: list[tuple[str, str]], *, p
             population="answered-referrals" if populations else "",
         ),
         breakdown=[
-            suppression.count(figures["states"].get(state, 0), population=_referral_state_population(label) if populations else "")
-            for state, label in states
+            suppression.count(figures["states"].get(state, 0), population=_referral_state_population(state_label) if populations else "")
+            for state, state_label in states
         ],
     )
 
@@ -1264,7 +1264,7 @@ def _delivery_comparison(scope: Scope) -> suppression.Comparison:
         total = _delivery_row(_("The whole borough"), borough, states, populations=True)
         adds_up = True
     return suppression.suppress_comparison(
-        suppression.Comparison(breakdown_labels=[label for _state, label in delivery["states"]], rows=rows, total=total, total_adds_up=adds_up)
+        suppression.Comparison(breakdown_labels=[label for _state, label in states], rows=rows, total=total, total_adds_up=adds_up)
     )
 
 
