@@ -469,7 +469,7 @@ def run(*, build: bool = True) -> None:
     with_delivery, _queries, _status, _sql_times = measure(client, "/evidence/dashboards/", {**year, "area": ""})
     key_sections = selectors.KEY_FIGURE_SECTIONS
     selectors.SECTIONS = tuple(build for build in sections if build is not selectors.delivery_section)
-    selectors.KEY_FIGURE_SECTIONS = tuple(build for build in key_sections if build is not selectors.delivery_section)
+    selectors.KEY_FIGURE_SECTIONS = tuple(build for build in key_sections if build is not selectors._delivery_counts_section)
     try:
         without, _queries, _status, _sql_times = measure(client, "/evidence/dashboards/", {**year, "area": ""})
     finally:

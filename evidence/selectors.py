@@ -1242,10 +1242,10 @@ def _delivery_row(label: str, figures: dict, states: list[tuple[str, str]], *, p
     )
 
 
-def _delivery_comparison(scope: Scope) -> suppression.Comparison:
+def _delivery_comparison(scope: Scope, *, medians: bool) -> suppression.Comparison:
     """Every ward (and those with no ward recorded, when any asked) beside the whole borough; or, for
     a ward's dashboard, that ward beside the borough."""
-    delivery = referral_selectors.delivery_by_ward(start=scope.start, end=scope.end)
+    delivery = referral_selectors.delivery_by_ward(start=scope.start, end=scope.end, medians=medians)
     by_ward, borough, states = delivery["wards"], delivery["borough"], delivery["states"]
     empty = {"asked": 0, "states": {}, "answered": 0, "in_time": 0, "median_hours": None}
     if scope.area is not None:
@@ -1287,9 +1287,10 @@ def _comparison_long_rows(comparison: suppression.Comparison):
             yield row.label, label, cell.shown_value, cell.display
 
 
-def delivery_section(scope: Scope) -> Section:
+def delivery_section(scope: Scope, *, medians: bool = True) -> Section:
     """Referrals by the asking VCO's ward, side by side with the borough: how many were asked, how
-    many answered within the deadline, how fast, and where they ended up. One query for every ward."""
+    many answered within the deadline, how fast, and where they ended up. Two queries for every ward;
+    one with medians=False (the medians are then not worked out)."""
     from referrals.services import response_days
 
     days = response_days()
@@ -1310,7 +1311,7 @@ def delivery_section(scope: Scope) -> Section:
                 "whole borough. Each referral is in one area and in one outcome column, so the outcome columns add up to "
                 "the referrals asked, and the areas to the borough."
             ),
-            comparison=_delivery_comparison(scope),
+            comparison=_delivery_comparison(scope, medians=medians),
             unit=_("referrals, per cent or hours"),
             row_heading=_("Area"),
             note=_(
@@ -1492,6 +1493,12 @@ KEY_FIGURES = (
 )
 
 
+def _delivery_counts_section(scope: Scope) -> Section:
+    """Delivery by area for the key figures' period before: rule 4 reads its counts there (the
+    medians' numbers of records among them), and none of its medians is shown."""
+    return delivery_section(scope, medians=False)
+
+
 # The sections the key figures come from. The period before is built from these alone: the other
 # sections count populations of their own (see tests/evidence: their populations share nothing with
 # these), so rule 4 withholds exactly the same counts here as on that period's whole dashboard.
@@ -1503,7 +1510,7 @@ KEY_FIGURE_SECTIONS = (
     event_section,
     funding_section,
     # It counts the referral section's referrals again, by area (rule 4 links them).
-    delivery_section,
+    _delivery_counts_section,
 )
 
 

@@ -867,7 +867,7 @@ def _response_deadlines(first: date, last: date) -> list[date]:
     return [workdays.add_working_days(first + timedelta(days=n), days) for n in range((last - first).days + 1)]
 
 
-def delivery_by_ward(*, start: date, end: date) -> dict:
+def delivery_by_ward(*, start: date, end: date, medians: bool = True) -> dict:
     """The referrals made in a period by VCOs, per ward of the asking organisation ("wards", keyed by
     the ward's id, None for no ward recorded) and for the whole borough ("borough"): how many were asked, where each stands (closed
     ones by their outcome, as ``referral_states``), how many a provider answered, how many of those
@@ -883,7 +883,8 @@ def delivery_by_ward(*, start: date, end: date) -> dict:
     Two queries, whatever the number of wards or referrals: the counts grouped by ward and state
     (hashed, no sort), with each day's deadline passed in as a list indexed by day (the bank holidays
     are Python's to know); then the medians by ward and in total (GROUPING SETS), sorting only the
-    answered referrals' ward and wait. PostgreSQL, like the other evidence figures that group this way.
+    answered referrals' ward and wait (not run with medians=False, when no median will be shown).
+    PostgreSQL, like the other evidence figures that group this way.
     """
     london = timezone.get_default_timezone()
     made = _made_in_period(start=start, end=end)
@@ -925,11 +926,12 @@ def delivery_by_ward(*, start: date, end: date) -> dict:
                 figures["asked"] += n
                 figures["answered"] += answered
                 figures["in_time"] += in_time
-        cursor.execute(medians_sql, waits_params)
-        for grouping, ward_id, median_seconds in cursor.fetchall():
-            figures = borough if grouping else wards.setdefault(ward_id, _delivery_figures())
-            if median_seconds is not None:  # the total's row comes back even when none was answered
-                figures["median_hours"] = median_seconds / 3600
+        if medians:
+            cursor.execute(medians_sql, waits_params)
+            for grouping, ward_id, median_seconds in cursor.fetchall():
+                figures = borough if grouping else wards.setdefault(ward_id, _delivery_figures())
+                if median_seconds is not None:  # the total's row comes back even when none was answered
+                    figures["median_hours"] = median_seconds / 3600
     closed = Referral.Status.CLOSED
     states = [(state, label) for state, label in referral_states() if state != closed or borough["states"].get(closed)]
     return {"wards": wards, "borough": borough, "states": states}

@@ -134,6 +134,17 @@ def test_the_figures_worked_out_by_hand(march):
     ]
 
 
+def test_without_medians_the_counts_are_the_same(march):
+    """The key figures' period before reads only the counts (rule 4): one query fewer, same counts."""
+    with CaptureQueriesContext(connection) as captured:
+        counts_only = delivery_by_ward(start=START, end=END, medians=False)
+    assert len(captured) == 1
+    figures = delivery_by_ward(start=START, end=END)
+    for key in ("asked", "answered", "in_time", "states"):
+        assert counts_only["borough"][key] == figures["borough"][key]
+    assert counts_only["borough"]["median_hours"] is None
+
+
 def test_a_deadline_over_a_bank_holiday_in_london_time(provider):
     """Sent on Thursday 2 April 2026: Good Friday and Easter Monday do not count, so working day 5 is
     Monday 13 April. An answer at 23:30 that Monday in London (22:30 UTC) is in time; one at 00:30 on
