@@ -464,6 +464,41 @@ def run(*, build: bool = True) -> None:
             times.append((time.perf_counter() - t) * 1000)
         print(f"  {build.__name__:24} {statistics.median(times):7.0f}")
 
+    # Delivery by area's cost on the one-year page (it is built for the period before too, for the key
+    # figures): the same page without it, in the same run.
+    with_delivery, _queries, _status, _sql_times = measure(client, "/evidence/dashboards/", {**year, "area": ""})
+    key_sections = selectors.KEY_FIGURE_SECTIONS
+    selectors.SECTIONS = tuple(build for build in sections if build is not selectors.delivery_section)
+    selectors.KEY_FIGURE_SECTIONS = tuple(build for build in key_sections if build is not selectors._delivery_counts_section)
+    try:
+        without, _queries, _status, _sql_times = measure(client, "/evidence/dashboards/", {**year, "area": ""})
+    finally:
+        selectors.SECTIONS, selectors.KEY_FIGURE_SECTIONS = sections, key_sections
+    print(
+        f"\nOne-year dashboard with delivery by area against without it (the baseline), same run: p50 "
+        f"{statistics.median(with_delivery):.0f} / {statistics.median(without):.0f} ms = "
+        f"{statistics.median(with_delivery) / statistics.median(without):.2f}x; p95 {percentile(with_delivery, 0.95):.0f} / "
+        f"{percentile(without, 0.95):.0f} ms = {percentile(with_delivery, 0.95) / percentile(without, 0.95):.2f}x"
+    )
+
+    # Delivery by area (issue 18) reads the same referrals as the referral section, per ward and against
+    # each one's deadline: the referral section is its baseline, in the same run.
+    print("\nDelivery by area against the referral section (the baseline), same run (ms, median of 5):")
+    for period, start in (("2026", date(2026, 1, 1)), ("five years", date(2022, 1, 1))):
+        figures = {}
+        for build in (selectors.referral_section, selectors.delivery_section):
+            times = []
+            for _run in range(5):
+                scope = selectors.Scope(start=start, end=date(2026, 12, 31))
+                t = time.perf_counter()
+                section = build(scope)
+                for chart in section.charts:
+                    list(chart.long_rows())
+                times.append((time.perf_counter() - t) * 1000)
+            figures[build.__name__] = statistics.median(times)
+        delivery, referrals = figures["delivery_section"], figures["referral_section"]
+        print(f"  whole borough, {period:10} delivery_section {delivery:6.0f}, referral_section {referrals:6.0f}: {delivery / referrals:.2f}x")
+
     export = services.request_export(user=funder, start=date(2022, 1, 1), end=date(2026, 12, 31), area=None)
     connection.close()
     result = subprocess.run(

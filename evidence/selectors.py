@@ -104,12 +104,16 @@ class Chart:
     gaps: list[tuple[str, list[str]]] = field(default_factory=list)
     # Needs asked for against where the money goes (the funding section), instead of a series or table.
     alignment: "NeedAlignment | None" = None
+    # Areas side by side (delivery by area), instead of a series or table.
+    comparison: suppression.Comparison | None = None
+    # (column, what it counts): for a chart whose columns each need their own definition.
+    column_definitions: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def is_long(self) -> bool:
         """A chart of many rows (every ward, every need), which the page lays out in two columns."""
-        if self.alignment is not None:
-            return True  # a table of four columns: the page's full width
+        if self.alignment is not None or self.comparison is not None:
+            return True  # a table of several columns: the page's full width
         return self.series is not None and len(self.series.rows) > LONG_CHART_ROWS
 
     @property
@@ -122,6 +126,8 @@ class Chart:
             return False
         if self.alignment is not None:
             return self.alignment.is_empty
+        if self.comparison is not None:
+            return not self.comparison.total.base.value
         if self.series is not None:
             return self.series.is_empty
         if self.table is not None:
@@ -144,6 +150,9 @@ class Chart:
                 yield row.need, _("Share of referrals (%)"), row.referral_share, row.referral_display
                 yield row.need, _("Share of grant money (%)"), row.money_share, row.money_display
                 yield row.need, _("Gap (percentage points)"), row.gap, row.gap_display
+            return
+        if self.comparison is not None:
+            yield from _comparison_long_rows(self.comparison)
             return
         if self.series is not None:
             for label, cell in self.series.rows:
@@ -201,6 +210,7 @@ class Dashboard:
         for section in self.sections:
             for chart in section.charts:
                 rows.append((section.title, chart.title, chart.definition))
+                rows += [(section.title, f"{chart.title}: {column}", definition) for column, definition in chart.column_definitions]
             for statistic in section.statistics:
                 rows.append((section.title, statistic.title, statistic.definition))
         return rows
@@ -558,7 +568,12 @@ def referral_section(scope: Scope) -> Section:
                 "Referrals made in the period by VCOs in the area: closed ones by their outcome (withdrawn: the group no "
                 "longer needed the support), the others by where they stand now. Each referral is in one row."
             ),
-            series=suppression.suppress_series(_pairs(data["by_outcome"]), total=True, population="referrals"),
+            series=suppression.suppress_series(
+                _pairs(data["by_outcome"]),
+                total=True,
+                population="referrals",
+                row_populations=[_referral_state_population(label) for label, _n in data["by_outcome"]],
+            ),
             unit=_("referrals"),
         ),
         Chart(
@@ -580,6 +595,12 @@ def referral_section(scope: Scope) -> Section:
         )
     )
     return section
+
+
+def _referral_state_population(label: str) -> str:
+    """The key of "the referrals in the scope that stand at this state" (rule 4): the referral section
+    counts them by outcome, and delivery by area counts the same referrals again in its scope's row."""
+    return f"referrals:{label}"
 
 
 def event_section(scope: Scope) -> Section:
@@ -1225,6 +1246,149 @@ def funding_section(scope: Scope) -> Section:
     return section
 
 
+# Delivery by area ----------------------------------------------------------------------------------
+
+
+def _delivery_row(label: str, figures: dict, states: list[tuple[str, str]], *, populations: bool) -> suppression.ComparisonRow:
+    """One area's row of the delivery table; `populations` for the row that counts the same referrals
+    as the rest of the page (the referral section's), so that rule 4 links them."""
+    return suppression.ComparisonRow(
+        label=label,
+        base=suppression.count(figures["asked"], population="referrals" if populations else ""),
+        part=suppression.count(figures["in_time"]),
+        statistic=suppression.Statistic(
+            value=figures["median_hours"],
+            n=figures["answered"],
+            unit=_("hours"),
+            population="answered-referrals" if populations else "",
+        ),
+        breakdown=[
+            suppression.count(figures["states"].get(state, 0), population=_referral_state_population(state_label) if populations else "")
+            for state, state_label in states
+        ],
+    )
+
+
+def _delivery_comparison(scope: Scope, *, medians: bool) -> suppression.Comparison:
+    """Every ward (and those with no ward recorded, when any asked) beside the whole borough; or, for
+    a ward's dashboard, that ward beside the borough."""
+    delivery = referral_selectors.delivery_by_ward(start=scope.start, end=scope.end, medians=medians)
+    by_ward, borough, states = delivery["wards"], delivery["borough"], delivery["states"]
+    empty = {"asked": 0, "states": {}, "answered": 0, "in_time": 0, "median_hours": None}
+    if scope.area is not None:
+        rows = [_delivery_row(scope.area.name, by_ward.get(scope.area.pk, empty), states, populations=True)]
+        total = _delivery_row(_("The whole borough"), borough, states, populations=False)
+        adds_up = False
+    else:
+        wards = list(ward_terms())
+        # A ward no longer in use still has its row while its organisations' referrals are counted,
+        # or the borough less the rows would give its figures away.
+        retired = set(by_ward) - {ward.pk for ward in wards} - {None}
+        wards += TaxonomyTerm.objects.filter(pk__in=retired).order_by("name") if retired else []
+        rows = [_delivery_row(ward.name, by_ward.get(ward.pk, empty), states, populations=False) for ward in wards]
+        if None in by_ward:
+            rows.append(_delivery_row(_("Ward not recorded"), by_ward[None], states, populations=False))
+        total = _delivery_row(_("The whole borough"), borough, states, populations=True)
+        adds_up = True
+    return suppression.suppress_comparison(
+        suppression.Comparison(breakdown_labels=[label for _state, label in states], rows=rows, total=total, total_adds_up=adds_up)
+    )
+
+
+DELIVERY_COLUMNS = {
+    "asked": gettext_lazy("Referrals asked"),
+    "in_time": gettext_lazy("Answered within the deadline"),
+    "share": gettext_lazy("Share answered within the deadline (%)"),
+    "median": gettext_lazy("Median hours to first response"),
+}
+
+
+def _comparison_long_rows(comparison: suppression.Comparison):
+    for row in comparison.all_rows:
+        yield row.label, str(DELIVERY_COLUMNS["asked"]), row.base.shown_value, row.base.display
+        yield row.label, str(DELIVERY_COLUMNS["in_time"]), row.part.shown_value, row.part.display
+        yield row.label, str(DELIVERY_COLUMNS["share"]), row.share, row.share_display
+        median = row.statistic
+        yield row.label, str(DELIVERY_COLUMNS["median"]), round(float(median.shown_value), 1) if median.shown_value is not None else None, median.display
+        for label, cell in zip(comparison.breakdown_labels, row.breakdown, strict=True):
+            yield row.label, label, cell.shown_value, cell.display
+
+
+def delivery_section(scope: Scope, *, medians: bool = True) -> Section:
+    """Referrals by the asking VCO's ward, side by side with the borough: how many were asked, how
+    many answered within the deadline, how fast, and where they ended up. Two queries for every ward;
+    one with medians=False (the medians are then not worked out)."""
+    from referrals.services import response_days
+
+    days = response_days()
+    section = Section(
+        key="areas",
+        title=_("Delivery by area"),
+        intro=_(
+            "The same referrals as above, by the ward of the organisation that asked, beside the whole borough, so that "
+            "differences between areas can be asked about. Small numbers are hidden as everywhere on this page."
+        ),
+    )
+    section.charts.append(
+        Chart(
+            key="delivery-by-area",
+            title=_("Referrals by area: answered, how fast, and outcomes"),
+            definition=_(
+                "Referrals made in the period by VCOs, by the ward recorded for the organisation that asked, and for the "
+                "whole borough. Each referral is in one area and in one outcome column, so the outcome columns add up to "
+                "the referrals asked, and the areas to the borough."
+            ),
+            comparison=_delivery_comparison(scope, medians=medians),
+            unit=_("referrals, per cent or hours"),
+            row_heading=_("Area"),
+            note=_(
+                "Areas harvested from other directories have no referral data here: only referrals made through this "
+                "portal are counted, so they are not shown."
+            ),
+            column_definitions=[
+                (str(DELIVERY_COLUMNS["asked"]), _("Referrals made in the period by VCOs in the area.")),
+                (
+                    str(DELIVERY_COLUMNS["in_time"]),
+                    ngettext(
+                        "Of those, the referrals a provider first answered (accepting, declining or passing them on) within "
+                        "%(days)s working day: by the end of the first working day after the day the referral reached that "
+                        "provider, weekends and England and Wales bank holidays not counted. This is the deadline providers "
+                        "are given, reminded of and escalated on.",
+                        "Of those, the referrals a provider first answered (accepting, declining or passing them on) within "
+                        "%(days)s working days: by the end of working day %(days)s counted from the day after the referral "
+                        "reached that provider, weekends and England and Wales bank holidays not counted. This is the "
+                        "deadline providers are given, reminded of and escalated on.",
+                        days,
+                    )
+                    % {"days": days},
+                ),
+                (
+                    str(DELIVERY_COLUMNS["share"]),
+                    _(
+                        "Answered within the deadline as a share of all referrals asked, so referrals never answered (still "
+                        "waiting, or withdrawn before an answer) count against it; shown only where both counts are."
+                    ),
+                ),
+                (
+                    str(DELIVERY_COLUMNS["median"]),
+                    _(
+                        "The middle value of the hours from a referral reaching a provider to its first answer, over the "
+                        "referrals answered; withheld when fewer than 5 were answered."
+                    ),
+                ),
+                (
+                    _("Outcome columns"),
+                    _(
+                        "Where each referral stands now: closed ones by their outcome (withdrawn: the group no longer "
+                        "needed the support), the others by their status."
+                    ),
+                ),
+            ],
+        )
+    )
+    return section
+
+
 # Short names for the evidence pack's sheets (a spreadsheet allows 31 characters).
 SHEET_NAMES = {
     "organisations": gettext_lazy("Organisations"),
@@ -1236,6 +1400,7 @@ SHEET_NAMES = {
     "quality": gettext_lazy("Quality standards"),
     "projects": gettext_lazy("Joint projects"),
     "funding": gettext_lazy("Funding into the sector"),
+    "areas": gettext_lazy("Delivery by area"),
     "baseline": gettext_lazy("Baseline coverage"),  # not a dashboard section: services._write_baseline_sheet
 }
 
@@ -1249,6 +1414,7 @@ SECTIONS = (
     quality_section,
     project_section,
     funding_section,
+    delivery_section,
 )
 
 
@@ -1269,7 +1435,7 @@ def sector_dashboard(
             figure
             for section in sections
             for chart in section.charts
-            for figure in (chart.series, chart.table, chart.alignment)
+            for figure in (chart.series, chart.table, chart.alignment, chart.comparison)
             if figure is not None
         ]
         + [statistic.value for section in sections for statistic in section.statistics]
@@ -1355,6 +1521,12 @@ KEY_FIGURES = (
 )
 
 
+def _delivery_counts_section(scope: Scope) -> Section:
+    """Delivery by area for the key figures' period before: rule 4 reads its counts there (the
+    medians' numbers of records among them), and none of its medians is shown."""
+    return delivery_section(scope, medians=False)
+
+
 # The sections the key figures come from. The period before is built from these alone: the other
 # sections count populations of their own (see tests/evidence: their populations share nothing with
 # these), so rule 4 withholds exactly the same counts here as on that period's whole dashboard.
@@ -1365,6 +1537,8 @@ KEY_FIGURE_SECTIONS = (
     referral_section,
     event_section,
     funding_section,
+    # It counts the referral section's referrals again, by area (rule 4 links them).
+    _delivery_counts_section,
 )
 
 

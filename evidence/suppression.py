@@ -208,13 +208,13 @@ def _smallest_shown(cells: Sequence[Count]) -> Count | None:
     return min((cell for cell in cells if not cell.hidden and cell.value > 0), key=lambda cell: cell.value, default=None)
 
 
-def _withhold(figures: Sequence["Table | Series | Statistic"], target: Count) -> None:
+def _withhold(figures: Sequence["Table | Series | Statistic | Comparison"], target: Count) -> None:
     """Withhold one count (that very object) wherever it is published."""
     for figure in figures:
         figure.replace_counts(lambda cell: replace(cell, secondary=True) if cell is target else cell)
 
 
-def _protect(figure: "Table | Series | Statistic") -> None:
+def _protect(figure: "Table | Series | Statistic | Comparison") -> None:
     """Rule 2 on one figure, in place: while a line gives a hidden cell away, withhold its next-smallest
     shown cell, or its total when it has none (hiding a cell in one line can expose another)."""
     while True:
@@ -266,16 +266,23 @@ def suppress_table(
 
 
 def suppress_series(
-    rows: Sequence[tuple[str, int]], *, total: int | bool | None = None, population: str = "", personal: bool = True
+    rows: Sequence[tuple[str, int]],
+    *,
+    total: int | bool | None = None,
+    population: str = "",
+    personal: bool = True,
+    row_populations: Sequence[str] = (),
 ) -> Series:
     """A list of (label, count), suppressed; `population` names what the total counts (rule 4), and
-    personal=False publishes a list of public facts as it is.
+    personal=False publishes a list of public facts as it is. `row_populations` name what each row
+    counts, where another figure on the page states the same count (rule 4).
 
     total=True shows the sum of the rows as a total, protected so that a hidden row cannot be worked
     out from it. An int is a separately counted total for overlapping categories (an organisation in
     several), which no subtraction can undo: it gets primary suppression only.
     """
-    cells = [(label, count(value, personal=personal)) for label, value in rows]
+    row_populations = list(row_populations) or [""] * len(rows)
+    cells = [(label, count(value, population=row_populations[i], personal=personal)) for i, (label, value) in enumerate(rows)]
     if total is True:
         series = Series(
             rows=cells, total=count(sum(cell.value for _label, cell in cells), population=population, personal=personal), additive=True
@@ -332,6 +339,87 @@ class Statistic:
 
     def lines(self) -> list[tuple[list[Count], Count]]:
         return []
+
+
+# Areas side by side ------------------------------------------------------------------------------
+
+
+@dataclass
+class ComparisonRow:
+    """One area's figures: its records (`base`), those of them meeting a condition (`part`), a
+    statistic of them, and a breakdown in which each record is in one column (adding up to `base`)."""
+
+    label: str
+    base: Count
+    part: Count
+    statistic: Statistic
+    breakdown: list[Count]
+
+    @property
+    def share(self) -> int | None:
+        """`part` as a whole per cent of `base`: only where both are shown (and there is a base)."""
+        if self.base.hidden or self.part.hidden or not self.base.value:
+            return None
+        return int((Decimal(self.part.value) * 100 / self.base.value).quantize(Decimal(1)))
+
+    @property
+    def share_display(self) -> str:
+        if not self.base.value:
+            return _("none asked")
+        if self.share is None:
+            return _("withheld")
+        return f"{self.share}%"
+
+    def counts(self) -> Iterator[Count]:
+        yield self.base
+        yield self.part
+        yield from self.breakdown
+        yield from self.statistic.counts()
+
+    def replace_counts(self, change: Callable[[Count], Count]) -> None:
+        self.base, self.part = change(self.base), change(self.part)
+        self.breakdown = [change(cell) for cell in self.breakdown]
+        self.statistic.replace_counts(change)
+
+
+@dataclass
+class Comparison:
+    """Areas side by side, and the whole they are part of (`total`). When `total_adds_up` the areas
+    are every part of the whole, so each of its counts is the sum of the areas' (rule 2 protects those
+    columns as it does a table's); otherwise the whole is shown beside one area, as a benchmark."""
+
+    breakdown_labels: list[str]
+    rows: list[ComparisonRow]
+    total: ComparisonRow
+    total_adds_up: bool = True
+
+    @property
+    def all_rows(self) -> list[ComparisonRow]:
+        return [*self.rows, self.total]
+
+    def counts(self) -> Iterator[Count]:
+        for row in self.all_rows:
+            yield from row.counts()
+
+    def replace_counts(self, change: Callable[[Count], Count]) -> None:
+        for row in self.all_rows:
+            row.replace_counts(change)
+
+    def lines(self) -> list[tuple[list[Count], Count]]:
+        """Each area's breakdown adds up to its base; with `total_adds_up`, each column of the areas
+        (base, part, each of the breakdown) adds up to the whole's."""
+        lines = [(row.breakdown, row.base) for row in self.all_rows]
+        if self.total_adds_up:
+            lines.append(([row.base for row in self.rows], self.total.base))
+            lines.append(([row.part for row in self.rows], self.total.part))
+            lines += [([row.breakdown[j] for row in self.rows], cell) for j, cell in enumerate(self.total.breakdown)]
+        return lines
+
+
+def suppress_comparison(comparison: Comparison) -> Comparison:
+    """Rule 2 on a comparison built from ``count``s (rule 1) and ``Statistic``s (rule 3), in place."""
+    _protect(comparison)
+    return comparison
 
 
 # Money: grants and what they add up to ------------------------------------------------------------

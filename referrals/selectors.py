@@ -10,7 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Case, CharField, Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +22,7 @@ from directory.models import Service
 from organisations.models import Affiliation, Organisation
 from taxonomies.models import Taxonomy, TaxonomyTerm
 
+from . import workdays
 from .models import SATISFACTION_CHOICES, Feedback, Referral, ReferralEvent, RoutingRuleProvider
 
 # How many providers the group is offered to choose from.
@@ -797,15 +800,12 @@ def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None) ->
     for status, outcome, satisfaction, n, timed in made.values_list(
         "status", "outcome", "feedback__satisfaction"
     ).annotate(n=Count("*"), timed=Count("first_response_after")):
-        states[outcome if status == Referral.Status.CLOSED and outcome else status] += n
+        states[_state(status, outcome)] += n
         answered += timed
         if satisfaction is not None:
             scores[satisfaction] += n
     closed = Referral.Status.CLOSED
-    by_outcome = [(str(label), states[value]) for value, label in Referral.Status.choices if value != closed]
-    by_outcome += [(str(label), states[value]) for value, label in Referral.Outcome.choices]
-    if states[closed]:
-        by_outcome.append((_("Closed, outcome not recorded"), states[closed]))
+    by_outcome = [(label, states[value]) for value, label in referral_states() if value != closed or states[closed]]
 
     asked = dict(
         Referral.needs.through.objects.filter(referral__in=made.values("pk"))
@@ -841,6 +841,104 @@ def _median_first_response(made: QuerySet[Referral], answered: int) -> float | N
     if not middle:  # referrals deleted between the count and this read
         return None
     return sum(middle, timedelta()).total_seconds() / len(middle) / 3600
+
+
+def _state(status: str, outcome: str) -> str:
+    """Where a referral stands, as the evidence figures count it: a closed one by its outcome."""
+    return outcome if status == Referral.Status.CLOSED and outcome else status
+
+
+def referral_states() -> list[tuple[str, str]]:
+    """(state, label) in the order the evidence figures give them: where an open or declined referral
+    stands, then each outcome of a closed one, then closed with no outcome recorded."""
+    closed = Referral.Status.CLOSED
+    states = [(value, str(label)) for value, label in Referral.Status.choices if value != closed]
+    states += [(value, str(label)) for value, label in Referral.Outcome.choices]
+    return states + [(closed, _("Closed, outcome not recorded"))]
+
+
+def _response_deadlines(first: date, last: date) -> list[date]:
+    """For each day from `first` to `last` on which a referral may have reached a provider, the last
+    day of its response deadline (the end of the Nth working day after it, as ``services`` sets
+    ``response_due_at``)."""
+    from .services import response_days  # services reads these selectors: imported when used
+
+    days = response_days()
+    return [workdays.add_working_days(first + timedelta(days=n), days) for n in range((last - first).days + 1)]
+
+
+def delivery_by_ward(*, start: date, end: date, medians: bool = True) -> dict:
+    """The referrals made in a period by VCOs, per ward of the asking organisation ("wards", keyed by
+    the ward's id, None for no ward recorded) and for the whole borough ("borough"): how many were asked, where each stands (closed
+    ones by their outcome, as ``referral_states``), how many a provider answered, how many of those
+    by the deadline the provider was given, and the median hours to that first answer; and "states",
+    the (state, label) columns to show (closed with no outcome only when there are some).
+
+    "By the deadline": the first answer (accepting, declining or passing on) came no later than the
+    day its response was due, the Nth working day after the day the referral reached that provider
+    (``services.response_days``), the deadline the reminders and escalation run on. The day it reached
+    the provider is when the first answer was given less the wait kept with it, since a pass-on later
+    moves ``sent_at`` and ``response_due_at`` on to the next provider.
+
+    Two queries, whatever the number of wards or referrals: the counts grouped by ward and state
+    (hashed, no sort), with each day's deadline passed in as a list indexed by day (the bank holidays
+    are Python's to know); then the medians by ward and in total (GROUPING SETS), sorting only the
+    answered referrals' ward and wait (not run with medians=False, when no median will be shown).
+    PostgreSQL, like the other evidence figures that group this way.
+    """
+    london = timezone.get_default_timezone()
+    made = _made_in_period(start=start, end=end)
+    sent_at = ExpressionWrapper(F("first_response_at") - F("first_response_after"), output_field=DateTimeField())
+    counted = made.values_list(
+        "organisation__ward_id",
+        Case(
+            When(status=Referral.Status.CLOSED, outcome__gt="", then=F("outcome")),
+            default=F("status"),
+            output_field=CharField(),
+        ),
+        TruncDate(sent_at, tzinfo=london),
+        TruncDate("first_response_at", tzinfo=london),
+        "first_response_after",
+    )
+    counted_sql, counted_params = counted.query.sql_with_params()
+    # Referrals reach a provider after they are made, and are answered by today.
+    first_day = start - timedelta(days=1)
+    due_days = _response_deadlines(first_day, max(end, timezone.localdate()) + timedelta(days=1))
+    counts_sql = (
+        'SELECT m."ward", m."state", COUNT(*), COUNT(m."waited"), '
+        'COUNT(*) FILTER (WHERE m."answered_on" <= (%s::date[])[m."sent_on" - %s::date + 1]) '
+        f'FROM ({counted_sql}) m ("ward", "state", "sent_on", "answered_on", "waited") GROUP BY m."ward", m."state"'
+    )
+    waits_sql, waits_params = (
+        made.filter(first_response_after__isnull=False).values_list("organisation__ward_id", "first_response_after").query.sql_with_params()
+    )
+    medians_sql = (
+        'SELECT GROUPING(w."ward"), w."ward", percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w."waited")) '
+        f'FROM ({waits_sql}) w ("ward", "waited") GROUP BY GROUPING SETS ((w."ward"), ())'
+    )
+    wards: dict = {}
+    borough = _delivery_figures()
+    with connection.cursor() as cursor:
+        cursor.execute(counts_sql, [due_days, first_day, *counted_params])
+        for ward_id, state, n, answered, in_time in cursor.fetchall():
+            for figures in (wards.setdefault(ward_id, _delivery_figures()), borough):
+                figures["states"][state] += n
+                figures["asked"] += n
+                figures["answered"] += answered
+                figures["in_time"] += in_time
+        if medians:
+            cursor.execute(medians_sql, waits_params)
+            for grouping, ward_id, median_seconds in cursor.fetchall():
+                figures = borough if grouping else wards.setdefault(ward_id, _delivery_figures())
+                if median_seconds is not None:  # the total's row comes back even when none was answered
+                    figures["median_hours"] = median_seconds / 3600
+    closed = Referral.Status.CLOSED
+    states = [(state, label) for state, label in referral_states() if state != closed or borough["states"].get(closed)]
+    return {"wards": wards, "borough": borough, "states": states}
+
+
+def _delivery_figures() -> dict:
+    return {"asked": 0, "states": defaultdict(int), "answered": 0, "in_time": 0, "median_hours": None}
 
 
 def recent_still_needed(limit: int = 20) -> QuerySet[Feedback]:

@@ -12,6 +12,7 @@ import textwrap
 from decimal import Decimal
 
 from django import template
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from django.utils.translation import ngettext
 
 from core.templatetags.portal import scroll_region
 from evidence import suppression
+from evidence.selectors import DELIVERY_COLUMNS
 
 register = template.Library()
 
@@ -181,6 +183,58 @@ def _alignment_table(chart, caption_id: str, caption: str) -> SafeString:
     return scroll_region(table, labelled_by=caption_id)
 
 
+def _comparison_tables(chart, caption_id: str) -> SafeString:
+    """Areas side by side in two tables, so that each fits a phone: how referrals were answered, then
+    where they stand (each referral in one column, adding up to the referrals asked)."""
+    comparison = chart.comparison
+    columns = [str(DELIVERY_COLUMNS[key]) for key in ("asked", "in_time", "share", "median")]
+
+    def median_html(row) -> SafeString:
+        statistic = row.statistic
+        if statistic.hidden:
+            return format_html('<td class="text-end suppressed">{}</td>', statistic.display)
+        return format_html('<td class="text-end">{}</td>', number_format(statistic.value, decimal_pos=1, force_grouping=True))
+
+    def share_html(row) -> SafeString:
+        return format_html('<td class="text-end{}">{}</td>', "" if row.share is not None else " suppressed", row.share_display)
+
+    def answered_row(row, cell: str) -> SafeString:
+        return format_html(
+            "<tr><{} scope=\"row\">{}</{}>{}{}{}{}</tr>",
+            cell, row.label, cell,
+            _cell_html(row.base, zeros_are_findings=False), _cell_html(row.part, zeros_are_findings=False),
+            share_html(row), median_html(row),
+        )
+
+    head = format_html_join("", '<th scope="col" class="text-end">{}</th>', ((column,) for column in columns))
+    answered = format_html(
+        '<table class="table table-sm figures-table"><caption id="{}">{}</caption>'
+        '<thead><tr><th scope="col">{}</th>{}</tr></thead><tbody>{}</tbody><tfoot>{}</tfoot></table>',
+        caption_id,
+        _("%(title)s: referrals asked and how they were answered (counts, per cent and hours)") % {"title": chart.title},
+        chart.row_heading, head,
+        mark_safe("".join(answered_row(row, "th") for row in comparison.rows)),
+        answered_row(comparison.total, "th"),
+    )
+
+    def outcome_row(row) -> SafeString:
+        cells = mark_safe("".join(_cell_html(cell, zeros_are_findings=False) for cell in row.breakdown))
+        return format_html('<tr><th scope="row">{}</th>{}{}</tr>', row.label, cells, _cell_html(row.base, zeros_are_findings=False))
+
+    outcome_head = format_html_join("", '<th scope="col" class="text-end">{}</th>', ((label,) for label in comparison.breakdown_labels))
+    outcomes = format_html(
+        '<table class="table table-sm figures-table coverage-table"><caption id="{}-outcomes">{}</caption>'
+        '<thead><tr><th scope="col">{}</th>{}<th scope="col" class="text-end">{}</th></tr></thead>'
+        "<tbody>{}</tbody><tfoot>{}</tfoot></table>",
+        caption_id,
+        _("%(title)s: where the referrals stand now (referrals)") % {"title": chart.title},
+        chart.row_heading, outcome_head, _("Referrals asked"),
+        mark_safe("".join(outcome_row(row) for row in comparison.rows)),
+        outcome_row(comparison.total),
+    )
+    return scroll_region(answered, labelled_by=caption_id) + scroll_region(outcomes, labelled_by=f"{caption_id}-outcomes")
+
+
 def _number(value: Decimal | None) -> str:
     if value is None:
         return _("no return yet")
@@ -257,6 +311,8 @@ def figures_table(chart) -> SafeString:
     caption = _("%(title)s (figures are %(unit)s)") % {"title": chart.title, "unit": chart.unit}
     if gaps:
         caption += " " + _("✕ 0 marks a gap.")
+    if chart.comparison is not None:
+        return _comparison_tables(chart, caption_id)
     if chart.alignment is not None:
         return _alignment_table(
             chart, caption_id, _("%(title)s (shares in per cent, gap in percentage points; – not compared)") % {"title": chart.title}

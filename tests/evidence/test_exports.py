@@ -53,8 +53,8 @@ def test_the_pack_has_a_sheet_per_topic_and_defines_every_figure(team, indicator
     assert names[0] == "About this pack" and names[-1] == "Definitions"
     assert names[1:-1] == [
         "Organisations", "Volunteers and staff", "Provider coverage", "Referrals", "Events and training",
-        "Health checks", "Quality standards", "Joint projects", "Funding into the sector", "Project outputs", "Project outcomes",
-        "Baseline coverage",
+        "Health checks", "Quality standards", "Joint projects", "Funding into the sector", "Delivery by area",
+        "Project outputs", "Project outcomes", "Baseline coverage",
     ]
     rows = list(workbook["Organisations"].iter_rows(values_only=True))
     stage_rows = {row[1]: (row[3], row[4]) for row in rows if row[0] == "VCOs by development stage"}

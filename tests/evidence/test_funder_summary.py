@@ -177,7 +177,7 @@ def test_the_dashboard_opens_on_the_key_figures(two_providers, client):
 
 
 def _populations(sections) -> set[str]:
-    figures = [figure for section in sections for chart in section.charts for figure in (chart.series, chart.table) if figure is not None]
+    figures = [figure for section in sections for chart in section.charts for figure in (chart.series, chart.table, chart.comparison) if figure is not None]
     figures += [statistic.value for section in sections for statistic in section.statistics]
     return {cell.population for figure in figures for cell in figure.counts() if cell.population}
 
