@@ -5,6 +5,7 @@ The router is a read: it ranks providers for a request and explains each suggest
 referral (a write) is in services.py, which asks the router again so a forged choice cannot get through.
 """
 
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -884,7 +885,7 @@ def delivery_by_ward(*, start: date, end: date, medians: bool = True) -> dict:
     (hashed, no sort), with each day's deadline passed in as a list indexed by day (the bank holidays
     are Python's to know); then the medians by ward and in total (GROUPING SETS), sorting only the
     answered referrals' ward and wait (not run with medians=False, when no median will be shown).
-    PostgreSQL, like the other evidence figures that group this way.
+    On PostgreSQL; the embedded SQLite default works the same rows out in Python.
     """
     london = timezone.get_default_timezone()
     made = _made_in_period(start=start, end=end)
@@ -916,25 +917,53 @@ def delivery_by_ward(*, start: date, end: date, medians: bool = True) -> dict:
         'SELECT GROUPING(w."ward"), w."ward", percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w."waited")) '
         f'FROM ({waits_sql}) w ("ward", "waited") GROUP BY GROUPING SETS ((w."ward"), ())'
     )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(counts_sql, [due_days, first_day, *counted_params])
+            count_rows = cursor.fetchall()
+            median_rows = []
+            if medians:
+                cursor.execute(medians_sql, waits_params)
+                median_rows = cursor.fetchall()
+    else:
+        count_rows, median_rows = _delivery_rows_in_python(counted, first_day, due_days, medians=medians)
     wards: dict = {}
     borough = _delivery_figures()
-    with connection.cursor() as cursor:
-        cursor.execute(counts_sql, [due_days, first_day, *counted_params])
-        for ward_id, state, n, answered, in_time in cursor.fetchall():
-            for figures in (wards.setdefault(ward_id, _delivery_figures()), borough):
-                figures["states"][state] += n
-                figures["asked"] += n
-                figures["answered"] += answered
-                figures["in_time"] += in_time
-        if medians:
-            cursor.execute(medians_sql, waits_params)
-            for grouping, ward_id, median_seconds in cursor.fetchall():
-                figures = borough if grouping else wards.setdefault(ward_id, _delivery_figures())
-                if median_seconds is not None:  # the total's row comes back even when none was answered
-                    figures["median_hours"] = median_seconds / 3600
+    for ward_id, state, n, answered, in_time in count_rows:
+        for figures in (wards.setdefault(ward_id, _delivery_figures()), borough):
+            figures["states"][state] += n
+            figures["asked"] += n
+            figures["answered"] += answered
+            figures["in_time"] += in_time
+    for grouping, ward_id, median_seconds in median_rows:
+        figures = borough if grouping else wards.setdefault(ward_id, _delivery_figures())
+        if median_seconds is not None:  # the total's row comes back even when none was answered
+            figures["median_hours"] = median_seconds / 3600
     closed = Referral.Status.CLOSED
     states = [(state, label) for state, label in referral_states() if state != closed or borough["states"].get(closed)]
     return {"wards": wards, "borough": borough, "states": states}
+
+
+def _delivery_rows_in_python(counted: QuerySet, first_day: date, due_days: list[date], *, medians: bool) -> tuple[list, list]:
+    """The rows of ``delivery_by_ward``'s two queries, worked out from each referral's row: the embedded
+    SQLite default (a newcomer's demo) has no arrays, FILTER or percentile_cont."""
+    counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    waits: dict[int | None, list[float]] = defaultdict(list)
+    for ward_id, state, sent_on, answered_on, waited in counted:
+        figures = counts[(ward_id, state)]
+        figures[0] += 1
+        if waited is None:
+            continue
+        figures[1] += 1
+        waits[ward_id].append(waited.total_seconds())
+        day = (sent_on - first_day).days
+        figures[2] += 0 <= day < len(due_days) and answered_on <= due_days[day]
+    count_rows = [(ward_id, state, *figures) for (ward_id, state), figures in counts.items()]
+    if not medians:
+        return count_rows, []
+    everyone = [seconds for ward_waits in waits.values() for seconds in ward_waits]
+    median_rows = [(0, ward_id, statistics.median(ward_waits)) for ward_id, ward_waits in waits.items()]
+    return count_rows, [*median_rows, (1, None, statistics.median(everyone) if everyone else None)]
 
 
 def _delivery_figures() -> dict:

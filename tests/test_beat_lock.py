@@ -36,7 +36,7 @@ def test_the_first_owner_holds_the_lock_and_renews_it_others_wait(lock_key):
 def test_an_expired_lock_goes_to_the_next_beat(lock_key):
     first, second = BeatLock(key=lock_key, seconds=1), BeatLock(key=lock_key, seconds=1)
     assert first.hold() and not second.hold()
-    time.sleep(1.5)  # the first beat died: it renews no more
+    time.sleep(2.1)  # the first beat died: it renews no more (the database cache keeps expiry to the second)
     assert second.hold() is True
 
 
