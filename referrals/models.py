@@ -17,15 +17,11 @@ from django.utils.translation import gettext_lazy as _
 
 from directory.models import Service
 from organisations.models import Organisation
-from taxonomies.models import Taxonomy, TaxonomyTerm
+from taxonomies.models import Taxonomy, TaxonomyTerm, terms_of
 
 # Long enough to explain a problem, short enough that an officer reads it.
 DESCRIPTION_MAX_LENGTH = 2000
 NOTE_MAX_LENGTH = 2000
-
-
-def _terms_of(code: str) -> dict:
-    return {"taxonomy__code": code}
 
 
 class RoutingRule(models.Model):
@@ -39,7 +35,7 @@ class RoutingRule(models.Model):
         TaxonomyTerm,
         on_delete=models.PROTECT,
         related_name="routing_rules",
-        limit_choices_to=_terms_of(Taxonomy.NEEDS),
+        limit_choices_to=terms_of(Taxonomy.NEEDS),
         verbose_name=_("support need"),
     )
     segment = models.ForeignKey(
@@ -48,7 +44,7 @@ class RoutingRule(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        limit_choices_to=_terms_of(Taxonomy.SEGMENTS),
+        limit_choices_to=terms_of(Taxonomy.SEGMENTS),
         verbose_name=_("only for groups in segment"),
     )
     community = models.ForeignKey(
@@ -57,7 +53,7 @@ class RoutingRule(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        limit_choices_to=_terms_of(Taxonomy.COMMUNITIES),
+        limit_choices_to=terms_of(Taxonomy.COMMUNITIES),
         verbose_name=_("only for groups serving"),
     )
     ward = models.ForeignKey(
@@ -66,7 +62,7 @@ class RoutingRule(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        limit_choices_to=_terms_of(Taxonomy.WARDS),
+        limit_choices_to=terms_of(Taxonomy.WARDS),
         verbose_name=_("only for groups in ward"),
     )
     stage = models.PositiveSmallIntegerField(
@@ -78,7 +74,7 @@ class RoutingRule(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        limit_choices_to=_terms_of(Taxonomy.LANGUAGES),
+        limit_choices_to=terms_of(Taxonomy.LANGUAGES),
         verbose_name=_("only for groups preferring language"),
     )
     priority = models.PositiveIntegerField(
@@ -183,7 +179,7 @@ class Referral(models.Model):
     needs = models.ManyToManyField(
         TaxonomyTerm,
         related_name="referrals",
-        limit_choices_to=_terms_of(Taxonomy.NEEDS),
+        limit_choices_to=terms_of(Taxonomy.NEEDS),
         verbose_name=_("support needs"),
     )
     description = models.TextField(_("what help is needed"), max_length=DESCRIPTION_MAX_LENGTH)
@@ -196,7 +192,7 @@ class Referral(models.Model):
         TaxonomyTerm,
         blank=True,
         related_name="+",
-        limit_choices_to=_terms_of(Taxonomy.COMMUNITIES),
+        limit_choices_to=terms_of(Taxonomy.COMMUNITIES),
         verbose_name=_("communities served"),
     )
     language = models.ForeignKey(
@@ -205,7 +201,7 @@ class Referral(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        limit_choices_to=_terms_of(Taxonomy.LANGUAGES),
+        limit_choices_to=terms_of(Taxonomy.LANGUAGES),
         verbose_name=_("preferred language"),
     )
     existing_provider = models.ForeignKey(
