@@ -4,19 +4,14 @@ scroll. Screenshots in test-artifacts/screenshots/delivery-*.png."""
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS
-from tests.browser.test_funding_section import PASSWORD, demo  # noqa: F401 (the same demo borough)
+from tests.browser.conftest import SCREENSHOTS, log_in_as_funder
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("demo")]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_funder_compares_delivery_between_areas(page, live_server, screenshot):
+def test_funder_compares_delivery_between_areas(page, live_server, screenshot, funder_demo):
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username or email").fill("funder")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    log_in_as_funder(page, live_server)
     page.goto(f"{live_server.url}/evidence/dashboards/")
     page.get_by_role("link", name="Delivery by area").click()
     section = page.locator("#section-areas").locator("xpath=..")
