@@ -414,6 +414,8 @@ def _load(*, now: datetime, today: date) -> DemoReport:
         )
         if published and admin is not None:
             event = services.moderate_event(event=event, approve=True, by=admin)
+            # Published long ago in the story: its author was told then, nothing is sent now.
+            cancel_pending_reminders(key_prefix=f"calendar-moderated:event:{event.pk}:", reason="Demo history: not sent.")
         made.append(event)
     report.events_created = len(made)
     report.awaiting_moderation = sum(event.moderation == Event.Moderation.PENDING for event in made)

@@ -93,6 +93,9 @@ def save_event(
         raise ValidationError(problems)
     if creating:
         _start_new_event(event, by=by)
+    elif stored.moderation == Event.Moderation.REJECTED and not _goes_straight_on(by, event.organiser):
+        # Changed after a moderator turned it down: it goes back to the moderators.
+        event.moderation, event.moderation_note = Event.Moderation.PENDING, ""
     event.full_clean(exclude=list(EVENT_M2M_FIELDS) + ["uid", "series_end"])
     changed = [] if creating else [name for name, value in before.items() if getattr(event, name) != value]
     if changed:
@@ -205,10 +208,15 @@ def _start_new_event(event: Event, *, by) -> None:
     a network admin adds it or its organiser publishes directly (a provider), otherwise waiting."""
     event.uid = event.uid or new_uid()
     event.created_by = by
-    if by is not None and by.is_network_admin or publishes_directly(event.organiser):
+    if _goes_straight_on(by, event.organiser):
         event.moderation = Event.Moderation.APPROVED
     else:
         event.moderation = Event.Moderation.PENDING
+
+
+def _goes_straight_on(by, organisation: Organisation) -> bool:
+    """A network admin's events and notices, and a provider's, need no moderator."""
+    return (by is not None and by.is_network_admin) or publishes_directly(organisation)
 
 
 def _offer_new_places(*, event: Event, old_capacity: int | None) -> None:
@@ -329,11 +337,46 @@ def _email_context(event: Event, booking: Booking | None = None) -> dict:
 
 @transaction.atomic
 def moderate_event(*, event: Event, approve: bool, by, note: str = "") -> Event:
+    """Publish or reject an event; its creator is told by email when the decision changes."""
     event = Event.objects.select_for_update().get(pk=event.pk)
-    event.moderation = Event.Moderation.APPROVED if approve else Event.Moderation.REJECTED
+    moderation = Event.Moderation.APPROVED if approve else Event.Moderation.REJECTED
+    decided = event.moderation != moderation
+    event.moderation = moderation
     event.moderation_note = note
     event.save(update_fields=["moderation", "moderation_note", "updated_at"])
+    if decided:
+        tell_of_moderation(record=event, author=event.created_by, published=approve, note=note, by=by)
     return event
+
+
+def tell_of_moderation(*, record: Event | Notice, author, published: bool, note: str, by) -> bool:
+    """Email the author of an event or notice that a moderator published it, or did not and why.
+
+    Once per decision (the record's change time is in the key); nobody is told of their own decision.
+    Returns True if an email was planned.
+    """
+    if author is None or not author.email or (by is not None and author.pk == by.pk):
+        return False
+    what = "event" if isinstance(record, Event) else "notice"
+    subject = _("Published: %(title)s") if published else _("Not published: %(title)s")
+    reminder, created = schedule_reminder(
+        key=f"calendar-moderated:{what}:{record.pk}:{published:d}:{timezone.now().isoformat()}",
+        kind="calendar-moderated",
+        recipients=[author.email],
+        subject=subject % {"title": record.title},
+        template="emails/calendar_moderated",
+        context={
+            "what": what,
+            "title": record.title,
+            "published": published,
+            "note": note,
+            "url": record.get_absolute_url(),
+        },
+        about=record.organiser if isinstance(record, Event) else record.organisation,
+    )
+    if created:
+        enqueue_reminder(reminder.pk)
+    return created
 
 
 def set_event_status(*, event: Event, status: str, by=None) -> Event:
@@ -529,10 +572,13 @@ def save_notice(*, notice: Notice, data: dict, attachment=None, by=None, today: 
         notice.attachment = attachment
     if notice.pk is None:
         notice.posted_by = by
-        if (by is not None and by.is_network_admin) or publishes_directly(notice.organisation):
+        if _goes_straight_on(by, notice.organisation):
             notice.status, notice.published_at = Notice.Status.PUBLISHED, timezone.now()
         else:
             notice.status = Notice.Status.PENDING
+    elif notice.status == Notice.Status.HIDDEN and not _goes_straight_on(by, notice.organisation):
+        # Changed after a moderator hid it: it goes back to the moderators.
+        notice.status, notice.moderation_note = Notice.Status.PENDING, ""
     notice.full_clean(exclude=["attachment"])
     notice.save()
     return notice
@@ -571,14 +617,19 @@ def _notice_problems(notice: Notice, data: dict, *, attachment, today: date | No
 
 @transaction.atomic
 def moderate_notice(*, notice: Notice, publish: bool, by=None, note: str = "") -> Notice:
+    """Publish or hide a notice; its poster is told by email when the decision changes."""
     notice = Notice.objects.select_for_update().get(pk=notice.pk)
-    notice.status = Notice.Status.PUBLISHED if publish else Notice.Status.HIDDEN
+    status = Notice.Status.PUBLISHED if publish else Notice.Status.HIDDEN
     if publish and notice.published_at is None:
         notice.published_at = timezone.now()
+    decided = notice.status != status
+    notice.status = status
     notice.moderation_note = note
     notice.save(update_fields=["status", "published_at", "moderation_note"])
     if not publish:
         notice.reports.update(is_resolved=True)
+    if decided:
+        tell_of_moderation(record=notice, author=notice.posted_by, published=publish, note=note, by=by)
     return notice
 
 

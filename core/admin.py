@@ -59,7 +59,7 @@ class ReasonForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
         help_text=gettext_lazy(
-            "Say what needs changing. The organisation sees this on its page; up to 500 characters."
+            "Say what needs changing. The person who added it is emailed this, and the organisation sees it on its page; up to 500 characters."
         ),
         error_messages={"required": gettext_lazy("Give the organisation a reason.")},
     )
