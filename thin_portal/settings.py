@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "calendar_events",
     "quality",
     "evidence",
+    # Last, as it asks: a file replaced in, or deleted with, its record is deleted from storage once the
+    # transaction commits (nothing is deleted if it rolls back). History rows keep only the file's name.
+    "django_cleanup",
 ]
 
 MIDDLEWARE = [

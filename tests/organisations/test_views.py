@@ -8,6 +8,7 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -451,15 +452,27 @@ def test_an_oversized_logo_is_refused_with_a_message(client_as, people, media_ro
     assert not people.vco.logo
 
 
-def test_a_logo_can_be_removed(client_as, people, media_root):
+def test_a_logo_can_be_replaced_and_removed_leaving_no_file_behind(
+    client_as, people, media_root, django_capture_on_commit_callbacks
+):
     client = client_as(people.editor)
     url = reverse("organisations:organisation_edit", kwargs={"slug": people.vco.slug})
-    client.post(url, {**_edit_data(people.vco), "logo": _png()})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {**_edit_data(people.vco), "logo": _png()})
     people.vco.refresh_from_db()
-    assert people.vco.logo
-    client.post(url, {**_edit_data(people.vco), "logo-clear": "on"})
+    first = people.vco.logo.name
+    assert first and default_storage.exists(first)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {**_edit_data(people.vco), "logo": _png(300, 300)})
+    people.vco.refresh_from_db()
+    second = people.vco.logo.name
+    assert second != first and default_storage.exists(second)
+    assert not default_storage.exists(first)  # the replaced logo is gone from storage, not orphaned
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {**_edit_data(people.vco), "logo-clear": "on"})
     people.vco.refresh_from_db()
     assert not people.vco.logo
+    assert not default_storage.exists(second)
 
 
 # History and confirming details ------------------------------------------------------------------------
