@@ -2,7 +2,7 @@
 PostgreSQL, or with --scale 3 three times that (60,000 organisations, 180,000 services).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/directory_search.py \
-        [--keep | --reuse] [--scale 3] [--growth] [--no-csv]
+        [--keep | --reuse] [--scale 3] [--growth] [--no-csv] [--explain N]
 
 Creates a dedicated database (thin_bench_directory, or thin_bench_directory_x3 with --scale 3; dropped
 at the end unless --keep), loads it with fast bulk inserts (the facets refreshed once, set-wise, with the
@@ -18,6 +18,8 @@ no network), each figure next to its baseline measured in the same run:
 
 --growth measures the kept 1x and 3x databases one after the other (loading whichever is missing, and
 keeping both) and prints each figure's p95 at 3x over its p95 at 1x: target <= 1.3x.
+--explain N prints EXPLAIN (ANALYZE, BUFFERS) of every read N measured directory searches of each kind
+run, on the kept database of --scale (loading it if missing).
 The machine is shared: figures are indicative; compare the ratios.
 """
 
@@ -182,11 +184,27 @@ def refresh_facets(index_definitions: list[str]) -> None:
         cursor.execute("SET maintenance_work_mem = '256MB'")
         cursor.execute("ANALYZE")
         cursor.execute("UPDATE directory_service SET facets = NULL")  # the row trigger sets them
+        wait_for_other_snapshots(cursor)
         cursor.execute("VACUUM FULL directory_service")
         for definition in index_definitions:
             cursor.execute(definition)
         # VACUUM FULL leaves the visibility map empty: a plain VACUUM follows, for index-only scans.
         cursor.execute("VACUUM ANALYZE")
+
+
+def wait_for_other_snapshots(cursor, *, timeout_s: float = 120) -> None:
+    """Until no other session in this database holds a snapshot (autovacuum analysing the freshly loaded
+    tables): VACUUM FULL copies the old row versions too while one could still see them, and the table
+    would stay twice its size, half of every page empty, for the measured scans to read."""
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL"
+        )
+        if not cursor.fetchone()[0]:
+            return
+        time.sleep(1)
 
 
 def sql_time_ms(statements: list[str]) -> float:
@@ -240,6 +258,43 @@ def measure(client, urls: list[str], label: str, *, target_p95_ms: float, target
     return figures
 
 
+SEARCH_WORDS = ["funding", "trustees", "payroll", "volunteers", "premises", "safeguarding", "youth", "research", "bengali", "consortium"]
+
+
+def directory_search_urls(rng: random.Random) -> list[str]:
+    """The directory page's measured searches: words with a need and a language, or with a day and free."""
+    needs = ["funding-and-fundraising", "payroll", "training", "premises", "ict-support", "governance-and-trustees"]
+    languages = ["en", "bn", "syl", "so"]
+    return [
+        f"/directory/?q={rng.choice(SEARCH_WORDS)}&need={rng.choice(needs)}&language={rng.choice(languages)}" for _ in range(60)
+    ] + [f"/directory/?q={rng.choice(SEARCH_WORDS)}&day={rng.choice(['MO', 'TU', 'WE'])}&free=on" for _ in range(40)]
+
+
+def explain_searches(count: int) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of every read the first `count` measured directory searches run (and as
+    many of each kind: words with a need and a language, words with a day and free)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    urls = directory_search_urls(random.Random(SEED + 1))
+    client.get(urls[0])  # warm up
+    for url in urls[:count] + urls[60 : 60 + count]:
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        print(f"=== {url}: {len(captured)} queries")
+        for query in captured.captured_queries:
+            sql = query["sql"]
+            if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+                plan = [row[0] for row in cursor.fetchall()]
+            print(f"--- {sql}")
+            print("\n".join(plan))
+
+
 def run_measurements() -> dict:
     from django.test import Client
 
@@ -247,16 +302,11 @@ def run_measurements() -> dict:
 
     rng = random.Random(SEED + 1)
     client = Client()
-    words = ["funding", "trustees", "payroll", "volunteers", "premises", "safeguarding", "youth", "research", "bengali", "consortium"]
-    needs = ["funding-and-fundraising", "payroll", "training", "premises", "ict-support", "governance-and-trustees"]
-    languages = ["en", "bn", "syl", "so"]
-    search_urls = [
-        f"/directory/?q={rng.choice(words)}&need={rng.choice(needs)}&language={rng.choice(languages)}" for _ in range(60)
-    ] + [f"/directory/?q={rng.choice(words)}&day={rng.choice(['MO', 'TU', 'WE'])}&free=on" for _ in range(40)]
+    search_urls = directory_search_urls(rng)
     results = {}
     results["directory search"] = measure(client, search_urls, "directory search, words + two filters", target_p95_ms=40, target_ratio=2)
     pages = [f"/api/oruk/services?per_page=50&page={page}" for page in range(1, 61)]
-    searches = [f"/api/oruk/services?per_page=50&search={rng.choice(words)}" for _ in range(40)]
+    searches = [f"/api/oruk/services?per_page=50&search={rng.choice(SEARCH_WORDS)}" for _ in range(40)]
     results["ORUK services"] = measure(client, pages + searches, "ORUK /services?per_page=50 (pages 1-60, searches)", target_p95_ms=60)
     results["ORUK searches"] = measure(client, searches, "ORUK /services?per_page=50&search= alone", target_p95_ms=60)
     deep = [f"/api/oruk/services?per_page=50&page={rng.randint(500, 1200)}" for _ in range(40)]
@@ -298,6 +348,7 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=1, help="times 20,000 organisations and 60,000 services (3 for issue 15)")
     parser.add_argument("--growth", action="store_true", help="measure the kept 1x and 3x databases and print p95 at 3x / 1x")
     parser.add_argument("--no-csv", action="store_true", help="leave out the full CSV download")
+    parser.add_argument("--explain", type=int, metavar="N", help="with --reuse: EXPLAIN (ANALYZE, BUFFERS) the SQL of N searches of each kind")
     parser.add_argument("--csv-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -305,6 +356,12 @@ def main() -> None:
     if args.csv_child:
         setup_django(name, var_dir=VAR_DIR)
         csv_child()
+        return
+    if args.explain:
+        with bench_database(name, var_dir=VAR_DIR, keep=True, reuse=True) as fresh:
+            if fresh:
+                load(args.scale)
+            explain_searches(args.explain)
         return
     if args.growth:
         growth(no_csv=args.no_csv)
