@@ -19,7 +19,8 @@ no network), each figure next to its baseline measured in the same run:
 --growth measures the kept 1x and 3x databases one after the other (loading whichever is missing, and
 keeping both) and prints each figure's p95 at 3x over its p95 at 1x: target <= 1.3x.
 --explain N prints EXPLAIN (ANALYZE, BUFFERS) of every read N measured directory searches of each kind
-run, on the kept database of --scale (loading it if missing).
+run, on the kept database of --scale (loading it if missing); --dump-sql FILE writes every read of every
+measured directory search as JSON, for a replay.
 The machine is shared: figures are indicative; compare the ratios.
 """
 
@@ -295,6 +296,26 @@ def explain_searches(count: int) -> None:
             print("\n".join(plan))
 
 
+def dump_search_sql(path: str) -> None:
+    """Every read each measured directory search runs, as JSON [[statement, ...], ...] in the order of
+    the searches: to replay them against both scales side by side (their SQL's growth measured under
+    the same load)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    statements = []
+    for url in directory_search_urls(random.Random(SEED + 1)):
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        reads = [query["sql"] for query in captured.captured_queries if query["sql"].lstrip().upper().startswith(("SELECT", "WITH", "EXPLAIN"))]
+        statements.append(reads)
+    with open(path, "w") as file:
+        json.dump(statements, file)
+    print(f"{len(statements)} searches' SQL written to {path}")
+
+
 def run_measurements() -> dict:
     from django.test import Client
 
@@ -349,6 +370,7 @@ def main() -> None:
     parser.add_argument("--growth", action="store_true", help="measure the kept 1x and 3x databases and print p95 at 3x / 1x")
     parser.add_argument("--no-csv", action="store_true", help="leave out the full CSV download")
     parser.add_argument("--explain", type=int, metavar="N", help="with --reuse: EXPLAIN (ANALYZE, BUFFERS) the SQL of N searches of each kind")
+    parser.add_argument("--dump-sql", metavar="FILE", help="with --reuse: write the measured directory searches' SQL as JSON")
     parser.add_argument("--csv-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -357,11 +379,14 @@ def main() -> None:
         setup_django(name, var_dir=VAR_DIR)
         csv_child()
         return
-    if args.explain:
+    if args.explain or args.dump_sql:
         with bench_database(name, var_dir=VAR_DIR, keep=True, reuse=True) as fresh:
             if fresh:
                 load(args.scale)
-            explain_searches(args.explain)
+            if args.explain:
+                explain_searches(args.explain)
+            if args.dump_sql:
+                dump_search_sql(args.dump_sql)
         return
     if args.growth:
         growth(no_csv=args.no_csv)
