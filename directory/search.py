@@ -236,7 +236,7 @@ def _exact_name(services: QuerySet[Service], text: str) -> QuerySet[Service]:
 # A search expected to match at least this share of the directory reads its first matches by scanning
 # the table from its start, stopping at the RANK_LIMIT + 1st: some RANK_LIMIT / SCAN_FROM_SHARE rows
 # (10,000) however large the directory grows. Through the GIN index the database would first gather
-# every match, work that grows with the directory (three times the services, three times the time).
+# every match, work that grows with the directory.
 # Both read the table in its own order (a bitmap scan visits the matches block by block, as a scan
 # does; synchronised scans are off), so they find the same first matches.
 SCAN_FROM_SHARE = 0.05

@@ -2,6 +2,8 @@
 directory.search.ranked_ids): exact up to COUNT_EXACTLY_UP_TO, "about" beyond it, a search ranking a
 bounded number of its matches, and every result on exactly one page whatever the counts say."""
 
+from datetime import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -159,3 +161,26 @@ def test_a_search_matching_much_of_the_directory_scans_the_table_for_the_same_fi
         _rows, count = selectors.page_of(results, number=1, per_page=2, search_text="payroll", estimate=True)
     assert count.estimated and count.number >= 4
     assert [query["sql"].startswith("EXPLAIN") for query in captured.captured_queries].count(True) == 1
+
+
+@postgresql_only
+def test_the_table_scan_keeps_every_filter(monkeypatch):
+    """The scan's conditions are the search's own, filters and their subqueries included."""
+    monkeypatch.setattr(search, "RANK_LIMIT", 2)
+    for n in range(8):
+        make_service(
+            name=f"Service {n}",
+            description="Help with payroll.",
+            is_free=n != 2,
+            schedules=[("TU", "10:00", "13:00")] if n % 2 == 0 else [("WE", "10:00", "13:00")],
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE directory_service")
+    filters = ServiceFilters(text="payroll", free_only=True, day="TU", opens_from=time(9, 0))
+    results = filter_services(Service.objects.listed(), filters)
+    with CaptureQueriesContext(connection) as captured:
+        scanned = search.first_matches(results, expected=1_000_000)
+    assert ") IS TRUE" in captured.captured_queries[-1]["sql"]
+    wanted = list(Service.objects.filter(name__in=["Service 0", "Service 4", "Service 6"]).values_list("pk", flat=True))
+    assert sorted(pk for pk, _rank in scanned) == sorted(wanted)
+    assert scanned == search.first_matches(results)
