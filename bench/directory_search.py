@@ -20,7 +20,9 @@ no network), each figure next to its baseline measured in the same run:
 keeping both) and prints each figure's p95 at 3x over its p95 at 1x: target <= 1.3x.
 --explain N prints EXPLAIN (ANALYZE, BUFFERS) of every read N measured directory searches of each kind
 run, on the kept database of --scale (loading it if missing); --dump-sql FILE writes every read of every
-measured directory search as JSON, for a replay.
+measured directory search as JSON, and --replay-growth ONE.json THREE.json replays two such files
+(written at 1x and 3x) on the kept databases alternately, search by search, so that both scales run
+under the same load: wall p50/p95 and the database's CPU time per search, 3x over 1x.
 The machine is shared: figures are indicative; compare the ratios.
 """
 
@@ -33,7 +35,7 @@ import subprocess
 import sys
 import time
 
-from harness import bench_database, peak_memory_mb, percentile, setup_django
+from harness import bench_database, database_urls, peak_memory_mb, percentile, setup_django
 
 BENCH_DB = "thin_bench_directory"
 VAR_DIR = "/tmp/thin-bench-var"
@@ -316,6 +318,54 @@ def dump_search_sql(path: str) -> None:
     print(f"{len(statements)} searches' SQL written to {path}")
 
 
+def replay_growth(one_path: str, three_path: str, rounds: int = 3) -> None:
+    """Replay --dump-sql files on the kept 1x and 3x databases alternately, search by search, so that
+    both scales run under the same load: each scale's wall time p50/p95 per search and, when PostgreSQL
+    runs on this machine, its backend's CPU time per search (/proc: work done, not time spent waiting
+    for a core), each the median over `rounds` rounds, and 3x over 1x."""
+    import psycopg2
+
+    def backend_cpu_ms(pid: int) -> float | None:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+    scales = {}
+    for scale, path in ((1, one_path), (3, three_path)):
+        connection = psycopg2.connect(database_urls(bench_db(scale))[1], options="-c synchronize_seqscans=off")
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        with open(path) as file:
+            scales[scale] = {"connection": connection, "pid": pid, "searches": json.load(file), "rounds": []}
+    for number in range(rounds):
+        times, cpu = {1: [], 3: []}, {1: 0.0, 3: 0.0}
+        for index in range(len(scales[1]["searches"])):
+            for scale in (1, 3) if number % 2 == 0 else (3, 1):
+                found = scales[scale]
+                before = backend_cpu_ms(found["pid"])
+                started = time.perf_counter()
+                with found["connection"].cursor() as cursor:
+                    for sql in found["searches"][index]:
+                        cursor.execute(sql)
+                        cursor.fetchall()
+                times[scale].append((time.perf_counter() - started) * 1000)
+                if before is not None:
+                    cpu[scale] += backend_cpu_ms(found["pid"]) - before
+        for scale in (1, 3):
+            count = len(times[scale])
+            scales[scale]["rounds"].append((statistics.median(times[scale]), percentile(times[scale], 0.95), cpu[scale] / count))
+    figures = {scale: [statistics.median(values[i] for values in scales[scale]["rounds"]) for i in range(3)] for scale in (1, 3)}
+    for i, label in enumerate(("wall p50", "wall p95", "server CPU per search")):
+        one, three = figures[1][i], figures[3][i]
+        print(f"{label:<22} 1x {one:6.2f} ms -> 3x {three:6.2f} ms: {three / one if one else float('nan'):4.2f}x")
+    print(f"Load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
 def run_measurements() -> dict:
     from django.test import Client
 
@@ -371,6 +421,7 @@ def main() -> None:
     parser.add_argument("--no-csv", action="store_true", help="leave out the full CSV download")
     parser.add_argument("--explain", type=int, metavar="N", help="with --reuse: EXPLAIN (ANALYZE, BUFFERS) the SQL of N searches of each kind")
     parser.add_argument("--dump-sql", metavar="FILE", help="with --reuse: write the measured directory searches' SQL as JSON")
+    parser.add_argument("--replay-growth", nargs=2, metavar=("ONE_JSON", "THREE_JSON"), help="replay --dump-sql files on the kept 1x and 3x databases alternately")
     parser.add_argument("--csv-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -378,6 +429,9 @@ def main() -> None:
     if args.csv_child:
         setup_django(name, var_dir=VAR_DIR)
         csv_child()
+        return
+    if args.replay_growth:
+        replay_growth(*args.replay_growth)
         return
     if args.explain or args.dump_sql:
         with bench_database(name, var_dir=VAR_DIR, keep=True, reuse=True) as fresh:
