@@ -2,7 +2,7 @@
 PostgreSQL, or with --scale 3 three times that (60,000 organisations, 180,000 services).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/directory_search.py \
-        [--keep | --reuse] [--scale 3] [--growth] [--no-csv]
+        [--keep | --reuse] [--scale 3] [--growth] [--no-csv] [--explain N]
 
 Creates a dedicated database (thin_bench_directory, or thin_bench_directory_x3 with --scale 3; dropped
 at the end unless --keep), loads it with fast bulk inserts (the facets refreshed once, set-wise, with the
@@ -18,6 +18,11 @@ no network), each figure next to its baseline measured in the same run:
 
 --growth measures the kept 1x and 3x databases one after the other (loading whichever is missing, and
 keeping both) and prints each figure's p95 at 3x over its p95 at 1x: target <= 1.3x.
+--explain N prints EXPLAIN (ANALYZE, BUFFERS) of every read N measured directory searches of each kind
+run, on the kept database of --scale (loading it if missing); --dump-sql FILE writes every read of every
+measured directory search as JSON, and --replay-growth ONE.json THREE.json replays two such files
+(written at 1x and 3x) on the kept databases alternately, search by search, so that both scales run
+under the same load: wall p50/p95 and the database's CPU time per search, 3x over 1x.
 The machine is shared: figures are indicative; compare the ratios.
 """
 
@@ -30,7 +35,7 @@ import subprocess
 import sys
 import time
 
-from harness import bench_database, peak_memory_mb, percentile, setup_django
+from harness import bench_database, database_urls, peak_memory_mb, percentile, setup_django
 
 BENCH_DB = "thin_bench_directory"
 VAR_DIR = "/tmp/thin-bench-var"
@@ -182,11 +187,27 @@ def refresh_facets(index_definitions: list[str]) -> None:
         cursor.execute("SET maintenance_work_mem = '256MB'")
         cursor.execute("ANALYZE")
         cursor.execute("UPDATE directory_service SET facets = NULL")  # the row trigger sets them
+        wait_for_other_snapshots(cursor)
         cursor.execute("VACUUM FULL directory_service")
         for definition in index_definitions:
             cursor.execute(definition)
         # VACUUM FULL leaves the visibility map empty: a plain VACUUM follows, for index-only scans.
         cursor.execute("VACUUM ANALYZE")
+
+
+def wait_for_other_snapshots(cursor, *, timeout_s: float = 120) -> None:
+    """Until no other session in this database holds a snapshot (autovacuum analysing the freshly loaded
+    tables): VACUUM FULL copies the old row versions too while one could still see them, and the table
+    would stay twice its size, half of every page empty, for the measured scans to read."""
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL"
+        )
+        if not cursor.fetchone()[0]:
+            return
+        time.sleep(1)
 
 
 def sql_time_ms(statements: list[str]) -> float:
@@ -240,6 +261,111 @@ def measure(client, urls: list[str], label: str, *, target_p95_ms: float, target
     return figures
 
 
+SEARCH_WORDS = ["funding", "trustees", "payroll", "volunteers", "premises", "safeguarding", "youth", "research", "bengali", "consortium"]
+
+
+def directory_search_urls(rng: random.Random) -> list[str]:
+    """The directory page's measured searches: words with a need and a language, or with a day and free."""
+    needs = ["funding-and-fundraising", "payroll", "training", "premises", "ict-support", "governance-and-trustees"]
+    languages = ["en", "bn", "syl", "so"]
+    return [
+        f"/directory/?q={rng.choice(SEARCH_WORDS)}&need={rng.choice(needs)}&language={rng.choice(languages)}" for _ in range(60)
+    ] + [f"/directory/?q={rng.choice(SEARCH_WORDS)}&day={rng.choice(['MO', 'TU', 'WE'])}&free=on" for _ in range(40)]
+
+
+def explain_searches(count: int) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of every read the first `count` measured directory searches run (and as
+    many of each kind: words with a need and a language, words with a day and free)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    urls = directory_search_urls(random.Random(SEED + 1))
+    client.get(urls[0])  # warm up
+    for url in urls[:count] + urls[60 : 60 + count]:
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        print(f"=== {url}: {len(captured)} queries")
+        for query in captured.captured_queries:
+            sql = query["sql"]
+            if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+                plan = [row[0] for row in cursor.fetchall()]
+            print(f"--- {sql}")
+            print("\n".join(plan))
+
+
+def dump_search_sql(path: str) -> None:
+    """Every read each measured directory search runs, as JSON [[statement, ...], ...] in the order of
+    the searches: to replay them against both scales side by side (their SQL's growth measured under
+    the same load)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    statements = []
+    for url in directory_search_urls(random.Random(SEED + 1)):
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        reads = [query["sql"] for query in captured.captured_queries if query["sql"].lstrip().upper().startswith(("SELECT", "WITH", "EXPLAIN"))]
+        statements.append(reads)
+    with open(path, "w") as file:
+        json.dump(statements, file)
+    print(f"{len(statements)} searches' SQL written to {path}")
+
+
+def replay_growth(one_path: str, three_path: str, rounds: int = 3) -> None:
+    """Replay --dump-sql files on the kept 1x and 3x databases alternately, search by search, so that
+    both scales run under the same load: each scale's wall time p50/p95 per search and, when PostgreSQL
+    runs on this machine, its backend's CPU time per search (/proc: work done, not time spent waiting
+    for a core), each the median over `rounds` rounds, and 3x over 1x."""
+    import psycopg2
+
+    def backend_cpu_ms(pid: int) -> float | None:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+    scales = {}
+    for scale, path in ((1, one_path), (3, three_path)):
+        connection = psycopg2.connect(database_urls(bench_db(scale))[1], options="-c synchronize_seqscans=off")
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        with open(path) as file:
+            scales[scale] = {"connection": connection, "pid": pid, "searches": json.load(file), "rounds": []}
+    for number in range(rounds):
+        times, cpu = {1: [], 3: []}, {1: 0.0, 3: 0.0}
+        for index in range(len(scales[1]["searches"])):
+            for scale in (1, 3) if number % 2 == 0 else (3, 1):
+                found = scales[scale]
+                before = backend_cpu_ms(found["pid"])
+                started = time.perf_counter()
+                with found["connection"].cursor() as cursor:
+                    for sql in found["searches"][index]:
+                        cursor.execute(sql)
+                        cursor.fetchall()
+                times[scale].append((time.perf_counter() - started) * 1000)
+                if before is not None:
+                    cpu[scale] += backend_cpu_ms(found["pid"]) - before
+        for scale in (1, 3):
+            count = len(times[scale])
+            scales[scale]["rounds"].append((statistics.median(times[scale]), percentile(times[scale], 0.95), cpu[scale] / count))
+    figures = {scale: [statistics.median(values[i] for values in scales[scale]["rounds"]) for i in range(3)] for scale in (1, 3)}
+    for i, label in enumerate(("wall p50", "wall p95", "server CPU per search")):
+        one, three = figures[1][i], figures[3][i]
+        print(f"{label:<22} 1x {one:6.2f} ms -> 3x {three:6.2f} ms: {three / one if one else float('nan'):4.2f}x")
+    print(f"Load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
 def run_measurements() -> dict:
     from django.test import Client
 
@@ -247,16 +373,11 @@ def run_measurements() -> dict:
 
     rng = random.Random(SEED + 1)
     client = Client()
-    words = ["funding", "trustees", "payroll", "volunteers", "premises", "safeguarding", "youth", "research", "bengali", "consortium"]
-    needs = ["funding-and-fundraising", "payroll", "training", "premises", "ict-support", "governance-and-trustees"]
-    languages = ["en", "bn", "syl", "so"]
-    search_urls = [
-        f"/directory/?q={rng.choice(words)}&need={rng.choice(needs)}&language={rng.choice(languages)}" for _ in range(60)
-    ] + [f"/directory/?q={rng.choice(words)}&day={rng.choice(['MO', 'TU', 'WE'])}&free=on" for _ in range(40)]
+    search_urls = directory_search_urls(rng)
     results = {}
     results["directory search"] = measure(client, search_urls, "directory search, words + two filters", target_p95_ms=40, target_ratio=2)
     pages = [f"/api/oruk/services?per_page=50&page={page}" for page in range(1, 61)]
-    searches = [f"/api/oruk/services?per_page=50&search={rng.choice(words)}" for _ in range(40)]
+    searches = [f"/api/oruk/services?per_page=50&search={rng.choice(SEARCH_WORDS)}" for _ in range(40)]
     results["ORUK services"] = measure(client, pages + searches, "ORUK /services?per_page=50 (pages 1-60, searches)", target_p95_ms=60)
     results["ORUK searches"] = measure(client, searches, "ORUK /services?per_page=50&search= alone", target_p95_ms=60)
     deep = [f"/api/oruk/services?per_page=50&page={rng.randint(500, 1200)}" for _ in range(40)]
@@ -298,6 +419,9 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=1, help="times 20,000 organisations and 60,000 services (3 for issue 15)")
     parser.add_argument("--growth", action="store_true", help="measure the kept 1x and 3x databases and print p95 at 3x / 1x")
     parser.add_argument("--no-csv", action="store_true", help="leave out the full CSV download")
+    parser.add_argument("--explain", type=int, metavar="N", help="with --reuse: EXPLAIN (ANALYZE, BUFFERS) the SQL of N searches of each kind")
+    parser.add_argument("--dump-sql", metavar="FILE", help="with --reuse: write the measured directory searches' SQL as JSON")
+    parser.add_argument("--replay-growth", nargs=2, metavar=("ONE_JSON", "THREE_JSON"), help="replay --dump-sql files on the kept 1x and 3x databases alternately")
     parser.add_argument("--csv-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -305,6 +429,18 @@ def main() -> None:
     if args.csv_child:
         setup_django(name, var_dir=VAR_DIR)
         csv_child()
+        return
+    if args.replay_growth:
+        replay_growth(*args.replay_growth)
+        return
+    if args.explain or args.dump_sql:
+        with bench_database(name, var_dir=VAR_DIR, keep=True, reuse=True) as fresh:
+            if fresh:
+                load(args.scale)
+            if args.explain:
+                explain_searches(args.explain)
+            if args.dump_sql:
+                dump_search_sql(args.dump_sql)
         return
     if args.growth:
         growth(no_csv=args.no_csv)

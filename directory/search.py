@@ -12,8 +12,9 @@ from datetime import time
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import BooleanField, Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, Expression, F, FloatField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
+from django.db.models.sql.where import WhereNode
 
 from taxonomies.models import TaxonomyTerm
 
@@ -232,10 +233,56 @@ def _exact_name(services: QuerySet[Service], text: str) -> QuerySet[Service]:
     return services.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(text)))
 
 
-def first_matches(matches: QuerySet[Service]) -> list[tuple[int, float]]:
-    """The first RANK_LIMIT + 1 matches the database finds, in no particular order, each as (id, rank):
-    whether a search has more than RANK_LIMIT matches, and if not, all of them, scored in the same read."""
-    return list(matches.order_by().values_list("pk", "rank")[: RANK_LIMIT + 1])
+# A search expected to match at least this share of the directory reads its first matches by scanning
+# the table from its start, stopping at the RANK_LIMIT + 1st: some RANK_LIMIT / SCAN_FROM_SHARE rows
+# (10,000) however large the directory grows. Through the GIN index the database would first gather
+# every match, work that grows with the directory.
+# Both read the table in its own order (a bitmap scan visits the matches block by block, as a scan
+# does; synchronised scans are off), so they find the same first matches.
+SCAN_FROM_SHARE = 0.05
+
+
+class _TestedRowByRow(Expression):
+    """`(conditions) IS TRUE`: the query's own conditions, in a form no index answers, so that the
+    database scans the table. IS TRUE rather than = true, which the planner turns back into the
+    conditions; its estimate is still theirs."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, where):
+        super().__init__()
+        self.where = where
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.where)
+        return f"({sql}) IS TRUE", params
+
+
+def table_rows() -> int:
+    """How many services PostgreSQL's statistics say the table holds (-1 when it was never analysed)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Service._meta.db_table])
+        row = cursor.fetchone()
+    return int(row[0]) if row else -1
+
+
+def scans_table(expected: int | None) -> bool:
+    """Whether a search the planner expects to have `expected` matches reads its first ones by scanning
+    the table (see SCAN_FROM_SHARE)."""
+    if expected is None or expected <= RANK_LIMIT or connection.vendor != "postgresql":
+        return False
+    return expected >= SCAN_FROM_SHARE * table_rows() > 0
+
+
+def first_matches(matches: QuerySet[Service], *, expected: int | None = None) -> list[tuple[int, float]]:
+    """The first RANK_LIMIT + 1 matches in the table's order, each as (id, rank): whether a search has
+    more than RANK_LIMIT matches, and if not, all of them, scored in the same read. `expected`: the
+    planner's estimate of the matches, if known; with many, the table is scanned (SCAN_FROM_SHARE)."""
+    rows = matches.order_by().values_list("pk", "rank")
+    if scans_table(expected):
+        rows.query.where = WhereNode([_TestedRowByRow(rows.query.where)])
+    return list(rows[: RANK_LIMIT + 1])
 
 
 def _best_first(scored) -> list[int]:

@@ -94,12 +94,14 @@ class ResultCount:
     estimated: bool = False
 
 
-def count_of(results: QuerySet, *, estimate: bool = False, start: int = 0, at_least: int = 0) -> ResultCount:
+def count_of(
+    results: QuerySet, *, estimate: bool = False, start: int = 0, at_least: int = 0, expected: int | None = None
+) -> ResultCount:
     """How many results: exact; with `estimate`, exact when there are at most COUNT_EXACTLY_UP_TO from
     result `start` on, else an estimate of at least start + COUNT_EXACTLY_UP_TO, at a cost bounded by
     where the page starts (the database stops counting there). So the pages near the end always have
     the exact count, and a page with an estimate always has a next one. `at_least`: how many results
-    the caller already knows there are."""
+    the caller already knows there are; `expected`: the planner's estimate, if the caller has it."""
     matches = results.order_by().values("pk")
     if not (estimate and connections[matches.db].vendor == "postgresql"):
         return ResultCount(matches.count())
@@ -111,7 +113,9 @@ def count_of(results: QuerySet, *, estimate: bool = False, start: int = 0, at_le
         return ResultCount(matches.count())  # past the end: where is it?
     if beyond <= COUNT_EXACTLY_UP_TO:
         return ResultCount(start + beyond)
-    return ResultCount(max(_two_figures(_planner_estimate(matches)), start + COUNT_EXACTLY_UP_TO), estimated=True)
+    if expected is None:
+        expected = _planner_estimate(matches)
+    return ResultCount(max(_two_figures(expected), start + COUNT_EXACTLY_UP_TO), estimated=True)
 
 
 def _two_figures(number: int) -> int:
@@ -146,11 +150,17 @@ def page_of(
 
     start = (number - 1) * per_page
     ids_only = results.prefetch_related(None)
-    found = first_matches(ids_only) if search_text else None
+    expected = found = None
+    if search_text:
+        # The planner's estimate first: it says how to read the first matches (search.first_matches),
+        # and beyond RANK_LIMIT it is the count shown.
+        if connections[results.db].vendor == "postgresql":
+            expected = _planner_estimate(results.order_by().values("pk"))
+        found = first_matches(ids_only, expected=expected)
     if found is not None and len(found) <= RANK_LIMIT:
         count = ResultCount(len(found))  # every match found: no need to count them again
     else:
-        count = count_of(results, estimate=estimate, start=start, at_least=len(found or ()))
+        count = count_of(results, estimate=estimate, start=start, at_least=len(found or ()), expected=expected)
     if start >= count.number:
         return [], count
     if search_text:

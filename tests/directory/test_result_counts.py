@@ -2,8 +2,11 @@
 directory.search.ranked_ids): exact up to COUNT_EXACTLY_UP_TO, "about" beyond it, a search ranking a
 bounded number of its matches, and every result on exactly one page whatever the counts say."""
 
+from datetime import time
+
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from directory import search, selectors, views
 from directory.models import Service
@@ -123,3 +126,61 @@ def test_oruk_pages_reach_every_service_when_the_total_is_an_estimate(client, mo
         number += 1
     assert sorted(found) == sorted(str(service.uuid) for service in services)
     assert body["total_items"] == 11 and body["total_pages"] == 6 and number == 6
+
+
+@postgresql_only
+def test_a_search_matching_much_of_the_directory_scans_the_table_for_the_same_first_matches(monkeypatch):
+    """search.first_matches reads the first matches of a search expected to match at least
+    SCAN_FROM_SHARE of the services by scanning the table (bounded work however large the directory),
+    and finds the very matches the index would; page_of reuses the one estimate for the count."""
+    monkeypatch.setattr(search, "RANK_LIMIT", 3)
+    monkeypatch.setattr(selectors, "COUNT_EXACTLY_UP_TO", 4)
+    for n in range(8):
+        make_service(name=f"Service {n}", description="Help with payroll.")
+    make_service(name="Other", description="Nothing to do with it.")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE directory_service")
+    results = filter_services(Service.objects.listed(), ServiceFilters(text="payroll"))
+    expected = selectors._planner_estimate(results.order_by().values("pk"))
+    assert search.scans_table(expected)
+    assert not search.scans_table(search.RANK_LIMIT)
+
+    with CaptureQueriesContext(connection) as captured:
+        scanned = search.first_matches(results, expected=expected)
+    sql = captured.captured_queries[-1]["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}")
+        plan = " ".join(row[0] for row in cursor.fetchall())
+        assert "Seq Scan" in plan and "Index" not in plan
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the same read through the GIN index
+        through_index = search.first_matches(results)
+        cursor.execute("SET LOCAL enable_seqscan = on")
+    assert len(scanned) == search.RANK_LIMIT + 1 and scanned == through_index
+
+    with CaptureQueriesContext(connection) as captured:
+        _rows, count = selectors.page_of(results, number=1, per_page=2, search_text="payroll", estimate=True)
+    assert count.estimated and count.number >= 4
+    assert [query["sql"].startswith("EXPLAIN") for query in captured.captured_queries].count(True) == 1
+
+
+@postgresql_only
+def test_the_table_scan_keeps_every_filter(monkeypatch):
+    """The scan's conditions are the search's own, filters and their subqueries included."""
+    monkeypatch.setattr(search, "RANK_LIMIT", 2)
+    for n in range(8):
+        make_service(
+            name=f"Service {n}",
+            description="Help with payroll.",
+            is_free=n != 2,
+            schedules=[("TU", "10:00", "13:00")] if n % 2 == 0 else [("WE", "10:00", "13:00")],
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE directory_service")
+    filters = ServiceFilters(text="payroll", free_only=True, day="TU", opens_from=time(9, 0))
+    results = filter_services(Service.objects.listed(), filters)
+    with CaptureQueriesContext(connection) as captured:
+        scanned = search.first_matches(results, expected=1_000_000)
+    assert ") IS TRUE" in captured.captured_queries[-1]["sql"]
+    wanted = list(Service.objects.filter(name__in=["Service 0", "Service 4", "Service 6"]).values_list("pk", flat=True))
+    assert sorted(pk for pk, _rank in scanned) == sorted(wanted)
+    assert scanned == search.first_matches(results)
