@@ -1,12 +1,16 @@
 """Template helpers for every page of the portal: safe Markdown, JSON-LD scripts, navigation links,
-query strings, page numbers and scrolling regions for wide tables. Loaded as `{% load portal %}`."""
+query strings, page numbers, scrolling regions for wide tables and fragments kept per language.
+Loaded as `{% load portal %}`."""
 
 import json
 
 from django import template
-from django.urls import reverse
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from core.text import render_markdown
 
@@ -31,7 +35,7 @@ def json_ld_script(data: dict) -> SafeString:
 @register.simple_tag(takes_context=True)
 def nav_link(context, url_name: str, label: str, section: bool = True) -> SafeString:
     """A main-navigation item, marked aria-current on its own page (and, for a section, the pages below it)."""
-    url = reverse(url_name)
+    url = _kept_url(url_name)
     request = context.get("request")
     path = request.path if request else ""
     if path == url:
@@ -101,3 +105,72 @@ def scroll_region_tag(parser, token) -> ScrollRegionNode:
     if bits[0].startswith("labelled_by="):
         return ScrollRegionNode(nodelist, None, parser.compile_filter(bits[0].removeprefix("labelled_by=")))
     return ScrollRegionNode(nodelist, parser.compile_filter(bits[0]), None)
+
+
+# Fragments kept per language --------------------------------------------------------------------
+
+_settings_changes = 0  # a change of settings (tests) forgets every kept fragment and URL
+
+
+@receiver(setting_changed)
+def _forget_kept(**_signal) -> None:
+    global _settings_changes
+    _settings_changes += 1
+    _kept_urls.clear()
+
+
+def _place() -> tuple:
+    """What a fixed fragment's text depends on besides its own words: the language, the URL prefix and
+    patterns it is reversed under, and the settings."""
+    return (get_language(), get_script_prefix(), get_urlconf(), _settings_changes)
+
+
+_kept_urls: dict[tuple, str] = {}
+
+
+def _kept_url(url_name: str) -> str:
+    """reverse(url_name) of a URL without arguments, kept (the navigation's half-dozen on every page)."""
+    key = (url_name, *_place())
+    url = _kept_urls.get(key)
+    if url is None:
+        if len(_kept_urls) > 512:
+            _kept_urls.clear()
+        url = _kept_urls[key] = reverse(url_name)
+    return url
+
+
+class KeptPerLanguageNode(template.Node):
+    KEPT_MAX = 64
+
+    def __init__(self, nodelist, values: dict):
+        self.nodelist, self.values = nodelist, values
+        self.kept: dict[tuple, SafeString] = {}
+
+    def render(self, context) -> str:
+        values = {name: value.resolve(context) for name, value in self.values.items()}
+        key = (*_place(), context.autoescape, *values.items())
+        html = self.kept.get(key)
+        if html is None:
+            if len(self.kept) >= self.KEPT_MAX:
+                self.kept.clear()
+            # Rendered on its own, with its named values alone: anything else of the page's would read
+            # as empty here, rather than being kept for everyone.
+            html = self.kept[key] = mark_safe(self.nodelist.render(template.Context(values, autoescape=context.autoescape)))
+        return html
+
+
+@register.tag(name="kept_per_language")
+def kept_per_language_tag(parser, token) -> KeptPerLanguageNode:
+    """`{% kept_per_language [name=value ...] %}…{% end_kept_per_language %}`: markup that is the same
+    for every request in a language (fixed words, {% url %} and {% static %} links, the named values,
+    which must have few possible values), rendered once per language and values, then kept in this
+    process: the page layout's and a page's fixed parts cost nothing per request."""
+    values = {}
+    for bit in token.split_contents()[1:]:
+        name, equals, value = bit.partition("=")
+        if not equals or not name.isidentifier():
+            raise template.TemplateSyntaxError("{% kept_per_language %} takes name=value pairs only")
+        values[name] = parser.compile_filter(value)
+    nodelist = parser.parse(("end_kept_per_language",))
+    parser.delete_first_token()
+    return KeptPerLanguageNode(nodelist, values)
