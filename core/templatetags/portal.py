@@ -3,14 +3,15 @@ query strings, page numbers, scrolling regions for wide tables and fragments kep
 Loaded as `{% load portal %}`."""
 
 import json
+from urllib.parse import urlencode
 
 from django import template
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from core.text import render_markdown
 
@@ -54,17 +55,72 @@ def nav_link(context, url_name: str, label: str, section: bool = True) -> SafeSt
     return format_html('<li class="nav-item"><a class="nav-link" href="{}">{}</a></li>', url, label)
 
 
+_QUERY_MARK = "\0"  # a value no link keeps: QueryDict.urlencode writes it as %00
+
+
 @register.simple_tag(takes_context=True)
 def query_with(context, **changes) -> str:
     """The current query string with some parameters changed, for pagination links."""
-    query = context["request"].GET.copy()
-    for name, value in changes.items():
-        if value in (None, ""):
-            query.pop(name, None)
+    if any(value in (None, "") for value in changes.values()):
+        query = context["request"].GET.copy()
+        for name, value in changes.items():
+            if value in (None, ""):
+                query.pop(name, None)
+            else:
+                query[name] = value
+        encoded = query.urlencode()
+        return f"?{encoded}" if encoded else "?"
+    # A page of links changes the same parameters each time: the query is copied and encoded once per
+    # rendering, with a mark in their places, and each link puts its own values there.
+    key = ("query_with", *changes)
+    pieces = context.render_context.get(key)
+    if pieces is None:
+        query = context["request"].GET.copy()
+        for name in changes:
+            query[name] = _QUERY_MARK
+        pieces = context.render_context[key] = query.urlencode().split("&")
+    marked = {urlencode({name: _QUERY_MARK}): urlencode({name: value}) for name, value in changes.items()}
+    return "?" + "&".join([marked.get(piece, piece) for piece in pieces])
+
+
+@register.simple_tag(takes_context=True)
+def page_links(context, page, label: str = "") -> SafeString:
+    """The links to a list's other pages (includes/pagination.html): previous, the numbers around this
+    page with the paginator's ellipsis where numbers are left out, next. Built here rather than by a
+    template loop over the numbers (each with a condition, its words translated and its query string
+    built again); nothing when there is one page. The words are translated once."""
+    paginator = getattr(page, "paginator", None)
+    if paginator is None or not paginator.num_pages > 1:
+        return mark_safe("\n")
+    visually_hidden_page = escape(gettext("page"))
+
+    def href(number) -> str:
+        return escape(query_with(context, page=number))
+
+    parts = [f'\n<nav aria-label="{escape(label or gettext("Pages"))}">\n  <ul class="pagination flex-wrap">\n    ']
+    if page.has_previous():
+        parts.append(
+            f'\n      <li class="page-item"><a class="page-link" rel="prev" href="{href(page.previous_page_number())}">'
+            f'{escape(gettext("Previous"))}<span class="visually-hidden"> {visually_hidden_page}</span></a></li>\n    '
+        )
+    parts.append("\n    \n    ")
+    hidden_page = f'<span class="visually-hidden">{escape(gettext("Page"))} </span>'
+    for number in page_numbers(page):
+        if number == page.number:
+            item = f'<li class="page-item active"><a class="page-link" aria-current="page" href="{href(number)}">{hidden_page}{number}</a></li>'
+        elif number == paginator.ELLIPSIS:
+            item = '<li class="page-item disabled"><span class="page-link" aria-hidden="true">…</span></li>'
         else:
-            query[name] = value
-    encoded = query.urlencode()
-    return f"?{encoded}" if encoded else "?"
+            item = f'<li class="page-item"><a class="page-link" href="{href(number)}">{hidden_page}{number}</a></li>'
+        parts.append(f"\n      \n        {item}\n      \n    ")
+    parts.append("\n    ")
+    if page.has_next():
+        parts.append(
+            f'\n      <li class="page-item"><a class="page-link" rel="next" href="{href(page.next_page_number())}">'
+            f'{escape(gettext("Next"))}<span class="visually-hidden"> {visually_hidden_page}</span></a></li>\n    '
+        )
+    parts.append("\n  </ul>\n</nav>\n\n")
+    return mark_safe("".join(parts))
 
 
 @register.simple_tag
@@ -155,7 +211,7 @@ class KeptPerLanguageNode(template.Node):
                 self.kept.clear()
             # Rendered on its own, with its named values alone: anything else of the page's would read
             # as empty here, rather than being kept for everyone.
-            html = self.kept[key] = mark_safe(self.nodelist.render(template.Context(values, autoescape=context.autoescape)))
+            html = self.kept[key] = mark_safe(self.nodelist.render(context.new(values)))
         return html
 
 
