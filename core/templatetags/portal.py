@@ -6,13 +6,11 @@ import json
 from urllib.parse import urlencode
 
 from django import template
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
+from core.links import fixed_url, place
 from core.text import render_markdown
 
 register = template.Library()
@@ -36,7 +34,7 @@ def json_ld_script(data: dict) -> SafeString:
 @register.simple_tag(takes_context=True)
 def nav_link(context, url_name: str, label: str, section: bool = True) -> SafeString:
     """A main-navigation item, marked aria-current on its own page (and, for a section, the pages below it)."""
-    url = _kept_url(url_name)
+    url = fixed_url(url_name)
     request = context.get("request")
     path = request.path if request else ""
     if path == url:
@@ -165,35 +163,6 @@ def scroll_region_tag(parser, token) -> ScrollRegionNode:
 
 # Fragments kept per language --------------------------------------------------------------------
 
-_settings_changes = 0  # a change of settings (tests) forgets every kept fragment and URL
-
-
-@receiver(setting_changed)
-def _forget_kept(**_signal) -> None:
-    global _settings_changes
-    _settings_changes += 1
-    _kept_urls.clear()
-
-
-def _place() -> tuple:
-    """What a fixed fragment's text depends on besides its own words: the language, the URL prefix and
-    patterns it is reversed under, and the settings."""
-    return (get_language(), get_script_prefix(), get_urlconf(), _settings_changes)
-
-
-_kept_urls: dict[tuple, str] = {}
-
-
-def _kept_url(url_name: str) -> str:
-    """reverse(url_name) of a URL without arguments, kept (the navigation's half-dozen on every page)."""
-    key = (url_name, *_place())
-    url = _kept_urls.get(key)
-    if url is None:
-        if len(_kept_urls) > 512:
-            _kept_urls.clear()
-        url = _kept_urls[key] = reverse(url_name)
-    return url
-
 
 class KeptPerLanguageNode(template.Node):
     KEPT_MAX = 64
@@ -204,7 +173,7 @@ class KeptPerLanguageNode(template.Node):
 
     def render(self, context) -> str:
         values = {name: value.resolve(context) for name, value in self.values.items()}
-        key = (*_place(), context.autoescape, *values.items())
+        key = (*place(), context.autoescape, *values.items())
         html = self.kept.get(key)
         if html is None:
             if len(self.kept) >= self.KEPT_MAX:
