@@ -1,6 +1,7 @@
 """Forms for the provider directory's pages: search filters, services and their rows. They check and
 tidy what people type; saving is for services.py."""
 
+import copy
 from dataclasses import dataclass
 from html import escape
 
@@ -147,6 +148,14 @@ class _TermChoiceField(forms.ChoiceField):
         return str(initial_value or "") != str(data or "")
 
 
+class _SharedFields(dict):
+    """A form's fields shared between its instances: forms.Form deep-copies `base_fields` into each
+    form's `fields`; here that copy is a new dict of the same, already set-up fields."""
+
+    def __deepcopy__(self, memo) -> dict:
+        return dict(self)
+
+
 class DirectoryFilterForm(forms.Form):
     """The directory's search box, filters and sort, sent by GET. A bad value is reported and left out,
     never turned into an error page."""
@@ -194,15 +203,25 @@ class DirectoryFilterForm(forms.Form):
     }
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
         # The terms kept for the taxonomies' data version: the same object until a term changes.
         self.kept_terms = built_from_terms("directory-filter-terms", self.filter_terms)
-        for name, (terms_by_code, choices, kept_options) in self.kept_terms.items():
-            self.fields[name].set_terms(terms_by_code, choices, kept_options)
-        for name, field in self.fields.items():
+        # The fields set up from them, shared by every form until then: Django's deep copy of a dozen
+        # fields with a hundred choices was a large part of the page's own time. Nothing here changes
+        # a field once it is set up (see _SharedFields).
+        self.base_fields = _SharedFields(built_from_terms("directory-filter-fields", self._fields_for_kept_terms))
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def _fields_for_kept_terms(cls) -> dict[str, forms.Field]:
+        kept_terms = built_from_terms("directory-filter-terms", cls.filter_terms)
+        fields = copy.deepcopy(cls.base_fields)
+        for name, (terms_by_code, choices, kept_options) in kept_terms.items():
+            fields[name].set_terms(terms_by_code, choices, kept_options)
+        for name, field in fields.items():
             if name not in ("q", "free"):
                 field.widget.attrs["class"] = "form-select"
-        self.fields["free"].widget.attrs["class"] = "form-check-input"
+        fields["free"].widget.attrs["class"] = "form-check-input"
+        return fields
 
     @classmethod
     def filter_terms(cls) -> dict[str, tuple[dict, list[tuple[str, str]], dict]]:

@@ -352,10 +352,16 @@ class Schedule(models.Model):
         return self.describe(self.weekday, self.opens_at, self.closes_at)
 
     @classmethod
-    def describe(cls, weekday: str, opens_at, closes_at) -> str:
-        """A regular time as people write it, from plain values (result lists read no model objects)."""
-        day = cls.WEEKDAY_PLURALS.get(weekday, weekday)
+    def describe(cls, weekday: str, opens_at, closes_at, *, day_names: dict[str, str] | None = None) -> str:
+        """A regular time as people write it, from plain values (result lists read no model objects).
+        `day_names`: the days' names from day_names(), for many times in one language."""
+        day = (day_names or cls.WEEKDAY_PLURALS).get(weekday, weekday)
         return f"{day} {opens_at:%H:%M} to {closes_at:%H:%M}"
+
+    @classmethod
+    def day_names(cls) -> dict[str, str]:
+        """WEEKDAY_PLURALS translated into the current language, once for a list of times."""
+        return {code: str(name) for code, name in cls.WEEKDAY_PLURALS.items()}
 
 
 class ServiceContact(models.Model):

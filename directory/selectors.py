@@ -227,6 +227,7 @@ def directory_listing(ids: list[int]) -> list[ListedService]:
         term_names = _read_shown_terms()
     # Monday first, sorted here: twenty services' few times do not need schedules_in_week_order's SQL.
     day_order = {code: index for index, code in enumerate(Schedule.Weekday.values)}
+    day_names = Schedule.day_names()
     by_id = {}
     for row in rows:
         shown = sorted(term_names[term_id] for term_id in (row.need_ids or row.function_ids))
@@ -241,7 +242,9 @@ def directory_listing(ids: list[int]) -> list[ListedService]:
             provider_name=row.provider_name,
             provider_url=provider_url(row.provider_slug),
             shown_terms=[name for _order, name in shown],
-            regular_times=[Schedule.describe(weekday, opens_at, closes_at) for weekday, opens_at, closes_at, _pk in times],
+            regular_times=[
+                Schedule.describe(weekday, opens_at, closes_at, day_names=day_names) for weekday, opens_at, closes_at, _pk in times
+            ],
             source_name=row.source_name,
         )
     return [by_id[pk] for pk in ids if pk in by_id]

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.permissions import can, require
 from core.forms import add_validation_errors
+from core.links import fixed_url
 from core.parameters import next_url
 from organisations import hooks
 from organisations.views import organisation_or_404, refuse_harvested
@@ -72,6 +73,8 @@ def directory(request):
     page, count = _results_page(services, request.GET.get("page"), search_text=filters.text if filters.ranked() else "")
     query = request.GET.copy()
     query.pop("page", None)
+    # The same search, downloaded or printed: the addresses are fixed, the query string is this one.
+    search = f"?{query.urlencode()}" if query else ""
     return render(
         request,
         "directory/directory.html",
@@ -80,10 +83,10 @@ def directory(request):
             "page": page,
             "result_count": count,
             "filtered": not filters.is_empty(),
-            "query": query.urlencode(),
             # Beside the whole directory only: a search has asked for something narrower.
             "regional": selectors.regional_and_national_providers() if page.number == 1 and filters.is_empty() else None,
-            "formats": DOWNLOAD_FORMATS,
+            "downloads": [(fmt.upper(), fixed_url("directory:directory_download", fmt) + search) for fmt in DOWNLOAD_FORMATS],
+            "print_url": fixed_url("directory:directory_print") + search,
         },
     )
 

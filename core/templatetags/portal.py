@@ -1,13 +1,16 @@
 """Template helpers for every page of the portal: safe Markdown, JSON-LD scripts, navigation links,
-query strings, page numbers and scrolling regions for wide tables. Loaded as `{% load portal %}`."""
+query strings, page numbers, scrolling regions for wide tables and fragments kept per language.
+Loaded as `{% load portal %}`."""
 
 import json
+from urllib.parse import urlencode
 
 from django import template
-from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
+from core.links import fixed_url, place
 from core.text import render_markdown
 
 register = template.Library()
@@ -31,7 +34,7 @@ def json_ld_script(data: dict) -> SafeString:
 @register.simple_tag(takes_context=True)
 def nav_link(context, url_name: str, label: str, section: bool = True) -> SafeString:
     """A main-navigation item, marked aria-current on its own page (and, for a section, the pages below it)."""
-    url = reverse(url_name)
+    url = fixed_url(url_name)
     request = context.get("request")
     path = request.path if request else ""
     if path == url:
@@ -50,17 +53,72 @@ def nav_link(context, url_name: str, label: str, section: bool = True) -> SafeSt
     return format_html('<li class="nav-item"><a class="nav-link" href="{}">{}</a></li>', url, label)
 
 
+_QUERY_MARK = "\0"  # a value no link keeps: QueryDict.urlencode writes it as %00
+
+
 @register.simple_tag(takes_context=True)
 def query_with(context, **changes) -> str:
     """The current query string with some parameters changed, for pagination links."""
-    query = context["request"].GET.copy()
-    for name, value in changes.items():
-        if value in (None, ""):
-            query.pop(name, None)
+    if any(value in (None, "") for value in changes.values()):
+        query = context["request"].GET.copy()
+        for name, value in changes.items():
+            if value in (None, ""):
+                query.pop(name, None)
+            else:
+                query[name] = value
+        encoded = query.urlencode()
+        return f"?{encoded}" if encoded else "?"
+    # A page of links changes the same parameters each time: the query is copied and encoded once per
+    # rendering, with a mark in their places, and each link puts its own values there.
+    key = ("query_with", *changes)
+    pieces = context.render_context.get(key)
+    if pieces is None:
+        query = context["request"].GET.copy()
+        for name in changes:
+            query[name] = _QUERY_MARK
+        pieces = context.render_context[key] = query.urlencode().split("&")
+    marked = {urlencode({name: _QUERY_MARK}): urlencode({name: value}) for name, value in changes.items()}
+    return "?" + "&".join([marked.get(piece, piece) for piece in pieces])
+
+
+@register.simple_tag(takes_context=True)
+def page_links(context, page, label: str = "") -> SafeString:
+    """The links to a list's other pages (includes/pagination.html): previous, the numbers around this
+    page with the paginator's ellipsis where numbers are left out, next. Built here rather than by a
+    template loop over the numbers (each with a condition, its words translated and its query string
+    built again); nothing when there is one page. The words are translated once."""
+    paginator = getattr(page, "paginator", None)
+    if paginator is None or not paginator.num_pages > 1:
+        return mark_safe("\n")
+    visually_hidden_page = escape(gettext("page"))
+
+    def href(number) -> str:
+        return escape(query_with(context, page=number))
+
+    parts = [f'\n<nav aria-label="{escape(label or gettext("Pages"))}">\n  <ul class="pagination flex-wrap">\n    ']
+    if page.has_previous():
+        parts.append(
+            f'\n      <li class="page-item"><a class="page-link" rel="prev" href="{href(page.previous_page_number())}">'
+            f'{escape(gettext("Previous"))}<span class="visually-hidden"> {visually_hidden_page}</span></a></li>\n    '
+        )
+    parts.append("\n    \n    ")
+    hidden_page = f'<span class="visually-hidden">{escape(gettext("Page"))} </span>'
+    for number in page_numbers(page):
+        if number == page.number:
+            item = f'<li class="page-item active"><a class="page-link" aria-current="page" href="{href(number)}">{hidden_page}{number}</a></li>'
+        elif number == paginator.ELLIPSIS:
+            item = '<li class="page-item disabled"><span class="page-link" aria-hidden="true">…</span></li>'
         else:
-            query[name] = value
-    encoded = query.urlencode()
-    return f"?{encoded}" if encoded else "?"
+            item = f'<li class="page-item"><a class="page-link" href="{href(number)}">{hidden_page}{number}</a></li>'
+        parts.append(f"\n      \n        {item}\n      \n    ")
+    parts.append("\n    ")
+    if page.has_next():
+        parts.append(
+            f'\n      <li class="page-item"><a class="page-link" rel="next" href="{href(page.next_page_number())}">'
+            f'{escape(gettext("Next"))}<span class="visually-hidden"> {visually_hidden_page}</span></a></li>\n    '
+        )
+    parts.append("\n  </ul>\n</nav>\n\n")
+    return mark_safe("".join(parts))
 
 
 @register.simple_tag
@@ -101,3 +159,43 @@ def scroll_region_tag(parser, token) -> ScrollRegionNode:
     if bits[0].startswith("labelled_by="):
         return ScrollRegionNode(nodelist, None, parser.compile_filter(bits[0].removeprefix("labelled_by=")))
     return ScrollRegionNode(nodelist, parser.compile_filter(bits[0]), None)
+
+
+# Fragments kept per language --------------------------------------------------------------------
+
+
+class KeptPerLanguageNode(template.Node):
+    KEPT_MAX = 64
+
+    def __init__(self, nodelist, values: dict):
+        self.nodelist, self.values = nodelist, values
+        self.kept: dict[tuple, SafeString] = {}
+
+    def render(self, context) -> str:
+        values = {name: value.resolve(context) for name, value in self.values.items()}
+        key = (*place(), context.autoescape, *values.items())
+        html = self.kept.get(key)
+        if html is None:
+            if len(self.kept) >= self.KEPT_MAX:
+                self.kept.clear()
+            # Rendered on its own, with its named values alone: anything else of the page's would read
+            # as empty here, rather than being kept for everyone.
+            html = self.kept[key] = mark_safe(self.nodelist.render(context.new(values)))
+        return html
+
+
+@register.tag(name="kept_per_language")
+def kept_per_language_tag(parser, token) -> KeptPerLanguageNode:
+    """`{% kept_per_language [name=value ...] %}…{% end_kept_per_language %}`: markup that is the same
+    for every request in a language (fixed words, {% url %} and {% static %} links, the named values,
+    which must have few possible values), rendered once per language and values, then kept in this
+    process: the page layout's and a page's fixed parts cost nothing per request."""
+    values = {}
+    for bit in token.split_contents()[1:]:
+        name, equals, value = bit.partition("=")
+        if not equals or not name.isidentifier():
+            raise template.TemplateSyntaxError("{% kept_per_language %} takes name=value pairs only")
+        values[name] = parser.compile_filter(value)
+    nodelist = parser.parse(("end_kept_per_language",))
+    parser.delete_first_token()
+    return KeptPerLanguageNode(nodelist, values)
