@@ -47,6 +47,14 @@ def accessibility_problems(page) -> list[str]:
     return page.evaluate(AXE_RUN, AXE_TAGS)
 
 
+async def accessibility_problems_async(page) -> list[str]:
+    """accessibility_problems() for a page of Playwright's async API (the walks that visit pages side by side)."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        with open(AXE) as source:
+            await page.evaluate(source.read())
+    return await page.evaluate(AXE_RUN, AXE_TAGS)
+
+
 def assert_accessible(page, state: str = "") -> None:
     problems = accessibility_problems(page)
     assert not problems, f"axe-core on {state or page.url}:\n" + "\n".join(problems)
