@@ -183,4 +183,6 @@ def test_the_table_scan_keeps_every_filter(monkeypatch):
     assert ") IS TRUE" in captured.captured_queries[-1]["sql"]
     wanted = list(Service.objects.filter(name__in=["Service 0", "Service 4", "Service 6"]).values_list("pk", flat=True))
     assert sorted(pk for pk, _rank in scanned) == sorted(wanted)
-    assert scanned == search.first_matches(results)
+    # All three matches either way, with the same ranks (the order of a read without ORDER BY is the
+    # plan's: the day's subquery may be joined from the times' side).
+    assert sorted(scanned) == sorted(search.first_matches(results))
