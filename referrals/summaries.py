@@ -69,6 +69,12 @@ def basis() -> str:
     return f"{response_days()} days, holidays {holidays.__version__}"
 
 
+def _local_day(moment: datetime) -> date:
+    """The local date of a truncated moment: naive when PostgreSQL truncated it in local time for raw
+    SQL, aware when the ORM converted it."""
+    return moment.date() if timezone.is_naive(moment) else timezone.localtime(moment, timezone.get_default_timezone()).date()
+
+
 def _state_expression():
     return Case(
         When(status=Referral.Status.CLOSED, outcome__gt="", then=F("outcome")),
@@ -115,10 +121,10 @@ def month_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None) -> d
         with connection.cursor() as cursor:
             cursor.execute(sql, [last_day, due_days, first_day, *counted_params])
             for month, ward_id, state, score, n, answered, in_time in cursor.fetchall():
-                grouped[(timezone.localtime(month, london).date(), ward_id, state, score)] = [n, answered, in_time]
+                grouped[(_local_day(month), ward_id, state, score)] = [n, answered, in_time]
     else:
         for month, ward_id, state, score, sent_on, answered_on, waited, made_on in counted:
-            figures = grouped[(timezone.localtime(month, london).date(), ward_id, state, score)]
+            figures = grouped[(_local_day(month), ward_id, state, score)]
             figures[0] += 1
             if waited is None:
                 continue
@@ -152,7 +158,7 @@ def month_need_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None)
     )
     by_month: dict[date, list[tuple]] = defaultdict(list)
     for month, ward_id, need_id, n in rows:
-        by_month[timezone.localtime(month, london).date()].append((ward_id, need_id, n))
+        by_month[_local_day(month)].append((ward_id, need_id, n))
     return by_month
 
 

@@ -13,7 +13,8 @@ from referrals.models import Feedback, Referral, ReferralChange, SummarisedMonth
 from referrals.selectors import delivery_by_ward, referral_statistics
 from tests.factories import term
 
-from .test_statistics import _answer, _made, march, utc  # noqa: F401 (march: the fixture)
+from .test_statistics import _answer, _made, utc
+from .test_statistics import march as march  # the fixture
 
 pytestmark = pytest.mark.django_db
 
