@@ -846,8 +846,8 @@ def _funding_totals(grants: QuerySet[Grant]) -> tuple[int, int, Decimal]:
     return totals["n"], totals["recipients"], totals["amount"] or Decimal(0)
 
 
-# Enough for a few years of a borough's grants to be added up in memory, in hash tables (it is only
-# granted up to what they use, for the one statement: set and restored around it).
+# Enough for a few years of a borough's grants to be sorted in memory (it is only granted up to what
+# the sorts use, for the one statement: set and restored around it).
 FUNDING_WORK_MEM = "32MB"
 
 
@@ -859,38 +859,29 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
     """{breakdown: {key: (grants, recipients, amount)}} for the grants into the sector in the scope, by
     funder (org-id, with a name), ward (the recipient's, else the grant's beneficiary ward), the
     recipient's development stage, `unit` ("quarter" or "year", keyed by its first day), and in total:
-    one statement over the grants with GROUPING SETS, which the ORM does not write, where separate
-    grouped queries would read the period's grants five times. Same rows as ``_grants_into_sector``.
+    one pass over the grants with GROUPING SETS, which the ORM does not write, where separate grouped
+    queries would read the period's grants five times. Same rows as ``_grants_into_sector``.
 
-    No COUNT(DISTINCT), which would sort the period's grants once per set: the grants are first added
-    up per recipient, funder, ward, stage and period (a hash aggregate), those rows then per set and
-    recipient (hashed grouping sets: one row per recipient in each key), and the last level counts
-    those rows, which is the number of distinct recipients, and adds up the rest. There is no set per
+    Counting distinct recipients makes each set a sort of the period's grants: they are sorted in
+    memory (work_mem for this statement only), not in files on disk, and there is no set per
     recipient (thousands of rows to send; ``_grants_by_need`` counts what the needs table reads)."""
     if connection.vendor != "postgresql":
         return _funding_breakdowns_grouped_separately(scope, unit)
     grant, organisation = Grant._meta.db_table, Organisation._meta.db_table
     ward = 'COALESCE(o."ward_id", g."beneficiary_ward_id")'
-    period = "date_trunc('quarter', g.\"award_date\")::date" if unit == "quarter" else "date_trunc('year', g.\"award_date\")::date"
+    # From a timestamp without time zone: the same first day as through timestamptz (which the date
+    # would be cast to), without working out the session time zone's offset for every grant.
+    period = f"date_trunc('{'quarter' if unit == 'quarter' else 'year'}', g.\"award_date\"::timestamp)::date"
     where, params = 'g."award_date" BETWEEN %s AND %s', [scope.start, scope.end]
     if scope.area is not None:
         where += f" AND {ward} = %s"
         params.append(scope.area.pk)
     sql = (
-        # Each grant in one row per recipient, funder, ward, stage and period.
-        'WITH "grants" AS ('
-        f'SELECT g."recipient_id" AS "recipient", g."funder_org_id" AS "funder", MAX(g."funder_name") AS "funder_name", '
-        f'{ward} AS "ward", o."development_stage" AS "stage", {period} AS "start", '
-        'COUNT(*) AS "n", SUM(g."amount_awarded") AS "amount" '
+        f'SELECT GROUPING(g."funder_org_id", {ward}, o."development_stage", {period}), '
+        f'g."funder_org_id", MAX(g."funder_name"), {ward}, o."development_stage", {period}, '
+        f'COUNT(*), COUNT(DISTINCT g."recipient_id"), SUM(g."amount_awarded") '
         f'FROM "{grant}" g INNER JOIN "{organisation}" o ON o."id" = g."recipient_id" WHERE {where} '
-        f'GROUP BY g."recipient_id", g."funder_org_id", {ward}, o."development_stage", {period}), '
-        # Each recipient once in each key of each set.
-        '"recipients" AS ('
-        'SELECT GROUPING("funder", "ward", "stage", "start") AS "grouping", "funder", MAX("funder_name") AS "funder_name", '
-        '"ward", "stage", "start", SUM("n") AS "n", SUM("amount") AS "amount" FROM "grants" '
-        'GROUP BY GROUPING SETS (("funder", "recipient"), ("ward", "recipient"), ("stage", "recipient"), ("start", "recipient"), ("recipient"))) '
-        'SELECT "grouping", "funder", MAX("funder_name"), "ward", "stage", "start", SUM("n")::bigint, COUNT(*), SUM("amount") '
-        'FROM "recipients" GROUP BY "grouping", "funder", "ward", "stage", "start"'
+        f'GROUP BY GROUPING SETS ((g."funder_org_id"), ({ward}), (o."development_stage"), ({period}), ())'
     )
     # GROUPING() sets a bit for each column left out of the row's set, the first column the highest.
     which = {0b0111: "funder", 0b1011: "ward", 0b1101: "stage", 0b1110: "period", 0b1111: "total"}
@@ -903,11 +894,10 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
         cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
-    for grouping, funder_id, funder_name, ward_id, stage, start, n, recipients, amount in fetched:
-        name = which[grouping]
-        key = {"funder": (funder_id, funder_name), "ward": ward_id, "stage": stage, "period": start, "total": None}[name]
-        result[name][key] = (n, recipients, amount or Decimal(0))
-    # No grants: no rows at all (the old single total row of GROUPING SETS' () set is not there).
+        for grouping, funder_id, funder_name, ward_id, stage, start, n, recipients, amount in fetched:
+            name = which[grouping]
+            key = {"funder": (funder_id, funder_name), "ward": ward_id, "stage": stage, "period": start, "total": None}[name]
+            result[name][key] = (n, recipients, amount or Decimal(0))
     result["total"].setdefault(None, (0, 0, Decimal(0)))
     return result
 

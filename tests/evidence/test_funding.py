@@ -365,8 +365,8 @@ def test_the_whole_dashboard_download_and_the_pack_carry_the_section(grants, ref
 
 @pytest.mark.postgres
 def test_breakdowns_in_one_statement_match_the_grouped_queries(grants, referrals):
-    """PostgreSQL's one statement (hash aggregates, no COUNT(DISTINCT)) against the separate grouped
-    queries SQLite runs, on every scope shape: a recipient with no ward and no beneficiary ward, one
+    """PostgreSQL's one statement (GROUPING SETS, periods truncated from a timestamp) against the
+    separate grouped queries SQLite runs, on every scope shape: a recipient with no ward and no beneficiary ward, one
     with a beneficiary ward only (B5), the same recipient from two funders (A0) and twice from one
     funder in two quarters, a funder spelling its name two ways, grants on the period's first and last
     days and just outside it, a ward, a partial period, five years by year, and a period with none."""
