@@ -869,7 +869,9 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
         return _funding_breakdowns_grouped_separately(scope, unit)
     grant, organisation = Grant._meta.db_table, Organisation._meta.db_table
     ward = 'COALESCE(o."ward_id", g."beneficiary_ward_id")'
-    period = "date_trunc('quarter', g.\"award_date\")::date" if unit == "quarter" else "date_trunc('year', g.\"award_date\")::date"
+    # From a timestamp without time zone: the same first day as through timestamptz (which the date
+    # would be cast to), without working out the session time zone's offset for every grant.
+    period = f"date_trunc('{'quarter' if unit == 'quarter' else 'year'}', g.\"award_date\"::timestamp)::date"
     where, params = 'g."award_date" BETWEEN %s AND %s', [scope.start, scope.end]
     if scope.area is not None:
         where += f" AND {ward} = %s"

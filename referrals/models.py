@@ -411,3 +411,60 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referral.reference}: {self.satisfaction}/5"
+
+
+# Monthly summaries of the evidence figures -------------------------------------------------------------
+# The dashboards add up whole months inside a period from these rows instead of counting every referral
+# again (referrals.summaries keeps them; the period's partial months are counted live). They are a cache
+# of figures the referrals table can always give again: never edited, only rebuilt month by month.
+
+
+class ReferralMonth(models.Model):
+    """The referrals submitted in one local (Europe/London) month by VCOs in one ward (None: no ward
+    recorded), in one state (closed ones by their outcome): how many, how many answered, how many of
+    those within the response deadline, and the feedback given on them by score."""
+
+    month = models.DateField()
+    ward_id = models.IntegerField(null=True)
+    state = models.CharField(max_length=32)
+    asked = models.PositiveIntegerField()
+    answered = models.PositiveIntegerField()
+    in_time = models.PositiveIntegerField()
+    satisfaction_1 = models.PositiveIntegerField()
+    satisfaction_2 = models.PositiveIntegerField()
+    satisfaction_3 = models.PositiveIntegerField()
+    satisfaction_4 = models.PositiveIntegerField()
+    satisfaction_5 = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "ward_id"], name="referral_month_idx")]
+
+
+class ReferralNeedMonth(models.Model):
+    """Referrals naming one need, submitted in one local month by VCOs in one ward."""
+
+    month = models.DateField()
+    ward_id = models.IntegerField(null=True)
+    need_id = models.IntegerField()
+    asked = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "ward_id"], name="referral_need_month_idx")]
+
+
+class SummarisedMonth(models.Model):
+    """A local month whose ReferralMonth and ReferralNeedMonth rows are up to date, and the basis they
+    were worked out on (the response deadline's working days and the bank holiday calendar's version):
+    a month not here, or on another basis, is summarised again before it is read."""
+
+    month = models.DateField(unique=True)
+    basis = models.CharField(max_length=64)
+
+
+class ReferralChange(models.Model):
+    """A UTC month in which a referral the figures count was written: inserted by database triggers
+    (migration 0006) on every write to referrals, their needs and feedback, and to an organisation's
+    ward, whatever wrote it (services, admin, imports, erasure, bulk SQL). Its local months are
+    summarised again on the next read, and the row deleted."""
+
+    month = models.DateField()

@@ -9,11 +9,10 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Case, CharField, Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, When
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,7 +22,7 @@ from directory.models import Service
 from organisations.models import Affiliation, Organisation
 from taxonomies.models import Taxonomy, TaxonomyTerm
 
-from . import workdays
+from . import summaries
 from .models import SATISFACTION_CHOICES, Feedback, Referral, ReferralEvent, RoutingRuleProvider
 
 # How many providers the group is offered to choose from.
@@ -764,24 +763,11 @@ def referral_figures() -> dict:
 # Figures for the evidence app ----------------------------------------------------------------------
 
 
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
-
-
-def _made_in_period(*, start: date, end: date, ward: TaxonomyTerm | None = None) -> QuerySet[Referral]:
-    """Referrals submitted between two local (Europe/London) dates, both included, by VCOs in the ward
-    (the asking organisation's ward; None for the whole borough)."""
-    referrals = Referral.objects.filter(
-        submitted_at__gte=_local_midnight(start), submitted_at__lt=_local_midnight(end + timedelta(days=1))
-    )
-    if ward is not None:
-        referrals = referrals.filter(organisation__ward=ward)
-    return referrals.order_by()
-
-
-def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None) -> dict:
+def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None, use_summaries: bool = True) -> dict:
     """The referrals made in a period by VCOs in a ward (None: the whole borough), for the evidence
-    dashboards. Aggregates only, in four queries whatever the volume (three when none was answered):
+    dashboards. Aggregates only, in a constant number of queries whatever the volume: the counts from
+    ``summaries.period_figures`` (whole months from the monthly summaries,
+    the rest live; use_summaries=False counts all of it live, with the same figures), the median live:
 
     - total, and by_outcome: closed referrals by their outcome, the rest by where they stand, so the
       rows add up to the total;
@@ -792,29 +778,19 @@ def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None) ->
       first answer (median_hours, None when none was answered), as kept when it was answered
       (Referral.first_response_after).
     """
-    made = _made_in_period(start=start, end=end, ward=ward)
     states: dict[str, int] = defaultdict(int)
     scores: dict[int, int] = defaultdict(int)
     answered = 0
-    # Where each referral stands, the feedback on it (one at most) and whether it was answered, in one
-    # pass; COUNT(*), not of the key, as the period's index holds every column of the referral this reads.
-    for status, outcome, satisfaction, n, timed in made.values_list(
-        "status", "outcome", "feedback__satisfaction"
-    ).annotate(n=Count("*"), timed=Count("first_response_after")):
-        states[_state(status, outcome)] += n
+    rows, asked = summaries.period_figures(start=start, end=end, ward=ward, use_summaries=use_summaries)
+    for _ward_id, state, n, timed, _in_time, *by_score in rows:
+        states[state] += n
         answered += timed
-        if satisfaction is not None:
-            scores[satisfaction] += n
+        for score, given in zip(summaries.SCORES, by_score, strict=True):
+            scores[score] += given
     closed = Referral.Status.CLOSED
     by_outcome = [(label, states[value]) for value, label in referral_states() if value != closed or states[closed]]
-
-    asked = dict(
-        Referral.needs.through.objects.filter(referral__in=made.values("pk"))
-        .order_by()
-        .values_list("taxonomyterm_id")
-        .annotate(n=Count("referral_id"))
-    )
     needs = TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.NEEDS).order_by("order", "name")
+    made = summaries.made_in_period(start=start, end=end, ward=ward)
     return {
         "total": sum(states.values()),
         # A need no longer offered still shows while referrals in the period named it.
@@ -844,11 +820,6 @@ def _median_first_response(made: QuerySet[Referral], answered: int) -> float | N
     return sum(middle, timedelta()).total_seconds() / len(middle) / 3600
 
 
-def _state(status: str, outcome: str) -> str:
-    """Where a referral stands, as the evidence figures count it: a closed one by its outcome."""
-    return outcome if status == Referral.Status.CLOSED and outcome else status
-
-
 def referral_states() -> list[tuple[str, str]]:
     """(state, label) in the order the evidence figures give them: where an open or declined referral
     stands, then each outcome of a closed one, then closed with no outcome recorded."""
@@ -858,84 +829,30 @@ def referral_states() -> list[tuple[str, str]]:
     return states + [(closed, _("Closed, outcome not recorded"))]
 
 
-def _response_deadlines(first: date, last: date) -> list[date]:
-    """For each day from `first` to `last` on which a referral may have reached a provider, the last
-    day of its response deadline (the end of the Nth working day after it, as ``services`` sets
-    ``response_due_at``)."""
-    from .services import response_days  # services reads these selectors: imported when used
-
-    days = response_days()
-    return [workdays.add_working_days(first + timedelta(days=n), days) for n in range((last - first).days + 1)]
-
-
-def delivery_by_ward(*, start: date, end: date, medians: bool = True) -> dict:
+def delivery_by_ward(*, start: date, end: date, medians: bool = True, use_summaries: bool = True) -> dict:
     """The referrals made in a period by VCOs, per ward of the asking organisation ("wards", keyed by
     the ward's id, None for no ward recorded) and for the whole borough ("borough"): how many were asked, where each stands (closed
     ones by their outcome, as ``referral_states``), how many a provider answered, how many of those
-    by the deadline the provider was given, and the median hours to that first answer; and "states",
-    the (state, label) columns to show (closed with no outcome only when there are some).
+    by the deadline the provider was given (see ``summaries.month_rows``), and the median hours to
+    that first answer; and "states", the (state, label) columns to show (closed with no outcome only
+    when there are some).
 
-    "By the deadline": the first answer (accepting, declining or passing on) came no later than the
-    day its response was due, the Nth working day after the day the referral reached that provider
-    (``services.response_days``), the deadline the reminders and escalation run on. The day it reached
-    the provider is when the first answer was given less the wait kept with it, since a pass-on later
-    moves ``sent_at`` and ``response_due_at`` on to the next provider.
-
-    Two queries, whatever the number of wards or referrals: the counts grouped by ward and state
-    (hashed, no sort), with each day's deadline passed in as a list indexed by day (the bank holidays
-    are Python's to know); then the medians by ward and in total (GROUPING SETS), sorting only the
-    answered referrals' ward and wait (not run with medians=False, when no median will be shown).
-    On PostgreSQL; the embedded SQLite default works the same rows out in Python.
+    The counts from ``summaries.period_figures`` (whole months summarised, the rest live;
+    use_summaries=False all live), then the medians by ward and in total in one query (GROUPING SETS),
+    sorting only the answered referrals' ward and wait (not run with medians=False, when no median
+    will be shown). On PostgreSQL; the embedded SQLite default works the medians out in Python.
     """
-    london = timezone.get_default_timezone()
-    made = _made_in_period(start=start, end=end)
-    sent_at = ExpressionWrapper(F("first_response_at") - F("first_response_after"), output_field=DateTimeField())
-    counted = made.values_list(
-        "organisation__ward_id",
-        Case(
-            When(status=Referral.Status.CLOSED, outcome__gt="", then=F("outcome")),
-            default=F("status"),
-            output_field=CharField(),
-        ),
-        TruncDate(sent_at, tzinfo=london),
-        TruncDate("first_response_at", tzinfo=london),
-        "first_response_after",
-    )
-    counted_sql, counted_params = counted.query.sql_with_params()
-    # Referrals reach a provider after they are made, and are answered by today.
-    first_day = start - timedelta(days=1)
-    due_days = _response_deadlines(first_day, max(end, timezone.localdate()) + timedelta(days=1))
-    counts_sql = (
-        'SELECT m."ward", m."state", COUNT(*), COUNT(m."waited"), '
-        'COUNT(*) FILTER (WHERE m."answered_on" <= (%s::date[])[m."sent_on" - %s::date + 1]) '
-        f'FROM ({counted_sql}) m ("ward", "state", "sent_on", "answered_on", "waited") GROUP BY m."ward", m."state"'
-    )
-    waits_sql, waits_params = (
-        made.filter(first_response_after__isnull=False).values_list("organisation__ward_id", "first_response_after").query.sql_with_params()
-    )
-    medians_sql = (
-        'SELECT GROUPING(w."ward"), w."ward", percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w."waited")) '
-        f'FROM ({waits_sql}) w ("ward", "waited") GROUP BY GROUPING SETS ((w."ward"), ())'
-    )
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(counts_sql, [due_days, first_day, *counted_params])
-            count_rows = cursor.fetchall()
-            median_rows = []
-            if medians:
-                cursor.execute(medians_sql, waits_params)
-                median_rows = cursor.fetchall()
-    else:
-        count_rows, median_rows = _delivery_rows_in_python(counted, first_day, due_days, medians=medians)
+    made = summaries.made_in_period(start=start, end=end)
     wards: dict = {}
     borough = _delivery_figures()
-    for ward_id, state, n, answered, in_time in count_rows:
+    rows, _needs = summaries.period_figures(start=start, end=end, use_summaries=use_summaries)
+    for ward_id, state, n, answered, in_time, *_scores in rows:
         for figures in (wards.setdefault(ward_id, _delivery_figures()), borough):
             figures["states"][state] += n
             figures["asked"] += n
             figures["answered"] += answered
             figures["in_time"] += in_time
-    for grouping, ward_id, median_seconds in median_rows:
+    for grouping, ward_id, median_seconds in _delivery_medians(made) if medians else []:
         figures = borough if grouping else wards.setdefault(ward_id, _delivery_figures())
         if median_seconds is not None:  # the total's row comes back even when none was answered
             figures["median_hours"] = median_seconds / 3600
@@ -944,26 +861,24 @@ def delivery_by_ward(*, start: date, end: date, medians: bool = True) -> dict:
     return {"wards": wards, "borough": borough, "states": states}
 
 
-def _delivery_rows_in_python(counted: QuerySet, first_day: date, due_days: list[date], *, medians: bool) -> tuple[list, list]:
-    """The rows of ``delivery_by_ward``'s two queries, worked out from each referral's row: the embedded
-    SQLite default (a newcomer's demo) has no arrays, FILTER or percentile_cont."""
-    counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
-    waits: dict[int | None, list[float]] = defaultdict(list)
-    for ward_id, state, sent_on, answered_on, waited in counted:
-        figures = counts[(ward_id, state)]
-        figures[0] += 1
-        if waited is None:
-            continue
-        figures[1] += 1
-        waits[ward_id].append(waited.total_seconds())
-        day = (sent_on - first_day).days
-        figures[2] += 0 <= day < len(due_days) and answered_on <= due_days[day]
-    count_rows = [(ward_id, state, *figures) for (ward_id, state), figures in counts.items()]
-    if not medians:
-        return count_rows, []
-    everyone = [seconds for ward_waits in waits.values() for seconds in ward_waits]
-    median_rows = [(0, ward_id, statistics.median(ward_waits)) for ward_id, ward_waits in waits.items()]
-    return count_rows, [*median_rows, (1, None, statistics.median(everyone) if everyone else None)]
+def _delivery_medians(made: QuerySet[Referral]) -> list[tuple]:
+    """(grouping, ward id, median seconds to first answer) per ward (grouping 0) and in total (1)."""
+    waits = made.filter(first_response_after__isnull=False).values_list("organisation__ward_id", "first_response_after")
+    if connection.vendor != "postgresql":  # the embedded SQLite default has no percentile_cont
+        by_ward: dict[int | None, list[float]] = defaultdict(list)
+        for ward_id, waited in waits:
+            by_ward[ward_id].append(waited.total_seconds())
+        everyone = [seconds for ward_waits in by_ward.values() for seconds in ward_waits]
+        rows = [(0, ward_id, statistics.median(ward_waits)) for ward_id, ward_waits in by_ward.items()]
+        return [*rows, (1, None, statistics.median(everyone) if everyone else None)]
+    waits_sql, waits_params = waits.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'SELECT GROUPING(w."ward"), w."ward", percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w."waited")) '
+            f'FROM ({waits_sql}) w ("ward", "waited") GROUP BY GROUPING SETS ((w."ward"), ())',
+            waits_params,
+        )
+        return cursor.fetchall()
 
 
 def _delivery_figures() -> dict:

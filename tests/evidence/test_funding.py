@@ -361,3 +361,38 @@ def test_the_whole_dashboard_download_and_the_pack_carry_the_section(grants, ref
     assert ("Grants by funder", "Small Trust", "Amount (£)", None, "withheld") in values
     definitions = [tuple(row) for row in workbook["Definitions"].iter_rows(values_only=True)]
     assert any(row[1] == "Needs asked for and where the money goes" for row in definitions)
+
+
+@pytest.mark.postgres
+def test_breakdowns_in_one_statement_match_the_grouped_queries(grants, referrals):
+    """PostgreSQL's one statement (GROUPING SETS, periods truncated from a timestamp) against the
+    separate grouped queries SQLite runs, on every scope shape: a recipient with no ward and no beneficiary ward, one
+    with a beneficiary ward only (B5), the same recipient from two funders (A0) and twice from one
+    funder in two quarters, a funder spelling its name two ways, grants on the period's first and last
+    days and just outside it, a ward, a partial period, five years by year, and a period with none."""
+    nowhere = _org("Nowhere", ward=None, stage=2)
+    make_grant(recipient=nowhere, amount=300, award_date=date(2026, 1, 1), funder=LOTTERY)
+    make_grant(recipient=nowhere, amount=700, award_date=date(2026, 12, 31), funder=("GB-CHC-1036733", "The National Lottery"))
+    make_grant(recipient=grants["a"][4], amount=250, award_date=date(2026, 2, 14), funder=CITY_BRIDGE)
+    make_grant(recipient=grants["a"][4], amount=125, award_date=date(2026, 11, 11), funder=CITY_BRIDGE)
+    make_grant(recipient=grants["b"][3], amount=50, award_date=date(2027, 1, 1), funder=LOTTERY)
+    make_grant(recipient=grants["b5"], amount=80, award_date=date(2022, 3, 31), beneficiary_ward=None, funder=SMALL_TRUST)
+    scopes = [
+        (_year(), "quarter"),
+        (Scope(start=date(2026, 1, 1), end=date(2026, 12, 31), area=term("wards", "bow-west")), "quarter"),
+        (Scope(start=date(2026, 1, 1), end=date(2026, 12, 31), area=term("wards", "bow-east")), "quarter"),
+        (Scope(start=date(2026, 2, 15), end=date(2026, 11, 10)), "quarter"),
+        (Scope(start=date(2022, 1, 1), end=date(2027, 12, 31)), "year"),
+        (Scope(start=date(2030, 1, 1), end=date(2030, 12, 31)), "quarter"),
+    ]
+    for scope, unit in scopes:
+        assert selectors._funding_breakdowns(scope, unit) == selectors._funding_breakdowns_grouped_separately(scope, unit), (scope, unit)
+    year = selectors._funding_breakdowns(_year(), "quarter")
+    # 18 grants to 12 organisations, and Nowhere's 2 and A4's 2 more: 22 grants to 13 organisations.
+    assert year["total"][None] == (22, 13, Decimal("20375"))
+    # The Lottery: B0-B4 and Nowhere twice (under either spelling of the name): 7 grants to 6.
+    assert year["funder"][("GB-CHC-1036733", "The National Lottery")] == (7, 6, Decimal("11000"))
+    # No ward: Nowhere's 2 grants, 1 organisation; Bow East: A4 counted once for its 3 grants.
+    assert year["ward"][None] == (2, 1, Decimal("1000"))
+    assert year["ward"][term("wards", "bow-east").pk] == (11, 6, Decimal("7675"))
+    assert selectors._funding_breakdowns(Scope(start=date(2030, 1, 1), end=date(2030, 12, 31)), "quarter")["total"] == {None: (0, 0, Decimal(0))}

@@ -1,0 +1,290 @@
+"""The referral figures of the evidence dashboards, counted per local month, ward and state.
+
+``month_rows`` counts referrals live; ``period_figures`` gives the same rows for a period, adding up
+the period's whole months from the monthly summaries (ReferralMonth, ReferralNeedMonth) and counting
+only its partial first and last months live. The figures cannot differ from counting every referral:
+
+- a summary row is only ever ``month_rows``'s own output for a whole month, stored as it was counted;
+- every write to the columns they count (a referral's date, organisation, status, outcome and first
+  answer; its needs; its feedback; an organisation's ward) notes its month in ReferralChange, by
+  database triggers (migration 0006), so no write path can miss it: services, admin, imports,
+  erasure, deletions, fixtures, raw SQL. Before whole months are read, the noted months (and any
+  month not yet summarised, or summarised on another basis: the working days allowed for an answer
+  or the bank holiday calendar changed) are counted again, under a lock, and the notes they covered
+  deleted, in one transaction;
+- ``manage.py summarise_referrals`` forgets every month (they are counted again on the next read):
+  for anything that writes behind the triggers' back (a TRUNCATE, a restore of one table).
+"""
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+
+import holidays
+from dateutil.relativedelta import relativedelta
+from django.db import connection, transaction
+from django.db.models import Case, CharField, Count, DateTimeField, ExpressionWrapper, F, QuerySet, Sum, When
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
+
+from taxonomies.models import TaxonomyTerm
+
+from . import workdays
+from .models import Referral, ReferralChange, ReferralMonth, ReferralNeedMonth, SummarisedMonth
+
+SCORES = (1, 2, 3, 4, 5)
+# A row: (ward id, state, asked, answered, answered in time, feedback per score 1..5).
+Row = tuple
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+def made_in_period(*, start: date, end: date, ward: TaxonomyTerm | None = None) -> QuerySet[Referral]:
+    """Referrals submitted between two local (Europe/London) dates, both included, by VCOs in the ward
+    (the asking organisation's ward; None for the whole borough)."""
+    referrals = Referral.objects.filter(
+        submitted_at__gte=_local_midnight(start), submitted_at__lt=_local_midnight(end + timedelta(days=1))
+    )
+    if ward is not None:
+        referrals = referrals.filter(organisation__ward=ward)
+    return referrals.order_by()
+
+
+def response_deadlines(first: date, last: date) -> list[date]:
+    """For each day from `first` to `last` on which a referral may have reached a provider, the last
+    day of its response deadline (the end of the Nth working day after it, as ``services`` sets
+    ``response_due_at``)."""
+    from .services import response_days  # services reads the selectors, which read this: imported when used
+
+    days = response_days()
+    return [workdays.add_working_days(first + timedelta(days=n), days) for n in range((last - first).days + 1)]
+
+
+def basis() -> str:
+    """What a month's "answered in time" count rests on besides the referrals: the working days
+    allowed and the bank holiday calendar."""
+    from .services import response_days
+
+    return f"{response_days()} days, holidays {holidays.__version__}"
+
+
+def _local_day(moment: datetime) -> date:
+    """The local date of a truncated moment: naive when PostgreSQL truncated it in local time for raw
+    SQL, aware when the ORM converted it."""
+    return moment.date() if timezone.is_naive(moment) else timezone.localtime(moment, timezone.get_default_timezone()).date()
+
+
+def _state_expression():
+    return Case(
+        When(status=Referral.Status.CLOSED, outcome__gt="", then=F("outcome")),
+        default=F("status"),
+        output_field=CharField(),
+    )
+
+
+def month_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None) -> dict[date, list[Row]]:
+    """{local month: rows} of the referrals made from `start` to `end` (local dates, both included),
+    counted live: per ward of the asking organisation and state (closed ones by their outcome), how
+    many were asked, answered, answered by the deadline (the first answer came no later than the day
+    it was due, the Nth working day after the day the referral reached that provider: when it was
+    answered less the wait kept with it, since a pass-on moves ``sent_at`` on), and the feedback given
+    on them per score. A referral counts alone, whatever the period: one that reached a provider
+    before the day before it was made, or later than tomorrow (neither is written by the services,
+    which stamp the present), is not counted as answered in time. One query (on PostgreSQL grouped there; the embedded SQLite default, with no
+    arrays or FILTER, adds up each referral's row here)."""
+    london = timezone.get_default_timezone()
+    sent_at = ExpressionWrapper(F("first_response_at") - F("first_response_after"), output_field=DateTimeField())
+    counted = made_in_period(start=start, end=end, ward=ward).values_list(
+        TruncMonth("submitted_at", tzinfo=london),
+        "organisation__ward_id",
+        _state_expression(),
+        "feedback__satisfaction",
+        TruncDate(sent_at, tzinfo=london),
+        TruncDate("first_response_at", tzinfo=london),
+        "first_response_after",
+        TruncDate("submitted_at", tzinfo=london),
+    )
+    # Referrals reach a provider after they are made, and are answered by today.
+    first_day, last_day = start - timedelta(days=1), timezone.localdate() + timedelta(days=1)
+    due_days = response_deadlines(first_day, max(end + timedelta(days=1), last_day))
+    grouped: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    if connection.vendor == "postgresql":
+        counted_sql, counted_params = counted.query.sql_with_params()
+        sql = (
+            'SELECT m."month", m."ward", m."state", m."score", COUNT(*), COUNT(m."waited"), '
+            'COUNT(*) FILTER (WHERE m."sent_on" BETWEEN m."made_on" - 1 AND %s::date '
+            'AND m."answered_on" <= (%s::date[])[m."sent_on" - %s::date + 1]) '
+            f'FROM ({counted_sql}) m ("month", "ward", "state", "score", "sent_on", "answered_on", "waited", "made_on") '
+            'GROUP BY m."month", m."ward", m."state", m."score"'
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [last_day, due_days, first_day, *counted_params])
+            for month, ward_id, state, score, n, answered, in_time in cursor.fetchall():
+                grouped[(_local_day(month), ward_id, state, score)] = [n, answered, in_time]
+    else:
+        for month, ward_id, state, score, sent_on, answered_on, waited, made_on in counted:
+            figures = grouped[(_local_day(month), ward_id, state, score)]
+            figures[0] += 1
+            if waited is None:
+                continue
+            figures[1] += 1
+            if made_on - timedelta(days=1) <= sent_on <= last_day:
+                figures[2] += answered_on <= due_days[(sent_on - first_day).days]
+    rows: dict[tuple, list[int]] = {}
+    for (month, ward_id, state, score), (n, answered, in_time) in grouped.items():
+        row = rows.setdefault((month, ward_id, state), [0, 0, 0, 0, 0, 0, 0, 0])
+        row[0] += n
+        row[1] += answered
+        row[2] += in_time
+        if score is not None:
+            row[2 + score] += n
+    by_month: dict[date, list[Row]] = defaultdict(list)
+    for (month, ward_id, state), figures in rows.items():
+        by_month[month].append((ward_id, state, *figures))
+    return by_month
+
+
+def month_need_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None) -> dict[date, list[tuple]]:
+    """{local month: [(ward id, need id, referrals naming it)]} of the referrals made from `start` to
+    `end`, counted live in one grouped query."""
+    london = timezone.get_default_timezone()
+    made = made_in_period(start=start, end=end, ward=ward)
+    rows = (
+        Referral.needs.through.objects.filter(referral__in=made.values("pk"))
+        .order_by()
+        .values_list(TruncMonth("referral__submitted_at", tzinfo=london), "referral__organisation__ward_id", "taxonomyterm_id")
+        .annotate(n=Count("referral_id"))
+    )
+    by_month: dict[date, list[tuple]] = defaultdict(list)
+    for month, ward_id, need_id, n in rows:
+        by_month[_local_day(month)].append((ward_id, need_id, n))
+    return by_month
+
+
+def _whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The first and last whole local months inside [start, end], or None when there is none."""
+    first = start if start.day == 1 else start.replace(day=1) + relativedelta(months=1)
+    last = end.replace(day=1) if end + timedelta(days=1) == (end.replace(day=1) + relativedelta(months=1)) else end.replace(day=1) - relativedelta(months=1)
+    return (first, last) if first <= last else None
+
+
+def _months(first: date, last: date) -> list[date]:
+    months = []
+    while first <= last:
+        months.append(first)
+        first += relativedelta(months=1)
+    return months
+
+
+def _month_end(month: date) -> date:
+    return month + relativedelta(months=1) - timedelta(days=1)
+
+
+def summarise(first: date, last: date) -> None:
+    """Brings the summaries of the months from `first` to `last` up to date: the months changed since
+    they were counted (any month's change is taken care of now, in or out of the range, as the notes
+    say only which UTC month changed), and those never counted or counted on another basis."""
+    wanted = set(_months(first, last))
+    current = basis()
+    if not ReferralChange.objects.exists() and SummarisedMonth.objects.filter(month__in=wanted, basis=current).count() == len(wanted):
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # One summariser at a time, or two could each write a month's rows.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('referrals.summaries'))")
+        notes = list(ReferralChange.objects.values_list("pk", "month"))
+        stale = set()
+        for _pk, month in notes:
+            # A UTC month's writes fall in that local month or, late on its last evening, the next.
+            stale |= {month, month + relativedelta(months=1)}
+        done = set(SummarisedMonth.objects.filter(month__in=wanted, basis=current).values_list("month", flat=True))
+        stale = (stale & set(SummarisedMonth.objects.values_list("month", flat=True))) | (wanted - done)
+        for run_first, run_last in _runs(sorted(stale)):
+            _summarise_run(run_first, run_last, current)
+        ReferralChange.objects.filter(pk__in=[pk for pk, _month in notes]).delete()
+
+
+def _runs(months: list[date]) -> list[tuple[date, date]]:
+    """Consecutive months as (first, last) runs, so each run is counted in one pass."""
+    runs: list[list[date]] = []
+    for month in months:
+        if runs and runs[-1][1] + relativedelta(months=1) == month:
+            runs[-1][1] = month
+        else:
+            runs.append([month, month])
+    return [(first, last) for first, last in runs]
+
+
+def _summarise_run(first: date, last: date, current: str) -> None:
+    months = _months(first, last)
+    rows = month_rows(start=first, end=_month_end(last))
+    need_rows = month_need_rows(start=first, end=_month_end(last))
+    ReferralMonth.objects.filter(month__in=months).delete()
+    ReferralNeedMonth.objects.filter(month__in=months).delete()
+    SummarisedMonth.objects.filter(month__in=months).delete()
+    ReferralMonth.objects.bulk_create(
+        [
+            ReferralMonth(
+                month=month, ward_id=ward_id, state=state, asked=asked, answered=answered, in_time=in_time,
+                **{f"satisfaction_{score}": n for score, n in zip(SCORES, scores, strict=True)},
+            )
+            for month, month_rows_ in rows.items()
+            for ward_id, state, asked, answered, in_time, *scores in month_rows_
+        ],
+        batch_size=2000,
+    )
+    ReferralNeedMonth.objects.bulk_create(
+        [ReferralNeedMonth(month=month, ward_id=ward_id, need_id=need_id, asked=n) for month, need_rows_ in need_rows.items() for ward_id, need_id, n in need_rows_],
+        batch_size=2000,
+    )
+    SummarisedMonth.objects.bulk_create([SummarisedMonth(month=month, basis=current) for month in months])
+
+
+def forget() -> None:
+    """Every month is counted again on its next read."""
+    SummarisedMonth.objects.all().delete()
+
+
+def _edges(start: date, end: date) -> list[tuple[date, date]]:
+    """The parts of [start, end] outside its whole months, counted live."""
+    whole = _whole_months(start, end)
+    if whole is None:
+        return [(start, end)]
+    first, last = whole
+    edges = []
+    if start < first:
+        edges.append((start, first - timedelta(days=1)))
+    if _month_end(last) < end:
+        edges.append((_month_end(last) + timedelta(days=1), end))
+    return edges
+
+
+def period_figures(
+    *, start: date, end: date, ward: TaxonomyTerm | None = None, use_summaries: bool = True
+) -> tuple[list[Row], dict[int, int]]:
+    """``month_rows`` for the period added up over its months (a (ward, state) pair may come more than
+    once), and {need id: referrals naming it}: whole months from the summaries, the rest live.
+    use_summaries=False counts it all live. Four queries once the summaries are up to date."""
+    rows: list[Row] = []
+    needs: dict[int, int] = defaultdict(int)
+    whole = _whole_months(start, end) if use_summaries else None
+    if whole is not None:
+        summarise(*whole)
+        summarised = ReferralMonth.objects.filter(month__gte=whole[0], month__lte=whole[1])
+        summarised_needs = ReferralNeedMonth.objects.filter(month__gte=whole[0], month__lte=whole[1])
+        if ward is not None:
+            summarised = summarised.filter(ward_id=ward.pk)
+            summarised_needs = summarised_needs.filter(ward_id=ward.pk)
+        rows += summarised.order_by().values_list("ward_id", "state").annotate(
+            Sum("asked"), Sum("answered"), Sum("in_time"), *(Sum(f"satisfaction_{score}") for score in SCORES)
+        )
+        for need_id, n in summarised_needs.order_by().values_list("need_id").annotate(Sum("asked")):
+            needs[need_id] += n
+    for live_start, live_end in _edges(start, end) if use_summaries else [(start, end)]:
+        rows += [row for month in month_rows(start=live_start, end=live_end, ward=ward).values() for row in month]
+        for month in month_need_rows(start=live_start, end=live_end, ward=ward).values():
+            for _ward_id, need_id, n in month:
+                needs[need_id] += n
+    return rows, needs
