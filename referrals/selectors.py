@@ -861,16 +861,8 @@ def delivery_by_ward(*, start: date, end: date, medians: bool = True, use_summar
     return {"wards": wards, "borough": borough, "states": states}
 
 
-def _delivery_medians(made: QuerySet[Referral], *, by_hour: bool = True) -> list[tuple]:
-    """(grouping, ward id, median seconds to first answer) per ward (grouping 0) and in total (1).
-
-    On PostgreSQL, by_hour: how many answers each ward had in each whole hour of waiting (a hashed
-    count, nothing sorted), which tells the hour holding each middle answer (two for an even count) and
-    its place in that hour; then only the answers in those hours are read, in order, to pick the middle
-    ones out (two queries, exactly percentile_cont's figures). by_hour=False sorts every answer in the
-    period instead (percentile_cont over GROUPING SETS, one query): the reference the tests and the
-    bench compare with. The embedded SQLite default works the medians out in Python.
-    """
+def _delivery_medians(made: QuerySet[Referral]) -> list[tuple]:
+    """(grouping, ward id, median seconds to first answer) per ward (grouping 0) and in total (1)."""
     waits = made.filter(first_response_after__isnull=False).values_list("organisation__ward_id", "first_response_after")
     if connection.vendor != "postgresql":  # the embedded SQLite default has no percentile_cont
         by_ward: dict[int | None, list[float]] = defaultdict(list)
@@ -880,64 +872,13 @@ def _delivery_medians(made: QuerySet[Referral], *, by_hour: bool = True) -> list
         rows = [(0, ward_id, statistics.median(ward_waits)) for ward_id, ward_waits in by_ward.items()]
         return [*rows, (1, None, statistics.median(everyone) if everyone else None)]
     waits_sql, waits_params = waits.query.sql_with_params()
-    if not by_hour:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                'SELECT GROUPING(w."ward"), w."ward", percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w."waited")) '
-                f'FROM ({waits_sql}) w ("ward", "waited") GROUP BY GROUPING SETS ((w."ward"), ())',
-                waits_params,
-            )
-            return cursor.fetchall()
-    hour = 'floor(EXTRACT(EPOCH FROM w."waited") / 3600)::bigint'
     with connection.cursor() as cursor:
-        cursor.execute(f'SELECT w."ward", {hour}, COUNT(*) FROM ({waits_sql}) w ("ward", "waited") GROUP BY 1, 2', waits_params)
-        hours_by_ward: dict[int | None, dict[int, int]] = defaultdict(dict)
-        for ward_id, answered_in_hour, n in cursor.fetchall():
-            hours_by_ward[ward_id][answered_in_hour] = n
-        everyone: dict[int, int] = defaultdict(int)
-        for ward_hours in hours_by_ward.values():
-            for answered_in_hour, n in ward_hours.items():
-                everyone[answered_in_hour] += n
-        # Where each middle answer stands: (ward or everyone, hour) -> its places in that hour's order.
-        middles = {(False, ward_id): _middle_places(ward_hours) for ward_id, ward_hours in hours_by_ward.items()}
-        middles[True, None] = _middle_places(everyone)
-        hours_read = {(ward_id, h) for (total, ward_id), places in middles.items() if not total for h, _place in places}
-        everyone_hours = {h for h, _place in middles[True, None]}
-        hours_read |= {(ward_id, h) for ward_id, ward_hours in hours_by_ward.items() for h in everyone_hours if h in ward_hours}
-        in_hours: dict[tuple, list[timedelta]] = defaultdict(list)
-        if hours_read:
-            conditions = " OR ".join(f'(w."ward" IS NOT DISTINCT FROM %s AND {hour} = %s)' for _pair in hours_read)
-            cursor.execute(
-                f'SELECT w."ward", {hour}, w."waited" FROM ({waits_sql}) w ("ward", "waited") WHERE {conditions} ORDER BY w."waited"',
-                [*waits_params, *(value for pair in hours_read for value in pair)],
-            )
-            for ward_id, answered_in_hour, waited in cursor.fetchall():
-                in_hours[ward_id, answered_in_hour].append(waited)
-    rows = []
-    for (total, ward_id), places in middles.items():
-        if total:
-            middle = [sorted(w for (_ward, h2), ws in in_hours.items() if h2 == h for w in ws)[place] for h, place in places]
-        else:
-            middle = [in_hours[ward_id, h][place] for h, place in places]
-        seconds = [waited.total_seconds() for waited in middle]
-        # percentile_cont's own arithmetic: the lower middle plus half the way to the upper one.
-        rows.append((int(total), ward_id, seconds[0] + (seconds[-1] - seconds[0]) * 0.5 if seconds else None))
-    return rows
-
-
-def _middle_places(hours: dict[int, int]) -> list[tuple[int, int]]:
-    """For answers counted per hour of waiting, the (hour, place within the hour in order) of the
-    middle answer, or of the middle two for an even count (none for no answers)."""
-    n = sum(hours.values())
-    places = []
-    for position in sorted({(n - 1) // 2, n // 2}) if n else []:
-        before = 0
-        for h in sorted(hours):
-            if position < before + hours[h]:
-                places.append((h, position - before))
-                break
-            before += hours[h]
-    return places
+        cursor.execute(
+            'SELECT GROUPING(w."ward"), w."ward", percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w."waited")) '
+            f'FROM ({waits_sql}) w ("ward", "waited") GROUP BY GROUPING SETS ((w."ward"), ())',
+            waits_params,
+        )
+        return cursor.fetchall()
 
 
 def _delivery_figures() -> dict:
