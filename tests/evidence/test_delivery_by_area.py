@@ -6,7 +6,8 @@ The period is March 2026 in Europe/London, before the clocks go forward (London 
 deadline is the end of the 5th working day after the day a referral reached its provider.
 """
 
-from datetime import UTC, date, datetime
+import statistics
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -101,6 +102,59 @@ def march(provider):
     _referral(east, provider, sent=datetime(2026, 4, 1, 12, tzinfo=UTC))
     Organisation.objects.update(created_at=datetime(2025, 1, 1, tzinfo=UTC))
     return SimpleNamespace(east=east, west=west)
+
+
+def _waits_by_ward() -> dict:
+    """Every answered referral's wait in seconds, by the asking organisation's ward, in March (London)."""
+    waits: dict = {}
+    made = Referral.objects.filter(submitted_at__gte=datetime(2026, 3, 1, tzinfo=UTC), submitted_at__lt=datetime(2026, 3, 31, 23, tzinfo=UTC))
+    for ward_id, waited in made.exclude(first_response_after=None).values_list("organisation__ward_id", "first_response_after"):
+        waits.setdefault(ward_id, []).append(waited.total_seconds())
+    return waits
+
+
+def test_the_medians_match_sorting_every_answer(provider):
+    """Odd and even counts, ties, a ward with one answer, answers either side of an hour's edge, and
+    referrals made either side of March's edges in London time (BST from 29 March, 01:00 UTC): the
+    medians are the middle answers' as sorting every answer gives them (percentile_cont on PostgreSQL,
+    Python's median on SQLite, against Python's median of every wait read back)."""
+    odd = make_organisation(name="Odd", ward=term("wards", "bow-east"))
+    even = make_organisation(name="Even", ward=term("wards", "bow-west"))
+    one = make_organisation(name="One", ward=term("wards", "mile-end"))
+    nowhere = make_organisation(name="No ward")
+    sent = at(9)
+    for organisation, waits_in_minutes in (
+        (odd, [59, 60, 60, 61, 3000, 7, 119]),  # 7: the middle one is 60 (a tie), an hour's edge either side
+        (even, [30, 90, 90, 150, 600, 5]),  # 6: halfway between 90 and 90 (a tie), and the hours either side
+        (one, [1234]),
+        (nowhere, [45, 46]),
+    ):
+        for wait in waits_in_minutes:
+            _referral(organisation, provider, sent=sent, answered=sent + timedelta(minutes=wait), status=Status.ACCEPTED)
+    # Made at 23:30 on 31 March London time (22:30 UTC): in March. At 00:30 on 1 March London (GMT): in March.
+    # At 23:30 UTC on 31 March (00:30 on 1 April London): not in March; nor 23:30 UTC on 28 February.
+    edges = [(datetime(2026, 3, 31, 22, 30, tzinfo=UTC), 11), (datetime(2026, 3, 1, 0, 30, tzinfo=UTC), 13)]
+    outside = [(datetime(2026, 3, 31, 23, 30, tzinfo=UTC), 1), (datetime(2026, 2, 28, 23, 30, tzinfo=UTC), 1)]
+    for made, hours in edges + outside:
+        _referral(odd, provider, sent=made, answered=made + timedelta(hours=hours), status=Status.ACCEPTED)
+
+    waits = _waits_by_ward()
+    assert sorted(len(w) for w in waits.values()) == [1, 2, 6, 9]  # the edges counted, the outside not
+    expected = {ward_id: statistics.median(w) for ward_id, w in waits.items()}
+    everyone = statistics.median([s for w in waits.values() for s in w])
+    figures = delivery_by_ward(start=START, end=END)
+    for ward_id, ward_figures in figures["wards"].items():
+        assert ward_figures["median_hours"] == pytest.approx(expected[ward_id] / 3600, abs=1e-9), ward_id
+    assert figures["borough"]["median_hours"] == pytest.approx(everyone / 3600, abs=1e-9)
+    assert figures["wards"][one.ward_id]["median_hours"] == pytest.approx(1234 / 60)
+    assert figures["wards"][even.ward_id]["median_hours"] == pytest.approx(1.5)
+
+
+def test_the_medians_of_a_period_without_answers(provider):
+    _referral(make_organisation(name="Asked", ward=term("wards", "bow-east")), provider, sent=at(9))
+    figures = delivery_by_ward(start=START, end=END)
+    assert figures["borough"]["median_hours"] is None
+    assert all(ward["median_hours"] is None for ward in figures["wards"].values())
 
 
 def _chart(board) -> selectors.Chart:
