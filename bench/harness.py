@@ -76,12 +76,10 @@ def setup_django(name: str, *, var_dir: str, environment: dict[str, str] | None 
     import django
 
     django.setup()
-    from django.conf import settings
 
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+    from core.files import replace_storages
+
+    replace_storages(staticfiles={"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"})
     from thin_portal.workers import settle
 
     settle()

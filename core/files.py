@@ -87,6 +87,16 @@ class _PrivateStorage(LazyObject):
 _private_storage = _PrivateStorage()
 
 
+def replace_storages(**storages) -> None:
+    """Change STORAGES entries once Django has started (the tests' and benchmarks' plain static files),
+    as override_settings would: every storage made from the old setting is forgotten, Django's own
+    (some are made as apps start: django_cleanup looks at the file fields' storages) and ours."""
+    import django.test.signals  # noqa: F401  (connects Django's receivers that forget its storages)
+
+    settings.STORAGES = {**settings.STORAGES, **storages}
+    setting_changed.send(sender=type(settings), setting="STORAGES", value=settings.STORAGES, enter=True)
+
+
 @receiver(setting_changed)
 def _forget_private_storage(*, setting, **kwargs) -> None:
     # Django forgets its own storages when a test changes STORAGES (django.test.signals); this one too.

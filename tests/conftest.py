@@ -8,7 +8,6 @@ import shutil
 
 import pytest
 from django.conf import settings
-from django.core.signals import setting_changed
 
 # The S3 server fixtures (moto), for tests marked `s3`.
 pytest_plugins = ["tests.object_storage"]
@@ -27,17 +26,10 @@ CHROMIUM = (
 def pytest_configure(config):
     # Plain HTTP in tests, no manifest needed for static files, fast password hashing.
     settings.SECURE_SSL_REDIRECT = False
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Django is set up by now, and an app may already have looked at a storage (django_cleanup reads the
-    # file fields' storages as it starts): tell Django's own receivers that STORAGES changed, as
-    # override_settings would, so no storage made from the old setting is kept.
-    import django.test.signals  # noqa: F401  (connects those receivers)
+    from core.files import replace_storages
 
-    setting_changed.send(sender=type(settings), setting="STORAGES", value=settings.STORAGES, enter=True)
+    replace_storages(staticfiles={"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"})
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _redis_available() -> bool:
