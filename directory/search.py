@@ -10,7 +10,6 @@ match still comes first.
 from dataclasses import dataclass, field
 from datetime import time
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
 from django.db.models import BooleanField, Case, Exists, Expression, F, FloatField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
@@ -32,18 +31,46 @@ SORT_REVIEWED = "reviewed"
 SORTS = (SORT_RELEVANCE, SORT_NAME, SORT_REVIEWED)
 
 
-class StoredSearchVector(ServiceColumnExpression):
-    """The generated `search_vector` column of directory_service (PostgreSQL only)."""
-
-    output_field = SearchVectorField()
-
-    def as_sql(self, compiler, connection):
-        return self.column(compiler, "search_vector"), []
-
-
 def clean_search_text(text: str) -> str:
     """Search words as typed, minus what no database should be sent (NUL and other control characters)."""
     return "".join(ch for ch in (text or "") if ch >= " " or ch in "\t").strip()
+
+
+# The text search configuration of the stored vector (migration 0004).
+SEARCH_CONFIG = "english"
+
+
+class _WordsMatch(ServiceColumnExpression):
+    """The stored vector matches the words: `search_vector @@ websearch_to_tsquery(...)`, which the GIN
+    index answers. websearch_to_tsquery accepts anything people type (quotes, minus signs, stray
+    punctuation)."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def as_sql(self, compiler, connection):
+        vector = self.column(compiler, "search_vector")
+        return f"{vector} @@ (websearch_to_tsquery(%s::regconfig, %s))", [SEARCH_CONFIG, self.text]
+
+
+class _WordsRank(_WordsMatch):
+    """How well a service matches the words (higher is better): ts_rank over the stored vector, plus 1
+    for a name that is the search text itself (case aside)."""
+
+    output_field = FloatField()
+    conditional = False
+
+    def as_sql(self, compiler, connection):
+        vector, name = self.column(compiler, "search_vector"), self.column(compiler, "name")
+        return (
+            f"(ts_rank({vector}, websearch_to_tsquery(%s::regconfig, %s)) + "
+            f"CASE WHEN UPPER({name}::text) = UPPER(%s) THEN %s ELSE %s END)",
+            [SEARCH_CONFIG, self.text, self.text, 1.0, 0.0],
+        )
 
 
 def text_search(services: QuerySet[Service], text: str) -> QuerySet[Service]:
@@ -51,18 +78,13 @@ def text_search(services: QuerySet[Service], text: str) -> QuerySet[Service]:
     text = clean_search_text(text)
     if not text:
         return services.annotate(rank=Value(0.0, output_field=FloatField()))
-    exact = Case(When(name__iexact=text, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
     if connection.vendor == "postgresql":
-        # websearch_to_tsquery accepts anything people type (quotes, minus signs, stray punctuation).
-        query = SearchQuery(text, search_type="websearch", config="english")
-        vector = StoredSearchVector()
         # The match uses the GIN index alone (an OR with another condition would defeat it); an exact
-        # name match always matches its own words too, and the boost puts it first.
-        return (
-            services.annotate(search_vector=vector)
-            .filter(search_vector=query)
-            .annotate(rank=SearchRank(vector, query) + exact)
-        )
+        # name match always matches its own words too, and the boost puts it first. Both written as
+        # one expression each: Django resolving SearchQuery, SearchRank and a Case per request cost
+        # more than the rest of the query's building.
+        return services.filter(_WordsMatch(text)).annotate(rank=_WordsRank(text))
+    exact = Case(When(name__iexact=text, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
     matched = services
     for word in text.split():
         # icontains escapes % and _ and backslashes itself: they match only themselves.
@@ -228,9 +250,22 @@ class _OneOfIds(ServiceColumnExpression):
         return f"{self.column(compiler, 'id')} = ANY(%s::bigint[])", [self.ids]
 
 
+class _ExactName(ServiceColumnExpression):
+    """lower(name) = lower(text): answered by the (lower(name), id) index of migration 0004."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def as_sql(self, compiler, connection):
+        return f"LOWER({self.column(compiler, 'name')}) = (LOWER(%s))", [self.text]
+
+
 def _exact_name(services: QuerySet[Service], text: str) -> QuerySet[Service]:
-    # lower(name) = lower(text): answered by the (lower(name), id) index of migration 0004.
-    return services.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(text)))
+    return services.filter(_ExactName(text))
 
 
 # A search expected to match at least this share of the directory reads its first matches by scanning

@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.text import capfirst
 
+from core.links import place
 from organisations.models import Organisation
 from organisations.selectors import HISTORY_BOOKKEEPING_FIELDS
 from taxonomies.models import Taxonomy, TaxonomyTerm
@@ -227,7 +228,7 @@ def directory_listing(ids: list[int]) -> list[ListedService]:
         term_names = _read_shown_terms()
     # Monday first, sorted here: twenty services' few times do not need schedules_in_week_order's SQL.
     day_order = {code: index for index, code in enumerate(Schedule.Weekday.values)}
-    day_names = Schedule.day_names()
+    day_names = _kept_day_names(place())
     by_id = {}
     for row in rows:
         shown = sorted(term_names[term_id] for term_id in (row.need_ids or row.function_ids))
@@ -248,6 +249,14 @@ def directory_listing(ids: list[int]) -> list[ListedService]:
             source_name=row.source_name,
         )
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+@functools.lru_cache(maxsize=16)
+def _kept_day_names(_place: tuple) -> dict[str, str]:
+    """Schedule.day_names(), kept per language (core.links.place)."""
+    from .models import Schedule
+
+    return Schedule.day_names()
 
 
 @dataclass
