@@ -10,7 +10,8 @@ match still comes first.
 from dataclasses import dataclass, field
 from datetime import time
 
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections
 from django.db.models import BooleanField, Case, Exists, Expression, F, FloatField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.db.models.sql.where import WhereNode
@@ -314,10 +315,18 @@ def first_matches(matches: QuerySet[Service], *, expected: int | None = None) ->
     """The first RANK_LIMIT + 1 matches in the table's order, each as (id, rank): whether a search has
     more than RANK_LIMIT matches, and if not, all of them, scored in the same read. `expected`: the
     planner's estimate of the matches, if known; with many, the table is scanned (SCAN_FROM_SHARE)."""
-    rows = matches.order_by().values_list("pk", "rank")
+    rows = matches.order_by().values_list("pk", "rank")[: RANK_LIMIT + 1]
     if scans_table(expected):
         rows.query.where = WhereNode([_TestedRowByRow(rows.query.where)])
-    return list(rows[: RANK_LIMIT + 1])
+    # Read on a plain cursor: the rows are already (id, rank) as the database gives them (rank a float
+    # on either database), and Django's converters and tuples per row cost as much as the query.
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _best_first(scored) -> list[int]:

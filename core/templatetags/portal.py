@@ -118,10 +118,10 @@ def page_links(context, page, label: str = "") -> SafeString:
     parts.append("\n    \n    ")
     hidden_page = f'<span class="visually-hidden">{escape(gettext("Page"))} </span>'
     for number in page_numbers(page):
-        if number == page.number:
-            item = f'<li class="page-item active"><a class="page-link" aria-current="page" href="{href(number)}">{hidden_page}{number}</a></li>'
-        elif number == paginator.ELLIPSIS:
+        if not isinstance(number, int):  # the paginator's ellipsis (lazy text: compared, it is translated)
             item = '<li class="page-item disabled"><span class="page-link" aria-hidden="true">…</span></li>'
+        elif number == page.number:
+            item = f'<li class="page-item active"><a class="page-link" aria-current="page" href="{href(number)}">{hidden_page}{number}</a></li>'
         else:
             item = f'<li class="page-item"><a class="page-link" href="{href(number)}">{hidden_page}{number}</a></li>'
         parts.append(f"\n      \n        {item}\n      \n    ")
