@@ -9,6 +9,7 @@ match still comes first.
 
 from dataclasses import dataclass, field
 from datetime import time
+from operator import itemgetter
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
@@ -331,8 +332,8 @@ def first_matches(matches: QuerySet[Service], *, expected: int | None = None) ->
 
 def _best_first(scored) -> list[int]:
     """Ids from (id, rank) pairs in RANKED_ORDER: the ranks are the database's own, so the order is the
-    one its ORDER BY would give."""
-    return [pk for pk, _rank in sorted(scored, key=lambda row: (-row[1], row[0]))]
+    one its ORDER BY would give. Sorted by id, then (stably) by rank, best first: no key tuple per row."""
+    return [pk for pk, _rank in sorted(sorted(scored, key=itemgetter(0)), key=itemgetter(1), reverse=True)]
 
 
 def ranked_ids(

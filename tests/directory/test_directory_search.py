@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from directory.models import Service
@@ -407,3 +408,18 @@ def test_kept_filter_markup_follows_a_term_change():
     payroll.name = "Payroll and pensions"
     payroll.save()
     assert '<option value="payroll" selected>Payroll and pensions</option>' in need_select()
+
+
+def test_the_pages_kept_words_follow_whether_it_was_searched(client, services):
+    """The search button, the "clear" link and the download words are kept per language and per
+    `filtered` (templates/directory/directory.html): each page still shows its own."""
+    for _round in range(2):  # the second round reads what the first kept
+        whole = client.get(URL).content.decode()
+        searched = client.get(URL, {"q": "funding"}).content.decode()
+        assert "Download the whole directory:" in whole and "Download these results:" not in whole
+        assert "Clear search and filters" not in whole
+        assert "Download these results:" in searched and "Download the whole directory:" not in searched
+        assert f'<a class="btn btn-link" href="{URL}">Clear search and filters</a>' in searched
+        for page in (whole, searched):
+            assert '<button type="submit" class="btn btn-primary">Search</button>' in page
+            assert f'<a href="{reverse("directory:api_guide")}">Open data (API)</a>' in page
