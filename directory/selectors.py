@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.functions import Lower
 from django.utils.text import capfirst
 
@@ -17,6 +17,7 @@ from taxonomies.models import Taxonomy, TaxonomyTerm
 from taxonomies.selectors import built_from_terms
 
 from . import links
+from .models import Service
 
 # Services -----------------------------------------------------------------------------------------
 
@@ -178,8 +179,6 @@ def page_of(
 
 def listed_services() -> QuerySet:
     """Services the public directory shows (not closed, from an open organisation)."""
-    from .models import Service
-
     return Service.objects.listed()
 
 
@@ -336,8 +335,6 @@ def _listing_sql() -> str:
 
 def service_page(slug: str):
     """A service with everything its page shows, or None."""
-    from .models import Service
-
     return (
         Service.objects.select_related("organisation", "last_reviewed_by", "source")
         .prefetch_related(*service_prefetches())
@@ -361,10 +358,24 @@ def locations_of(organisation: Organisation) -> QuerySet:
     return organisation.locations.select_related("ward").order_by("name", "pk")
 
 
-def regional_and_national_providers() -> QuerySet[Organisation]:
-    """Providers working beyond the borough (sub-regional, regional, national), with their service counts."""
-    from django.db.models import Exists, OuterRef
+# How many regional and national providers the whole directory's page lists; the rest are a search away.
+REGIONAL_SHOWN = 20
 
+
+@dataclass(frozen=True)
+class RegionalProviders:
+    """The first providers working beyond the borough, each with `open_services` set; how many there
+    are in all; and the levels they work at (value, label), for a search by area served."""
+
+    shown: list[Organisation]
+    total: int
+    levels: list[tuple[str, str]]
+
+
+def regional_and_national_providers(shown: int = REGIONAL_SHOWN) -> RegionalProviders:
+    """Providers working beyond the borough (sub-regional, regional, national): the first `shown` by
+    level and name with their open services counted, and how many there are per level. Three small
+    queries however many providers there are."""
     levels = [
         Organisation.GeographicLevel.SUB_REGIONAL,
         Organisation.GeographicLevel.REGIONAL,
@@ -373,11 +384,22 @@ def regional_and_national_providers() -> QuerySet[Organisation]:
     provider_kind = Organisation.kinds.through.objects.filter(
         organisation_id=OuterRef("pk"), taxonomyterm__code__in=Organisation.PROVIDER_KINDS
     )
-    return (
-        Organisation.objects.active()
-        .filter(Exists(provider_kind), geographic_level__in=levels)
-        .annotate(open_services=Count("services", filter=~Q(services__status="closed")))
-        .order_by("geographic_level", Lower("name"), "pk")
+    providers = Organisation.objects.active().filter(Exists(provider_kind), geographic_level__in=levels)
+    first = list(providers.order_by("geographic_level", Lower("name"), "pk")[:shown])
+    open_services = dict(
+        Service.objects.filter(organisation__in=[provider.pk for provider in first])
+        .exclude(status=Service.Status.CLOSED)
+        .order_by()
+        .values_list("organisation")
+        .annotate(Count("pk"))
+    )
+    for provider in first:
+        provider.open_services = open_services.get(provider.pk, 0)
+    per_level = dict(providers.order_by().values_list("geographic_level").annotate(Count("pk")))
+    return RegionalProviders(
+        shown=first,
+        total=sum(per_level.values()),
+        levels=[(level.value, level.label) for level in levels if per_level.get(level.value)],
     )
 
 
