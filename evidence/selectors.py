@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncQuarter, TruncYear
 from django.urls import reverse
 from django.utils import timezone
@@ -832,9 +832,32 @@ def _grants_into_sector(scope: Scope) -> QuerySet[Grant]:
     return grants.order_by()
 
 
-def _grouped(grants: QuerySet[Grant], *keys) -> dict:
+def _first_since(previous: str, start: date) -> Q:
+    return Q(**{f"{previous}__isnull": True}) | Q(**{f"{previous}__lt": start})
+
+
+def _first_to_recipient(scope: Scope) -> Q:
+    """Of ``_grants_into_sector(scope)``, each recipient's first: counting them counts the recipients,
+    in any breakdown by what the recipient is (its segments, the needs it meets), without sorting the
+    grants (Grant.previous_*: a grant is its recipient's first in the period when the one before it is
+    older than the period). In an area, a recipient with no ward recorded has only its grants for that
+    beneficiary ward there: its first among those."""
+    if scope.area is None:
+        return _first_since("previous_to_recipient", scope.start)
+    return Q(recipient__ward__isnull=False) & _first_since("previous_to_recipient", scope.start) | Q(
+        recipient__ward__isnull=True
+    ) & _first_since("previous_for_ward", scope.start)
+
+
+def _grant_figures(scope: Scope) -> dict:
+    """(grants, recipients, amount) of a group of the scope's grants, its recipients counted from their
+    first grants (``_first_to_recipient``): for the breakdowns by what the recipient is."""
+    return {"n": Count("pk"), "recipients": Count("pk", filter=_first_to_recipient(scope)), "amount": Sum("amount_awarded")}
+
+
+def _grouped(grants: QuerySet[Grant], *keys, figures: dict = GRANT_FIGURES) -> dict:
     """{key or tuple of keys: (grants, recipients, amount)} in one grouped query."""
-    rows = grants.values_list(*keys).annotate(**GRANT_FIGURES).values_list(*keys, "n", "recipients", "amount")
+    rows = grants.values_list(*keys).annotate(**figures).values_list(*keys, "n", "recipients", "amount")
     return {
         (row[0] if len(keys) == 1 else tuple(row[: len(keys)])): (n, recipients, amount or Decimal(0))
         for *row, n, recipients, amount in rows
@@ -844,11 +867,6 @@ def _grouped(grants: QuerySet[Grant], *keys) -> dict:
 def _funding_totals(grants: QuerySet[Grant]) -> tuple[int, int, Decimal]:
     totals = grants.aggregate(**GRANT_FIGURES)
     return totals["n"], totals["recipients"], totals["amount"] or Decimal(0)
-
-
-# Enough for a few years of a borough's grants to be sorted in memory (it is only granted up to what
-# the sorts use, for the one statement: set and restored around it).
-FUNDING_WORK_MEM = "32MB"
 
 
 # The breakdowns worked out together, in the order of their GROUPING SETS below.
@@ -862,9 +880,10 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
     one pass over the grants with GROUPING SETS, which the ORM does not write, where separate grouped
     queries would read the period's grants five times. Same rows as ``_grants_into_sector``.
 
-    Counting distinct recipients makes each set a sort of the period's grants: they are sorted in
-    memory (work_mem for this statement only), not in files on disk, and there is no set per
-    recipient (thousands of rows to send; ``_grants_by_need`` counts what the needs table reads)."""
+    The recipients are counted from each one's first grant in the group (Grant.previous_*: the one
+    before it is older than the period, or than the quarter or year for the over-time rows), not with
+    COUNT(DISTINCT), which would sort the period's grants once per breakdown: every figure is a count
+    or a sum, and the sets are added up in hash tables in one scan."""
     if connection.vendor != "postgresql":
         return _funding_breakdowns_grouped_separately(scope, unit)
     grant, organisation = Grant._meta.db_table, Organisation._meta.db_table
@@ -872,32 +891,43 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
     # From a timestamp without time zone: the same first day as through timestamptz (which the date
     # would be cast to), without working out the session time zone's offset for every grant.
     period = f"date_trunc('{'quarter' if unit == 'quarter' else 'year'}', g.\"award_date\"::timestamp)::date"
-    where, params = 'g."award_date" BETWEEN %s AND %s', [scope.start, scope.end]
-    if scope.area is not None:
-        where += f" AND {ward} = %s"
-        params.append(scope.area.pk)
+
+    def chain(own: str, for_ward: str, *, area: bool) -> str:
+        """The grant before in the recipient's grants that share the group: in an area (or by ward), an
+        organisation with no ward recorded is there only through its grants' beneficiary ward."""
+        if not area:
+            return f'g."{own}"'
+        return f'CASE WHEN o."ward_id" IS NULL THEN g."{for_ward}" ELSE g."{own}" END'
+
+    def first(previous: str, since: str = "%(start)s") -> str:
+        return f"COUNT(*) FILTER (WHERE {previous} IS NULL OR {previous} < {since})"
+
+    in_area = scope.area is not None
+    to_recipient = chain("previous_to_recipient", "previous_for_ward", area=in_area)
+    where, params = 'g."award_date" BETWEEN %(start)s AND %(end)s', {"start": scope.start, "end": scope.end}
+    if in_area:
+        where += f" AND {ward} = %(area)s"
+        params["area"] = scope.area.pk
     sql = (
         f'SELECT GROUPING(g."funder_org_id", {ward}, o."development_stage", {period}), '
-        f'g."funder_org_id", MAX(g."funder_name"), {ward}, o."development_stage", {period}, '
-        f'COUNT(*), COUNT(DISTINCT g."recipient_id"), SUM(g."amount_awarded") '
+        f'g."funder_org_id", MAX(g."funder_name"), {ward}, o."development_stage", {period}, COUNT(*), '
+        f'{first(chain("previous_from_funder", "previous_from_funder_for_ward", area=in_area))}, '
+        f'{first(chain("previous_to_recipient", "previous_for_ward", area=True))}, '
+        f"{first(to_recipient)}, {first(to_recipient, since=f'GREATEST(%(start)s, {period})')}, "
+        f'SUM(g."amount_awarded") '
         f'FROM "{grant}" g INNER JOIN "{organisation}" o ON o."id" = g."recipient_id" WHERE {where} '
         f'GROUP BY GROUPING SETS ((g."funder_org_id"), ({ward}), (o."development_stage"), ({period}), ())'
     )
-    # GROUPING() sets a bit for each column left out of the row's set, the first column the highest.
-    which = {0b0111: "funder", 0b1011: "ward", 0b1101: "stage", 0b1110: "period", 0b1111: "total"}
+    # GROUPING() sets a bit for each column left out of the row's set, the first column the highest;
+    # then the set's name and which of the recipient counts is its own.
+    which = {0b0111: ("funder", 0), 0b1011: ("ward", 1), 0b1101: ("stage", 2), 0b1110: ("period", 3), 0b1111: ("total", 2)}
     result: dict[str, dict] = {name: {} for name in FUNDING_BREAKDOWNS}
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        # Local to the transaction, and put back after: a caller's own transaction (a request's, a
-        # worker's) goes on with the work_mem it had.
-        cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [FUNDING_WORK_MEM])
-        previous = cursor.fetchone()[0]
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
-        for grouping, funder_id, funder_name, ward_id, stage, start, n, recipients, amount in fetched:
-            name = which[grouping]
+        for grouping, funder_id, funder_name, ward_id, stage, start, n, *recipients, amount in cursor.fetchall():
+            name, counted = which[grouping]
             key = {"funder": (funder_id, funder_name), "ward": ward_id, "stage": stage, "period": start, "total": None}[name]
-            result[name][key] = (n, recipients, amount or Decimal(0))
+            result[name][key] = (n, recipients[counted], amount or Decimal(0))
     result["total"].setdefault(None, (0, 0, Decimal(0)))
     return result
 
@@ -922,7 +952,8 @@ def _funding_breakdowns_grouped_separately(scope: Scope, unit: str) -> dict[str,
 def _grants_by_need(scope: Scope) -> dict[int, tuple[int, int, Decimal]]:
     """{need id: (grants, recipients, amount)} of the grants into the sector in the scope to
     organisations with a listed service meeting the need, grouped in the database: each pair of need
-    and organisation once, however many of its services meet it."""
+    and organisation once, however many of its services meet it; the recipients counted from their
+    first grants (``_first_to_recipient``)."""
     meeting = (
         Service.objects.listed()
         .filter(needs__isnull=False)
@@ -930,11 +961,15 @@ def _grants_by_need(scope: Scope) -> dict[int, tuple[int, int, Decimal]]:
         .values(meeting_need=F("needs"), meeting_organisation=F("organisation_id"))
         .distinct()
     )
-    grants = _grants_into_sector(scope).values(grant_recipient=F("recipient_id"), grant_amount=F("amount_awarded"))
+    grants = _grants_into_sector(scope).values(
+        grant_recipient=F("recipient_id"),
+        grant_amount=F("amount_awarded"),
+        grant_first=ExpressionWrapper(_first_to_recipient(scope), output_field=BooleanField()),
+    )
     meeting_sql, meeting_params = meeting.query.sql_with_params()
     grants_sql, grants_params = grants.query.sql_with_params()
     sql = (
-        'SELECT m."meeting_need", COUNT(*), COUNT(DISTINCT g."grant_recipient"), SUM(g."grant_amount") '
+        'SELECT m."meeting_need", COUNT(*), COUNT(CASE WHEN g."grant_first" THEN 1 END), SUM(g."grant_amount") '
         f'FROM ({grants_sql}) g INNER JOIN ({meeting_sql}) m '
         'ON m."meeting_organisation" = g."grant_recipient" GROUP BY m."meeting_need"'
     )
@@ -1180,7 +1215,7 @@ def funding_section(scope: Scope) -> Section:
             row_heading=_("Ward"),
         )
     )
-    segment_groups = _grouped(grants, "recipient__segments")
+    segment_groups = _grouped(grants, "recipient__segments", figures=_grant_figures(scope))
     segment_rows = [
         (term.name, *segment_groups.get(term.pk, (0, 0, Decimal(0)))) for term in TaxonomyTerm.objects.in_taxonomy(Taxonomy.SEGMENTS)
     ]
