@@ -404,8 +404,8 @@ def referral_figures_live():
 
 # The funding figures before each grant kept its previous awards (Grant.previous_*): the recipients of
 # every group counted with COUNT(DISTINCT), which sorts the period's grants once per breakdown (the
-# breakdowns' GROUPING SETS statement with work_mem raised for its sorts, the grants by segment and by
-# need). The baseline the figures now are measured against, in the same run. (Hash aggregates instead
+# breakdowns' GROUPING SETS statement with work_mem raised for its sorts; the grants by segment through
+# the recipient's row, and by need). The baseline the figures now are measured against, in the same run. (Hash aggregates instead
 # of those sorts were measured slower on this data: the grants are nearly one per recipient, funder and
 # period, so adding them up first saves nothing and the hash tables of (key, recipient) pairs spill.)
 DISTINCT_SORTS_SQL = (
@@ -446,7 +446,8 @@ def grants_by_need_distinct(scope) -> dict:
 @contextmanager
 def funding_as_before():
     """The whole-borough funding figures with their recipients counted distinct, as before the previous
-    awards (DISTINCT_SORTS_SQL with its work_mem; segments and needs with COUNT(DISTINCT))."""
+    awards (DISTINCT_SORTS_SQL with its work_mem; segments through the recipient's row, and needs, with
+    COUNT(DISTINCT))."""
     from django.db import connection, transaction
 
     from evidence import selectors
@@ -467,14 +468,14 @@ def funding_as_before():
         result["total"].setdefault(None, (0, 0, Decimal(0)))
         return result
 
-    saved = selectors._funding_breakdowns, selectors._grant_figures, selectors._grants_by_need
+    saved = selectors._funding_breakdowns, selectors._grants_by_segment, selectors._grants_by_need
     selectors._funding_breakdowns = breakdowns
-    selectors._grant_figures = lambda scope: selectors.GRANT_FIGURES
+    selectors._grants_by_segment = lambda scope: selectors._grouped(selectors._grants_into_sector(scope), "recipient__segments")
     selectors._grants_by_need = grants_by_need_distinct
     try:
         yield
     finally:
-        selectors._funding_breakdowns, selectors._grant_figures, selectors._grants_by_need = saved
+        selectors._funding_breakdowns, selectors._grants_by_segment, selectors._grants_by_need = saved
 
 
 def compare_funding(client) -> None:
@@ -484,14 +485,11 @@ def compare_funding(client) -> None:
     run, after checking both give the same figures."""
     from evidence import selectors
 
-    def segments(scope):
-        return selectors._grouped(selectors._grants_into_sector(scope), "recipient__segments", figures=selectors._grant_figures(scope))
-
     for start, unit in ((date(2026, 1, 1), "quarter"), (date(2022, 1, 1), "year")):
         scope = selectors.Scope(start=start, end=date(2026, 12, 31))
-        now = selectors._funding_breakdowns(scope, unit), segments(scope), selectors._grants_by_need(scope)
+        now = selectors._funding_breakdowns(scope, unit), selectors._grants_by_segment(scope), selectors._grants_by_need(scope)
         with funding_as_before():
-            before = selectors._funding_breakdowns(scope, unit), segments(scope), selectors._grants_by_need(scope)
+            before = selectors._funding_breakdowns(scope, unit), selectors._grants_by_segment(scope), selectors._grants_by_need(scope)
         assert now == before, f"the funding figures differ from counting the recipients distinct ({start}, {unit})"
 
     def figures_time(figures, start: date, *args) -> float:
@@ -534,7 +532,7 @@ def compare_funding(client) -> None:
     print(f"  {'':44} {'p50 ms':>7} {'p95 ms':>7} {'before p50':>10} {'before p95':>10} {'p95 ratio':>9}")
     for label, start, unit in (("2026", date(2026, 1, 1), "quarter"), ("five years", date(2022, 1, 1), "year")):
         line(f"funding breakdowns statement, {label}", *interleaved(figures_time, lambda scope, unit: selectors._funding_breakdowns(scope, unit), start, unit))
-    line("grants by segment, five years", *interleaved(figures_time, segments, date(2022, 1, 1)))
+    line("grants by segment, five years", *interleaved(figures_time, lambda scope: selectors._grants_by_segment(scope), date(2022, 1, 1)))
     line("grants by need, five years", *interleaved(figures_time, lambda scope: selectors._grants_by_need(scope), date(2022, 1, 1)))
     for label, start in (("funding section, whole borough, 2026", date(2026, 1, 1)), ("funding section, whole borough, five years", date(2022, 1, 1))):
         referral_statistics = selectors._referral_statistics(selectors.Scope(start=start, end=date(2026, 12, 31)))

@@ -838,9 +838,9 @@ def _first_since(previous: str, start: date) -> Q:
 
 def _first_to_recipient(scope: Scope) -> Q:
     """Of ``_grants_into_sector(scope)``, each recipient's first: counting them counts the recipients,
-    in any breakdown by what the recipient is (its segments, the needs it meets), without sorting the
-    grants (Grant.previous_*: a grant is its recipient's first in the period when the one before it is
-    older than the period). In an area, a recipient with no ward recorded has only its grants for that
+    in any breakdown by what the recipient is (``_grants_by_recipient``), without sorting the grants
+    (Grant.previous_*: a grant is its recipient's first in the period when the one before it is older
+    than the period). In an area, a recipient with no ward recorded has only its grants for that
     beneficiary ward there: its first among those."""
     if scope.area is None:
         return _first_since("previous_to_recipient", scope.start)
@@ -849,15 +849,9 @@ def _first_to_recipient(scope: Scope) -> Q:
     ) & _first_since("previous_for_ward", scope.start)
 
 
-def _grant_figures(scope: Scope) -> dict:
-    """(grants, recipients, amount) of a group of the scope's grants, its recipients counted from their
-    first grants (``_first_to_recipient``): for the breakdowns by what the recipient is."""
-    return {"n": Count("pk"), "recipients": Count("pk", filter=_first_to_recipient(scope)), "amount": Sum("amount_awarded")}
-
-
-def _grouped(grants: QuerySet[Grant], *keys, figures: dict = GRANT_FIGURES) -> dict:
+def _grouped(grants: QuerySet[Grant], *keys) -> dict:
     """{key or tuple of keys: (grants, recipients, amount)} in one grouped query."""
-    rows = grants.values_list(*keys).annotate(**figures).values_list(*keys, "n", "recipients", "amount")
+    rows = grants.values_list(*keys).annotate(**GRANT_FIGURES).values_list(*keys, "n", "recipients", "amount")
     return {
         (row[0] if len(keys) == 1 else tuple(row[: len(keys)])): (n, recipients, amount or Decimal(0))
         for *row, n, recipients, amount in rows
@@ -949,33 +943,40 @@ def _funding_breakdowns_grouped_separately(scope: Scope, unit: str) -> dict[str,
     }
 
 
-def _grants_by_need(scope: Scope) -> dict[int, tuple[int, int, Decimal]]:
-    """{need id: (grants, recipients, amount)} of the grants into the sector in the scope to
-    organisations with a listed service meeting the need, grouped in the database: each pair of need
-    and organisation once, however many of its services meet it; the recipients counted from their
-    first grants (``_first_to_recipient``)."""
-    meeting = (
-        Service.objects.listed()
-        .filter(needs__isnull=False)
-        .order_by()
-        .values(meeting_need=F("needs"), meeting_organisation=F("organisation_id"))
-        .distinct()
-    )
+def _grants_by_recipient(scope: Scope, keys: QuerySet, *, keyless: bool = False) -> dict:
+    """{key: (grants, recipients, amount)} of the grants into the sector in the scope by something their
+    recipient is or does, in one grouped query: `keys` gives (group_key, group_organisation) pairs, each once, and
+    a grant counts in every group its recipient is in (with `keyless`, a grant whose recipient is in none
+    counts in the group None). The recipients are counted from their first grants
+    (``_first_to_recipient``); the pairs are joined on the grant's recipient, not through its row."""
     grants = _grants_into_sector(scope).values(
         grant_recipient=F("recipient_id"),
         grant_amount=F("amount_awarded"),
         grant_first=ExpressionWrapper(_first_to_recipient(scope), output_field=BooleanField()),
     )
-    meeting_sql, meeting_params = meeting.query.sql_with_params()
+    keys_sql, keys_params = keys.query.sql_with_params()
     grants_sql, grants_params = grants.query.sql_with_params()
     sql = (
-        'SELECT m."meeting_need", COUNT(*), COUNT(CASE WHEN g."grant_first" THEN 1 END), SUM(g."grant_amount") '
-        f'FROM ({grants_sql}) g INNER JOIN ({meeting_sql}) m '
-        'ON m."meeting_organisation" = g."grant_recipient" GROUP BY m."meeting_need"'
+        'SELECT k."group_key", COUNT(*), COUNT(CASE WHEN g."grant_first" THEN 1 END), SUM(g."grant_amount") '
+        f'FROM ({grants_sql}) g {"LEFT OUTER" if keyless else "INNER"} JOIN ({keys_sql}) k '
+        'ON k."group_organisation" = g."grant_recipient" GROUP BY k."group_key"'
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*grants_params, *meeting_params])
-        return {need_id: (n, recipients, amount or Decimal(0)) for need_id, n, recipients, amount in cursor.fetchall()}
+        cursor.execute(sql, [*grants_params, *keys_params])
+        return {key: (n, recipients, amount or Decimal(0)) for key, n, recipients, amount in cursor.fetchall()}
+
+
+def _grants_by_segment(scope: Scope) -> dict[int | None, tuple[int, int, Decimal]]:
+    """{segment id, or None for a recipient in none: (grants, recipients, amount)}."""
+    segments = Organisation.segments.through.objects.order_by().values(group_key=F("taxonomyterm_id"), group_organisation=F("organisation_id"))
+    return _grants_by_recipient(scope, segments, keyless=True)
+
+
+def _grants_by_need(scope: Scope) -> dict[int, tuple[int, int, Decimal]]:
+    """{need id: (grants, recipients, amount)} of the grants to organisations with a listed service
+    meeting the need: each pair of need and organisation once, however many of its services meet it."""
+    meeting = Service.objects.listed().filter(needs__isnull=False).order_by().values(group_key=F("needs"), group_organisation=F("organisation_id")).distinct()
+    return _grants_by_recipient(scope, meeting)
 
 
 def _funding_chart(key: str, title: str, definition: str, rows, total, *, overlapping: bool = False, row_heading=None) -> Chart:
@@ -1164,7 +1165,6 @@ def funding_section(scope: Scope) -> Section:
     ward, segment, development stage and over time, and how it lines up with the needs referrals ask for.
     Grants are counted like records about organisations (``suppression.grant_count``), and each sum of
     money is shown only when its count of grants is. A constant number of grouped queries."""
-    grants = _grants_into_sector(scope)
     unit, periods = _funding_periods(scope)
     breakdowns = _funding_breakdowns(scope, unit)
     total = breakdowns["total"][None]
@@ -1215,7 +1215,7 @@ def funding_section(scope: Scope) -> Section:
             row_heading=_("Ward"),
         )
     )
-    segment_groups = _grouped(grants, "recipient__segments", figures=_grant_figures(scope))
+    segment_groups = _grants_by_segment(scope)
     segment_rows = [
         (term.name, *segment_groups.get(term.pk, (0, 0, Decimal(0)))) for term in TaxonomyTerm.objects.in_taxonomy(Taxonomy.SEGMENTS)
     ]

@@ -486,8 +486,7 @@ def test_recipients_counted_from_first_grants_match_counting_them_distinct(grant
         for scope, unit in scopes:
             assert selectors._funding_breakdowns(scope, unit) == selectors._funding_breakdowns_grouped_separately(scope, unit), (scope, unit)
             in_sector = selectors._grants_into_sector(scope)
-            by_segment = selectors._grouped(in_sector, "recipient__segments", figures=selectors._grant_figures(scope))
-            assert by_segment == selectors._grouped(in_sector, "recipient__segments"), scope
+            assert selectors._grants_by_segment(scope) == selectors._grouped(in_sector, "recipient__segments"), scope
             by_need = {}
             for need in needs:
                 meeting = Organisation.objects.filter(services__in=Service.objects.listed().filter(needs=need))
