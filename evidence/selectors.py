@@ -914,7 +914,9 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
     )
     # GROUPING() sets a bit for each column left out of the row's set, the first column the highest;
     # then the set's name and which of the recipient counts is its own.
-    which = {0b0111: ("funder", 0), 0b1011: ("ward", 1), 0b1101: ("stage", 2), 0b1110: ("period", 3), 0b1111: ("total", 2)}
+    which = {
+        0b0111: ("funder", 0), 0b1011: ("ward", 1), 0b1101: ("stage", 2), 0b1110: ("period", 3), 0b1111: ("total", 2),
+    }
     result: dict[str, dict] = {name: {} for name in FUNDING_BREAKDOWNS}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -945,10 +947,10 @@ def _funding_breakdowns_grouped_separately(scope: Scope, unit: str) -> dict[str,
 
 def _grants_by_recipient(scope: Scope, keys: QuerySet, *, keyless: bool = False) -> dict:
     """{key: (grants, recipients, amount)} of the grants into the sector in the scope by something their
-    recipient is or does, in one grouped query: `keys` gives (group_key, group_organisation) pairs, each once, and
-    a grant counts in every group its recipient is in (with `keyless`, a grant whose recipient is in none
-    counts in the group None). The recipients are counted from their first grants
-    (``_first_to_recipient``); the pairs are joined on the grant's recipient, not through its row."""
+    recipient is or does, in one grouped query: `keys` gives (group_key, group_organisation) pairs, each
+    once, and a grant counts in every group its recipient is in (with `keyless`, a grant whose recipient
+    is in none counts in the group None). The recipients are counted from their first grants
+    (``_first_to_recipient``); the pairs are joined on the grant's recipient id, not through its row."""
     grants = _grants_into_sector(scope).values(
         grant_recipient=F("recipient_id"),
         grant_amount=F("amount_awarded"),
@@ -968,14 +970,22 @@ def _grants_by_recipient(scope: Scope, keys: QuerySet, *, keyless: bool = False)
 
 def _grants_by_segment(scope: Scope) -> dict[int | None, tuple[int, int, Decimal]]:
     """{segment id, or None for a recipient in none: (grants, recipients, amount)}."""
-    segments = Organisation.segments.through.objects.order_by().values(group_key=F("taxonomyterm_id"), group_organisation=F("organisation_id"))
+    segments = Organisation.segments.through.objects.order_by().values(
+        group_key=F("taxonomyterm_id"), group_organisation=F("organisation_id")
+    )
     return _grants_by_recipient(scope, segments, keyless=True)
 
 
 def _grants_by_need(scope: Scope) -> dict[int, tuple[int, int, Decimal]]:
     """{need id: (grants, recipients, amount)} of the grants to organisations with a listed service
     meeting the need: each pair of need and organisation once, however many of its services meet it."""
-    meeting = Service.objects.listed().filter(needs__isnull=False).order_by().values(group_key=F("needs"), group_organisation=F("organisation_id")).distinct()
+    meeting = (
+        Service.objects.listed()
+        .filter(needs__isnull=False)
+        .order_by()
+        .values(group_key=F("needs"), group_organisation=F("organisation_id"))
+        .distinct()
+    )
     return _grants_by_recipient(scope, meeting)
 
 

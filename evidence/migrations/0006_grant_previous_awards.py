@@ -22,7 +22,9 @@ CHAINS = {
 def recount(recipients: str, *, differs: str) -> str:
     """The statement that works the columns out again for the grants to `recipients` (SQL giving
     recipient ids), writing only the rows that change."""
-    previous = ", ".join(f"lag(award_date) OVER (PARTITION BY {partition} ORDER BY award_date, id) AS {column}" for column, partition in CHAINS.items())
+    previous = ", ".join(
+        f"lag(award_date) OVER (PARTITION BY {partition} ORDER BY award_date, id) AS {column}" for column, partition in CHAINS.items()
+    )
     changed = " OR ".join(f"{GRANT}.{column} {differs} x.{column}" for column in CHAINS)
     return (
         f"UPDATE {GRANT} SET {', '.join(f'{column} = x.{column}' for column in CHAINS)} "
