@@ -6,10 +6,11 @@ from django.db import migrations, models
 # (award_date, id) order, over the recipient's grants partitioned as below. Every write to the grants
 # works them out again for the recipients it touched (old and new), whatever was written to them, so
 # no write path can leave them wrong: services, admin, imports, fixtures, raw SQL. PostgreSQL: a
-# trigger per statement over its transition tables, serialised by a lock on the table's number so
-# that the last to count a recipient sees every committed grant (read committed, Django's default);
-# its own UPDATE fires the trigger once more, which finds nothing left to change. SQLite (the
-# embedded default): a trigger per row (SQLite's triggers do not fire themselves).
+# trigger per statement over its transition tables; every statement writing grants first takes a
+# transaction lock on the table's number (before it locks any row, so two writers cannot deadlock),
+# so the last to count a recipient sees every committed grant (read committed, Django's default); the
+# count's own UPDATE fires the trigger once more, which finds nothing left to change. SQLite (the
+# embedded default, one writer at a time): a trigger per row (SQLite's triggers do not fire themselves).
 GRANT = "evidence_grant"
 CHAINS = {
     "previous_to_recipient": "recipient_id",
@@ -34,22 +35,27 @@ def recount(recipients: str, *, differs: str) -> str:
 
 
 def _postgresql() -> tuple[list[str], list[str]]:
-    """(create, drop) statements: an AFTER INSERT, UPDATE and DELETE trigger per statement."""
+    """(create, drop) statements: the lock BEFORE, and an AFTER INSERT, UPDATE and DELETE trigger, per
+    statement."""
     recipients = {
         "INSERT": ("n", "SELECT recipient_id FROM n"),
         "DELETE": ("o", "SELECT recipient_id FROM o"),
         "UPDATE": ("n", "SELECT recipient_id FROM o UNION SELECT recipient_id FROM n"),
     }
-    create, drop = [], []
+    lock = f"{GRANT}_lock_previous_awards"
+    create = [
+        f"CREATE FUNCTION {lock}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"PERFORM pg_advisory_xact_lock('{GRANT}'::regclass::oid::bigint); RETURN NULL; END $$",
+        f"CREATE TRIGGER {lock} BEFORE INSERT OR UPDATE OR DELETE ON {GRANT} FOR EACH STATEMENT EXECUTE FUNCTION {lock}()",
+    ]
+    drop = [f"DROP TRIGGER IF EXISTS {lock} ON {GRANT}", f"DROP FUNCTION IF EXISTS {lock}()"]
     for event, (written, select) in recipients.items():
         name = f"{GRANT}_{event.lower()}_previous_awards"
         tables = {"INSERT": "NEW TABLE AS n", "DELETE": "OLD TABLE AS o", "UPDATE": "OLD TABLE AS o NEW TABLE AS n"}[event]
         create.append(
             f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"IF EXISTS (SELECT FROM {written}) THEN "
-            f"PERFORM pg_advisory_xact_lock('{GRANT}'::regclass::oid::bigint); "
-            f"{recount(select, differs='IS DISTINCT FROM')}; "
-            "END IF; RETURN NULL; END $$"
+            f"IF EXISTS (SELECT FROM {written}) THEN {recount(select, differs='IS DISTINCT FROM')}; END IF; "
+            "RETURN NULL; END $$"
         )
         create.append(f"CREATE TRIGGER {name} AFTER {event} ON {GRANT} REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
         drop += [f"DROP TRIGGER IF EXISTS {name} ON {GRANT}", f"DROP FUNCTION IF EXISTS {name}()"]
