@@ -468,14 +468,15 @@ def funding_as_before():
         result["total"].setdefault(None, (0, 0, Decimal(0)))
         return result
 
-    saved = selectors._funding_breakdowns, selectors._grants_by_segment, selectors._grants_by_need
-    selectors._funding_breakdowns = breakdowns
-    selectors._grants_by_segment = lambda scope: selectors._grouped(selectors._grants_into_sector(scope), "recipient__segments")
-    selectors._grants_by_need = grants_by_need_distinct
+    def by_recipient(scope):
+        return {"segment": selectors._grouped(selectors._grants_into_sector(scope), "recipient__segments"), "need": grants_by_need_distinct(scope)}
+
+    saved = selectors._funding_breakdowns, selectors._grants_by_recipient
+    selectors._funding_breakdowns, selectors._grants_by_recipient = breakdowns, by_recipient
     try:
         yield
     finally:
-        selectors._funding_breakdowns, selectors._grants_by_segment, selectors._grants_by_need = saved
+        selectors._funding_breakdowns, selectors._grants_by_recipient = saved
 
 
 def compare_funding(client) -> None:
@@ -487,9 +488,9 @@ def compare_funding(client) -> None:
 
     for start, unit in ((date(2026, 1, 1), "quarter"), (date(2022, 1, 1), "year")):
         scope = selectors.Scope(start=start, end=date(2026, 12, 31))
-        now = selectors._funding_breakdowns(scope, unit), selectors._grants_by_segment(scope), selectors._grants_by_need(scope)
+        now = selectors._funding_breakdowns(scope, unit), selectors._grants_by_recipient(scope)
         with funding_as_before():
-            before = selectors._funding_breakdowns(scope, unit), selectors._grants_by_segment(scope), selectors._grants_by_need(scope)
+            before = selectors._funding_breakdowns(scope, unit), selectors._grants_by_recipient(scope)
         assert now == before, f"the funding figures differ from counting the recipients distinct ({start}, {unit})"
 
     def figures_time(figures, start: date, *args) -> float:
@@ -532,8 +533,7 @@ def compare_funding(client) -> None:
     print(f"  {'':44} {'p50 ms':>7} {'p95 ms':>7} {'before p50':>10} {'before p95':>10} {'p95 ratio':>9}")
     for label, start, unit in (("2026", date(2026, 1, 1), "quarter"), ("five years", date(2022, 1, 1), "year")):
         line(f"funding breakdowns statement, {label}", *interleaved(figures_time, lambda scope, unit: selectors._funding_breakdowns(scope, unit), start, unit))
-    line("grants by segment, five years", *interleaved(figures_time, lambda scope: selectors._grants_by_segment(scope), date(2022, 1, 1)))
-    line("grants by need, five years", *interleaved(figures_time, lambda scope: selectors._grants_by_need(scope), date(2022, 1, 1)))
+    line("grants by segment and by need, five years", *interleaved(figures_time, lambda scope: selectors._grants_by_recipient(scope), date(2022, 1, 1)))
     for label, start in (("funding section, whole borough, 2026", date(2026, 1, 1)), ("funding section, whole borough, five years", date(2022, 1, 1))):
         referral_statistics = selectors._referral_statistics(selectors.Scope(start=start, end=date(2026, 12, 31)))
         line(label, *interleaved(section_time, start, referral_statistics))

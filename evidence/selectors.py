@@ -17,8 +17,20 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncDate, TruncQuarter, TruncYear
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Max,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, TruncDate, TruncQuarter, TruncYear
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -945,40 +957,16 @@ def _funding_breakdowns_grouped_separately(scope: Scope, unit: str) -> dict[str,
     }
 
 
-def _grants_by_recipient(scope: Scope, keys: QuerySet, *, keyless: bool = False) -> dict:
-    """{key: (grants, recipients, amount)} of the grants into the sector in the scope by something their
-    recipient is or does, in one grouped query: `keys` gives (group_key, group_organisation) pairs, each
-    once, and a grant counts in every group its recipient is in (with `keyless`, a grant whose recipient
-    is in none counts in the group None). The recipients are counted from their first grants
-    (``_first_to_recipient``); the pairs are joined on the grant's recipient id, not through its row."""
-    grants = _grants_into_sector(scope).values(
-        grant_recipient=F("recipient_id"),
-        grant_amount=F("amount_awarded"),
-        grant_first=ExpressionWrapper(_first_to_recipient(scope), output_field=BooleanField()),
-    )
-    keys_sql, keys_params = keys.query.sql_with_params()
-    grants_sql, grants_params = grants.query.sql_with_params()
-    sql = (
-        'SELECT k."group_key", COUNT(*), COUNT(CASE WHEN g."grant_first" THEN 1 END), SUM(g."grant_amount") '
-        f'FROM ({grants_sql}) g {"LEFT OUTER" if keyless else "INNER"} JOIN ({keys_sql}) k '
-        'ON k."group_organisation" = g."grant_recipient" GROUP BY k."group_key"'
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*grants_params, *keys_params])
-        return {key: (n, recipients, amount or Decimal(0)) for key, n, recipients, amount in cursor.fetchall()}
-
-
-def _grants_by_segment(scope: Scope) -> dict[int | None, tuple[int, int, Decimal]]:
-    """{segment id, or None for a recipient in none: (grants, recipients, amount)}."""
+def _recipient_groups() -> list[tuple[str, QuerySet]]:
+    """(breakdown, (group_key, group_organisation) pairs) for ``_grants_by_recipient``, each pair once
+    in its breakdown: a recipient's specialist segments (None for one in none), and the support needs a
+    listed service of the recipient meets (however many of its services meet one)."""
     segments = Organisation.segments.through.objects.order_by().values(
         group_key=F("taxonomyterm_id"), group_organisation=F("organisation_id")
     )
-    return _grants_by_recipient(scope, segments, keyless=True)
-
-
-def _grants_by_need(scope: Scope) -> dict[int, tuple[int, int, Decimal]]:
-    """{need id: (grants, recipients, amount)} of the grants to organisations with a listed service
-    meeting the need: each pair of need and organisation once, however many of its services meet it."""
+    no_segment = Organisation.objects.filter(segments__isnull=True).order_by().values(
+        group_key=Cast(Value(None), output_field=BigIntegerField()), group_organisation=F("pk")
+    )
     meeting = (
         Service.objects.listed()
         .filter(needs__isnull=False)
@@ -986,7 +974,38 @@ def _grants_by_need(scope: Scope) -> dict[int, tuple[int, int, Decimal]]:
         .values(group_key=F("needs"), group_organisation=F("organisation_id"))
         .distinct()
     )
-    return _grants_by_recipient(scope, meeting)
+    return [("segment", segments), ("segment", no_segment), ("need", meeting)]
+
+
+def _grants_by_recipient(scope: Scope) -> dict[str, dict]:
+    """{"segment": {segment id or None: (grants, recipients, amount)}, "need": {need id: ...}} of the
+    grants into the sector in the scope by what their recipient is or does (``_recipient_groups``), in
+    one grouped query over one read of the grants: a grant counts in every group its recipient is in,
+    joined on the grant's recipient id (not through the organisation's row). The recipients are counted
+    from their first grants (``_first_to_recipient``)."""
+    grants = _grants_into_sector(scope).values(
+        grant_recipient=F("recipient_id"),
+        grant_amount=F("amount_awarded"),
+        grant_first=ExpressionWrapper(_first_to_recipient(scope), output_field=BooleanField()),
+    )
+    groups = _recipient_groups()
+    pairs, params = [], []
+    for number, (_name, keys) in enumerate(groups):
+        keys_sql, keys_params = keys.query.sql_with_params()
+        pairs.append(f'SELECT {number} AS "group_set", p."group_key", p."group_organisation" FROM ({keys_sql}) p')
+        params += keys_params
+    grants_sql, grants_params = grants.query.sql_with_params()
+    sql = (
+        'SELECT k."group_set", k."group_key", COUNT(*), COUNT(CASE WHEN g."grant_first" THEN 1 END), SUM(g."grant_amount") '
+        f'FROM ({grants_sql}) g INNER JOIN ({" UNION ALL ".join(pairs)}) k '
+        'ON k."group_organisation" = g."grant_recipient" GROUP BY k."group_set", k."group_key"'
+    )
+    result: dict[str, dict] = {name: {} for name, _keys in groups}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*grants_params, *params])
+        for number, key, n, recipients, amount in cursor.fetchall():
+            result[groups[number][0]][key] = (n, recipients, amount or Decimal(0))
+    return result
 
 
 def _funding_chart(key: str, title: str, definition: str, rows, total, *, overlapping: bool = False, row_heading=None) -> Chart:
@@ -1108,11 +1127,10 @@ class NeedAlignment:
         return shown + [row for row in rows if row.gap is None]
 
 
-def _need_alignment(scope: Scope, total: tuple[int, int, Decimal]) -> NeedAlignment:
-    """From the grants by the needs their recipients meet (one grouped query) and the referrals by need
+def _need_alignment(scope: Scope, total: tuple[int, int, Decimal], funded_by_need: dict[int, tuple[int, int, Decimal]]) -> NeedAlignment:
+    """From the grants by the needs their recipients meet (``_grants_by_recipient``) and the referrals by need
     the referral section has already counted."""
     referral_data = _referral_statistics(scope)
-    funded_by_need = _grants_by_need(scope)
     asked = dict(referral_data["by_need"])
     rows = []
     for need in TaxonomyTerm.objects.in_taxonomy(Taxonomy.NEEDS).order_by("order", "name"):
@@ -1225,7 +1243,8 @@ def funding_section(scope: Scope) -> Section:
             row_heading=_("Ward"),
         )
     )
-    segment_groups = _grants_by_segment(scope)
+    by_recipient = _grants_by_recipient(scope)
+    segment_groups = by_recipient["segment"]
     segment_rows = [
         (term.name, *segment_groups.get(term.pk, (0, 0, Decimal(0)))) for term in TaxonomyTerm.objects.in_taxonomy(Taxonomy.SEGMENTS)
     ]
@@ -1285,7 +1304,7 @@ def funding_section(scope: Scope) -> Section:
                 "for far more often than money goes to organisations meeting it. Sorted by the gap, biggest first; needs "
                 "whose shares rest on small numbers are not compared and come last."
             ),
-            alignment=_need_alignment(scope, total),
+            alignment=_need_alignment(scope, total, by_recipient["need"]),
             unit=_("per cent"),
             row_heading=_("Support need"),
         )

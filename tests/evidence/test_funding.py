@@ -242,14 +242,14 @@ def test_grants_by_need_count_each_grant_once_per_need_within_the_area(grants, r
     services meeting a need counts its grants once for it, and an area counts only its grants."""
     governance, funding = term("needs", "governance-and-trustees"), term("needs", "funding-and-fundraising")
     make_service(organisation=grants["a"][0], needs=[governance, funding])
-    borough = selectors._grants_by_need(_year())
+    borough = selectors._grants_by_recipient(_year())["need"]
     # Governance: A0-A5's 6 City Bridge grants, A0 and A1's from the network, A2's from Small Trust.
     assert borough[governance.pk] == (9, 6, Decimal("7300"))
     # Funding: B0-B4 (5 Lottery, 2 network, 1 Small Trust) and now A0 (City Bridge and network).
     assert borough[funding.pk] == (10, 6, Decimal("12700"))
     # Bow East: the grants to its organisations (the network's to A0 and A1 too: their recipient's ward
     # comes before the beneficiary ward), none of Bow West's.
-    bow_east = selectors._grants_by_need(Scope(start=date(2026, 1, 1), end=date(2026, 12, 31), area=term("wards", "bow-east")))
+    bow_east = selectors._grants_by_recipient(Scope(start=date(2026, 1, 1), end=date(2026, 12, 31), area=term("wards", "bow-east")))["need"]
     assert bow_east[governance.pk] == (9, 6, Decimal("7300"))
     assert bow_east[funding.pk] == (2, 1, Decimal("1400"))
 
@@ -486,14 +486,15 @@ def test_recipients_counted_from_first_grants_match_counting_them_distinct(grant
         for scope, unit in scopes:
             assert selectors._funding_breakdowns(scope, unit) == selectors._funding_breakdowns_grouped_separately(scope, unit), (scope, unit)
             in_sector = selectors._grants_into_sector(scope)
-            assert selectors._grants_by_segment(scope) == selectors._grouped(in_sector, "recipient__segments"), scope
+            by_recipient = selectors._grants_by_recipient(scope)
+            assert by_recipient["segment"] == selectors._grouped(in_sector, "recipient__segments"), scope
             by_need = {}
             for need in needs:
                 meeting = Organisation.objects.filter(services__in=Service.objects.listed().filter(needs=need))
                 n, recipients, amount = selectors._funding_totals(in_sector.filter(recipient__in=meeting))
                 if n:
                     by_need[need.pk] = (n, recipients, amount)
-            assert selectors._grants_by_need(scope) == by_need, scope
+            assert by_recipient["need"] == by_need, scope
 
     check()
     year = selectors._funding_breakdowns(_year(), "quarter")
