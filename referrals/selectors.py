@@ -789,7 +789,7 @@ def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None, us
     closed = Referral.Status.CLOSED
     by_outcome = [(label, states[value]) for value, label in referral_states() if value != closed or states[closed]]
     needs = TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.NEEDS).order_by("order", "name")
-    median = summaries.period_medians(start=start, end=end, ward=ward, use_summaries=use_summaries)[1] if answered else None
+    median = summaries.period_medians(start=start, end=end, ward=ward, by_ward=False, use_summaries=use_summaries)[1] if answered else None
     return {
         "total": sum(states.values()),
         # A need no longer offered still shows while referrals in the period named it.

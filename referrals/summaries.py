@@ -333,12 +333,12 @@ def period_figures(
 
 
 def period_medians(
-    *, start: date, end: date, ward: TaxonomyTerm | None = None, use_summaries: bool = True
+    *, start: date, end: date, ward: TaxonomyTerm | None = None, by_ward: bool = True, use_summaries: bool = True
 ) -> tuple[dict[int | None, float], float | None]:
     """The median seconds from reaching a provider to the first answer of the referrals made in a period
     (as ``made_in_period``) and answered, per ward of the asking organisation ({ward id: seconds}, only
-    wards with answers) and over them all (None when none was answered): the middle answer's wait, or
-    between the middle two (``_middle``), exactly as sorting every answer gives it.
+    wards with answers; {} with by_ward=False) and over them all (None when none was answered): the
+    middle answer's wait, or between the middle two (``_middle``), exactly as sorting every answer gives it.
 
     With the summaries, the answers per whole hour waited are added up (whole months from
     ReferralWaitMonth, the partial first and last months live), which says in which hour each median's
@@ -348,26 +348,30 @@ def period_medians(
     use_summaries=False."""
     made = made_in_period(start=start, end=end, ward=ward)
     if not use_summaries:
-        return _sorted_medians(made)
-    histograms: dict[int | None, Counter] = defaultdict(Counter)
+        medians, median = _sorted_medians(made)
+        return (medians if by_ward else {}), median
+    wards: dict[int | None, Counter] = defaultdict(Counter)  # answers per hour, by ward (when by_ward)
+    everyone: Counter = Counter()
     whole = _whole_months(start, end)
     if whole is not None:
         summarise(*whole)
-        summarised = ReferralWaitMonth.objects.filter(month__gte=whole[0], month__lte=whole[1])
+        summarised = ReferralWaitMonth.objects.filter(month__gte=whole[0], month__lte=whole[1]).order_by()
         if ward is not None:
             summarised = summarised.filter(ward_id=ward.pk)
-        for ward_id, hours, n in summarised.order_by().values_list("ward_id", "hours").annotate(Sum("answered")):
-            histograms[ward_id][hours] += n
+        if by_ward:
+            for ward_id, hours, n in summarised.values_list("ward_id", "hours").annotate(Sum("answered")):
+                wards[ward_id][hours] += n
+        else:
+            everyone.update(dict(summarised.values_list("hours").annotate(Sum("answered"))))
     for live_start, live_end in _edges(start, end):
         for month in month_wait_rows(start=live_start, end=live_end, ward=ward).values():
             for ward_id, hours, n in month:
-                histograms[ward_id][hours] += n
-    everyone: Counter = Counter()
-    for histogram in histograms.values():
+                (wards[ward_id] if by_ward else everyone)[hours] += n
+    for histogram in wards.values():
         everyone.update(histogram)
     if not everyone:
         return {}, None
-    places = {ward_id: _middle_places(histogram) for ward_id, histogram in histograms.items()}
+    places = {ward_id: _middle_places(histogram) for ward_id, histogram in wards.items()}
     overall = _middle_places(everyone)
     # The answers read: in the overall median's hours, and in each ward's median's hours for that ward.
     wards_by_hour: dict[int, set] = defaultdict(set)
@@ -375,29 +379,47 @@ def period_medians(
         for hours, _place in ward_places:
             wards_by_hour[hours].add(ward_id)
     overall_hours = {hours for hours, _place in overall}
-    hours_read = sorted(wards_by_hour.keys() | overall_hours)
-    # The hours alone first, so the planner reads them through the first-answer index.
-    in_hours = reduce(or_, (Q(first_response_after__gte=h * HOUR, first_response_after__lt=(h + 1) * HOUR) for h in hours_read))
-    wanted = reduce(
-        or_,
-        (
-            Q(first_response_after__gte=h * HOUR, first_response_after__lt=(h + 1) * HOUR) & (Q() if h in overall_hours else _in_wards(wards_by_hour[h]))
-            for h in hours_read
-        ),
-    )
-    by_ward: dict[int | None, dict[int, list[timedelta]]] = defaultdict(lambda: defaultdict(list))
-    by_hour: dict[int, list[timedelta]] = defaultdict(list)
-    for ward_id, waited in made.filter(in_hours).filter(wanted).values_list("organisation__ward_id", "first_response_after"):
+    hours_read = wards_by_hour.keys() | overall_hours
+    # The hours alone first (runs of them as one range), so that the planner reads them through the
+    # first-answer index; then which wards' answers are wanted in each.
+    in_hours = reduce(or_, (Q(first_response_after__gte=first * HOUR, first_response_after__lt=(last + 1) * HOUR) for first, last in _runs_of(hours_read)))
+    answers = made.filter(in_hours)
+    if hours_read - overall_hours:
+        answers = answers.filter(
+            reduce(
+                or_,
+                (
+                    Q(first_response_after__gte=hours * HOUR, first_response_after__lt=(hours + 1) * HOUR) & (Q() if hours in overall_hours else _in_wards(wards_by_hour[hours]))
+                    for hours in hours_read
+                ),
+            )
+        )
+    in_ward: dict[int | None, dict[int, list[timedelta]]] = defaultdict(lambda: defaultdict(list))
+    in_hour: dict[int, list[timedelta]] = defaultdict(list)
+    rows = answers.values_list("organisation__ward_id", "first_response_after") if by_ward else ((None, waited) for waited in answers.values_list("first_response_after", flat=True))
+    for ward_id, waited in rows:
         hours = waited // HOUR
         if hours in overall_hours:
-            by_hour[hours].append(waited)
+            in_hour[hours].append(waited)
         if ward_id in wards_by_hour[hours]:
-            by_ward[ward_id][hours].append(waited)
-    medians = {ward_id: _pick(ward_places, histograms[ward_id], by_ward[ward_id]) for ward_id, ward_places in places.items()}
-    median = _pick(overall, everyone, by_hour)
+            in_ward[ward_id][hours].append(waited)
+    medians = {ward_id: _pick(ward_places, wards[ward_id], in_ward[ward_id]) for ward_id, ward_places in places.items()}
+    median = _pick(overall, everyone, in_hour)
     if median is None or None in medians.values():
-        return _sorted_medians(made)
+        medians, median = _sorted_medians(made)
+        return (medians if by_ward else {}), median
     return medians, median
+
+
+def _runs_of(hours: set[int]) -> list[tuple[int, int]]:
+    """Consecutive hours as (first, last) runs."""
+    runs: list[list[int]] = []
+    for hour in sorted(hours):
+        if runs and runs[-1][1] + 1 == hour:
+            runs[-1][1] = hour
+        else:
+            runs.append([hour, hour])
+    return [(first, last) for first, last in runs]
 
 
 def _in_wards(ward_ids: set) -> Q:
