@@ -284,8 +284,8 @@ class Referral(models.Model):
                 include=["id", "organisation", "status", "outcome", "first_response_after"],
                 name="referral_made_idx",
             ),
-            # Their median time to first answer without sorting a long period's answers: answered
-            # referrals in that order, read until the period's middle one (a short period is sorted).
+            # Their median time to first answer without sorting a period's answers: only the answers
+            # within the hour waited that holds the middle one (found from ReferralWaitMonth) are read.
             models.Index(
                 fields=["first_response_after"],
                 include=["submitted_at"],

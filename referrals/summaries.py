@@ -2,7 +2,9 @@
 
 ``month_rows`` counts referrals live; ``period_figures`` gives the same rows for a period, adding up
 the period's whole months from the monthly summaries (ReferralMonth, ReferralNeedMonth) and counting
-only its partial first and last months live. The figures cannot differ from counting every referral:
+only its partial first and last months live; ``period_medians`` finds the medians of the wait for a
+first answer from the answers per whole hour waited (ReferralWaitMonth), reading live only the
+answers in the middle hours. The figures cannot differ from counting every referral:
 
 - a summary row is only ever ``month_rows``'s own output for a whole month, stored as it was counted;
 - every write to the columns they count (a referral's date, organisation, status, outcome and first
