@@ -13,6 +13,9 @@ providers with 4,000 services), 200 joint projects with their periods, indicator
    again straight through psycopg2 in the same run) as a ratio;
    Each dashboard also next to the same page with the referral figures counted live from the
    referrals (the computation before the monthly summaries, issue 15), in the same run, as a ratio;
+   the medians of the wait for a first answer (delivery by area, the referral section, the five-year
+   dashboard) through the hours summarised against sorting every answer, taken turn about
+   (``--medians`` runs only that, on a kept database);
 2. the full XLSX evidence pack, built in a separate process as a worker would: wall time and that
    process's peak memory (ru_maxrss), against under 60 s and 250 MB.
 
@@ -65,7 +68,7 @@ def main() -> None:
     # by default it is built afresh and dropped.
     keep = os.environ.get("BENCH_KEEP") == "1"
     with bench_database(BENCH_DB, var_dir=VAR_DIR, keep=keep, reuse=keep, environment=ENVIRONMENT) as fresh:
-        run(build=fresh, funding_only=sys.argv[1:] == ["--funding"])
+        run(build=fresh, funding_only="--funding" in sys.argv[1:], medians_only="--medians" in sys.argv[1:])
 
 
 def _batches(items, size=5000):
@@ -479,6 +482,95 @@ def funding_as_before():
         selectors._funding_breakdowns, selectors._grants_by_recipient = saved
 
 
+def turn_about(baseline, measure_once, *args) -> tuple[list[float], list[float]]:
+    """Now and before (inside the `baseline` context manager) taken turn about, RUNS times each, so that
+    the machine's load falls on both alike."""
+    measure_once(*args)
+    with baseline():
+        measure_once(*args)  # warm up both
+    now, before = [], []
+    for _run in range(RUNS):
+        now.append(measure_once(*args))
+        with baseline():
+            before.append(measure_once(*args))
+    return now, before
+
+
+def line(label: str, now: list[float], before: list[float], note: str = "") -> None:
+    print(f"  {label:44} {statistics.median(now):7.0f} {percentile(now, 0.95):7.0f} {statistics.median(before):10.0f} "
+          f"{percentile(before, 0.95):10.0f} {percentile(now, 0.95) / percentile(before, 0.95):8.2f}x{note}")
+
+
+def page_time(client, params) -> float:
+    t = time.perf_counter()
+    client.get("/evidence/dashboards/", params)
+    return (time.perf_counter() - t) * 1000
+
+
+@contextmanager
+def medians_sorted():
+    """The baseline of the hours summarised: the medians of the wait for a first answer worked out by
+    sorting every answer in the period (percentile_cont by ward and in total, as before), the counts
+    still from the monthly summaries."""
+    from referrals import summaries
+
+    saved = summaries.period_medians
+    summaries.period_medians = lambda **kwargs: saved(**{**kwargs, "use_summaries": False})
+    try:
+        yield
+    finally:
+        summaries.period_medians = saved
+
+
+MEDIAN_PERIODS = (
+    ("2026", date(2026, 1, 1), date(2026, 12, 31)),
+    ("five years", date(2022, 1, 1), date(2026, 12, 31)),
+    ("15 Feb to 10 Nov 2026", date(2026, 2, 15), date(2026, 11, 10)),
+)
+
+
+def compare_medians(client) -> None:
+    """Delivery by area, the referral section and the five-year dashboard with the medians found
+    through the hours summarised against sorting every answer, taken turn about in the same run, after
+    checking both give the same figures."""
+    from evidence import selectors
+    from referrals import selectors as referral_selectors
+    from taxonomies.models import TaxonomyTerm
+
+    ward = TaxonomyTerm.objects.get(taxonomy__code="wards", code="bow-east")
+    for _label, start, end in MEDIAN_PERIODS:
+        now = referral_selectors.delivery_by_ward(start=start, end=end)
+        with medians_sorted():
+            before = referral_selectors.delivery_by_ward(start=start, end=end)
+        assert now == before, f"delivery by area differs from sorting every answer ({start} to {end})"
+        for area in (None, ward):
+            now = referral_selectors.referral_statistics(start=start, end=end, ward=area)
+            with medians_sorted():
+                before = referral_selectors.referral_statistics(start=start, end=end, ward=area)
+            assert now == before, f"the referral figures differ from sorting every answer ({start} to {end}, {area})"
+
+    def section_time(build, start: date, end: date) -> float:
+        scope = selectors.Scope(start=start, end=end)  # a fresh scope: a scope keeps the figures it counted
+        t = time.perf_counter()
+        section = build(scope)
+        for chart in section.charts:
+            list(chart.long_rows())
+        return (time.perf_counter() - t) * 1000
+
+    print(f"\nMedians of the wait for a first answer through the hours summarised against sorting every answer "
+          f"(same figures, checked; taken turn about), same run, load average {os.getloadavg()[0]:.1f}:")
+    print(f"  {'':44} {'p50 ms':>7} {'p95 ms':>7} {'before p50':>10} {'before p95':>10} {'p95 ratio':>9}")
+    for label, start, end in MEDIAN_PERIODS:
+        line(f"delivery by area, {label}", *turn_about(medians_sorted, section_time, selectors.delivery_section, start, end),
+             "  (five years: < 40 ms)" if label == "five years" else "")
+    line("delivery by area's counts alone, five years", *turn_about(medians_sorted, section_time, selectors._delivery_counts_section, date(2022, 1, 1), date(2026, 12, 31)))
+    for label, start, end in MEDIAN_PERIODS:
+        line(f"referral section, {label}", *turn_about(medians_sorted, section_time, selectors.referral_section, start, end))
+    now, before = turn_about(medians_sorted, page_time, client, {"start": "2022-01-01", "end": "2026-12-31", "area": ""})
+    line("sector dashboard, whole borough, five years", now, before, f"  (< 250 ms: {'ok' if percentile(now, 0.95) < 250 else 'OVER'})")
+    print(f"  load average {os.getloadavg()[0]:.1f} after")
+
+
 def compare_funding(client) -> None:
     """The funding figures (the breakdowns' statement, the grants by segment and by need, the whole
     section for 2026 and five years, the five-year dashboard) with the recipients counted from the
@@ -507,26 +599,8 @@ def compare_funding(client) -> None:
             list(chart.long_rows())
         return (time.perf_counter() - t) * 1000
 
-    def page_time(params) -> float:
-        t = time.perf_counter()
-        client.get("/evidence/dashboards/", params)
-        return (time.perf_counter() - t) * 1000
-
     def interleaved(measure_once, *args) -> tuple[list[float], list[float]]:
-        """Now and before taken turn about, so that the machine's load falls on both alike."""
-        measure_once(*args)
-        with funding_as_before():
-            measure_once(*args)  # warm up both
-        now, before = [], []
-        for _run in range(RUNS):
-            now.append(measure_once(*args))
-            with funding_as_before():
-                before.append(measure_once(*args))
-        return now, before
-
-    def line(label: str, now: list[float], before: list[float], note: str = "") -> None:
-        print(f"  {label:44} {statistics.median(now):7.0f} {percentile(now, 0.95):7.0f} {statistics.median(before):10.0f} "
-              f"{percentile(before, 0.95):10.0f} {percentile(now, 0.95) / percentile(before, 0.95):8.2f}x{note}")
+        return turn_about(funding_as_before, measure_once, *args)
 
     print(f"\nFunding: recipients counted from the previous awards against COUNT(DISTINCT) (before; same figures, checked; "
           f"taken turn about), same run, load average {os.getloadavg()[0]:.1f}:")
@@ -537,12 +611,12 @@ def compare_funding(client) -> None:
     for label, start in (("funding section, whole borough, 2026", date(2026, 1, 1)), ("funding section, whole borough, five years", date(2022, 1, 1))):
         referral_statistics = selectors._referral_statistics(selectors.Scope(start=start, end=date(2026, 12, 31)))
         line(label, *interleaved(section_time, start, referral_statistics))
-    now, before = interleaved(page_time, {"start": "2022-01-01", "end": "2026-12-31", "area": ""})
+    now, before = interleaved(page_time, client, {"start": "2022-01-01", "end": "2026-12-31", "area": ""})
     line("sector dashboard, whole borough, five years", now, before, f"  (< 250 ms: {'ok' if percentile(now, 0.95) < 250 else 'OVER'})")
     print(f"  load average {os.getloadavg()[0]:.1f} after")
 
 
-def run(*, build: bool = True, funding_only: bool = False) -> None:
+def run(*, build: bool = True, funding_only: bool = False, medians_only: bool = False) -> None:
     from django.db import connection
     from django.test import Client
 
@@ -571,8 +645,11 @@ def run(*, build: bool = True, funding_only: bool = False) -> None:
     admin = User.objects.create_user(username="bench-admin", email="bench-admin@example.org", password="x", role=User.Role.NETWORK_ADMIN)
     client = Client()
     client.force_login(funder)
-    if funding_only:
+    if funding_only:  # --funding: only the funding figures against COUNT(DISTINCT)
         compare_funding(client)
+        return
+    if medians_only:  # --medians: only the medians against sorting every answer
+        compare_medians(client)
         return
     ward = TaxonomyTerm.objects.get(taxonomy__code="wards", code="bow-east")
     year = {"start": "2026-01-01", "end": "2026-12-31"}
@@ -607,6 +684,7 @@ def run(*, build: bool = True, funding_only: bool = False) -> None:
           f"{'ok' if percentile(times, 0.95) < 500 else 'OVER'} (HTTP {status})")
 
     compare_funding(client)
+    compare_medians(client)
 
     # The funding section's cost on the five-year page: the same page without it, in the same run.
     five_years = {"start": "2022-01-01", "end": "2026-12-31", "area": ""}

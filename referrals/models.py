@@ -284,8 +284,8 @@ class Referral(models.Model):
                 include=["id", "organisation", "status", "outcome", "first_response_after"],
                 name="referral_made_idx",
             ),
-            # Their median time to first answer without sorting a long period's answers: answered
-            # referrals in that order, read until the period's middle one (a short period is sorted).
+            # Their median time to first answer without sorting a period's answers: only the answers
+            # within the hour waited that holds the middle one (found from ReferralWaitMonth) are read.
             models.Index(
                 fields=["first_response_after"],
                 include=["submitted_at"],
@@ -452,10 +452,24 @@ class ReferralNeedMonth(models.Model):
         indexes = [models.Index(fields=["month", "ward_id"], name="referral_need_month_idx")]
 
 
+class ReferralWaitMonth(models.Model):
+    """The referrals submitted in one local month by VCOs in one ward and answered, per whole hour
+    waited for the first answer (Referral.first_response_after, rounded down): where the medians of
+    the wait are looked for, as a median does not add up over months."""
+
+    month = models.DateField()
+    ward_id = models.IntegerField(null=True)
+    hours = models.IntegerField()
+    answered = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "ward_id"], name="referral_wait_month_idx")]
+
+
 class SummarisedMonth(models.Model):
-    """A local month whose ReferralMonth and ReferralNeedMonth rows are up to date, and the basis they
-    were worked out on (the response deadline's working days and the bank holiday calendar's version):
-    a month not here, or on another basis, is summarised again before it is read."""
+    """A local month whose ReferralMonth, ReferralNeedMonth and ReferralWaitMonth rows are up to date,
+    and the basis they were worked out on (the response deadline's working days and the bank holiday
+    calendar's version): a month not here, or on another basis, is summarised again before it is read."""
 
     month = models.DateField(unique=True)
     basis = models.CharField(max_length=64)

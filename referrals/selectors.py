@@ -5,13 +5,11 @@ The router is a read: it ranks providers for a request and explains each suggest
 referral (a write) is in services.py, which asks the router again so a forged choice cannot get through.
 """
 
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -767,7 +765,8 @@ def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None, us
     """The referrals made in a period by VCOs in a ward (None: the whole borough), for the evidence
     dashboards. Aggregates only, in a constant number of queries whatever the volume: the counts from
     ``summaries.period_figures`` (whole months from the monthly summaries,
-    the rest live; use_summaries=False counts all of it live, with the same figures), the median live:
+    the rest live; use_summaries=False counts all of it live, with the same figures), the median from
+    ``summaries.period_medians`` (found through the summaries, or every answer sorted):
 
     - total, and by_outcome: closed referrals by their outcome, the rest by where they stand, so the
       rows add up to the total;
@@ -790,7 +789,7 @@ def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None, us
     closed = Referral.Status.CLOSED
     by_outcome = [(label, states[value]) for value, label in referral_states() if value != closed or states[closed]]
     needs = TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.NEEDS).order_by("order", "name")
-    made = summaries.made_in_period(start=start, end=end, ward=ward)
+    median = summaries.period_medians(start=start, end=end, ward=ward, by_ward=False, use_summaries=use_summaries)[1] if answered else None
     return {
         "total": sum(states.values()),
         # A need no longer offered still shows while referrals in the period named it.
@@ -800,24 +799,9 @@ def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None, us
             if active or pk in asked
         ],
         "by_outcome": by_outcome,
-        "first_response": {"median_hours": _median_first_response(made, answered), "count": answered},
+        "first_response": {"median_hours": median / 3600 if median is not None else None, "count": answered},
         "satisfaction": [(str(label), scores[score]) for score, label in SATISFACTION_CHOICES],
     }
-
-
-def _median_first_response(made: QuerySet[Referral], answered: int) -> float | None:
-    """The median hours to first answer of `answered` referrals among `made`: the middle one of their
-    waits in order, or the mean of the middle two, which the database picks out (one query)."""
-    if not answered:
-        return None
-    middle = list(
-        made.filter(first_response_after__isnull=False)
-        .order_by("first_response_after")
-        .values_list("first_response_after", flat=True)[(answered - 1) // 2 : answered // 2 + 1]
-    )
-    if not middle:  # referrals deleted between the count and this read
-        return None
-    return sum(middle, timedelta()).total_seconds() / len(middle) / 3600
 
 
 def referral_states() -> list[tuple[str, str]]:
@@ -838,11 +822,9 @@ def delivery_by_ward(*, start: date, end: date, medians: bool = True, use_summar
     when there are some).
 
     The counts from ``summaries.period_figures`` (whole months summarised, the rest live;
-    use_summaries=False all live), then the medians by ward and in total in one query (GROUPING SETS),
-    sorting only the answered referrals' ward and wait (not run with medians=False, when no median
-    will be shown). On PostgreSQL; the embedded SQLite default works the medians out in Python.
+    use_summaries=False all live), then the medians by ward and in total from ``summaries.period_medians``
+    (not worked out with medians=False, when no median will be shown).
     """
-    made = summaries.made_in_period(start=start, end=end)
     wards: dict = {}
     borough = _delivery_figures()
     rows, _needs = summaries.period_figures(start=start, end=end, use_summaries=use_summaries)
@@ -852,33 +834,14 @@ def delivery_by_ward(*, start: date, end: date, medians: bool = True, use_summar
             figures["asked"] += n
             figures["answered"] += answered
             figures["in_time"] += in_time
-    for grouping, ward_id, median_seconds in _delivery_medians(made) if medians else []:
-        figures = borough if grouping else wards.setdefault(ward_id, _delivery_figures())
-        if median_seconds is not None:  # the total's row comes back even when none was answered
-            figures["median_hours"] = median_seconds / 3600
+    if medians:
+        by_ward, median = summaries.period_medians(start=start, end=end, use_summaries=use_summaries)
+        for ward_id, median_seconds in by_ward.items():
+            wards.setdefault(ward_id, _delivery_figures())["median_hours"] = median_seconds / 3600
+        borough["median_hours"] = median / 3600 if median is not None else None
     closed = Referral.Status.CLOSED
     states = [(state, label) for state, label in referral_states() if state != closed or borough["states"].get(closed)]
     return {"wards": wards, "borough": borough, "states": states}
-
-
-def _delivery_medians(made: QuerySet[Referral]) -> list[tuple]:
-    """(grouping, ward id, median seconds to first answer) per ward (grouping 0) and in total (1)."""
-    waits = made.filter(first_response_after__isnull=False).values_list("organisation__ward_id", "first_response_after")
-    if connection.vendor != "postgresql":  # the embedded SQLite default has no percentile_cont
-        by_ward: dict[int | None, list[float]] = defaultdict(list)
-        for ward_id, waited in waits:
-            by_ward[ward_id].append(waited.total_seconds())
-        everyone = [seconds for ward_waits in by_ward.values() for seconds in ward_waits]
-        rows = [(0, ward_id, statistics.median(ward_waits)) for ward_id, ward_waits in by_ward.items()]
-        return [*rows, (1, None, statistics.median(everyone) if everyone else None)]
-    waits_sql, waits_params = waits.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            'SELECT GROUPING(w."ward"), w."ward", percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w."waited")) '
-            f'FROM ({waits_sql}) w ("ward", "waited") GROUP BY GROUPING SETS ((w."ward"), ())',
-            waits_params,
-        )
-        return cursor.fetchall()
 
 
 def _delivery_figures() -> dict:

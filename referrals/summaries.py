@@ -2,7 +2,9 @@
 
 ``month_rows`` counts referrals live; ``period_figures`` gives the same rows for a period, adding up
 the period's whole months from the monthly summaries (ReferralMonth, ReferralNeedMonth) and counting
-only its partial first and last months live. The figures cannot differ from counting every referral:
+only its partial first and last months live; ``period_medians`` finds the medians of the wait for a
+first answer from the answers per whole hour waited (ReferralWaitMonth), reading live only the
+answers in the middle hours. The figures cannot differ from counting every referral:
 
 - a summary row is only ever ``month_rows``'s own output for a whole month, stored as it was counted;
 - every write to the columns they count (a referral's date, organisation, status, outcome and first
@@ -16,22 +18,25 @@ only its partial first and last months live. The figures cannot differ from coun
   for anything that writes behind the triggers' back (a TRUNCATE, a restore of one table).
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
+from functools import reduce
+from operator import or_
 
 import holidays
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, DateTimeField, ExpressionWrapper, F, QuerySet, Sum, When
+from django.db.models import Case, CharField, Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from taxonomies.models import TaxonomyTerm
 
 from . import workdays
-from .models import Referral, ReferralChange, ReferralMonth, ReferralNeedMonth, SummarisedMonth
+from .models import Referral, ReferralChange, ReferralMonth, ReferralNeedMonth, ReferralWaitMonth, SummarisedMonth
 
 SCORES = (1, 2, 3, 4, 5)
+HOUR = timedelta(hours=1)
 # A row: (ward id, state, asked, answered, answered in time, feedback per score 1..5).
 Row = tuple
 
@@ -162,6 +167,39 @@ def month_need_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None)
     return by_month
 
 
+def month_wait_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None) -> dict[date, list[tuple]]:
+    """{local month: [(ward id, whole hours waited, answered)]} of the referrals made from `start` to
+    `end` and answered, per ward of the asking organisation and whole hours from reaching the provider
+    to the first answer (Referral.first_response_after rounded down), counted live in one grouped query
+    (on SQLite, grouped here)."""
+    london = timezone.get_default_timezone()
+    waits = _answered(made_in_period(start=start, end=end, ward=ward)).values_list(
+        TruncMonth("submitted_at", tzinfo=london), "organisation__ward_id", "first_response_after"
+    )
+    grouped: Counter = Counter()
+    if connection.vendor == "postgresql":
+        waits_sql, waits_params = waits.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                'SELECT w."month", w."ward", floor(EXTRACT(EPOCH FROM w."waited") / 3600)::integer, COUNT(*) '
+                f'FROM ({waits_sql}) w ("month", "ward", "waited") GROUP BY 1, 2, 3',
+                waits_params,
+            )
+            for month, ward_id, hours, n in cursor.fetchall():
+                grouped[(_local_day(month), ward_id, hours)] += n
+    else:
+        for month, ward_id, waited in waits:
+            grouped[(_local_day(month), ward_id, waited // HOUR)] += 1
+    by_month: dict[date, list[tuple]] = defaultdict(list)
+    for (month, ward_id, hours), n in grouped.items():
+        by_month[month].append((ward_id, hours, n))
+    return by_month
+
+
+def _answered(made: QuerySet[Referral]) -> QuerySet[Referral]:
+    return made.filter(first_response_after__isnull=False)
+
+
 def _whole_months(start: date, end: date) -> tuple[date, date] | None:
     """The first and last whole local months inside [start, end], or None when there is none."""
     first = start if start.day == 1 else start.replace(day=1) + relativedelta(months=1)
@@ -221,8 +259,10 @@ def _summarise_run(first: date, last: date, current: str) -> None:
     months = _months(first, last)
     rows = month_rows(start=first, end=_month_end(last))
     need_rows = month_need_rows(start=first, end=_month_end(last))
+    wait_rows = month_wait_rows(start=first, end=_month_end(last))
     ReferralMonth.objects.filter(month__in=months).delete()
     ReferralNeedMonth.objects.filter(month__in=months).delete()
+    ReferralWaitMonth.objects.filter(month__in=months).delete()
     SummarisedMonth.objects.filter(month__in=months).delete()
     ReferralMonth.objects.bulk_create(
         [
@@ -237,6 +277,10 @@ def _summarise_run(first: date, last: date, current: str) -> None:
     )
     ReferralNeedMonth.objects.bulk_create(
         [ReferralNeedMonth(month=month, ward_id=ward_id, need_id=need_id, asked=n) for month, need_rows_ in need_rows.items() for ward_id, need_id, n in need_rows_],
+        batch_size=2000,
+    )
+    ReferralWaitMonth.objects.bulk_create(
+        [ReferralWaitMonth(month=month, ward_id=ward_id, hours=hours, answered=n) for month, wait_rows_ in wait_rows.items() for ward_id, hours, n in wait_rows_],
         batch_size=2000,
     )
     SummarisedMonth.objects.bulk_create([SummarisedMonth(month=month, basis=current) for month in months])
@@ -288,3 +332,153 @@ def period_figures(
             for _ward_id, need_id, n in month:
                 needs[need_id] += n
     return rows, needs
+
+
+def period_medians(
+    *, start: date, end: date, ward: TaxonomyTerm | None = None, by_ward: bool = True, use_summaries: bool = True
+) -> tuple[dict[int | None, float], float | None]:
+    """The median seconds from reaching a provider to the first answer of the referrals made in a period
+    (as ``made_in_period``) and answered, per ward of the asking organisation ({ward id: seconds}, only
+    wards with answers; {} with by_ward=False) and over them all (None when none was answered): the
+    middle answer's wait, or between the middle two (``_middle``), exactly as sorting every answer gives it.
+
+    With the summaries, the answers per whole hour waited are added up (whole months from
+    ReferralWaitMonth, the partial first and last months live), which says in which hour each median's
+    middle answers lie and at which places in it; only the answers in those hours are then read
+    (through the first-answer index) and the middle ones picked out. If a write came between the two
+    reads (an hour no longer holds the answers counted in it), every answer is sorted instead, as with
+    use_summaries=False."""
+    made = made_in_period(start=start, end=end, ward=ward)
+    if not use_summaries:
+        medians, median = _sorted_medians(made)
+        return (medians if by_ward else {}), median
+    wards: dict[int | None, Counter] = defaultdict(Counter)  # answers per hour, by ward (when by_ward)
+    everyone: Counter = Counter()
+    whole = _whole_months(start, end)
+    if whole is not None:
+        summarise(*whole)
+        summarised = ReferralWaitMonth.objects.filter(month__gte=whole[0], month__lte=whole[1]).order_by()
+        if ward is not None:
+            summarised = summarised.filter(ward_id=ward.pk)
+        if by_ward:
+            for ward_id, hours, n in summarised.values_list("ward_id", "hours").annotate(Sum("answered")):
+                wards[ward_id][hours] += n
+        else:
+            everyone.update(dict(summarised.values_list("hours").annotate(Sum("answered"))))
+    for live_start, live_end in _edges(start, end):
+        for month in month_wait_rows(start=live_start, end=live_end, ward=ward).values():
+            for ward_id, hours, n in month:
+                (wards[ward_id] if by_ward else everyone)[hours] += n
+    for histogram in wards.values():
+        everyone.update(histogram)
+    if not everyone:
+        return {}, None
+    places = {ward_id: _middle_places(histogram) for ward_id, histogram in wards.items()}
+    overall = _middle_places(everyone)
+    # The answers read: in the overall median's hours, and in each ward's median's hours for that ward.
+    wards_by_hour: dict[int, set] = defaultdict(set)
+    for ward_id, ward_places in places.items():
+        for hours, _place in ward_places:
+            wards_by_hour[hours].add(ward_id)
+    overall_hours = {hours for hours, _place in overall}
+    hours_read = wards_by_hour.keys() | overall_hours
+    # The hours alone first (runs of them as one range), so that the planner reads them through the
+    # first-answer index; then which wards' answers are wanted in each.
+    in_hours = reduce(or_, (Q(first_response_after__gte=first * HOUR, first_response_after__lt=(last + 1) * HOUR) for first, last in _runs_of(hours_read)))
+    answers = made.filter(in_hours)
+    if hours_read - overall_hours:
+        answers = answers.filter(
+            reduce(
+                or_,
+                (
+                    Q(first_response_after__gte=hours * HOUR, first_response_after__lt=(hours + 1) * HOUR) & (Q() if hours in overall_hours else _in_wards(wards_by_hour[hours]))
+                    for hours in hours_read
+                ),
+            )
+        )
+    in_ward: dict[int | None, dict[int, list[timedelta]]] = defaultdict(lambda: defaultdict(list))
+    in_hour: dict[int, list[timedelta]] = defaultdict(list)
+    rows = answers.values_list("organisation__ward_id", "first_response_after") if by_ward else ((None, waited) for waited in answers.values_list("first_response_after", flat=True))
+    for ward_id, waited in rows:
+        hours = waited // HOUR
+        if hours in overall_hours:
+            in_hour[hours].append(waited)
+        if ward_id in wards_by_hour[hours]:
+            in_ward[ward_id][hours].append(waited)
+    medians = {ward_id: _pick(ward_places, wards[ward_id], in_ward[ward_id]) for ward_id, ward_places in places.items()}
+    median = _pick(overall, everyone, in_hour)
+    if median is None or None in medians.values():
+        medians, median = _sorted_medians(made)
+        return (medians if by_ward else {}), median
+    return medians, median
+
+
+def _runs_of(hours: set[int]) -> list[tuple[int, int]]:
+    """Consecutive hours as (first, last) runs."""
+    runs: list[list[int]] = []
+    for hour in sorted(hours):
+        if runs and runs[-1][1] + 1 == hour:
+            runs[-1][1] = hour
+        else:
+            runs.append([hour, hour])
+    return [(first, last) for first, last in runs]
+
+
+def _in_wards(ward_ids: set) -> Q:
+    known = [ward_id for ward_id in ward_ids if ward_id is not None]
+    wards = Q(organisation__ward_id__in=known) if known else Q(pk__in=[])
+    return wards | Q(organisation__ward_id__isnull=True) if None in ward_ids else wards
+
+
+def _middle_places(histogram: Counter) -> list[tuple[int, int]]:
+    """Where the middle answer (an odd count) or the middle two (even) are, as (hour, place among
+    that hour's answers in order), from the number of answers per hour."""
+    n = sum(histogram.values())
+    positions = sorted({(n - 1) // 2, n // 2})
+    places, below = [], 0
+    for hours in sorted(histogram):
+        while positions and positions[0] < below + histogram[hours]:
+            places.append((hours, positions.pop(0) - below))
+        below += histogram[hours]
+    return places
+
+
+def _pick(places: list[tuple[int, int]], histogram: Counter, answers: dict[int, list[timedelta]]) -> float | None:
+    """The median seconds from the answers read in the middle hours; None when an hour does not hold
+    the answers counted in it."""
+    if any(len(answers[hours]) != histogram[hours] for hours, _place in places):
+        return None
+    return _middle([sorted(answers[hours])[place].total_seconds() for hours, place in places])
+
+
+def _middle(values: list[float]) -> float:
+    """The median of the middle value, or of the middle two in order, computed as PostgreSQL's
+    percentile_cont(0.5) computes it (float8_lerp), so every path gives the same float."""
+    low, high = values[0], values[-1]
+    return low if len(values) == 1 else low + (high - low) * 0.5
+
+
+def _sorted_medians(made: QuerySet[Referral]) -> tuple[dict[int | None, float], float | None]:
+    """``period_medians`` from sorting every answer: percentile_cont by ward and in total in one query
+    (GROUPING SETS) on PostgreSQL, in Python on the embedded SQLite default (no percentile_cont)."""
+    waits = _answered(made).values_list("organisation__ward_id", "first_response_after")
+    if connection.vendor != "postgresql":
+        by_ward: dict[int | None, list[float]] = defaultdict(list)
+        for ward_id, waited in waits:
+            by_ward[ward_id].append(waited.total_seconds())
+        everyone = sorted(seconds for ward_waits in by_ward.values() for seconds in ward_waits)
+        return {ward_id: _middle_of(sorted(ward_waits)) for ward_id, ward_waits in by_ward.items()}, _middle_of(everyone) if everyone else None
+    waits_sql, waits_params = waits.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'SELECT GROUPING(w."ward"), w."ward", percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w."waited")) '
+            f'FROM ({waits_sql}) w ("ward", "waited") GROUP BY GROUPING SETS ((w."ward"), ())',
+            waits_params,
+        )
+        rows = cursor.fetchall()
+    # The total's row comes back even when none was answered, with no median.
+    return {ward_id: seconds for grouping, ward_id, seconds in rows if not grouping}, next(seconds for grouping, _ward, seconds in rows if grouping)
+
+
+def _middle_of(ordered: list[float]) -> float:
+    return _middle(ordered[(len(ordered) - 1) // 2 : len(ordered) // 2 + 1])

@@ -6,6 +6,7 @@ The period is March 2026 in Europe/London, before the clocks go forward (London 
 deadline is the end of the 5th working day after the day a referral reached its provider.
 """
 
+import random
 import statistics
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
@@ -19,7 +20,8 @@ from accounts.models import User
 from evidence import selectors, suppression
 from evidence.selectors import Scope
 from organisations.models import Organisation
-from referrals.models import Referral
+from referrals import summaries
+from referrals.models import Referral, ReferralWaitMonth
 from referrals.selectors import delivery_by_ward
 from taxonomies.models import Taxonomy, TaxonomyTerm
 from tests.evidence.test_funding import _csv
@@ -150,6 +152,80 @@ def test_the_medians_match_sorting_every_answer(provider):
     assert figures["wards"][even.ward_id]["median_hours"] == pytest.approx(1.5)
 
 
+MEDIAN_PERIODS = [
+    (START, END),  # one whole month: its hours from the summary
+    (date(2026, 2, 15), date(2026, 4, 10)),  # partial months either side of a whole one
+    (date(2026, 3, 10), date(2026, 4, 5)),  # no whole month: every hour counted live
+    (date(2026, 2, 1), date(2026, 4, 30)),  # three whole months
+]
+
+
+def _python_medians(start: date, end: date) -> tuple[dict, float | None]:
+    """Every wait in the period read back and sorted here: {ward id: median seconds}, and in total."""
+    waits: dict = {}
+    made = summaries.made_in_period(start=start, end=end).exclude(first_response_after=None)
+    for ward_id, waited in made.values_list("organisation__ward_id", "first_response_after"):
+        waits.setdefault(ward_id, []).append(waited.total_seconds())
+    everyone = [seconds for ward_waits in waits.values() for seconds in ward_waits]
+    return {ward_id: statistics.median(w) for ward_id, w in waits.items()}, statistics.median(everyone) if everyone else None
+
+
+def _assert_medians_match_sorting(ward):
+    for start, end in MEDIAN_PERIODS:
+        summaries.period_medians(start=start, end=end)  # the months summarised
+        with CaptureQueriesContext(connection) as captured:
+            found = summaries.period_medians(start=start, end=end)
+        # Found through the hours, not by sorting every answer: the summaries' check (two), the whole
+        # months' hours, the partial months' hours (one query each), the middle hours' answers.
+        whole, edges = summaries._whole_months(start, end) is not None, summaries._edges(start, end)
+        assert len(captured) == 2 * whole + whole + len(edges) + 1, (start, end)
+        assert found == summaries.period_medians(start=start, end=end, use_summaries=False), (start, end)
+        by_ward, overall = _python_medians(start, end)
+        assert found[0] == pytest.approx(by_ward, abs=1e-6) and found[1] == pytest.approx(overall, abs=1e-6), (start, end)
+        in_ward = summaries.period_medians(start=start, end=end, ward=ward)
+        assert in_ward == summaries.period_medians(start=start, end=end, ward=ward, use_summaries=False), (start, end)
+        assert in_ward[1] == found[0].get(ward.pk), (start, end)
+
+
+def test_the_medians_through_the_hours_summarised_match_sorting_every_answer(provider):
+    """Answers a microsecond either side of hours' edges, ties, in whole and partial London months,
+    then writes after the months were summarised (new answers, a bulk update of waits across an hour's
+    edge, deletions, an organisation moving ward): the medians found from the answers per hour are,
+    to the bit, those of sorting every answer (percentile_cont on PostgreSQL), and Python's median of
+    every wait read back."""
+    rng = random.Random(15)
+    wards = [term("wards", code) for code in ("bow-east", "bow-west", "mile-end")]
+    organisations = [make_organisation(ward=ward) for ward in wards] + [make_organisation()]
+    edges = [timedelta(minutes=minutes) + timedelta(microseconds=nudge) for minutes in (59, 60, 120, 180) for nudge in (-1, 0, 1)]
+    for n in range(90):
+        made = datetime(2026, 2, 10, tzinfo=UTC) + timedelta(hours=rng.randint(0, 24 * 80))
+        wait = rng.choice(edges) if n % 3 else timedelta(minutes=rng.randint(1, 600))
+        _referral(rng.choice(organisations), provider, sent=made, answered=made + wait, status=Status.ACCEPTED)
+    _assert_medians_match_sorting(wards[0])
+    assert ReferralWaitMonth.objects.filter(month=date(2026, 3, 1)).exists()  # the summary path was taken
+
+    for n in range(7):  # written after summarising: noted by the triggers, the months counted again
+        made = datetime(2026, 3, 20, tzinfo=UTC) + timedelta(hours=n)
+        _referral(organisations[0], provider, sent=made, answered=made + timedelta(minutes=60), status=Status.ACCEPTED)
+    _assert_medians_match_sorting(wards[0])
+    Referral.objects.filter(first_response_after=timedelta(minutes=60)).update(first_response_after=timedelta(minutes=60) - timedelta(microseconds=1))
+    Referral.objects.filter(pk__in=Referral.objects.order_by("pk").values("pk")[:9]).delete()
+    organisations[1].ward = wards[0]
+    organisations[1].save()
+    _assert_medians_match_sorting(wards[0])
+
+
+def test_an_hour_not_holding_what_was_counted_in_it_sorts_every_answer(provider):
+    """A write between reading the answers per hour and reading the middle hour's answers (made here by
+    changing the kept count behind the triggers' back): the medians are then those of sorting."""
+    organisation = make_organisation(ward=term("wards", "bow-east"))
+    for minutes in (30, 90, 95, 150, 200):
+        _referral(organisation, provider, sent=at(9), answered=at(9) + timedelta(minutes=minutes), status=Status.ACCEPTED)
+    assert summaries.period_medians(start=START, end=END)[1] == 95 * 60
+    ReferralWaitMonth.objects.filter(hours=1).update(answered=3)  # two answers in that hour, now said to be three
+    assert summaries.period_medians(start=START, end=END) == ({organisation.ward_id: 95 * 60}, 95 * 60)
+
+
 def test_the_medians_of_a_period_without_answers(provider):
     _referral(make_organisation(name="Asked", ward=term("wards", "bow-east")), provider, sent=at(9))
     figures = delivery_by_ward(start=START, end=END)
@@ -189,7 +265,7 @@ def test_the_figures_worked_out_by_hand(march):
 
 
 def test_without_medians_the_counts_are_the_same(march):
-    """The key figures' period before reads only the counts (rule 4): one query fewer, same counts."""
+    """The key figures' period before reads only the counts (rule 4): no median's queries, same counts."""
     delivery_by_ward(start=START, end=END, medians=False)  # March summarised
     with CaptureQueriesContext(connection) as captured:
         counts_only = delivery_by_ward(start=START, end=END, medians=False)
@@ -197,7 +273,8 @@ def test_without_medians_the_counts_are_the_same(march):
     assert len(captured) == 4
     with CaptureQueriesContext(connection) as captured:
         figures = delivery_by_ward(start=START, end=END)
-    assert len(captured) == 5
+    # The medians: the summaries' check again, the answers per hour waited, the middle hours' answers.
+    assert len(captured) == 8
     for key in ("asked", "answered", "in_time", "states"):
         assert counts_only["borough"][key] == figures["borough"][key]
     assert counts_only["borough"]["median_hours"] is None
@@ -291,8 +368,9 @@ def test_the_queries_do_not_grow_with_the_number_of_wards(provider):
         return len(captured)
 
     three, twelve = queries(wards[:3]), queries(wards)
-    # The summaries' check (two), the month's rows and needs, the medians, the wards (and retired ones).
-    assert three == twelve <= 7
+    # The summaries' check (two), the month's rows and needs, the medians (the summaries' check, the
+    # answers per hour waited, the middle hours' answers), the wards (and retired ones).
+    assert three == twelve <= 10
 
 
 # Pages, downloads, permissions ----------------------------------------------------------------------
