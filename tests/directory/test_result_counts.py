@@ -130,9 +130,9 @@ def test_oruk_pages_reach_every_service_when_the_total_is_an_estimate(client, mo
 
 @postgresql_only
 def test_a_search_matching_much_of_the_directory_scans_the_table_for_the_same_first_matches(monkeypatch):
-    """search.first_matches reads the first matches of a search expected to match at least
-    SCAN_FROM_SHARE of the services by scanning the table (bounded work however large the directory),
-    and finds the very matches the index would; page_of reuses the one estimate for the count."""
+    """search.first_matches reads the first matches of a search expected to match much of the directory
+    by scanning the table (search.scans_table), and finds the very matches the index would; page_of
+    reuses the one estimate for the count."""
     monkeypatch.setattr(search, "RANK_LIMIT", 3)
     monkeypatch.setattr(selectors, "COUNT_EXACTLY_UP_TO", 4)
     for n in range(8):
@@ -161,6 +161,45 @@ def test_a_search_matching_much_of_the_directory_scans_the_table_for_the_same_fi
         _rows, count = selectors.page_of(results, number=1, per_page=2, search_text="payroll", estimate=True)
     assert count.estimated and count.number >= 4
     assert [query["sql"].startswith("EXPLAIN") for query in captured.captured_queries].count(True) == 1
+
+
+@postgresql_only
+def test_the_table_is_scanned_when_that_reads_fewer_rows_than_the_index_gathers_matches(monkeypatch):
+    """A scan reads some (RANK_LIMIT + 1) * rows / matches rows to find RANK_LIMIT + 1 matches; the index
+    gathers every match first: the cheaper of the two is chosen (at 60,000 services, from about 5,500
+    matches on)."""
+    monkeypatch.setattr(search, "table_rows", lambda: 60_000)
+    assert search.RANK_LIMIT == 500
+    assert not search.scans_table(5_482)  # 5,482 matches gathered < 501 * 60,000 / 5,482 = 5,483 rows read
+    assert search.scans_table(5_483)
+    assert not search.scans_table(None)
+    monkeypatch.setattr(search, "table_rows", lambda: -1)  # never analysed: no estimate to go by
+    assert not search.scans_table(1_000_000)
+
+
+@postgresql_only
+def test_a_search_matching_a_small_share_reads_its_first_matches_through_the_index(monkeypatch):
+    """With more matches than RANK_LIMIT but few for the directory's size, the index is read: the same
+    first matches as a scan finds."""
+    monkeypatch.setattr(search, "RANK_LIMIT", 3)
+    for n in range(8):
+        make_service(name=f"Service {n}", description="Help with payroll.")
+    for n in range(32):
+        make_service(name=f"Other {n}", description="Nothing to do with it.")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE directory_service")
+    results = filter_services(Service.objects.listed(), ServiceFilters(text="payroll"))
+    expected = selectors._planner_estimate(results.order_by().values("pk"))
+    assert search.RANK_LIMIT < expected < 16  # 4 * 40 rows / 8 matches = 20 rows scanned > 8 gathered
+    assert not search.scans_table(expected)
+    with CaptureQueriesContext(connection) as captured:
+        through_index = search.first_matches(results, expected=expected)
+    assert ") IS TRUE" not in captured.captured_queries[-1]["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        scanned = search.first_matches(results, expected=1_000_000)
+    assert len(through_index) == search.RANK_LIMIT + 1 and through_index == scanned
 
 
 @postgresql_only
