@@ -7,6 +7,7 @@ search: every word must appear (case-insensitively) in the name or the descripti
 match still comes first.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import time
 
@@ -277,14 +278,54 @@ def scans_table(expected: int | None) -> bool:
     return 0 < (RANK_LIMIT + 1) * table_rows() < expected * expected
 
 
-def first_matches(matches: QuerySet[Service], *, expected: int | None = None) -> list[tuple[int, float]]:
-    """The first RANK_LIMIT + 1 matches in the table's order, each as (id, rank): whether a search has
-    more than RANK_LIMIT matches, and if not, all of them, scored in the same read. `expected`: the
-    planner's estimate of the matches, if known; with many, the table is scanned (scans_table)."""
-    rows = matches.order_by().values_list("pk", "rank")
-    if scans_table(expected):
-        rows.query.where = WhereNode([_TestedRowByRow(rows.query.where)])
-    return list(rows[: RANK_LIMIT + 1])
+def planner_rows(cursor, sql: str, params) -> int:
+    """The rows PostgreSQL's planner expects a statement to return (its statistics, no rows read)."""
+    cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+    plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+@dataclass(frozen=True)
+class FirstMatches:
+    """What ranking a search needs, each match as (id, rank): `found`, its first RANK_LIMIT + 1 matches in
+    the table's order (whether it has more than RANK_LIMIT, and if not, all of them); `exact_names`, its
+    matches named exactly as the search words (beyond RANK_LIMIT they are ranked too); `expected`, the
+    planner's estimate of its matches (PostgreSQL; None elsewhere)."""
+
+    found: list[tuple[int, float]]
+    exact_names: list[tuple[int, float]]
+    expected: int | None = None
+
+
+def first_matches(matches: QuerySet[Service], text: str = "", *, expected: int | None = None) -> FirstMatches:
+    """The first matches of `matches` (text_search's queryset) and those named exactly `text`. On
+    PostgreSQL in two statements compiled from one: the planner's estimate (unless `expected` gives it),
+    which says how to read the first matches (scans_table), then both lists in one read."""
+    scored = matches.order_by().values_list("pk", "rank")
+    if connection.vendor != "postgresql":
+        found = list(scored[: RANK_LIMIT + 1])
+        exact_names = list(_exact_name(scored, text)) if len(found) > RANK_LIMIT else []
+        return FirstMatches(found, exact_names)
+    sql, params = scored.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if expected is None:
+            expected = planner_rows(cursor, sql, params)
+        first_sql, first_params = sql, params
+        if scans_table(expected):
+            scanned = scored.all()
+            scanned.query.where = WhereNode([_TestedRowByRow(scored.query.where)])
+            first_sql, first_params = scanned.query.sql_with_params()
+        # lower(name) = lower(text): answered by the (lower(name), id) index of migration 0004.
+        cursor.execute(
+            f"SELECT m.*, false FROM ({first_sql} LIMIT {RANK_LIMIT + 1}) AS m"
+            f" UNION ALL SELECT m.*, true FROM ({sql}) AS m (id, rank)"
+            f" WHERE m.id IN (SELECT id FROM {Service._meta.db_table} WHERE lower(name) = lower(%s))",
+            [*first_params, *params, text],
+        )
+        rows = cursor.fetchall()
+    found = [(pk, rank) for pk, rank, exact_name in rows if not exact_name]
+    return FirstMatches(found, [(pk, rank) for pk, rank, exact_name in rows if exact_name], expected)
 
 
 def _best_first(scored) -> list[int]:
@@ -294,10 +335,10 @@ def _best_first(scored) -> list[int]:
 
 
 def ranked_ids(
-    matches: QuerySet[Service], text: str, start: int, stop: int, *, found: list[tuple[int, float]] | None = None
+    matches: QuerySet[Service], text: str, start: int, stop: int, *, first: FirstMatches | None = None
 ) -> list[int]:
     """Ids `start` to `stop` of a search's matches (`matches`: text_search's queryset, in RANKED_ORDER;
-    `found`: first_matches(matches) if already read), best first, reading a bounded number of rows
+    `first`: first_matches(matches, text) if already read), best first, reading a bounded number of rows
     whatever the number of matches.
 
     Up to RANK_LIMIT matches, all are ranked: the order is exactly RANKED_ORDER, from the ranks
@@ -305,11 +346,11 @@ def ranked_ids(
     order, without sorting them all) and every exact name match are ranked and come first, then the
     other matches, oldest first. Scoring every one of tens of thousands of matches of a common word
     would cost time in proportion to the directory's size, to order results nobody reads that far."""
-    found = first_matches(matches) if found is None else found
-    if len(found) <= RANK_LIMIT:
-        return _best_first(found)[start:stop]
-    candidates = dict(found[:RANK_LIMIT])
-    candidates.update(_exact_name(matches.order_by(), text).values_list("pk", "rank"))
+    first = first_matches(matches, text) if first is None else first
+    if len(first.found) <= RANK_LIMIT:
+        return _best_first(first.found)[start:stop]
+    candidates = dict(first.found[:RANK_LIMIT])
+    candidates.update(first.exact_names)
     ids = _best_first(candidates.items())[start:stop]
     if len(ids) < stop - start:
         rest = matches.filter(~Q(_OneOfIds(candidates))).order_by("pk").values_list("pk", flat=True)

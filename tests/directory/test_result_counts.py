@@ -94,6 +94,20 @@ def test_a_search_beyond_the_rank_limit_ranks_a_bounded_set_and_pages_through_ev
     assert sorted(names) == sorted(service.name for service in [*matching, exact])
 
 
+def test_an_exact_name_match_beyond_the_first_matches_is_ranked_first_on_either_database(monkeypatch):
+    """search.first_matches reads the exact name matches with the first matches (one statement on
+    PostgreSQL, two on SQLite): one added after RANK_LIMIT others still comes first."""
+    monkeypatch.setattr(search, "RANK_LIMIT", 3)
+    for n in range(6):
+        make_service(name=f"Service {n}", description="Help with payroll.")
+    exact = make_service(name="Payroll", description="Everything about payroll.")  # added last
+    results = filter_services(Service.objects.listed(), ServiceFilters(text="payroll"))
+    first = search.first_matches(results, "payroll")
+    assert len(first.found) == 4 and exact.pk not in dict(first.found)
+    assert [pk for pk, _rank in first.exact_names] == [exact.pk]
+    assert ranked_ids(results, "payroll", 0, 2, first=first)[0] == exact.pk
+
+
 @postgresql_only
 def test_scans_start_at_the_table_start_so_a_search_ranks_the_same_matches_every_time():
     """ranked_ids ranks the first RANK_LIMIT matches a scan finds: a synchronised scan (PostgreSQL's
@@ -146,14 +160,14 @@ def test_a_search_matching_much_of_the_directory_scans_the_table_for_the_same_fi
     assert not search.scans_table(search.RANK_LIMIT)
 
     with CaptureQueriesContext(connection) as captured:
-        scanned = search.first_matches(results, expected=expected)
+        scanned = search.first_matches(results, expected=expected).found
     sql = captured.captured_queries[-1]["sql"]
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {sql}")
         plan = " ".join(row[0] for row in cursor.fetchall())
-        assert "Seq Scan" in plan and "Index" not in plan
+        assert "Seq Scan on directory_service" in plan and "Bitmap" not in plan  # the GIN index is read by bitmap
         cursor.execute("SET LOCAL enable_seqscan = off")  # the same read through the GIN index
-        through_index = search.first_matches(results)
+        through_index = search.first_matches(results, expected=search.RANK_LIMIT).found
         cursor.execute("SET LOCAL enable_seqscan = on")
     assert len(scanned) == search.RANK_LIMIT + 1 and scanned == through_index
 
@@ -193,12 +207,12 @@ def test_a_search_matching_a_small_share_reads_its_first_matches_through_the_ind
     assert search.RANK_LIMIT < expected < 16  # 4 * 40 rows / 8 matches = 20 rows scanned > 8 gathered
     assert not search.scans_table(expected)
     with CaptureQueriesContext(connection) as captured:
-        through_index = search.first_matches(results, expected=expected)
+        through_index = search.first_matches(results, expected=expected).found
     assert ") IS TRUE" not in captured.captured_queries[-1]["sql"]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_bitmapscan = off")
         cursor.execute("SET LOCAL enable_indexscan = off")
-        scanned = search.first_matches(results, expected=1_000_000)
+        scanned = search.first_matches(results, expected=1_000_000).found
     assert len(through_index) == search.RANK_LIMIT + 1 and through_index == scanned
 
 
@@ -218,10 +232,10 @@ def test_the_table_scan_keeps_every_filter(monkeypatch):
     filters = ServiceFilters(text="payroll", free_only=True, day="TU", opens_from=time(9, 0))
     results = filter_services(Service.objects.listed(), filters)
     with CaptureQueriesContext(connection) as captured:
-        scanned = search.first_matches(results, expected=1_000_000)
+        scanned = search.first_matches(results, expected=1_000_000).found
     assert ") IS TRUE" in captured.captured_queries[-1]["sql"]
     wanted = list(Service.objects.filter(name__in=["Service 0", "Service 4", "Service 6"]).values_list("pk", flat=True))
     assert sorted(pk for pk, _rank in scanned) == sorted(wanted)
     # All three matches either way, with the same ranks (the order of a read without ORDER BY is the
     # plan's: the day's subquery may be joined from the times' side).
-    assert sorted(scanned) == sorted(search.first_matches(results))
+    assert sorted(scanned) == sorted(search.first_matches(results, expected=search.RANK_LIMIT).found)
