@@ -16,6 +16,9 @@ providers with 4,000 services), 200 joint projects with their periods, indicator
 2. the full XLSX evidence pack, built in a separate process as a worker would: wall time and that
    process's peak memory (ru_maxrss), against under 60 s and 250 MB.
 
+--funding measures only the funding figures against counting their recipients distinct as before
+(compare_funding), with BENCH_KEEP=1 on the kept database in a minute or two.
+
 The dashboards read referrals, events and quality through those apps' selectors; the referrals get
 the history the figures read (sent, first answered, closed; some feedback) in bulk SQL. The machine is
 shared and busy, so figures are indicative.
@@ -62,7 +65,7 @@ def main() -> None:
     # by default it is built afresh and dropped.
     keep = os.environ.get("BENCH_KEEP") == "1"
     with bench_database(BENCH_DB, var_dir=VAR_DIR, keep=keep, reuse=keep, environment=ENVIRONMENT) as fresh:
-        run(build=fresh)
+        run(build=fresh, funding_only=sys.argv[1:] == ["--funding"])
 
 
 def _batches(items, size=5000):
@@ -399,11 +402,12 @@ def referral_figures_live():
         referral_selectors.referral_statistics, referral_selectors.delivery_by_ward = saved
 
 
-# The funding breakdowns' statement before issue 15, its periods truncated through timestamptz (the
-# session time zone worked out for every grant). The baseline the statement now is measured against,
-# in the same run. (Hash aggregates instead of its COUNT(DISTINCT) sorts were measured slower on this
-# data: the grants are nearly one per recipient, funder and period, so adding them up first saves
-# nothing and the hash tables of (key, recipient) pairs spill to disk.)
+# The funding figures before each grant kept its previous awards (Grant.previous_*): the recipients of
+# every group counted with COUNT(DISTINCT), which sorts the period's grants once per breakdown (the
+# breakdowns' GROUPING SETS statement with work_mem raised for its sorts; the grants by segment through
+# the recipient's row, and by need). The baseline the figures now are measured against, in the same run. (Hash aggregates instead
+# of those sorts were measured slower on this data: the grants are nearly one per recipient, funder and
+# period, so adding them up first saves nothing and the hash tables of (key, recipient) pairs spill.)
 DISTINCT_SORTS_SQL = (
     'SELECT GROUPING(g."funder_org_id", {ward}, o."development_stage", {period}), '
     'g."funder_org_id", MAX(g."funder_name"), {ward}, o."development_stage", {period}, '
@@ -412,12 +416,38 @@ DISTINCT_SORTS_SQL = (
     'WHERE g."award_date" BETWEEN %s AND %s '
     'GROUP BY GROUPING SETS ((g."funder_org_id"), ({ward}), (o."development_stage"), ({period}), ())'
 )
+DISTINCT_SORTS_WORK_MEM = "32MB"
+
+
+def grants_by_need_distinct(scope) -> dict:
+    """The grants by need as before: each need's recipients counted with COUNT(DISTINCT)."""
+    from django.db import connection
+    from django.db.models import F
+
+    from directory.models import Service
+    from evidence import selectors
+
+    meeting = (
+        Service.objects.listed().filter(needs__isnull=False).order_by()
+        .values(meeting_need=F("needs"), meeting_organisation=F("organisation_id")).distinct()
+    )
+    grants = selectors._grants_into_sector(scope).values(grant_recipient=F("recipient_id"), grant_amount=F("amount_awarded"))
+    meeting_sql, meeting_params = meeting.query.sql_with_params()
+    grants_sql, grants_params = grants.query.sql_with_params()
+    sql = (
+        'SELECT m."meeting_need", COUNT(*), COUNT(DISTINCT g."grant_recipient"), SUM(g."grant_amount") '
+        f'FROM ({grants_sql}) g INNER JOIN ({meeting_sql}) m ON m."meeting_organisation" = g."grant_recipient" GROUP BY m."meeting_need"'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*grants_params, *meeting_params])
+        return {need_id: (n, recipients, amount or Decimal(0)) for need_id, n, recipients, amount in cursor.fetchall()}
 
 
 @contextmanager
 def funding_as_before():
-    """The whole-borough funding breakdowns as before issue 15 (DISTINCT_SORTS_SQL, work_mem as the
-    selector sets it)."""
+    """The whole-borough funding figures with their recipients counted distinct, as before the previous
+    awards (DISTINCT_SORTS_SQL with its work_mem; segments through the recipient's row, and needs, with
+    COUNT(DISTINCT))."""
     from django.db import connection, transaction
 
     from evidence import selectors
@@ -425,38 +455,48 @@ def funding_as_before():
     def breakdowns(scope, unit):
         assert scope.area is None, "the baseline is measured for the whole borough"
         sql = DISTINCT_SORTS_SQL.format(
-            ward='COALESCE(o."ward_id", g."beneficiary_ward_id")', period=f"date_trunc('{unit}', g.\"award_date\")::date"
+            ward='COALESCE(o."ward_id", g."beneficiary_ward_id")', period=f"date_trunc('{unit}', g.\"award_date\"::timestamp)::date"
         )
         which = {0b0111: "funder", 0b1011: "ward", 0b1101: "stage", 0b1110: "period", 0b1111: "total"}
         result = {name: {} for name in selectors.FUNDING_BREAKDOWNS}
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [selectors.FUNDING_WORK_MEM])
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [DISTINCT_SORTS_WORK_MEM])
             cursor.execute(sql, [scope.start, scope.end])
             for grouping, funder_id, name, ward, stage, start, n, recipients, amount in cursor.fetchall():
                 key = {"funder": (funder_id, name), "ward": ward, "stage": stage, "period": start, "total": None}[which[grouping]]
                 result[which[grouping]][key] = (n, recipients, amount or Decimal(0))
+        result["total"].setdefault(None, (0, 0, Decimal(0)))
         return result
 
-    saved = selectors._funding_breakdowns
-    selectors._funding_breakdowns = breakdowns
+    def by_recipient(scope):
+        return {"segment": selectors._grouped(selectors._grants_into_sector(scope), "recipient__segments"), "need": grants_by_need_distinct(scope)}
+
+    saved = selectors._funding_breakdowns, selectors._grants_by_recipient
+    selectors._funding_breakdowns, selectors._grants_by_recipient = breakdowns, by_recipient
     try:
         yield
     finally:
-        selectors._funding_breakdowns = saved
+        selectors._funding_breakdowns, selectors._grants_by_recipient = saved
 
 
 def compare_funding(client) -> None:
-    """The funding section (2026 and five years) and the five-year dashboard with the breakdowns'
-    statement now against the one before issue 15, in the same run, after checking both give the same
-    breakdowns."""
+    """The funding figures (the breakdowns' statement, the grants by segment and by need, the whole
+    section for 2026 and five years, the five-year dashboard) with the recipients counted from the
+    previous awards against COUNT(DISTINCT) as before (funding_as_before), taken turn about in the same
+    run, after checking both give the same figures."""
     from evidence import selectors
 
     for start, unit in ((date(2026, 1, 1), "quarter"), (date(2022, 1, 1), "year")):
         scope = selectors.Scope(start=start, end=date(2026, 12, 31))
-        now = selectors._funding_breakdowns(scope, unit)
+        now = selectors._funding_breakdowns(scope, unit), selectors._grants_by_recipient(scope)
         with funding_as_before():
-            before = selectors._funding_breakdowns(scope, unit)
-        assert now == before, f"the funding breakdowns differ from the statement before issue 15 ({start}, {unit})"
+            before = selectors._funding_breakdowns(scope, unit), selectors._grants_by_recipient(scope)
+        assert now == before, f"the funding figures differ from counting the recipients distinct ({start}, {unit})"
+
+    def figures_time(figures, start: date, *args) -> float:
+        t = time.perf_counter()
+        figures(selectors.Scope(start=start, end=date(2026, 12, 31)), *args)
+        return (time.perf_counter() - t) * 1000
 
     def section_time(start: date, referral_statistics) -> float:
         scope = selectors.Scope(start=start, end=date(2026, 12, 31))
@@ -465,11 +505,6 @@ def compare_funding(client) -> None:
         section = selectors.funding_section(scope)
         for chart in section.charts:
             list(chart.long_rows())
-        return (time.perf_counter() - t) * 1000
-
-    def breakdowns_time(start: date, unit: str) -> float:
-        t = time.perf_counter()
-        selectors._funding_breakdowns(selectors.Scope(start=start, end=date(2026, 12, 31)), unit)
         return (time.perf_counter() - t) * 1000
 
     def page_time(params) -> float:
@@ -493,11 +528,12 @@ def compare_funding(client) -> None:
         print(f"  {label:44} {statistics.median(now):7.0f} {percentile(now, 0.95):7.0f} {statistics.median(before):10.0f} "
               f"{percentile(before, 0.95):10.0f} {percentile(now, 0.95) / percentile(before, 0.95):8.2f}x{note}")
 
-    print(f"\nFunding: the breakdowns' statement now against the one before issue 15 (same breakdowns, checked; "
+    print(f"\nFunding: recipients counted from the previous awards against COUNT(DISTINCT) (before; same figures, checked; "
           f"taken turn about), same run, load average {os.getloadavg()[0]:.1f}:")
     print(f"  {'':44} {'p50 ms':>7} {'p95 ms':>7} {'before p50':>10} {'before p95':>10} {'p95 ratio':>9}")
     for label, start, unit in (("2026", date(2026, 1, 1), "quarter"), ("five years", date(2022, 1, 1), "year")):
-        line(f"funding breakdowns statement, {label}", *interleaved(breakdowns_time, start, unit))
+        line(f"funding breakdowns statement, {label}", *interleaved(figures_time, lambda scope, unit: selectors._funding_breakdowns(scope, unit), start, unit))
+    line("grants by segment and by need, five years", *interleaved(figures_time, lambda scope: selectors._grants_by_recipient(scope), date(2022, 1, 1)))
     for label, start in (("funding section, whole borough, 2026", date(2026, 1, 1)), ("funding section, whole borough, five years", date(2022, 1, 1))):
         referral_statistics = selectors._referral_statistics(selectors.Scope(start=start, end=date(2026, 12, 31)))
         line(label, *interleaved(section_time, start, referral_statistics))
@@ -506,7 +542,7 @@ def compare_funding(client) -> None:
     print(f"  load average {os.getloadavg()[0]:.1f} after")
 
 
-def run(*, build: bool = True) -> None:
+def run(*, build: bool = True, funding_only: bool = False) -> None:
     from django.db import connection
     from django.test import Client
 
@@ -535,6 +571,9 @@ def run(*, build: bool = True) -> None:
     admin = User.objects.create_user(username="bench-admin", email="bench-admin@example.org", password="x", role=User.Role.NETWORK_ADMIN)
     client = Client()
     client.force_login(funder)
+    if funding_only:
+        compare_funding(client)
+        return
     ward = TaxonomyTerm.objects.get(taxonomy__code="wards", code="bow-east")
     year = {"start": "2026-01-01", "end": "2026-12-31"}
     print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; 'its SQL': the page's own statements run again through psycopg2 "

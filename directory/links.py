@@ -6,13 +6,16 @@ from urllib.parse import quote
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
+from core.links import fixed_url
+
 _SLUG_MARK = "slug-mark"
 
 
 def slug_url(viewname: str) -> Callable[[str], str]:
-    """reverse(viewname, kwargs={"slug": slug}) for many slugs, the pattern reversed once: a list of
-    results links each of its rows without resolving the URL patterns per row."""
-    head, tail = reverse(viewname, kwargs={"slug": _SLUG_MARK}).split(_SLUG_MARK)
+    """reverse(viewname, args=[slug]) for many slugs, the pattern reversed once (and kept: see
+    core.links.fixed_url): a list of results links each of its rows without resolving the URL patterns
+    per row."""
+    head, tail = fixed_url(viewname, _SLUG_MARK).split(_SLUG_MARK)
     return lambda slug: f"{head}{quote(slug, safe='')}{tail}"
 
 

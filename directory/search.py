@@ -10,9 +10,10 @@ match still comes first.
 import json
 from dataclasses import dataclass, field
 from datetime import time
+from operator import itemgetter
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections
 from django.db.models import BooleanField, Case, Exists, Expression, F, FloatField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.db.models.sql.where import WhereNode
@@ -33,18 +34,46 @@ SORT_REVIEWED = "reviewed"
 SORTS = (SORT_RELEVANCE, SORT_NAME, SORT_REVIEWED)
 
 
-class StoredSearchVector(ServiceColumnExpression):
-    """The generated `search_vector` column of directory_service (PostgreSQL only)."""
-
-    output_field = SearchVectorField()
-
-    def as_sql(self, compiler, connection):
-        return self.column(compiler, "search_vector"), []
-
-
 def clean_search_text(text: str) -> str:
     """Search words as typed, minus what no database should be sent (NUL and other control characters)."""
     return "".join(ch for ch in (text or "") if ch >= " " or ch in "\t").strip()
+
+
+# The text search configuration of the stored vector (migration 0004).
+SEARCH_CONFIG = "english"
+
+
+class _WordsMatch(ServiceColumnExpression):
+    """The stored vector matches the words: `search_vector @@ websearch_to_tsquery(...)`, which the GIN
+    index answers. websearch_to_tsquery accepts anything people type (quotes, minus signs, stray
+    punctuation)."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def as_sql(self, compiler, connection):
+        vector = self.column(compiler, "search_vector")
+        return f"{vector} @@ (websearch_to_tsquery(%s::regconfig, %s))", [SEARCH_CONFIG, self.text]
+
+
+class _WordsRank(_WordsMatch):
+    """How well a service matches the words (higher is better): ts_rank over the stored vector, plus 1
+    for a name that is the search text itself (case aside)."""
+
+    output_field = FloatField()
+    conditional = False
+
+    def as_sql(self, compiler, connection):
+        vector, name = self.column(compiler, "search_vector"), self.column(compiler, "name")
+        return (
+            f"(ts_rank({vector}, websearch_to_tsquery(%s::regconfig, %s)) + "
+            f"CASE WHEN UPPER({name}::text) = UPPER(%s) THEN %s ELSE %s END)",
+            [SEARCH_CONFIG, self.text, self.text, 1.0, 0.0],
+        )
 
 
 def text_search(services: QuerySet[Service], text: str) -> QuerySet[Service]:
@@ -52,18 +81,13 @@ def text_search(services: QuerySet[Service], text: str) -> QuerySet[Service]:
     text = clean_search_text(text)
     if not text:
         return services.annotate(rank=Value(0.0, output_field=FloatField()))
-    exact = Case(When(name__iexact=text, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
     if connection.vendor == "postgresql":
-        # websearch_to_tsquery accepts anything people type (quotes, minus signs, stray punctuation).
-        query = SearchQuery(text, search_type="websearch", config="english")
-        vector = StoredSearchVector()
         # The match uses the GIN index alone (an OR with another condition would defeat it); an exact
-        # name match always matches its own words too, and the boost puts it first.
-        return (
-            services.annotate(search_vector=vector)
-            .filter(search_vector=query)
-            .annotate(rank=SearchRank(vector, query) + exact)
-        )
+        # name match always matches its own words too, and the boost puts it first. Both written as
+        # one expression each: Django resolving SearchQuery, SearchRank and a Case per request cost
+        # more than the rest of the query's building.
+        return services.filter(_WordsMatch(text)).annotate(rank=_WordsRank(text))
+    exact = Case(When(name__iexact=text, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
     matched = services
     for word in text.split():
         # icontains escapes % and _ and backslashes itself: they match only themselves.
@@ -229,9 +253,22 @@ class _OneOfIds(ServiceColumnExpression):
         return f"{self.column(compiler, 'id')} = ANY(%s::bigint[])", [self.ids]
 
 
+class _ExactName(ServiceColumnExpression):
+    """lower(name) = lower(text): answered by the (lower(name), id) index of migration 0004."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def as_sql(self, compiler, connection):
+        return f"LOWER({self.column(compiler, 'name')}) = (LOWER(%s))", [self.text]
+
+
 def _exact_name(services: QuerySet[Service], text: str) -> QuerySet[Service]:
-    # lower(name) = lower(text): answered by the (lower(name), id) index of migration 0004.
-    return services.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(text)))
+    return services.filter(_ExactName(text))
 
 
 # A search with many matches reads its first ones by scanning the table from its start, stopping at the
@@ -307,8 +344,13 @@ def first_matches(matches: QuerySet[Service], text: str = "", *, expected: int |
         found = list(scored[: RANK_LIMIT + 1])
         exact_names = list(_exact_name(scored, text)) if len(found) > RANK_LIMIT else []
         return FirstMatches(found, exact_names)
-    sql, params = scored.query.sql_with_params()
-    with connection.cursor() as cursor:
+    try:
+        sql, params = scored.query.sql_with_params()
+    except EmptyResultSet:  # a filter no service can pass
+        return FirstMatches([], [], 0)
+    # Read on a plain cursor: the rows are already (id, rank) as the database gives them, and Django's
+    # converters and tuples per row cost as much as the query.
+    with connections[scored.db].cursor() as cursor:
         if expected is None:
             expected = planner_rows(cursor, sql, params)
         first_sql, first_params = sql, params
@@ -330,8 +372,8 @@ def first_matches(matches: QuerySet[Service], text: str = "", *, expected: int |
 
 def _best_first(scored) -> list[int]:
     """Ids from (id, rank) pairs in RANKED_ORDER: the ranks are the database's own, so the order is the
-    one its ORDER BY would give."""
-    return [pk for pk, _rank in sorted(scored, key=lambda row: (-row[1], row[0]))]
+    one its ORDER BY would give. Sorted by id, then (stably) by rank, best first: no key tuple per row."""
+    return [pk for pk, _rank in sorted(sorted(scored, key=itemgetter(0)), key=itemgetter(1), reverse=True)]
 
 
 def ranked_ids(

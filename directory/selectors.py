@@ -5,16 +5,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.functions import Lower
 from django.utils.text import capfirst
 
+from core.links import place
 from organisations.models import Organisation
 from organisations.selectors import HISTORY_BOOKKEEPING_FIELDS
 from taxonomies.models import Taxonomy, TaxonomyTerm
 from taxonomies.selectors import built_from_terms
 
 from . import links
+from .models import Service
 
 # Services -----------------------------------------------------------------------------------------
 
@@ -175,8 +177,6 @@ def page_of(
 
 def listed_services() -> QuerySet:
     """Services the public directory shows (not closed, from an open organisation)."""
-    from .models import Service
-
     return Service.objects.listed()
 
 
@@ -225,7 +225,7 @@ def directory_listing(ids: list[int]) -> list[ListedService]:
         term_names = _read_shown_terms()
     # Monday first, sorted here: twenty services' few times do not need schedules_in_week_order's SQL.
     day_order = {code: index for index, code in enumerate(Schedule.Weekday.values)}
-    day_names = Schedule.day_names()
+    day_names = _kept_day_names(place())
     by_id = {}
     for row in rows:
         shown = sorted(term_names[term_id] for term_id in (row.need_ids or row.function_ids))
@@ -246,6 +246,14 @@ def directory_listing(ids: list[int]) -> list[ListedService]:
             source_name=row.source_name,
         )
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+@functools.lru_cache(maxsize=16)
+def _kept_day_names(_place: tuple) -> dict[str, str]:
+    """Schedule.day_names(), kept per language (core.links.place)."""
+    from .models import Schedule
+
+    return Schedule.day_names()
 
 
 @dataclass
@@ -325,8 +333,6 @@ def _listing_sql() -> str:
 
 def service_page(slug: str):
     """A service with everything its page shows, or None."""
-    from .models import Service
-
     return (
         Service.objects.select_related("organisation", "last_reviewed_by", "source")
         .prefetch_related(*service_prefetches())
@@ -350,10 +356,24 @@ def locations_of(organisation: Organisation) -> QuerySet:
     return organisation.locations.select_related("ward").order_by("name", "pk")
 
 
-def regional_and_national_providers() -> QuerySet[Organisation]:
-    """Providers working beyond the borough (sub-regional, regional, national), with their service counts."""
-    from django.db.models import Exists, OuterRef
+# How many regional and national providers the whole directory's page lists; the rest are a search away.
+REGIONAL_SHOWN = 20
 
+
+@dataclass(frozen=True)
+class RegionalProviders:
+    """The first providers working beyond the borough, each with `open_services` set; how many there
+    are in all; and the levels they work at (value, label), for a search by area served."""
+
+    shown: list[Organisation]
+    total: int
+    levels: list[tuple[str, str]]
+
+
+def regional_and_national_providers(shown: int = REGIONAL_SHOWN) -> RegionalProviders:
+    """Providers working beyond the borough (sub-regional, regional, national): the first `shown` by
+    level and name with their open services counted, and how many there are per level. Three small
+    queries however many providers there are."""
     levels = [
         Organisation.GeographicLevel.SUB_REGIONAL,
         Organisation.GeographicLevel.REGIONAL,
@@ -362,11 +382,22 @@ def regional_and_national_providers() -> QuerySet[Organisation]:
     provider_kind = Organisation.kinds.through.objects.filter(
         organisation_id=OuterRef("pk"), taxonomyterm__code__in=Organisation.PROVIDER_KINDS
     )
-    return (
-        Organisation.objects.active()
-        .filter(Exists(provider_kind), geographic_level__in=levels)
-        .annotate(open_services=Count("services", filter=~Q(services__status="closed")))
-        .order_by("geographic_level", Lower("name"), "pk")
+    providers = Organisation.objects.active().filter(Exists(provider_kind), geographic_level__in=levels)
+    first = list(providers.order_by("geographic_level", Lower("name"), "pk")[:shown])
+    open_services = dict(
+        Service.objects.filter(organisation__in=[provider.pk for provider in first])
+        .exclude(status=Service.Status.CLOSED)
+        .order_by()
+        .values_list("organisation")
+        .annotate(Count("pk"))
+    )
+    for provider in first:
+        provider.open_services = open_services.get(provider.pk, 0)
+    per_level = dict(providers.order_by().values_list("geographic_level").annotate(Count("pk")))
+    return RegionalProviders(
+        shown=first,
+        total=sum(per_level.values()),
+        levels=[(level.value, level.label) for level in levels if per_level.get(level.value)],
     )
 
 

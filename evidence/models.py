@@ -504,6 +504,16 @@ class Grant(models.Model):
         limit_choices_to=terms_of(Taxonomy.WARDS),
         verbose_name=_("beneficiary ward"),
     )
+    # The award date of the recipient's grant before this one (grants in order of award date, then id):
+    # any grant, the same funder's, the same beneficiary ward's, and the same funder's for the same
+    # beneficiary ward; None for the first. Kept by database triggers on every write to the grants
+    # (migration 0006), whatever is saved here. A grant is the first of its kind to its recipient in a
+    # period when the one before it is older than the period's start: that is how the funding figures
+    # count the organisations a breakdown's grants went to, without sorting them (selectors).
+    previous_to_recipient = models.DateField(null=True, editable=False)
+    previous_from_funder = models.DateField(null=True, editable=False)
+    previous_for_ward = models.DateField(null=True, editable=False)
+    previous_from_funder_for_ward = models.DateField(null=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last modified"), auto_now=True)
 

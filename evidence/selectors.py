@@ -16,9 +16,21 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncDate, TruncQuarter, TruncYear
+from django.db import connection
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Max,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, TruncDate, TruncQuarter, TruncYear
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -832,6 +844,23 @@ def _grants_into_sector(scope: Scope) -> QuerySet[Grant]:
     return grants.order_by()
 
 
+def _first_since(previous: str, start: date) -> Q:
+    return Q(**{f"{previous}__isnull": True}) | Q(**{f"{previous}__lt": start})
+
+
+def _first_to_recipient(scope: Scope) -> Q:
+    """Of ``_grants_into_sector(scope)``, each recipient's first: counting them counts the recipients,
+    in any breakdown by what the recipient is (``_grants_by_recipient``), without sorting the grants
+    (Grant.previous_*: a grant is its recipient's first in the period when the one before it is older
+    than the period). In an area, a recipient with no ward recorded has only its grants for that
+    beneficiary ward there: its first among those."""
+    if scope.area is None:
+        return _first_since("previous_to_recipient", scope.start)
+    return Q(recipient__ward__isnull=False) & _first_since("previous_to_recipient", scope.start) | Q(
+        recipient__ward__isnull=True
+    ) & _first_since("previous_for_ward", scope.start)
+
+
 def _grouped(grants: QuerySet[Grant], *keys) -> dict:
     """{key or tuple of keys: (grants, recipients, amount)} in one grouped query."""
     rows = grants.values_list(*keys).annotate(**GRANT_FIGURES).values_list(*keys, "n", "recipients", "amount")
@@ -846,11 +875,6 @@ def _funding_totals(grants: QuerySet[Grant]) -> tuple[int, int, Decimal]:
     return totals["n"], totals["recipients"], totals["amount"] or Decimal(0)
 
 
-# Enough for a few years of a borough's grants to be sorted in memory (it is only granted up to what
-# the sorts use, for the one statement: set and restored around it).
-FUNDING_WORK_MEM = "32MB"
-
-
 # The breakdowns worked out together, in the order of their GROUPING SETS below.
 FUNDING_BREAKDOWNS = ("funder", "ward", "stage", "period", "total")
 
@@ -862,9 +886,10 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
     one pass over the grants with GROUPING SETS, which the ORM does not write, where separate grouped
     queries would read the period's grants five times. Same rows as ``_grants_into_sector``.
 
-    Counting distinct recipients makes each set a sort of the period's grants: they are sorted in
-    memory (work_mem for this statement only), not in files on disk, and there is no set per
-    recipient (thousands of rows to send; ``_grants_by_need`` counts what the needs table reads)."""
+    The recipients are counted from each one's first grant in the group (Grant.previous_*: the one
+    before it is older than the period, or than the quarter or year for the over-time rows), not with
+    COUNT(DISTINCT), which would sort the period's grants once per breakdown: every figure is a count
+    or a sum, and the sets are added up in hash tables in one scan."""
     if connection.vendor != "postgresql":
         return _funding_breakdowns_grouped_separately(scope, unit)
     grant, organisation = Grant._meta.db_table, Organisation._meta.db_table
@@ -872,32 +897,45 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
     # From a timestamp without time zone: the same first day as through timestamptz (which the date
     # would be cast to), without working out the session time zone's offset for every grant.
     period = f"date_trunc('{'quarter' if unit == 'quarter' else 'year'}', g.\"award_date\"::timestamp)::date"
-    where, params = 'g."award_date" BETWEEN %s AND %s', [scope.start, scope.end]
-    if scope.area is not None:
-        where += f" AND {ward} = %s"
-        params.append(scope.area.pk)
+
+    def chain(own: str, for_ward: str, *, area: bool) -> str:
+        """The grant before in the recipient's grants that share the group: in an area (or by ward), an
+        organisation with no ward recorded is there only through its grants' beneficiary ward."""
+        if not area:
+            return f'g."{own}"'
+        return f'CASE WHEN o."ward_id" IS NULL THEN g."{for_ward}" ELSE g."{own}" END'
+
+    def first(previous: str, since: str = "%(start)s") -> str:
+        return f"COUNT(*) FILTER (WHERE {previous} IS NULL OR {previous} < {since})"
+
+    in_area = scope.area is not None
+    to_recipient = chain("previous_to_recipient", "previous_for_ward", area=in_area)
+    where, params = 'g."award_date" BETWEEN %(start)s AND %(end)s', {"start": scope.start, "end": scope.end}
+    if in_area:
+        where += f" AND {ward} = %(area)s"
+        params["area"] = scope.area.pk
     sql = (
         f'SELECT GROUPING(g."funder_org_id", {ward}, o."development_stage", {period}), '
-        f'g."funder_org_id", MAX(g."funder_name"), {ward}, o."development_stage", {period}, '
-        f'COUNT(*), COUNT(DISTINCT g."recipient_id"), SUM(g."amount_awarded") '
+        f'g."funder_org_id", MAX(g."funder_name"), {ward}, o."development_stage", {period}, COUNT(*), '
+        f'{first(chain("previous_from_funder", "previous_from_funder_for_ward", area=in_area))}, '
+        f'{first(chain("previous_to_recipient", "previous_for_ward", area=True))}, '
+        f"{first(to_recipient)}, {first(to_recipient, since=f'GREATEST(%(start)s, {period})')}, "
+        f'SUM(g."amount_awarded") '
         f'FROM "{grant}" g INNER JOIN "{organisation}" o ON o."id" = g."recipient_id" WHERE {where} '
         f'GROUP BY GROUPING SETS ((g."funder_org_id"), ({ward}), (o."development_stage"), ({period}), ())'
     )
-    # GROUPING() sets a bit for each column left out of the row's set, the first column the highest.
-    which = {0b0111: "funder", 0b1011: "ward", 0b1101: "stage", 0b1110: "period", 0b1111: "total"}
+    # GROUPING() sets a bit for each column left out of the row's set, the first column the highest;
+    # then the set's name and which of the recipient counts is its own.
+    which = {
+        0b0111: ("funder", 0), 0b1011: ("ward", 1), 0b1101: ("stage", 2), 0b1110: ("period", 3), 0b1111: ("total", 2),
+    }
     result: dict[str, dict] = {name: {} for name in FUNDING_BREAKDOWNS}
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        # Local to the transaction, and put back after: a caller's own transaction (a request's, a
-        # worker's) goes on with the work_mem it had.
-        cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [FUNDING_WORK_MEM])
-        previous = cursor.fetchone()[0]
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
-        for grouping, funder_id, funder_name, ward_id, stage, start, n, recipients, amount in fetched:
-            name = which[grouping]
+        for grouping, funder_id, funder_name, ward_id, stage, start, n, *recipients, amount in cursor.fetchall():
+            name, counted = which[grouping]
             key = {"funder": (funder_id, funder_name), "ward": ward_id, "stage": stage, "period": start, "total": None}[name]
-            result[name][key] = (n, recipients, amount or Decimal(0))
+            result[name][key] = (n, recipients[counted], amount or Decimal(0))
     result["total"].setdefault(None, (0, 0, Decimal(0)))
     return result
 
@@ -919,28 +957,55 @@ def _funding_breakdowns_grouped_separately(scope: Scope, unit: str) -> dict[str,
     }
 
 
-def _grants_by_need(scope: Scope) -> dict[int, tuple[int, int, Decimal]]:
-    """{need id: (grants, recipients, amount)} of the grants into the sector in the scope to
-    organisations with a listed service meeting the need, grouped in the database: each pair of need
-    and organisation once, however many of its services meet it."""
+def _recipient_groups() -> list[tuple[str, QuerySet]]:
+    """(breakdown, (group_key, group_organisation) pairs) for ``_grants_by_recipient``, each pair once
+    in its breakdown: a recipient's specialist segments (None for one in none), and the support needs a
+    listed service of the recipient meets (however many of its services meet one)."""
+    segments = Organisation.segments.through.objects.order_by().values(
+        group_key=F("taxonomyterm_id"), group_organisation=F("organisation_id")
+    )
+    no_segment = Organisation.objects.filter(segments__isnull=True).order_by().values(
+        group_key=Cast(Value(None), output_field=BigIntegerField()), group_organisation=F("pk")
+    )
     meeting = (
         Service.objects.listed()
         .filter(needs__isnull=False)
         .order_by()
-        .values(meeting_need=F("needs"), meeting_organisation=F("organisation_id"))
+        .values(group_key=F("needs"), group_organisation=F("organisation_id"))
         .distinct()
     )
-    grants = _grants_into_sector(scope).values(grant_recipient=F("recipient_id"), grant_amount=F("amount_awarded"))
-    meeting_sql, meeting_params = meeting.query.sql_with_params()
+    return [("segment", segments), ("segment", no_segment), ("need", meeting)]
+
+
+def _grants_by_recipient(scope: Scope) -> dict[str, dict]:
+    """{"segment": {segment id or None: (grants, recipients, amount)}, "need": {need id: ...}} of the
+    grants into the sector in the scope by what their recipient is or does (``_recipient_groups``), in
+    one grouped query over one read of the grants: a grant counts in every group its recipient is in,
+    joined on the grant's recipient id (not through the organisation's row). The recipients are counted
+    from their first grants (``_first_to_recipient``)."""
+    grants = _grants_into_sector(scope).values(
+        grant_recipient=F("recipient_id"),
+        grant_amount=F("amount_awarded"),
+        grant_first=ExpressionWrapper(_first_to_recipient(scope), output_field=BooleanField()),
+    )
+    groups = _recipient_groups()
+    pairs, params = [], []
+    for number, (_name, keys) in enumerate(groups):
+        keys_sql, keys_params = keys.query.sql_with_params()
+        pairs.append(f'SELECT {number} AS "group_set", p."group_key", p."group_organisation" FROM ({keys_sql}) p')
+        params += keys_params
     grants_sql, grants_params = grants.query.sql_with_params()
     sql = (
-        'SELECT m."meeting_need", COUNT(*), COUNT(DISTINCT g."grant_recipient"), SUM(g."grant_amount") '
-        f'FROM ({grants_sql}) g INNER JOIN ({meeting_sql}) m '
-        'ON m."meeting_organisation" = g."grant_recipient" GROUP BY m."meeting_need"'
+        'SELECT k."group_set", k."group_key", COUNT(*), COUNT(CASE WHEN g."grant_first" THEN 1 END), SUM(g."grant_amount") '
+        f'FROM ({grants_sql}) g INNER JOIN ({" UNION ALL ".join(pairs)}) k '
+        'ON k."group_organisation" = g."grant_recipient" GROUP BY k."group_set", k."group_key"'
     )
+    result: dict[str, dict] = {name: {} for name, _keys in groups}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*grants_params, *meeting_params])
-        return {need_id: (n, recipients, amount or Decimal(0)) for need_id, n, recipients, amount in cursor.fetchall()}
+        cursor.execute(sql, [*grants_params, *params])
+        for number, key, n, recipients, amount in cursor.fetchall():
+            result[groups[number][0]][key] = (n, recipients, amount or Decimal(0))
+    return result
 
 
 def _funding_chart(key: str, title: str, definition: str, rows, total, *, overlapping: bool = False, row_heading=None) -> Chart:
@@ -1062,11 +1127,10 @@ class NeedAlignment:
         return shown + [row for row in rows if row.gap is None]
 
 
-def _need_alignment(scope: Scope, total: tuple[int, int, Decimal]) -> NeedAlignment:
-    """From the grants by the needs their recipients meet (one grouped query) and the referrals by need
+def _need_alignment(scope: Scope, total: tuple[int, int, Decimal], funded_by_need: dict[int, tuple[int, int, Decimal]]) -> NeedAlignment:
+    """From the grants by the needs their recipients meet (``_grants_by_recipient``) and the referrals by need
     the referral section has already counted."""
     referral_data = _referral_statistics(scope)
-    funded_by_need = _grants_by_need(scope)
     asked = dict(referral_data["by_need"])
     rows = []
     for need in TaxonomyTerm.objects.in_taxonomy(Taxonomy.NEEDS).order_by("order", "name"):
@@ -1129,7 +1193,6 @@ def funding_section(scope: Scope) -> Section:
     ward, segment, development stage and over time, and how it lines up with the needs referrals ask for.
     Grants are counted like records about organisations (``suppression.grant_count``), and each sum of
     money is shown only when its count of grants is. A constant number of grouped queries."""
-    grants = _grants_into_sector(scope)
     unit, periods = _funding_periods(scope)
     breakdowns = _funding_breakdowns(scope, unit)
     total = breakdowns["total"][None]
@@ -1180,7 +1243,8 @@ def funding_section(scope: Scope) -> Section:
             row_heading=_("Ward"),
         )
     )
-    segment_groups = _grouped(grants, "recipient__segments")
+    by_recipient = _grants_by_recipient(scope)
+    segment_groups = by_recipient["segment"]
     segment_rows = [
         (term.name, *segment_groups.get(term.pk, (0, 0, Decimal(0)))) for term in TaxonomyTerm.objects.in_taxonomy(Taxonomy.SEGMENTS)
     ]
@@ -1240,7 +1304,7 @@ def funding_section(scope: Scope) -> Section:
                 "for far more often than money goes to organisations meeting it. Sorted by the gap, biggest first; needs "
                 "whose shares rest on small numbers are not compared and come last."
             ),
-            alignment=_need_alignment(scope, total),
+            alignment=_need_alignment(scope, total, by_recipient["need"]),
             unit=_("per cent"),
             row_heading=_("Support need"),
         )

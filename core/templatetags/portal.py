@@ -3,7 +3,7 @@ query strings, page numbers, scrolling regions for wide tables and fragments kep
 Loaded as `{% load portal %}`."""
 
 import json
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django import template
 from django.utils.html import escape, format_html
@@ -56,6 +56,19 @@ def nav_link(context, url_name: str, label: str, section: bool = True) -> SafeSt
 _QUERY_MARK = "\0"  # a value no link keeps: QueryDict.urlencode writes it as %00
 
 
+def _marked_query(context, names) -> list[str]:
+    """The current query string's pieces ("name=value"), the parameters `names` set to a mark: copied
+    and encoded once per rendering, for the links that change those parameters."""
+    key = ("query_with", *names)
+    pieces = context.render_context.get(key)
+    if pieces is None:
+        query = context["request"].GET.copy()
+        for name in names:
+            query[name] = _QUERY_MARK
+        pieces = context.render_context[key] = query.urlencode().split("&")
+    return pieces
+
+
 @register.simple_tag(takes_context=True)
 def query_with(context, **changes) -> str:
     """The current query string with some parameters changed, for pagination links."""
@@ -68,17 +81,20 @@ def query_with(context, **changes) -> str:
                 query[name] = value
         encoded = query.urlencode()
         return f"?{encoded}" if encoded else "?"
-    # A page of links changes the same parameters each time: the query is copied and encoded once per
-    # rendering, with a mark in their places, and each link puts its own values there.
-    key = ("query_with", *changes)
-    pieces = context.render_context.get(key)
-    if pieces is None:
-        query = context["request"].GET.copy()
-        for name in changes:
-            query[name] = _QUERY_MARK
-        pieces = context.render_context[key] = query.urlencode().split("&")
+    # A page of links changes the same parameters each time: each link puts its own values in the
+    # marked places.
     marked = {urlencode({name: _QUERY_MARK}): urlencode({name: value}) for name, value in changes.items()}
-    return "?" + "&".join([marked.get(piece, piece) for piece in pieces])
+    return "?" + "&".join([marked.get(piece, piece) for piece in _marked_query(context, changes)])
+
+
+def _page_href(context):
+    """query_with(context, page=number) as an escaped href, for many numbers: the query around the
+    page's place encoded and escaped once."""
+    pieces = _marked_query(context, ("page",))
+    place = pieces.index(urlencode({"page": _QUERY_MARK}))
+    head = escape("?" + "".join(f"{piece}&" for piece in pieces[:place]) + "page=")
+    tail = escape("".join(f"&{piece}" for piece in pieces[place + 1 :]))
+    return lambda number: f"{head}{quote_plus(str(number))}{tail}"
 
 
 @register.simple_tag(takes_context=True)
@@ -91,9 +107,7 @@ def page_links(context, page, label: str = "") -> SafeString:
     if paginator is None or not paginator.num_pages > 1:
         return mark_safe("\n")
     visually_hidden_page = escape(gettext("page"))
-
-    def href(number) -> str:
-        return escape(query_with(context, page=number))
+    href = _page_href(context)
 
     parts = [f'\n<nav aria-label="{escape(label or gettext("Pages"))}">\n  <ul class="pagination flex-wrap">\n    ']
     if page.has_previous():
@@ -104,10 +118,10 @@ def page_links(context, page, label: str = "") -> SafeString:
     parts.append("\n    \n    ")
     hidden_page = f'<span class="visually-hidden">{escape(gettext("Page"))} </span>'
     for number in page_numbers(page):
-        if number == page.number:
-            item = f'<li class="page-item active"><a class="page-link" aria-current="page" href="{href(number)}">{hidden_page}{number}</a></li>'
-        elif number == paginator.ELLIPSIS:
+        if not isinstance(number, int):  # the paginator's ellipsis (lazy text: compared, it is translated)
             item = '<li class="page-item disabled"><span class="page-link" aria-hidden="true">…</span></li>'
+        elif number == page.number:
+            item = f'<li class="page-item active"><a class="page-link" aria-current="page" href="{href(number)}">{hidden_page}{number}</a></li>'
         else:
             item = f'<li class="page-item"><a class="page-link" href="{href(number)}">{hidden_page}{number}</a></li>'
         parts.append(f"\n      \n        {item}\n      \n    ")

@@ -6,10 +6,12 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from directory.models import Service
 from directory.search import ServiceFilters, filter_services
+from directory.selectors import REGIONAL_SHOWN, regional_and_national_providers
 from organisations.models import Organisation
 from tests.factories import make_location, make_organisation, make_service, term
 
@@ -218,6 +220,36 @@ def test_regional_and_national_section(client, services):
     assert "London Voluntary Partnership" in section and "National Infrastructure Body" in section
     assert "A national VCO" not in section
     assert "Bow Advice Trust" not in section
+    assert 'id="regional-more"' not in section  # all of them are shown
+
+
+def test_regional_and_national_section_counts_open_services(client, services):
+    regional = provider("London Voluntary Partnership", geographic_level=Organisation.GeographicLevel.REGIONAL)
+    make_service(organisation=regional, name="Pan-London training")
+    make_service(organisation=regional, name="Old helpline", status=Service.Status.CLOSED)
+    provider("Quiet National Body", geographic_level=Organisation.GeographicLevel.NATIONAL)
+    shown = client.get(URL).context["regional"].shown
+    assert [(p.name, p.open_services) for p in shown] == [("Quiet National Body", 0), ("London Voluntary Partnership", 1)]
+
+
+def test_regional_and_national_section_lists_the_first_and_links_to_the_rest(client, services):
+    # A big network's page stays short: the first REGIONAL_SHOWN by level and name, then how many there
+    # are and a search by area served for each level that has any.
+    names = [f"Regional body {n:02}" for n in range(REGIONAL_SHOWN + 1)]
+    for name in reversed(names):
+        provider(name, geographic_level=Organisation.GeographicLevel.REGIONAL)
+    provider("Zed Sub-regional Network", geographic_level=Organisation.GeographicLevel.SUB_REGIONAL)
+    with CaptureQueriesContext(connection) as queries:
+        regional = regional_and_national_providers()
+    assert len(queries) == 3
+    assert regional.total == REGIONAL_SHOWN + 2
+    # Ordered by the level's stored value, then name: "regional" before "sub_regional".
+    assert [p.name for p in regional.shown] == names[:REGIONAL_SHOWN]
+    assert regional.levels == [("sub_regional", "Sub-regional"), ("regional", "Regional")]
+    section = client.get(URL).content.decode().split('id="regional"')[1]
+    assert names[REGIONAL_SHOWN] not in section and "Zed Sub-regional Network" not in section
+    assert f"These are the first {REGIONAL_SHOWN} of {REGIONAL_SHOWN + 2} providers." in section
+    assert '<a href="?area=sub_regional">Sub-regional</a> · <a href="?area=regional">Regional</a></p>' in section
 
 
 def test_queries_do_not_grow_with_results(client, services):
@@ -407,3 +439,18 @@ def test_kept_filter_markup_follows_a_term_change():
     payroll.name = "Payroll and pensions"
     payroll.save()
     assert '<option value="payroll" selected>Payroll and pensions</option>' in need_select()
+
+
+def test_the_pages_kept_words_follow_whether_it_was_searched(client, services):
+    """The search button, the "clear" link and the download words are kept per language and per
+    `filtered` (templates/directory/directory.html): each page still shows its own."""
+    for _round in range(2):  # the second round reads what the first kept
+        whole = client.get(URL).content.decode()
+        searched = client.get(URL, {"q": "funding"}).content.decode()
+        assert "Download the whole directory:" in whole and "Download these results:" not in whole
+        assert "Clear search and filters" not in whole
+        assert "Download these results:" in searched and "Download the whole directory:" not in searched
+        assert f'<a class="btn btn-link" href="{URL}">Clear search and filters</a>' in searched
+        for page in (whole, searched):
+            assert '<button type="submit" class="btn btn-primary">Search</button>' in page
+            assert f'<a href="{reverse("directory:api_guide")}">Open data (API)</a>' in page

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
+from directory.models import Service
 from evidence import selectors, suppression
 from evidence.selectors import Scope
 from organisations.models import Organisation
@@ -241,14 +242,14 @@ def test_grants_by_need_count_each_grant_once_per_need_within_the_area(grants, r
     services meeting a need counts its grants once for it, and an area counts only its grants."""
     governance, funding = term("needs", "governance-and-trustees"), term("needs", "funding-and-fundraising")
     make_service(organisation=grants["a"][0], needs=[governance, funding])
-    borough = selectors._grants_by_need(_year())
+    borough = selectors._grants_by_recipient(_year())["need"]
     # Governance: A0-A5's 6 City Bridge grants, A0 and A1's from the network, A2's from Small Trust.
     assert borough[governance.pk] == (9, 6, Decimal("7300"))
     # Funding: B0-B4 (5 Lottery, 2 network, 1 Small Trust) and now A0 (City Bridge and network).
     assert borough[funding.pk] == (10, 6, Decimal("12700"))
     # Bow East: the grants to its organisations (the network's to A0 and A1 too: their recipient's ward
     # comes before the beneficiary ward), none of Bow West's.
-    bow_east = selectors._grants_by_need(Scope(start=date(2026, 1, 1), end=date(2026, 12, 31), area=term("wards", "bow-east")))
+    bow_east = selectors._grants_by_recipient(Scope(start=date(2026, 1, 1), end=date(2026, 12, 31), area=term("wards", "bow-east")))["need"]
     assert bow_east[governance.pk] == (9, 6, Decimal("7300"))
     assert bow_east[funding.pk] == (2, 1, Decimal("1400"))
 
@@ -396,3 +397,109 @@ def test_breakdowns_in_one_statement_match_the_grouped_queries(grants, referrals
     assert year["ward"][None] == (2, 1, Decimal("1000"))
     assert year["ward"][term("wards", "bow-east").pk] == (11, 6, Decimal("7675"))
     assert selectors._funding_breakdowns(Scope(start=date(2030, 1, 1), end=date(2030, 12, 31)), "quarter")["total"] == {None: (0, 0, Decimal(0))}
+
+
+def _previous_awards_worked_out() -> dict[int, tuple]:
+    """{grant id: its four previous_* dates}, worked out from every grant in Python: the award date of
+    the grant before it to the same recipient, by award date then id, over any grant, the same funder's,
+    the same beneficiary ward's, and both."""
+    from evidence.models import Grant
+
+    grants = Grant.objects.filter(recipient__isnull=False).order_by("award_date", "pk")
+    grants = grants.values_list("pk", "recipient_id", "funder_org_id", "beneficiary_ward_id", "award_date")
+    last: dict[tuple, date] = {}
+    worked_out = {}
+    for pk, recipient, funder, ward, award_date in grants:
+        chains = [(recipient,), (recipient, funder), (recipient, "ward", ward), (recipient, "ward", ward, funder)]
+        worked_out[pk] = tuple(last.get(chain) for chain in chains)
+        for chain in chains:
+            last[chain] = award_date
+    return worked_out
+
+
+def _previous_awards_kept() -> dict[int, tuple]:
+    from evidence.models import Grant
+
+    rows = Grant.objects.filter(recipient__isnull=False).values_list(
+        "pk", "previous_to_recipient", "previous_from_funder", "previous_for_ward", "previous_from_funder_for_ward"
+    )
+    return {pk: tuple(previous) for pk, *previous in rows}
+
+
+def test_the_previous_awards_are_kept_by_every_write(grants):
+    """The triggers keep each grant's previous_* dates whatever writes the grants: saves (inserts out of
+    date order, ties on a date), a save carrying stale dates, changes of date, recipient, funder and
+    beneficiary ward, a bulk update and deletes."""
+    from evidence.models import Grant
+
+    assert _previous_awards_kept() == _previous_awards_worked_out()
+    a0, b5 = grants["a"][0], grants["b5"]
+    later = make_grant(recipient=a0, amount=10, award_date=date(2026, 9, 1), funder=CITY_BRIDGE)
+    make_grant(recipient=a0, amount=20, award_date=date(2026, 1, 5), funder=CITY_BRIDGE)  # before every grant of A0's
+    make_grant(recipient=a0, amount=30, award_date=date(2026, 9, 1), funder=LOTTERY)  # the same day as `later`
+    make_grant(recipient=b5, amount=40, award_date=date(2026, 3, 1), beneficiary_ward=term("wards", "bow-east"))
+    make_grant(recipient=b5, amount=50, award_date=date(2026, 4, 1), beneficiary_ward=term("wards", "bow-east"), funder=LOTTERY)
+    assert _previous_awards_kept() == _previous_awards_worked_out()
+    stale = Grant.objects.get(pk=later.pk)
+    make_grant(recipient=a0, amount=60, award_date=date(2026, 8, 31), funder=CITY_BRIDGE)
+    stale.title = "Renamed"
+    stale.save()  # writes the dates it read before the grant just above
+    assert _previous_awards_kept() == _previous_awards_worked_out()
+    for change in ({"award_date": date(2025, 6, 1)}, {"recipient": grants["b"][1]}, {"funder_org_id": LOTTERY[0]}, {"beneficiary_ward": None}):
+        for name, value in change.items():
+            setattr(later, name, value)
+        later.save()
+        assert _previous_awards_kept() == _previous_awards_worked_out(), change
+    Grant.objects.filter(recipient=a0).update(award_date=date(2026, 6, 30))
+    assert _previous_awards_kept() == _previous_awards_worked_out()
+    Grant.objects.filter(recipient=b5, amount_awarded=40).delete()
+    later.delete()
+    assert _previous_awards_kept() == _previous_awards_worked_out()
+
+
+def test_recipients_counted_from_first_grants_match_counting_them_distinct(grants, referrals):
+    """The recipients of each breakdown, of the grants by segment and of the grants by need, counted from
+    each recipient's first grant, against COUNT(DISTINCT) on the same grants, on every scope shape: a
+    recipient with no ward whose grants go to two beneficiary wards from one funder (and none), one with
+    several grants in a group, a period starting after a recipient's first grant, a ward, five years by
+    year, and a period with none; then after grants change."""
+    from evidence.models import Grant
+    from taxonomies.models import Taxonomy, TaxonomyTerm
+
+    roaming = _org("Roaming", ward=None, stage=2, segments=["bme-vcos"], needs=["funding-and-fundraising"])
+    for award_date, ward in ((date(2025, 11, 1), "bow-west"), (date(2026, 2, 1), "bow-east"), (date(2026, 3, 1), "bow-west"), (date(2026, 7, 1), None)):
+        make_grant(recipient=roaming, amount=100, award_date=award_date, funder=LOTTERY, beneficiary_ward=term("wards", ward) if ward else None)
+    make_grant(recipient=grants["a"][1], amount=250, award_date=date(2025, 12, 31), funder=LOTTERY)
+    make_grant(recipient=grants["a"][1], amount=250, award_date=date(2026, 2, 14), funder=LOTTERY)
+    scopes = [
+        (_year(), "quarter"),
+        (Scope(start=date(2026, 1, 1), end=date(2026, 12, 31), area=term("wards", "bow-west")), "quarter"),
+        (Scope(start=date(2026, 1, 1), end=date(2026, 12, 31), area=term("wards", "bow-east")), "quarter"),
+        (Scope(start=date(2026, 2, 15), end=date(2026, 11, 10)), "quarter"),
+        (Scope(start=date(2026, 2, 15), end=date(2026, 11, 10), area=term("wards", "bow-west")), "quarter"),
+        (Scope(start=date(2022, 1, 1), end=date(2027, 12, 31)), "year"),
+        (Scope(start=date(2030, 1, 1), end=date(2030, 12, 31)), "quarter"),
+    ]
+    needs = TaxonomyTerm.objects.in_taxonomy(Taxonomy.NEEDS)
+
+    def check():
+        for scope, unit in scopes:
+            assert selectors._funding_breakdowns(scope, unit) == selectors._funding_breakdowns_grouped_separately(scope, unit), (scope, unit)
+            in_sector = selectors._grants_into_sector(scope)
+            by_recipient = selectors._grants_by_recipient(scope)
+            assert by_recipient["segment"] == selectors._grouped(in_sector, "recipient__segments"), scope
+            by_need = {}
+            for need in needs:
+                meeting = Organisation.objects.filter(services__in=Service.objects.listed().filter(needs=need))
+                n, recipients, amount = selectors._funding_totals(in_sector.filter(recipient__in=meeting))
+                if n:
+                    by_need[need.pk] = (n, recipients, amount)
+            assert by_recipient["need"] == by_need, scope
+
+    check()
+    year = selectors._funding_breakdowns(_year(), "quarter")
+    # The Lottery in 2026: B0-B4, Roaming 3 times and A1 once: 9 grants to 7 organisations.
+    assert year["funder"][LOTTERY] == (9, 7, Decimal("10550"))
+    Grant.objects.filter(recipient=roaming, beneficiary_ward__isnull=True).update(beneficiary_ward=term("wards", "bow-east"))
+    Grant.objects.filter(recipient=grants["a"][1], award_date=date(2025, 12, 31)).update(award_date=date(2026, 1, 1))
+    check()
