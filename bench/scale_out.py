@@ -17,6 +17,12 @@ then measured for `--seconds` with `wrk --latency` and 8 connections in all:
 With --core-each, each gunicorn process is pinned to a core of its own (taskset): (a) on core 0, (b) on
 cores 0 and 1, as if each process had a machine's core to itself; wrk and PostgreSQL are not pinned.
 
+During each measured wrk run the CPU time of the gunicorn processes (master and workers), of the
+PostgreSQL backends connected to the bench database and of wrk is read (/proc and getrusage) and printed
+per request: unlike req/s, those milliseconds hardly depend on what else the shared machine runs, and
+on a machine whose cores all serve the load, req/s relative to the home page is roughly the inverse of
+CPU per request relative to the home page's.
+
 Prints req/s and p99 of (a) and (b) side by side with the ratio (b)/(a) per URL, each URL's req/s in (a)
 as a share of the home page's (issue 15: the directory search >= 0.2x; --one-process measures (a) only), the load average and
 the core count. Any response other than 200 (wrk's "Non-2xx or 3xx responses") or socket error is an
@@ -27,6 +33,7 @@ import argparse
 import http.client
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -49,6 +56,7 @@ URLS = [
 WORKERS = 2
 CONNECTIONS = 8
 WARM_UP_SECONDS = 2
+SERVERS: dict[int, int] = {}  # port -> the pid of the gunicorn master serving it
 
 
 def loaded_services() -> int:
@@ -138,6 +146,7 @@ def gunicorn(port: int, environment: dict[str, str], log, *, core: int | None = 
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    SERVERS[port] = process.pid  # taskset runs gunicorn in its own process
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -177,10 +186,54 @@ def parse_wrk(output: str) -> tuple[float, float]:
     return float(rate.group(1)), float(p99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
 
 
-def wrk(ports: list[int], path: str, seconds: int) -> tuple[float, float]:
-    """wrk on every port at once, CONNECTIONS in all split between them: summed req/s, worst p99."""
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (0 if it has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def gunicorn_pids(ports: list[int]) -> list[int]:
+    """The gunicorn masters serving `ports` and their workers."""
+    masters = [SERVERS[port] for port in ports]
+    workers = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if parent in masters:
+                workers.append(int(entry))
+    return masters + workers
+
+
+def backend_pids() -> list[int]:
+    """The PostgreSQL backends connected to the bench database (the servers' persistent connections)."""
+    import psycopg2
+
+    _admin_url, bench_url = database_urls(BENCH_DB)
+    connection = psycopg2.connect(bench_url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            return [pid for (pid,) in cursor.fetchall()]
+    finally:
+        connection.close()
+
+
+def wrk(ports: list[int], path: str, seconds: int) -> tuple[float, float, dict[str, float]]:
+    """wrk on every port at once, CONNECTIONS in all split between them: summed req/s, worst p99, and the
+    CPU seconds the gunicorn processes, their database backends and wrk used meanwhile."""
     per_port = CONNECTIONS // len(ports)
     threads = max(1, 2 // len(ports))
+    servers, backends = gunicorn_pids(ports), backend_pids()
+    before = {pid: cpu_seconds(pid) for pid in servers + backends}
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     runs = [
         subprocess.Popen(
             ["wrk", f"-t{threads}", f"-c{per_port}", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{port}{path}"],
@@ -190,11 +243,19 @@ def wrk(ports: list[int], path: str, seconds: int) -> tuple[float, float]:
         )
         for port in ports
     ]
-    results = [parse_wrk(run.communicate()[0]) for run in runs]
-    return sum(rate for rate, _p99 in results), max(p99 for _rate, p99 in results)
+    outputs = [run.communicate()[0] for run in runs]
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = {pid: cpu_seconds(pid) - seconds_before for pid, seconds_before in before.items()}
+    cpu = {
+        "gunicorn": sum(used[pid] for pid in servers),
+        "PostgreSQL": sum(used[pid] for pid in backends),
+        "wrk": sum(getattr(children_after, f) - getattr(children_before, f) for f in ("ru_utime", "ru_stime")),
+    }
+    results = [parse_wrk(output) for output in outputs]
+    return sum(rate for rate, _p99 in results), max(p99 for _rate, p99 in results), cpu
 
 
-def measure(ports: list[int], seconds: int) -> dict[str, tuple[float, float]]:
+def measure(ports: list[int], seconds: int) -> dict[str, tuple[float, float, dict[str, float]]]:
     from django.core.cache import cache
     from django.db import connections
 
@@ -208,8 +269,26 @@ def measure(ports: list[int], seconds: int) -> dict[str, tuple[float, float]]:
         cache.clear()
         connections.close_all()
         wrk(ports, path, WARM_UP_SECONDS)
-        figures[path] = wrk(ports, path, seconds)
+        rate, p99, cpu = wrk(ports, path, seconds)
+        # CPU milliseconds per request (wrk counts its requests over exactly `seconds`).
+        figures[path] = (rate, p99, {part: 1000 * used / (rate * seconds) for part, used in cpu.items()})
     return figures
+
+
+def cpu_report(one: dict) -> None:
+    """(a)'s CPU milliseconds per request, by process, and the total relative to the home page's."""
+    home = sum(one[URLS[0][1]][2].values())
+    print()
+    print(f"{'(a) CPU ms per request':<28}{'gunicorn':>10}{'PostgreSQL':>12}{'wrk':>8}{'total':>8}{'vs home page':>14}")
+    for label, path in URLS:
+        cpu = one[path][2]
+        total = sum(cpu.values())
+        print(
+            f"{label:<28}{cpu['gunicorn']:>10.2f}{cpu['PostgreSQL']:>12.2f}{cpu['wrk']:>8.2f}{total:>8.2f}"
+            f"{total / home:>13.2f}x"
+        )
+    print("  (PostgreSQL: the backends connected to the bench database; req/s as a share of the home page's is")
+    print("  about the inverse of 'vs home page' when the cores are all busy with this load)")
 
 
 def report(one: dict, two: dict | None, load_before: tuple, load_after: tuple, *, core_each: bool) -> None:
@@ -221,19 +300,20 @@ def report(one: dict, two: dict | None, load_before: tuple, load_after: tuple, *
         print(f"{'':<28}{'(a) 1 process x 2 workers':>28}{'vs home page':>16}")
         print(f"{'URL':<28}{'req/s':>14}{'p99 ms':>14}{'req/s':>16}")
         for label, path in URLS:
-            rate_a, p99_a = one[path]
+            rate_a, p99_a, _cpu = one[path]
             print(f"{label:<28}{rate_a:>14.1f}{p99_a:>14.1f}{rate_a / home:>15.2f}x")
     else:
         print(f"{'':<28}{'(a) 1 process x 2 workers':>28}{'vs home page':>16}{'(b) 2 processes x 2 workers':>30}{'(b)/(a)':>10}")
         print(f"{'URL':<28}{'req/s':>14}{'p99 ms':>14}{'req/s':>16}{'req/s':>16}{'p99 ms':>14}{'req/s':>10}")
         for label, path in URLS:
-            (rate_a, p99_a), (rate_b, p99_b) = one[path], two[path]
+            (rate_a, p99_a, _cpu_a), (rate_b, p99_b, _cpu_b) = one[path], two[path]
             print(
                 f"{label:<28}{rate_a:>14.1f}{p99_a:>14.1f}{rate_a / home:>15.2f}x"
                 f"{rate_b:>16.1f}{p99_b:>14.1f}{rate_b / rate_a:>9.2f}x"
             )
     for label, path in URLS:
         print(f"  {label}: {path}")
+    cpu_report(one)
     cores = os.cpu_count()
     before, after = (" ".join(f"{x:.2f}" for x in figures) for figures in (load_before, load_after))
     print(f"Load average (1, 5, 15 min): {before} before, {after} after")

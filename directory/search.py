@@ -7,6 +7,7 @@ search: every word must appear (case-insensitively) in the name or the descripti
 match still comes first.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import time
 from operator import itemgetter
@@ -270,13 +271,15 @@ def _exact_name(services: QuerySet[Service], text: str) -> QuerySet[Service]:
     return services.filter(_ExactName(text))
 
 
-# A search expected to match at least this share of the directory reads its first matches by scanning
-# the table from its start, stopping at the RANK_LIMIT + 1st: some RANK_LIMIT / SCAN_FROM_SHARE rows
-# (10,000) however large the directory grows. Through the GIN index the database would first gather
-# every match, work that grows with the directory.
+# A search with many matches reads its first ones by scanning the table from its start, stopping at the
+# RANK_LIMIT + 1st; one with fewer, through the GIN index, which first gathers every match, then reads
+# the rows of the first ones. The scan reads some (RANK_LIMIT + 1) * rows / matches rows, the index
+# gathers `matches`: the table is scanned when that is fewer rows (measured on the bench's directory,
+# a row scanned and a match gathered cost about the same). At 60,000 services that is from some 5,500
+# matches (9%) on, at 180,000 from 9,500 (5%): either way a search reads at most
+# sqrt((RANK_LIMIT + 1) * rows) rows, which grows as the square root of the directory's size.
 # Both read the table in its own order (a bitmap scan visits the matches block by block, as a scan
 # does; synchronised scans are off), so they find the same first matches.
-SCAN_FROM_SHARE = 0.05
 
 
 class _TestedRowByRow(Expression):
@@ -306,28 +309,65 @@ def table_rows() -> int:
 
 def scans_table(expected: int | None) -> bool:
     """Whether a search the planner expects to have `expected` matches reads its first ones by scanning
-    the table (see SCAN_FROM_SHARE)."""
+    the table: when the scan would read fewer rows than the index would gather matches (see above)."""
     if expected is None or expected <= RANK_LIMIT or connection.vendor != "postgresql":
         return False
-    return expected >= SCAN_FROM_SHARE * table_rows() > 0
+    return 0 < (RANK_LIMIT + 1) * table_rows() < expected * expected
 
 
-def first_matches(matches: QuerySet[Service], *, expected: int | None = None) -> list[tuple[int, float]]:
-    """The first RANK_LIMIT + 1 matches in the table's order, each as (id, rank): whether a search has
-    more than RANK_LIMIT matches, and if not, all of them, scored in the same read. `expected`: the
-    planner's estimate of the matches, if known; with many, the table is scanned (SCAN_FROM_SHARE)."""
-    rows = matches.order_by().values_list("pk", "rank")[: RANK_LIMIT + 1]
-    if scans_table(expected):
-        rows.query.where = WhereNode([_TestedRowByRow(rows.query.where)])
-    # Read on a plain cursor: the rows are already (id, rank) as the database gives them (rank a float
-    # on either database), and Django's converters and tuples per row cost as much as the query.
+def planner_rows(cursor, sql: str, params) -> int:
+    """The rows PostgreSQL's planner expects a statement to return (its statistics, no rows read)."""
+    cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+    plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+@dataclass(frozen=True)
+class FirstMatches:
+    """What ranking a search needs, each match as (id, rank): `found`, its first RANK_LIMIT + 1 matches in
+    the table's order (whether it has more than RANK_LIMIT, and if not, all of them); `exact_names`, its
+    matches named exactly as the search words (beyond RANK_LIMIT they are ranked too); `expected`, the
+    planner's estimate of its matches (PostgreSQL; None elsewhere)."""
+
+    found: list[tuple[int, float]]
+    exact_names: list[tuple[int, float]]
+    expected: int | None = None
+
+
+def first_matches(matches: QuerySet[Service], text: str = "", *, expected: int | None = None) -> FirstMatches:
+    """The first matches of `matches` (text_search's queryset) and those named exactly `text`. On
+    PostgreSQL in two statements compiled from one: the planner's estimate (unless `expected` gives it),
+    which says how to read the first matches (scans_table), then both lists in one read."""
+    scored = matches.order_by().values_list("pk", "rank")
+    if connection.vendor != "postgresql":
+        found = list(scored[: RANK_LIMIT + 1])
+        exact_names = list(_exact_name(scored, text)) if len(found) > RANK_LIMIT else []
+        return FirstMatches(found, exact_names)
     try:
-        sql, params = rows.query.sql_with_params()
-    except EmptyResultSet:
-        return []
-    with connections[rows.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+        sql, params = scored.query.sql_with_params()
+    except EmptyResultSet:  # a filter no service can pass
+        return FirstMatches([], [], 0)
+    # Read on a plain cursor: the rows are already (id, rank) as the database gives them, and Django's
+    # converters and tuples per row cost as much as the query.
+    with connections[scored.db].cursor() as cursor:
+        if expected is None:
+            expected = planner_rows(cursor, sql, params)
+        first_sql, first_params = sql, params
+        if scans_table(expected):
+            scanned = scored.all()
+            scanned.query.where = WhereNode([_TestedRowByRow(scored.query.where)])
+            first_sql, first_params = scanned.query.sql_with_params()
+        # lower(name) = lower(text): answered by the (lower(name), id) index of migration 0004.
+        cursor.execute(
+            f"SELECT m.*, false FROM ({first_sql} LIMIT {RANK_LIMIT + 1}) AS m"
+            f" UNION ALL SELECT m.*, true FROM ({sql}) AS m (id, rank)"
+            f" WHERE m.id IN (SELECT id FROM {Service._meta.db_table} WHERE lower(name) = lower(%s))",
+            [*first_params, *params, text],
+        )
+        rows = cursor.fetchall()
+    found = [(pk, rank) for pk, rank, exact_name in rows if not exact_name]
+    return FirstMatches(found, [(pk, rank) for pk, rank, exact_name in rows if exact_name], expected)
 
 
 def _best_first(scored) -> list[int]:
@@ -337,10 +377,10 @@ def _best_first(scored) -> list[int]:
 
 
 def ranked_ids(
-    matches: QuerySet[Service], text: str, start: int, stop: int, *, found: list[tuple[int, float]] | None = None
+    matches: QuerySet[Service], text: str, start: int, stop: int, *, first: FirstMatches | None = None
 ) -> list[int]:
     """Ids `start` to `stop` of a search's matches (`matches`: text_search's queryset, in RANKED_ORDER;
-    `found`: first_matches(matches) if already read), best first, reading a bounded number of rows
+    `first`: first_matches(matches, text) if already read), best first, reading a bounded number of rows
     whatever the number of matches.
 
     Up to RANK_LIMIT matches, all are ranked: the order is exactly RANKED_ORDER, from the ranks
@@ -348,11 +388,11 @@ def ranked_ids(
     order, without sorting them all) and every exact name match are ranked and come first, then the
     other matches, oldest first. Scoring every one of tens of thousands of matches of a common word
     would cost time in proportion to the directory's size, to order results nobody reads that far."""
-    found = first_matches(matches) if found is None else found
-    if len(found) <= RANK_LIMIT:
-        return _best_first(found)[start:stop]
-    candidates = dict(found[:RANK_LIMIT])
-    candidates.update(_exact_name(matches.order_by(), text).values_list("pk", "rank"))
+    first = first_matches(matches, text) if first is None else first
+    if len(first.found) <= RANK_LIMIT:
+        return _best_first(first.found)[start:stop]
+    candidates = dict(first.found[:RANK_LIMIT])
+    candidates.update(first.exact_names)
     ids = _best_first(candidates.items())[start:stop]
     if len(ids) < stop - start:
         rest = matches.filter(~Q(_OneOfIds(candidates))).order_by("pk").values_list("pk", flat=True)

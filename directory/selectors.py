@@ -1,7 +1,6 @@
 """Reads for the provider directory: services, their listing details, pages and review state."""
 
 import functools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -127,12 +126,11 @@ def _two_figures(number: int) -> int:
 
 def _planner_estimate(matches: QuerySet) -> int:
     """The rows PostgreSQL's planner expects the query to return (its statistics, no rows read)."""
+    from .search import planner_rows
+
     sql, params = matches.query.sql_with_params()
     with connections[matches.db].cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    return int(plan[0]["Plan"]["Plan Rows"])
+        return planner_rows(cursor, sql, params)
 
 
 def page_of(
@@ -152,21 +150,21 @@ def page_of(
 
     start = (number - 1) * per_page
     ids_only = results.prefetch_related(None)
-    expected = found = None
+    first = None
     if search_text:
-        # The planner's estimate first: it says how to read the first matches (search.first_matches),
-        # and beyond RANK_LIMIT it is the count shown.
-        if connections[results.db].vendor == "postgresql":
-            expected = _planner_estimate(results.order_by().values("pk"))
-        found = first_matches(ids_only, expected=expected)
-    if found is not None and len(found) <= RANK_LIMIT:
-        count = ResultCount(len(found))  # every match found: no need to count them again
+        # The planner's estimate comes with the first matches (search.first_matches): it said how to
+        # read them, and beyond RANK_LIMIT it is the count shown.
+        first = first_matches(ids_only, search_text)
+    if first is not None and len(first.found) <= RANK_LIMIT:
+        count = ResultCount(len(first.found))  # every match found: no need to count them again
     else:
-        count = count_of(results, estimate=estimate, start=start, at_least=len(found or ()), expected=expected)
+        found = len(first.found) if first else 0
+        expected = first.expected if first else None
+        count = count_of(results, estimate=estimate, start=start, at_least=found, expected=expected)
     if start >= count.number:
         return [], count
     if search_text:
-        ids = ranked_ids(ids_only, search_text, start, start + per_page, found=found)
+        ids = ranked_ids(ids_only, search_text, start, start + per_page, first=first)
     else:
         ids = list(ids_only.values_list("pk", flat=True)[start : start + per_page])
     if not ids:

@@ -2,6 +2,7 @@
 directory.search.ranked_ids): exact up to COUNT_EXACTLY_UP_TO, "about" beyond it, a search ranking a
 bounded number of its matches, and every result on exactly one page whatever the counts say."""
 
+import json
 from datetime import time
 
 import pytest
@@ -94,6 +95,20 @@ def test_a_search_beyond_the_rank_limit_ranks_a_bounded_set_and_pages_through_ev
     assert sorted(names) == sorted(service.name for service in [*matching, exact])
 
 
+def test_an_exact_name_match_beyond_the_first_matches_is_ranked_first_on_either_database(monkeypatch):
+    """search.first_matches reads the exact name matches with the first matches (one statement on
+    PostgreSQL, two on SQLite): one added after RANK_LIMIT others still comes first."""
+    monkeypatch.setattr(search, "RANK_LIMIT", 3)
+    for n in range(6):
+        make_service(name=f"Service {n}", description="Help with payroll.")
+    exact = make_service(name="Payroll", description="Everything about payroll.")  # added last
+    results = filter_services(Service.objects.listed(), ServiceFilters(text="payroll"))
+    first = search.first_matches(results, "payroll")
+    assert len(first.found) == 4 and exact.pk not in dict(first.found)
+    assert [pk for pk, _rank in first.exact_names] == [exact.pk]
+    assert ranked_ids(results, "payroll", 0, 2, first=first)[0] == exact.pk
+
+
 @postgresql_only
 def test_scans_start_at_the_table_start_so_a_search_ranks_the_same_matches_every_time():
     """ranked_ids ranks the first RANK_LIMIT matches a scan finds: a synchronised scan (PostgreSQL's
@@ -130,9 +145,9 @@ def test_oruk_pages_reach_every_service_when_the_total_is_an_estimate(client, mo
 
 @postgresql_only
 def test_a_search_matching_much_of_the_directory_scans_the_table_for_the_same_first_matches(monkeypatch):
-    """search.first_matches reads the first matches of a search expected to match at least
-    SCAN_FROM_SHARE of the services by scanning the table (bounded work however large the directory),
-    and finds the very matches the index would; page_of reuses the one estimate for the count."""
+    """search.first_matches reads the first matches of a search expected to match much of the directory
+    by scanning the table (search.scans_table), and finds the very matches the index would; page_of
+    reuses the one estimate for the count."""
     monkeypatch.setattr(search, "RANK_LIMIT", 3)
     monkeypatch.setattr(selectors, "COUNT_EXACTLY_UP_TO", 4)
     for n in range(8):
@@ -146,14 +161,15 @@ def test_a_search_matching_much_of_the_directory_scans_the_table_for_the_same_fi
     assert not search.scans_table(search.RANK_LIMIT)
 
     with CaptureQueriesContext(connection) as captured:
-        scanned = search.first_matches(results, expected=expected)
+        scanned = search.first_matches(results, expected=expected).found
     sql = captured.captured_queries[-1]["sql"]
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {sql}")
-        plan = " ".join(row[0] for row in cursor.fetchall())
-        assert "Seq Scan" in plan and "Index" not in plan
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        # The statement's first part reads the first matches (its second, the exact name matches).
+        first_part = json.dumps(cursor.fetchone()[0][0]["Plan"]["Plans"][0])
+        assert '"Seq Scan"' in first_part and "Index" not in first_part
         cursor.execute("SET LOCAL enable_seqscan = off")  # the same read through the GIN index
-        through_index = search.first_matches(results)
+        through_index = search.first_matches(results, expected=search.RANK_LIMIT).found
         cursor.execute("SET LOCAL enable_seqscan = on")
     assert len(scanned) == search.RANK_LIMIT + 1 and scanned == through_index
 
@@ -161,6 +177,45 @@ def test_a_search_matching_much_of_the_directory_scans_the_table_for_the_same_fi
         _rows, count = selectors.page_of(results, number=1, per_page=2, search_text="payroll", estimate=True)
     assert count.estimated and count.number >= 4
     assert [query["sql"].startswith("EXPLAIN") for query in captured.captured_queries].count(True) == 1
+
+
+@postgresql_only
+def test_the_table_is_scanned_when_that_reads_fewer_rows_than_the_index_gathers_matches(monkeypatch):
+    """A scan reads some (RANK_LIMIT + 1) * rows / matches rows to find RANK_LIMIT + 1 matches; the index
+    gathers every match first: the cheaper of the two is chosen (at 60,000 services, from about 5,500
+    matches on)."""
+    monkeypatch.setattr(search, "table_rows", lambda: 60_000)
+    assert search.RANK_LIMIT == 500
+    assert not search.scans_table(5_482)  # 5,482 matches gathered < 501 * 60,000 / 5,482 = 5,483 rows read
+    assert search.scans_table(5_483)
+    assert not search.scans_table(None)
+    monkeypatch.setattr(search, "table_rows", lambda: -1)  # never analysed: no estimate to go by
+    assert not search.scans_table(1_000_000)
+
+
+@postgresql_only
+def test_a_search_matching_a_small_share_reads_its_first_matches_through_the_index(monkeypatch):
+    """With more matches than RANK_LIMIT but few for the directory's size, the index is read: the same
+    first matches as a scan finds."""
+    monkeypatch.setattr(search, "RANK_LIMIT", 3)
+    for n in range(8):
+        make_service(name=f"Service {n}", description="Help with payroll.")
+    for n in range(32):
+        make_service(name=f"Other {n}", description="Nothing to do with it.")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE directory_service")
+    results = filter_services(Service.objects.listed(), ServiceFilters(text="payroll"))
+    expected = selectors._planner_estimate(results.order_by().values("pk"))
+    assert search.RANK_LIMIT < expected < 16  # 4 * 40 rows / 8 matches = 20 rows scanned > 8 gathered
+    assert not search.scans_table(expected)
+    with CaptureQueriesContext(connection) as captured:
+        through_index = search.first_matches(results, expected=expected).found
+    assert ") IS TRUE" not in captured.captured_queries[-1]["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        scanned = search.first_matches(results, expected=1_000_000).found
+    assert len(through_index) == search.RANK_LIMIT + 1 and through_index == scanned
 
 
 @postgresql_only
@@ -179,10 +234,10 @@ def test_the_table_scan_keeps_every_filter(monkeypatch):
     filters = ServiceFilters(text="payroll", free_only=True, day="TU", opens_from=time(9, 0))
     results = filter_services(Service.objects.listed(), filters)
     with CaptureQueriesContext(connection) as captured:
-        scanned = search.first_matches(results, expected=1_000_000)
+        scanned = search.first_matches(results, expected=1_000_000).found
     assert ") IS TRUE" in captured.captured_queries[-1]["sql"]
     wanted = list(Service.objects.filter(name__in=["Service 0", "Service 4", "Service 6"]).values_list("pk", flat=True))
     assert sorted(pk for pk, _rank in scanned) == sorted(wanted)
     # All three matches either way, with the same ranks (the order of a read without ORDER BY is the
     # plan's: the day's subquery may be joined from the times' side).
-    assert sorted(scanned) == sorted(search.first_matches(results))
+    assert sorted(scanned) == sorted(search.first_matches(results, expected=search.RANK_LIMIT).found)
