@@ -48,12 +48,15 @@ def _local_midnight(day: date) -> datetime:
 def made_in_period(*, start: date, end: date, ward: TaxonomyTerm | None = None) -> QuerySet[Referral]:
     """Referrals submitted between two local (Europe/London) dates, both included, by VCOs in the ward
     (the asking organisation's ward; None for the whole borough)."""
-    referrals = Referral.objects.filter(
-        submitted_at__gte=_local_midnight(start), submitted_at__lt=_local_midnight(end + timedelta(days=1))
-    )
+    return Referral.objects.filter(_made_in_period(start=start, end=end, ward=ward)).order_by()
+
+
+def _made_in_period(*, start: date, end: date, ward: TaxonomyTerm | None, via: str = "") -> Q:
+    """made_in_period's condition, on a model related to the referral through `via` ("referral__")."""
+    made = Q(**{f"{via}submitted_at__gte": _local_midnight(start), f"{via}submitted_at__lt": _local_midnight(end + timedelta(days=1))})
     if ward is not None:
-        referrals = referrals.filter(organisation__ward=ward)
-    return referrals.order_by()
+        made &= Q(**{f"{via}organisation__ward": ward})
+    return made
 
 
 def response_deadlines(first: date, last: date) -> list[date]:
@@ -154,9 +157,9 @@ def month_need_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None)
     """{local month: [(ward id, need id, referrals naming it)]} of the referrals made from `start` to
     `end`, counted live in one grouped query."""
     london = timezone.get_default_timezone()
-    made = made_in_period(start=start, end=end, ward=ward)
+    # Joined to the referrals in their period, not filtered by a subquery of them: half the time.
     rows = (
-        Referral.needs.through.objects.filter(referral__in=made.values("pk"))
+        Referral.needs.through.objects.filter(_made_in_period(start=start, end=end, ward=ward, via="referral__"))
         .order_by()
         .values_list(TruncMonth("referral__submitted_at", tzinfo=london), "referral__organisation__ward_id", "taxonomyterm_id")
         .annotate(n=Count("referral_id"))
