@@ -569,7 +569,9 @@ def attendance_counts(
     """Per organiser, for places booked (not cancelled) on event dates in [since, until): places
     booked, people marked as attended, event dates held (with a place booked), the events they belong
     to, and the dates held and attendance per event category ("categories": {category: {"sessions",
-    "attended"}}). One query, grouped by event date in the database and added up here."""
+    "attended"}}). Two queries: the bookings grouped by event date in the database (on the bookings
+    alone, a few groups per event, which is much less work than grouping every booking joined to its
+    event), then those events' organisers and categories; added up here."""
     bookings = Booking.objects.filter(status=Booking.Status.BOOKED)
     if organisation_ids is not None:
         bookings = bookings.filter(event__organiser_id__in=list(organisation_ids))
@@ -577,15 +579,19 @@ def attendance_counts(
         bookings = bookings.filter(occurrence_start__gte=since)
     if until is not None:
         bookings = bookings.filter(occurrence_start__lt=until)
-    dates = (
-        bookings.values_list("event__organiser_id", "event__category", "event_id", "occurrence_start")
+    dates = list(
+        bookings.values_list("event_id", "occurrence_start")
         .annotate(booked=Count("pk"), attended=Count("pk", filter=Q(attended=True)))
-        .values_list("event__organiser_id", "event__category", "event_id", "booked", "attended")
+        .values_list("event_id", "booked", "attended")
         .order_by()
     )
+    held = {event_id for event_id, _booked, _attended in dates}
+    events_held = Event.objects.filter(pk__in=held).values_list("pk", "organiser_id", "category") if held else []
+    organiser_and_category = {pk: (organiser_id, category) for pk, organiser_id, category in events_held}
     counts: dict[int, dict] = {}
     events: dict[int, set[int]] = defaultdict(set)
-    for organiser_id, category, event_id, booked, attended in dates:
+    for event_id, booked, attended in dates:
+        organiser_id, category = organiser_and_category[event_id]
         row = counts.setdefault(
             organiser_id, {"booked": 0, "attended": 0, "sessions": 0, "events": 0, "categories": {}}
         )
