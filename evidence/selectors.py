@@ -17,7 +17,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncQuarter, TruncYear
 from django.urls import reverse
 from django.utils import timezone
@@ -58,7 +58,8 @@ class Scope:
     start: date
     end: date
     area: TaxonomyTerm | None = None
-    # Figures several sections share (the VCOs grouped by stage and ward), worked out once per scope.
+    # Figures several sections share (the VCOs grouped by stage and ward), worked out once per scope;
+    # under PERIOD_BEFORE, the memo of the period before (previous_period), some filled by the same queries.
     memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
@@ -228,36 +229,82 @@ def _vcos(scope: Scope) -> QuerySet[Organisation]:
     """Open VCOs on record by the end of the period, in the area."""
     # The kind's id as a literal (not a subquery), so PostgreSQL knows most organisations are VCOs and
     # hash-joins instead of looking each one up.
-    vco_kind = (
-        TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.ORGANISATION_KINDS, code=Organisation.KIND_VCO)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    vcos = Organisation.objects.active().filter(kinds=vco_kind, created_at__lt=scope.end_at)
+    if "vco_kind" not in scope.memo:
+        scope.memo["vco_kind"] = (
+            TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.ORGANISATION_KINDS, code=Organisation.KIND_VCO)
+            .values_list("pk", flat=True)
+            .first()
+        )
+    vcos = Organisation.objects.active().filter(kinds=scope.memo["vco_kind"], created_at__lt=scope.end_at)
     if scope.area is not None:
         vcos = vcos.filter(ward=scope.area)
     return vcos.order_by()
 
 
+# The memo of the period before (previous_period), kept in the period's: the VCO figures of both come
+# from the same queries, since the VCOs on record by the end of the period before are those of the
+# period already on record when it began.
+PERIOD_BEFORE = "period_before"
+
+
+def _vcos_earlier(scope: Scope) -> QuerySet[Organisation]:
+    """The scope's VCOs, each with `earlier`: whether it was on record by the end of the period before."""
+    return _vcos(scope).annotate(earlier=ExpressionWrapper(Q(created_at__lt=scope.start_at), output_field=BooleanField()))
+
+
+def _remember(scope: Scope, key: str, figures, figures_before) -> None:
+    """Keep figures worked out from one query for the scope and for its period before."""
+    scope.memo[key] = figures
+    scope.memo.setdefault(PERIOD_BEFORE, {}).setdefault(key, figures_before)
+
+
 def _vco_groups(scope: Scope) -> list[tuple[int | None, int | None, int, int, int, int]]:
     """(stage, ward id, organisations, volunteers, paid staff, organisations giving volunteers) per
-    stage and ward: one grouped query that the organisation and volunteer sections both read."""
+    stage and ward: one grouped query that the organisation and volunteer sections both read, of the
+    period and of the period before."""
     if "vco_groups" not in scope.memo:
-        scope.memo["vco_groups"] = [
-            (stage, ward_id, n, volunteers or 0, staff or 0, reporting)
-            for stage, ward_id, n, volunteers, staff, reporting in _vcos(scope)
-            .values_list("development_stage", "ward_id")
+        groups: dict[tuple, list[int]] = {}
+        groups_before = []
+        for stage, ward_id, earlier, *figures in (
+            _vcos_earlier(scope)
+            .values_list("development_stage", "ward_id", "earlier")
             .annotate(n=Count("pk"), v=Sum("volunteers"), s=Sum("paid_staff"), r=Count("pk", filter=Q(volunteers__isnull=False)))
-            .values_list("development_stage", "ward_id", "n", "v", "s", "r")
+            .values_list("development_stage", "ward_id", "earlier", "n", "v", "s", "r")
             .order_by()
-        ]
+        ):
+            figures = [figure or 0 for figure in figures]
+            group = groups.setdefault((stage, ward_id), [0, 0, 0, 0])
+            groups[(stage, ward_id)] = [a + b for a, b in zip(group, figures, strict=True)]
+            if earlier:
+                groups_before.append((stage, ward_id, *figures))
+        _remember(scope, "vco_groups", [(stage, ward_id, *figures) for (stage, ward_id), figures in groups.items()], groups_before)
     return scope.memo["vco_groups"]
 
 
-def _term_counts(vcos: QuerySet[Organisation], relation: str) -> dict[int, int]:
-    """Organisations per term of a many-to-many list, in one grouped join (each organisation has a
-    term once, so no DISTINCT is needed)."""
-    return {term_id: n for term_id, n in vcos.values_list(relation).annotate(n=Count("pk")).order_by() if term_id is not None}
+def _term_counts(scope: Scope, relation: str) -> dict[int, int]:
+    """VCOs per term of a many-to-many list, in one grouped join (each organisation has a term once,
+    so no DISTINCT is needed), of the period and of the period before."""
+    key = f"vcos_by_{relation}"
+    if key not in scope.memo:
+        counts: dict[int, int] = defaultdict(int)
+        counts_before = {}
+        for term_id, earlier, n in _vcos_earlier(scope).values_list(relation, "earlier").annotate(n=Count("pk")).order_by():
+            if term_id is None:
+                continue
+            counts[term_id] += n
+            if earlier:
+                counts_before[term_id] = n
+        _remember(scope, key, dict(counts), counts_before)
+    return scope.memo[key]
+
+
+def _vcos_by_day(scope: Scope) -> dict[date, int]:
+    """VCOs by the local day their record was created (at most a few thousand rows), of the period and
+    of the period before."""
+    if "vcos_by_day" not in scope.memo:
+        by_day = dict(_vcos(scope).annotate(day=TruncDate("created_at")).values_list("day").annotate(n=Count("pk")).order_by())
+        _remember(scope, "vcos_by_day", by_day, {day: n for day, n in by_day.items() if day < scope.start})
+    return scope.memo["vcos_by_day"]
 
 
 def quarter_starts(start: date, end: date) -> list[date]:
@@ -275,14 +322,13 @@ def quarter_label(start: date) -> str:
 
 
 def organisation_section(scope: Scope) -> Section:
-    vcos = _vcos(scope)
     section = Section(key="organisations", title=_("Voluntary and community organisations"))
     stage_counts, ward_counts = _vco_stage_and_ward_counts(scope)
     section.charts.append(_vcos_by_stage_chart(stage_counts))
     if scope.area is None:
         section.charts.append(_vcos_by_ward_chart(ward_counts))
-    section.charts.extend(_vcos_by_term_charts(vcos, total_vcos=sum(stage_counts.values())))
-    section.charts.append(_vcos_joining_chart(vcos, scope))
+    section.charts.extend(_vcos_by_term_charts(scope, total_vcos=sum(stage_counts.values())))
+    section.charts.append(_vcos_joining_chart(scope))
     return section
 
 
@@ -326,7 +372,7 @@ def _vcos_by_ward_chart(ward_counts: dict[int | None, int]) -> Chart:
     )
 
 
-def _vcos_by_term_charts(vcos: QuerySet[Organisation], *, total_vcos: int) -> list[Chart]:
+def _vcos_by_term_charts(scope: Scope, *, total_vcos: int) -> list[Chart]:
     """VCOs per specialist segment and per community served: one chart each, one grouped query each."""
     charts = []
     for key, relation, taxonomy, title, definition in (
@@ -345,7 +391,7 @@ def _vcos_by_term_charts(vcos: QuerySet[Organisation], *, total_vcos: int) -> li
             _("Open VCOs serving each community. Communities overlap and an organisation can serve several, so the rows add up to more than the number of organisations."),
         ),
     ):
-        counts = _term_counts(vcos, relation)
+        counts = _term_counts(scope, relation)
         rows = [(term.name, counts.get(term.pk, 0)) for term in TaxonomyTerm.objects.in_taxonomy(taxonomy)]
         charts.append(
             Chart(
@@ -360,15 +406,15 @@ def _vcos_by_term_charts(vcos: QuerySet[Organisation], *, total_vcos: int) -> li
     return charts
 
 
-def _vcos_joining_chart(vcos: QuerySet[Organisation], scope: Scope) -> Chart:
+def _vcos_joining_chart(scope: Scope) -> Chart:
     """VCOs by the quarter they joined the directory, and those on record before the period.
 
-    Organisations by the local day their record was created (at most a few thousand rows), binned into
-    quarters here: one pass over the table however many quarters the period has. Each VCO is in one
-    row (on record before the period, or the quarter it joined), so the rows add up to the VCOs on
-    record: a running count per quarter would give each quarter's small number away by subtraction.
+    Organisations by the local day their record was created, binned into quarters here: one pass over
+    the table however many quarters the period has. Each VCO is in one row (on record before the
+    period, or the quarter it joined), so the rows add up to the VCOs on record: a running count per
+    quarter would give each quarter's small number away by subtraction.
     """
-    by_day = dict(vcos.annotate(day=TruncDate("created_at")).values_list("day").annotate(n=Count("pk")).order_by())
+    by_day = _vcos_by_day(scope)
     joined = [(_("Before the period"), sum(n for day, n in by_day.items() if day < scope.start))]
     for quarter in quarter_starts(scope.start, scope.end):
         first, last = max(quarter, scope.start), min(quarter + relativedelta(months=3) - timedelta(days=1), scope.end)
@@ -1467,7 +1513,7 @@ def previous_period(scope: Scope) -> tuple[Scope, str]:
         days = (scope.end - scope.start).days + 1
         start, end = scope.start - timedelta(days=days), scope.start - timedelta(days=1)
         name = ngettext("the previous day", "the previous %(count)s days", days) % {"count": days}
-    return Scope(start=start, end=end, area=scope.area), name
+    return Scope(start=start, end=end, area=scope.area, memo=scope.memo.setdefault(PERIOD_BEFORE, {})), name
 
 
 @dataclass
@@ -1578,7 +1624,8 @@ def key_figures(board: Dashboard) -> list[KeyFigure]:
 def period_has_data(scope: Scope) -> bool:
     """Whether anything happened in the period: organisations on record, projects running. A period
     before anything was recorded gets the "no data" page rather than a page of zeros."""
-    return _vcos(scope).exists() or JointProject.objects.filter(start_date__lte=scope.end, end_date__gte=scope.start).exists()
+    # The VCOs' grouped figures rather than a query of its own: the organisation section reads them next.
+    return bool(_vco_groups(scope)) or JointProject.objects.filter(start_date__lte=scope.end, end_date__gte=scope.start).exists()
 
 
 # The baseline of support: which areas have the minimum the network agreed ------------------------------
