@@ -17,7 +17,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate, TruncQuarter, TruncYear
 from django.urls import reverse
 from django.utils import timezone
@@ -258,6 +258,18 @@ def _remember(scope: Scope, key: str, figures, figures_before) -> None:
     scope.memo.setdefault(PERIOD_BEFORE, {}).setdefault(key, figures_before)
 
 
+def _read_once(scope: Scope, key: str, read: Callable):
+    """What `read()` returns (a list of terms), the same for the scope and its period before: read once."""
+    if key not in scope.memo:
+        value = read()
+        _remember(scope, key, value, value)
+    return scope.memo[key]
+
+
+def _wards(scope: Scope) -> list[TaxonomyTerm]:
+    return _read_once(scope, "wards", lambda: list(ward_terms()))
+
+
 def _vco_groups(scope: Scope) -> list[tuple[int | None, int | None, int, int, int, int]]:
     """(stage, ward id, organisations, volunteers, paid staff, organisations giving volunteers) per
     stage and ward: one grouped query that the organisation and volunteer sections both read, of the
@@ -326,7 +338,7 @@ def organisation_section(scope: Scope) -> Section:
     stage_counts, ward_counts = _vco_stage_and_ward_counts(scope)
     section.charts.append(_vcos_by_stage_chart(stage_counts))
     if scope.area is None:
-        section.charts.append(_vcos_by_ward_chart(ward_counts))
+        section.charts.append(_vcos_by_ward_chart(ward_counts, _wards(scope)))
     section.charts.extend(_vcos_by_term_charts(scope, total_vcos=sum(stage_counts.values())))
     section.charts.append(_vcos_joining_chart(scope))
     return section
@@ -359,9 +371,9 @@ def _vcos_by_stage_chart(stage_counts: dict[int | None, int]) -> Chart:
     )
 
 
-def _vcos_by_ward_chart(ward_counts: dict[int | None, int]) -> Chart:
+def _vcos_by_ward_chart(ward_counts: dict[int | None, int], wards: list[TaxonomyTerm]) -> Chart:
     """Every ward, then those with no ward recorded (shown only for the whole borough)."""
-    ward_rows = [(term.name, ward_counts.get(term.pk, 0)) for term in ward_terms()]
+    ward_rows = [(term.name, ward_counts.get(term.pk, 0)) for term in wards]
     ward_rows.append((_("Ward not recorded"), ward_counts.get(None, 0)))
     return Chart(
         key="vcos-by-ward",
@@ -392,7 +404,8 @@ def _vcos_by_term_charts(scope: Scope, *, total_vcos: int) -> list[Chart]:
         ),
     ):
         counts = _term_counts(scope, relation)
-        rows = [(term.name, counts.get(term.pk, 0)) for term in TaxonomyTerm.objects.in_taxonomy(taxonomy)]
+        terms = _read_once(scope, f"terms:{taxonomy}", lambda taxonomy=taxonomy: list(TaxonomyTerm.objects.in_taxonomy(taxonomy)))
+        rows = [(term.name, counts.get(term.pk, 0)) for term in terms]
         charts.append(
             Chart(
                 key=key,
@@ -494,17 +507,18 @@ class Coverage:
         )
 
 
-def coverage_matrix(*, until: datetime | None = None) -> tuple[list[TaxonomyTerm], list[TaxonomyTerm], Coverage]:
-    """Which providers cover which (function, ward): a listed service with the function, serving the
-    ward (a service that names no wards covers the whole borough); with `until`, only services put on
-    record before then. A handful of queries."""
-    functions = list(TaxonomyTerm.objects.in_taxonomy(Taxonomy.FUNCTIONS).filter(parent__isnull=False).order_by("parent__order", "order", "name"))
-    wards = list(ward_terms())
+def _infrastructure_functions() -> list[TaxonomyTerm]:
+    return list(TaxonomyTerm.objects.in_taxonomy(Taxonomy.FUNCTIONS).filter(parent__isnull=False).order_by("parent__order", "order", "name"))
+
+
+def _services_covering(until: datetime | None, *, earlier_than: datetime | None = None) -> list[tuple[int, bool, set[int], set[int]]]:
+    """(organisation id, whether put on record before `earlier_than`, function ids, ward ids) of each
+    listed service of our own with a function; with `until`, only those put on record before then.
+    Three queries."""
     # Our own services only: one harvested from another directory serves that directory's area.
     services = Service.objects.listed().own().order_by()
     if until is not None:
         services = services.filter(created_at__lt=until)
-    service_org = dict(services.values_list("pk", "organisation_id"))
     service_functions = defaultdict(set)
     for service_id, term_id in Service.functions.through.objects.filter(service_id__in=services.values("pk")).values_list(
         "service_id", "taxonomyterm_id"
@@ -515,24 +529,48 @@ def coverage_matrix(*, until: datetime | None = None) -> tuple[list[TaxonomyTerm
         "service_id", "taxonomyterm_id"
     ):
         service_wards[service_id].add(term_id)
+    earlier = ExpressionWrapper(Q(created_at__lt=earlier_than), output_field=BooleanField()) if earlier_than else Value(False)
+    return [
+        (organisation_id, earlier, service_functions[pk], service_wards.get(pk, set()))
+        for pk, organisation_id, earlier in services.values_list("pk", "organisation_id", earlier)
+        if pk in service_functions
+    ]
+
+
+def _coverage(services: list[tuple[int, bool, set[int], set[int]]]) -> Coverage:
     in_ward: dict[tuple[int, int], set[int]] = defaultdict(set)
     everywhere: dict[int, set[int]] = defaultdict(set)
-    for service_id, function_ids in service_functions.items():
-        organisation_id = service_org[service_id]
-        service_ward_ids = service_wards.get(service_id)
+    for organisation_id, _earlier, function_ids, service_ward_ids in services:
         for function_id in function_ids:
             if not service_ward_ids:
                 everywhere[function_id].add(organisation_id)
                 continue
             for ward_id in service_ward_ids:
                 in_ward[(function_id, ward_id)].add(organisation_id)
-    return functions, wards, Coverage(everywhere=dict(everywhere), in_ward=dict(in_ward))
+    return Coverage(everywhere=dict(everywhere), in_ward=dict(in_ward))
+
+
+def coverage_matrix(*, until: datetime | None = None) -> tuple[list[TaxonomyTerm], list[TaxonomyTerm], Coverage]:
+    """Which providers cover which (function, ward): a listed service with the function, serving the
+    ward (a service that names no wards covers the whole borough); with `until`, only services put on
+    record before then. A handful of queries."""
+    return _infrastructure_functions(), list(ward_terms()), _coverage(_services_covering(until))
+
+
+def _scope_coverage(scope: Scope) -> tuple[list[TaxonomyTerm], list[TaxonomyTerm], Coverage]:
+    """coverage_matrix by the end of the period, from services read once for the period and its period
+    before (those of the period put on record before it began)."""
+    if "services_covering" not in scope.memo:
+        services = _services_covering(scope.end_at, earlier_than=scope.start_at)
+        _remember(scope, "services_covering", services, [service for service in services if service[1]])
+    functions = _read_once(scope, "infrastructure_functions", _infrastructure_functions)
+    return functions, _wards(scope), _coverage(scope.memo["services_covering"])
 
 
 def provider_section(scope: Scope) -> Section:
     """Provision by the end of the period: the providers' services on record by then. Public facts
     (the directory lists them for anyone), so published as they are, small numbers and all."""
-    functions, wards, coverage = coverage_matrix(until=scope.end_at)
+    functions, wards, coverage = _scope_coverage(scope)
     section = Section(
         key="providers",
         title=_("Infrastructure provider coverage"),
@@ -704,7 +742,7 @@ def event_section(scope: Scope) -> Section:
     by_ward: dict[int | None, int] = defaultdict(int)
     for organiser_id, row in counts.items():
         by_ward[organiser_wards.get(organiser_id)] += row["attended"]
-    wards = [scope.area] if scope.area is not None else list(ward_terms())
+    wards = [scope.area] if scope.area is not None else _wards(scope)
     rows = [(ward.name, by_ward.get(ward.pk, 0)) for ward in wards]
     if scope.area is None:
         rows.append((_("Ward not recorded"), by_ward.get(None, 0)))
