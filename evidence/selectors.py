@@ -8,11 +8,13 @@ its public querysets; referrals, events and quality through those apps' public s
 """
 
 import statistics
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import accumulate
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -428,10 +430,17 @@ def _vcos_joining_chart(scope: Scope) -> Chart:
     quarter would give each quarter's small number away by subtraction.
     """
     by_day = _vcos_by_day(scope)
-    joined = [(_("Before the period"), sum(n for day, n in by_day.items() if day < scope.start))]
+    days = sorted(by_day)
+    running = list(accumulate(by_day[day] for day in days))
+
+    def on_record_before(day: date) -> int:
+        joined_before = bisect_left(days, day)
+        return running[joined_before - 1] if joined_before else 0
+
+    joined = [(_("Before the period"), on_record_before(scope.start))]
     for quarter in quarter_starts(scope.start, scope.end):
-        first, last = max(quarter, scope.start), min(quarter + relativedelta(months=3) - timedelta(days=1), scope.end)
-        joined.append((quarter_label(quarter), sum(n for day, n in by_day.items() if first <= day <= last)))
+        first, after = max(quarter, scope.start), min(quarter + relativedelta(months=3), scope.end + timedelta(days=1))
+        joined.append((quarter_label(quarter), on_record_before(after) - on_record_before(first)))
     return Chart(
         key="vcos-joining",
         title=_("VCOs by when they joined the directory"),
