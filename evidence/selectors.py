@@ -249,11 +249,6 @@ def _vcos(scope: Scope) -> QuerySet[Organisation]:
 PERIOD_BEFORE = "period_before"
 
 
-def _vcos_earlier(scope: Scope) -> QuerySet[Organisation]:
-    """The scope's VCOs, each with `earlier`: whether it was on record by the end of the period before."""
-    return _vcos(scope).annotate(earlier=ExpressionWrapper(Q(created_at__lt=scope.start_at), output_field=BooleanField()))
-
-
 def _remember(scope: Scope, key: str, figures, figures_before) -> None:
     """Keep figures worked out from one query for the scope and for its period before."""
     scope.memo[key] = figures
@@ -272,53 +267,81 @@ def _wards(scope: Scope) -> list[TaxonomyTerm]:
     return _read_once(scope, "wards", lambda: list(ward_terms()))
 
 
+# The many-to-many lists VCOs are counted by, a chart each (an organisation has each term once).
+VCO_TERM_LISTS = ("segments", "communities_served")
+
+
+def _vco_figures(scope: Scope) -> dict:
+    """What the organisation and volunteer sections count of the VCOs, of the period and of the period
+    before, from one statement (the VCOs found once, then grouped four ways):
+
+    - "groups": (stage, ward id, organisations, volunteers, paid staff, organisations giving volunteers)
+      per stage and ward;
+    - each of VCO_TERM_LISTS: VCOs per term (term id: count);
+    - "by_day": VCOs by the local day their record was created (at most a few thousand rows).
+    """
+    if "vco_figures" in scope.memo:
+        return scope.memo["vco_figures"]
+    vcos_sql, params = (
+        _vcos(scope)
+        .values(
+            vco=F("pk"),
+            stage=F("development_stage"),
+            ward_key=F("ward_id"),
+            volunteer_count=F("volunteers"),
+            staff_count=F("paid_staff"),
+            # On record by the end of the period before (which ends where this one starts).
+            earlier=ExpressionWrapper(Q(created_at__lt=scope.start_at), output_field=BooleanField()),
+            day=TruncDate("created_at"),
+        )
+        .query.sql_with_params()
+    )
+    statements = [
+        "SELECT %s, v.stage, v.ward_key, CAST(NULL AS date), v.earlier, COUNT(*), SUM(v.volunteer_count), SUM(v.staff_count), "
+        "COUNT(v.volunteer_count) FROM vcos v GROUP BY v.stage, v.ward_key, v.earlier"
+    ]
+    qn = connection.ops.quote_name
+    for relation in VCO_TERM_LISTS:
+        field = Organisation._meta.get_field(relation)
+        statements.append(
+            f"SELECT %s, t.{qn(field.m2m_reverse_name())}, NULL, NULL, v.earlier, COUNT(*), NULL, NULL, NULL FROM vcos v "
+            f"INNER JOIN {qn(field.m2m_db_table())} t ON t.{qn(field.m2m_column_name())} = v.vco GROUP BY t.{qn(field.m2m_reverse_name())}, v.earlier"
+        )
+    statements.append("SELECT %s, NULL, NULL, v.day, NULL, COUNT(*), NULL, NULL, NULL FROM vcos v GROUP BY v.day")
+    groups: dict[tuple, list[int]] = {}
+    groups_before = []
+    terms = {relation: defaultdict(int) for relation in VCO_TERM_LISTS}
+    terms_before = {relation: {} for relation in VCO_TERM_LISTS}
+    by_day = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH vcos AS ({vcos_sql}) " + " UNION ALL ".join(statements), [*params, "groups", *VCO_TERM_LISTS, "by_day"]
+        )
+        for figure, key, ward_id, day, earlier, n, *sums in cursor.fetchall():
+            if figure == "groups":
+                figures = [n, *(value or 0 for value in sums)]
+                group = groups.setdefault((key, ward_id), [0, 0, 0, 0])
+                groups[(key, ward_id)] = [a + b for a, b in zip(group, figures, strict=True)]
+                if earlier:
+                    groups_before.append((key, ward_id, *figures))
+            elif figure == "by_day":
+                by_day[day if isinstance(day, date) else date.fromisoformat(day)] = n  # SQLite gives the text
+            else:
+                terms[figure][key] += n
+                if earlier:
+                    terms_before[figure][key] = n
+    figures = {"groups": [(stage, ward_id, *figures) for (stage, ward_id), figures in groups.items()], "by_day": by_day}
+    figures_before = {"groups": groups_before, "by_day": {day: n for day, n in by_day.items() if day < scope.start}}
+    for relation in VCO_TERM_LISTS:
+        figures[relation], figures_before[relation] = dict(terms[relation]), terms_before[relation]
+    _remember(scope, "vco_figures", figures, figures_before)
+    return figures
+
+
 def _vco_groups(scope: Scope) -> list[tuple[int | None, int | None, int, int, int, int]]:
     """(stage, ward id, organisations, volunteers, paid staff, organisations giving volunteers) per
-    stage and ward: one grouped query that the organisation and volunteer sections both read, of the
-    period and of the period before."""
-    if "vco_groups" not in scope.memo:
-        groups: dict[tuple, list[int]] = {}
-        groups_before = []
-        for stage, ward_id, earlier, *figures in (
-            _vcos_earlier(scope)
-            .values_list("development_stage", "ward_id", "earlier")
-            .annotate(n=Count("pk"), v=Sum("volunteers"), s=Sum("paid_staff"), r=Count("pk", filter=Q(volunteers__isnull=False)))
-            .values_list("development_stage", "ward_id", "earlier", "n", "v", "s", "r")
-            .order_by()
-        ):
-            figures = [figure or 0 for figure in figures]
-            group = groups.setdefault((stage, ward_id), [0, 0, 0, 0])
-            groups[(stage, ward_id)] = [a + b for a, b in zip(group, figures, strict=True)]
-            if earlier:
-                groups_before.append((stage, ward_id, *figures))
-        _remember(scope, "vco_groups", [(stage, ward_id, *figures) for (stage, ward_id), figures in groups.items()], groups_before)
-    return scope.memo["vco_groups"]
-
-
-def _term_counts(scope: Scope, relation: str) -> dict[int, int]:
-    """VCOs per term of a many-to-many list, in one grouped join (each organisation has a term once,
-    so no DISTINCT is needed), of the period and of the period before."""
-    key = f"vcos_by_{relation}"
-    if key not in scope.memo:
-        counts: dict[int, int] = defaultdict(int)
-        counts_before = {}
-        for term_id, earlier, n in _vcos_earlier(scope).values_list(relation, "earlier").annotate(n=Count("pk")).order_by():
-            if term_id is None:
-                continue
-            counts[term_id] += n
-            if earlier:
-                counts_before[term_id] = n
-        _remember(scope, key, dict(counts), counts_before)
-    return scope.memo[key]
-
-
-def _vcos_by_day(scope: Scope) -> dict[date, int]:
-    """VCOs by the local day their record was created (at most a few thousand rows), of the period and
-    of the period before."""
-    if "vcos_by_day" not in scope.memo:
-        by_day = dict(_vcos(scope).annotate(day=TruncDate("created_at")).values_list("day").annotate(n=Count("pk")).order_by())
-        _remember(scope, "vcos_by_day", by_day, {day: n for day, n in by_day.items() if day < scope.start})
-    return scope.memo["vcos_by_day"]
+    stage and ward, which the organisation and volunteer sections both read."""
+    return _vco_figures(scope)["groups"]
 
 
 def quarter_starts(start: date, end: date) -> list[date]:
@@ -405,7 +428,7 @@ def _vcos_by_term_charts(scope: Scope, *, total_vcos: int) -> list[Chart]:
             _("Open VCOs serving each community. Communities overlap and an organisation can serve several, so the rows add up to more than the number of organisations."),
         ),
     ):
-        counts = _term_counts(scope, relation)
+        counts = _vco_figures(scope)[relation]
         terms = _read_once(scope, f"terms:{taxonomy}", lambda taxonomy=taxonomy: list(TaxonomyTerm.objects.in_taxonomy(taxonomy)))
         rows = [(term.name, counts.get(term.pk, 0)) for term in terms]
         charts.append(
@@ -429,7 +452,7 @@ def _vcos_joining_chart(scope: Scope) -> Chart:
     period, or the quarter it joined), so the rows add up to the VCOs on record: a running count per
     quarter would give each quarter's small number away by subtraction.
     """
-    by_day = _vcos_by_day(scope)
+    by_day = _vco_figures(scope)["by_day"]
     days = sorted(by_day)
     running = list(accumulate(by_day[day] for day in days))
 
