@@ -770,7 +770,9 @@ def event_section(scope: Scope) -> Section:
         )
     )
     # Attendance by the organiser's ward: each booking in one ward, so the rows add up.
-    organiser_wards = dict(Organisation.objects.filter(pk__in=list(counts)).values_list("pk", "ward_id"))
+    # Every organiser's ward (found by a join, not by the list of the counts' organisers: a long list of
+    # ids costs more to send than the few more rows).
+    organiser_wards = dict(Organisation.objects.filter(events__isnull=False).distinct().values_list("pk", "ward_id"))
     by_ward: dict[int | None, int] = defaultdict(int)
     for organiser_id, row in counts.items():
         by_ward[organiser_wards.get(organiser_id)] += row["attended"]
