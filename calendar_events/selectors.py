@@ -574,7 +574,10 @@ def attendance_counts(
     event), then joined to their events for the organiser and category; added up here."""
     bookings = Booking.objects.filter(status=Booking.Status.BOOKED)
     if organisation_ids is not None:
-        bookings = bookings.filter(event__organiser_id__in=list(organisation_ids))
+        organisation_ids = list(organisation_ids)
+        if not organisation_ids:
+            return {}  # no organisation, no events (and no statement to write)
+        bookings = bookings.filter(event__organiser_id__in=organisation_ids)
     if since is not None:
         bookings = bookings.filter(occurrence_start__gte=since)
     if until is not None:
