@@ -22,6 +22,10 @@ providers with 4,000 services), 200 joint projects with their periods, indicator
 --funding measures only the funding figures against counting their recipients distinct as before
 (compare_funding), with BENCH_KEEP=1 on the kept database in a minute or two.
 
+With --page-sections (and BENCH_KEEP=1 to reuse a kept database) it only measures where the five-year
+and one-year dashboards' time goes: each section of the period and of the period before (the key
+figures' comparisons), the rule-4 pass, and the rest (the view, rendering), with queries for each.
+
 The dashboards read referrals, events and quality through those apps' selectors; the referrals get
 the history the figures read (sent, first answered, closed; some feedback) in bulk SQL. The machine is
 shared and busy, so figures are indicative.
@@ -68,6 +72,11 @@ def main() -> None:
     # by default it is built afresh and dropped.
     keep = os.environ.get("BENCH_KEEP") == "1"
     with bench_database(BENCH_DB, var_dir=VAR_DIR, keep=keep, reuse=keep, environment=ENVIRONMENT) as fresh:
+        if "--page-sections" in sys.argv[1:]:
+            if fresh:
+                build_data()
+            page_sections()
+            return
         run(build=fresh, funding_only="--funding" in sys.argv[1:], medians_only="--medians" in sys.argv[1:])
 
 
@@ -616,6 +625,110 @@ def compare_funding(client) -> None:
     print(f"  load average {os.getloadavg()[0]:.1f} after")
 
 
+def build_data() -> None:
+    from django.db import connection
+
+    rng = random.Random(2026)
+    started = time.perf_counter()
+    ids = build_directory(rng)
+    returns = build_projects(rng, ids)
+    notes = build_referrals_and_bookings(rng, ids)
+    notes.append(build_grants(rng, ids))
+    with connection.cursor() as cursor:
+        # As autovacuum would have done by the time anyone reads: statistics, and the visibility
+        # map that lets the figures' covering indexes answer without visiting the tables.
+        cursor.execute("VACUUM ANALYZE")
+    print(f"Built in {time.perf_counter() - started:.0f} s: {ORGANISATIONS:,} organisations ({PROVIDERS:,} providers, "
+          f"{ids['services']:,} services), {PROJECTS} joint projects with {returns:,} monitoring returns; " + "; ".join(notes))
+
+
+def bench_funder():
+    from accounts.models import User
+
+    User.objects.filter(username__in=["bench-funder", "bench-admin"]).delete()
+    return User.objects.create_user(username="bench-funder", email="bench-funder@example.org", password="x", role=User.Role.FUNDER)
+
+
+@contextmanager
+def timed_parts(request: dict):
+    """Each section builder of the page (those of the period and those of the period before, apart),
+    the rule-4 pass, the check for data and the rendering, timed: `request` gets label: [ms, queries,
+    ms in SQL], added up over a request (the check for data and the rule-4 pass run once for each
+    period). Queries are only counted, and timed, with the debug cursor on."""
+    from django.db import connection
+
+    from evidence import selectors, views
+
+    def timed(label, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            queries_before = len(connection.queries_log)
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                part = request.setdefault(label, [0.0, 0, 0.0])
+                part[0] += (time.perf_counter() - started) * 1000
+                ran = list(connection.queries_log)[queries_before:]
+                part[1] += len(ran)
+                part[2] += sum(float(query["time"]) for query in ran) * 1000
+
+        return wrapper
+
+    saved = (selectors.SECTIONS, selectors.KEY_FIGURE_SECTIONS, selectors.period_has_data, selectors.suppression.protect_shared_totals, views.render)
+    selectors.SECTIONS = tuple(timed(build.__name__, build) for build in saved[0])
+    selectors.KEY_FIGURE_SECTIONS = tuple(timed(f"{build.__name__} (period before)", build) for build in saved[1])
+    selectors.period_has_data = timed("period_has_data (both periods)", saved[2])
+    selectors.suppression.protect_shared_totals = timed("protect_shared_totals (both periods)", saved[3])
+    views.render = timed("render (template, charts and tables)", saved[4])
+    try:
+        yield
+    finally:
+        selectors.SECTIONS, selectors.KEY_FIGURE_SECTIONS, selectors.period_has_data, selectors.suppression.protect_shared_totals, views.render = saved
+
+
+def page_sections() -> None:
+    """Where the dashboard's time goes: per part, the median over RUNS requests of its time in a request
+    and its queries, and what the parts leave (the view's own work, middleware, the key figures' own)."""
+    from django.db import connection, reset_queries
+    from django.test import Client
+
+    client = Client()
+    client.force_login(bench_funder())
+    for label, params in (
+        ("whole borough, five years", {"start": "2022-01-01", "end": "2026-12-31", "area": ""}),
+        ("whole borough, 2026", {"start": "2026-01-01", "end": "2026-12-31", "area": ""}),
+    ):
+        client.get("/evidence/dashboards/", params)  # warm up
+        requests, totals = [], []
+        for _run in range(RUNS):
+            requests.append({})
+            with timed_parts(requests[-1]):
+                started = time.perf_counter()
+                client.get("/evidence/dashboards/", params)
+                totals.append((time.perf_counter() - started) * 1000)
+        # One more request, its queries counted (the debug cursor's own cost is left out of the times).
+        counted = {}
+        connection.force_debug_cursor = True
+        try:
+            reset_queries()
+            with timed_parts(counted):
+                client.get("/evidence/dashboards/", params)
+            total_queries = len(connection.queries_log)
+        finally:
+            connection.force_debug_cursor = False
+        print(f"\nSector dashboard, {label}: p50 {statistics.median(totals):.0f} ms, p95 {percentile(totals, 0.95):.0f} ms, "
+              f"{total_queries} queries; load average {os.getloadavg()[0]:.1f} (each part: its median ms in a request; its queries "
+              "and their time in one more request)")
+        parts = 0.0
+        for part in counted:
+            median = statistics.median(request.get(part, [0.0])[0] for request in requests)
+            parts += median
+            print(f"  {part:52} {median:7.1f} ms {counted[part][1]:4d} queries {counted[part][2]:7.1f} ms")
+        print(f"  {'the rest (view, middleware, key figures own work)':52} {statistics.median(totals) - parts:7.1f} ms "
+              f"{total_queries - sum(queries for _ms, queries, _sql in counted.values()):4d} queries")
+
+
 def run(*, build: bool = True, funding_only: bool = False, medians_only: bool = False) -> None:
     from django.db import connection
     from django.test import Client
@@ -626,22 +739,10 @@ def run(*, build: bool = True, funding_only: bool = False, medians_only: bool = 
     from taxonomies.models import TaxonomyTerm
 
     if build:
-        rng = random.Random(2026)
-        started = time.perf_counter()
-        ids = build_directory(rng)
-        returns = build_projects(rng, ids)
-        notes = build_referrals_and_bookings(rng, ids)
-        notes.append(build_grants(rng, ids))
-        with connection.cursor() as cursor:
-            # As autovacuum would have done by the time anyone reads: statistics, and the visibility
-            # map that lets the figures' covering indexes answer without visiting the tables.
-            cursor.execute("VACUUM ANALYZE")
-        print(f"Built in {time.perf_counter() - started:.0f} s: {ORGANISATIONS:,} organisations ({PROVIDERS:,} providers, "
-              f"{ids['services']:,} services), {PROJECTS} joint projects with {returns:,} monitoring returns; " + "; ".join(notes))
+        build_data()
     else:
         print("Reusing the database kept by BENCH_KEEP=1.")
-    User.objects.filter(username__in=["bench-funder", "bench-admin"]).delete()
-    funder = User.objects.create_user(username="bench-funder", email="bench-funder@example.org", password="x", role=User.Role.FUNDER)
+    funder = bench_funder()
     admin = User.objects.create_user(username="bench-admin", email="bench-admin@example.org", password="x", role=User.Role.NETWORK_ADMIN)
     client = Client()
     client.force_login(funder)

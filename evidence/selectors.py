@@ -8,11 +8,13 @@ its public querysets; referrals, events and quality through those apps' public s
 """
 
 import statistics
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import accumulate
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -70,7 +72,8 @@ class Scope:
     start: date
     end: date
     area: TaxonomyTerm | None = None
-    # Figures several sections share (the VCOs grouped by stage and ward), worked out once per scope.
+    # Figures several sections share (the VCOs grouped by stage and ward), worked out once per scope;
+    # under PERIOD_BEFORE, the memo of the period before (previous_period), some filled by the same queries.
     memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
@@ -240,36 +243,117 @@ def _vcos(scope: Scope) -> QuerySet[Organisation]:
     """Open VCOs on record by the end of the period, in the area."""
     # The kind's id as a literal (not a subquery), so PostgreSQL knows most organisations are VCOs and
     # hash-joins instead of looking each one up.
-    vco_kind = (
-        TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.ORGANISATION_KINDS, code=Organisation.KIND_VCO)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    vcos = Organisation.objects.active().filter(kinds=vco_kind, created_at__lt=scope.end_at)
+    if "vco_kind" not in scope.memo:
+        scope.memo["vco_kind"] = (
+            TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.ORGANISATION_KINDS, code=Organisation.KIND_VCO)
+            .values_list("pk", flat=True)
+            .first()
+        )
+    vcos = Organisation.objects.active().filter(kinds=scope.memo["vco_kind"], created_at__lt=scope.end_at)
     if scope.area is not None:
         vcos = vcos.filter(ward=scope.area)
     return vcos.order_by()
 
 
+# The memo of the period before (previous_period), kept in the period's: the VCO figures of both come
+# from the same queries, since the VCOs on record by the end of the period before are those of the
+# period already on record when it began.
+PERIOD_BEFORE = "period_before"
+
+
+def _remember(scope: Scope, key: str, figures, figures_before) -> None:
+    """Keep figures worked out from one query for the scope and for its period before."""
+    scope.memo[key] = figures
+    scope.memo.setdefault(PERIOD_BEFORE, {}).setdefault(key, figures_before)
+
+
+def _read_once(scope: Scope, key: str, read: Callable):
+    """What `read()` returns (a list of terms), the same for the scope and its period before: read once."""
+    if key not in scope.memo:
+        value = read()
+        _remember(scope, key, value, value)
+    return scope.memo[key]
+
+
+def _wards(scope: Scope) -> list[TaxonomyTerm]:
+    return _read_once(scope, "wards", lambda: list(ward_terms()))
+
+
+# The many-to-many lists VCOs are counted by, a chart each (an organisation has each term once).
+VCO_TERM_LISTS = ("segments", "communities_served")
+
+
+def _vco_figures(scope: Scope) -> dict:
+    """What the organisation and volunteer sections count of the VCOs, of the period and of the period
+    before, from one statement (the VCOs found once, then grouped four ways):
+
+    - "groups": (stage, ward id, organisations, volunteers, paid staff, organisations giving volunteers)
+      per stage and ward;
+    - each of VCO_TERM_LISTS: VCOs per term (term id: count);
+    - "by_day": VCOs by the local day their record was created (at most a few thousand rows).
+    """
+    if "vco_figures" in scope.memo:
+        return scope.memo["vco_figures"]
+    vcos_sql, params = (
+        _vcos(scope)
+        .values(
+            vco=F("pk"),
+            stage=F("development_stage"),
+            ward_key=F("ward_id"),
+            volunteer_count=F("volunteers"),
+            staff_count=F("paid_staff"),
+            # On record by the end of the period before (which ends where this one starts).
+            earlier=ExpressionWrapper(Q(created_at__lt=scope.start_at), output_field=BooleanField()),
+            day=TruncDate("created_at"),
+        )
+        .query.sql_with_params()
+    )
+    statements = [
+        "SELECT %s, v.stage, v.ward_key, CAST(NULL AS date), v.earlier, COUNT(*), SUM(v.volunteer_count), SUM(v.staff_count), "
+        "COUNT(v.volunteer_count) FROM vcos v GROUP BY v.stage, v.ward_key, v.earlier"
+    ]
+    qn = connection.ops.quote_name
+    for relation in VCO_TERM_LISTS:
+        field = Organisation._meta.get_field(relation)
+        statements.append(
+            f"SELECT %s, t.{qn(field.m2m_reverse_name())}, NULL, NULL, v.earlier, COUNT(*), NULL, NULL, NULL FROM vcos v "
+            f"INNER JOIN {qn(field.m2m_db_table())} t ON t.{qn(field.m2m_column_name())} = v.vco GROUP BY t.{qn(field.m2m_reverse_name())}, v.earlier"
+        )
+    statements.append("SELECT %s, NULL, NULL, v.day, NULL, COUNT(*), NULL, NULL, NULL FROM vcos v GROUP BY v.day")
+    groups: dict[tuple, list[int]] = {}
+    groups_before = []
+    terms = {relation: defaultdict(int) for relation in VCO_TERM_LISTS}
+    terms_before = {relation: {} for relation in VCO_TERM_LISTS}
+    by_day = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH vcos AS ({vcos_sql}) " + " UNION ALL ".join(statements), [*params, "groups", *VCO_TERM_LISTS, "by_day"]
+        )
+        for figure, key, ward_id, day, earlier, n, *sums in cursor.fetchall():
+            if figure == "groups":
+                figures = [n, *(value or 0 for value in sums)]
+                group = groups.setdefault((key, ward_id), [0, 0, 0, 0])
+                groups[(key, ward_id)] = [a + b for a, b in zip(group, figures, strict=True)]
+                if earlier:
+                    groups_before.append((key, ward_id, *figures))
+            elif figure == "by_day":
+                by_day[day if isinstance(day, date) else date.fromisoformat(day)] = n  # SQLite gives the text
+            else:
+                terms[figure][key] += n
+                if earlier:
+                    terms_before[figure][key] = n
+    figures = {"groups": [(stage, ward_id, *figures) for (stage, ward_id), figures in groups.items()], "by_day": by_day}
+    figures_before = {"groups": groups_before, "by_day": {day: n for day, n in by_day.items() if day < scope.start}}
+    for relation in VCO_TERM_LISTS:
+        figures[relation], figures_before[relation] = dict(terms[relation]), terms_before[relation]
+    _remember(scope, "vco_figures", figures, figures_before)
+    return figures
+
+
 def _vco_groups(scope: Scope) -> list[tuple[int | None, int | None, int, int, int, int]]:
     """(stage, ward id, organisations, volunteers, paid staff, organisations giving volunteers) per
-    stage and ward: one grouped query that the organisation and volunteer sections both read."""
-    if "vco_groups" not in scope.memo:
-        scope.memo["vco_groups"] = [
-            (stage, ward_id, n, volunteers or 0, staff or 0, reporting)
-            for stage, ward_id, n, volunteers, staff, reporting in _vcos(scope)
-            .values_list("development_stage", "ward_id")
-            .annotate(n=Count("pk"), v=Sum("volunteers"), s=Sum("paid_staff"), r=Count("pk", filter=Q(volunteers__isnull=False)))
-            .values_list("development_stage", "ward_id", "n", "v", "s", "r")
-            .order_by()
-        ]
-    return scope.memo["vco_groups"]
-
-
-def _term_counts(vcos: QuerySet[Organisation], relation: str) -> dict[int, int]:
-    """Organisations per term of a many-to-many list, in one grouped join (each organisation has a
-    term once, so no DISTINCT is needed)."""
-    return {term_id: n for term_id, n in vcos.values_list(relation).annotate(n=Count("pk")).order_by() if term_id is not None}
+    stage and ward, which the organisation and volunteer sections both read."""
+    return _vco_figures(scope)["groups"]
 
 
 def quarter_starts(start: date, end: date) -> list[date]:
@@ -287,14 +371,13 @@ def quarter_label(start: date) -> str:
 
 
 def organisation_section(scope: Scope) -> Section:
-    vcos = _vcos(scope)
     section = Section(key="organisations", title=_("Voluntary and community organisations"))
     stage_counts, ward_counts = _vco_stage_and_ward_counts(scope)
     section.charts.append(_vcos_by_stage_chart(stage_counts))
     if scope.area is None:
-        section.charts.append(_vcos_by_ward_chart(ward_counts))
-    section.charts.extend(_vcos_by_term_charts(vcos, total_vcos=sum(stage_counts.values())))
-    section.charts.append(_vcos_joining_chart(vcos, scope))
+        section.charts.append(_vcos_by_ward_chart(ward_counts, _wards(scope)))
+    section.charts.extend(_vcos_by_term_charts(scope, total_vcos=sum(stage_counts.values())))
+    section.charts.append(_vcos_joining_chart(scope))
     return section
 
 
@@ -325,9 +408,9 @@ def _vcos_by_stage_chart(stage_counts: dict[int | None, int]) -> Chart:
     )
 
 
-def _vcos_by_ward_chart(ward_counts: dict[int | None, int]) -> Chart:
+def _vcos_by_ward_chart(ward_counts: dict[int | None, int], wards: list[TaxonomyTerm]) -> Chart:
     """Every ward, then those with no ward recorded (shown only for the whole borough)."""
-    ward_rows = [(term.name, ward_counts.get(term.pk, 0)) for term in ward_terms()]
+    ward_rows = [(term.name, ward_counts.get(term.pk, 0)) for term in wards]
     ward_rows.append((_("Ward not recorded"), ward_counts.get(None, 0)))
     return Chart(
         key="vcos-by-ward",
@@ -338,7 +421,7 @@ def _vcos_by_ward_chart(ward_counts: dict[int | None, int]) -> Chart:
     )
 
 
-def _vcos_by_term_charts(vcos: QuerySet[Organisation], *, total_vcos: int) -> list[Chart]:
+def _vcos_by_term_charts(scope: Scope, *, total_vcos: int) -> list[Chart]:
     """VCOs per specialist segment and per community served: one chart each, one grouped query each."""
     charts = []
     for key, relation, taxonomy, title, definition in (
@@ -357,8 +440,9 @@ def _vcos_by_term_charts(vcos: QuerySet[Organisation], *, total_vcos: int) -> li
             _("Open VCOs serving each community. Communities overlap and an organisation can serve several, so the rows add up to more than the number of organisations."),
         ),
     ):
-        counts = _term_counts(vcos, relation)
-        rows = [(term.name, counts.get(term.pk, 0)) for term in TaxonomyTerm.objects.in_taxonomy(taxonomy)]
+        counts = _vco_figures(scope)[relation]
+        terms = _read_once(scope, f"terms:{taxonomy}", lambda taxonomy=taxonomy: list(TaxonomyTerm.objects.in_taxonomy(taxonomy)))
+        rows = [(term.name, counts.get(term.pk, 0)) for term in terms]
         charts.append(
             Chart(
                 key=key,
@@ -372,19 +456,26 @@ def _vcos_by_term_charts(vcos: QuerySet[Organisation], *, total_vcos: int) -> li
     return charts
 
 
-def _vcos_joining_chart(vcos: QuerySet[Organisation], scope: Scope) -> Chart:
+def _vcos_joining_chart(scope: Scope) -> Chart:
     """VCOs by the quarter they joined the directory, and those on record before the period.
 
-    Organisations by the local day their record was created (at most a few thousand rows), binned into
-    quarters here: one pass over the table however many quarters the period has. Each VCO is in one
-    row (on record before the period, or the quarter it joined), so the rows add up to the VCOs on
-    record: a running count per quarter would give each quarter's small number away by subtraction.
+    Organisations by the local day their record was created, binned into quarters here: one pass over
+    the table however many quarters the period has. Each VCO is in one row (on record before the
+    period, or the quarter it joined), so the rows add up to the VCOs on record: a running count per
+    quarter would give each quarter's small number away by subtraction.
     """
-    by_day = dict(vcos.annotate(day=TruncDate("created_at")).values_list("day").annotate(n=Count("pk")).order_by())
-    joined = [(_("Before the period"), sum(n for day, n in by_day.items() if day < scope.start))]
+    by_day = _vco_figures(scope)["by_day"]
+    days = sorted(by_day)
+    running = list(accumulate(by_day[day] for day in days))
+
+    def on_record_before(day: date) -> int:
+        joined_before = bisect_left(days, day)
+        return running[joined_before - 1] if joined_before else 0
+
+    joined = [(_("Before the period"), on_record_before(scope.start))]
     for quarter in quarter_starts(scope.start, scope.end):
-        first, last = max(quarter, scope.start), min(quarter + relativedelta(months=3) - timedelta(days=1), scope.end)
-        joined.append((quarter_label(quarter), sum(n for day, n in by_day.items() if first <= day <= last)))
+        first, after = max(quarter, scope.start), min(quarter + relativedelta(months=3), scope.end + timedelta(days=1))
+        joined.append((quarter_label(quarter), on_record_before(after) - on_record_before(first)))
     return Chart(
         key="vcos-joining",
         title=_("VCOs by when they joined the directory"),
@@ -460,17 +551,18 @@ class Coverage:
         )
 
 
-def coverage_matrix(*, until: datetime | None = None) -> tuple[list[TaxonomyTerm], list[TaxonomyTerm], Coverage]:
-    """Which providers cover which (function, ward): a listed service with the function, serving the
-    ward (a service that names no wards covers the whole borough); with `until`, only services put on
-    record before then. A handful of queries."""
-    functions = list(TaxonomyTerm.objects.in_taxonomy(Taxonomy.FUNCTIONS).filter(parent__isnull=False).order_by("parent__order", "order", "name"))
-    wards = list(ward_terms())
+def _infrastructure_functions() -> list[TaxonomyTerm]:
+    return list(TaxonomyTerm.objects.in_taxonomy(Taxonomy.FUNCTIONS).filter(parent__isnull=False).order_by("parent__order", "order", "name"))
+
+
+def _services_covering(until: datetime | None, *, earlier_than: datetime | None = None) -> list[tuple[int, bool, set[int], set[int]]]:
+    """(organisation id, whether put on record before `earlier_than`, function ids, ward ids) of each
+    listed service of our own with a function; with `until`, only those put on record before then.
+    Three queries."""
     # Our own services only: one harvested from another directory serves that directory's area.
     services = Service.objects.listed().own().order_by()
     if until is not None:
         services = services.filter(created_at__lt=until)
-    service_org = dict(services.values_list("pk", "organisation_id"))
     service_functions = defaultdict(set)
     for service_id, term_id in Service.functions.through.objects.filter(service_id__in=services.values("pk")).values_list(
         "service_id", "taxonomyterm_id"
@@ -481,24 +573,48 @@ def coverage_matrix(*, until: datetime | None = None) -> tuple[list[TaxonomyTerm
         "service_id", "taxonomyterm_id"
     ):
         service_wards[service_id].add(term_id)
+    earlier = ExpressionWrapper(Q(created_at__lt=earlier_than), output_field=BooleanField()) if earlier_than else Value(False)
+    return [
+        (organisation_id, earlier, service_functions[pk], service_wards.get(pk, set()))
+        for pk, organisation_id, earlier in services.values_list("pk", "organisation_id", earlier)
+        if pk in service_functions
+    ]
+
+
+def _coverage(services: list[tuple[int, bool, set[int], set[int]]]) -> Coverage:
     in_ward: dict[tuple[int, int], set[int]] = defaultdict(set)
     everywhere: dict[int, set[int]] = defaultdict(set)
-    for service_id, function_ids in service_functions.items():
-        organisation_id = service_org[service_id]
-        service_ward_ids = service_wards.get(service_id)
+    for organisation_id, _earlier, function_ids, service_ward_ids in services:
         for function_id in function_ids:
             if not service_ward_ids:
                 everywhere[function_id].add(organisation_id)
                 continue
             for ward_id in service_ward_ids:
                 in_ward[(function_id, ward_id)].add(organisation_id)
-    return functions, wards, Coverage(everywhere=dict(everywhere), in_ward=dict(in_ward))
+    return Coverage(everywhere=dict(everywhere), in_ward=dict(in_ward))
+
+
+def coverage_matrix(*, until: datetime | None = None) -> tuple[list[TaxonomyTerm], list[TaxonomyTerm], Coverage]:
+    """Which providers cover which (function, ward): a listed service with the function, serving the
+    ward (a service that names no wards covers the whole borough); with `until`, only services put on
+    record before then. A handful of queries."""
+    return _infrastructure_functions(), list(ward_terms()), _coverage(_services_covering(until))
+
+
+def _scope_coverage(scope: Scope) -> tuple[list[TaxonomyTerm], list[TaxonomyTerm], Coverage]:
+    """coverage_matrix by the end of the period, from services read once for the period and its period
+    before (those of the period put on record before it began)."""
+    if "services_covering" not in scope.memo:
+        services = _services_covering(scope.end_at, earlier_than=scope.start_at)
+        _remember(scope, "services_covering", services, [service for service in services if service[1]])
+    functions = _read_once(scope, "infrastructure_functions", _infrastructure_functions)
+    return functions, _wards(scope), _coverage(scope.memo["services_covering"])
 
 
 def provider_section(scope: Scope) -> Section:
     """Provision by the end of the period: the providers' services on record by then. Public facts
     (the directory lists them for anyone), so published as they are, small numbers and all."""
-    functions, wards, coverage = coverage_matrix(until=scope.end_at)
+    functions, wards, coverage = _scope_coverage(scope)
     section = Section(
         key="providers",
         title=_("Infrastructure provider coverage"),
@@ -666,11 +782,13 @@ def event_section(scope: Scope) -> Section:
         )
     )
     # Attendance by the organiser's ward: each booking in one ward, so the rows add up.
-    organiser_wards = dict(Organisation.objects.filter(pk__in=list(counts)).values_list("pk", "ward_id"))
+    # Every organiser's ward (found by a join, not by the list of the counts' organisers: a long list of
+    # ids costs more to send than the few more rows).
+    organiser_wards = dict(Organisation.objects.filter(events__isnull=False).distinct().values_list("pk", "ward_id"))
     by_ward: dict[int | None, int] = defaultdict(int)
     for organiser_id, row in counts.items():
         by_ward[organiser_wards.get(organiser_id)] += row["attended"]
-    wards = [scope.area] if scope.area is not None else list(ward_terms())
+    wards = [scope.area] if scope.area is not None else _wards(scope)
     rows = [(ward.name, by_ward.get(ward.pk, 0)) for ward in wards]
     if scope.area is None:
         rows.append((_("Ward not recorded"), by_ward.get(None, 0)))
@@ -1531,7 +1649,7 @@ def previous_period(scope: Scope) -> tuple[Scope, str]:
         days = (scope.end - scope.start).days + 1
         start, end = scope.start - timedelta(days=days), scope.start - timedelta(days=1)
         name = ngettext("the previous day", "the previous %(count)s days", days) % {"count": days}
-    return Scope(start=start, end=end, area=scope.area), name
+    return Scope(start=start, end=end, area=scope.area, memo=scope.memo.setdefault(PERIOD_BEFORE, {})), name
 
 
 @dataclass
@@ -1642,7 +1760,8 @@ def key_figures(board: Dashboard) -> list[KeyFigure]:
 def period_has_data(scope: Scope) -> bool:
     """Whether anything happened in the period: organisations on record, projects running. A period
     before anything was recorded gets the "no data" page rather than a page of zeros."""
-    return _vcos(scope).exists() or JointProject.objects.filter(start_date__lte=scope.end, end_date__gte=scope.start).exists()
+    # The VCOs' grouped figures rather than a query of its own: the organisation section reads them next.
+    return bool(_vco_groups(scope)) or JointProject.objects.filter(start_date__lte=scope.end, end_date__gte=scope.start).exists()
 
 
 # The baseline of support: which areas have the minimum the network agreed ------------------------------

@@ -10,10 +10,11 @@ short: a long one wraps.
 
 import textwrap
 from decimal import Decimal
+from html import escape as escape_text
 
 from django import template
 from django.utils.formats import number_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -64,20 +65,10 @@ def bar_chart(chart) -> SafeString:
     rows = []
     for label, cell in series.rows:
         width = 0 if cell.hidden or not cell.value else max(round(100 * cell.value / scale), 1)
-        bar = format_html(
-            '<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true" focusable="false">'
-            '<rect x="0" y="0" width="{}" height="10"/></svg>',
-            width,
-        )
+        # A row per category, every chart: built as format_html would, without its overhead.
         rows.append(
-            format_html(
-                '<li class="bar-row"><span class="bar-label">{}</span><span class="bar-track">{}</span>'
-                '<span class="bar-value{}">{}</span></li>',
-                label,
-                bar,
-                " suppressed" if cell.hidden else "",
-                cell.display,
-            )
+            f'<li class="bar-row"><span class="bar-label">{conditional_escape(label)}</span><span class="bar-track">{_bar(width)}</span>'
+            f'<span class="bar-value{" suppressed" if cell.hidden else ""}">{escape_text(cell.display)}</span></li>'
         )
     return format_html(
         '<ul class="bar-chart list-unstyled" aria-label="{}">{}</ul>',
@@ -87,10 +78,9 @@ def bar_chart(chart) -> SafeString:
 
 
 def _bar(width: int) -> SafeString:
-    return format_html(
+    return mark_safe(
         '<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true" focusable="false">'
-        '<rect x="0" y="0" width="{}" height="10"/></svg>',
-        width,
+        f'<rect x="0" y="0" width="{int(width)}" height="10"/></svg>'
     )
 
 
@@ -293,13 +283,14 @@ def figure(value) -> str:
 
 
 def _cell_html(cell, *, zeros_are_findings: bool) -> SafeString:
+    # Hundreds of cells a page: the figure's text escaped as format_html would, without its overhead.
     if cell.hidden:
-        return format_html('<td class="text-end suppressed">{}</td>', cell.display)
+        return mark_safe(f'<td class="text-end suppressed">{escape_text(cell.display)}</td>')
     if zeros_are_findings and not cell.value:
         return format_html(
             '<td class="text-end gap"><span aria-hidden="true">✕ </span>0<span class="visually-hidden"> ({})</span></td>', _("gap")
         )
-    return format_html('<td class="text-end">{}</td>', cell.display)
+    return mark_safe(f'<td class="text-end">{escape_text(cell.display)}</td>')
 
 
 @register.simple_tag

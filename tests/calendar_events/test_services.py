@@ -230,6 +230,8 @@ def test_attendance_by_organiser_and_category_for_evidence():
     assert len(by_category) == 7 and sum(held for _label, held, _came in by_category) == 3
     # Nothing is booked from the third week on: no figures, not an organiser with zeros.
     assert selectors.attendance_counts(organisation_ids=[organiser.pk], since=dates[1] + timedelta(hours=1)) == {}
+    # No organisations (a ward with none): nothing, not an error.
+    assert selectors.attendance_counts(organisation_ids=[]) == {}
 
 
 # Reminders ----------------------------------------------------------------------------------------

@@ -201,6 +201,41 @@ def test_the_period_before_is_built_from_the_key_sections_alone_and_publishes_th
         assert (mine.display, mine.hidden) == (theirs.display, theirs.hidden), chart_key
 
 
+def _published(board) -> list:
+    return [(section.key, chart.key, list(chart.long_rows())) for section in board.sections for chart in section.charts]
+
+
+def test_the_period_before_counted_with_the_period_is_what_it_counts_alone(two_providers):
+    """The period before's VCO figures and provider coverage come from the period's own queries (its
+    memo is kept in the period's): exactly what that period's own dashboard counts, on both sides of
+    the boundary between them and in every breakdown."""
+    from evidence.selectors import KEY_FIGURE_SECTIONS
+
+    def on_record_since(organisation_or_service, *moment):
+        type(organisation_or_service).objects.filter(pk=organisation_or_service.pk).update(created_at=timezone.make_aware(timezone.datetime(*moment)))
+
+    wards, segments, communities = term("wards", "poplar"), term("segments", "bme-vcos"), term("communities", "women")
+    for n, moment in enumerate([(2024, 6, 1, 12), (2025, 2, 3, 9), (2025, 7, 1, 0, 30), (2025, 12, 31, 23, 30), (2026, 1, 1, 0, 30), (2026, 8, 1, 12)] * 3):
+        group = make_organisation(
+            name=f"Group {n}", ward=wards if n % 2 else None, development_stage=1 + n % 3, volunteers=n if n % 4 else None, paid_staff=n,
+            segments=[segments] if n % 3 else [], communities_served=[communities] if n % 2 else [],
+        )
+        on_record_since(group, *moment)
+    newer = make_provider(name="Newer")
+    on_record_since(make_service(organisation=newer, functions=[term("functions", "training")], wards=[wards]), 2026, 3, 1, 12)
+    on_record_since(make_service(organisation=newer, functions=[term("functions", "information-and-advice")]), 2025, 3, 1, 12)
+    Service.objects.filter(organisation__name__startswith="Provider").update(created_at=timezone.make_aware(timezone.datetime(2024, 1, 1, 12)))
+    scope = Scope(start=date(2026, 1, 1), end=date(2026, 12, 31))
+    selectors.key_figures(selectors.sector_dashboard(scope))
+    before, _name = selectors.previous_period(scope)
+    assert "vco_figures" in before.memo and "services_covering" in before.memo  # counted with the period
+    counted_with_the_period = selectors.sector_dashboard(before, sections=KEY_FIGURE_SECTIONS)
+    alone = selectors.sector_dashboard(Scope(start=before.start, end=before.end), sections=KEY_FIGURE_SECTIONS)
+    assert _published(counted_with_the_period) == _published(alone)
+    joined = dict((label, cell.value) for label, cell in _chart(alone, "vcos-joining").series.rows)
+    assert joined == {"Before the period": 3, "2025 Q1": 3, "2025 Q2": 0, "2025 Q3": 3, "2025 Q4": 3}
+
+
 def test_coverage_counts_borough_wide_providers_in_every_ward_once(db):
     """A provider with a borough-wide service and a ward-only one counts once in that ward."""
     both = make_provider(name="Both")
