@@ -20,7 +20,6 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
-    BigIntegerField,
     BooleanField,
     Count,
     ExpressionWrapper,
@@ -32,7 +31,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, TruncDate, TruncQuarter, TruncYear
+from django.db.models.functions import Coalesce, TruncDate, TruncQuarter, TruncYear
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -1075,15 +1074,13 @@ def _funding_breakdowns_grouped_separately(scope: Scope, unit: str) -> dict[str,
     }
 
 
-def _recipient_groups() -> list[tuple[str, QuerySet]]:
-    """(breakdown, (group_key, group_organisation) pairs) for ``_grants_by_recipient``, each pair once
-    in its breakdown: a recipient's specialist segments (None for one in none), and the support needs a
-    listed service of the recipient meets (however many of its services meet one)."""
+def _recipient_groups() -> list[tuple[str, str, QuerySet]]:
+    """(breakdown, join, (group_key, group_organisation) pairs) for ``_grants_by_recipient``, each pair
+    once in its breakdown: a recipient's specialist segments, joined LEFT so that a recipient in none
+    counts under None, and the support needs a listed service of the recipient meets (however many of
+    its services meet one)."""
     segments = Organisation.segments.through.objects.order_by().values(
         group_key=F("taxonomyterm_id"), group_organisation=F("organisation_id")
-    )
-    no_segment = Organisation.objects.filter(segments__isnull=True).order_by().values(
-        group_key=Cast(Value(None), output_field=BigIntegerField()), group_organisation=F("pk")
     )
     meeting = (
         Service.objects.listed()
@@ -1092,35 +1089,35 @@ def _recipient_groups() -> list[tuple[str, QuerySet]]:
         .values(group_key=F("needs"), group_organisation=F("organisation_id"))
         .distinct()
     )
-    return [("segment", segments), ("segment", no_segment), ("need", meeting)]
+    return [("segment", "LEFT", segments), ("need", "INNER", meeting)]
 
 
 def _grants_by_recipient(scope: Scope) -> dict[str, dict]:
     """{"segment": {segment id or None: (grants, recipients, amount)}, "need": {need id: ...}} of the
-    grants into the sector in the scope by what their recipient is or does (``_recipient_groups``), in
-    one grouped query over one read of the grants: a grant counts in every group its recipient is in,
-    joined on the grant's recipient id (not through the organisation's row). The recipients are counted
-    from their first grants (``_first_to_recipient``)."""
+    grants into the sector in the scope by what their recipient is or does (``_recipient_groups``): a
+    grouped query per breakdown in one statement, each joining the period's grants to its pairs on the
+    grant's recipient id (not through the organisation's row), so that the pairs are looked up or hashed
+    for the grants there are, not built for every organisation first. A grant counts in every group its
+    recipient is in. The recipients are counted from their first grants (``_first_to_recipient``)."""
     grants = _grants_into_sector(scope).values(
         grant_recipient=F("recipient_id"),
         grant_amount=F("amount_awarded"),
         grant_first=ExpressionWrapper(_first_to_recipient(scope), output_field=BooleanField()),
     )
-    groups = _recipient_groups()
-    pairs, params = [], []
-    for number, (_name, keys) in enumerate(groups):
-        keys_sql, keys_params = keys.query.sql_with_params()
-        pairs.append(f'SELECT {number} AS "group_set", p."group_key", p."group_organisation" FROM ({keys_sql}) p')
-        params += keys_params
     grants_sql, grants_params = grants.query.sql_with_params()
-    sql = (
-        'SELECT k."group_set", k."group_key", COUNT(*), COUNT(CASE WHEN g."grant_first" THEN 1 END), SUM(g."grant_amount") '
-        f'FROM ({grants_sql}) g INNER JOIN ({" UNION ALL ".join(pairs)}) k '
-        'ON k."group_organisation" = g."grant_recipient" GROUP BY k."group_set", k."group_key"'
-    )
-    result: dict[str, dict] = {name: {} for name, _keys in groups}
+    groups = _recipient_groups()
+    statements, params = [], []
+    for number, (_name, join, pairs) in enumerate(groups):
+        pairs_sql, pairs_params = pairs.query.sql_with_params()
+        statements.append(
+            f'SELECT {number}, k."group_key", COUNT(*), COUNT(CASE WHEN g."grant_first" THEN 1 END), SUM(g."grant_amount") '
+            f'FROM ({grants_sql}) g {join} JOIN ({pairs_sql}) k ON k."group_organisation" = g."grant_recipient" '
+            'GROUP BY k."group_key"'
+        )
+        params += [*grants_params, *pairs_params]
+    result: dict[str, dict] = {name: {} for name, _join, _pairs in groups}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*grants_params, *params])
+        cursor.execute(" UNION ALL ".join(statements), params)
         for number, key, n, recipients, amount in cursor.fetchall():
             result[groups[number][0]][key] = (n, recipients, amount or Decimal(0))
     return result
