@@ -42,11 +42,29 @@ number.
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import InitVar, dataclass, field, replace
 from decimal import Decimal
+from functools import lru_cache
 
-from django.utils.formats import number_format
+from django.utils.formats import get_format, number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 THRESHOLD = 5
+
+
+@lru_cache(maxsize=None)
+def _thousand_separator(language: str | None) -> str | None:
+    """The language's thousands separator when it groups digits in threes (None: another grouping)."""
+    return get_format("THOUSAND_SEPARATOR", language) if get_format("NUMBER_GROUPING", language) == 3 else None
+
+
+def whole_number(number: int | Decimal) -> str:
+    """A whole number (an int, or a Decimal with no fraction) with its thousands grouped, as
+    number_format(force_grouping=True) writes it in the active language. Every cell of a page is one,
+    so the language's format is looked up once, not three times a cell."""
+    separator = _thousand_separator(get_language())
+    if separator is None:
+        return number_format(number, decimal_pos=0, force_grouping=True)
+    return f"{int(number):,}".replace(",", separator)
 
 
 @dataclass(frozen=True)
@@ -77,7 +95,7 @@ class Count:
             return _("fewer than %(threshold)s") % {"threshold": THRESHOLD}
         if self.secondary:
             return _("withheld")
-        return number_format(self.value, force_grouping=True)
+        return whole_number(self.value)
 
     def __str__(self) -> str:
         return self.display
@@ -441,7 +459,7 @@ class Money:
     def display(self) -> str:
         if self.hidden:
             return _("withheld")
-        return "£" + number_format(self.value.quantize(Decimal(1)), decimal_pos=0, force_grouping=True)
+        return "£" + whole_number(self.value.quantize(Decimal(1)))
 
     def __str__(self) -> str:
         return self.display

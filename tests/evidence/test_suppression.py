@@ -1,6 +1,10 @@
 """The small-number suppression layer: primary, secondary (totals) and statistics."""
 
 import itertools
+from decimal import Decimal
+
+from django.utils.formats import number_format
+from django.utils.translation import override
 
 from evidence import suppression
 from evidence.suppression import Count, suppress_series, suppress_table
@@ -149,3 +153,13 @@ def test_random_two_way_tables_give_nothing_away():
             for j, value in enumerate(row):
                 if 0 < value < 5:
                     assert table.cells[i][j].display == "fewer than 5"
+
+
+def test_whole_numbers_are_written_as_number_format_writes_them():
+    with override("en-gb"):
+        for value in (0, 7, 999, 1000, 1234567, -4321, 10**12):
+            assert suppression.whole_number(value) == number_format(value, force_grouping=True)
+        for text in ("0", "-0.4", "999.5", "1234567.49", "1E+3"):
+            amount = Decimal(text).quantize(Decimal(1))
+            assert suppression.whole_number(amount) == number_format(amount, decimal_pos=0, force_grouping=True)
+        assert suppression.Money(Decimal("1234567.50")).display == "£1,234,568"
