@@ -8,7 +8,6 @@ its public querysets; referrals, events and quality through those apps' public s
 """
 
 import statistics
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncQuarter, TruncYear
+from django.db.models.functions import Coalesce, TruncQuarter, TruncYear
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -289,7 +288,9 @@ def _vco_figures(scope: Scope) -> dict:
     - "groups": (stage, ward id, organisations, volunteers, paid staff, organisations giving volunteers)
       per stage and ward;
     - each of VCO_TERM_LISTS: VCOs per term (term id: count);
-    - "by_day": VCOs by the local day their record was created (at most a few thousand rows).
+    - "joined_before": for each day the joining charts of both periods ask about (_joining_days), the
+      VCOs whose record was created before it: the VCOs counted between those days' first moments (a
+      few dozen rows, compared with the moments, rather than grouped by local day).
     """
     if "vco_figures" in scope.memo:
         return scope.memo["vco_figures"]
@@ -303,46 +304,58 @@ def _vco_figures(scope: Scope) -> dict:
             staff_count=F("paid_staff"),
             # On record by the end of the period before (which ends where this one starts).
             earlier=ExpressionWrapper(Q(created_at__lt=scope.start_at), output_field=BooleanField()),
-            day=TruncDate("created_at"),
+            created=F("created_at"),
         )
         .query.sql_with_params()
     )
     statements = [
-        "SELECT %s, v.stage, v.ward_key, CAST(NULL AS date), v.earlier, COUNT(*), SUM(v.volunteer_count), SUM(v.staff_count), "
+        "SELECT %s, v.stage, v.ward_key, v.earlier, COUNT(*), SUM(v.volunteer_count), SUM(v.staff_count), "
         "COUNT(v.volunteer_count) FROM vcos v GROUP BY v.stage, v.ward_key, v.earlier"
     ]
     qn = connection.ops.quote_name
     for relation in VCO_TERM_LISTS:
         field = Organisation._meta.get_field(relation)
         statements.append(
-            f"SELECT %s, t.{qn(field.m2m_reverse_name())}, NULL, NULL, v.earlier, COUNT(*), NULL, NULL, NULL FROM vcos v "
+            f"SELECT %s, t.{qn(field.m2m_reverse_name())}, NULL, v.earlier, COUNT(*), NULL, NULL, NULL FROM vcos v "
             f"INNER JOIN {qn(field.m2m_db_table())} t ON t.{qn(field.m2m_column_name())} = v.vco GROUP BY t.{qn(field.m2m_reverse_name())}, v.earlier"
         )
-    statements.append("SELECT %s, NULL, NULL, v.day, NULL, COUNT(*), NULL, NULL, NULL FROM vcos v GROUP BY v.day")
+    # The number of the days' first moments at or before each VCO's creation: the VCOs created before
+    # the day numbered i are those numbered i or less.
+    scope_before, _name = previous_period(scope)
+    days = sorted({*_joining_days(scope), *_joining_days(scope_before)})
+    moments = [connection.ops.adapt_datetimefield_value(timezone.make_aware(datetime.combine(day, time.min))) for day in days]
+    if connection.vendor == "postgresql":
+        bucket, bucket_params = "WIDTH_BUCKET(v.created, %s::timestamptz[])", [moments]
+    else:
+        bucket = "CASE " + "WHEN v.created < %s THEN {} " * len(moments) + "ELSE {} END"
+        bucket, bucket_params = bucket.format(*range(len(moments) + 1)), moments
+    statements.append(f"SELECT %s, {bucket}, NULL, NULL, COUNT(*), NULL, NULL, NULL FROM vcos v GROUP BY 2")
     groups: dict[tuple, list[int]] = {}
     groups_before = []
     terms = {relation: defaultdict(int) for relation in VCO_TERM_LISTS}
     terms_before = {relation: {} for relation in VCO_TERM_LISTS}
-    by_day = {}
+    by_moment = [0] * (len(days) + 1)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH vcos AS ({vcos_sql}) " + " UNION ALL ".join(statements), [*params, "groups", *VCO_TERM_LISTS, "by_day"]
+            f"WITH vcos AS ({vcos_sql}) " + " UNION ALL ".join(statements),
+            [*params, "groups", *VCO_TERM_LISTS, "joined", *bucket_params],
         )
-        for figure, key, ward_id, day, earlier, n, *sums in cursor.fetchall():
+        for figure, key, ward_id, earlier, n, *sums in cursor.fetchall():
             if figure == "groups":
                 figures = [n, *(value or 0 for value in sums)]
                 group = groups.setdefault((key, ward_id), [0, 0, 0, 0])
                 groups[(key, ward_id)] = [a + b for a, b in zip(group, figures, strict=True)]
                 if earlier:
                     groups_before.append((key, ward_id, *figures))
-            elif figure == "by_day":
-                by_day[day if isinstance(day, date) else date.fromisoformat(day)] = n  # SQLite gives the text
+            elif figure == "joined":
+                by_moment[key] = n
             else:
                 terms[figure][key] += n
                 if earlier:
                     terms_before[figure][key] = n
-    figures = {"groups": [(stage, ward_id, *figures) for (stage, ward_id), figures in groups.items()], "by_day": by_day}
-    figures_before = {"groups": groups_before, "by_day": {day: n for day, n in by_day.items() if day < scope.start}}
+    joined_before = dict(zip(days, accumulate(by_moment), strict=False))
+    figures = {"groups": [(stage, ward_id, *figures) for (stage, ward_id), figures in groups.items()], "joined_before": joined_before}
+    figures_before = {"groups": groups_before, "joined_before": {day: n for day, n in joined_before.items() if day <= scope.start}}
     for relation in VCO_TERM_LISTS:
         figures[relation], figures_before[relation] = dict(terms[relation]), terms_before[relation]
     _remember(scope, "vco_figures", figures, figures_before)
@@ -455,26 +468,32 @@ def _vcos_by_term_charts(scope: Scope, *, total_vcos: int) -> list[Chart]:
     return charts
 
 
+def _joining_quarters(scope: Scope) -> list[tuple[date, date, date]]:
+    """(quarter start, its first day in the period, the day after its last in the period) of each
+    quarter the period overlaps."""
+    return [
+        (quarter, max(quarter, scope.start), min(quarter + relativedelta(months=3), scope.end + timedelta(days=1)))
+        for quarter in quarter_starts(scope.start, scope.end)
+    ]
+
+
+def _joining_days(scope: Scope) -> list[date]:
+    """The days the joining chart counts the VCOs created before."""
+    return [scope.start, *(day for _quarter, first, after in _joining_quarters(scope) for day in (first, after))]
+
+
 def _vcos_joining_chart(scope: Scope) -> Chart:
     """VCOs by the quarter they joined the directory, and those on record before the period.
 
-    Organisations by the local day their record was created, binned into quarters here: one pass over
-    the table however many quarters the period has. Each VCO is in one row (on record before the
-    period, or the quarter it joined), so the rows add up to the VCOs on record: a running count per
-    quarter would give each quarter's small number away by subtraction.
+    From the VCOs created before each quarter's first and last day in the period, counted in the one
+    pass over the table however many quarters the period has. Each VCO is in one row (on record
+    before the period, or the quarter it joined), so the rows add up to the VCOs on record: a running
+    count per quarter would give each quarter's small number away by subtraction.
     """
-    by_day = _vco_figures(scope)["by_day"]
-    days = sorted(by_day)
-    running = list(accumulate(by_day[day] for day in days))
-
-    def on_record_before(day: date) -> int:
-        joined_before = bisect_left(days, day)
-        return running[joined_before - 1] if joined_before else 0
-
-    joined = [(_("Before the period"), on_record_before(scope.start))]
-    for quarter in quarter_starts(scope.start, scope.end):
-        first, after = max(quarter, scope.start), min(quarter + relativedelta(months=3), scope.end + timedelta(days=1))
-        joined.append((quarter_label(quarter), on_record_before(after) - on_record_before(first)))
+    on_record_before = _vco_figures(scope)["joined_before"]
+    joined = [(_("Before the period"), on_record_before[scope.start])]
+    for quarter, first, after in _joining_quarters(scope):
+        joined.append((quarter_label(quarter), on_record_before[after] - on_record_before[first]))
     return Chart(
         key="vcos-joining",
         title=_("VCOs by when they joined the directory"),

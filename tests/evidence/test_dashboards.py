@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -130,6 +130,28 @@ def test_vcos_over_time(borough):
     # No running count per quarter: 10 on record after Q2 and 7 after Q1 would give the 3 away.
     assert not any(chart.key == "vcos-on-record" for chart in section.charts)
 
+
+
+def test_vcos_joining_by_the_local_day(db):
+    """A VCO joins in the quarter of the local day its record was created, in this period's chart and in
+    the period before's (figured out by the same statement)."""
+    for name, created in (
+        ("GMT", datetime(2025, 12, 31, 23, 30)),  # 23:30 on 31 December 2025 in London: before 2026
+        ("BST spring", datetime(2026, 3, 31, 23, 30)),  # 00:30 on 1 April in London: Q2
+        ("BST summer", datetime(2026, 6, 30, 23, 30)),  # 00:30 on 1 July: Q3
+        ("Last", datetime(2026, 12, 31, 23, 30)),  # still 31 December: Q4
+    ):
+        organisation = _vco(name, ward="bow-east", created=date(2026, 1, 1))
+        Organisation.objects.filter(pk=organisation.pk).update(created_at=created.replace(tzinfo=UTC))
+    joined = _chart(selectors.organisation_section(YEAR), "vcos-joining").series.rows
+    assert [(label, count.value) for label, count in joined] == [
+        ("Before the period", 1), ("2026 Q1", 0), ("2026 Q2", 1), ("2026 Q3", 1), ("2026 Q4", 1)
+    ]
+    before, _name = selectors.previous_period(YEAR)
+    joined = _chart(selectors.organisation_section(before), "vcos-joining").series.rows
+    assert [(label, count.value) for label, count in joined] == [
+        ("Before the period", 0), ("2025 Q1", 0), ("2025 Q2", 0), ("2025 Q3", 0), ("2025 Q4", 1)
+    ]
 
 def test_volunteers(borough):
     section = selectors.volunteer_section(YEAR)
