@@ -1285,7 +1285,9 @@ def _need_alignment(scope: Scope, total: tuple[int, int, Decimal], funded_by_nee
 def _referral_statistics(scope: Scope) -> dict:
     """The referral figures of the scope, counted once for the referral and funding sections."""
     if "referral_statistics" not in scope.memo:
-        scope.memo["referral_statistics"] = referral_selectors.referral_statistics(start=scope.start, end=scope.end, ward=scope.area)
+        scope.memo["referral_statistics"] = referral_selectors.referral_statistics(
+            start=scope.start, end=scope.end, ward=scope.area, memo=scope.memo
+        )
     return scope.memo["referral_statistics"]
 
 
@@ -1473,7 +1475,7 @@ def _delivery_row(label: str, figures: dict, states: list[tuple[str, str]], *, p
 def _delivery_comparison(scope: Scope, *, medians: bool) -> suppression.Comparison:
     """Every ward (and those with no ward recorded, when any asked) beside the whole borough; or, for
     a ward's dashboard, that ward beside the borough."""
-    delivery = referral_selectors.delivery_by_ward(start=scope.start, end=scope.end, medians=medians)
+    delivery = referral_selectors.delivery_by_ward(start=scope.start, end=scope.end, medians=medians, memo=scope.memo)
     by_ward, borough, states = delivery["wards"], delivery["borough"], delivery["states"]
     empty = {"asked": 0, "states": {}, "answered": 0, "in_time": 0, "median_hours": None}
     if scope.area is not None:

@@ -761,7 +761,9 @@ def referral_figures() -> dict:
 # Figures for the evidence app ----------------------------------------------------------------------
 
 
-def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None, use_summaries: bool = True) -> dict:
+def referral_statistics(
+    *, start: date, end: date, ward: TaxonomyTerm | None, use_summaries: bool = True, memo: dict | None = None
+) -> dict:
     """The referrals made in a period by VCOs in a ward (None: the whole borough), for the evidence
     dashboards. Aggregates only, in a constant number of queries whatever the volume: the counts from
     ``summaries.period_figures`` (whole months from the monthly summaries,
@@ -776,11 +778,17 @@ def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None, us
       how many they are (count) and the median hours from the referral reaching that provider to its
       first answer (median_hours, None when none was answered), as kept when it was answered
       (Referral.first_response_after).
+
+    `memo` (a page's, see ``_borough_figures``): the borough's counts and medians, shared with
+    ``delivery_by_ward`` for the same period.
     """
     states: dict[str, int] = defaultdict(int)
     scores: dict[int, int] = defaultdict(int)
     answered = 0
-    rows, asked = summaries.period_figures(start=start, end=end, ward=ward, use_summaries=use_summaries)
+    if ward is None:
+        rows, asked = _borough_figures(start=start, end=end, use_summaries=use_summaries, memo=memo)
+    else:
+        rows, asked = summaries.period_figures(start=start, end=end, ward=ward, use_summaries=use_summaries)
     for _ward_id, state, n, timed, _in_time, *by_score in rows:
         states[state] += n
         answered += timed
@@ -789,7 +797,7 @@ def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None, us
     closed = Referral.Status.CLOSED
     by_outcome = [(label, states[value]) for value, label in referral_states() if value != closed or states[closed]]
     needs = TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.NEEDS).order_by("order", "name")
-    median = summaries.period_medians(start=start, end=end, ward=ward, by_ward=False, use_summaries=use_summaries)[1] if answered else None
+    median = _median(start=start, end=end, ward=ward, use_summaries=use_summaries, memo=memo) if answered else None
     return {
         "total": sum(states.values()),
         # A need no longer offered still shows while referrals in the period named it.
@@ -804,6 +812,41 @@ def referral_statistics(*, start: date, end: date, ward: TaxonomyTerm | None, us
     }
 
 
+def _borough_figures(*, start: date, end: date, use_summaries: bool, memo: dict | None) -> tuple[list, dict[int, int]]:
+    """``summaries.period_figures`` for the whole borough, counted once per `memo` (a page's: the referral
+    section and delivery by area count the same referrals)."""
+    key = ("referral_figures", start, end, use_summaries)
+    if memo is None or key not in memo:
+        figures = summaries.period_figures(start=start, end=end, use_summaries=use_summaries)
+        if memo is None:
+            return figures
+        memo[key] = figures
+    return memo[key]
+
+
+def _wait_medians(*, start: date, end: date, use_summaries: bool, memo: dict | None) -> tuple[dict, float | None]:
+    """``summaries.period_medians`` by ward and in total for the whole borough, worked out once per
+    `memo`: one reading of the hours summarised gives every ward's median and the borough's."""
+    key = ("wait_medians", start, end, use_summaries)
+    if memo is None or key not in memo:
+        medians = summaries.period_medians(start=start, end=end, use_summaries=use_summaries)
+        if memo is None:
+            return medians
+        memo[key] = medians
+    return memo[key]
+
+
+def _median(*, start: date, end: date, ward: TaxonomyTerm | None, use_summaries: bool, memo: dict | None) -> float | None:
+    """The median seconds to a first answer in a ward (None: the borough): the borough's from the medians
+    by ward (shared with ``delivery_by_ward`` through `memo`); a ward's from them when they are already
+    worked out (a ward's median there is the same middle of the same answers), or else alone."""
+    if ward is None and memo is not None:
+        return _wait_medians(start=start, end=end, use_summaries=use_summaries, memo=memo)[1]
+    if ward is not None and memo is not None and ("wait_medians", start, end, use_summaries) in memo:
+        return memo[("wait_medians", start, end, use_summaries)][0].get(ward.pk)
+    return summaries.period_medians(start=start, end=end, ward=ward, by_ward=False, use_summaries=use_summaries)[1]
+
+
 def referral_states() -> list[tuple[str, str]]:
     """(state, label) in the order the evidence figures give them: where an open or declined referral
     stands, then each outcome of a closed one, then closed with no outcome recorded."""
@@ -813,7 +856,9 @@ def referral_states() -> list[tuple[str, str]]:
     return states + [(closed, _("Closed, outcome not recorded"))]
 
 
-def delivery_by_ward(*, start: date, end: date, medians: bool = True, use_summaries: bool = True) -> dict:
+def delivery_by_ward(
+    *, start: date, end: date, medians: bool = True, use_summaries: bool = True, memo: dict | None = None
+) -> dict:
     """The referrals made in a period by VCOs, per ward of the asking organisation ("wards", keyed by
     the ward's id, None for no ward recorded) and for the whole borough ("borough"): how many were asked, where each stands (closed
     ones by their outcome, as ``referral_states``), how many a provider answered, how many of those
@@ -823,11 +868,12 @@ def delivery_by_ward(*, start: date, end: date, medians: bool = True, use_summar
 
     The counts from ``summaries.period_figures`` (whole months summarised, the rest live;
     use_summaries=False all live), then the medians by ward and in total from ``summaries.period_medians``
-    (not worked out with medians=False, when no median will be shown).
+    (not worked out with medians=False, when no median will be shown); both once per `memo` (a page's),
+    shared with ``referral_statistics`` for the whole borough.
     """
     wards: dict = {}
     borough = _delivery_figures()
-    rows, _needs = summaries.period_figures(start=start, end=end, use_summaries=use_summaries)
+    rows, _needs = _borough_figures(start=start, end=end, use_summaries=use_summaries, memo=memo)
     for ward_id, state, n, answered, in_time, *_scores in rows:
         for figures in (wards.setdefault(ward_id, _delivery_figures()), borough):
             figures["states"][state] += n
@@ -835,7 +881,7 @@ def delivery_by_ward(*, start: date, end: date, medians: bool = True, use_summar
             figures["answered"] += answered
             figures["in_time"] += in_time
     if medians:
-        by_ward, median = summaries.period_medians(start=start, end=end, use_summaries=use_summaries)
+        by_ward, median = _wait_medians(start=start, end=end, use_summaries=use_summaries, memo=memo)
         for ward_id, median_seconds in by_ward.items():
             wards.setdefault(ward_id, _delivery_figures())["median_hours"] = median_seconds / 3600
         borough["median_hours"] = median / 3600 if median is not None else None

@@ -203,7 +203,7 @@ def test_referral_section_suppresses_the_referral_figures(borough, monkeypatch):
 
     received = {}
 
-    def referral_statistics(*, start, end, ward):
+    def referral_statistics(*, start, end, ward, memo=None):
         received.update(start=start, end=end, ward=ward)
         return {
             "total": 40,

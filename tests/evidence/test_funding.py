@@ -71,7 +71,7 @@ def referrals(monkeypatch):
     """10 referrals in the period: 8 ask for governance, 5 for funding, 2 for setting up a new group."""
     from referrals import selectors as referral_selectors
 
-    def referral_statistics(*, start, end, ward):
+    def referral_statistics(*, start, end, ward, memo=None):
         return {
             "total": 10,
             "by_need": [("Governance and trustees", 8), ("Funding and fundraising", 5), ("Setting up a new group", 2), ("Premises", 0)],

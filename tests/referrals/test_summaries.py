@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from referrals import services, summaries
 from referrals.models import Feedback, Referral, ReferralChange, SummarisedMonth
@@ -41,6 +42,29 @@ def test_the_summaries_are_the_live_figures(world, march):
     # The whole months were read from summaries (so the comparison above compared something).
     assert set(SummarisedMonth.objects.values_list("month", flat=True)) >= {date(2026, m, 1) for m in range(1, 13)}
     assert referral_statistics(start=date(2026, 3, 1), end=date(2026, 3, 31), ward=None)["total"] == 8
+
+
+def test_a_page_memo_shares_the_borough_figures_and_gives_the_same(world, march, monkeypatch):
+    """The referral section and delivery by area of one page count the borough's referrals and work out its
+    medians once (through the page's memo), with the figures each gives alone; a ward's median is taken
+    from the medians by ward once they are worked out."""
+    bow_east = term("wards", "bow-east")
+    for start, end in PERIODS:
+        alone = [referral_statistics(start=start, end=end, ward=ward) for ward in (None, bow_east)]
+        delivery = delivery_by_ward(start=start, end=end)
+        assert alone[0]["first_response"]["count"], (start, end)  # so that the medians are shared
+        memo: dict = {}
+        assert referral_statistics(start=start, end=end, ward=None, memo=memo) == alone[0], (start, end)
+        with CaptureQueriesContext(connection) as queries:
+            assert delivery_by_ward(start=start, end=end, memo=memo) == delivery, (start, end)
+        assert len(queries) == 0, (start, end)
+        medians_worked_out = []
+        period_medians = summaries.period_medians
+        monkeypatch.setattr(summaries, "period_medians", lambda **kwargs: medians_worked_out.append(kwargs) or period_medians(**kwargs))
+        assert referral_statistics(start=start, end=end, ward=bow_east, memo=memo) == alone[1], (start, end)
+        assert referral_statistics(start=start, end=end, ward=bow_east, memo={}) == alone[1], (start, end)
+        assert len(medians_worked_out) == 1, (start, end)  # only without the memo's medians by ward
+        monkeypatch.setattr(summaries, "period_medians", period_medians)
 
 
 def test_writes_through_the_services_are_counted(world, march):
