@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import time
 from operator import itemgetter
+from time import monotonic
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
@@ -299,12 +300,32 @@ class _TestedRowByRow(Expression):
         return f"({sql}) IS TRUE", params
 
 
+# The table's size in the statistics moves only when (auto)vacuum or ANALYZE runs, and it only decides
+# how the first matches are read, never which they are: each process reads it at most this often rather
+# than in a round trip of its own per search.
+TABLE_ROWS_KEPT_SECONDS = 60
+_table_rows_read: tuple[float, int] | None = None  # (when, rows), by monotonic()
+
+
 def table_rows() -> int:
-    """How many services PostgreSQL's statistics say the table holds (-1 when it was never analysed)."""
+    """How many services PostgreSQL's statistics say the table holds (-1 when it was never analysed),
+    as read at most TABLE_ROWS_KEPT_SECONDS ago in this process."""
+    global _table_rows_read
+    now = monotonic()
+    if _table_rows_read is not None and now - _table_rows_read[0] < TABLE_ROWS_KEPT_SECONDS:
+        return _table_rows_read[1]
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Service._meta.db_table])
         row = cursor.fetchone()
-    return int(row[0]) if row else -1
+    rows = int(row[0]) if row else -1
+    _table_rows_read = (now, rows)
+    return rows
+
+
+def forget_table_rows() -> None:
+    """Read the table's size afresh next time (tests: ANALYZE of a table a test has just filled)."""
+    global _table_rows_read
+    _table_rows_read = None
 
 
 def scans_table(expected: int | None) -> bool:

@@ -1,6 +1,7 @@
 """Reads for the provider directory: services, their listing details, pages and review state."""
 
 import functools
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -285,9 +286,14 @@ def _listing_rows(ids: list[int]) -> list[_ListingRow]:
 
     if not ids:
         return []
-    if connections[Service.objects.db].vendor == "postgresql":
-        with connections[Service.objects.db].cursor() as cursor:
-            cursor.execute(_listing_sql(), [list(ids)])
+    database = connections[Service.objects.db]
+    if database.vendor == "postgresql":
+        with database.cursor() as cursor:
+            try:
+                cursor.execute(_listing_statement(database.connection), [list(ids)])
+            except Exception:
+                _listing_prepared_on.discard(database.connection)  # prepared or not: prepared afresh next time
+                raise
             return [
                 _ListingRow(*values, need_ids, function_ids, list(zip(weekdays, opens, closes, schedule_ids, strict=True)))
                 for *values, need_ids, function_ids, weekdays, opens, closes, schedule_ids in cursor.fetchall()
@@ -305,6 +311,25 @@ def _listing_rows(ids: list[int]) -> list[_ListingRow]:
     for service_id, *time in schedules:
         rows[service_id].schedules.append(tuple(time))
     return list(rows.values())
+
+
+# The database sessions (psycopg2 connections) that have _listing_sql prepared: planning it was about half
+# of its cost, and its plan is the same for every page of ids.
+_LISTING_STATEMENT = "directory_listing"
+_listing_prepared_on = weakref.WeakSet()
+
+
+def _listing_statement(session) -> str:
+    """The statement that reads the listing for an array of ids (%s): EXECUTE of the prepared query, sent
+    with its PREPARE the first time in this session (one round trip either way). A prepared statement
+    lasts as long as the session, whatever its transactions do, so one whose EXECUTE failed may be
+    left: DEALLOCATE ALL first (the portal prepares nothing else)."""
+    execute = f"EXECUTE {_LISTING_STATEMENT} (%s::bigint[])"
+    if session in _listing_prepared_on:
+        return execute
+    _listing_prepared_on.add(session)
+    prepare = f"PREPARE {_LISTING_STATEMENT} (bigint[]) AS {_listing_sql().replace('%s', '$1')}"
+    return f"DEALLOCATE ALL; {prepare}; {execute}"
 
 
 @functools.cache

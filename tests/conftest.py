@@ -94,10 +94,13 @@ def _required_services(request):
 @pytest.fixture(autouse=True)
 def _nothing_kept_from_terms():
     """What a process keeps from the terms (taxonomies.selectors.built_from_terms) is keyed by a data
-    version that a test's rolled-back transaction does not move on: each test starts without it."""
+    version that a test's rolled-back transaction does not move on: each test starts without it, and
+    without the directory's size as last read (directory.search.table_rows)."""
+    from directory.search import forget_table_rows
     from taxonomies.selectors import forget_built_terms
 
     forget_built_terms()
+    forget_table_rows()
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ ranking, sorting, pagination, bad values, the empty state and the regional and n
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -454,3 +454,29 @@ def test_the_pages_kept_words_follow_whether_it_was_searched(client, services):
         for page in (whole, searched):
             assert '<button type="submit" class="btn btn-primary">Search</button>' in page
             assert f'<a href="{reverse("directory:api_guide")}">Open data (API)</a>' in page
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_the_listing_query_is_prepared_once_per_database_session_and_again_after_a_failure():
+    """selectors._listing_rows sends its PREPARE with its first EXECUTE in a session, then EXECUTE alone
+    (one statement a page either way, the same rows); after a failed EXECUTE it prepares afresh."""
+    from directory import selectors
+
+    first, second = make_service(name="Payroll help"), make_service(name="Payroll advice")
+    selectors._listing_prepared_on.clear()
+    with CaptureQueriesContext(connection) as captured:
+        rows = selectors._listing_rows([first.pk, second.pk])
+        again = selectors._listing_rows([second.pk])
+    assert [query["sql"].split()[:3] for query in captured.captured_queries] == [
+        ["DEALLOCATE", "ALL;", "PREPARE"],
+        ["EXECUTE", "directory_listing", "(ARRAY[%d]::bigint[])" % second.pk],
+    ]
+    assert sorted(row.name for row in rows) == ["Payroll advice", "Payroll help"]
+    assert [row.name for row in again] == ["Payroll advice"]
+
+    with pytest.raises(Exception), transaction.atomic():
+        selectors._listing_rows(["not an id"])
+    assert connection.connection not in selectors._listing_prepared_on
+    with CaptureQueriesContext(connection) as captured:
+        assert [row.name for row in selectors._listing_rows([first.pk])] == ["Payroll help"]
+    assert captured.captured_queries[0]["sql"].startswith("DEALLOCATE ALL; PREPARE")

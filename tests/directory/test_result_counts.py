@@ -241,3 +241,23 @@ def test_the_table_scan_keeps_every_filter(monkeypatch):
     # All three matches either way, with the same ranks (the order of a read without ORDER BY is the
     # plan's: the day's subquery may be joined from the times' side).
     assert sorted(scanned) == sorted(search.first_matches(results, expected=search.RANK_LIMIT).found)
+
+
+@postgresql_only
+def test_the_table_size_is_read_once_in_a_while_not_per_search(monkeypatch):
+    """search.table_rows reads the statistics at most every TABLE_ROWS_KEPT_SECONDS in a process: two
+    searches in a row make one read of pg_class, and a read after that long sees the new size."""
+    make_service(name="Payroll help", description="Help with payroll.")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE directory_service")
+    with CaptureQueriesContext(connection) as captured:
+        first = search.table_rows()
+        assert search.table_rows() == first == 1
+    assert ["pg_class" in query["sql"] for query in captured.captured_queries].count(True) == 1
+    make_service(name="Payroll advice", description="Advice on payroll.")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE directory_service")
+    assert search.table_rows() == 1  # kept
+    later = search.monotonic() + search.TABLE_ROWS_KEPT_SECONDS
+    monkeypatch.setattr(search, "monotonic", lambda: later)
+    assert search.table_rows() == 2
