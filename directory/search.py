@@ -44,10 +44,8 @@ def clean_search_text(text: str) -> str:
 SEARCH_CONFIG = "english"
 
 
-class _WordsMatch(ServiceColumnExpression):
-    """The stored vector matches the words: `search_vector @@ websearch_to_tsquery(...)`, which the GIN
-    index answers. websearch_to_tsquery accepts anything people type (quotes, minus signs, stray
-    punctuation)."""
+class _TextCondition(ServiceColumnExpression):
+    """A condition on a service's columns and the search text."""
 
     output_field = BooleanField()
     conditional = True
@@ -55,6 +53,12 @@ class _WordsMatch(ServiceColumnExpression):
     def __init__(self, text: str):
         super().__init__()
         self.text = text
+
+
+class _WordsMatch(_TextCondition):
+    """The stored vector matches the words: `search_vector @@ websearch_to_tsquery(...)`, which the GIN
+    index answers. websearch_to_tsquery accepts anything people type (quotes, minus signs, stray
+    punctuation)."""
 
     def as_sql(self, compiler, connection):
         vector = self.column(compiler, "search_vector")
@@ -254,15 +258,8 @@ class _OneOfIds(ServiceColumnExpression):
         return f"{self.column(compiler, 'id')} = ANY(%s::bigint[])", [self.ids]
 
 
-class _ExactName(ServiceColumnExpression):
+class _ExactName(_TextCondition):
     """lower(name) = lower(text): answered by the (lower(name), id) index of migration 0004."""
-
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.text = text
 
     def as_sql(self, compiler, connection):
         return f"LOWER({self.column(compiler, 'name')}) = (LOWER(%s))", [self.text]

@@ -6,7 +6,7 @@ referral (a write) is in services.py, which asks the router again so a forged ch
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -815,24 +815,21 @@ def referral_statistics(
 def _borough_figures(*, start: date, end: date, use_summaries: bool, memo: dict | None) -> tuple[list, dict[int, int]]:
     """``summaries.period_figures`` for the whole borough, counted once per `memo` (a page's: the referral
     section and delivery by area count the same referrals)."""
-    key = ("referral_figures", start, end, use_summaries)
-    if memo is None or key not in memo:
-        figures = summaries.period_figures(start=start, end=end, use_summaries=use_summaries)
-        if memo is None:
-            return figures
-        memo[key] = figures
-    return memo[key]
+    return _once(memo, ("referral_figures", start, end, use_summaries), lambda: summaries.period_figures(start=start, end=end, use_summaries=use_summaries))
 
 
 def _wait_medians(*, start: date, end: date, use_summaries: bool, memo: dict | None) -> tuple[dict, float | None]:
     """``summaries.period_medians`` by ward and in total for the whole borough, worked out once per
     `memo`: one reading of the hours summarised gives every ward's median and the borough's."""
-    key = ("wait_medians", start, end, use_summaries)
-    if memo is None or key not in memo:
-        medians = summaries.period_medians(start=start, end=end, use_summaries=use_summaries)
-        if memo is None:
-            return medians
-        memo[key] = medians
+    return _once(memo, ("wait_medians", start, end, use_summaries), lambda: summaries.period_medians(start=start, end=end, use_summaries=use_summaries))
+
+
+def _once(memo: dict | None, key: tuple, work: Callable):
+    """work() once per `memo` under `key`; every time without a memo."""
+    if memo is None:
+        return work()
+    if key not in memo:
+        memo[key] = work()
     return memo[key]
 
 
