@@ -206,7 +206,10 @@ def _get(connection, target, headers, timeout, max_bytes, deadline, deadline_sec
     except FetchError:
         raise
     except (TimeoutError, socket.timeout):
-        raise FetchError(_too_slow(deadline_seconds if cut.is_set() else timeout)) from None
+        # Each wait is the shorter of `timeout` and what is left before the deadline, and a wait never
+        # ends early: one that reached the deadline was cut by it, whether or not the watchdog has run.
+        by_deadline = cut.is_set() or time.monotonic() >= deadline
+        raise FetchError(_too_slow(deadline_seconds if by_deadline else timeout)) from None
     except (OSError, http.client.HTTPException, ValueError) as error:
         if cut.is_set():
             raise FetchError(_too_slow(deadline_seconds)) from None

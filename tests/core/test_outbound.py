@@ -2,6 +2,7 @@
 and the download stays within its limits. Served by local HTTP servers, allowed explicitly."""
 
 import socket
+import threading
 import time
 
 import pytest
@@ -212,3 +213,23 @@ def test_the_deadline_holds_whatever_the_server_does(local, port, path):
     with pytest.raises(outbound.FetchError, match="took too long"):
         _fetch(f"http://127.0.0.1:{port}{path}", max_bytes=10_000_000)
     assert time.monotonic() - started < 3.5
+
+
+
+class _LateWatchdog(threading.Timer):
+    """The deadline's watchdog losing the race with the socket's own timeout: it never fires."""
+
+    def start(self):
+        pass
+
+
+@pytest.mark.parametrize("watchdog", ["on time", "late"])
+@pytest.mark.parametrize(("timeout", "deadline", "said"), [(5, 1, "more than 1 seconds"), (1, 10, "more than 1 seconds"), (0.5, 10, "more than 0.5 seconds")])
+def test_too_slow_names_the_limit_that_cut_the_wait(monkeypatch, local, port, watchdog, timeout, deadline, said):
+    """A server that says nothing for 3 s: cut by the deadline when it comes first (not reported as the
+    longer per-read timeout), whether the watchdog or the socket's timeout ends the wait; else by the
+    timeout."""
+    if watchdog == "late":
+        monkeypatch.setattr(outbound.threading, "Timer", _LateWatchdog)
+    with pytest.raises(outbound.FetchError, match=said):
+        _fetch(f"http://127.0.0.1:{port}/silent", timeout=timeout, deadline_seconds=deadline)
