@@ -242,19 +242,20 @@ def summarise(first: date, last: date) -> None:
             stale |= {month, month + relativedelta(months=1)}
         done = set(SummarisedMonth.objects.filter(month__in=wanted, basis=current).values_list("month", flat=True))
         stale = (stale & set(SummarisedMonth.objects.values_list("month", flat=True))) | (wanted - done)
-        for run_first, run_last in _runs(sorted(stale)):
+        for run_first, run_last in _runs(stale, relativedelta(months=1)):
             _summarise_run(run_first, run_last, current)
         ReferralChange.objects.filter(pk__in=[pk for pk, _month in notes]).delete()
 
 
-def _runs(months: list[date]) -> list[tuple[date, date]]:
-    """Consecutive months as (first, last) runs, so each run is counted in one pass."""
-    runs: list[list[date]] = []
-    for month in months:
-        if runs and runs[-1][1] + relativedelta(months=1) == month:
-            runs[-1][1] = month
+def _runs(items, step) -> list[tuple]:
+    """Consecutive items (each `step` after the one before) as (first, last) runs, in order: months
+    counted in one pass each, hours read as one range each."""
+    runs: list[list] = []
+    for item in sorted(items):
+        if runs and runs[-1][1] + step == item:
+            runs[-1][1] = item
         else:
-            runs.append([month, month])
+            runs.append([item, item])
     return [(first, last) for first, last in runs]
 
 
@@ -387,7 +388,7 @@ def period_medians(
     hours_read = wards_by_hour.keys() | overall_hours
     # The hours alone first (runs of them as one range), so that the planner reads them through the
     # first-answer index; then which wards' answers are wanted in each.
-    in_hours = reduce(or_, (Q(first_response_after__gte=first * HOUR, first_response_after__lt=(last + 1) * HOUR) for first, last in _runs_of(hours_read)))
+    in_hours = reduce(or_, (Q(first_response_after__gte=first * HOUR, first_response_after__lt=(last + 1) * HOUR) for first, last in _runs(hours_read, 1)))
     answers = made.filter(in_hours)
     if hours_read - overall_hours:
         answers = answers.filter(
@@ -414,17 +415,6 @@ def period_medians(
         medians, median = _sorted_medians(made)
         return (medians if by_ward else {}), median
     return medians, median
-
-
-def _runs_of(hours: set[int]) -> list[tuple[int, int]]:
-    """Consecutive hours as (first, last) runs."""
-    runs: list[list[int]] = []
-    for hour in sorted(hours):
-        if runs and runs[-1][1] + 1 == hour:
-            runs[-1][1] = hour
-        else:
-            runs.append([hour, hour])
-    return [(first, last) for first, last in runs]
 
 
 def _in_wards(ward_ids: set) -> Q:
