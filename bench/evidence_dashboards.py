@@ -19,11 +19,15 @@ providers with 4,000 services), 200 joint projects with their periods, indicator
 2. the full XLSX evidence pack, built in a separate process as a worker would: wall time and that
    process's peak memory (ru_maxrss), against under 60 s and 250 MB.
 
+--edges measures only the dashboards (15 Feb to 10 Nov 2026, 2026, five years) with the partial
+months' days read from the day summaries against counting them live as before (compare_edges), with
+BENCH_KEEP=1 on the kept database.
+
 --funding measures only the funding figures against counting their recipients distinct as before
 (compare_funding), with BENCH_KEEP=1 on the kept database in a minute or two.
 
 With --page-sections (and BENCH_KEEP=1 to reuse a kept database) it only measures where the five-year
-and one-year dashboards' time goes: each section of the period and of the period before (the key
+and one-year dashboards' and the 15 Feb to 10 Nov 2026 one's time goes: each section of the period and of the period before (the key
 figures' comparisons), the rule-4 pass, and the rest (the view, rendering), with queries for each.
 
 The dashboards read referrals, events and quality through those apps' selectors; the referrals get
@@ -77,7 +81,7 @@ def main() -> None:
                 build_data()
             page_sections()
             return
-        run(build=fresh, funding_only="--funding" in sys.argv[1:], medians_only="--medians" in sys.argv[1:])
+        run(build=fresh, funding_only="--funding" in sys.argv[1:], medians_only="--medians" in sys.argv[1:], edges_only="--edges" in sys.argv[1:])
 
 
 def _batches(items, size=5000):
@@ -580,6 +584,75 @@ def compare_medians(client) -> None:
     print(f"  load average {os.getloadavg()[0]:.1f} after")
 
 
+@contextmanager
+def edges_counted_live():
+    """The baseline of the day summaries: a period's partial months counted live from every referral
+    in them (as before), its whole months still from the monthly summaries."""
+    from referrals import summaries
+
+    saved = summaries._parts
+
+    def live_edges(start, end, use_summaries=True):
+        _months, days, live = saved(start, end, use_summaries)
+        whole = summaries._whole_months(start, end) if use_summaries else None
+        return set(summaries._months(*whole)) if whole is not None else set(), [], days + live
+
+    summaries._parts = live_edges
+    try:
+        yield
+    finally:
+        summaries._parts = saved
+
+
+EDGE_PAGES = (
+    ("sector dashboard, whole borough, 15 Feb to 10 Nov 2026", {"start": "2026-02-15", "end": "2026-11-10", "area": ""}),
+    ("sector dashboard, whole borough, 2026", {"start": "2026-01-01", "end": "2026-12-31", "area": ""}),
+    ("sector dashboard, whole borough, five years", {"start": "2022-01-01", "end": "2026-12-31", "area": ""}),
+)
+
+
+def compare_edges(client) -> None:
+    """The dashboards and the referral section with the partial months' days from the day summaries
+    against counting them live, taken turn about in the same run, after checking both give the same
+    figures (the period, the period before its key figures compare with, one ward)."""
+    from evidence import selectors
+    from referrals import selectors as referral_selectors
+    from taxonomies.models import TaxonomyTerm
+
+    ward = TaxonomyTerm.objects.get(taxonomy__code="wards", code="bow-east")
+    period = selectors.Scope(start=date(2026, 2, 15), end=date(2026, 11, 10))
+    before, _name = selectors.previous_period(period)
+    for scope in (period, before):
+        for area in (None, ward):
+            now = referral_selectors.referral_statistics(start=scope.start, end=scope.end, ward=area)
+            with edges_counted_live():
+                live = referral_selectors.referral_statistics(start=scope.start, end=scope.end, ward=area)
+            assert now == live, f"the referral figures differ from counting the partial months live ({scope.start} to {scope.end}, {area})"
+        now = referral_selectors.delivery_by_ward(start=scope.start, end=scope.end)
+        with edges_counted_live():
+            live = referral_selectors.delivery_by_ward(start=scope.start, end=scope.end)
+        assert now == live, f"delivery by area differs from counting the partial months live ({scope.start} to {scope.end})"
+
+    def section_time(build) -> float:
+        scope = selectors.Scope(start=date(2026, 2, 15), end=date(2026, 11, 10))  # fresh: a scope keeps its figures
+        t = time.perf_counter()
+        section = build(scope)
+        for chart in section.charts:
+            list(chart.long_rows())
+        return (time.perf_counter() - t) * 1000
+
+    print(f"\nPartial months' days from the day summaries against counted live (before; same figures, checked; taken turn "
+          f"about), same run, load average {os.getloadavg()[0]:.1f}:")
+    print(f"  {'':44} {'p50 ms':>7} {'p95 ms':>7} {'before p50':>10} {'before p95':>10} {'p95 ratio':>9}")
+    line("referral section, 15 Feb to 10 Nov 2026", *turn_about(edges_counted_live, section_time, selectors.referral_section))
+    for label, params in EDGE_PAGES:
+        target = 250 if "five years" in label else 500
+        now, before_times = turn_about(edges_counted_live, page_time, client, params)
+        line(label.replace("sector dashboard, whole borough", "dashboard"), now, before_times,
+             f"  (< {target} ms: {'ok' if percentile(now, 0.95) < target else 'OVER'})")
+    print(f"  load average {os.getloadavg()[0]:.1f} after")
+
+
 def compare_funding(client) -> None:
     """The funding figures (the breakdowns' statement, the grants by segment and by need, the whole
     section for 2026 and five years, the five-year dashboard) with the recipients counted from the
@@ -698,6 +771,7 @@ def page_sections() -> None:
     for label, params in (
         ("whole borough, five years", {"start": "2022-01-01", "end": "2026-12-31", "area": ""}),
         ("whole borough, 2026", {"start": "2026-01-01", "end": "2026-12-31", "area": ""}),
+        ("whole borough, 15 Feb to 10 Nov 2026", {"start": "2026-02-15", "end": "2026-11-10", "area": ""}),
     ):
         client.get("/evidence/dashboards/", params)  # warm up
         requests, totals = [], []
@@ -729,7 +803,7 @@ def page_sections() -> None:
               f"{total_queries - sum(queries for _ms, queries, _sql in counted.values()):4d} queries")
 
 
-def run(*, build: bool = True, funding_only: bool = False, medians_only: bool = False) -> None:
+def run(*, build: bool = True, funding_only: bool = False, medians_only: bool = False, edges_only: bool = False) -> None:
     from django.db import connection
     from django.test import Client
 
@@ -751,6 +825,9 @@ def run(*, build: bool = True, funding_only: bool = False, medians_only: bool = 
         return
     if medians_only:  # --medians: only the medians against sorting every answer
         compare_medians(client)
+        return
+    if edges_only:  # --edges: only the partial months' day summaries against counting them live
+        compare_edges(client)
         return
     ward = TaxonomyTerm.objects.get(taxonomy__code="wards", code="bow-east")
     year = {"start": "2026-01-01", "end": "2026-12-31"}
@@ -786,6 +863,7 @@ def run(*, build: bool = True, funding_only: bool = False, medians_only: bool = 
 
     compare_funding(client)
     compare_medians(client)
+    compare_edges(client)
 
     # The funding section's cost on the five-year page: the same page without it, in the same run.
     five_years = {"start": "2022-01-01", "end": "2026-12-31", "area": ""}

@@ -467,8 +467,53 @@ class ReferralWaitMonth(models.Model):
         indexes = [models.Index(fields=["month", "ward_id"], name="referral_wait_month_idx")]
 
 
+class ReferralDay(models.Model):
+    """ReferralMonth's figures for one local day: a period's partial first and last months add up
+    their days from these rows (written with the month's, counted from the same referrals)."""
+
+    day = models.DateField()
+    ward_id = models.IntegerField(null=True)
+    state = models.CharField(max_length=32)
+    asked = models.PositiveIntegerField()
+    answered = models.PositiveIntegerField()
+    in_time = models.PositiveIntegerField()
+    satisfaction_1 = models.PositiveIntegerField()
+    satisfaction_2 = models.PositiveIntegerField()
+    satisfaction_3 = models.PositiveIntegerField()
+    satisfaction_4 = models.PositiveIntegerField()
+    satisfaction_5 = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "ward_id"], name="referral_day_idx")]
+
+
+class ReferralNeedDay(models.Model):
+    """ReferralNeedMonth's figures for one local day."""
+
+    day = models.DateField()
+    ward_id = models.IntegerField(null=True)
+    need_id = models.IntegerField()
+    asked = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "ward_id"], name="referral_need_day_idx")]
+
+
+class ReferralWaitDay(models.Model):
+    """ReferralWaitMonth's figures for one local day."""
+
+    day = models.DateField()
+    ward_id = models.IntegerField(null=True)
+    hours = models.IntegerField()
+    answered = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "ward_id"], name="referral_wait_day_idx")]
+
+
 class SummarisedMonth(models.Model):
-    """A local month whose ReferralMonth, ReferralNeedMonth and ReferralWaitMonth rows are up to date,
+    """A local month whose ReferralMonth, ReferralNeedMonth and ReferralWaitMonth rows (and its days'
+    ReferralDay, ReferralNeedDay and ReferralWaitDay rows) are up to date,
     and the basis they were worked out on (the response deadline's working days and the bank holiday
     calendar's version): a month not here, or on another basis, is summarised again before it is read."""
 

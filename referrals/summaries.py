@@ -1,23 +1,26 @@
 """The referral figures of the evidence dashboards, counted per local month, ward and state.
 
 ``month_rows`` counts referrals live; ``period_figures`` gives the same rows for a period, adding up
-the period's whole months from the monthly summaries (ReferralMonth, ReferralNeedMonth) and counting
-only its partial first and last months live; ``period_medians`` finds the medians of the wait for a
-first answer from the answers per whole hour waited (ReferralWaitMonth), reading live only the
-answers in the middle hours. The figures cannot differ from counting every referral:
+the period's whole months from the monthly summaries (ReferralMonth, ReferralNeedMonth) and the days
+of its partial first and last months from the daily ones (ReferralDay, ReferralNeedDay), counting live
+only days of the current month (see ``_parts``); ``period_medians`` finds the medians of the wait for
+a first answer from the answers per whole hour waited (ReferralWaitMonth, ReferralWaitDay), reading
+live only the answers in the middle hours. The figures cannot differ from counting every referral:
 
-- a summary row is only ever ``month_rows``'s own output for a whole month, stored as it was counted;
+- a summary row is only ever ``month_rows``'s own output for a whole month, counted per day and
+  stored as it was counted (the day rows) and added up (the month rows);
 - every write to the columns they count (a referral's date, organisation, status, outcome and first
   answer; its needs; its feedback; an organisation's ward) notes its month in ReferralChange, by
   database triggers (migration 0006), so no write path can miss it: services, admin, imports,
   erasure, deletions, fixtures, raw SQL. Before whole months are read, the noted months (and any
   month not yet summarised, or summarised on another basis: the working days allowed for an answer
-  or the bank holiday calendar changed) are counted again, under a lock, and the notes they covered
-  deleted, in one transaction;
+  or the bank holiday calendar changed) are counted again with their days, under a lock, and the
+  notes they covered deleted, in one transaction;
 - ``manage.py summarise_referrals`` forgets every month (they are counted again on the next read):
   for anything that writes behind the triggers' back (a TRUNCATE, a restore of one table).
 """
 
+import io
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 from functools import reduce
@@ -27,13 +30,23 @@ import holidays
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, Sum, When
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import TruncDate, TruncDay, TruncMonth
 from django.utils import timezone
 
 from taxonomies.models import TaxonomyTerm
 
 from . import workdays
-from .models import Referral, ReferralChange, ReferralMonth, ReferralNeedMonth, ReferralWaitMonth, SummarisedMonth
+from .models import (
+    Referral,
+    ReferralChange,
+    ReferralDay,
+    ReferralMonth,
+    ReferralNeedDay,
+    ReferralNeedMonth,
+    ReferralWaitDay,
+    ReferralWaitMonth,
+    SummarisedMonth,
+)
 
 SCORES = (1, 2, 3, 4, 5)
 HOUR = timedelta(hours=1)
@@ -83,6 +96,12 @@ def _local_day(moment: datetime) -> date:
     return moment.date() if timezone.is_naive(moment) else timezone.localtime(moment, timezone.get_default_timezone()).date()
 
 
+def _local_period(field: str, by_day: bool):
+    """The local (Europe/London) month, or day, of a moment."""
+    london = timezone.get_default_timezone()
+    return TruncDay(field, tzinfo=london) if by_day else TruncMonth(field, tzinfo=london)
+
+
 def _state_expression():
     return Case(
         When(status=Referral.Status.CLOSED, outcome__gt="", then=F("outcome")),
@@ -91,8 +110,8 @@ def _state_expression():
     )
 
 
-def month_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None) -> dict[date, list[Row]]:
-    """{local month: rows} of the referrals made from `start` to `end` (local dates, both included),
+def month_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None, by_day: bool = False) -> dict[date, list[Row]]:
+    """{local month (by_day: local day): rows} of the referrals made from `start` to `end` (local dates, both included),
     counted live: per ward of the asking organisation and state (closed ones by their outcome), how
     many were asked, answered, answered by the deadline (the first answer came no later than the day
     it was due, the Nth working day after the day the referral reached that provider: when it was
@@ -104,7 +123,7 @@ def month_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None) -> d
     london = timezone.get_default_timezone()
     sent_at = ExpressionWrapper(F("first_response_at") - F("first_response_after"), output_field=DateTimeField())
     counted = made_in_period(start=start, end=end, ward=ward).values_list(
-        TruncMonth("submitted_at", tzinfo=london),
+        _local_period("submitted_at", by_day),
         "organisation__ward_id",
         _state_expression(),
         "feedback__satisfaction",
@@ -153,15 +172,14 @@ def month_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None) -> d
     return by_month
 
 
-def month_need_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None) -> dict[date, list[tuple]]:
-    """{local month: [(ward id, need id, referrals naming it)]} of the referrals made from `start` to
-    `end`, counted live in one grouped query."""
-    london = timezone.get_default_timezone()
+def month_need_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None, by_day: bool = False) -> dict[date, list[tuple]]:
+    """{local month (by_day: local day): [(ward id, need id, referrals naming it)]} of the referrals
+    made from `start` to `end`, counted live in one grouped query."""
     # Joined to the referrals in their period, not filtered by a subquery of them: half the time.
     rows = (
         Referral.needs.through.objects.filter(_made_in_period(start=start, end=end, ward=ward, via="referral__"))
         .order_by()
-        .values_list(TruncMonth("referral__submitted_at", tzinfo=london), "referral__organisation__ward_id", "taxonomyterm_id")
+        .values_list(_local_period("referral__submitted_at", by_day), "referral__organisation__ward_id", "taxonomyterm_id")
         .annotate(n=Count("referral_id"))
     )
     by_month: dict[date, list[tuple]] = defaultdict(list)
@@ -170,14 +188,13 @@ def month_need_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None)
     return by_month
 
 
-def month_wait_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None) -> dict[date, list[tuple]]:
-    """{local month: [(ward id, whole hours waited, answered)]} of the referrals made from `start` to
+def month_wait_rows(*, start: date, end: date, ward: TaxonomyTerm | None = None, by_day: bool = False) -> dict[date, list[tuple]]:
+    """{local month (by_day: local day): [(ward id, whole hours waited, answered)]} of the referrals made from `start` to
     `end` and answered, per ward of the asking organisation and whole hours from reaching the provider
     to the first answer (Referral.first_response_after rounded down), counted live in one grouped query
     (on SQLite, grouped here)."""
-    london = timezone.get_default_timezone()
     waits = _answered(made_in_period(start=start, end=end, ward=ward)).values_list(
-        TruncMonth("submitted_at", tzinfo=london), "organisation__ward_id", "first_response_after"
+        _local_period("submitted_at", by_day), "organisation__ward_id", "first_response_after"
     )
     grouped: Counter = Counter()
     if connection.vendor == "postgresql":
@@ -222,11 +239,10 @@ def _month_end(month: date) -> date:
     return month + relativedelta(months=1) - timedelta(days=1)
 
 
-def summarise(first: date, last: date) -> None:
-    """Brings the summaries of the months from `first` to `last` up to date: the months changed since
-    they were counted (any month's change is taken care of now, in or out of the range, as the notes
-    say only which UTC month changed), and those never counted or counted on another basis."""
-    wanted = set(_months(first, last))
+def summarise(wanted: set[date]) -> None:
+    """Brings the summaries of the `wanted` months up to date: the months changed since they were
+    counted (any month's change is taken care of now, wanted or not, as the notes say only which UTC
+    month changed), and those never counted or counted on another basis."""
     current = basis()
     if not ReferralChange.objects.exists() and SummarisedMonth.objects.filter(month__in=wanted, basis=current).count() == len(wanted):
         return
@@ -260,34 +276,52 @@ def _runs(items, step) -> list[tuple]:
 
 
 def _summarise_run(first: date, last: date, current: str) -> None:
-    months = _months(first, last)
-    rows = month_rows(start=first, end=_month_end(last))
-    need_rows = month_need_rows(start=first, end=_month_end(last))
-    wait_rows = month_wait_rows(start=first, end=_month_end(last))
-    ReferralMonth.objects.filter(month__in=months).delete()
-    ReferralNeedMonth.objects.filter(month__in=months).delete()
-    ReferralWaitMonth.objects.filter(month__in=months).delete()
-    SummarisedMonth.objects.filter(month__in=months).delete()
-    ReferralMonth.objects.bulk_create(
-        [
-            ReferralMonth(
-                month=month, ward_id=ward_id, state=state, asked=asked, answered=answered, in_time=in_time,
-                **{f"satisfaction_{score}": n for score, n in zip(SCORES, scores, strict=True)},
-            )
-            for month, month_rows_ in rows.items()
-            for ward_id, state, asked, answered, in_time, *scores in month_rows_
-        ],
-        batch_size=2000,
-    )
-    ReferralNeedMonth.objects.bulk_create(
-        [ReferralNeedMonth(month=month, ward_id=ward_id, need_id=need_id, asked=n) for month, need_rows_ in need_rows.items() for ward_id, need_id, n in need_rows_],
-        batch_size=2000,
-    )
-    ReferralWaitMonth.objects.bulk_create(
-        [ReferralWaitMonth(month=month, ward_id=ward_id, hours=hours, answered=n) for month, wait_rows_ in wait_rows.items() for ward_id, hours, n in wait_rows_],
-        batch_size=2000,
-    )
+    """Counts the months from `first` to `last` live once, per local day, and writes the days' rows and
+    the months' (their days' added up)."""
+    months, end = _months(first, last), _month_end(last)
+    day_rows = month_rows(start=first, end=end, by_day=True)
+    need_day_rows = month_need_rows(start=first, end=end, by_day=True)
+    wait_day_rows = month_wait_rows(start=first, end=end, by_day=True)
+    for model in (ReferralMonth, ReferralNeedMonth, ReferralWaitMonth, SummarisedMonth):
+        model.objects.filter(month__in=months).delete()
+    for model in (ReferralDay, ReferralNeedDay, ReferralWaitDay):
+        model.objects.filter(day__gte=first, day__lte=end).delete()
+    for day_model, month_model, by_day, fields in (
+        (ReferralDay, ReferralMonth, day_rows, ("ward_id", "state", "asked", "answered", "in_time", *(f"satisfaction_{score}" for score in SCORES))),
+        (ReferralNeedDay, ReferralNeedMonth, need_day_rows, ("ward_id", "need_id", "asked")),
+        (ReferralWaitDay, ReferralWaitMonth, wait_day_rows, ("ward_id", "hours", "answered")),
+    ):
+        keys = 2  # the leading fields that make a row's group; the rest are counts
+        by_month: dict[tuple, list[int]] = {}
+        for day, rows in by_day.items():
+            for row in rows:
+                figures = by_month.setdefault((day.replace(day=1), *row[:keys]), [0] * (len(row) - keys))
+                for place, n in enumerate(row[keys:]):
+                    figures[place] += n
+        _insert(day_model, ("day", *fields), [(day, *row) for day, rows in by_day.items() for row in rows])
+        _insert(month_model, ("month", *fields), [(*key, *figures) for key, figures in by_month.items()])
     SummarisedMonth.objects.bulk_create([SummarisedMonth(month=month, basis=current) for month in months])
+
+
+def _insert(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Rows of counts (a date first, a state maybe) written straight through the cursor: a month's
+    days are some thousands of rows, which bulk_create's model instances made ten times slower to
+    write. COPY on PostgreSQL (multi-row INSERTs were still some hundreds of ms a month there)."""
+    table, columns = connection.ops.quote_name(model._meta.db_table), ", ".join(fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            text = "".join("\t".join(_copy_value(value) for value in row) + "\n" for row in rows)
+            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(text))
+        else:
+            adapt = connection.ops.adapt_datefield_value
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", [(adapt(day), *rest) for day, *rest in rows])
+
+
+def _copy_value(value) -> str:
+    """A value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def forget() -> None:
@@ -296,7 +330,7 @@ def forget() -> None:
 
 
 def _edges(start: date, end: date) -> list[tuple[date, date]]:
-    """The parts of [start, end] outside its whole months, counted live."""
+    """The parts of [start, end] outside its whole months."""
     whole = _whole_months(start, end)
     if whole is None:
         return [(start, end)]
@@ -309,19 +343,55 @@ def _edges(start: date, end: date) -> list[tuple[date, date]]:
     return edges
 
 
+def _parts(start: date, end: date, use_summaries: bool = True) -> tuple[set[date], list[tuple[date, date]], list[tuple[date, date]]]:
+    """How [start, end] is read: (the months to summarise first, the days read from the day rows as
+    (first, last) runs, the days counted live). Whole months come from the month rows. The partial
+    months' days come from the day rows once their month has ended; those of the current month (or
+    later) are counted live, as that month is written all the time and a summary of it would be
+    counted again after every write. use_summaries=False: every day live."""
+    if not use_summaries:
+        return set(), [], [(start, end)]
+    whole = _whole_months(start, end)
+    months = set(_months(*whole)) if whole is not None else set()
+    this_month = timezone.localdate().replace(day=1)
+    days, live = [], []
+    for first, last in _edges(start, end):
+        while first <= last:  # an edge's part in each month (without a whole month, it may span two)
+            month = first.replace(day=1)
+            part_end = min(last, _month_end(month))
+            if month < this_month:
+                months.add(month)
+                days.append((first, part_end))
+            else:
+                live.append((first, part_end))
+            first = part_end + timedelta(days=1)
+    return months, days, live
+
+
+def _in_days(days: list[tuple[date, date]]) -> Q:
+    return reduce(or_, (Q(day__gte=first, day__lte=last) for first, last in days))
+
+
 def period_figures(
     *, start: date, end: date, ward: TaxonomyTerm | None = None, use_summaries: bool = True
 ) -> tuple[list[Row], dict[int, int]]:
     """``month_rows`` for the period added up over its months (a (ward, state) pair may come more than
-    once), and {need id: referrals naming it}: whole months from the summaries, the rest live.
-    use_summaries=False counts it all live. Four queries once the summaries are up to date."""
+    once), and {need id: referrals naming it}: whole months from the month rows, the partial months'
+    days from the day rows or live (see ``_parts``). use_summaries=False counts it all live. Six
+    queries once the summaries are up to date."""
     rows: list[Row] = []
     needs: dict[int, int] = defaultdict(int)
+    months, days, live = _parts(start, end, use_summaries)
     whole = _whole_months(start, end) if use_summaries else None
+    if months:
+        summarise(months)
+    reads = []
     if whole is not None:
-        summarise(*whole)
-        summarised = ReferralMonth.objects.filter(month__gte=whole[0], month__lte=whole[1])
-        summarised_needs = ReferralNeedMonth.objects.filter(month__gte=whole[0], month__lte=whole[1])
+        reads.append((ReferralMonth, ReferralNeedMonth, Q(month__gte=whole[0], month__lte=whole[1])))
+    if days:
+        reads.append((ReferralDay, ReferralNeedDay, _in_days(days)))
+    for model, need_model, when in reads:
+        summarised, summarised_needs = model.objects.filter(when), need_model.objects.filter(when)
         if ward is not None:
             summarised = summarised.filter(ward_id=ward.pk)
             summarised_needs = summarised_needs.filter(ward_id=ward.pk)
@@ -330,7 +400,7 @@ def period_figures(
         )
         for need_id, n in summarised_needs.order_by().values_list("need_id").annotate(Sum("asked")):
             needs[need_id] += n
-    for live_start, live_end in _edges(start, end) if use_summaries else [(start, end)]:
+    for live_start, live_end in live:
         rows += [row for month in month_rows(start=live_start, end=live_end, ward=ward).values() for row in month]
         for month in month_need_rows(start=live_start, end=live_end, ward=ward).values():
             for _ward_id, need_id, n in month:
@@ -358,10 +428,17 @@ def period_medians(
         return (medians if by_ward else {}), median
     wards: dict[int | None, Counter] = defaultdict(Counter)  # answers per hour, by ward (when by_ward)
     everyone: Counter = Counter()
+    months, days, live = _parts(start, end)
     whole = _whole_months(start, end)
+    if months:
+        summarise(months)
+    reads = []
     if whole is not None:
-        summarise(*whole)
-        summarised = ReferralWaitMonth.objects.filter(month__gte=whole[0], month__lte=whole[1]).order_by()
+        reads.append(ReferralWaitMonth.objects.filter(month__gte=whole[0], month__lte=whole[1]))
+    if days:
+        reads.append(ReferralWaitDay.objects.filter(_in_days(days)))
+    for summarised in reads:
+        summarised = summarised.order_by()
         if ward is not None:
             summarised = summarised.filter(ward_id=ward.pk)
         if by_ward:
@@ -369,7 +446,7 @@ def period_medians(
                 wards[ward_id][hours] += n
         else:
             everyone.update(dict(summarised.values_list("hours").annotate(Sum("answered"))))
-    for live_start, live_end in _edges(start, end):
+    for live_start, live_end in live:
         for month in month_wait_rows(start=live_start, end=live_end, ward=ward).values():
             for ward_id, hours, n in month:
                 (wards[ward_id] if by_ward else everyone)[hours] += n

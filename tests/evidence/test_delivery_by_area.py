@@ -155,7 +155,7 @@ def test_the_medians_match_sorting_every_answer(provider):
 MEDIAN_PERIODS = [
     (START, END),  # one whole month: its hours from the summary
     (date(2026, 2, 15), date(2026, 4, 10)),  # partial months either side of a whole one
-    (date(2026, 3, 10), date(2026, 4, 5)),  # no whole month: every hour counted live
+    (date(2026, 3, 10), date(2026, 4, 5)),  # no whole month: the days' hours
     (date(2026, 2, 1), date(2026, 4, 30)),  # three whole months
 ]
 
@@ -176,9 +176,11 @@ def _assert_medians_match_sorting(ward):
         with CaptureQueriesContext(connection) as captured:
             found = summaries.period_medians(start=start, end=end)
         # Found through the hours, not by sorting every answer: the summaries' check (two), the whole
-        # months' hours, the partial months' hours (one query each), the middle hours' answers.
-        whole, edges = summaries._whole_months(start, end) is not None, summaries._edges(start, end)
-        assert len(captured) == 2 * whole + whole + len(edges) + 1, (start, end)
+        # months' hours, the ended partial months' days' hours (one query), the current month's days'
+        # hours (one query each), the middle hours' answers.
+        months, days, live = summaries._parts(start, end)
+        whole = summaries._whole_months(start, end) is not None
+        assert len(captured) == 2 * bool(months) + whole + bool(days) + len(live) + 1, (start, end)
         assert found == summaries.period_medians(start=start, end=end, use_summaries=False), (start, end)
         by_ward, overall = _python_medians(start, end)
         assert found[0] == pytest.approx(by_ward, abs=1e-6) and found[1] == pytest.approx(overall, abs=1e-6), (start, end)

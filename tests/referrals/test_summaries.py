@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from referrals import services, summaries
 from referrals.models import Feedback, Referral, ReferralChange, SummarisedMonth
@@ -25,6 +26,11 @@ PERIODS = [
     (date(2026, 2, 15), date(2026, 4, 10)),  # partial months at both ends around a whole one
     (date(2026, 3, 10), date(2026, 4, 5)),  # two partial months, no whole one
     (date(2026, 1, 1), date(2026, 12, 31)),  # a year
+    (date(2026, 3, 29), date(2026, 10, 25)),  # partial months from and to a change of the clocks
+    (date(2026, 3, 31), date(2026, 4, 1)),  # the days either side of a month's end in London time
+    (date(2026, 2, 28), date(2026, 3, 1)),
+    (date(2026, 2, 17), date(2026, 3, 14)),  # the period before 15 March to 9 April, by days
+    (date(2026, 3, 5), timezone.localdate() + timedelta(days=3)),  # into the current month (counted live)
 ]
 
 
@@ -152,6 +158,34 @@ def test_forgetting_the_summaries_counts_every_month_again(world, march):
     assert not SummarisedMonth.objects.exists()
     assert referral_statistics(start=date(2026, 3, 1), end=date(2026, 3, 31), ward=None)["total"] == 8
     assert_summaries_match_live()
+
+
+def test_the_partial_months_days_are_read_from_the_day_rows(world, march):
+    """An ended month's partial days come from ReferralDay (so the comparisons above compared something),
+    and the same day rows serve a period that is only those days; a month summarised again rewrites them."""
+    from referrals.models import ReferralDay
+
+    assert_summaries_match_live()
+    day = date(2026, 3, 15)  # R3
+    assert summaries._parts(date(2026, 3, 10), date(2026, 4, 5)) == (
+        {date(2026, 3, 1), date(2026, 4, 1)}, [(date(2026, 3, 10), date(2026, 3, 31)), (date(2026, 4, 1), date(2026, 4, 5))], []
+    )
+    assert referral_statistics(start=day, end=day, ward=None)["total"] == 1
+    ReferralDay.objects.filter(day=day).delete()  # behind the triggers' back
+    assert referral_statistics(start=day, end=day, ward=None)["total"] == 0
+    assert referral_statistics(start=date(2026, 3, 1), end=date(2026, 3, 31), ward=None)["total"] == 8  # the month's own row
+    Referral.objects.filter(submitted_at__date=date(2026, 3, 10)).update(outcome="resolved")  # notes March
+    assert referral_statistics(start=day, end=day, ward=None)["total"] == 1
+    assert_summaries_match_live()
+
+
+def test_the_current_months_days_are_counted_live():
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    start = last_month + timedelta(days=3)
+    assert summaries._parts(start, today) == ({last_month}, [(start, this_month - timedelta(days=1))], [(this_month, today)])
+    assert summaries._parts(start, today, use_summaries=False) == (set(), [], [(start, today)])
 
 
 def test_whole_months_and_edges():
