@@ -22,10 +22,24 @@ def place() -> tuple:
     return (get_language(), get_script_prefix(), get_urlconf(), _settings_changes)
 
 
-def fixed_url(viewname: str, *args) -> str:
+_PLACE_KEY = "core.links.place"
+
+
+def place_of_rendering(context) -> tuple:
+    """place(), read once per rendering of a template and kept in its render context: reading it is
+    three context-local lookups, and a page's kept fragments and fixed links ask a dozen times. (The
+    portal's templates switch no language with {% language %} while they render.)"""
+    kept = context.render_context.get(_PLACE_KEY)
+    if kept is None:
+        kept = context.render_context[_PLACE_KEY] = place()
+    return kept
+
+
+def fixed_url(viewname: str, *args, at: tuple | None = None) -> str:
     """reverse(viewname, args=args), kept: for the navigation's and a page's fixed links, which every
-    request would otherwise resolve again. `args` must have few possible values."""
-    key = (viewname, args, *place())
+    request would otherwise resolve again. `args` must have few possible values; `at`: place(), if
+    the caller has it."""
+    key = (viewname, args, *(at or place()))
     url = _kept_urls.get(key)
     if url is None:
         if len(_kept_urls) > 512:

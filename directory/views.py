@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.permissions import can, require
 from core.forms import add_validation_errors
-from core.links import fixed_url
+from core.links import fixed_url, place
 from core.parameters import next_url
 from organisations import hooks
 from organisations.views import organisation_or_404, refuse_harvested
@@ -75,6 +75,7 @@ def directory(request):
     query.pop("page", None)
     # The same search, downloaded or printed: the addresses are fixed, the query string is this one.
     search = f"?{query.urlencode()}" if query else ""
+    at = place()
     return render(
         request,
         "directory/directory.html",
@@ -85,8 +86,8 @@ def directory(request):
             "filtered": not filters.is_empty(),
             # Beside the whole directory only: a search has asked for something narrower.
             "regional": selectors.regional_and_national_providers() if page.number == 1 and filters.is_empty() else None,
-            "downloads": [(fmt.upper(), fixed_url("directory:directory_download", fmt) + search) for fmt in DOWNLOAD_FORMATS],
-            "print_url": fixed_url("directory:directory_print") + search,
+            "downloads": [(fmt.upper(), fixed_url("directory:directory_download", fmt, at=at) + search) for fmt in DOWNLOAD_FORMATS],
+            "print_url": fixed_url("directory:directory_print", at=at) + search,
         },
     )
 

@@ -2,6 +2,7 @@
 query strings, page numbers, scrolling regions for wide tables and fragments kept per language.
 Loaded as `{% load portal %}`."""
 
+import functools
 import json
 from urllib.parse import quote_plus, urlencode
 
@@ -10,7 +11,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from core.links import fixed_url, place
+from core.links import fixed_url, place_of_rendering
 from core.text import render_markdown
 
 register = template.Library()
@@ -34,7 +35,7 @@ def json_ld_script(data: dict) -> SafeString:
 @register.simple_tag(takes_context=True)
 def nav_link(context, url_name: str, label: str, section: bool = True) -> SafeString:
     """A main-navigation item, marked aria-current on its own page (and, for a section, the pages below it)."""
-    url = fixed_url(url_name)
+    url = fixed_url(url_name, at=place_of_rendering(context))
     request = context.get("request")
     path = request.path if request else ""
     if path == url:
@@ -102,21 +103,21 @@ def page_links(context, page, label: str = "") -> SafeString:
     """The links to a list's other pages (includes/pagination.html): previous, the numbers around this
     page with the paginator's ellipsis where numbers are left out, next. Built here rather than by a
     template loop over the numbers (each with a condition, its words translated and its query string
-    built again); nothing when there is one page. The words are translated once."""
+    built again); nothing when there is one page. The words are translated once per language."""
     paginator = getattr(page, "paginator", None)
     if paginator is None or not paginator.num_pages > 1:
         return mark_safe("\n")
-    visually_hidden_page = escape(gettext("page"))
+    words = _page_words(place_of_rendering(context))
     href = _page_href(context)
 
-    parts = [f'\n<nav aria-label="{escape(label or gettext("Pages"))}">\n  <ul class="pagination flex-wrap">\n    ']
+    parts = [f'\n<nav aria-label="{escape(label) if label else words["Pages"]}">\n  <ul class="pagination flex-wrap">\n    ']
     if page.has_previous():
         parts.append(
             f'\n      <li class="page-item"><a class="page-link" rel="prev" href="{href(page.previous_page_number())}">'
-            f'{escape(gettext("Previous"))}<span class="visually-hidden"> {visually_hidden_page}</span></a></li>\n    '
+            f'{words["Previous"]}<span class="visually-hidden"> {words["page"]}</span></a></li>\n    '
         )
     parts.append("\n    \n    ")
-    hidden_page = f'<span class="visually-hidden">{escape(gettext("Page"))} </span>'
+    hidden_page = f'<span class="visually-hidden">{words["Page"]} </span>'
     for number in page_numbers(page):
         if not isinstance(number, int):  # the paginator's ellipsis (lazy text: compared, it is translated)
             item = '<li class="page-item disabled"><span class="page-link" aria-hidden="true">…</span></li>'
@@ -129,10 +130,22 @@ def page_links(context, page, label: str = "") -> SafeString:
     if page.has_next():
         parts.append(
             f'\n      <li class="page-item"><a class="page-link" rel="next" href="{href(page.next_page_number())}">'
-            f'{escape(gettext("Next"))}<span class="visually-hidden"> {visually_hidden_page}</span></a></li>\n    '
+            f'{words["Next"]}<span class="visually-hidden"> {words["page"]}</span></a></li>\n    '
         )
     parts.append("\n  </ul>\n</nav>\n\n")
     return mark_safe("".join(parts))
+
+
+@functools.lru_cache(maxsize=16)
+def _page_words(_place: tuple) -> dict[str, str]:
+    """page_links's words, translated and escaped once per language (core.links.place)."""
+    return {
+        "page": escape(gettext("page")),
+        "Page": escape(gettext("Page")),
+        "Pages": escape(gettext("Pages")),
+        "Previous": escape(gettext("Previous")),
+        "Next": escape(gettext("Next")),
+    }
 
 
 @register.simple_tag
@@ -187,7 +200,7 @@ class KeptPerLanguageNode(template.Node):
 
     def render(self, context) -> str:
         values = {name: value.resolve(context) for name, value in self.values.items()}
-        key = (*place(), context.autoescape, *values.items())
+        key = (*place_of_rendering(context), context.autoescape, *values.items())
         html = self.kept.get(key)
         if html is None:
             if len(self.kept) >= self.KEPT_MAX:

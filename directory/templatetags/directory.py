@@ -7,10 +7,10 @@ from html import escape
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext
 
 from accounts.permissions import can
+from core.links import place_of_rendering
 
 from .. import links, selectors
 
@@ -35,33 +35,62 @@ def organisation_services(context, organisation) -> OrganisationServices:
     )
 
 
-@register.simple_tag
-def result_list(services) -> SafeString:
+@register.simple_tag(takes_context=True)
+def result_list(context, services) -> SafeString:
     """The directory's results (selectors.ListedService), as the page lists them. Built here rather
     than by a template loop: twenty results of a dozen template nodes each were most of the page's
-    rendering, and their fixed words are translated once per page, not per result. Every value is
-    escaped (the standard library's escape: the same characters as Django's, without its lazy-text
-    checks per value)."""
-    by = gettext('By <a href="%(url)s">%(name)s</a>')
-    paused = " " + format_html('<span class="badge text-bg-warning">{}</span>', gettext("Paused"))
-    free = " " + format_html('<span class="badge text-bg-success">{}</span>', gettext("Free"))
-    listed_by = gettext("listed by %(source)s")
+    rendering, and their fixed words are translated once per language (_result_words), not per page.
+    Every value is escaped (the standard library's escape: the same characters as Django's, without
+    its lazy-text checks per value)."""
+    words = _result_words(place_of_rendering(context))
     items = []
     for service in services:
         details = "; ".join(service.shown_terms)
         if service.regular_times:
             details += " · " + "; ".join(service.regular_times)
-        provider = by % {"url": escape(service.provider_url), "name": escape(service.provider_name)}
+        provider = words.by % {"url": escape(service.provider_url), "name": escape(service.provider_name)}
         if service.source_name:
-            provider += f' · <span class="listed-by">{escape(listed_by % {"source": service.source_name})}</span>'
+            provider += f' · <span class="listed-by">{escape(words.listed_by % {"source": service.source_name})}</span>'
         items.append(
             f'<li class="border-bottom py-3">\n    <h2 class="h5 mb-1"><a href="{escape(service.url)}">{escape(service.name)}</a>'
-            f'{paused if service.status == "paused" else ""}{free if service.is_free else ""}</h2>\n'
+            f'{words.paused if service.status == "paused" else ""}{words.free if service.is_free else ""}</h2>\n'
             f'    <p class="mb-1 small">{provider}</p>\n'
-            f'    <p class="mb-1">{escape(Truncator(service.description).words(40, truncate=" …"))}</p>\n'
+            f'    <p class="mb-1">{escape(_first_words(service.description))}</p>\n'
             f'    <p class="mb-0 small text-muted">{escape(details)}</p>\n  </li>'
         )
     return mark_safe('<ul class="list-unstyled service-list">\n  ' + "\n  ".join(items) + "\n</ul>")
+
+
+@dataclass(frozen=True)
+class _ResultWords:
+    by: str
+    paused: str
+    free: str
+    listed_by: str
+
+
+@functools.lru_cache(maxsize=16)
+def _result_words(_place: tuple) -> _ResultWords:
+    """result_list's fixed words and badges in the language of `_place` (core.links.place)."""
+    return _ResultWords(
+        by=gettext('By <a href="%(url)s">%(name)s</a>'),
+        paused=" " + format_html('<span class="badge text-bg-warning">{}</span>', gettext("Paused")),
+        free=" " + format_html('<span class="badge text-bg-success">{}</span>', gettext("Free")),
+        listed_by=gettext("listed by %(source)s"),
+    )
+
+
+DESCRIPTION_WORDS = 40
+
+
+def _first_words(text: str) -> str:
+    """Truncator(text).words(DESCRIPTION_WORDS, truncate=" …"), without its lazy object per call: the
+    words joined by single spaces, " …" after them when some were left out."""
+    words = text.split()
+    if len(words) <= DESCRIPTION_WORDS:
+        return " ".join(words)
+    shown = " ".join(words[:DESCRIPTION_WORDS])
+    return shown if shown.endswith(" …") else f"{shown} …"
 
 
 @register.simple_tag

@@ -1,6 +1,7 @@
 """The directory page (/directory/) and directory.search: every filter and combinations, search and its
 ranking, sorting, pagination, bad values, the empty state and the regional and national section."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -397,6 +398,8 @@ def test_filter_fields_are_the_markup_of_djangos_own_widgets(data):
 def test_result_list_escapes_every_value():
     """directory.templatetags.directory.result_list builds the results' markup in Python: every value
     from the database (names, links, description, terms, times, the listing directory) is escaped."""
+    from django.template import Context
+
     from directory.selectors import ListedService
     from directory.templatetags.directory import result_list
 
@@ -413,13 +416,51 @@ def test_result_list_escapes_every_value():
         regular_times=["Mondays 09:00 to 12:00"],
         source_name="<i>Hackney</i>",
     )
-    html = result_list([hostile])
+    html = result_list(Context(), [hostile])
     assert '<a href="/services/a&quot;b/">&lt;b&gt;Bold&lt;/b&gt; &amp; co</a>' in html
     assert '<span class="badge text-bg-warning">Paused</span>' in html and '<span class="badge text-bg-success">Free</span>' in html
     assert 'By <a href="/organisations/x?a=1&amp;b=2/">O&#x27;Neil &lt;Trust&gt;</a>' in html
     assert '<span class="listed-by">listed by &lt;i&gt;Hackney&lt;/i&gt;</span>' in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; help" in html and "<script>" not in html
     assert "Payroll &amp; &lt;pensions&gt; · Mondays 09:00 to 12:00" in html
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "one",
+        " ".join(f"w{n}" for n in range(40)),
+        " ".join(f"w{n}" for n in range(41)),
+        " ".join(f"w{n}" for n in range(39)) + " …",
+        " ".join(f"w{n}" for n in range(39)) + " … more",
+        "tabs\tand\nnew  lines\r\n " * 30,
+        "non\u00a0breaking spaces\u2003and\u3000wide " * 12,
+    ],
+)
+def test_result_descriptions_are_cut_as_truncator_cuts_them(text):
+    """result_list's own cut of a description (_first_words) gives what Truncator.words(40, " …") gives."""
+    from django.utils.text import Truncator
+
+    from directory.templatetags.directory import DESCRIPTION_WORDS, _first_words
+
+    assert _first_words(text) == Truncator(text).words(DESCRIPTION_WORDS, truncate=" …")
+
+
+@pytest.mark.parametrize("slug", ["payroll-bureau-2", "a_b", "x.y~z", "", "café", "a b", "50%", "a/b?c#d", "line\nbreak", "ünïcode-ß"])
+def test_slug_links_are_reversed_links(slug):
+    """directory.links.slug_url, which uses a slug of safe characters as it is, gives reverse()'s link
+    for every slug, quoted where it must be."""
+    from urllib.parse import quote
+
+    from directory.links import slug_url
+
+    for viewname in ("directory:service_detail", "organisations:organisation_detail"):
+        expected = reverse(viewname, args=["slug-mark"]).replace("slug-mark", quote(slug, safe=""))
+        assert slug_url(viewname)(slug) == expected
+        if re.fullmatch(r"[-a-zA-Z0-9_]+", slug):  # what the patterns' slug converter takes
+            assert expected == reverse(viewname, args=[slug])
 
 
 def test_kept_filter_markup_follows_a_term_change():
