@@ -1,8 +1,9 @@
 """Reads for the provider directory: services, their listing details, pages and review state."""
 
 import functools
+import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import connections
@@ -34,36 +35,105 @@ SERVICE_RELATIONS = (
     "schedules",
     "contacts",
 )
+TERM_RELATIONS = SERVICE_RELATIONS[:6]
 
 
-def service_prefetches(prefix: str = "", *, as_lists: bool = False) -> list:
-    """`prefix` reaches the service through a relation, e.g. "service__" from a ServiceAtLocation.
-
-    With `as_lists` each relation is stored as a plain list (`service.functions_list`...; read them with
-    `prefetched`): much cheaper for thousands of rows (downloads, the API) than Django building a
-    queryset per row and relation.
-    """
-    from django.db.models import Prefetch
-
+def _related_querysets() -> dict[str, QuerySet]:
+    """Each of SERVICE_RELATIONS as its rows are shown: terms in vocabulary order, places by name,
+    times Monday first, contacts by name."""
     from .models import ServiceAtLocation, ServiceContact
 
     terms = TaxonomyTerm.objects.select_related("taxonomy").order_by("order", "name")
-    querysets = {
-        **{name: terms for name in SERVICE_RELATIONS[:6]},
+    return {
+        **{name: terms for name in TERM_RELATIONS},
         "service_at_locations": ServiceAtLocation.objects.select_related("location__ward__taxonomy").order_by(
             "location__name", "pk"
         ),
         "schedules": schedules_in_week_order(),
         "contacts": ServiceContact.objects.order_by("name", "pk"),
     }
-    return [
-        Prefetch(f"{prefix}{name}", queryset=queryset, to_attr=f"{name}_list" if as_lists else None)
-        for name, queryset in querysets.items()
-    ]
+
+
+def service_prefetches() -> list:
+    """Prefetches of every one of SERVICE_RELATIONS, for prefetch_related() (service pages, the print view)."""
+    from django.db.models import Prefetch
+
+    return [Prefetch(name, queryset=queryset) for name, queryset in _related_querysets().items()]
+
+
+@dataclass(frozen=True)
+class TermTaxonomy:
+    name: str
+    uuid: uuid.UUID
+
+
+@dataclass(frozen=True)
+class ServiceTerm:
+    """A term of a service as the API shows it: plain values, not a TaxonomyTerm instance."""
+
+    uuid: uuid.UUID
+    code: str
+    name: str
+    description: str
+    taxonomy: TermTaxonomy
+
+
+def _as_uuid(value) -> uuid.UUID:
+    """A UUID column as read on a plain cursor: a UUID, or its text (hex on SQLite)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def with_service_relations(services: Iterable[Service]) -> None:
+    """Store every one of SERVICE_RELATIONS of these services as a plain list (`service.functions_list`,
+    ...; read them with `prefetched`): much cheaper for hundreds of rows (the API) than Django building
+    a queryset per row and relation. Four queries whatever the number of services: the terms of all six
+    term relations in one (as ServiceTerm values), then places, times and contacts."""
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    services = list(services)
+    by_id: dict[int, list[Service]] = {}
+    for service in services:
+        by_id.setdefault(service.pk, []).append(service)
+        for relation in TERM_RELATIONS:
+            setattr(service, f"{relation}_list", [])
+    if not services:
+        return
+    ids = list(by_id)
+    placeholders = ", ".join(["%s"] * len(ids))
+    term_table, taxonomy_table = TaxonomyTerm._meta.db_table, Taxonomy._meta.db_table
+    # Written out rather than composed by the ORM: compiling six querysets into a union costs more
+    # than the database takes to answer it.
+    fields = [Service._meta.get_field(relation) for relation in TERM_RELATIONS]
+    links = " UNION ALL ".join(
+        f"SELECT {index} AS relation, {field.m2m_column_name()} AS service_id, {field.m2m_reverse_name()} AS term_id"
+        f" FROM {field.m2m_db_table()} WHERE {field.m2m_column_name()} IN ({placeholders})"
+        for index, field in enumerate(fields)
+    )
+    with connections[Service.objects.db].cursor() as cursor:
+        cursor.execute(
+            "SELECT l.relation, l.service_id, t.uuid, t.code, t.name, t.description, x.name, x.uuid"
+            f" FROM ({links}) l JOIN {term_table} t ON t.id = l.term_id JOIN {taxonomy_table} x ON x.id = t.taxonomy_id"
+            f' ORDER BY l.relation, t."order", t.name, t.id',
+            ids * len(TERM_RELATIONS),
+        )
+        rows = cursor.fetchall()
+    taxonomies: dict[str, TermTaxonomy] = {}
+    for index, service_id, term_uuid, code, name, description, taxonomy_name, taxonomy_uuid in rows:
+        taxonomy = taxonomies.get(taxonomy_uuid)
+        if taxonomy is None:
+            taxonomy = taxonomies[taxonomy_uuid] = TermTaxonomy(taxonomy_name, _as_uuid(taxonomy_uuid))
+        term = ServiceTerm(_as_uuid(term_uuid), code, name, description, taxonomy)
+        for service in by_id[service_id]:
+            getattr(service, f"{TERM_RELATIONS[index]}_list").append(term)
+    querysets = _related_querysets()
+    prefetch_related_objects(
+        services,
+        *[Prefetch(name, queryset=querysets[name], to_attr=f"{name}_list") for name in SERVICE_RELATIONS if name not in TERM_RELATIONS],
+    )
 
 
 def prefetched(service, relation: str) -> list:
-    """A service's related rows, from `service_prefetches(as_lists=True)` when it was used."""
+    """A service's related rows, from `with_service_relations` when it was used."""
     rows = getattr(service, f"{relation}_list", None)
     return rows if rows is not None else list(getattr(service, relation).all())
 
@@ -97,18 +167,28 @@ class ResultCount:
 
 
 def count_of(
-    results: QuerySet, *, estimate: bool = False, start: int = 0, at_least: int = 0, expected: int | None = None
+    results: QuerySet,
+    *,
+    estimate: bool = False,
+    start: int = 0,
+    at_least: int = 0,
+    expected: int | None = None,
+    counted_from_start: int | None = None,
 ) -> ResultCount:
     """How many results: exact; with `estimate`, exact when there are at most COUNT_EXACTLY_UP_TO from
     result `start` on, else an estimate of at least start + COUNT_EXACTLY_UP_TO, at a cost bounded by
     where the page starts (the database stops counting there). So the pages near the end always have
     the exact count, and a page with an estimate always has a next one. `at_least`: how many results
-    the caller already knows there are; `expected`: the planner's estimate, if the caller has it."""
+    the caller already knows there are; `expected`: the planner's estimate, if the caller has it;
+    `counted_from_start`: how many results there are from `start` on, up to COUNT_EXACTLY_UP_TO + 1, if
+    the caller has read them."""
     matches = results.order_by().values("pk")
     if not (estimate and connections[matches.db].vendor == "postgresql"):
         return ResultCount(matches.count())
     if at_least > start + COUNT_EXACTLY_UP_TO:
         beyond = COUNT_EXACTLY_UP_TO + 1
+    elif counted_from_start is not None:
+        beyond = min(counted_from_start, COUNT_EXACTLY_UP_TO + 1)
     else:
         beyond = matches[start : start + COUNT_EXACTLY_UP_TO + 1].count()
     if beyond == 0 and start:
@@ -156,8 +236,14 @@ def page_of(
         # The planner's estimate comes with the first matches (search.first_matches): it said how to
         # read them, and beyond RANK_LIMIT it is the count shown.
         first = first_matches(ids_only, search_text)
+    window = None
     if first is not None and len(first.found) <= RANK_LIMIT:
         count = ResultCount(len(first.found))  # every match found: no need to count them again
+    elif not search_text and estimate and connections[results.db].vendor == "postgresql":
+        # The page's ids and the count from its first result on come from one read of the ordered
+        # index, not from two reads that each skip `start` rows.
+        window = list(ids_only.values_list("pk", flat=True)[start : start + max(per_page, COUNT_EXACTLY_UP_TO + 1)])
+        count = count_of(results, estimate=True, start=start, counted_from_start=len(window))
     else:
         found = len(first.found) if first else 0
         expected = first.expected if first else None
@@ -166,6 +252,8 @@ def page_of(
         return [], count
     if search_text:
         ids = ranked_ids(ids_only, search_text, start, start + per_page, first=first)
+    elif window is not None:
+        ids = window[:per_page]
     else:
         ids = list(ids_only.values_list("pk", flat=True)[start : start + per_page])
     if not ids:

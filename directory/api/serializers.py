@@ -257,7 +257,7 @@ def service_minimal(record: Service) -> dict:
 
 
 def service_full(record: Service, *, accreditations: list[str] | None = None) -> dict:
-    """A fully nested service: everything the portal knows about it (needs service_prefetches())."""
+    """A fully nested service: everything the portal knows about it (needs selectors.with_service_relations)."""
     data = service_summary(record, accreditations=accreditations)
     service_uuid = record.uuid
     attributes = []

@@ -209,10 +209,6 @@ def filtered_services(query) -> tuple[QuerySet[Service], str]:
     return services.order_by(Lower("name"), "pk"), ""
 
 
-def _full_services(services: QuerySet[Service]) -> QuerySet[Service]:
-    return services.prefetch_related(*selectors.service_prefetches(as_lists=True))
-
-
 class ServiceListView(OrukView):
     def get(self, request):
         query = request.query_params
@@ -226,9 +222,9 @@ class ServiceListView(OrukView):
                 return [serializers.service_minimal(row) for row in rows]
 
         elif full:
-            services = _full_services(services)
 
             def build(rows):
+                selectors.with_service_relations(rows)
                 accreditations = _accreditations(row.organisation_id for row in rows)
                 return [serializers.service_full(row, accreditations=accreditations.get(row.organisation_id)) for row in rows]
 
@@ -246,7 +242,8 @@ class ServiceListView(OrukView):
 class ServiceDetailView(OrukView):
     def get(self, request, id):
         include_harvested = params.boolean(request.query_params, "include_harvested")
-        service = _by_uuid(_full_services(api_services(include_harvested=include_harvested)), id)
+        service = _by_uuid(api_services(include_harvested=include_harvested), id)
+        selectors.with_service_relations([service])
         accreditations = _accreditations([service.organisation_id]).get(service.organisation_id)
         return Response(serializers.service_full(service, accreditations=accreditations))
 
@@ -308,9 +305,9 @@ class ServiceAtLocationListView(OrukView):
             links = links.filter(location__postcode__startswith=postcode.split(" ")[0] + " ")
         links = links.order_by(Lower("service__name"), "location__name", "pk")
         if full:
-            links = links.prefetch_related(*selectors.service_prefetches(prefix="service__", as_lists=True))
 
             def build(rows):
+                selectors.with_service_relations(row.service for row in rows)
                 accreditations = _accreditations(row.service.organisation_id for row in rows)
                 return [
                     serializers.service_at_location_full(row, accreditations=accreditations.get(row.service.organisation_id))
@@ -333,7 +330,8 @@ class ServiceAtLocationDetailView(OrukView):
     def get(self, request, id):
         link = _by_uuid(_links().filter(service__organisation__is_active=True), id)
         include_harvested = params.boolean(request.query_params, "include_harvested")
-        service = _by_uuid(_full_services(api_services(include_harvested=include_harvested)), link.service.uuid)
+        service = _by_uuid(api_services(include_harvested=include_harvested), link.service.uuid)
+        selectors.with_service_relations([service])
         link.service = service
         accreditations = _accreditations([service.organisation_id]).get(service.organisation_id)
         return Response(serializers.service_at_location_full(link, accreditations=accreditations))
@@ -371,20 +369,20 @@ class OrganizationListView(OrukView):
             organisations = organisations.filter(updated_at__gte=modified_after)
         organisations = organisations.order_by(Lower("name"), "pk")
         if full:
-            organisations = organisations.prefetch_related(_services_prefetch(full_service))
+            organisations = organisations.prefetch_related(_services_prefetch())
 
         def build(rows):
             if not full:
                 return [serializers.organization(row) for row in rows]
+            if full_service:
+                selectors.with_service_relations(service for row in rows for service in row.api_services)
             return [_organisation_record(row, full_service) for row in rows]
 
         return Response(_page(request, organisations, build))
 
 
-def _services_prefetch(full_service: bool) -> Prefetch:
+def _services_prefetch() -> Prefetch:
     services = Service.objects.shown().select_related("organisation").order_by(Lower("name"), "pk")
-    if full_service:
-        services = services.prefetch_related(*selectors.service_prefetches(as_lists=True))
     return Prefetch("services", queryset=services, to_attr="api_services")
 
 
@@ -403,7 +401,9 @@ class OrganizationDetailView(OrukView):
     def get(self, request, id):
         full_service = params.boolean(request.query_params, "full_service")
         organisations = api_organisations(include_harvested=params.boolean(request.query_params, "include_harvested"))
-        organisation = _by_uuid(organisations.prefetch_related(_services_prefetch(full_service)), id)
+        organisation = _by_uuid(organisations.prefetch_related(_services_prefetch()), id)
+        if full_service:
+            selectors.with_service_relations(organisation.api_services)
         return Response(_organisation_record(organisation, full_service))
 
 

@@ -452,6 +452,61 @@ def test_queries_per_page_do_not_grow_with_per_page(client, provider, path, para
 def test_service_detail_query_count_is_fixed(client, provider, django_assert_max_num_queries):
     _many_services(provider, 3)
     service = Service.objects.filter(organisation=provider).first()
-    # Up to 6 of them are the throttle's count in the shared (database) cache.
-    with django_assert_max_num_queries(18):
+    # Up to 6 of them are the throttle's count in the shared (database) cache; the service's terms of
+    # every relation come in one query (selectors.with_service_relations).
+    with django_assert_max_num_queries(13):
         assert client.get(f"{API}/services/{service.uuid}").status_code == 200
+
+
+def test_service_relations_read_together_equal_each_relation_read_alone(provider):
+    """with_service_relations (all six term relations in one query, as plain values) gives each
+    service exactly the rows, in the order, that reading each relation on its own gives."""
+    from directory.models import ServiceContact
+    from directory.selectors import (
+        SERVICE_RELATIONS,
+        TERM_RELATIONS,
+        prefetched,
+        service_prefetches,
+        with_service_relations,
+    )
+
+    needs = list(TaxonomyTerm.objects.filter(taxonomy__code="needs").order_by("pk")[:4])
+    languages = list(TaxonomyTerm.objects.filter(taxonomy__code="languages").order_by("-pk")[:3])
+    wards = list(TaxonomyTerm.objects.filter(taxonomy__code="wards")[:2])
+    place = make_location(ward=wards[0])
+    rich = make_service(
+        organisation=provider,
+        needs=needs,
+        languages=languages,
+        wards=wards,
+        functions=list(TaxonomyTerm.objects.filter(taxonomy__code="functions")[:2]),
+        locations=[place, make_location()],
+        schedules=[("WE", "10:00", "12:00"), ("MO", "09:00", "11:00")],
+    )
+    ServiceContact.objects.create(service=rich, name="Bo", email="bo@example.org")
+    ServiceContact.objects.create(service=rich, name="Al", phone="020 7946 0000")
+    shared = make_service(organisation=provider, needs=needs[1:3], languages=languages[:1])
+    bare = make_service(organisation=provider)
+    services = [Service.objects.get(pk=rich.pk), Service.objects.get(pk=shared.pk), Service.objects.get(pk=bare.pk)]
+    services.append(Service.objects.get(pk=rich.pk))  # the same service twice, as two links to it give it
+    with CaptureQueriesContext(connection) as queries:
+        with_service_relations(services)
+    assert len(queries) == 4
+    for service in services:
+        # Each relation as service pages read it: one prefetch per relation, model instances.
+        alone = Service.objects.prefetch_related(*service_prefetches()).get(pk=service.pk)
+        for relation in TERM_RELATIONS:
+            expected = [
+                (term.uuid, term.code, term.name, term.description, term.taxonomy.name, term.taxonomy.uuid)
+                for term in getattr(alone, relation).all()
+            ]
+            found = [
+                (term.uuid, term.code, term.name, term.description, term.taxonomy.name, term.taxonomy.uuid)
+                for term in prefetched(service, relation)
+            ]
+            assert found == expected, relation
+        for relation in SERVICE_RELATIONS[len(TERM_RELATIONS) :]:
+            assert [row.pk for row in prefetched(service, relation)] == [row.pk for row in getattr(alone, relation).all()]
+    assert len(prefetched(services[0], "needs")) == 4 and not prefetched(services[2], "needs")
+    assert [row.weekday for row in prefetched(services[0], "schedules")] == ["MO", "WE"]
+    assert [contact.name for contact in prefetched(services[0], "contacts")] == ["Al", "Bo"]

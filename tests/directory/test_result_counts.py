@@ -7,6 +7,7 @@ from datetime import time
 
 import pytest
 from django.db import connection
+from django.db.models.functions import Lower
 from django.test.utils import CaptureQueriesContext
 
 from directory import search, selectors, views
@@ -261,3 +262,20 @@ def test_the_table_size_is_read_once_in_a_while_not_per_search(monkeypatch):
     later = search.monotonic() + search.TABLE_ROWS_KEPT_SECONDS
     monkeypatch.setattr(search, "monotonic", lambda: later)
     assert search.table_rows() == 2
+
+
+@postgresql_only
+def test_a_page_in_name_order_equals_counting_and_slicing_separately(monkeypatch):
+    """page_of without words reads the page's ids and the count from its first result in one ordered
+    read: the same page and count as counting from there, then slicing, on every page and past the end."""
+    monkeypatch.setattr(selectors, "COUNT_EXACTLY_UP_TO", 5)
+    payroll_services(13)
+    results = Service.objects.listed().order_by(Lower("name"), "pk")
+    every_id = list(results.values_list("pk", flat=True))
+    for per_page in (1, 2, 4, 13, 20):
+        for number in range(1, 13 // per_page + 4):
+            start = (number - 1) * per_page
+            rows, count = selectors.page_of(results, number=number, per_page=per_page, estimate=True)
+            assert count == selectors.count_of(results, estimate=True, start=start), (per_page, number)
+            expected = every_id[start : start + per_page] if start < count.number else []
+            assert [row.pk for row in rows] == expected, (per_page, number)
