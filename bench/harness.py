@@ -8,7 +8,9 @@ verdicts and peak memory.
         run()
 
 BENCH_DB_SUFFIX (environment) is added to every benchmark database's name, so that two checkouts can run
-benchmarks on one server at once.
+benchmarks on one server at once. BENCH_CACHE_URL (environment, a redis:// address) puts the shared cache
+in Redis, as a production with REDIS_URL has it, instead of the database table a laptop uses; it is
+cleared when Django is set up, as entries kept per data version must not come from another database.
 """
 
 import os
@@ -61,13 +63,15 @@ def drop_database(name: str) -> None:
 
 
 def setup_django(name: str, *, var_dir: str, environment: dict[str, str] | None = None) -> None:
-    """Django on the benchmark's database, without Redis (tasks run in process), serving the test
+    """Django on the benchmark's database, without Redis for tasks (they run in process), serving the test
     client plain HTTP without a collected static manifest, as the tests do; then settled as a web
     worker is (thin_portal/workers.py)."""
     _admin_url, bench_url = database_urls(name)
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("PORTAL_VAR_DIR", var_dir)
     os.environ.pop("REDIS_URL", None)
+    if os.environ.get("BENCH_CACHE_URL"):
+        os.environ["PORTAL_CACHE_URL"] = os.environ["BENCH_CACHE_URL"]
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
     os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thin_portal.settings")
@@ -83,6 +87,10 @@ def setup_django(name: str, *, var_dir: str, environment: dict[str, str] | None 
     from thin_portal.workers import settle
 
     settle()
+    if os.environ.get("BENCH_CACHE_URL"):
+        from django.core.cache import cache
+
+        cache.clear()
 
 
 @contextmanager
