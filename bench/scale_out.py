@@ -342,7 +342,9 @@ def main() -> None:
         help="pin each gunicorn process to a core of its own (taskset): (a) on core 0, (b) on cores 0 and 1",
     )
     args = parser.parse_args()
-    os.environ["REDIS_URL"] = BENCH_REDIS  # this process clears the cache the servers share
+    # This process clears the cache the servers share (their REDIS_URL's next database, unless
+    # BENCH_CACHE_URL names one for both).
+    os.environ.setdefault("BENCH_CACHE_URL", re.sub(r"/(\d+)$", lambda m: f"/{(int(m.group(1)) + 1) % 16}", BENCH_REDIS))
     prepare_database(args.reuse)
     environment = server_environment()
     subprocess.run(
