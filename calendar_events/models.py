@@ -296,6 +296,22 @@ class Booking(models.Model):
         return f"{self.user} – {self.event} ({self.get_status_display()})"
 
 
+class BookedDate(models.Model):
+    """Places booked (not cancelled) at one occurrence of an event, and how many of them attended: the
+    bookings grouped by event date, which the evidence figures read instead of every booking. Kept by
+    database triggers on the bookings (migration 0005), so no write path can leave it behind; a date
+    with no place booked has no row."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="booked_dates", editable=False)
+    occurrence_start = models.DateTimeField(editable=False)
+    booked = models.PositiveIntegerField(editable=False)
+    attended = models.PositiveIntegerField(editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "occurrence_start"], name="one_booked_date_per_occurrence")]
+        indexes = [models.Index(fields=["occurrence_start"])]
+
+
 class CalendarFeed(models.Model):
     """An organisation's own iCalendar feed, imported on a schedule."""
 

@@ -20,7 +20,7 @@ from organisations.models import Organisation
 from taxonomies.models import TaxonomyTerm
 
 from . import recurrence
-from .models import Booking, CalendarFeed, Category, DigestSubscription, Event, FeedImportLog, Notice
+from .models import BookedDate, Booking, CalendarFeed, Category, DigestSubscription, Event, FeedImportLog, Notice
 from .recurrence import Occurrence
 
 
@@ -569,34 +569,20 @@ def attendance_counts(
     """Per organiser, for places booked (not cancelled) on event dates in [since, until): places
     booked, people marked as attended, event dates held (with a place booked), the events they belong
     to, and the dates held and attendance per event category ("categories": {category: {"sessions",
-    "attended"}}). One query: the bookings grouped by event date in the database (on the bookings
-    alone, a few groups per event, which is much less work than grouping every booking joined to its
-    event), then joined to their events for the organiser and category; added up here."""
-    bookings = Booking.objects.filter(status=Booking.Status.BOOKED)
+    "attended"}}). One query: the bookings already grouped by event date (BookedDate, a few rows per
+    event rather than every booking), joined to their events for the organiser and category; added up
+    here."""
+    dates = BookedDate.objects.order_by()
     if organisation_ids is not None:
         organisation_ids = list(organisation_ids)
         if not organisation_ids:
             return {}  # no organisation, no events (and no statement to write)
-        bookings = bookings.filter(event__organiser_id__in=organisation_ids)
+        dates = dates.filter(event__organiser_id__in=organisation_ids)
     if since is not None:
-        bookings = bookings.filter(occurrence_start__gte=since)
+        dates = dates.filter(occurrence_start__gte=since)
     if until is not None:
-        bookings = bookings.filter(occurrence_start__lt=until)
-    dates_sql, params = (
-        bookings.values("event_id", "occurrence_start")
-        .annotate(booked=Count("pk"), attended=Count("pk", filter=Q(attended=True)))
-        .values(held_event=F("event_id"), places_booked=F("booked"), people_attended=F("attended"))
-        .order_by()
-        .query.sql_with_params()
-    )
-    qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT e.{qn('organiser_id')}, e.{qn('category')}, d.held_event, d.places_booked, d.people_attended "
-            f"FROM ({dates_sql}) d INNER JOIN {qn(Event._meta.db_table)} e ON e.{qn(Event._meta.pk.column)} = d.held_event",
-            params,
-        )
-        dates = cursor.fetchall()
+        dates = dates.filter(occurrence_start__lt=until)
+    dates = dates.values_list("event__organiser_id", "event__category", "event_id", "booked", "attended")
     counts: dict[int, dict] = {}
     events: dict[int, set[int]] = defaultdict(set)
     for organiser_id, category, event_id, booked, attended in dates:

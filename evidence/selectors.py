@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from calendar_events import selectors as calendar_selectors
 from core.exports import MULTI_VALUE_SEPARATOR
+from core.memos import once
 from directory.models import HarvestSource, Service
 from organisations.models import Affiliation, Organisation
 from organisations.permissions import EDITING_ROLES
@@ -241,13 +242,15 @@ def _vcos(scope: Scope) -> QuerySet[Organisation]:
     """Open VCOs on record by the end of the period, in the area."""
     # The kind's id as a literal (not a subquery), so PostgreSQL knows most organisations are VCOs and
     # hash-joins instead of looking each one up.
-    if "vco_kind" not in scope.memo:
-        scope.memo["vco_kind"] = (
-            TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.ORGANISATION_KINDS, code=Organisation.KIND_VCO)
-            .values_list("pk", flat=True)
-            .first()
-        )
-    vcos = Organisation.objects.active().filter(kinds=scope.memo["vco_kind"], created_at__lt=scope.end_at)
+    vco_kind = once(
+        scope.memo,
+        "vco_kind",
+        lambda: TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.ORGANISATION_KINDS, code=Organisation.KIND_VCO)
+        .values_list("pk", flat=True)
+        .first(),
+        also_into=_memo_before(scope),
+    )
+    vcos = Organisation.objects.active().filter(kinds=vco_kind, created_at__lt=scope.end_at)
     if scope.area is not None:
         vcos = vcos.filter(ward=scope.area)
     return vcos.order_by()
@@ -259,22 +262,13 @@ def _vcos(scope: Scope) -> QuerySet[Organisation]:
 PERIOD_BEFORE = "period_before"
 
 
-def _remember(scope: Scope, key: str, figures, figures_before) -> None:
-    """Keep figures worked out from one query for the scope and for its period before."""
-    scope.memo[key] = figures
-    scope.memo.setdefault(PERIOD_BEFORE, {}).setdefault(key, figures_before)
-
-
-def _read_once(scope: Scope, key: str, read: Callable):
-    """What `read()` returns (a list of terms), the same for the scope and its period before: read once."""
-    if key not in scope.memo:
-        value = read()
-        _remember(scope, key, value, value)
-    return scope.memo[key]
+def _memo_before(scope: Scope) -> dict:
+    """The memo of the scope's period before, for figures worked out with the scope's own."""
+    return scope.memo.setdefault(PERIOD_BEFORE, {})
 
 
 def _wards(scope: Scope) -> list[TaxonomyTerm]:
-    return _read_once(scope, "wards", lambda: list(ward_terms()))
+    return once(scope.memo, "wards", lambda: list(ward_terms()), also_into=_memo_before(scope))
 
 
 # The many-to-many lists VCOs are counted by, a chart each (an organisation has each term once).
@@ -282,6 +276,11 @@ VCO_TERM_LISTS = ("segments", "communities_served")
 
 
 def _vco_figures(scope: Scope) -> dict:
+    """_count_vco_figures once per page."""
+    return once(scope.memo, "vco_figures", lambda: _count_vco_figures(scope))
+
+
+def _count_vco_figures(scope: Scope) -> dict:
     """What the organisation and volunteer sections count of the VCOs, of the period and of the period
     before, from one statement (the VCOs found once, then grouped four ways):
 
@@ -292,8 +291,6 @@ def _vco_figures(scope: Scope) -> dict:
       VCOs whose record was created before it: the VCOs counted between those days' first moments (a
       few dozen rows, compared with the moments, rather than grouped by local day).
     """
-    if "vco_figures" in scope.memo:
-        return scope.memo["vco_figures"]
     vcos_sql, params = (
         _vcos(scope)
         .values(
@@ -358,7 +355,7 @@ def _vco_figures(scope: Scope) -> dict:
     figures_before = {"groups": groups_before, "joined_before": {day: n for day, n in joined_before.items() if day <= scope.start}}
     for relation in VCO_TERM_LISTS:
         figures[relation], figures_before[relation] = dict(terms[relation]), terms_before[relation]
-    _remember(scope, "vco_figures", figures, figures_before)
+    _memo_before(scope).setdefault("vco_figures", figures_before)
     return figures
 
 
@@ -453,7 +450,12 @@ def _vcos_by_term_charts(scope: Scope, *, total_vcos: int) -> list[Chart]:
         ),
     ):
         counts = _vco_figures(scope)[relation]
-        terms = _read_once(scope, f"terms:{taxonomy}", lambda taxonomy=taxonomy: list(TaxonomyTerm.objects.in_taxonomy(taxonomy)))
+        terms = once(
+            scope.memo,
+            f"terms:{taxonomy}",
+            lambda taxonomy=taxonomy: list(TaxonomyTerm.objects.in_taxonomy(taxonomy)),
+            also_into=_memo_before(scope),
+        )
         rows = [(term.name, counts.get(term.pk, 0)) for term in terms]
         charts.append(
             Chart(
@@ -622,11 +624,16 @@ def coverage_matrix(*, until: datetime | None = None) -> tuple[list[TaxonomyTerm
 def _scope_coverage(scope: Scope) -> tuple[list[TaxonomyTerm], list[TaxonomyTerm], Coverage]:
     """coverage_matrix by the end of the period, from services read once for the period and its period
     before (those of the period put on record before it began)."""
-    if "services_covering" not in scope.memo:
-        services = _services_covering(scope.end_at, earlier_than=scope.start_at)
-        _remember(scope, "services_covering", services, [service for service in services if service[1]])
-    functions = _read_once(scope, "infrastructure_functions", _infrastructure_functions)
-    return functions, _wards(scope), _coverage(scope.memo["services_covering"])
+    functions = once(scope.memo, "infrastructure_functions", _infrastructure_functions, also_into=_memo_before(scope))
+    return functions, _wards(scope), _coverage(once(scope.memo, "services_covering", lambda: _scope_services_covering(scope)))
+
+
+def _scope_services_covering(scope: Scope) -> list[tuple[int, bool, set[int], set[int]]]:
+    """_services_covering by the end of the period, and those of them on record before it began filed
+    for the period before."""
+    services = _services_covering(scope.end_at, earlier_than=scope.start_at)
+    _memo_before(scope).setdefault("services_covering", [service for service in services if service[1]])
+    return services
 
 
 def provider_section(scope: Scope) -> Section:
@@ -1284,11 +1291,11 @@ def _need_alignment(scope: Scope, total: tuple[int, int, Decimal], funded_by_nee
 
 def _referral_statistics(scope: Scope) -> dict:
     """The referral figures of the scope, counted once for the referral and funding sections."""
-    if "referral_statistics" not in scope.memo:
-        scope.memo["referral_statistics"] = referral_selectors.referral_statistics(
-            start=scope.start, end=scope.end, ward=scope.area, memo=scope.memo
-        )
-    return scope.memo["referral_statistics"]
+    return once(
+        scope.memo,
+        "referral_statistics",
+        lambda: referral_selectors.referral_statistics(start=scope.start, end=scope.end, ward=scope.area, memo=scope.memo),
+    )
 
 
 @dataclass
@@ -1668,7 +1675,7 @@ def previous_period(scope: Scope) -> tuple[Scope, str]:
         days = (scope.end - scope.start).days + 1
         start, end = scope.start - timedelta(days=days), scope.start - timedelta(days=1)
         name = ngettext("the previous day", "the previous %(count)s days", days) % {"count": days}
-    return Scope(start=start, end=end, area=scope.area, memo=scope.memo.setdefault(PERIOD_BEFORE, {})), name
+    return Scope(start=start, end=end, area=scope.area, memo=_memo_before(scope)), name
 
 
 @dataclass

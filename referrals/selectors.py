@@ -6,7 +6,7 @@ referral (a write) is in services.py, which asks the router again so a forged ch
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.permissions import can
+from core.memos import once
 from directory.models import Service
 from organisations.models import Affiliation, Organisation
 from taxonomies.models import Taxonomy, TaxonomyTerm
@@ -815,22 +816,13 @@ def referral_statistics(
 def _borough_figures(*, start: date, end: date, use_summaries: bool, memo: dict | None) -> tuple[list, dict[int, int]]:
     """``summaries.period_figures`` for the whole borough, counted once per `memo` (a page's: the referral
     section and delivery by area count the same referrals)."""
-    return _once(memo, ("referral_figures", start, end, use_summaries), lambda: summaries.period_figures(start=start, end=end, use_summaries=use_summaries))
+    return once(memo, ("referral_figures", start, end, use_summaries), lambda: summaries.period_figures(start=start, end=end, use_summaries=use_summaries))
 
 
 def _wait_medians(*, start: date, end: date, use_summaries: bool, memo: dict | None) -> tuple[dict, float | None]:
     """``summaries.period_medians`` by ward and in total for the whole borough, worked out once per
     `memo`: one reading of the hours summarised gives every ward's median and the borough's."""
-    return _once(memo, ("wait_medians", start, end, use_summaries), lambda: summaries.period_medians(start=start, end=end, use_summaries=use_summaries))
-
-
-def _once(memo: dict | None, key: tuple, work: Callable):
-    """work() once per `memo` under `key`; every time without a memo."""
-    if memo is None:
-        return work()
-    if key not in memo:
-        memo[key] = work()
-    return memo[key]
+    return once(memo, ("wait_medians", start, end, use_summaries), lambda: summaries.period_medians(start=start, end=end, use_summaries=use_summaries))
 
 
 def _median(*, start: date, end: date, ward: TaxonomyTerm | None, use_summaries: bool, memo: dict | None) -> float | None:
