@@ -40,9 +40,11 @@ def _refused_cheaply(function, expected: str):
     assert isinstance(outcome, Exception), f"accepted: {outcome!r}"
     message = " ".join(outcome.messages) if isinstance(outcome, ValidationError) else str(outcome)
     assert expected in message
-    # Generous: the machine is shared. The bench prints the real figures (a few MB, well under a second).
+    # Generous: the machine is shared, and tracemalloc slows the allocation-heavy refusals (300,000
+    # pieces of text read before the limit) several times; 11.8 s was seen on a slow 2-core machine
+    # under load. The bench prints the real figures (a few MB, well under a second for most files).
     assert peak < 100, f"{peak:.0f} MB"
-    assert seconds < 10, f"{seconds:.1f} s"
+    assert seconds < 30, f"{seconds:.1f} s"
     return message
 
 
