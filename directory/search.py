@@ -81,24 +81,23 @@ class _WordsRank(_WordsMatch):
         )
 
 
-def text_search(services: QuerySet[Service], text: str) -> QuerySet[Service]:
-    """Services matching the words, with a `rank` annotation (higher is better)."""
+def text_search(services: QuerySet[Service], text: str, *conditions) -> QuerySet[Service]:
+    """Services matching the words (and `conditions`, in the same filter), with a `rank` annotation
+    (higher is better)."""
     text = clean_search_text(text)
     if not text:
-        return services.annotate(rank=Value(0.0, output_field=FloatField()))
+        return services.filter(*conditions).annotate(rank=Value(0.0, output_field=FloatField()))
     if connection.vendor == "postgresql":
         # The match uses the GIN index alone (an OR with another condition would defeat it); an exact
         # name match always matches its own words too, and the boost puts it first. Both written as
         # one expression each: Django resolving SearchQuery, SearchRank and a Case per request cost
         # more than the rest of the query's building.
-        return services.filter(_WordsMatch(text)).annotate(rank=_WordsRank(text))
+        return services.filter(*conditions, _WordsMatch(text)).annotate(rank=_WordsRank(text))
     exact = Case(When(name__iexact=text, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
-    matched = services
-    for word in text.split():
-        # icontains escapes % and _ and backslashes itself: they match only themselves.
-        matched = matched.filter(Q(name__icontains=word) | Q(description__icontains=word))
+    # icontains escapes % and _ and backslashes itself: they match only themselves.
+    words = [Q(name__icontains=word) | Q(description__icontains=word) for word in text.split()]
     name_hits = Case(When(name__icontains=text, then=Value(0.5)), default=Value(0.0), output_field=FloatField())
-    return matched.annotate(rank=exact + name_hits)
+    return services.filter(*conditions, *words).annotate(rank=exact + name_hits)
 
 
 @dataclass
@@ -219,8 +218,7 @@ def filter_services(services: QuerySet[Service], filters: ServiceFilters) -> Que
     if filters.opens_from or filters.closes_by:
         # The same regular time must fall on the day and within the hours.
         conditions.append(schedule_match(day=filters.day, opens_from=filters.opens_from, closes_by=filters.closes_by))
-    services = services.filter(*conditions)
-    services = text_search(services, filters.text)
+    services = text_search(services, filters.text, *conditions)
     return sort_services(services, filters.sort, ranked=filters.ranked())
 
 

@@ -11,7 +11,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from core.links import fixed_url, place_of_rendering
+from core.links import fixed_url, place, place_of_rendering
 from core.text import render_markdown
 
 register = template.Library()
@@ -32,12 +32,44 @@ def json_ld_script(data: dict) -> SafeString:
     return mark_safe(f'<script type="application/ld+json">{payload}</script>')
 
 
+# The pages of base.html's main navigation (its nav_link tags), by URL name.
+MAIN_NAV = (
+    "directory:directory",
+    "organisations:organisation_list",
+    "organisations:network_list",
+    "calendar_events:event_list",
+    "quality:material_list",
+    "referrals:list",
+    "evidence:index",
+    "organisations:register",
+)
+_BELOW = "\0"  # no path has it: "url" + _BELOW is below url without being it
+
+
+@functools.lru_cache(maxsize=16)
+def _main_nav_urls(_place: tuple) -> tuple[str, ...]:
+    """MAIN_NAV's addresses in a place (core.links.place), the longest first."""
+    return tuple(sorted((fixed_url(name) for name in MAIN_NAV), key=len, reverse=True))
+
+
+@register.filter
+def nav_section(path: str) -> str:
+    """The request's path reduced to what nav_link's marks depend on, so that the navigation can be
+    kept per section rather than per path: the path itself if it is a navigation page; else the
+    longest navigation page (not "/") it is below, plus a character no path has (every page above the
+    path is above that one too); else ""."""
+    urls = _main_nav_urls(place())
+    if path in urls:
+        return path
+    return next((url + _BELOW for url in urls if url != "/" and path.startswith(url)), "")
+
+
 @register.simple_tag(takes_context=True)
 def nav_link(context, url_name: str, label: str, section: bool = True) -> SafeString:
-    """A main-navigation item, marked aria-current on its own page (and, for a section, the pages below it)."""
+    """A main-navigation item, marked aria-current on its own page (and, for a section, the pages below
+    it): `nav_path` is the request's path through nav_section."""
     url = fixed_url(url_name, at=place_of_rendering(context))
-    request = context.get("request")
-    path = request.path if request else ""
+    path = context.get("nav_path", "")
     if path == url:
         current = "page"
     elif section and url != "/" and path.startswith(url):
