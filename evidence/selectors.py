@@ -41,7 +41,7 @@ from calendar_events import selectors as calendar_selectors
 from core.exports import MULTI_VALUE_SEPARATOR
 from core.memos import once
 from directory.models import HarvestSource, Service
-from organisations.models import Affiliation, Organisation
+from organisations.models import Affiliation, Organisation, OrganisationDay, OrganisationTermDay
 from organisations.permissions import EDITING_ROLES
 from quality import selectors as quality_selectors
 from referrals import selectors as referral_selectors
@@ -238,11 +238,9 @@ SUPPRESSION_NOTE = gettext_lazy(
 )
 
 
-def _vcos(scope: Scope) -> QuerySet[Organisation]:
-    """Open VCOs on record by the end of the period, in the area."""
-    # The kind's id as a literal (not a subquery), so PostgreSQL knows most organisations are VCOs and
-    # hash-joins instead of looking each one up.
-    vco_kind = once(
+def _vco_kind(scope: Scope) -> int | None:
+    """The VCO kind's id."""
+    return once(
         scope.memo,
         "vco_kind",
         lambda: TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.ORGANISATION_KINDS, code=Organisation.KIND_VCO)
@@ -250,10 +248,6 @@ def _vcos(scope: Scope) -> QuerySet[Organisation]:
         .first(),
         also_into=_memo_before(scope),
     )
-    vcos = Organisation.objects.active().filter(kinds=vco_kind, created_at__lt=scope.end_at)
-    if scope.area is not None:
-        vcos = vcos.filter(ward=scope.area)
-    return vcos.order_by()
 
 
 # The memo of the period before (previous_period), kept in the period's: the VCO figures of both come
@@ -281,62 +275,54 @@ def _vco_figures(scope: Scope) -> dict:
 
 
 def _count_vco_figures(scope: Scope) -> dict:
-    """What the organisation and volunteer sections count of the VCOs, of the period and of the period
-    before, from one statement (the VCOs found once, then grouped four ways):
+    """What the organisation and volunteer sections count of the open VCOs on record by the end of the
+    period, in the area, of the period and of the period before, from one statement over the
+    organisations counted by local day of creation (OrganisationDay, OrganisationTermDay: a VCO is on
+    record by the end of a period if created by its last day), grouped four ways:
 
     - "groups": (stage, ward id, organisations, volunteers, paid staff, organisations giving volunteers)
       per stage and ward;
     - each of VCO_TERM_LISTS: VCOs per term (term id: count);
     - "joined_before": for each day the joining charts of both periods ask about (_joining_days), the
-      VCOs whose record was created before it: the VCOs counted between those days' first moments (a
-      few dozen rows, compared with the moments, rather than grouped by local day).
+      VCOs whose record was created before it: the VCOs counted between those days (a few dozen rows).
     """
-    vcos_sql, params = (
-        _vcos(scope)
-        .values(
-            vco=F("pk"),
-            stage=F("development_stage"),
-            ward_key=F("ward_id"),
-            volunteer_count=F("volunteers"),
-            staff_count=F("paid_staff"),
-            # On record by the end of the period before (which ends where this one starts).
-            earlier=ExpressionWrapper(Q(created_at__lt=scope.start_at), output_field=BooleanField()),
-            created=F("created_at"),
-        )
-        .query.sql_with_params()
-    )
+    # On record by the end of the period before (which ends where this one starts): "earlier".
+    where = "WHERE d.kind_id = %s AND d.day <= %s" + (" AND d.ward_id = %s" if scope.area is not None else "")
+    params = [_vco_kind(scope), connection.ops.adapt_datefield_value(scope.end)] + ([scope.area.pk] if scope.area is not None else [])
+    start = connection.ops.adapt_datefield_value(scope.start)
+    days_table, term_days_table = OrganisationDay._meta.db_table, OrganisationTermDay._meta.db_table
     statements = [
-        "SELECT %s, v.stage, v.ward_key, v.earlier, COUNT(*), SUM(v.volunteer_count), SUM(v.staff_count), "
-        "COUNT(v.volunteer_count) FROM vcos v GROUP BY v.stage, v.ward_key, v.earlier"
+        (
+            "SELECT %s, d.development_stage, d.ward_id, d.day < %s, SUM(d.organisations), SUM(d.volunteers), "
+            f"SUM(d.paid_staff), SUM(d.giving_volunteers) FROM {days_table} d {where} GROUP BY 2, 3, 4",
+            ["groups", start, *params],
+        ),
+        (
+            f"SELECT d.relation, d.term_id, NULL, d.day < %s, SUM(d.organisations), NULL, NULL, NULL FROM {term_days_table} d "
+            f"{where} GROUP BY 1, 2, 4",
+            [start, *params],
+        ),
     ]
-    qn = connection.ops.quote_name
-    for relation in VCO_TERM_LISTS:
-        field = Organisation._meta.get_field(relation)
-        statements.append(
-            f"SELECT %s, t.{qn(field.m2m_reverse_name())}, NULL, v.earlier, COUNT(*), NULL, NULL, NULL FROM vcos v "
-            f"INNER JOIN {qn(field.m2m_db_table())} t ON t.{qn(field.m2m_column_name())} = v.vco GROUP BY t.{qn(field.m2m_reverse_name())}, v.earlier"
-        )
-    # The number of the days' first moments at or before each VCO's creation: the VCOs created before
-    # the day numbered i are those numbered i or less.
+    # The number of the days at or before each VCO's day of creation: the VCOs created before the day
+    # numbered i are those numbered i or less.
     scope_before, _name = previous_period(scope)
     days = sorted({*_joining_days(scope), *_joining_days(scope_before)})
-    moments = [connection.ops.adapt_datetimefield_value(timezone.make_aware(datetime.combine(day, time.min))) for day in days]
+    edges = [connection.ops.adapt_datefield_value(day) for day in days]
     if connection.vendor == "postgresql":
-        bucket, bucket_params = "WIDTH_BUCKET(v.created, %s::timestamptz[])", [moments]
+        bucket, bucket_params = "WIDTH_BUCKET(d.day, %s::date[])", [edges]
     else:
-        bucket = "CASE " + "WHEN v.created < %s THEN {} " * len(moments) + "ELSE {} END"
-        bucket, bucket_params = bucket.format(*range(len(moments) + 1)), moments
-    statements.append(f"SELECT %s, {bucket}, NULL, NULL, COUNT(*), NULL, NULL, NULL FROM vcos v GROUP BY 2")
+        bucket = "CASE " + "WHEN d.day < %s THEN {} " * len(edges) + "ELSE {} END"
+        bucket, bucket_params = bucket.format(*range(len(edges) + 1)), edges
+    statements.append(
+        (f"SELECT %s, {bucket}, NULL, NULL, SUM(d.organisations), NULL, NULL, NULL FROM {days_table} d {where} GROUP BY 2", ["joined", *bucket_params, *params])
+    )
     groups: dict[tuple, list[int]] = {}
     groups_before = []
     terms = {relation: defaultdict(int) for relation in VCO_TERM_LISTS}
     terms_before = {relation: {} for relation in VCO_TERM_LISTS}
-    by_moment = [0] * (len(days) + 1)
+    by_day = [0] * (len(days) + 1)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH vcos AS ({vcos_sql}) " + " UNION ALL ".join(statements),
-            [*params, "groups", *VCO_TERM_LISTS, "joined", *bucket_params],
-        )
+        cursor.execute(" UNION ALL ".join(sql for sql, _params in statements), [p for _sql, params in statements for p in params])
         for figure, key, ward_id, earlier, n, *sums in cursor.fetchall():
             if figure == "groups":
                 figures = [n, *(value or 0 for value in sums)]
@@ -345,12 +331,12 @@ def _count_vco_figures(scope: Scope) -> dict:
                 if earlier:
                     groups_before.append((key, ward_id, *figures))
             elif figure == "joined":
-                by_moment[key] = n
-            else:
+                by_day[key] = n
+            elif figure in terms:
                 terms[figure][key] += n
                 if earlier:
                     terms_before[figure][key] = n
-    joined_before = dict(zip(days, accumulate(by_moment), strict=False))
+    joined_before = dict(zip(days, accumulate(by_day), strict=False))
     figures = {"groups": [(stage, ward_id, *figures) for (stage, ward_id), figures in groups.items()], "joined_before": joined_before}
     figures_before = {"groups": groups_before, "joined_before": {day: n for day, n in joined_before.items() if day <= scope.start}}
     for relation in VCO_TERM_LISTS:

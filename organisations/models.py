@@ -290,6 +290,42 @@ class Organisation(models.Model):
         return field in (self.public_fields or [])
 
 
+class OrganisationDay(models.Model):
+    """Open organisations of one kind created on one local day, with one development stage and ward:
+    how many, their volunteers and paid staff, and how many gave a number of volunteers. The evidence
+    figures read these instead of every organisation; every period starts and ends at local midnight,
+    so they count exactly. Kept by database triggers (migration 0006) on the organisations and their
+    kinds, segments and communities served, so no write path can leave them behind; a day with no
+    open organisation has no row."""
+
+    day = models.DateField(editable=False)
+    kind = models.ForeignKey(TaxonomyTerm, on_delete=models.CASCADE, related_name="+", editable=False)
+    development_stage = models.PositiveSmallIntegerField(null=True, editable=False)
+    ward = models.ForeignKey(TaxonomyTerm, on_delete=models.CASCADE, null=True, related_name="+", editable=False)
+    organisations = models.PositiveIntegerField(editable=False)
+    volunteers = models.PositiveIntegerField(editable=False)
+    paid_staff = models.PositiveIntegerField(editable=False)
+    giving_volunteers = models.PositiveIntegerField(editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"])]
+
+
+class OrganisationTermDay(models.Model):
+    """Open organisations of one kind created on one local day in one ward with one term of a list
+    (segments, communities served): how many. Kept with OrganisationDay by the same triggers."""
+
+    day = models.DateField(editable=False)
+    kind = models.ForeignKey(TaxonomyTerm, on_delete=models.CASCADE, related_name="+", editable=False)
+    relation = models.CharField(max_length=30, editable=False)
+    term = models.ForeignKey(TaxonomyTerm, on_delete=models.CASCADE, related_name="+", editable=False)
+    ward = models.ForeignKey(TaxonomyTerm, on_delete=models.CASCADE, null=True, related_name="+", editable=False)
+    organisations = models.PositiveIntegerField(editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"])]
+
+
 class Affiliation(models.Model):
     """A person's link to an organisation, with their role there."""
 
