@@ -866,12 +866,11 @@ def quality_section(scope: Scope) -> Section:
     # The same reading as the quality app's provider matrix (a provider's level in an area comes from
     # its current badge, matched by area code; no badge is "not assessed"), counted straight from the
     # badges rather than building the matrix's row for every provider.
-    version = quality_selectors.current_version()
-    areas = list(version.areas.order_by("order", "name")) if version else []
+    areas = quality_selectors.current_areas()
     providers = Organisation.objects.active().providers()
     if scope.area is not None:
         providers = providers.filter(ward=scope.area)
-    provider_ids = set(providers.values_list("pk", flat=True))
+    provider_ids = set(providers.order_by().values_list("pk", flat=True))
     badges = {pk: summary for pk, summary in quality_selectors.current_badges().items() if pk in provider_ids}
     states = list(quality_selectors.CELL_LABELS)
     counts = []

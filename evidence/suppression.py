@@ -57,11 +57,25 @@ def _thousand_separator(language: str | None) -> str | None:
     return get_format("THOUSAND_SEPARATOR", language) if get_format("NUMBER_GROUPING", language) == 3 else None
 
 
-def whole_number(number: int | Decimal) -> str:
+@dataclass(frozen=True)
+class Grouping:
+    """How the active language groups a whole number's digits: its thousands separator when it groups
+    them in threes (None: another grouping, left to number_format)."""
+
+    separator: str | None
+
+
+def grouping() -> Grouping:
+    """The active language's grouping. Looking the language up costs more than writing a number, so
+    code that writes a page of cells looks it up once and hands it to each cell's ``text``."""
+    return Grouping(_thousand_separator(get_language()))
+
+
+def whole_number(number: int | Decimal, digits: Grouping | None = None) -> str:
     """A whole number (an int, or a Decimal with no fraction) with its thousands grouped, as
-    number_format(force_grouping=True) writes it in the active language. Every cell of a page is one,
-    so the language's format is looked up once, not three times a cell."""
-    separator = _thousand_separator(get_language())
+    number_format(force_grouping=True) writes it in the active language (`digits`: its grouping,
+    already looked up)."""
+    separator = (digits or grouping()).separator
     if separator is None:
         return number_format(number, decimal_pos=0, force_grouping=True)
     return f"{int(number):,}".replace(",", separator)
@@ -91,11 +105,15 @@ class Count:
 
     @property
     def display(self) -> str:
+        return self.text()
+
+    def text(self, digits: Grouping | None = None) -> str:
+        """What is shown (`digits`: the language's grouping, already looked up)."""
         if self.primary:
             return _("fewer than %(threshold)s") % {"threshold": THRESHOLD}
         if self.secondary:
             return _("withheld")
-        return whole_number(self.value)
+        return whole_number(self.value, digits)
 
     def __str__(self) -> str:
         return self.display
@@ -457,9 +475,13 @@ class Money:
 
     @property
     def display(self) -> str:
+        return self.text()
+
+    def text(self, digits: Grouping | None = None) -> str:
+        """What is shown (`digits`: the language's grouping, already looked up)."""
         if self.hidden:
             return _("withheld")
-        return "£" + whole_number(self.value.quantize(Decimal(1)))
+        return "£" + whole_number(self.value.quantize(Decimal(1)), digits)
 
     def __str__(self) -> str:
         return self.display

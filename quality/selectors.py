@@ -11,7 +11,7 @@ from datetime import date, datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +48,12 @@ REFERRAL_ASK_PATH = "/referrals/ask/"
 
 def current_version() -> FrameworkVersion | None:
     return FrameworkVersion.objects.published().first()
+
+
+def current_areas() -> list[StandardArea]:
+    """The current version's standard areas in order (none without one), in one query."""
+    current = FrameworkVersion.objects.published().order_by("-number").values("pk")[:1]
+    return list(StandardArea.objects.filter(version_id=Subquery(current)).order_by("order", "name"))
 
 
 def framework_versions() -> QuerySet[FrameworkVersion]:
@@ -317,8 +323,7 @@ def provider_matrix(*, today: date | None = None, q: str = "") -> Matrix:
     """Every open provider against the current version's areas: its verified level from its current
     badge (matched by area code, so a badge against an older version still counts), else not assessed."""
     today = today or timezone.localdate()
-    version = current_version()
-    areas = list(version.areas.order_by("order", "name")) if version else []
+    areas = current_areas()
     providers = Organisation.objects.active().providers()
     for word in q.split():
         providers = providers.filter(name__icontains=word)

@@ -59,8 +59,9 @@ def bar_chart(chart) -> SafeString:
     series = chart.series
     if series is None:
         return mark_safe("")
+    digits = suppression.grouping()
     if isinstance(series, suppression.Funding):
-        return _money_chart(chart)
+        return _money_chart(chart, digits)
     scale = max(series.max_shown, 1)
     rows = []
     for label, cell in series.rows:
@@ -68,7 +69,7 @@ def bar_chart(chart) -> SafeString:
         # A row per category, every chart: built as format_html would, without its overhead.
         rows.append(
             f'<li class="bar-row"><span class="bar-label">{conditional_escape(label)}</span><span class="bar-track">{_bar(width)}</span>'
-            f'<span class="bar-value{" suppressed" if cell.hidden else ""}">{escape_text(cell.display)}</span></li>'
+            f'<span class="bar-value{" suppressed" if cell.hidden else ""}">{escape_text(cell.text(digits))}</span></li>'
         )
     return format_html(
         '<ul class="bar-chart list-unstyled" aria-label="{}">{}</ul>',
@@ -84,7 +85,7 @@ def _bar(width: int) -> SafeString:
     )
 
 
-def _money_chart(chart) -> SafeString:
+def _money_chart(chart, digits: suppression.Grouping) -> SafeString:
     """Money per row: the bar is the amount, and the words give the amount and its number of grants
     (a hidden row only its words: "fewer than 5 grants", "withheld")."""
     funding = chart.series
@@ -99,8 +100,8 @@ def _money_chart(chart) -> SafeString:
         else:
             words = format_html(
                 '{}<span class="bar-grants">{}</span>',
-                money.display,
-                ngettext("%(count)s grant", "%(count)s grants", cell.value) % {"count": cell.display},
+                money.text(digits),
+                ngettext("%(count)s grant", "%(count)s grants", cell.value) % {"count": cell.text(digits)},
             )
         rows.append(
             format_html(
@@ -116,7 +117,7 @@ def _money_chart(chart) -> SafeString:
     )
 
 
-def _money_table(chart, caption_id: str, caption: str) -> SafeString:
+def _money_table(chart, caption_id: str, caption: str, digits: suppression.Grouping) -> SafeString:
     funding = chart.series
     head = format_html(
         '<tr><th scope="col">{}</th><th scope="col" class="text-end">{}</th><th scope="col" class="text-end">{}</th></tr>',
@@ -125,13 +126,13 @@ def _money_table(chart, caption_id: str, caption: str) -> SafeString:
     body = format_html_join(
         "",
         '<tr><th scope="row">{}</th>{}{}</tr>',
-        ((label, _cell_html(cell, zeros_are_findings=False), _cell_html(money, zeros_are_findings=False)) for label, cell, money in funding.money_rows()),
+        ((label, _cell_html(cell, zeros_are_findings=False, digits=digits), _cell_html(money, zeros_are_findings=False, digits=digits)) for label, cell, money in funding.money_rows()),
     )
     foot = format_html(
         '<tfoot><tr><th scope="row">{}</th>{}{}</tr></tfoot>',
         funding.total_label or _("Total"),
-        _cell_html(funding.total, zeros_are_findings=False),
-        _cell_html(funding.total_money, zeros_are_findings=False),
+        _cell_html(funding.total, zeros_are_findings=False, digits=digits),
+        _cell_html(funding.total_money, zeros_are_findings=False, digits=digits),
     )
     table = format_html(
         '<table class="table table-sm figures-table"><caption id="{}">{}</caption><thead>{}</thead><tbody>{}</tbody>{}</table>',
@@ -173,7 +174,7 @@ def _alignment_table(chart, caption_id: str, caption: str) -> SafeString:
     return scroll_region(table, labelled_by=caption_id)
 
 
-def _comparison_tables(chart, caption_id: str) -> SafeString:
+def _comparison_tables(chart, caption_id: str, digits: suppression.Grouping) -> SafeString:
     """Areas side by side in two tables, so that each fits a phone: how referrals were answered, then
     where they stand (each referral in one column, adding up to the referrals asked)."""
     comparison = chart.comparison
@@ -192,7 +193,7 @@ def _comparison_tables(chart, caption_id: str) -> SafeString:
         return format_html(
             "<tr><{} scope=\"row\">{}</{}>{}{}{}{}</tr>",
             cell, row.label, cell,
-            _cell_html(row.base, zeros_are_findings=False), _cell_html(row.part, zeros_are_findings=False),
+            _cell_html(row.base, zeros_are_findings=False, digits=digits), _cell_html(row.part, zeros_are_findings=False, digits=digits),
             share_html(row), median_html(row),
         )
 
@@ -208,8 +209,8 @@ def _comparison_tables(chart, caption_id: str) -> SafeString:
     )
 
     def outcome_row(row) -> SafeString:
-        cells = mark_safe("".join(_cell_html(cell, zeros_are_findings=False) for cell in row.breakdown))
-        return format_html('<tr><th scope="row">{}</th>{}{}</tr>', row.label, cells, _cell_html(row.base, zeros_are_findings=False))
+        cells = mark_safe("".join(_cell_html(cell, zeros_are_findings=False, digits=digits) for cell in row.breakdown))
+        return format_html('<tr><th scope="row">{}</th>{}{}</tr>', row.label, cells, _cell_html(row.base, zeros_are_findings=False, digits=digits))
 
     outcome_head = format_html_join("", '<th scope="col" class="text-end">{}</th>', ((label,) for label in comparison.breakdown_labels))
     outcomes = format_html(
@@ -282,15 +283,15 @@ def figure(value) -> str:
     return _number(value) if value is not None else "–"
 
 
-def _cell_html(cell, *, zeros_are_findings: bool) -> SafeString:
+def _cell_html(cell, *, zeros_are_findings: bool, digits: suppression.Grouping) -> SafeString:
     # Hundreds of cells a page: the figure's text escaped as format_html would, without its overhead.
     if cell.hidden:
-        return mark_safe(f'<td class="text-end suppressed">{escape_text(cell.display)}</td>')
+        return mark_safe(f'<td class="text-end suppressed">{escape_text(cell.text(digits))}</td>')
     if zeros_are_findings and not cell.value:
         return format_html(
             '<td class="text-end gap"><span aria-hidden="true">✕ </span>0<span class="visually-hidden"> ({})</span></td>', _("gap")
         )
-    return mark_safe(f'<td class="text-end">{escape_text(cell.display)}</td>')
+    return mark_safe(f'<td class="text-end">{escape_text(cell.text(digits))}</td>')
 
 
 @register.simple_tag
@@ -298,29 +299,30 @@ def figures_table(chart) -> SafeString:
     """The chart's figures as a table: the same suppressed cells, built in Python because a grid of
     wards by functions is hundreds of cells (a template loop would cost more than the figures)."""
     gaps = chart.zeros_are_findings
+    digits = suppression.grouping()
     caption_id = f"table-{chart.key}"
     caption = _("%(title)s (figures are %(unit)s)") % {"title": chart.title, "unit": chart.unit}
     if gaps:
         caption += " " + _("✕ 0 marks a gap.")
     if chart.comparison is not None:
-        return _comparison_tables(chart, caption_id)
+        return _comparison_tables(chart, caption_id, digits)
     if chart.alignment is not None:
         return _alignment_table(
             chart, caption_id, _("%(title)s (shares in per cent, gap in percentage points; – not compared)") % {"title": chart.title}
         )
     if isinstance(chart.series, suppression.Funding):
-        return _money_table(chart, caption_id, _("%(title)s (number of grants and amount awarded)") % {"title": chart.title})
+        return _money_table(chart, caption_id, _("%(title)s (number of grants and amount awarded)") % {"title": chart.title}, digits)
     if chart.series is not None:
         head = format_html('<tr><th scope="col">{}</th><th scope="col" class="text-end">{}</th></tr>', chart.row_heading, _("Number"))
         body = format_html_join(
-            "", "<tr><th scope=\"row\">{}</th>{}</tr>", ((label, _cell_html(cell, zeros_are_findings=gaps)) for label, cell in chart.series.rows)
+            "", "<tr><th scope=\"row\">{}</th>{}</tr>", ((label, _cell_html(cell, zeros_are_findings=gaps, digits=digits)) for label, cell in chart.series.rows)
         )
         foot = ""
         if chart.series.total is not None:
             foot = format_html(
                 '<tfoot><tr><th scope="row">{}</th>{}</tr></tfoot>',
                 chart.series.total_label or _("Total"),
-                _cell_html(chart.series.total, zeros_are_findings=False),
+                _cell_html(chart.series.total, zeros_are_findings=False, digits=digits),
             )
         table = format_html(
             '<table class="table table-sm figures-table"><caption id="{}">{}</caption><thead>{}</thead><tbody>{}</tbody>{}</table>',
@@ -332,13 +334,13 @@ def figures_table(chart) -> SafeString:
     total_head = format_html('<th scope="col" class="text-end">{}</th>', _("Total")) if table.row_totals else ""
     rows = []
     for label, cells, total in table.rows():
-        cell_html = mark_safe("".join(_cell_html(cell, zeros_are_findings=gaps) for cell in cells))
-        total_html = _cell_html(total, zeros_are_findings=False) if total is not None else ""
+        cell_html = mark_safe("".join(_cell_html(cell, zeros_are_findings=gaps, digits=digits) for cell in cells))
+        total_html = _cell_html(total, zeros_are_findings=False, digits=digits) if total is not None else ""
         rows.append(format_html('<tr><th scope="row">{}</th>{}{}</tr>', label, cell_html, total_html))
     foot = ""
     if table.column_totals is not None:
-        totals_html = mark_safe("".join(_cell_html(total, zeros_are_findings=False) for total in table.column_totals))
-        grand_html = _cell_html(table.grand_total, zeros_are_findings=False) if table.grand_total is not None else ""
+        totals_html = mark_safe("".join(_cell_html(total, zeros_are_findings=False, digits=digits) for total in table.column_totals))
+        grand_html = _cell_html(table.grand_total, zeros_are_findings=False, digits=digits) if table.grand_total is not None else ""
         foot = format_html('<tfoot><tr><th scope="row">{}</th>{}{}</tr></tfoot>', _("Total"), totals_html, grand_html)
     grid = format_html(
         '<table class="table table-sm figures-table coverage-table"><caption id="{}">{}</caption>'

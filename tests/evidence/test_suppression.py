@@ -163,3 +163,15 @@ def test_whole_numbers_are_written_as_number_format_writes_them():
             amount = Decimal(text).quantize(Decimal(1))
             assert suppression.whole_number(amount) == number_format(amount, decimal_pos=0, force_grouping=True)
         assert suppression.Money(Decimal("1234567.50")).display == "£1,234,568"
+
+
+def test_cells_written_with_a_grouping_looked_up_once_read_as_their_display():
+    cells = [Count(value) for value in (0, 7, 999, 1000, 1234567)] + [Count(3, primary=True), Count(40, secondary=True)]
+    money = [suppression.Money(Decimal(text)) for text in ("0", "999.5", "1234567.49")] + [suppression.Money(Decimal(9), hidden=True)]
+    for language in ("en-gb", "de", "fr", "hi"):
+        with override(language):
+            digits = suppression.grouping()
+            for figure in (*cells, *money):
+                assert figure.text(digits) == figure.display, (language, figure)
+            for value in (0, 1000, 1234567, 10**12):
+                assert suppression.whole_number(value, digits) == number_format(value, decimal_pos=0, force_grouping=True), (language, value)

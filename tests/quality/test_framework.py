@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from quality import services
+from quality import selectors, services
 from quality.admin import CriterionAdmin
 from quality.models import Criterion, FrameworkVersion, Level, SelfAssessment, StandardArea
 
@@ -117,3 +117,21 @@ def test_standards_page_is_public_and_shows_every_area(people, client):
     for name in ("Service quality", "Governance", "Partnership working", "GOV-B1", "Evidence expected"):
         assert name in response.content.decode()
     assert SelfAssessment.objects.count() == 0
+
+
+def test_current_areas_are_the_published_versions_in_order(seeded_quality):
+    def areas_of_current_version():
+        version = selectors.current_version()
+        return list(version.areas.order_by("order", "name")) if version else []
+
+    assert selectors.current_areas() == areas_of_current_version() != []
+    published = FrameworkVersion.objects.published().get()
+    FrameworkVersion.objects.filter(pk=published.pk).update(status=FrameworkVersion.Status.RETIRED)  # one published at a time
+    newer = FrameworkVersion.objects.create(number=published.number + 1, status=FrameworkVersion.Status.PUBLISHED)
+    StandardArea.objects.create(version=newer, code="b", name="Second", order=2)
+    StandardArea.objects.create(version=newer, code="a", name="First", order=1)
+    FrameworkVersion.objects.create(number=published.number + 2)  # a draft is not current
+    assert [area.code for area in selectors.current_areas()] == ["a", "b"]
+    assert selectors.current_areas() == areas_of_current_version()
+    FrameworkVersion.objects.update(status=FrameworkVersion.Status.RETIRED)
+    assert selectors.current_areas() == areas_of_current_version() == []
