@@ -420,12 +420,11 @@ class Feedback(models.Model):
 # of figures the referrals table can always give again: never edited, only rebuilt month by month.
 
 
-class ReferralMonth(models.Model):
-    """The referrals submitted in one local (Europe/London) month by VCOs in one ward (None: no ward
+class ReferralFigures(models.Model):
+    """The referrals submitted in one local (Europe/London) period by VCOs in one ward (None: no ward
     recorded), in one state (closed ones by their outcome): how many, how many answered, how many of
     those within the response deadline, and the feedback given on them by score."""
 
-    month = models.DateField()
     ward_id = models.IntegerField(null=True)
     state = models.CharField(max_length=32)
     asked = models.PositiveIntegerField()
@@ -436,76 +435,85 @@ class ReferralMonth(models.Model):
     satisfaction_3 = models.PositiveIntegerField()
     satisfaction_4 = models.PositiveIntegerField()
     satisfaction_5 = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class ReferralNeedFigures(models.Model):
+    """Referrals naming one need, submitted in one local period by VCOs in one ward."""
+
+    ward_id = models.IntegerField(null=True)
+    need_id = models.IntegerField()
+    asked = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class ReferralWaitFigures(models.Model):
+    """The referrals submitted in one local period by VCOs in one ward and answered, per whole hour
+    waited for the first answer (Referral.first_response_after, rounded down): where the medians of
+    the wait are looked for, as a median does not add up over periods."""
+
+    ward_id = models.IntegerField(null=True)
+    hours = models.IntegerField()
+    answered = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class ReferralMonth(ReferralFigures):
+    """ReferralFigures for one local month."""
+
+    month = models.DateField()
 
     class Meta:
         indexes = [models.Index(fields=["month", "ward_id"], name="referral_month_idx")]
 
 
-class ReferralNeedMonth(models.Model):
-    """Referrals naming one need, submitted in one local month by VCOs in one ward."""
+class ReferralNeedMonth(ReferralNeedFigures):
+    """ReferralNeedFigures for one local month."""
 
     month = models.DateField()
-    ward_id = models.IntegerField(null=True)
-    need_id = models.IntegerField()
-    asked = models.PositiveIntegerField()
 
     class Meta:
         indexes = [models.Index(fields=["month", "ward_id"], name="referral_need_month_idx")]
 
 
-class ReferralWaitMonth(models.Model):
-    """The referrals submitted in one local month by VCOs in one ward and answered, per whole hour
-    waited for the first answer (Referral.first_response_after, rounded down): where the medians of
-    the wait are looked for, as a median does not add up over months."""
+class ReferralWaitMonth(ReferralWaitFigures):
+    """ReferralWaitFigures for one local month."""
 
     month = models.DateField()
-    ward_id = models.IntegerField(null=True)
-    hours = models.IntegerField()
-    answered = models.PositiveIntegerField()
 
     class Meta:
         indexes = [models.Index(fields=["month", "ward_id"], name="referral_wait_month_idx")]
 
 
-class ReferralDay(models.Model):
-    """ReferralMonth's figures for one local day: a period's partial first and last months add up
-    their days from these rows (written with the month's, counted from the same referrals)."""
+class ReferralDay(ReferralFigures):
+    """ReferralFigures for one local day: a period's partial first and last months add up their days
+    from these rows (written with the month's, counted from the same referrals)."""
 
     day = models.DateField()
-    ward_id = models.IntegerField(null=True)
-    state = models.CharField(max_length=32)
-    asked = models.PositiveIntegerField()
-    answered = models.PositiveIntegerField()
-    in_time = models.PositiveIntegerField()
-    satisfaction_1 = models.PositiveIntegerField()
-    satisfaction_2 = models.PositiveIntegerField()
-    satisfaction_3 = models.PositiveIntegerField()
-    satisfaction_4 = models.PositiveIntegerField()
-    satisfaction_5 = models.PositiveIntegerField()
 
     class Meta:
         indexes = [models.Index(fields=["day", "ward_id"], name="referral_day_idx")]
 
 
-class ReferralNeedDay(models.Model):
-    """ReferralNeedMonth's figures for one local day."""
+class ReferralNeedDay(ReferralNeedFigures):
+    """ReferralNeedFigures for one local day."""
 
     day = models.DateField()
-    ward_id = models.IntegerField(null=True)
-    need_id = models.IntegerField()
-    asked = models.PositiveIntegerField()
 
     class Meta:
         indexes = [models.Index(fields=["day", "ward_id"], name="referral_need_day_idx")]
 
 
-class ReferralWaitDay(models.Model):
-    """ReferralWaitMonth's figures for one local day."""
+class ReferralWaitDay(ReferralWaitFigures):
+    """ReferralWaitFigures for one local day."""
 
     day = models.DateField()
-    ward_id = models.IntegerField(null=True)
-    hours = models.IntegerField()
-    answered = models.PositiveIntegerField()
 
     class Meta:
         indexes = [models.Index(fields=["day", "ward_id"], name="referral_wait_day_idx")]

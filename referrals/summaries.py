@@ -417,8 +417,8 @@ def period_medians(
     middle answer's wait, or between the middle two (``_middle``), exactly as sorting every answer gives it.
 
     With the summaries, the answers per whole hour waited are added up (whole months from
-    ReferralWaitMonth, the partial first and last months live), which says in which hour each median's
-    middle answers lie and at which places in it; only the answers in those hours are then read
+    ReferralWaitMonth, the partial months' days from ReferralWaitDay or live, see ``_parts``), which
+    says in which hour each median's middle answers lie and at which places in it; only the answers in those hours are then read
     (through the first-answer index) and the middle ones picked out. If a write came between the two
     reads (an hour no longer holds the answers counted in it), every answer is sorted instead, as with
     use_summaries=False."""
