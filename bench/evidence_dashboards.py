@@ -520,6 +520,19 @@ def page_time(client, params) -> float:
     return (time.perf_counter() - t) * 1000
 
 
+def section_time(build, start: date, end: date) -> float:
+    """Milliseconds to build one section (and its charts' rows) for the period, on a fresh scope: a
+    scope keeps the figures it counted."""
+    from evidence import selectors
+
+    scope = selectors.Scope(start=start, end=end)
+    t = time.perf_counter()
+    section = build(scope)
+    for chart in section.charts:
+        list(chart.long_rows())
+    return (time.perf_counter() - t) * 1000
+
+
 @contextmanager
 def medians_sorted():
     """The baseline of the hours summarised: the medians of the wait for a first answer worked out by
@@ -561,14 +574,6 @@ def compare_medians(client) -> None:
             with medians_sorted():
                 before = referral_selectors.referral_statistics(start=start, end=end, ward=area)
             assert now == before, f"the referral figures differ from sorting every answer ({start} to {end}, {area})"
-
-    def section_time(build, start: date, end: date) -> float:
-        scope = selectors.Scope(start=start, end=end)  # a fresh scope: a scope keeps the figures it counted
-        t = time.perf_counter()
-        section = build(scope)
-        for chart in section.charts:
-            list(chart.long_rows())
-        return (time.perf_counter() - t) * 1000
 
     print(f"\nMedians of the wait for a first answer through the hours summarised against sorting every answer "
           f"(same figures, checked; taken turn about), same run, load average {os.getloadavg()[0]:.1f}:")
@@ -633,18 +638,10 @@ def compare_edges(client) -> None:
             live = referral_selectors.delivery_by_ward(start=scope.start, end=scope.end)
         assert now == live, f"delivery by area differs from counting the partial months live ({scope.start} to {scope.end})"
 
-    def section_time(build) -> float:
-        scope = selectors.Scope(start=date(2026, 2, 15), end=date(2026, 11, 10))  # fresh: a scope keeps its figures
-        t = time.perf_counter()
-        section = build(scope)
-        for chart in section.charts:
-            list(chart.long_rows())
-        return (time.perf_counter() - t) * 1000
-
     print(f"\nPartial months' days from the day summaries against counted live (before; same figures, checked; taken turn "
           f"about), same run, load average {os.getloadavg()[0]:.1f}:")
     print(f"  {'':44} {'p50 ms':>7} {'p95 ms':>7} {'before p50':>10} {'before p95':>10} {'p95 ratio':>9}")
-    line("referral section, 15 Feb to 10 Nov 2026", *turn_about(edges_counted_live, section_time, selectors.referral_section))
+    line("referral section, 15 Feb to 10 Nov 2026", *turn_about(edges_counted_live, section_time, selectors.referral_section, date(2026, 2, 15), date(2026, 11, 10)))
     for label, params in EDGE_PAGES:
         target = 250 if "five years" in label else 500
         now, before_times = turn_about(edges_counted_live, page_time, client, params)
@@ -672,14 +669,12 @@ def compare_funding(client) -> None:
         figures(selectors.Scope(start=start, end=date(2026, 12, 31)), *args)
         return (time.perf_counter() - t) * 1000
 
-    def section_time(start: date, referral_statistics) -> float:
-        scope = selectors.Scope(start=start, end=date(2026, 12, 31))
-        scope.memo["referral_statistics"] = referral_statistics  # the referral figures are not what is measured
-        t = time.perf_counter()
-        section = selectors.funding_section(scope)
-        for chart in section.charts:
-            list(chart.long_rows())
-        return (time.perf_counter() - t) * 1000
+    def funding_time(start: date, referral_statistics) -> float:
+        def funding(scope):
+            scope.memo["referral_statistics"] = referral_statistics  # the referral figures are not what is measured
+            return selectors.funding_section(scope)
+
+        return section_time(funding, start, date(2026, 12, 31))
 
     def interleaved(measure_once, *args) -> tuple[list[float], list[float]]:
         return turn_about(funding_as_before, measure_once, *args)
@@ -692,7 +687,7 @@ def compare_funding(client) -> None:
     line("grants by segment and by need, five years", *interleaved(figures_time, lambda scope: selectors._grants_by_recipient(scope), date(2022, 1, 1)))
     for label, start in (("funding section, whole borough, 2026", date(2026, 1, 1)), ("funding section, whole borough, five years", date(2022, 1, 1))):
         referral_statistics = selectors._referral_statistics(selectors.Scope(start=start, end=date(2026, 12, 31)))
-        line(label, *interleaved(section_time, start, referral_statistics))
+        line(label, *interleaved(funding_time, start, referral_statistics))
     now, before = interleaved(page_time, client, {"start": "2022-01-01", "end": "2026-12-31", "area": ""})
     line("sector dashboard, whole borough, five years", now, before, f"  (< 250 ms: {'ok' if percentile(now, 0.95) < 250 else 'OVER'})")
     print(f"  load average {os.getloadavg()[0]:.1f} after")
@@ -881,26 +876,17 @@ def run(*, build: bool = True, funding_only: bool = False, medians_only: bool = 
         f"{percentile(without, 0.95):.0f} ms = {percentile(with_funding, 0.95) / percentile(without, 0.95):.2f}x"
     )
 
-    def section_time(build, start: date) -> float:
-        times = []
-        for _run in range(5):
-            # A fresh scope each time: a scope remembers figures its sections share.
-            scope = selectors.Scope(start=start, end=date(2026, 12, 31))
-            t = time.perf_counter()
-            section = build(scope)
-            for chart in section.charts:
-                list(chart.long_rows())
-            times.append((time.perf_counter() - t) * 1000)
-        return statistics.median(times)
+    def median_section_time(build, start: date) -> float:
+        return statistics.median(section_time(build, start, date(2026, 12, 31)) for _run in range(5))
 
     print(f"\nEach dashboard section on its own, whole borough (ms, median of 5; 'live': referral figures counted live), load average {os.getloadavg()[0]:.1f}:")
     print(f"  {'section':26} {'2026':>7} {'live':>7} {'ratio':>6}   {'5 years':>7} {'live':>7} {'ratio':>6}")
     for build in (*selectors.SECTIONS, selectors._delivery_counts_section):
         figures = []
         for start in (date(2026, 1, 1), date(2022, 1, 1)):
-            summarised = section_time(build, start)
+            summarised = median_section_time(build, start)
             with referral_figures_live():
-                live = section_time(build, start)
+                live = median_section_time(build, start)
             figures += [summarised, live, summarised / live]
         print(f"  {build.__name__:26} {figures[0]:7.0f} {figures[1]:7.0f} {figures[2]:5.2f}x   {figures[3]:7.0f} {figures[4]:7.0f} {figures[5]:5.2f}x")
 
