@@ -78,6 +78,61 @@ class ServiceTerm:
     taxonomy: TermTaxonomy
 
 
+@dataclass(frozen=True)
+class Place:
+    """A service's location as the API shows it: plain values, the attributes of a Location it reads."""
+
+    uuid: uuid.UUID
+    name: str
+    description: str
+    address_line_1: str
+    address_line_2: str
+    town: str
+    postcode: str
+    latitude: float | None
+    longitude: float | None
+    accessibility: str
+    ward: ServiceTerm | None
+
+
+@dataclass(frozen=True)
+class ServicePlace:
+    """A service's link to a place (a ServiceAtLocation), as plain values."""
+
+    uuid: uuid.UUID
+    location: Place
+
+
+@dataclass(frozen=True)
+class ServiceTime:
+    """A regular time of a service (a Schedule), as plain values."""
+
+    uuid: uuid.UUID
+    weekday: str
+    opens_at: object  # datetime.time
+    closes_at: object
+    attending_type: str
+    valid_from: object  # datetime.date, or None
+    valid_to: object
+    notes: str
+
+    def __str__(self) -> str:
+        from .models import Schedule
+
+        return Schedule.describe(self.weekday, self.opens_at, self.closes_at)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A contact of a service (a ServiceContact), as plain values."""
+
+    uuid: uuid.UUID
+    name: str
+    title: str
+    email: str
+    phone: str
+
+
 def _as_uuid(value) -> uuid.UUID:
     """A UUID column as read on a plain cursor: a UUID, or its text (hex on SQLite)."""
     return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
@@ -85,30 +140,45 @@ def _as_uuid(value) -> uuid.UUID:
 
 def with_service_relations(services: Iterable[Service]) -> None:
     """Store every one of SERVICE_RELATIONS of these services as a plain list (`service.functions_list`,
-    ...; read them with `prefetched`): much cheaper for hundreds of rows (the API) than Django building
-    a queryset per row and relation. Four queries whatever the number of services: the terms of all six
-    term relations in one (as ServiceTerm values), then places, times and contacts."""
-    from django.db.models import Prefetch, prefetch_related_objects
+    ...; read them with `prefetched`): much cheaper for hundreds of rows (the API), or one (a fully
+    nested service), than Django building model instances per row and a queryset per relation. Four
+    hand-written queries whatever the number of services, in the orders of _related_querysets: the terms
+    of all six term relations in one (as ServiceTerm values), then places, times and contacts (as Place,
+    ServiceTime and Contact values)."""
+    from .models import Location, Schedule, ServiceAtLocation, ServiceContact
 
     services = list(services)
     by_id: dict[int, list[Service]] = {}
     for service in services:
         by_id.setdefault(service.pk, []).append(service)
-        for relation in TERM_RELATIONS:
+        for relation in SERVICE_RELATIONS:
             setattr(service, f"{relation}_list", [])
     if not services:
         return
     ids = list(by_id)
     placeholders = ", ".join(["%s"] * len(ids))
     term_table, taxonomy_table = TaxonomyTerm._meta.db_table, Taxonomy._meta.db_table
-    # Written out rather than composed by the ORM: compiling six querysets into a union costs more
-    # than the database takes to answer it.
+    # Written out rather than composed by the ORM: compiling the querysets costs more than the
+    # database takes to answer them.
     fields = [Service._meta.get_field(relation) for relation in TERM_RELATIONS]
     links = " UNION ALL ".join(
         f"SELECT {index} AS relation, {field.m2m_column_name()} AS service_id, {field.m2m_reverse_name()} AS term_id"
         f" FROM {field.m2m_db_table()} WHERE {field.m2m_column_name()} IN ({placeholders})"
         for index, field in enumerate(fields)
     )
+    day_order = " ".join(f"WHEN '{code}' THEN {index}" for index, code in enumerate(Schedule.Weekday.values))
+    taxonomies: dict[str, TermTaxonomy] = {}
+
+    def term(term_uuid, code, name, description, taxonomy_name, taxonomy_uuid) -> ServiceTerm:
+        taxonomy = taxonomies.get(taxonomy_uuid)
+        if taxonomy is None:
+            taxonomy = taxonomies[taxonomy_uuid] = TermTaxonomy(taxonomy_name, _as_uuid(taxonomy_uuid))
+        return ServiceTerm(_as_uuid(term_uuid), code, name, description, taxonomy)
+
+    def add(relation: str, service_id: int, row) -> None:
+        for service in by_id[service_id]:
+            getattr(service, f"{relation}_list").append(row)
+
     with connections[Service.objects.db].cursor() as cursor:
         cursor.execute(
             "SELECT l.relation, l.service_id, t.uuid, t.code, t.name, t.description, x.name, x.uuid"
@@ -116,20 +186,44 @@ def with_service_relations(services: Iterable[Service]) -> None:
             f' ORDER BY l.relation, t."order", t.name, t.id',
             ids * len(TERM_RELATIONS),
         )
-        rows = cursor.fetchall()
-    taxonomies: dict[str, TermTaxonomy] = {}
-    for index, service_id, term_uuid, code, name, description, taxonomy_name, taxonomy_uuid in rows:
-        taxonomy = taxonomies.get(taxonomy_uuid)
-        if taxonomy is None:
-            taxonomy = taxonomies[taxonomy_uuid] = TermTaxonomy(taxonomy_name, _as_uuid(taxonomy_uuid))
-        term = ServiceTerm(_as_uuid(term_uuid), code, name, description, taxonomy)
-        for service in by_id[service_id]:
-            getattr(service, f"{TERM_RELATIONS[index]}_list").append(term)
-    querysets = _related_querysets()
-    prefetch_related_objects(
-        services,
-        *[Prefetch(name, queryset=querysets[name], to_attr=f"{name}_list") for name in SERVICE_RELATIONS if name not in TERM_RELATIONS],
-    )
+        for index, service_id, *values in cursor.fetchall():
+            add(TERM_RELATIONS[index], service_id, term(*values))
+        cursor.execute(
+            "SELECT s.service_id, s.uuid, p.uuid, p.name, p.description, p.address_line_1, p.address_line_2, p.town,"
+            " p.postcode, p.latitude, p.longitude, p.accessibility, t.uuid, t.code, t.name, t.description, x.name, x.uuid"
+            f" FROM {ServiceAtLocation._meta.db_table} s JOIN {Location._meta.db_table} p ON p.id = s.location_id"
+            f" LEFT JOIN {term_table} t ON t.id = p.ward_id LEFT JOIN {taxonomy_table} x ON x.id = t.taxonomy_id"
+            f" WHERE s.service_id IN ({placeholders}) ORDER BY p.name, s.id",
+            ids,
+        )
+        for row in cursor.fetchall():
+            service_id, link_uuid, place_uuid, *address, latitude, longitude, accessibility = row[:12]
+            ward = row[12:]
+            # Coordinates as floats: a Decimal on PostgreSQL, a float (or int) on SQLite.
+            place = Place(
+                _as_uuid(place_uuid),
+                *address,
+                float(latitude) if latitude is not None else None,
+                float(longitude) if longitude is not None else None,
+                accessibility,
+                term(*ward) if ward[0] else None,
+            )
+            add("service_at_locations", service_id, ServicePlace(_as_uuid(link_uuid), place))
+        cursor.execute(
+            "SELECT service_id, uuid, weekday, opens_at, closes_at, attending_type, valid_from, valid_to, notes"
+            f" FROM {Schedule._meta.db_table} WHERE service_id IN ({placeholders})"
+            f" ORDER BY CASE weekday {day_order} END, opens_at, id",
+            ids,
+        )
+        for service_id, time_uuid, *values in cursor.fetchall():
+            add("schedules", service_id, ServiceTime(_as_uuid(time_uuid), *values))
+        cursor.execute(
+            f"SELECT service_id, uuid, name, title, email, phone FROM {ServiceContact._meta.db_table}"
+            f" WHERE service_id IN ({placeholders}) ORDER BY name, id",
+            ids,
+        )
+        for service_id, contact_uuid, *values in cursor.fetchall():
+            add("contacts", service_id, Contact(_as_uuid(contact_uuid), *values))
 
 
 def prefetched(service, relation: str) -> list:

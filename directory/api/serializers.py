@@ -162,6 +162,7 @@ def _schedule(record: Schedule, service_uuid) -> dict:
 
 
 def location(record: Location) -> dict:
+    """A place: a Location with its ward (and the ward's taxonomy) loaded, or a selectors.Place."""
     address = _compact(
         {
             "id": derived_id("address", record.uuid),
@@ -189,7 +190,7 @@ def location(record: Location) -> dict:
             if record.accessibility
             else []
         ),
-        "attributes": [_attribute(record.uuid, record.ward, "location_ward")] if record.ward_id else [],
+        "attributes": [_attribute(record.uuid, record.ward, "location_ward")] if record.ward else [],
     }
     return _compact(data, keep=("addresses",))
 

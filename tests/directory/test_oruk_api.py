@@ -2,7 +2,7 @@
 profile's schemas; CORS on every answer; 400 naming the parameter for bad input; throttling; and a
 fixed number of queries per page whatever per_page is."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -459,11 +459,11 @@ def test_service_detail_query_count_is_fixed(client, provider, django_assert_max
 
 
 def test_service_relations_read_together_equal_each_relation_read_alone(provider):
-    """with_service_relations (all six term relations in one query, as plain values) gives each
-    service exactly the rows, in the order, that reading each relation on its own gives."""
+    """with_service_relations (all six term relations in one query, then places, times and contacts, as
+    plain values) gives each service exactly the rows, in the order and with the values, that reading
+    each relation on its own gives."""
     from directory.models import ServiceContact
     from directory.selectors import (
-        SERVICE_RELATIONS,
         TERM_RELATIONS,
         prefetched,
         service_prefetches,
@@ -473,7 +473,7 @@ def test_service_relations_read_together_equal_each_relation_read_alone(provider
     needs = list(TaxonomyTerm.objects.filter(taxonomy__code="needs").order_by("pk")[:4])
     languages = list(TaxonomyTerm.objects.filter(taxonomy__code="languages").order_by("-pk")[:3])
     wards = list(TaxonomyTerm.objects.filter(taxonomy__code="wards")[:2])
-    place = make_location(ward=wards[0])
+    place = make_location(ward=wards[0], latitude="51.523456", longitude="-0.041234", town="Bow", address_line_2="Unit 2")
     rich = make_service(
         organisation=provider,
         needs=needs,
@@ -484,7 +484,10 @@ def test_service_relations_read_together_equal_each_relation_read_alone(provider
         schedules=[("WE", "10:00", "12:00"), ("MO", "09:00", "11:00")],
     )
     ServiceContact.objects.create(service=rich, name="Bo", email="bo@example.org")
-    ServiceContact.objects.create(service=rich, name="Al", phone="020 7946 0000")
+    ServiceContact.objects.create(service=rich, name="Al", title="Adviser", phone="020 7946 0000")
+    rich.schedules.filter(weekday="WE").update(
+        attending_type="online", valid_from=date(2026, 1, 1), valid_to=date(2026, 12, 31), notes="Term time"
+    )
     shared = make_service(organisation=provider, needs=needs[1:3], languages=languages[:1])
     bare = make_service(organisation=provider)
     services = [Service.objects.get(pk=rich.pk), Service.objects.get(pk=shared.pk), Service.objects.get(pk=bare.pk)]
@@ -505,8 +508,29 @@ def test_service_relations_read_together_equal_each_relation_read_alone(provider
                 for term in prefetched(service, relation)
             ]
             assert found == expected, relation
-        for relation in SERVICE_RELATIONS[len(TERM_RELATIONS) :]:
-            assert [row.pk for row in prefetched(service, relation)] == [row.pk for row in getattr(alone, relation).all()]
+        place_fields = ("uuid", "name", "description", "address_line_1", "address_line_2", "town", "postcode", "accessibility")
+
+        def coordinates(place):
+            return [None if value is None else float(value) for value in (place.latitude, place.longitude)]
+
+        def ward(place):
+            term = place.ward
+            return term and (term.uuid, term.code, term.name, term.description, term.taxonomy.name, term.taxonomy.uuid)
+
+        def places(links):
+            return [(link.uuid, *(getattr(link.location, name) for name in place_fields), *coordinates(link.location), ward(link.location)) for link in links]
+
+        assert places(prefetched(service, "service_at_locations")) == places(alone.service_at_locations.all())
+        time_fields = ("uuid", "weekday", "opens_at", "closes_at", "attending_type", "valid_from", "valid_to", "notes", "__str__")
+
+        def times(rows):
+            return [tuple(getattr(row, name) if name != "__str__" else str(row) for name in time_fields) for row in rows]
+
+        assert times(prefetched(service, "schedules")) == times(alone.schedules.all())
+        contact_fields = ("uuid", "name", "title", "email", "phone")
+        assert [tuple(getattr(row, name) for name in contact_fields) for row in prefetched(service, "contacts")] == [
+            tuple(getattr(row, name) for name in contact_fields) for row in alone.contacts.all()
+        ]
     assert len(prefetched(services[0], "needs")) == 4 and not prefetched(services[2], "needs")
     assert [row.weekday for row in prefetched(services[0], "schedules")] == ["MO", "WE"]
     assert [contact.name for contact in prefetched(services[0], "contacts")] == ["Al", "Bo"]
