@@ -12,7 +12,7 @@ import functools
 import logging
 import time
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -47,8 +47,29 @@ def _answering(name: str, answer):
     return call
 
 
+class _KeptClientsRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client, keeping one redis.Redis per connection pool: Django builds a new
+    one for every call, which cost more CPU than the read itself (about 0.1 ms, on every page that
+    reads the cache). A redis.Redis is only a front for its pool and safe to share."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class TolerantRedisCache(RedisCache):
     """Django's Redis cache, with Redis unreachable read as a miss and writes dropped."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = _KeptClientsRedisCacheClient
 
     get = _answering("get", lambda key, default=None, version=None: default)
     get_many = _answering("get_many", lambda *args, **kwargs: {})

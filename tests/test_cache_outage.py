@@ -49,3 +49,12 @@ def test_pages_that_read_the_cache_keep_working_while_redis_is_down(own_redis_ca
     cache.set("kept", "again")
     assert cache.get("kept") == "again"
     assert client.get("/readyz").status_code == 200
+
+
+def test_the_cache_keeps_one_redis_client_per_server(own_redis_cache):
+    """Django builds a redis.Redis on every cache call; the portal's cache keeps one per connection pool
+    (core.cache), and it still reads and writes."""
+    shared = cache._cache
+    assert shared.get_client("a") is shared.get_client("b") is shared.get_client(None, write=True)
+    cache.set("kept", "once")
+    assert cache.get("kept") == "once"

@@ -86,6 +86,13 @@ def nav_link(context, url_name: str, label: str, section: bool = True) -> SafeSt
     return format_html('<li class="nav-item"><a class="nav-link" href="{}">{}</a></li>', url, label)
 
 
+@register.simple_tag(takes_context=True, name="fixed_url")
+def fixed_url_tag(context, viewname: str) -> str:
+    """`{% fixed_url "login" as login_url %}`: {% url %} for an address without arguments, reversed once
+    per place (core.links.fixed_url) rather than on every page."""
+    return fixed_url(viewname, at=place_of_rendering(context))
+
+
 _QUERY_MARK = "\0"  # a value no link keeps: QueryDict.urlencode writes it as %00
 
 

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from html import escape
 
 from django import template
-from django.utils.html import format_html
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from accounts.permissions import can
 from core.links import place_of_rendering
@@ -59,6 +60,38 @@ def result_list(context, services) -> SafeString:
             f'    <p class="mb-0 small text-muted">{escape(details)}</p>\n  </li>'
         )
     return mark_safe('<ul class="list-unstyled service-list">\n  ' + "\n  ".join(items) + "\n</ul>")
+
+
+@register.simple_tag
+def result_count_words(count, page) -> SafeString:
+    """How many results there are and which page this is ("About 12,000 services found, page 2 of
+    about 600"), for count a selectors.ResultCount: the three {% blocktranslate %} it replaces (the
+    same messages) cost a sixth of the page's rendering."""
+    number, pages = page.number, page.paginator.num_pages
+    if count.estimated:
+        return _with_values(
+            gettext("About %(count)s services found, page %(number)s of about %(pages)s"),
+            count=intcomma(count.number),
+            number=number,
+            pages=intcomma(pages),
+        )
+    text = _with_values(
+        ngettext("%(count)s service found", "%(count)s services found", count.number), count=intcomma(count.number)
+    )
+    if pages > 1:
+        text += _with_values(gettext(", page %(number)s of %(pages)s"), number=number, pages=pages)
+    return text
+
+
+def _with_values(message: str, **values) -> SafeString:
+    """A translated message with its values escaped, as {% blocktranslate %} fills it."""
+    return mark_safe(message % {name: conditional_escape(value) for name, value in values.items()})
+
+
+@register.simple_tag
+def download_links(downloads) -> SafeString:
+    """The (name, url) download links of a list, separated by middle dots."""
+    return mark_safe(" · ".join(format_html('<a href="{}" download>{}</a>', url, name) for name, url in downloads))
 
 
 @dataclass(frozen=True)
