@@ -367,7 +367,15 @@ def search_directory(filters) -> QuerySet:
     """The directory page's results for validated `filters` (a directory.search.ServiceFilters)."""
     from .search import filter_services
 
-    return filter_services(listed_services().select_related("organisation", "source"), filters)
+    return filter_services(_listed_with_providers(), filters)
+
+
+@functools.cache
+def _listed_with_providers() -> QuerySet:
+    """listed_services() with their providers and sources, built once per process (Django resolving
+    its conditions was a third of search_directory's time): never evaluated itself, only the start
+    of each search's own queryset (filter_services filters it, which copies it)."""
+    return listed_services().select_related("organisation", "source")
 
 
 @dataclass

@@ -7,6 +7,7 @@ import json
 from urllib.parse import quote_plus, urlencode
 
 from django import template
+from django.template.loader_tags import BlockNode
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -232,6 +233,9 @@ def scroll_region_tag(parser, token) -> ScrollRegionNode:
 
 class KeptPerLanguageNode(template.Node):
     KEPT_MAX = 64
+    # Rendered whole and kept, it holds no block a child template could fill (kept_per_language_tag
+    # refuses one), so {% extends %}'s search for blocks, on every rendering, need not walk inside it.
+    child_nodelists = ()
 
     def __init__(self, nodelist, values: dict):
         self.nodelist, self.values = nodelist, values
@@ -264,4 +268,6 @@ def kept_per_language_tag(parser, token) -> KeptPerLanguageNode:
         values[name] = parser.compile_filter(value)
     nodelist = parser.parse(("end_kept_per_language",))
     parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode):
+        raise template.TemplateSyntaxError("{% kept_per_language %} cannot hold a {% block %}: put the block around it")
     return KeptPerLanguageNode(nodelist, values)

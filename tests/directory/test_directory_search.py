@@ -521,3 +521,21 @@ def test_the_listing_query_is_prepared_once_per_database_session_and_again_after
     with CaptureQueriesContext(connection) as captured:
         assert [row.name for row in selectors._listing_rows([first.pk])] == ["Payroll help"]
     assert captured.captured_queries[0]["sql"].startswith("DEALLOCATE ALL; PREPARE")
+
+
+def test_each_search_reads_the_services_afresh(client, services):
+    """search_directory starts every search from a query built once per process
+    (selectors._listed_with_providers): a definition, never its results, and never narrowed by an
+    earlier search's filters."""
+    assert found(client, need="training") == ["Trustee training"]
+    assert sorted(found(client)) == ["Funding advice surgery", "Premises advice", "Trustee training"]
+    Service.objects.filter(pk=services["training"].pk).update(status=Service.Status.CLOSED)
+    make_service(name="Payroll clinic", description="Payroll.", needs=[term("needs", "payroll")])
+    assert sorted(found(client)) == ["Funding advice surgery", "Payroll clinic", "Premises advice"]
+
+
+def test_the_result_count_reads_as_one_or_many(client, services):
+    content = client.get(URL, {"q": "governance"}).content.decode()
+    assert re.search(r"\s1 service found\.\n", content)
+    content = client.get(URL, {"q": "funding"}).content.decode()
+    assert re.search(r"\s2 services found\.\n", content)
