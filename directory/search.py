@@ -354,7 +354,9 @@ class FirstMatches:
 def first_matches(matches: QuerySet[Service], text: str = "", *, expected: int | None = None) -> FirstMatches:
     """The first matches of `matches` (text_search's queryset) and those named exactly `text`. On
     PostgreSQL in two statements compiled from one: the planner's estimate (unless `expected` gives it),
-    which says how to read the first matches (scans_table), then both lists in one read."""
+    which says how to read the first matches (scans_table), then the first matches, with the exact name
+    matches in the same read when the estimate says they may be needed (likely_beyond_rank_limit); else
+    read afterwards only if there were more than RANK_LIMIT matches after all."""
     scored = matches.order_by().values_list("pk", "rank")
     if connection.vendor != "postgresql":
         found = list(scored[: RANK_LIMIT + 1])
@@ -374,16 +376,33 @@ def first_matches(matches: QuerySet[Service], text: str = "", *, expected: int |
             scanned = scored.all()
             scanned.query.where = WhereNode([_TestedRowByRow(scored.query.where)])
             first_sql, first_params = scanned.query.sql_with_params()
-        # lower(name) = lower(text): answered by the (lower(name), id) index of migration 0004.
-        cursor.execute(
-            f"SELECT m.*, false FROM ({first_sql} LIMIT {RANK_LIMIT + 1}) AS m"
-            f" UNION ALL SELECT m.*, true FROM ({sql}) AS m (id, rank)"
-            f" WHERE m.id IN (SELECT id FROM {Service._meta.db_table} WHERE lower(name) = lower(%s))",
-            [*first_params, *params, text],
-        )
+        first_sql = f"SELECT m.*, false FROM ({first_sql} LIMIT {RANK_LIMIT + 1}) AS m"
+        # The search and lower(name) = lower(text), which the (lower(name), id) index of migration 0004
+        # answers: added to the end of its WHERE (the statement has no ORDER BY or LIMIT; Django puts a
+        # WHERE of several conditions in brackets), planned more cheaply than a join to a look-up.
+        table = connections[scored.db].ops.quote_name(Service._meta.db_table)
+        exact = f"{' AND' if scored.query.where else ' WHERE'} lower({table}.name) = lower(%s)"
+        exact_sql = f"SELECT m.*, true FROM ({sql}{exact}) AS m"
+        exact_params = (*params, text)
+        with_exact_names = likely_beyond_rank_limit(expected)
+        if with_exact_names:
+            first_sql, first_params = f"{first_sql} UNION ALL {exact_sql}", (*first_params, *exact_params)
+        cursor.execute(first_sql, first_params)
         rows = cursor.fetchall()
+        if not with_exact_names and len(rows) > RANK_LIMIT:
+            cursor.execute(exact_sql, exact_params)
+            rows += cursor.fetchall()
     found = [(pk, rank) for pk, rank, exact_name in rows if not exact_name]
     return FirstMatches(found, [(pk, rank) for pk, rank, exact_name in rows if exact_name], expected)
+
+
+def likely_beyond_rank_limit(expected: int) -> bool:
+    """Whether a search the planner expects to have `expected` matches may well have more than RANK_LIMIT,
+    so that first_matches reads its exact name matches with its first ones: in the same statement, they
+    cost a second plan of the search and a look-up in the name index, which a search with a few hundred
+    matches (most of them) never needs. Planner estimates of a few filters combined are seldom off by
+    half, and when one is, the exact name matches are read afterwards."""
+    return 2 * expected > RANK_LIMIT
 
 
 def _best_first(scored) -> list[int]:

@@ -97,8 +97,8 @@ def test_a_search_beyond_the_rank_limit_ranks_a_bounded_set_and_pages_through_ev
 
 
 def test_an_exact_name_match_beyond_the_first_matches_is_ranked_first_on_either_database(monkeypatch):
-    """search.first_matches reads the exact name matches with the first matches (one statement on
-    PostgreSQL, two on SQLite): one added after RANK_LIMIT others still comes first."""
+    """search.first_matches reads the exact name matches when there are more than RANK_LIMIT matches:
+    one added after RANK_LIMIT others still comes first."""
     monkeypatch.setattr(search, "RANK_LIMIT", 3)
     for n in range(6):
         make_service(name=f"Service {n}", description="Help with payroll.")
@@ -108,6 +108,46 @@ def test_an_exact_name_match_beyond_the_first_matches_is_ranked_first_on_either_
     assert len(first.found) == 4 and exact.pk not in dict(first.found)
     assert [pk for pk, _rank in first.exact_names] == [exact.pk]
     assert ranked_ids(results, "payroll", 0, 2, first=first)[0] == exact.pk
+
+
+@postgresql_only
+@pytest.mark.parametrize("expected", [0, 1_000], ids=["estimate-below-half-the-limit", "estimate-beyond-it"])
+def test_exact_name_matches_are_read_with_the_first_matches_only_when_the_estimate_says_they_may_count(
+    monkeypatch, expected
+):
+    """An estimate beyond half RANK_LIMIT reads the exact name matches in the same statement as the first
+    matches; a lower one leaves them out, and reads them in a second statement only if there were more
+    than RANK_LIMIT matches after all: the same lists either way."""
+    monkeypatch.setattr(search, "RANK_LIMIT", 3)
+    payroll, training = term("needs", "payroll"), term("needs", "training")
+    for n in range(6):
+        make_service(name=f"Service {n}", description="Help with payroll.", needs=[payroll])
+    make_service(name="payroll", description="Payroll, but for another need.", needs=[training])
+    exact = make_service(name="Payroll", description="Everything about payroll.", needs=[payroll])  # added last
+    filters = ServiceFilters(text="payroll", needs=[payroll])
+    results = filter_services(Service.objects.listed(), filters)
+    search.table_rows()  # read now (scans_table keeps it): the statements counted are the search's own
+    with CaptureQueriesContext(connection) as captured:
+        first = search.first_matches(results, "payroll", expected=expected)
+    assert len(first.found) == 4 and exact.pk not in dict(first.found)
+    assert [pk for pk, _rank in first.exact_names] == [exact.pk]
+    assert first.exact_names[0][1] == max(rank for _pk, rank in results.values_list("pk", "rank"))
+    assert len(captured) == (1 if search.likely_beyond_rank_limit(expected) else 2)
+    assert search.likely_beyond_rank_limit(expected) == (expected == 1_000)
+
+
+@postgresql_only
+def test_a_search_within_the_rank_limit_and_expected_so_reads_its_matches_in_one_statement(monkeypatch):
+    monkeypatch.setattr(search, "RANK_LIMIT", 10)
+    exact = make_service(name="Payroll", description="Everything about payroll.")
+    others = [make_service(name=f"Service {n}", description="Help with payroll.") for n in range(3)]
+    results = filter_services(Service.objects.listed(), ServiceFilters(text="payroll"))
+    with CaptureQueriesContext(connection) as captured:
+        first = search.first_matches(results, "payroll", expected=4)
+    assert len(captured) == 1 and "UNION" not in captured[0]["sql"]
+    assert sorted(pk for pk, _rank in first.found) == sorted(service.pk for service in [exact, *others])
+    assert first.exact_names == [] and first.expected == 4
+    assert ranked_ids(results, "payroll", 0, 10, first=first)[0] == exact.pk
 
 
 @postgresql_only
