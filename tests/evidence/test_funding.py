@@ -399,6 +399,24 @@ def test_breakdowns_in_one_statement_match_the_grouped_queries(grants, referrals
     assert selectors._funding_breakdowns(Scope(start=date(2030, 1, 1), end=date(2030, 12, 31)), "quarter")["total"] == {None: (0, 0, Decimal(0))}
 
 
+@pytest.mark.postgres
+def test_the_breakdowns_can_read_the_recipients_from_an_index_alone(grants, referrals):
+    """Everything the breakdowns' statement reads of a grant's recipient is in the organisation_ward_stage
+    index, so that a short period's few grants look their recipients up there (an index-only scan) rather
+    than reading every organisation's row into a hash table."""
+    with CaptureQueriesContext(connection) as captured:
+        selectors._funding_breakdowns(Scope(start=date(2026, 2, 15), end=date(2026, 3, 10)), "quarter")
+    (statement,) = [query["sql"] for query in captured if "GROUPING SETS" in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the test's few rows would not be worth an index
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {statement}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET LOCAL enable_seqscan = on")
+        cursor.execute("SET LOCAL enable_bitmapscan = on")
+    assert "Index Only Scan using organisation_ward_stage on organisations_organisation" in plan, plan
+
+
 def _previous_awards_worked_out() -> dict[int, tuple]:
     """{grant id: its four previous_* dates}, worked out from every grant in Python: the award date of
     the grant before it to the same recipient, by award date then id, over any grant, the same funder's,
