@@ -12,7 +12,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Cast, Round
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -514,6 +515,13 @@ class Grant(models.Model):
     previous_from_funder = models.DateField(null=True, editable=False)
     previous_for_ward = models.DateField(null=True, editable=False)
     previous_from_funder_for_ward = models.DateField(null=True, editable=False)
+    # The amount in whole pence, kept by the database from the amount (a stored generated column), so
+    # that the funding figures add up integers rather than decimals (selectors).
+    amount_in_pence = models.GeneratedField(
+        expression=Cast(Round(F("amount_awarded") * 100), models.BigIntegerField()),
+        output_field=models.BigIntegerField(),
+        db_persist=True,
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last modified"), auto_now=True)
 

@@ -999,12 +999,18 @@ def _grouped(grants: QuerySet[Grant], *keys) -> dict:
     }
 
 
+def _pounds(pence: int | Decimal | None) -> Decimal:
+    """A sum of Grant.amount_in_pence as an amount in pounds, with its two decimal places (as a sum of
+    the amounts would have them)."""
+    return Decimal(pence).scaleb(-2) if pence is not None else Decimal(0)
+
+
 def _funding_totals(grants: QuerySet[Grant]) -> tuple[int, int, Decimal]:
     totals = grants.aggregate(**GRANT_FIGURES)
     return totals["n"], totals["recipients"], totals["amount"] or Decimal(0)
 
 
-# The breakdowns worked out together, in the order of their GROUPING SETS below.
+# The breakdowns worked out together, in the order of their GROUPING SETS below (the total from the stages).
 FUNDING_BREAKDOWNS = ("funder", "ward", "stage", "period", "total")
 
 
@@ -1013,12 +1019,15 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
     funder (org-id, with a name), ward (the recipient's, else the grant's beneficiary ward), the
     recipient's development stage, `unit` ("quarter" or "year", keyed by its first day), and in total:
     one pass over the grants with GROUPING SETS, which the ORM does not write, where separate grouped
-    queries would read the period's grants five times. Same rows as ``_grants_into_sector``.
+    queries would read the period's grants four times. Same rows as ``_grants_into_sector``. The total
+    is the stages' rows added up (every grant is in one, and so is every recipient's first): a grouping
+    set fewer to work every grant's figures into.
 
     The recipients are counted from each one's first grant in the group (Grant.previous_*: the one
     before it is older than the period, or than the quarter or year for the over-time rows), not with
     COUNT(DISTINCT), which would sort the period's grants once per breakdown: every figure is a count
-    or a sum, and the sets are added up in hash tables in one scan."""
+    or a sum (of whole pence, Grant.amount_in_pence: integers add up faster than decimals), and the sets
+    are added up in hash tables in one scan."""
     if connection.vendor != "postgresql":
         return _funding_breakdowns_grouped_separately(scope, unit)
     grant, organisation = Grant._meta.db_table, Organisation._meta.db_table
@@ -1049,23 +1058,26 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
         f'{first(chain("previous_from_funder", "previous_from_funder_for_ward", area=in_area))}, '
         f'{first(chain("previous_to_recipient", "previous_for_ward", area=True))}, '
         f"{first(to_recipient)}, {first(to_recipient, since=f'GREATEST(%(start)s, {period})')}, "
-        f'SUM(g."amount_awarded") '
+        f'SUM(g."amount_in_pence") '
         f'FROM "{grant}" g INNER JOIN "{organisation}" o ON o."id" = g."recipient_id" WHERE {where} '
-        f'GROUP BY GROUPING SETS ((g."funder_org_id"), ({ward}), (o."development_stage"), ({period}), ())'
+        f'GROUP BY GROUPING SETS ((g."funder_org_id"), ({ward}), (o."development_stage"), ({period}))'
     )
     # GROUPING() sets a bit for each column left out of the row's set, the first column the highest;
     # then the set's name and which of the recipient counts is its own.
-    which = {
-        0b0111: ("funder", 0), 0b1011: ("ward", 1), 0b1101: ("stage", 2), 0b1110: ("period", 3), 0b1111: ("total", 2),
-    }
+    which = {0b0111: ("funder", 0), 0b1011: ("ward", 1), 0b1101: ("stage", 2), 0b1110: ("period", 3)}
     result: dict[str, dict] = {name: {} for name in FUNDING_BREAKDOWNS}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for grouping, funder_id, funder_name, ward_id, stage, start, n, *recipients, amount in cursor.fetchall():
             name, counted = which[grouping]
-            key = {"funder": (funder_id, funder_name), "ward": ward_id, "stage": stage, "period": start, "total": None}[name]
-            result[name][key] = (n, recipients[counted], amount or Decimal(0))
-    result["total"].setdefault(None, (0, 0, Decimal(0)))
+            key = {"funder": (funder_id, funder_name), "ward": ward_id, "stage": stage, "period": start}[name]
+            result[name][key] = (n, recipients[counted], _pounds(amount))
+    stages = result["stage"].values()
+    result["total"][None] = (
+        sum(n for n, _recipients, _amount in stages),
+        sum(recipients for _n, recipients, _amount in stages),
+        sum((amount for _n, _recipients, amount in stages), Decimal(0)),
+    )
     return result
 
 
@@ -1113,7 +1125,7 @@ def _grants_by_recipient(scope: Scope) -> dict[str, dict]:
     recipient is in. The recipients are counted from their first grants (``_first_to_recipient``)."""
     grants = _grants_into_sector(scope).values(
         grant_recipient=F("recipient_id"),
-        grant_amount=F("amount_awarded"),
+        grant_amount=F("amount_in_pence"),
         grant_first=ExpressionWrapper(_first_to_recipient(scope), output_field=BooleanField()),
     )
     grants_sql, grants_params = grants.query.sql_with_params()
@@ -1130,8 +1142,8 @@ def _grants_by_recipient(scope: Scope) -> dict[str, dict]:
     result: dict[str, dict] = {name: {} for name, _join, _pairs in groups}
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(statements), params)
-        for number, key, n, recipients, amount in cursor.fetchall():
-            result[groups[number][0]][key] = (n, recipients, amount or Decimal(0))
+        for number, key, n, recipients, pence in cursor.fetchall():
+            result[groups[number][0]][key] = (n, recipients, _pounds(pence))
     return result
 
 

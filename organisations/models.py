@@ -256,7 +256,14 @@ class Organisation(models.Model):
                 fields=["mutuals_number"], condition=~Q(mutuals_number=""), name="unique_mutuals_number"
             ),
         ]
-        indexes = [models.Index(fields=["details_confirmed_on"]), models.Index(fields=["development_stage"])]
+        indexes = [
+            models.Index(fields=["details_confirmed_on"]),
+            models.Index(fields=["development_stage"]),
+            # What the funding figures read of a grant's recipient (evidence.selectors._funding_breakdowns):
+            # for a short period's few grants, looked up one by one from the index alone, rather than
+            # every organisation's row read into a hash table.
+            models.Index(fields=["id", "ward", "development_stage"], name="organisation_ward_stage"),
+        ]
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
 

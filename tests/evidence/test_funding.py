@@ -399,6 +399,27 @@ def test_breakdowns_in_one_statement_match_the_grouped_queries(grants, referrals
     assert selectors._funding_breakdowns(Scope(start=date(2030, 1, 1), end=date(2030, 12, 31)), "quarter")["total"] == {None: (0, 0, Decimal(0))}
 
 
+@pytest.mark.postgres
+def test_the_breakdowns_can_read_the_recipients_from_an_index_alone(grants, referrals):
+    """Everything the breakdowns' statement reads of a grant's recipient is in the organisation_ward_stage
+    index, so that a short period's few grants look their recipients up there (an index-only scan) rather
+    than reading every organisation's row into a hash table."""
+    with CaptureQueriesContext(connection) as captured:
+        selectors._funding_breakdowns(Scope(start=date(2026, 2, 15), end=date(2026, 3, 10)), "quarter")
+    (statement,) = [query["sql"] for query in captured if "GROUPING SETS" in query["sql"]]
+    with connection.cursor() as cursor:
+        # The test's few rows, never vacuumed, would not be worth an index-only scan: every other way to
+        # read the organisations is ruled out, so that the index is used if it holds all that is read.
+        scans = ("enable_seqscan", "enable_bitmapscan", "enable_indexscan")
+        for scan in scans:
+            cursor.execute(f"SET LOCAL {scan} = off")
+        cursor.execute(f"EXPLAIN {statement}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        for scan in scans:
+            cursor.execute(f"SET LOCAL {scan} = on")
+    assert "Index Only Scan using organisation_ward_stage on organisations_organisation" in plan, plan
+
+
 def _previous_awards_worked_out() -> dict[int, tuple]:
     """{grant id: its four previous_* dates}, worked out from every grant in Python: the award date of
     the grant before it to the same recipient, by award date then id, over any grant, the same funder's,
@@ -455,6 +476,44 @@ def test_the_previous_awards_are_kept_by_every_write(grants):
     Grant.objects.filter(recipient=b5, amount_awarded=40).delete()
     later.delete()
     assert _previous_awards_kept() == _previous_awards_worked_out()
+
+
+def test_the_amount_in_pence_is_kept_by_every_write(grants):
+    """Grant.amount_in_pence, which the funding figures add up, is the amount in pence whatever writes
+    the grants: saves (amounts a binary fraction cannot hold), a change of amount, a bulk update, a bulk
+    insert; and the sums read from it are the amounts' sums, to the penny and with two places."""
+    from django.db.models import F
+
+    from evidence.models import Grant
+
+    def kept():
+        rows = Grant.objects.values_list("amount_awarded", "amount_in_pence")
+        assert rows and all(pence == int(amount * 100) for amount, pence in rows), list(rows)
+
+    a0 = grants["a"][0]
+    for amount in ("0.29", "0.07", "1234567.89", "99999999.99", "19.99"):
+        make_grant(recipient=a0, amount=Decimal(amount), award_date=date(2026, 5, 1))
+    kept()
+    changed = make_grant(recipient=a0, amount=Decimal("10.10"), award_date=date(2026, 5, 2))
+    changed.amount_awarded = Decimal("33.33")
+    changed.save()
+    assert Grant.objects.get(pk=changed.pk).amount_in_pence == 3333
+    Grant.objects.filter(recipient=a0).update(amount_awarded=F("amount_awarded") + Decimal("0.01"))
+    kept()
+    template = Grant.objects.get(pk=changed.pk)
+    Grant.objects.bulk_create(
+        [Grant(**{**{f.name: getattr(template, f.name) for f in Grant._meta.concrete_fields if not f.generated and f.name != "id"},
+                  "identifier": f"360G-bulk-{n}", "amount_awarded": Decimal("0.57")}) for n in range(3)]
+    )
+    kept()
+    scope = Scope(start=date(2022, 1, 1), end=date(2026, 12, 31))
+    total = selectors._funding_breakdowns(scope, "year")["total"][None]
+    assert total[2] == selectors._funding_totals(selectors._grants_into_sector(scope))[2]
+    if connection.vendor == "postgresql":  # SQLite's separate grouped queries add up the decimals themselves
+        assert total[2].as_tuple().exponent == -2
+    segments = selectors._grants_by_recipient(scope)["segment"]
+    assert segments == selectors._grouped(selectors._grants_into_sector(scope), "recipient__segments")
+    assert all(amount.as_tuple().exponent == -2 for _n, _recipients, amount in segments.values())
 
 
 def test_recipients_counted_from_first_grants_match_counting_them_distinct(grants, referrals):

@@ -147,6 +147,7 @@ def test_a_package_becomes_received_grants_matched_by_org_id(tmp_path, charity, 
     assert first.recipient == charity and first.recipient_name == first.recipient_org_id == ""
     assert (first.funder_org_id, first.funder_name) == ("GB-CHC-1005193", "City Bridge Trust")
     assert first.amount_awarded == Decimal("1234.50") and first.award_date == date(2025, 4, 1)
+    assert first.amount_in_pence == 123450  # what the funding figures add up
     assert first.beneficiary_ward == term("wards", "bow-east")
     assert first.grant_programme == "Small Grants"
     second = Grant.objects.get(identifier="360G-cbt-2")
@@ -159,11 +160,13 @@ def test_a_package_becomes_received_grants_matched_by_org_id(tmp_path, charity, 
 @pytest.mark.django_db
 def test_importing_the_same_file_again_updates_the_grants(tmp_path, charity):
     run(write_json(tmp_path, [grant(1), grant(2)]))
-    second = run(write_json(tmp_path, [grant(1, title="Core costs, renewed"), grant(2), grant(3)]))
+    second = run(write_json(tmp_path, [grant(1, title="Core costs, renewed", amountAwarded=99.99), grant(2), grant(3)]))
 
     assert second.counts["created"] == 1 and second.counts["updated"] == 2
     assert Grant.objects.count() == 3
-    assert Grant.objects.get(identifier="360G-cbt-1").title == "Core costs, renewed"
+    renewed = Grant.objects.get(identifier="360G-cbt-1")
+    assert renewed.title == "Core costs, renewed"
+    assert (renewed.amount_awarded, renewed.amount_in_pence) == (Decimal("99.99"), 9999)
 
 
 @pytest.mark.django_db
