@@ -137,10 +137,13 @@ def event_month(request):
     grid = cache.get(key)
     if grid is None:
         grid = selectors.month_grid(year, month, form.filters(), per_day=MONTH_CELL_LIMIT)
+        ending = selectors.truncation_text()
         for week in grid["weeks"]:
             for day in week:
                 # Only what the page shows is kept, as ready-made strings for a lean template.
-                day["shown"] = [selectors.MonthEntry(occurrence, MONTH_TITLE_LENGTH) for occurrence in day["occurrences"]]
+                day["shown"] = [
+                    selectors.MonthEntry(occurrence, MONTH_TITLE_LENGTH, ending) for occurrence in day["occurrences"]
+                ]
                 day["more"] = day["total"] - len(day["shown"])
                 del day["total"]
                 day["iso"] = day["date"].isoformat()

@@ -507,9 +507,11 @@ def test_repeat_wording_matches_the_date(client, frequency, day, words):
 def test_month_cell_titles_are_truncated_as_truncatechars_does(title):
     from django.utils.text import Truncator
 
-    from calendar_events.selectors import _truncated
+    from calendar_events.selectors import _truncated, truncation_text
 
     assert _truncated(title, 40) == Truncator(title).chars(40)
+    # With the ending looked up once per grid, as the month view does.
+    assert _truncated(title, 40, truncation_text()) == Truncator(title).chars(40)
 
 
 def test_month_cells_show_time_title_and_status_escaped_in_both_layouts(client):
