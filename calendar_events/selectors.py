@@ -212,6 +212,56 @@ def month_cells_html(entries: list[MonthEntry]) -> SafeString:
     return mark_safe("".join(parts))
 
 
+def month_days_html(
+    weeks: list[list[dict]], *, today: date, week_url: str, query: str
+) -> tuple[SafeString, SafeString]:
+    """A month view's days, in the reader's language: the phone list's entries and the grid's table
+    rows, as event_month.html's loops wrote them (its comment marks where). Written here because the
+    template's tags per day (links, labels, conditions) cost more than working the month out; each
+    day's name and month name is looked up once per page, not once per day."""
+    from django.utils.dates import MONTHS, WEEKDAYS
+    from django.utils.formats import localize
+    from django.utils.html import conditional_escape
+    from django.utils.translation import gettext, ngettext
+
+    link_start = conditional_escape(week_url) + "?" + (conditional_escape(query) + "&amp;" if query else "") + "date="
+    weekdays = {number: str(name) for number, name in WEEKDAYS.items()}
+    months = {number: str(name) for number, name in MONTHS.items()}
+    today_note = f" ({conditional_escape(gettext('today'))})"
+    phone, rows = [], []
+    for week in weeks:
+        rows.append("<tr>")
+        for day in week:
+            when = day["date"]
+            is_today = when == today
+            link = link_start + conditional_escape(day["iso"])
+            name = f"{weekdays[when.weekday()]} {when.day} {months[when.month]}"
+            cells = month_cells_html(day["shown"])
+            more = ""
+            if day["more"]:
+                words = ngettext("and %(counter)s more", "and %(counter)s more", day["more"]) % {
+                    "counter": conditional_escape(localize(day["more"]))
+                }
+                more = f'<a class="small" href="{link}">{words}</a>'
+            if day["in_month"] and day["shown"]:
+                phone.append(
+                    f'\n  <h2 class="h6 mt-3 mb-1{" text-primary" if is_today else ""}"><a href="{link}">'
+                    f"{conditional_escape(name)}</a>{today_note if is_today else ''}</h2>\n"
+                    f'  <ul class="list-unstyled border-start ps-2 mb-0">{cells}{f"<li>{more}</li>" if more else ""}</ul>\n  '
+                )
+            grid_list = f'<ul class="list-unstyled small mb-0">{cells}</ul>'
+            css = ("" if day["in_month"] else "text-muted bg-light") + (" table-info" if is_today else "")
+            rows.append(
+                f'\n    <td class="{css}">\n'
+                f'      <div class="fw-bold"><a href="{link}" aria-label="{conditional_escape(f"{name} {when.year:04d}")}">'
+                f"{conditional_escape(localize(day['number']))}</a></div>\n"
+                f"      {grid_list if day['shown'] else ''}\n"
+                f"      {more}\n    </td>"
+            )
+        rows.append("</tr>")
+    return mark_safe("".join(phone)), mark_safe("".join(rows))
+
+
 # Less again for the month view, whose cells show a time, a title and a status: half the columns of
 # OCCURRENCE_FIELDS, and no join to organisers or venues, for thousands of rows a month.
 MONTH_FIELDS = (

@@ -150,9 +150,8 @@ def event_month(request):
                 day["number"] = day["date"].day
                 del day["occurrences"]
         cache.set(key, grid, MONTH_CACHE_SECONDS)
-    for week in grid["weeks"]:
-        for day in week:
-            day["cells"] = selectors.month_cells_html(day["shown"])
+    week_url = reverse("calendar_events:event_week")
+    phone_days, grid_rows = selectors.month_days_html(grid["weeks"], today=today, week_url=week_url, query=query)
     return render(
         request,
         "calendar_events/event_month.html",
@@ -160,8 +159,9 @@ def event_month(request):
             "form": form,
             "grid": grid,
             "today": today,
-            "week_url": reverse("calendar_events:event_week"),
-            "query": form.query_string(),
+            "query": query,
+            "phone_days": phone_days,
+            "grid_rows": grid_rows,
             **_feed_links(request),
         },
     )
