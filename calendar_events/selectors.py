@@ -1,6 +1,7 @@
 """Reads for the calendar and notice board, including the attendance figures the evidence app counts."""
 
 import gc
+import html
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import Collate, RowNumber, TruncDate
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from organisations.models import Organisation
@@ -168,10 +169,15 @@ def _truncated(text: str, length: int, ending: str | None = None) -> str:
     truncation_text(), when the caller has it."""
     import unicodedata
 
-    from django.utils.text import Truncator
+    from django.utils.text import Truncator, add_truncation_text, calculate_truncate_chars_length
 
     normalised = unicodedata.normalize("NFC", text)
-    return normalised if len(normalised) <= length else Truncator(text).chars(length, truncate=ending)
+    if len(normalised) <= length:
+        return normalised
+    if normalised.isascii():
+        # No combining characters: Truncator's walk would stop where the ending leaves room.
+        return add_truncation_text(normalised[: calculate_truncate_chars_length(length, ending)], ending)
+    return Truncator(text).chars(length, truncate=ending)
 
 
 class MonthEntry:
@@ -200,14 +206,17 @@ class MonthEntry:
 
 def month_cells_html(entries: list[MonthEntry]) -> SafeString:
     """A month view's day as list items, in the reader's language: written here rather than by a
-    template loop, which cost more than working the month out (two loops over ~150 entries a page)."""
+    template loop, which cost more than working the month out (two loops over ~150 entries a page).
+    Its strings are plain str, so the standard library's html.escape, which django.utils.html.escape
+    calls, escapes them without Django's check of each argument for a lazy translation."""
     parts = []
     for entry in entries:
         badge = ""
         if entry.status != Event.Status.SCHEDULED:
-            badge = f' <span class="badge text-bg-warning">{escape(entry.get_status_display())}</span>'
+            badge = f' <span class="badge text-bg-warning">{html.escape(entry.get_status_display())}</span>'
         parts.append(
-            f'<li class="mb-1"><a href="{escape(entry.url)}">{escape(entry.time)} {escape(entry.title)}</a>{badge}</li>'
+            f'<li class="mb-1"><a href="{html.escape(entry.url)}">{html.escape(entry.time)} '
+            f"{html.escape(entry.title)}</a>{badge}</li>"
         )
     return mark_safe("".join(parts))
 
@@ -221,7 +230,6 @@ def month_days_html(
     day's name and month name is looked up once per page, not once per day."""
     from django.utils.dates import MONTHS, WEEKDAYS
     from django.utils.formats import localize
-    from django.utils.html import conditional_escape
     from django.utils.translation import gettext, ngettext
 
     link_start = conditional_escape(week_url) + "?" + (conditional_escape(query) + "&amp;" if query else "") + "date="

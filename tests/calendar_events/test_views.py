@@ -502,7 +502,10 @@ def test_repeat_wording_matches_the_date(client, frequency, day, words):
 
 @pytest.mark.parametrize(
     "title",
-    ["Short", "x" * 40, "x" * 41, "é" * 40, "e\u0301" * 30, "e\u0301" * 45, "\u0958" * 25, "a" * 39 + "\u0958", "😀" * 41],
+    [
+        "Short", "x" * 40, "x" * 41, "Bench event 12: training, networking; and more", "x" * 38 + "\u2026" * 3,
+        "é" * 40, "e\u0301" * 30, "e\u0301" * 45, "\u0958" * 25, "a" * 39 + "\u0958", "😀" * 41,
+    ],  # fmt: skip
 )
 def test_month_cell_titles_are_truncated_as_truncatechars_does(title):
     from django.utils.text import Truncator
