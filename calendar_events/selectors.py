@@ -1,6 +1,7 @@
 """Reads for the calendar and notice board, including the attendance figures the evidence app counts."""
 
 import gc
+import html
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import Collate, RowNumber, TruncDate
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from organisations.models import Organisation
@@ -154,15 +155,29 @@ class EventSummary:
         return self.frequency != Event.Frequency.ONCE
 
 
-def _truncated(text: str, length: int) -> str:
+def truncation_text() -> str:
+    """What |truncatechars ends a shortened text with, in the current language: looked up once per
+    month grid rather than twice for every title shortened."""
+    from django.utils.translation import pgettext
+
+    return pgettext("String to return when truncating text", "%(truncated_text)s…")
+
+
+def _truncated(text: str, length: int, ending: str | None = None) -> str:
     """As |truncatechars (Truncator.chars), which first puts the text in NFC: a title that is short
-    enough once normalised (most) comes back without its character-by-character walk."""
+    enough once normalised (most) comes back without its character-by-character walk. `ending` is
+    truncation_text(), when the caller has it."""
     import unicodedata
 
-    from django.utils.text import Truncator
+    from django.utils.text import Truncator, add_truncation_text, calculate_truncate_chars_length
 
     normalised = unicodedata.normalize("NFC", text)
-    return normalised if len(normalised) <= length else Truncator(text).chars(length)
+    if len(normalised) <= length:
+        return normalised
+    if normalised.isascii():
+        # No combining characters: Truncator's walk would stop where the ending leaves room.
+        return add_truncation_text(normalised[: calculate_truncate_chars_length(length, ending)], ending)
+    return Truncator(text).chars(length, truncate=ending)
 
 
 class MonthEntry:
@@ -171,11 +186,11 @@ class MonthEntry:
 
     __slots__ = ("url", "time", "title", "status")
 
-    def __init__(self, occurrence: Occurrence, title_length: int):
+    def __init__(self, occurrence: Occurrence, title_length: int, ending: str | None = None):
         event = occurrence.event
         self.url = event.get_absolute_url()
         self.time = occurrence.local_start.strftime("%H:%M")
-        self.title = _truncated(event.title, title_length)
+        self.title = _truncated(event.title, title_length, ending)
         self.status = event.status
 
     def get_status_display(self) -> str:
@@ -191,16 +206,68 @@ class MonthEntry:
 
 def month_cells_html(entries: list[MonthEntry]) -> SafeString:
     """A month view's day as list items, in the reader's language: written here rather than by a
-    template loop, which cost more than working the month out (two loops over ~150 entries a page)."""
+    template loop, which cost more than working the month out (two loops over ~150 entries a page).
+    Its strings are plain str, so the standard library's html.escape, which django.utils.html.escape
+    calls, escapes them without Django's check of each argument for a lazy translation."""
     parts = []
     for entry in entries:
         badge = ""
         if entry.status != Event.Status.SCHEDULED:
-            badge = f' <span class="badge text-bg-warning">{escape(entry.get_status_display())}</span>'
+            badge = f' <span class="badge text-bg-warning">{html.escape(entry.get_status_display())}</span>'
         parts.append(
-            f'<li class="mb-1"><a href="{escape(entry.url)}">{escape(entry.time)} {escape(entry.title)}</a>{badge}</li>'
+            f'<li class="mb-1"><a href="{html.escape(entry.url)}">{html.escape(entry.time)} '
+            f"{html.escape(entry.title)}</a>{badge}</li>"
         )
     return mark_safe("".join(parts))
+
+
+def month_days_html(
+    weeks: list[list[dict]], *, today: date, week_url: str, query: str
+) -> tuple[SafeString, SafeString]:
+    """A month view's days, in the reader's language: the phone list's entries and the grid's table
+    rows, as event_month.html's loops wrote them (its comment marks where). Written here because the
+    template's tags per day (links, labels, conditions) cost more than working the month out; each
+    day's name and month name is looked up once per page, not once per day."""
+    from django.utils.dates import MONTHS, WEEKDAYS
+    from django.utils.formats import localize
+    from django.utils.translation import gettext, ngettext
+
+    link_start = conditional_escape(week_url) + "?" + (conditional_escape(query) + "&amp;" if query else "") + "date="
+    weekdays = {number: str(name) for number, name in WEEKDAYS.items()}
+    months = {number: str(name) for number, name in MONTHS.items()}
+    today_note = f" ({conditional_escape(gettext('today'))})"
+    phone, rows = [], []
+    for week in weeks:
+        rows.append("<tr>")
+        for day in week:
+            when = day["date"]
+            is_today = when == today
+            link = link_start + conditional_escape(day["iso"])
+            name = f"{weekdays[when.weekday()]} {when.day} {months[when.month]}"
+            cells = month_cells_html(day["shown"])
+            more = ""
+            if day["more"]:
+                words = ngettext("and %(counter)s more", "and %(counter)s more", day["more"]) % {
+                    "counter": conditional_escape(localize(day["more"]))
+                }
+                more = f'<a class="small" href="{link}">{words}</a>'
+            if day["in_month"] and day["shown"]:
+                phone.append(
+                    f'\n  <h2 class="h6 mt-3 mb-1{" text-primary" if is_today else ""}"><a href="{link}">'
+                    f"{conditional_escape(name)}</a>{today_note if is_today else ''}</h2>\n"
+                    f'  <ul class="list-unstyled border-start ps-2 mb-0">{cells}{f"<li>{more}</li>" if more else ""}</ul>\n  '
+                )
+            grid_list = f'<ul class="list-unstyled small mb-0">{cells}</ul>'
+            css = ("" if day["in_month"] else "text-muted bg-light") + (" table-info" if is_today else "")
+            rows.append(
+                f'\n    <td class="{css}">\n'
+                f'      <div class="fw-bold"><a href="{link}" aria-label="{conditional_escape(f"{name} {when.year:04d}")}">'
+                f"{conditional_escape(localize(day['number']))}</a></div>\n"
+                f"      {grid_list if day['shown'] else ''}\n"
+                f"      {more}\n    </td>"
+            )
+        rows.append("</tr>")
+    return mark_safe("".join(phone)), mark_safe("".join(rows))
 
 
 # Less again for the month view, whose cells show a time, a title and a status: half the columns of

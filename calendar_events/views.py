@@ -137,19 +137,21 @@ def event_month(request):
     grid = cache.get(key)
     if grid is None:
         grid = selectors.month_grid(year, month, form.filters(), per_day=MONTH_CELL_LIMIT)
+        ending = selectors.truncation_text()
         for week in grid["weeks"]:
             for day in week:
                 # Only what the page shows is kept, as ready-made strings for a lean template.
-                day["shown"] = [selectors.MonthEntry(occurrence, MONTH_TITLE_LENGTH) for occurrence in day["occurrences"]]
+                day["shown"] = [
+                    selectors.MonthEntry(occurrence, MONTH_TITLE_LENGTH, ending) for occurrence in day["occurrences"]
+                ]
                 day["more"] = day["total"] - len(day["shown"])
                 del day["total"]
                 day["iso"] = day["date"].isoformat()
                 day["number"] = day["date"].day
                 del day["occurrences"]
         cache.set(key, grid, MONTH_CACHE_SECONDS)
-    for week in grid["weeks"]:
-        for day in week:
-            day["cells"] = selectors.month_cells_html(day["shown"])
+    week_url = reverse("calendar_events:event_week")
+    phone_days, grid_rows = selectors.month_days_html(grid["weeks"], today=today, week_url=week_url, query=query)
     return render(
         request,
         "calendar_events/event_month.html",
@@ -157,8 +159,9 @@ def event_month(request):
             "form": form,
             "grid": grid,
             "today": today,
-            "week_url": reverse("calendar_events:event_week"),
-            "query": form.query_string(),
+            "query": query,
+            "phone_days": phone_days,
+            "grid_rows": grid_rows,
             **_feed_links(request),
         },
     )

@@ -502,14 +502,19 @@ def test_repeat_wording_matches_the_date(client, frequency, day, words):
 
 @pytest.mark.parametrize(
     "title",
-    ["Short", "x" * 40, "x" * 41, "é" * 40, "e\u0301" * 30, "e\u0301" * 45, "\u0958" * 25, "a" * 39 + "\u0958", "😀" * 41],
+    [
+        "Short", "x" * 40, "x" * 41, "Bench event 12: training, networking; and more", "x" * 38 + "\u2026" * 3,
+        "é" * 40, "e\u0301" * 30, "e\u0301" * 45, "\u0958" * 25, "a" * 39 + "\u0958", "😀" * 41,
+    ],  # fmt: skip
 )
 def test_month_cell_titles_are_truncated_as_truncatechars_does(title):
     from django.utils.text import Truncator
 
-    from calendar_events.selectors import _truncated
+    from calendar_events.selectors import _truncated, truncation_text
 
     assert _truncated(title, 40) == Truncator(title).chars(40)
+    # With the ending looked up once per grid, as the month view does.
+    assert _truncated(title, 40, truncation_text()) == Truncator(title).chars(40)
 
 
 def test_month_cells_show_time_title_and_status_escaped_in_both_layouts(client):
@@ -522,3 +527,63 @@ def test_month_cells_show_time_title_and_status_escaped_in_both_layouts(client):
     assert content.count(cell) == 2  # the phone list and the grid
     assert content.count("15:30 Plain</a></li>") == 2
     assert "<b>& chat" not in content
+
+
+# event_month.html's day loops as they were before selectors.month_days_html wrote the days in Python.
+_MONTH_DAY_LOOPS = """{% load i18n %}{% for week in grid.weeks %}{% for day in week %}{% if day.in_month and day.shown %}
+  <h2 class="h6 mt-3 mb-1{% if day.date == today %} text-primary{% endif %}"><a href="{{ week_url }}?{% if query %}{{ query }}&amp;{% endif %}date={{ day.iso }}">{{ day.date|date:"l j F" }}</a>{% if day.date == today %} ({% translate "today" %}){% endif %}</h2>
+  <ul class="list-unstyled border-start ps-2 mb-0">{{ day.cells }}{% if day.more %}<li><a class="small" href="{{ week_url }}?{% if query %}{{ query }}&amp;{% endif %}date={{ day.iso }}">{% blocktranslate count counter=day.more %}and {{ counter }} more{% plural %}and {{ counter }} more{% endblocktranslate %}</a></li>{% endif %}</ul>
+  {% endif %}{% endfor %}{% endfor %}|{% for week in grid.weeks %}<tr>{% for day in week %}
+    <td class="{% if not day.in_month %}text-muted bg-light{% endif %}{% if day.date == today %} table-info{% endif %}">
+      <div class="fw-bold"><a href="{{ week_url }}?{% if query %}{{ query }}&amp;{% endif %}date={{ day.iso }}" aria-label="{{ day.date|date:'l j F Y' }}">{{ day.number }}</a></div>
+      {% if day.shown %}<ul class="list-unstyled small mb-0">{{ day.cells }}</ul>{% endif %}
+      {% if day.more %}<a class="small" href="{{ week_url }}?{% if query %}{{ query }}&amp;{% endif %}date={{ day.iso }}">{% blocktranslate count counter=day.more %}and {{ counter }} more{% plural %}and {{ counter }} more{% endblocktranslate %}</a>{% endif %}
+    </td>{% endfor %}</tr>{% endfor %}"""
+
+
+@pytest.mark.parametrize("query", ["", "q=tea+%26+<chat>&category=training"])
+def test_month_days_are_written_as_the_template_loops_wrote_them(query):
+    """selectors.month_days_html gives the very bytes the template's loops gave: every weekday and
+    month name, today in and out of the month, days with and without entries, one and many more."""
+    from datetime import date
+
+    from calendar_events.selectors import MonthEntry, month_cells_html, month_days_html
+
+    def entry(*state):
+        made = MonthEntry.__new__(MonthEntry)
+        made.__setstate__(state)
+        return made
+
+    shown = [
+        entry("/calendar/events/a/", "09:00", "Tea <b>& chat</b>", "cancelled"),
+        entry("/e/b/", "10:30", "Plain", "scheduled"),
+    ]
+    first = date(2026, 12, 28)  # a Monday: 56 weeks, every weekday and month name
+    weeks = []
+    for week in range(56):
+        days = []
+        for n in range(7):
+            day = first + timedelta(days=7 * week + n)
+            days.append(
+                {
+                    "date": day,
+                    "in_month": day.month % 2 == 1,
+                    "shown": shown[: day.day % 3],
+                    "more": [0, 1, 2, 1500][day.day % 4],
+                    "iso": day.isoformat(),
+                    "number": day.day,
+                }
+            )
+        weeks.append(days)
+    today = date(2027, 3, 10)
+    days_today = [day for week in weeks for day in week if day["date"] == today]
+    assert days_today[0]["shown"] and days_today[0]["in_month"]  # today is shown in both layouts
+    phone, rows = month_days_html(weeks, today=today, week_url="/calendar/week/", query=query)
+    for week in weeks:
+        for day in week:
+            day["cells"] = month_cells_html(day["shown"])
+    expected = Template(_MONTH_DAY_LOOPS).render(
+        Context({"grid": {"weeks": weeks}, "today": today, "week_url": "/calendar/week/", "query": query})
+    )
+    assert f"{phone}|{rows}" == expected
+    assert "table-info" in rows and "(today)" in phone and "and 1500 more" in rows
