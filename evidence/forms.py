@@ -43,7 +43,7 @@ class ScopeForm(forms.Form):
             start, end = default_scope_dates()
             data = {"start": f"{start:%d/%m/%Y}", "end": f"{end:%d/%m/%Y}", "area": ""}
         super().__init__(data, *args, **kwargs)
-        self.wards = list(selectors.ward_terms())
+        self.wards = selectors.kept_wards()
         self.fields["area"].widget.choices = [("", _("The whole borough"))] + [(ward.code, ward.name) for ward in self.wards]
 
     def clean_area(self):

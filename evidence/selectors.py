@@ -46,6 +46,7 @@ from organisations.permissions import EDITING_ROLES
 from quality import selectors as quality_selectors
 from referrals import selectors as referral_selectors
 from taxonomies.models import Taxonomy, TaxonomyTerm
+from taxonomies.selectors import built_from_terms
 
 from . import suppression
 from .models import (
@@ -95,6 +96,12 @@ def ward_terms() -> QuerySet[TaxonomyTerm]:
 
 def area_by_code(code: str) -> TaxonomyTerm | None:
     return ward_terms().filter(code=code).first()
+
+
+def kept_wards() -> list[TaxonomyTerm]:
+    """ward_terms, kept per process while the taxonomies' data version stays the same
+    (taxonomies.selectors.built_from_terms): the dashboards read the same wards on every request."""
+    return built_from_terms("evidence-wards", lambda: list(ward_terms()))
 
 
 LONG_CHART_ROWS = 8
@@ -240,13 +247,11 @@ SUPPRESSION_NOTE = gettext_lazy(
 
 def _vco_kind(scope: Scope) -> int | None:
     """The VCO kind's id."""
-    return once(
-        scope.memo,
-        "vco_kind",
+    return built_from_terms(
+        "evidence-vco-kind",
         lambda: TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.ORGANISATION_KINDS, code=Organisation.KIND_VCO)
         .values_list("pk", flat=True)
         .first(),
-        also_into=_memo_before(scope),
     )
 
 
@@ -262,7 +267,7 @@ def _memo_before(scope: Scope) -> dict:
 
 
 def _wards(scope: Scope) -> list[TaxonomyTerm]:
-    return once(scope.memo, "wards", lambda: list(ward_terms()), also_into=_memo_before(scope))
+    return kept_wards()
 
 
 # The many-to-many lists VCOs are counted by, a chart each (an organisation has each term once).
@@ -291,33 +296,33 @@ def _count_vco_figures(scope: Scope) -> dict:
     params = [_vco_kind(scope), connection.ops.adapt_datefield_value(scope.end)] + ([scope.area.pk] if scope.area is not None else [])
     start = connection.ops.adapt_datefield_value(scope.start)
     days_table, term_days_table = OrganisationDay._meta.db_table, OrganisationTermDay._meta.db_table
-    statements = [
-        (
-            "SELECT %s, d.development_stage, d.ward_id, d.day < %s, SUM(d.organisations), SUM(d.volunteers), "
-            f"SUM(d.paid_staff), SUM(d.giving_volunteers) FROM {days_table} d {where} GROUP BY 2, 3, 4",
-            ["groups", start, *params],
-        ),
-        (
-            f"SELECT d.relation, d.term_id, NULL, d.day < %s, SUM(d.organisations), NULL, NULL, NULL FROM {term_days_table} d "
-            f"{where} GROUP BY 1, 2, 4",
-            [start, *params],
-        ),
-    ]
     # The number of the days at or before each VCO's day of creation: the VCOs created before the day
-    # numbered i are those numbered i or less.
+    # numbered i are those numbered i or less. The period's start is one of the days, so the groups
+    # per stage and ward come from the same pass, per day number: those numbered up to the start's
+    # are "earlier".
     scope_before, _name = previous_period(scope)
     days = sorted({*_joining_days(scope), *_joining_days(scope_before)})
+    earlier_than = days.index(scope.start)
     edges = [connection.ops.adapt_datefield_value(day) for day in days]
     if connection.vendor == "postgresql":
         bucket, bucket_params = "WIDTH_BUCKET(d.day, %s::date[])", [edges]
     else:
         bucket = "CASE " + "WHEN d.day < %s THEN {} " * len(edges) + "ELSE {} END"
         bucket, bucket_params = bucket.format(*range(len(edges) + 1)), edges
-    statements.append(
-        (f"SELECT %s, {bucket}, NULL, NULL, SUM(d.organisations), NULL, NULL, NULL FROM {days_table} d {where} GROUP BY 2", ["joined", *bucket_params, *params])
-    )
+    statements = [
+        (
+            f"SELECT %s, d.development_stage, d.ward_id, {bucket}, SUM(d.organisations), SUM(d.volunteers), "
+            f"SUM(d.paid_staff), SUM(d.giving_volunteers) FROM {days_table} d {where} GROUP BY 2, 3, 4",
+            ["groups", *bucket_params, *params],
+        ),
+        (
+            f"SELECT d.relation, d.term_id, NULL, CASE WHEN d.day < %s THEN 1 ELSE 0 END, SUM(d.organisations), NULL, NULL, NULL FROM {term_days_table} d "
+            f"{where} GROUP BY 1, 2, 4",
+            [start, *params],
+        ),
+    ]
     groups: dict[tuple, list[int]] = {}
-    groups_before = []
+    groups_before: dict[tuple, list[int]] = {}
     terms = {relation: defaultdict(int) for relation in VCO_TERM_LISTS}
     terms_before = {relation: {} for relation in VCO_TERM_LISTS}
     by_day = [0] * (len(days) + 1)
@@ -325,20 +330,22 @@ def _count_vco_figures(scope: Scope) -> dict:
         cursor.execute(" UNION ALL ".join(sql for sql, _params in statements), [p for _sql, params in statements for p in params])
         for figure, key, ward_id, earlier, n, *sums in cursor.fetchall():
             if figure == "groups":
+                day_number = earlier
+                by_day[day_number] += n
                 figures = [n, *(value or 0 for value in sums)]
-                group = groups.setdefault((key, ward_id), [0, 0, 0, 0])
-                groups[(key, ward_id)] = [a + b for a, b in zip(group, figures, strict=True)]
-                if earlier:
-                    groups_before.append((key, ward_id, *figures))
-            elif figure == "joined":
-                by_day[key] = n
+                for kept in (groups, groups_before) if day_number <= earlier_than else (groups,):
+                    group = kept.get((key, ward_id), [0, 0, 0, 0])
+                    kept[(key, ward_id)] = [a + b for a, b in zip(group, figures, strict=True)]
             elif figure in terms:
                 terms[figure][key] += n
                 if earlier:
                     terms_before[figure][key] = n
     joined_before = dict(zip(days, accumulate(by_day), strict=False))
     figures = {"groups": [(stage, ward_id, *figures) for (stage, ward_id), figures in groups.items()], "joined_before": joined_before}
-    figures_before = {"groups": groups_before, "joined_before": {day: n for day, n in joined_before.items() if day <= scope.start}}
+    figures_before = {
+        "groups": [(stage, ward_id, *figures) for (stage, ward_id), figures in groups_before.items()],
+        "joined_before": {day: n for day, n in joined_before.items() if day <= scope.start},
+    }
     for relation in VCO_TERM_LISTS:
         figures[relation], figures_before[relation] = dict(terms[relation]), terms_before[relation]
     _memo_before(scope).setdefault("vco_figures", figures_before)
@@ -436,12 +443,7 @@ def _vcos_by_term_charts(scope: Scope, *, total_vcos: int) -> list[Chart]:
         ),
     ):
         counts = _vco_figures(scope)[relation]
-        terms = once(
-            scope.memo,
-            f"terms:{taxonomy}",
-            lambda taxonomy=taxonomy: list(TaxonomyTerm.objects.in_taxonomy(taxonomy)),
-            also_into=_memo_before(scope),
-        )
+        terms = built_from_terms(f"evidence-terms:{taxonomy}", lambda taxonomy=taxonomy: list(TaxonomyTerm.objects.in_taxonomy(taxonomy)))
         rows = [(term.name, counts.get(term.pk, 0)) for term in terms]
         charts.append(
             Chart(
@@ -610,7 +612,7 @@ def coverage_matrix(*, until: datetime | None = None) -> tuple[list[TaxonomyTerm
 def _scope_coverage(scope: Scope) -> tuple[list[TaxonomyTerm], list[TaxonomyTerm], Coverage]:
     """coverage_matrix by the end of the period, from services read once for the period and its period
     before (those of the period put on record before it began)."""
-    functions = once(scope.memo, "infrastructure_functions", _infrastructure_functions, also_into=_memo_before(scope))
+    functions = built_from_terms("evidence-infrastructure-functions", _infrastructure_functions)
     return functions, _wards(scope), _coverage(once(scope.memo, "services_covering", lambda: _scope_services_covering(scope)))
 
 
@@ -795,8 +797,14 @@ def event_section(scope: Scope) -> Section:
     # Attendance by the organiser's ward: each booking in one ward, so the rows add up.
     # Every organiser's ward (found by a join, not by the list of the counts' organisers: a long list of
     # ids costs more to send than the few more rows), without the organisations' default order (sorting
-    # them by name to make them distinct cost more than the rest of the statement).
-    organiser_wards = dict(Organisation.objects.filter(events__isnull=False).distinct().order_by().values_list("pk", "ward_id"))
+    # them by name to make them distinct cost more than the rest of the statement). Today's wards, the
+    # same for the period before: read once for both.
+    organiser_wards = once(
+        scope.memo,
+        "organiser_wards",
+        lambda: dict(Organisation.objects.filter(events__isnull=False).distinct().order_by().values_list("pk", "ward_id")),
+        also_into=_memo_before(scope),
+    )
     by_ward: dict[int | None, int] = defaultdict(int)
     for organiser_id, row in counts.items():
         by_ward[organiser_wards.get(organiser_id)] += row["attended"]
@@ -1487,7 +1495,7 @@ def _delivery_comparison(scope: Scope, *, medians: bool) -> suppression.Comparis
         total = _delivery_row(_("The whole borough"), borough, states, populations=False)
         adds_up = False
     else:
-        wards = list(ward_terms())
+        wards = list(kept_wards())
         # A ward no longer in use still has its row while its organisations' referrals are counted,
         # or the borough less the rows would give its figures away.
         retired = set(by_ward) - {ward.pk for ward in wards} - {None}

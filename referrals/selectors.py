@@ -20,6 +20,7 @@ from core.memos import once
 from directory.models import Service
 from organisations.models import Affiliation, Organisation
 from taxonomies.models import Taxonomy, TaxonomyTerm
+from taxonomies.selectors import built_from_terms
 
 from . import summaries
 from .models import SATISFACTION_CHOICES, Feedback, Referral, ReferralEvent, RoutingRuleProvider
@@ -797,20 +798,26 @@ def referral_statistics(
             scores[score] += given
     closed = Referral.Status.CLOSED
     by_outcome = [(label, states[value]) for value, label in referral_states() if value != closed or states[closed]]
-    needs = TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.NEEDS).order_by("order", "name")
+    needs = built_from_terms("referrals-statistics-needs", _needs_listed)
     median = _median(start=start, end=end, ward=ward, use_summaries=use_summaries, memo=memo) if answered else None
     return {
         "total": sum(states.values()),
         # A need no longer offered still shows while referrals in the period named it.
         "by_need": [
             (name, asked.get(pk, 0))
-            for pk, name, active in needs.values_list("pk", "name", "is_active")
+            for pk, name, active in needs
             if active or pk in asked
         ],
         "by_outcome": by_outcome,
         "first_response": {"median_hours": median / 3600 if median is not None else None, "count": answered},
         "satisfaction": [(str(label), scores[score]) for score, label in SATISFACTION_CHOICES],
     }
+
+
+def _needs_listed() -> list[tuple[int, str, bool]]:
+    """(id, name, whether active) of every need, in the vocabulary's order: kept per process while the
+    taxonomies' data version stays the same (taxonomies.selectors.built_from_terms)."""
+    return list(TaxonomyTerm.objects.filter(taxonomy__code=Taxonomy.NEEDS).order_by("order", "name").values_list("pk", "name", "is_active"))
 
 
 def _borough_figures(*, start: date, end: date, use_summaries: bool, memo: dict | None) -> tuple[list, dict[int, int]]:

@@ -29,7 +29,7 @@ from operator import or_
 import holidays
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, Sum, When
+from django.db.models import Case, CharField, Count, DateTimeField, Exists, ExpressionWrapper, F, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncDate, TruncDay, TruncMonth
 from django.utils import timezone
 
@@ -244,7 +244,8 @@ def summarise(wanted: set[date]) -> None:
     counted (any month's change is taken care of now, wanted or not, as the notes say only which UTC
     month changed), and those never counted or counted on another basis."""
     current = basis()
-    if not ReferralChange.objects.exists() and SummarisedMonth.objects.filter(month__in=wanted, basis=current).count() == len(wanted):
+    # Up to date (one statement): every wanted month counted on this basis, and no change noted since.
+    if wanted and SummarisedMonth.objects.filter(~Exists(ReferralChange.objects.all()), month__in=wanted, basis=current).count() == len(wanted):
         return
     with transaction.atomic():
         if connection.vendor == "postgresql":

@@ -175,12 +175,12 @@ def _assert_medians_match_sorting(ward):
         summaries.period_medians(start=start, end=end)  # the months summarised
         with CaptureQueriesContext(connection) as captured:
             found = summaries.period_medians(start=start, end=end)
-        # Found through the hours, not by sorting every answer: the summaries' check (two), the whole
+        # Found through the hours, not by sorting every answer: the summaries' check (one), the whole
         # months' hours, the ended partial months' days' hours (one query), the current month's days'
         # hours (one query each), the middle hours' answers.
         months, days, live = summaries._parts(start, end)
         whole = summaries._whole_months(start, end) is not None
-        assert len(captured) == 2 * bool(months) + whole + bool(days) + len(live) + 1, (start, end)
+        assert len(captured) == bool(months) + whole + bool(days) + len(live) + 1, (start, end)
         assert found == summaries.period_medians(start=start, end=end, use_summaries=False), (start, end)
         by_ward, overall = _python_medians(start, end)
         assert found[0] == pytest.approx(by_ward, abs=1e-6) and found[1] == pytest.approx(overall, abs=1e-6), (start, end)
@@ -271,12 +271,13 @@ def test_without_medians_the_counts_are_the_same(march):
     delivery_by_ward(start=START, end=END, medians=False)  # March summarised
     with CaptureQueriesContext(connection) as captured:
         counts_only = delivery_by_ward(start=START, end=END, medians=False)
-    # The summaries' check (two), the month's rows and its needs.
-    assert len(captured) == 4
+    # The summaries' check (one), the month's rows and its needs.
+    assert len(captured) == 3
     with CaptureQueriesContext(connection) as captured:
         figures = delivery_by_ward(start=START, end=END)
-    # The medians: the summaries' check again, the answers per hour waited, the middle hours' answers.
-    assert len(captured) == 8
+    # The counts (three, as above), and the medians: the summaries' check again, the answers per hour
+    # waited, the middle hours' answers.
+    assert len(captured) == 6
     for key in ("asked", "answered", "in_time", "states"):
         assert counts_only["borough"][key] == figures["borough"][key]
     assert counts_only["borough"]["median_hours"] is None
