@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.permissions import can, require
 from core.forms import add_validation_errors
 from core.links import fixed_url, place
-from core.parameters import next_url
+from core.parameters import next_url, query_pieces
 from organisations import hooks
 from organisations.views import organisation_or_404, refuse_harvested
 
@@ -71,10 +71,9 @@ def _results_page(results, number, *, search_text: str) -> tuple[Page, selectors
 def directory(request):
     form, filters, services = _directory_search(request)
     page, count = _results_page(services, request.GET.get("page"), search_text=filters.text if filters.ranked() else "")
-    query = request.GET.copy()
-    query.pop("page", None)
     # The same search, downloaded or printed: the addresses are fixed, the query string is this one.
-    search = f"?{query.urlencode()}" if query else ""
+    query = "&".join(query_pieces(request.GET, {"page": None}))
+    search = f"?{query}" if query else ""
     at = place()
     return render(
         request,
