@@ -105,3 +105,7 @@ def test_query_pieces_are_what_a_changed_copy_of_the_query_encodes(query, change
             copied[name] = value
     assert "&".join(query_pieces(params, changes)) == copied.urlencode()
     assert params.urlencode() == QueryDict(query).urlencode()  # left as it was
+    latin = QueryDict(query + "&w=caf%E9", encoding="latin-1")  # a query string in another encoding
+    copied = latin.copy()
+    copied.pop("page", None)
+    assert "&".join(query_pieces(latin, {"page": None})) == copied.urlencode()
