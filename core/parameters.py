@@ -9,6 +9,7 @@ The Open Referral API reads its parameters with directory.api.params, which answ
 
 import re
 from datetime import date
+from urllib.parse import quote_plus
 
 from django.core.exceptions import BadRequest, ValidationError
 from django.http import QueryDict
@@ -127,3 +128,25 @@ def next_url(request, fallback) -> str:
     ):
         return candidate
     return resolve_url(fallback)
+
+
+def query_pieces(params: QueryDict, changes: dict[str, object] | None = None) -> list[str]:
+    """The query string's pieces ("name=value") as `params.copy()`, changed, then `.urlencode()` writes
+    them: a parameter in `changes` has that one value instead of its own (None or "": left out), a new
+    one comes last. Encoded from the parameters as they are, without QueryDict's deep copy, each name
+    and value as urlencode() quotes them."""
+    changes = changes or {}
+    encoding = params.encoding
+
+    def piece(name: str, value) -> str:
+        return f"{quote_plus(name, encoding=encoding)}={quote_plus(str(value), encoding=encoding)}"
+
+    pieces = []
+    for name, values in params.lists():
+        if name in changes:
+            values = [] if changes[name] in (None, "") else [changes[name]]
+        pieces.extend(piece(name, value) for value in values)
+    for name, value in changes.items():
+        if name not in params and value not in (None, ""):
+            pieces.append(piece(name, value))
+    return pieces

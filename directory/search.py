@@ -351,37 +351,82 @@ class FirstMatches:
     expected: int | None = None
 
 
-def first_matches(matches: QuerySet[Service], text: str = "", *, expected: int | None = None) -> FirstMatches:
+def _scored(matches: QuerySet[Service]) -> QuerySet[Service]:
+    """The ids and ranks of a search's matches (text_search's queryset), unordered."""
+    return matches.order_by().values_list("pk", "rank")
+
+
+# The statement of a search's matches (_scored, compiled) per filter shape (see matches_statement):
+# shape -> (SQL, the parameters of the listed services' own conditions), filled in as searches come.
+_MATCHES_STATEMENTS: dict[tuple, tuple[str, tuple]] = {}
+
+
+def matches_statement(services: QuerySet[Service], filters: ServiceFilters) -> tuple[str, tuple] | None:
+    """The SQL and parameters of a ranked search's matches as _scored(services) compiles them (`services`:
+    selectors.search_directory(filters)), for first_matches; PostgreSQL only, else None. Compiled by
+    Django once per filter shape (which facet filters it has, not their values: the SQL is the same),
+    after that only the parameters are taken, from the filters' own expressions (they stay parameters):
+    the rank's, the listed services' own (as first compiled), the filters' and the words' (in
+    filter_services's order). A shape whose compiled parameters are not in that order is compiled every
+    time; a search by area or hours (conditions Django resolves) is left to first_matches."""
+    text = clean_search_text(filters.text)
+    if not (facets.available() and filters.ranked()) or filters.area or filters.opens_from or filters.closes_by:
+        return None
+    conditions = _facet_conditions(filters)
+    shape = tuple(condition.operator for condition in conditions)
+    compiler = services.query.get_compiler(services.db)
+    before = compiler.compile(_WordsRank(text))[1]
+    after = [param for expression in (*conditions, _WordsMatch(text)) for param in compiler.compile(expression)[1]]
+    if (statement := _MATCHES_STATEMENTS.get(shape)) is not None:
+        sql, listed = statement
+        return sql, (*before, *listed, *after)
+    try:
+        sql, params = _scored(services).query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    middle = len(params) - len(after)
+    if middle >= len(before) and list(params[: len(before)]) == before and list(params[middle:]) == after:
+        _MATCHES_STATEMENTS[shape] = (sql, tuple(params[len(before) : middle]))
+    return sql, params
+
+
+def first_matches(
+    matches: QuerySet[Service], text: str = "", *, expected: int | None = None, statement: tuple[str, tuple] | None = None
+) -> FirstMatches:
     """The first matches of `matches` (text_search's queryset) and those named exactly `text`. On
-    PostgreSQL in two statements compiled from one: the planner's estimate (unless `expected` gives it),
+    PostgreSQL in two statements compiled from one (`statement`: matches_statement's, if the caller has
+    it): the planner's estimate (unless `expected` gives it),
     which says how to read the first matches (scans_table), then the first matches, with the exact name
     matches in the same read when the estimate says they may be needed (likely_beyond_rank_limit); else
     read afterwards only if there were more than RANK_LIMIT matches after all."""
-    scored = matches.order_by().values_list("pk", "rank")
     if connection.vendor != "postgresql":
+        scored = _scored(matches)
         found = list(scored[: RANK_LIMIT + 1])
         exact_names = list(_exact_name(scored, text)) if len(found) > RANK_LIMIT else []
         return FirstMatches(found, exact_names)
-    try:
-        sql, params = scored.query.sql_with_params()
-    except EmptyResultSet:  # a filter no service can pass
-        return FirstMatches([], [], 0)
+    if statement is not None:
+        sql, params = statement
+    else:
+        try:
+            sql, params = _scored(matches).query.sql_with_params()
+        except EmptyResultSet:  # a filter no service can pass
+            return FirstMatches([], [], 0)
     # Read on a plain cursor: the rows are already (id, rank) as the database gives them, and Django's
     # converters and tuples per row cost as much as the query.
-    with connections[scored.db].cursor() as cursor:
+    with connections[matches.db].cursor() as cursor:
         if expected is None:
             expected = planner_rows(cursor, sql, params)
         first_sql, first_params = sql, params
         if scans_table(expected):
-            scanned = scored.all()
-            scanned.query.where = WhereNode([_TestedRowByRow(scored.query.where)])
+            scanned = _scored(matches)
+            scanned.query.where = WhereNode([_TestedRowByRow(scanned.query.where)])
             first_sql, first_params = scanned.query.sql_with_params()
         first_sql = f"SELECT m.*, false FROM ({first_sql} LIMIT {RANK_LIMIT + 1}) AS m"
         # The search and lower(name) = lower(text), which the (lower(name), id) index of migration 0004
         # answers: added to the end of its WHERE (the statement has no ORDER BY or LIMIT; Django puts a
         # WHERE of several conditions in brackets), planned more cheaply than a join to a look-up.
-        table = connections[scored.db].ops.quote_name(Service._meta.db_table)
-        exact = f"{' AND' if scored.query.where else ' WHERE'} lower({table}.name) = lower(%s)"
+        table = connections[matches.db].ops.quote_name(Service._meta.db_table)
+        exact = f"{' AND' if matches.query.where else ' WHERE'} lower({table}.name) = lower(%s)"
         exact_sql = f"SELECT m.*, true FROM ({sql}{exact}) AS m"
         exact_params = (*params, text)
         with_exact_names = likely_beyond_rank_limit(expected)

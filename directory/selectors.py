@@ -316,11 +316,13 @@ def page_of(
     search_text: str = "",
     estimate: bool = False,
     rows: Callable | None = None,
+    statement: tuple[str, tuple] | None = None,
 ) -> tuple[list, ResultCount]:
     """Page `number` (from 1) of an ordered queryset and how many results there are in all (exact, or
     with `estimate` possibly an estimate: see count_of), in a fixed number of queries: the page's ids over narrow rows (results ranked by `search_text`
     through search.ranked_ids, which ranks a bounded number of them), then the page's rows, `rows(ids)`
-    or the queryset's own with everything it selects and prefetches. Beyond the last page: ([], count)."""
+    or the queryset's own with everything it selects and prefetches. Beyond the last page: ([], count).
+    `statement`: search.matches_statement's for the results, if the caller has it."""
     from .search import RANK_LIMIT, first_matches, ranked_ids
 
     start = (number - 1) * per_page
@@ -329,7 +331,7 @@ def page_of(
     if search_text:
         # The planner's estimate comes with the first matches (search.first_matches): it said how to
         # read them, and beyond RANK_LIMIT it is the count shown.
-        first = first_matches(ids_only, search_text)
+        first = first_matches(ids_only, search_text, statement=statement)
     window = None
     if first is not None and len(first.found) <= RANK_LIMIT:
         count = ResultCount(len(first.found))  # every match found: no need to count them again

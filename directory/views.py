@@ -17,13 +17,14 @@ from django.views.decorators.http import require_http_methods
 from accounts.permissions import can, require
 from core.forms import add_validation_errors
 from core.links import fixed_url, place
-from core.parameters import next_url
+from core.parameters import next_url, query_pieces
 from organisations import hooks
 from organisations.views import organisation_or_404, refuse_harvested
 
 from . import exports, links, selectors, services
 from .forms import ContactFormSet, DirectoryFilterForm, NewLocationForm, ScheduleFormSet, ServiceForm, formset_rows
 from .models import Service
+from .search import matches_statement
 
 ORGANISATIONS_PER_PAGE = 25
 MEMBERS_PER_PAGE = 25
@@ -48,7 +49,7 @@ def _directory_search(request):
 MAX_PAGE_NUMBER = 1_000_000
 
 
-def _results_page(results, number, *, search_text: str) -> tuple[Page, selectors.ResultCount]:
+def _results_page(results, number, *, filters) -> tuple[Page, selectors.ResultCount]:
     """A page of results as Paginator.get_page gives it (not a number: the first; past the end: the
     last), read with selectors.page_of as plain values, and how many results there are (far from the
     end, an estimate: see selectors.count_of)."""
@@ -58,7 +59,13 @@ def _results_page(results, number, *, search_text: str) -> tuple[Page, selectors
         number = min(max(1, int(number)), MAX_PAGE_NUMBER)
     except (TypeError, ValueError):
         number = 1
-    read = {"per_page": SERVICES_PER_PAGE, "search_text": search_text, "estimate": True, "rows": selectors.directory_listing}
+    read = {
+        "per_page": SERVICES_PER_PAGE,
+        "search_text": filters.text if filters.ranked() else "",
+        "estimate": True,
+        "rows": selectors.directory_listing,
+        "statement": matches_statement(results, filters),
+    }
     rows, count = selectors.page_of(results, number=number, **read)
     paginator = Paginator(range(count.number), SERVICES_PER_PAGE)
     if not rows and count.number:
@@ -70,11 +77,10 @@ def _results_page(results, number, *, search_text: str) -> tuple[Page, selectors
 
 def directory(request):
     form, filters, services = _directory_search(request)
-    page, count = _results_page(services, request.GET.get("page"), search_text=filters.text if filters.ranked() else "")
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, count = _results_page(services, request.GET.get("page"), filters=filters)
     # The same search, downloaded or printed: the addresses are fixed, the query string is this one.
-    search = f"?{query.urlencode()}" if query else ""
+    query = "&".join(query_pieces(request.GET, {"page": None}))
+    search = f"?{query}" if query else ""
     at = place()
     return render(
         request,

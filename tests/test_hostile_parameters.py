@@ -74,7 +74,7 @@ API_READ = re.compile(r"""params\.(\w+)\((?:query|request\.query_params)(?:, ["'
 # Reads that take no named parameter, or that the patterns above already count.
 OTHER_READ = re.compile(
     r"""request\.GET or None|request\.POST or None|request\.POST if request\.method|request\.FILES or None"""
-    r"""|request\.GET\.copy\(\)|request\.GET\.urlencode\(\)|request\.GET if chosen|in request\.(GET|POST)\b"""
+    r"""|request\.GET\.copy\(\)|request\.GET\.urlencode\(\)|query_pieces\(request\.GET\b|request\.GET if chosen|in request\.(GET|POST)\b"""
     r"""|request\.POST\.getlist\(name\)|request\.POST, |request\.POST\)|request\.query_params$"""
     r"""|request\.GET\.get\(\w+\.parameter_name\)|if request\.GET else|request\.POST or request\.GET or None"""
 )

@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from core.links import fixed_url, place, place_of_rendering
+from core.parameters import query_pieces
 from core.text import render_markdown
 
 register = template.Library()
@@ -103,10 +104,7 @@ def _marked_query(context, names) -> list[str]:
     key = ("query_with", *names)
     pieces = context.render_context.get(key)
     if pieces is None:
-        query = context["request"].GET.copy()
-        for name in names:
-            query[name] = _QUERY_MARK
-        pieces = context.render_context[key] = query.urlencode().split("&")
+        pieces = context.render_context[key] = query_pieces(context["request"].GET, dict.fromkeys(names, _QUERY_MARK))
     return pieces
 
 
@@ -114,14 +112,7 @@ def _marked_query(context, names) -> list[str]:
 def query_with(context, **changes) -> str:
     """The current query string with some parameters changed, for pagination links."""
     if any(value in (None, "") for value in changes.values()):
-        query = context["request"].GET.copy()
-        for name, value in changes.items():
-            if value in (None, ""):
-                query.pop(name, None)
-            else:
-                query[name] = value
-        encoded = query.urlencode()
-        return f"?{encoded}" if encoded else "?"
+        return "?" + "&".join(query_pieces(context["request"].GET, changes))
     # A page of links changes the same parameters each time: each link puts its own values in the
     # marked places.
     marked = {urlencode({name: _QUERY_MARK}): urlencode({name: value}) for name, value in changes.items()}

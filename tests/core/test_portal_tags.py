@@ -84,3 +84,28 @@ def test_kept_fragments_on_the_directory_page_are_the_same_as_written(client, db
     assert '<h1>Directory of support</h1>' in page
     assert '<form method="get" action="/directory/" class="card card-body mb-4 filter-form" role="search" aria-label="Search the directory">' in page
     assert '<a href="/organisations/">Organisations</a>' in page and '<link rel="stylesheet" href="/static/css/portal.css">' in page
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "q=a&page=2&q=b", "page=1", "q=%27%22%25_%5C&x=%00&page=3", "q=caf%C3%A9+%26+co&free=on", "a=&page=&b=1"],
+)
+@pytest.mark.parametrize("changes", [{}, {"page": None}, {"page": ""}, {"page": 7}, {"page": "\0", "new": "x y"}])
+def test_query_pieces_are_what_a_changed_copy_of_the_query_encodes(query, changes):
+    from django.http import QueryDict
+
+    from core.parameters import query_pieces
+
+    params = QueryDict(query)
+    copied = params.copy()
+    for name, value in changes.items():
+        if value in (None, ""):
+            copied.pop(name, None)
+        else:
+            copied[name] = value
+    assert "&".join(query_pieces(params, changes)) == copied.urlencode()
+    assert params.urlencode() == QueryDict(query).urlencode()  # left as it was
+    latin = QueryDict(query + "&w=caf%E9", encoding="latin-1")  # a query string in another encoding
+    copied = latin.copy()
+    copied.pop("page", None)
+    assert "&".join(query_pieces(latin, {"page": None})) == copied.urlencode()

@@ -539,3 +539,68 @@ def test_the_result_count_reads_as_one_or_many(client, services):
     assert re.search(r"\s1 service found\.\n", content)
     content = client.get(URL, {"q": "funding"}).content.decode()
     assert re.search(r"\s2 services found\.\n", content)
+
+
+# A shape's first search fills the kept statement, the second (other values, same kinds) reads it.
+STATEMENT_SHAPES = [
+    ({"need": "funding-and-fundraising"}, {"need": "premises"}),
+    ({"function": "training"}, {"function": "consultancy"}),
+    ({"segment": "bme-vcos"}, {"segment": "vcos-developing-or-managing-premises"}),
+    ({"community": "women"}, {"community": "young-people"}),
+    ({"ward": "bow-east"}, {"ward": "island-gardens"}),
+    ({"need": "premises", "language": "bn"}, {"need": "training", "language": "en"}),
+    ({"free": "on"}, {"free": "on"}),
+    ({"stage": "1", "day": "TU"}, {"stage": "3", "day": "WE"}),
+    ({"need": "premises", "free": "on", "day": "TU"}, {"need": "funding-and-fundraising", "free": "on", "day": "MO"}),
+    ({}, {}),
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("first, second", STATEMENT_SHAPES)
+@pytest.mark.parametrize("words", ["funding", "it's 100% a_b \\ \"quoted\" -advice\x01 premises; drop table x;--"])
+def test_a_kept_search_statement_is_what_django_compiles_with_the_values_as_parameters(services, monkeypatch, first, second, words):
+    from django.http import QueryDict
+
+    from directory import search
+    from directory.forms import DirectoryFilterForm
+    from directory.selectors import search_directory
+
+    monkeypatch.setattr(search, "_MATCHES_STATEMENTS", {})
+
+    def compiled(params):
+        filters = DirectoryFilterForm(QueryDict(mutable=True) | {"q": words, **params}).search_filters()
+        results = search_directory(filters)
+        return search.matches_statement(results, filters), search._scored(results).query.sql_with_params(), results
+
+    statement, _django, _results = compiled(first)
+    assert len(search._MATCHES_STATEMENTS) == 1  # the shape is kept
+    statement, (sql, params), results = compiled(second)
+    assert statement == (sql, tuple(params))
+    for value in ("100%", "it''s", "drop table", "a_b", "quoted", "funding", "premises"):
+        assert value not in statement[0]  # every value stays a parameter
+    with connection.cursor() as cursor:
+        cursor.execute(*statement)
+        assert sorted(cursor.fetchall()) == sorted(search._scored(results))
+    assert search.first_matches(results, words, statement=statement) == search.first_matches(results, words)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("params", [{"q": "funding", "area": "national"}, {"q": "funding", "sort": "name"}, {"need": "premises"}])
+def test_searches_by_area_or_not_ranked_have_no_kept_statement(params):
+    from django.http import QueryDict
+
+    from directory import search
+    from directory.forms import DirectoryFilterForm
+    from directory.selectors import search_directory
+
+    filters = DirectoryFilterForm(QueryDict(mutable=True) | params).search_filters()
+    assert search.matches_statement(search_directory(filters), filters) is None
+
+
+def test_a_search_has_no_kept_statement_on_sqlite(services):
+    from directory import search
+    from directory.selectors import search_directory
+
+    filters = ServiceFilters(text="funding")
+    assert (search.matches_statement(search_directory(filters), filters) is None) == (connection.vendor != "postgresql")
