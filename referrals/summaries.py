@@ -244,8 +244,10 @@ def summarise(wanted: set[date]) -> None:
     counted (any month's change is taken care of now, wanted or not, as the notes say only which UTC
     month changed), and those never counted or counted on another basis."""
     current = basis()
-    # Up to date (one statement): every wanted month counted on this basis, and no change noted since.
-    if wanted and SummarisedMonth.objects.filter(~Exists(ReferralChange.objects.all()), month__in=wanted, basis=current).count() == len(wanted):
+    # Up to date: every wanted month counted on this basis, and no change noted since (one statement;
+    # with no month wanted, only the notes are looked at).
+    counted = SummarisedMonth.objects.filter(~Exists(ReferralChange.objects.all()), month__in=wanted, basis=current)
+    if counted.count() == len(wanted) and (wanted or not ReferralChange.objects.exists()):
         return
     with transaction.atomic():
         if connection.vendor == "postgresql":

@@ -129,7 +129,9 @@ def test_exact_name_matches_are_read_with_the_first_matches_only_when_the_estima
     search.table_rows()  # read now (scans_table keeps it): the statements counted are the search's own
     with CaptureQueriesContext(connection) as captured:
         first = search.first_matches(results, "payroll", expected=expected)
-    assert len(first.found) == 4 and exact.pk not in dict(first.found)
+    # Which four the database finds first follows the rows' places in the table (a rolled-back test's
+    # freed space may come first): the exact name match is read either way.
+    assert len(first.found) == 4 and set(dict(first.found)) <= set(results.values_list("pk", flat=True))
     assert [pk for pk, _rank in first.exact_names] == [exact.pk]
     assert first.exact_names[0][1] == max(rank for _pk, rank in results.values_list("pk", "rank"))
     assert len(captured) == (1 if search.likely_beyond_rank_limit(expected) else 2)
