@@ -245,7 +245,7 @@ SUPPRESSION_NOTE = gettext_lazy(
 )
 
 
-def _vco_kind(scope: Scope) -> int | None:
+def _vco_kind() -> int | None:
     """The VCO kind's id."""
     return built_from_terms(
         "evidence-vco-kind",
@@ -264,10 +264,6 @@ PERIOD_BEFORE = "period_before"
 def _memo_before(scope: Scope) -> dict:
     """The memo of the scope's period before, for figures worked out with the scope's own."""
     return scope.memo.setdefault(PERIOD_BEFORE, {})
-
-
-def _wards(scope: Scope) -> list[TaxonomyTerm]:
-    return kept_wards()
 
 
 # The many-to-many lists VCOs are counted by, a chart each (an organisation has each term once).
@@ -293,7 +289,7 @@ def _count_vco_figures(scope: Scope) -> dict:
     """
     # On record by the end of the period before (which ends where this one starts): "earlier".
     where = "WHERE d.kind_id = %s AND d.day <= %s" + (" AND d.ward_id = %s" if scope.area is not None else "")
-    params = [_vco_kind(scope), connection.ops.adapt_datefield_value(scope.end)] + ([scope.area.pk] if scope.area is not None else [])
+    params = [_vco_kind(), connection.ops.adapt_datefield_value(scope.end)] + ([scope.area.pk] if scope.area is not None else [])
     start = connection.ops.adapt_datefield_value(scope.start)
     days_table, term_days_table = OrganisationDay._meta.db_table, OrganisationTermDay._meta.db_table
     # The number of the days at or before each VCO's day of creation: the VCOs created before the day
@@ -377,7 +373,7 @@ def organisation_section(scope: Scope) -> Section:
     stage_counts, ward_counts = _vco_stage_and_ward_counts(scope)
     section.charts.append(_vcos_by_stage_chart(stage_counts))
     if scope.area is None:
-        section.charts.append(_vcos_by_ward_chart(ward_counts, _wards(scope)))
+        section.charts.append(_vcos_by_ward_chart(ward_counts, kept_wards()))
     section.charts.extend(_vcos_by_term_charts(scope, total_vcos=sum(stage_counts.values())))
     section.charts.append(_vcos_joining_chart(scope))
     return section
@@ -613,7 +609,7 @@ def _scope_coverage(scope: Scope) -> tuple[list[TaxonomyTerm], list[TaxonomyTerm
     """coverage_matrix by the end of the period, from services read once for the period and its period
     before (those of the period put on record before it began)."""
     functions = built_from_terms("evidence-infrastructure-functions", _infrastructure_functions)
-    return functions, _wards(scope), _coverage(once(scope.memo, "services_covering", lambda: _scope_services_covering(scope)))
+    return functions, kept_wards(), _coverage(once(scope.memo, "services_covering", lambda: _scope_services_covering(scope)))
 
 
 def _scope_services_covering(scope: Scope) -> list[tuple[int, bool, set[int], set[int]]]:
@@ -808,7 +804,7 @@ def event_section(scope: Scope) -> Section:
     by_ward: dict[int | None, int] = defaultdict(int)
     for organiser_id, row in counts.items():
         by_ward[organiser_wards.get(organiser_id)] += row["attended"]
-    wards = [scope.area] if scope.area is not None else _wards(scope)
+    wards = [scope.area] if scope.area is not None else kept_wards()
     rows = [(ward.name, by_ward.get(ward.pk, 0)) for ward in wards]
     if scope.area is None:
         rows.append((_("Ward not recorded"), by_ward.get(None, 0)))
@@ -1495,7 +1491,7 @@ def _delivery_comparison(scope: Scope, *, medians: bool) -> suppression.Comparis
         total = _delivery_row(_("The whole borough"), borough, states, populations=False)
         adds_up = False
     else:
-        wards = list(kept_wards())
+        wards = list(kept_wards())  # a copy: retired wards are added to it
         # A ward no longer in use still has its row while its organisations' referrals are counted,
         # or the borough less the rows would give its figures away.
         retired = set(by_ward) - {ward.pk for ward in wards} - {None}

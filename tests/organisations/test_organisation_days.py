@@ -20,17 +20,21 @@ pytestmark = pytest.mark.django_db
 TERM_LISTS = ("segments", "communities_served")
 
 
+def _count_in(figures: list[int], organisation: Organisation) -> None:
+    """Adds an organisation to [organisations, volunteers, paid staff, organisations giving volunteers]."""
+    figures[0] += 1
+    figures[1] += organisation.volunteers or 0
+    figures[2] += organisation.paid_staff or 0
+    figures[3] += organisation.volunteers is not None
+
+
 def _live() -> tuple[dict, dict]:
     """What the triggers keep, grouped from every open organisation."""
     days, term_days = defaultdict(lambda: [0, 0, 0, 0]), defaultdict(int)
     for organisation in Organisation.objects.active().prefetch_related("kinds", *TERM_LISTS):
         day = timezone.localtime(organisation.created_at).date()
         for kind in organisation.kinds.all():
-            figures = days[(day, kind.pk, organisation.development_stage, organisation.ward_id)]
-            figures[0] += 1
-            figures[1] += organisation.volunteers or 0
-            figures[2] += organisation.paid_staff or 0
-            figures[3] += organisation.volunteers is not None
+            _count_in(days[(day, kind.pk, organisation.development_stage, organisation.ward_id)], organisation)
             for relation in TERM_LISTS:
                 for listed in getattr(organisation, relation).all():
                     term_days[(day, kind.pk, relation, listed.pk, organisation.ward_id)] += 1
@@ -68,11 +72,7 @@ def _figures_live(scope: selectors.Scope) -> dict:
     for organisation in vcos.prefetch_related(*TERM_LISTS):
         earlier = organisation.created_at < scope.start_at
         for target in (groups, groups_before) if earlier else (groups,):
-            figures = target[(organisation.development_stage, organisation.ward_id)]
-            figures[0] += 1
-            figures[1] += organisation.volunteers or 0
-            figures[2] += organisation.paid_staff or 0
-            figures[3] += organisation.volunteers is not None
+            _count_in(target[(organisation.development_stage, organisation.ward_id)], organisation)
         for relation in TERM_LISTS:
             for listed in getattr(organisation, relation).all():
                 terms[relation][listed.pk] += 1
