@@ -9,8 +9,10 @@ at the end unless --keep), loads it with fast bulk inserts (the facets refreshed
 table's secondary indexes built afterwards), then measures in-process server time (Django test client,
 no network), each figure next to its baseline measured in the same run:
 
-- the directory page searching with words and two filters, against the SQL that very page ran, re-run
-  directly on a cursor (the database's own time): target page/SQL <= 2x at p50, page p95 < 40 ms;
+- the directory page searching with words and two filters, against the SQL that very page ran (its
+  reads, the listing's prepared statement included), re-run directly on a cursor (the database's own
+  time): target page/SQL <= 2x at p50, page p95 < 40 ms. Beside it, the CPU time per page of this
+  process and the database's backend, against that of the re-run: the ratio a busy machine moves least;
 - ORUK /services?per_page=50 (pages 1-60, and searches), likewise against its SQL: target p95 < 60 ms;
 - ORUK /services?per_page=50 deep pages, and /services/{id} fully nested, against their SQL;
 - the full CSV download of every service, streamed, in a separate process: peak RSS < 150 MB (--no-csv
@@ -210,10 +212,21 @@ def wait_for_other_snapshots(cursor, *, timeout_s: float = 120) -> None:
         time.sleep(1)
 
 
+# The statements of a page that are re-run as its own SQL: reads only (a cache's write would be a second
+# write). EXPLAIN, which estimates a count, is a read; so is EXECUTE of the directory listing's prepared
+# query (directory.selectors._listing_statement), sent with its PREPARE the first time in a session.
+READS = ("SELECT", "WITH", "EXPLAIN", "EXECUTE", "DEALLOCATE ALL; PREPARE")
+
+
+def reads_of(captured) -> list[str]:
+    """The reads among the statements a CaptureQueriesContext caught, in the order they ran."""
+    return [query["sql"] for query in captured.captured_queries if query["sql"].lstrip().upper().startswith(READS)]
+
+
 def sql_time_ms(statements: list[str]) -> float:
-    """The time the database takes to answer these statements again, sent as they were on a plain
-    cursor and their rows fetched: the page's own SQL without Django around it. Only reads are re-run
-    (a cache's write would be a second write); EXPLAIN, which estimates a count, is a read."""
+    """The time the database takes to answer these statements (reads_of a page) again, sent as they were
+    on a plain cursor, on the page's own database session, and their rows fetched: the page's own SQL
+    without Django around it."""
     from django.db import connection
 
     started = time.perf_counter()
@@ -224,39 +237,73 @@ def sql_time_ms(statements: list[str]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def backend_cpu_ms(pid: int) -> float | None:
+    """The CPU time a PostgreSQL backend has used so far (None unless it runs on this machine): work
+    done, not time spent waiting for a core, so it hardly depends on what else the machine runs."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms() -> float | None:
+    """The CPU time used so far by this process and its database session's backend together."""
+    from django.db import connection
+
+    backend = backend_cpu_ms(connection.connection.info.backend_pid) if connection.connection else None
+    return None if backend is None else time.process_time() * 1000 + backend
+
+
 def measure(client, urls: list[str], label: str, *, target_p95_ms: float, target_ratio: float | None = None) -> dict:
-    """Each URL's server time, then the SQL it ran timed directly: p50 and p95 of both, and page/SQL."""
+    """Each URL's server time, then the SQL it ran timed directly: p50 and p95 of both, and page/SQL;
+    and the CPU time of both (this process and the database's, per page: the figure a busy machine
+    moves least)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     for url in urls[:3]:  # warm up
         client.get(url)
-    times, sql_times, queries = [], [], []
+    times, sql_times, queries, cpu, sql_cpu = [], [], [], [], []
     for url in urls:
         with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
+            before, started = cpu_ms(), time.perf_counter()
             response = client.get(url)
             if hasattr(response, "streaming_content"):
                 b"".join(response.streaming_content)
             times.append((time.perf_counter() - started) * 1000)
+            after = cpu_ms()
         assert response.status_code == 200, (url, response.status_code, response.content[:300])
         queries.append(len(captured))
-        reads = [query["sql"] for query in captured.captured_queries if query["sql"].lstrip().upper().startswith(("SELECT", "WITH", "EXPLAIN"))]
-        sql_times.append(sql_time_ms(reads))
+        sql_before = cpu_ms()
+        sql_times.append(sql_time_ms(reads_of(captured)))
+        sql_after = cpu_ms()
+        if None not in (before, after, sql_before, sql_after):
+            cpu.append(after - before)
+            sql_cpu.append(sql_after - sql_before)
     figures = {
         "p50": statistics.median(times),
         "p95": percentile(times, 0.95),
         "sql_p50": statistics.median(sql_times),
         "sql_p95": percentile(sql_times, 0.95),
+        # Means: the backend's CPU time moves in steps of a clock tick (10 ms), so only sums are precise.
+        "cpu": statistics.mean(cpu) if cpu else None,
+        "sql_cpu": statistics.mean(sql_cpu) if sql_cpu else None,
     }
     ratio = figures["p50"] / figures["sql_p50"]
     verdicts = [f"p95 < {target_p95_ms:.0f} ms: {'OK' if figures['p95'] < target_p95_ms else 'OVER'}"]
     if target_ratio is not None:
         verdicts.append(f"page/SQL <= {target_ratio:g}x: {'OK' if ratio <= target_ratio else 'OVER'}")
+    cpu_figures = (
+        f"CPU per page {figures['cpu']:4.1f} against its SQL's {figures['sql_cpu']:4.1f} ms: {figures['cpu'] / figures['sql_cpu']:4.1f}x | "
+        if figures["cpu"] and figures["sql_cpu"]
+        else ""
+    )
     print(
         f"{label:<46} n={len(times):>3}  page p50={figures['p50']:6.1f} p95={figures['p95']:6.1f} ms | "
         f"its SQL p50={figures['sql_p50']:6.1f} p95={figures['sql_p95']:6.1f} ms | page/SQL p50 {ratio:4.1f}x "
-        f"p95 {figures['p95'] / figures['sql_p95']:4.1f}x | queries {min(queries)}-{max(queries)} | {'; '.join(verdicts)}"
+        f"p95 {figures['p95'] / figures['sql_p95']:4.1f}x | {cpu_figures}queries {min(queries)}-{max(queries)} | {'; '.join(verdicts)}"
     )
     return figures
 
@@ -289,7 +336,7 @@ def explain_searches(count: int) -> None:
         print(f"=== {url}: {len(captured)} queries")
         for query in captured.captured_queries:
             sql = query["sql"]
-            if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            if not sql.lstrip().upper().startswith(("SELECT", "WITH", "EXECUTE")):
                 continue
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
@@ -311,8 +358,7 @@ def dump_search_sql(path: str) -> None:
     for url in directory_search_urls(random.Random(SEED + 1)):
         with CaptureQueriesContext(connection) as captured:
             client.get(url)
-        reads = [query["sql"] for query in captured.captured_queries if query["sql"].lstrip().upper().startswith(("SELECT", "WITH", "EXPLAIN"))]
-        statements.append(reads)
+        statements.append(reads_of(captured))
     with open(path, "w") as file:
         json.dump(statements, file)
     print(f"{len(statements)} searches' SQL written to {path}")
@@ -324,14 +370,6 @@ def replay_growth(one_path: str, three_path: str, rounds: int = 3) -> None:
     runs on this machine, its backend's CPU time per search (/proc: work done, not time spent waiting
     for a core), each the median over `rounds` rounds, and 3x over 1x."""
     import psycopg2
-
-    def backend_cpu_ms(pid: int) -> float | None:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
     scales = {}
     for scale, path in ((1, one_path), (3, three_path)):
