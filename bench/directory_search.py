@@ -504,12 +504,17 @@ def growth(*, no_csv: bool) -> None:
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         print("\n".join(line for line in output.splitlines() if not line.startswith("RESULTS ")))
         found[scale] = json.loads(next(line for line in output.splitlines() if line.startswith("RESULTS "))[8:])
-    print("--- growth from 1x to 3x, p95 (target <= 1.3x); the SQL's own growth beside it")
+    print("--- growth from 1x to 3x, p95 (target <= 1.3x); the SQL's own growth and CPU time per page beside it")
     for label, one in found[1].items():
         three = found[3][label]
+        cpu = (
+            f" | CPU per page {one['cpu']:5.1f} -> {three['cpu']:5.1f} ms: {three['cpu'] / one['cpu']:4.2f}x"
+            if one.get("cpu") and three.get("cpu")
+            else ""
+        )
         print(
             f"{label:<20} page p95 {one['p95']:6.1f} -> {three['p95']:6.1f} ms: {three['p95'] / one['p95']:4.2f}x"
-            f" | its SQL p95 {one['sql_p95']:6.1f} -> {three['sql_p95']:6.1f} ms: {three['sql_p95'] / one['sql_p95']:4.2f}x"
+            f" | its SQL p95 {one['sql_p95']:6.1f} -> {three['sql_p95']:6.1f} ms: {three['sql_p95'] / one['sql_p95']:4.2f}x{cpu}"
         )
     print(f"Load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
