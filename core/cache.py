@@ -10,10 +10,12 @@ taken, so they use the "locks" cache, which raises (see settings.CACHES).
 
 import functools
 import logging
+import os
 import time
 
+import redis
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +66,78 @@ class _KeptClientsRedisCacheClient(RedisCacheClient):
         return client
 
 
+class _TrackedValue:
+    """One key's value, read over a connection of its own with Redis's client-side caching on (CLIENT
+    TRACKING, RESP3) and kept until Redis says the key changed. Redis then sends that connection a
+    message; any data there (that message, or the connection closing) means: read it again. So asking
+    whether the kept value still holds is a look at a socket, not a round trip. (Redis tracks key names
+    across its databases: a write to the same name in another database only costs a read.)"""
+
+    def __init__(self, url: str, key: str, loads):
+        self.url, self.key, self.loads = url, key, loads
+        self.client, self.pid, self.kept = None, None, None
+
+    def value(self):
+        """The key's value (None when missing: not kept, asked again next time); raises RedisError."""
+        try:
+            if self.client is None or self.pid != os.getpid() or self.client.connection.can_read(timeout=0):
+                self.forget()
+                client = redis.Redis.from_url(
+                    self.url, protocol=3, single_connection_client=True, socket_connect_timeout=1, socket_timeout=1
+                )
+                client.execute_command("CLIENT", "TRACKING", "ON")
+                self.client, self.pid = client, os.getpid()
+            if self.kept is None:
+                raw = self.client.get(self.key)
+                self.kept = None if raw is None else self.loads(raw)
+            return self.kept
+        except RedisError:
+            self.forget()
+            raise
+
+    def forget(self) -> None:
+        """Read the value afresh next time (on a new connection: nothing is tracked on it yet)."""
+        client, self.client, self.kept = self.client, None, None
+        if client is not None and self.pid == os.getpid():
+            client.close()
+
+
 class TolerantRedisCache(RedisCache):
     """Django's Redis cache, with Redis unreachable read as a miss and writes dropped."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _KeptClientsRedisCacheClient
+        self._tracked: dict[str, _TrackedValue] = {}
+        self._untracked = False
+
+    def get_tracked(self, key, default=None):
+        """get() for a key read on most requests and seldom written (the taxonomies' data version): its
+        value is kept in this process while Redis reports no change to it (_TrackedValue), instead of
+        a round trip on every request. A write from this process is seen at once (forget_tracked);
+        another process's as soon as Redis's message arrives, within the round trip the write itself
+        took."""
+        if self._untracked:
+            return self.get(key, default)
+        made = self.make_and_validate_key(key)
+        tracked = self._tracked.get(made)
+        if tracked is None:
+            tracked = self._tracked[made] = _TrackedValue(self._servers[0], made, self._cache._serializer.loads)
+        try:
+            value = tracked.value()
+        except ResponseError:  # a Redis without RESP3 and CLIENT TRACKING (before 6.0): asked every time
+            self._untracked = True
+            return self.get(key, default)
+        except RedisError as error:
+            _warn(error)
+            return default
+        return default if value is None else value
+
+    def forget_tracked(self, key) -> None:
+        """get_tracked(key) reads afresh: this process has just written it."""
+        tracked = self._tracked.get(self.make_and_validate_key(key))
+        if tracked is not None:
+            tracked.forget()
 
     get = _answering("get", lambda key, default=None, version=None: default)
     get_many = _answering("get_many", lambda *args, **kwargs: {})
@@ -82,3 +150,17 @@ class TolerantRedisCache(RedisCache):
     delete_many = _answering("delete_many", lambda *args, **kwargs: None)
     clear = _answering("clear", lambda *args, **kwargs: None)
     incr = _answering("incr", _missing)  # decr goes through incr
+
+
+def get_tracked(cache, key, default=None):
+    """cache.get(key, default), from the value kept in this process while it is unchanged when the cache
+    is Redis (TolerantRedisCache.get_tracked); other caches are asked each time."""
+    get = getattr(cache, "get_tracked", None)  # through django.core.cache.cache's proxy too
+    return get(key, default) if get is not None else cache.get(key, default)
+
+
+def forget_tracked(cache, key) -> None:
+    """After this process wrote `key`: its next get_tracked reads it afresh."""
+    forget = getattr(cache, "forget_tracked", None)
+    if forget is not None:
+        forget(key)

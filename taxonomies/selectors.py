@@ -27,7 +27,8 @@ def terms_in_taxonomies(taxonomy_codes: list[str]) -> QuerySet[TaxonomyTerm]:
 # What is built from the terms (a form's choices...) is kept in each process under the taxonomies' data
 # version, which services.record_taxonomy_change moves on whenever a taxonomy or a term is saved or
 # deleted, so every process sees a change at its next request. Within a request the version is read
-# from the shared cache once (remember_version_during_requests), however many things are built.
+# once (remember_version_during_requests), however many things are built; with Redis, that read is of
+# the value kept while Redis reports no change to it (core.cache.get_tracked), not a round trip.
 VERSION_KEY = "taxonomies:version"
 _built: dict[str, tuple[str, object]] = {}
 _request = threading.local()  # .version while a request is served: None until read
@@ -38,13 +39,15 @@ def taxonomy_version() -> str | None:
     cannot be reached, and then nothing is kept."""
     from django.core.cache import cache
 
+    from core.cache import get_tracked
+
     in_request = hasattr(_request, "version")
     if in_request and _request.version is not None:
         return _request.version
-    version = cache.get(VERSION_KEY)
+    version = get_tracked(cache, VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(VERSION_KEY)
+        version = get_tracked(cache, VERSION_KEY)
     if in_request:
         _request.version = version
     return version
@@ -60,7 +63,12 @@ def remember_version_during_requests(*, started: bool, **_signal) -> None:
 
 
 def forget_version_read() -> None:
-    """The version moved on during this request (services.record_taxonomy_change): read it again."""
+    """The version moved on in this process (services.record_taxonomy_change): read it again."""
+    from django.core.cache import cache
+
+    from core.cache import forget_tracked
+
+    forget_tracked(cache, VERSION_KEY)
     if hasattr(_request, "version"):
         _request.version = None
 

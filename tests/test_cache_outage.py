@@ -2,6 +2,8 @@
 throttle and the month calendar answer as with an empty cache, /readyz reports the outage, and locks
 (the "locks" cache) fail loudly instead of looking free or taken."""
 
+import time
+
 import pytest
 import redis
 from django.core.cache import cache, caches
@@ -58,3 +60,36 @@ def test_the_cache_keeps_one_redis_client_per_server(own_redis_cache):
     assert shared.get_client("a") is shared.get_client("b") is shared.get_client(None, write=True)
     cache.set("kept", "once")
     assert cache.get("kept") == "once"
+
+
+def test_a_tracked_value_is_kept_until_redis_reports_a_change(own_redis_cache, monkeypatch):
+    """core.cache.get_tracked (the taxonomies' data version on every request): read from Redis once,
+    then kept with no round trip until Redis reports a write to the key (another process's, here a
+    write on the cache's other connection), or this process forgets it after its own write; while Redis
+    is down it reads as missing."""
+    from core.cache import forget_tracked, get_tracked
+
+    cache.set("version", "first")
+    assert get_tracked(cache, "version") == "first"
+    round_trips = []
+    real_get = redis.Redis.get
+    monkeypatch.setattr(redis.Redis, "get", lambda self, key: round_trips.append(key) or real_get(self, key))
+    assert [get_tracked(cache, "version") for _ in range(3)] == ["first"] * 3
+    assert round_trips == [], "kept: no round trip while the key is unchanged"
+
+    cache.set("version", "second")  # Redis tells the tracking connection: read afresh
+    deadline = time.monotonic() + 2
+    while get_tracked(cache, "version") == "first" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert get_tracked(cache, "version") == "second" and len(round_trips) == 1
+
+    cache.set("version", "third")
+    forget_tracked(cache, "version")  # as after this process's own write: seen at once
+    assert get_tracked(cache, "version") == "third"
+    assert get_tracked(cache, "missing", "default") == "default"
+
+    own_redis_cache.stop()
+    assert get_tracked(cache, "version", "unknown") == "unknown"
+    own_redis_cache.start()  # back, empty
+    cache.set("version", "fourth")
+    assert get_tracked(cache, "version") == "fourth"

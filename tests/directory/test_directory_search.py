@@ -301,17 +301,17 @@ def test_filter_choices_are_kept_until_a_term_changes():
 
 
 def test_taxonomy_version_is_read_once_a_request_and_afresh_after_a_change(client, services, monkeypatch):
-    """taxonomies.selectors.taxonomy_version: within a request the shared cache is asked once, however
-    many things are built from the terms (the directory page's filters and its results' terms); a term
-    saved during the request, and every read outside a request, asks it again."""
-    from django.core.cache import cache
-
+    """taxonomies.selectors.taxonomy_version: within a request the shared cache is asked once (with
+    Redis, its value kept while unchanged: core.cache.get_tracked), however many things are built from
+    the terms (the directory page's filters and its results' terms); a term saved during the request,
+    and every read outside a request, asks it again."""
+    import core.cache
     from taxonomies.selectors import VERSION_KEY, remember_version_during_requests, taxonomy_version
 
     taxonomy_version()  # the version in the cache, as after any term's save
     reads = []
-    real_get = cache.get
-    monkeypatch.setattr(cache, "get", lambda key, *args, **kwargs: reads.append(key) or real_get(key, *args, **kwargs))
+    real_get = core.cache.get_tracked
+    monkeypatch.setattr(core.cache, "get_tracked", lambda cache, key, *args: reads.append(key) or real_get(cache, key, *args))
 
     def version_reads() -> int:
         count = reads.count(VERSION_KEY)
