@@ -294,8 +294,10 @@ def _count_vco_figures(scope: Scope) -> dict:
     days_table, term_days_table = OrganisationDay._meta.db_table, OrganisationTermDay._meta.db_table
     # The number of the days at or before each VCO's day of creation: the VCOs created before the day
     # numbered i are those numbered i or less. The period's start is one of the days, so the groups
-    # per stage and ward come from the same pass, per day number: those numbered up to the start's
-    # are "earlier".
+    # per stage and ward come from the same pass: those numbered up to the start's are "earlier". The
+    # day rows are grouped once per stage, ward and day number (some thousands of groups), and those
+    # groups added up in the database two ways (per stage, ward and whether earlier; per day number),
+    # so that a few hundred rows come back rather than every group.
     scope_before, _name = previous_period(scope)
     days = sorted({*_joining_days(scope), *_joining_days(scope_before)})
     earlier_than = days.index(scope.start)
@@ -307,35 +309,39 @@ def _count_vco_figures(scope: Scope) -> dict:
         bucket, bucket_params = bucket.format(*range(len(edges) + 1)), edges
     statements = [
         (
-            f"SELECT %s, d.development_stage, d.ward_id, {bucket}, SUM(d.organisations), SUM(d.volunteers), "
-            f"SUM(d.paid_staff), SUM(d.giving_volunteers) FROM {days_table} d {where} GROUP BY 2, 3, 4",
-            ["groups", *bucket_params, *params],
+            f"WITH g (stage, ward_id, day_number, organisations, volunteers, paid_staff, giving_volunteers) AS ("
+            f"SELECT d.development_stage, d.ward_id, {bucket}, SUM(d.organisations), SUM(d.volunteers), SUM(d.paid_staff), "
+            f"SUM(d.giving_volunteers) FROM {days_table} d {where} GROUP BY 1, 2, 3) "
+            "SELECT %s, g.stage, g.ward_id, CASE WHEN g.day_number <= %s THEN 1 ELSE 0 END, SUM(g.organisations), SUM(g.volunteers), "
+            "SUM(g.paid_staff), SUM(g.giving_volunteers) FROM g GROUP BY 2, 3, 4 "
+            "UNION ALL SELECT %s, NULL, NULL, g.day_number, SUM(g.organisations), NULL, NULL, NULL FROM g GROUP BY 4",
+            [*bucket_params, *params, "groups", earlier_than, "days"],
         ),
         (
-            f"SELECT d.relation, d.term_id, NULL, CASE WHEN d.day < %s THEN 1 ELSE 0 END, SUM(d.organisations), NULL, NULL, NULL FROM {term_days_table} d "
-            f"{where} GROUP BY 1, 2, 4",
+            f"SELECT d.relation, d.term_id, NULL, SUM(CASE WHEN d.day < %s THEN d.organisations ELSE 0 END), SUM(d.organisations), "
+            f"NULL, NULL, NULL FROM {term_days_table} d {where} GROUP BY 1, 2",
             [start, *params],
         ),
     ]
     groups: dict[tuple, list[int]] = {}
     groups_before: dict[tuple, list[int]] = {}
-    terms = {relation: defaultdict(int) for relation in VCO_TERM_LISTS}
+    terms = {relation: {} for relation in VCO_TERM_LISTS}
     terms_before = {relation: {} for relation in VCO_TERM_LISTS}
     by_day = [0] * (len(days) + 1)
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(sql for sql, _params in statements), [p for _sql, params in statements for p in params])
         for figure, key, ward_id, earlier, n, *sums in cursor.fetchall():
             if figure == "groups":
-                day_number = earlier
-                by_day[day_number] += n
                 figures = [n, *(value or 0 for value in sums)]
-                for kept in (groups, groups_before) if day_number <= earlier_than else (groups,):
-                    group = kept.get((key, ward_id), [0, 0, 0, 0])
-                    kept[(key, ward_id)] = [a + b for a, b in zip(group, figures, strict=True)]
+                for kept in (groups, groups_before) if earlier else (groups,):
+                    group = kept.get((key, ward_id))
+                    kept[(key, ward_id)] = figures if group is None else [a + b for a, b in zip(group, figures, strict=True)]
+            elif figure == "days":
+                by_day[earlier] = n
             elif figure in terms:
-                terms[figure][key] += n
+                terms[figure][key] = n
                 if earlier:
-                    terms_before[figure][key] = n
+                    terms_before[figure][key] = earlier
     joined_before = dict(zip(days, accumulate(by_day), strict=False))
     figures = {"groups": [(stage, ward_id, *figures) for (stage, ward_id), figures in groups.items()], "joined_before": joined_before}
     figures_before = {
@@ -343,7 +349,7 @@ def _count_vco_figures(scope: Scope) -> dict:
         "joined_before": {day: n for day, n in joined_before.items() if day <= scope.start},
     }
     for relation in VCO_TERM_LISTS:
-        figures[relation], figures_before[relation] = dict(terms[relation]), terms_before[relation]
+        figures[relation], figures_before[relation] = terms[relation], terms_before[relation]
     _memo_before(scope).setdefault("vco_figures", figures_before)
     return figures
 
@@ -360,8 +366,14 @@ def quarter_starts(start: date, end: date) -> list[date]:
     starts = []
     while first <= end:
         starts.append(first)
-        first += relativedelta(months=3)
+        first = _next_quarter(first)
     return starts
+
+
+def _next_quarter(quarter: date) -> date:
+    """The first day of the quarter after the one starting on `quarter` (date arithmetic rather than
+    relativedelta, which costs more than the rest of a period's quarters)."""
+    return date(quarter.year + 1, 1, 1) if quarter.month == 10 else date(quarter.year, quarter.month + 3, 1)
 
 
 def quarter_label(start: date) -> str:
@@ -457,10 +469,8 @@ def _vcos_by_term_charts(scope: Scope, *, total_vcos: int) -> list[Chart]:
 def _joining_quarters(scope: Scope) -> list[tuple[date, date, date]]:
     """(quarter start, its first day in the period, the day after its last in the period) of each
     quarter the period overlaps."""
-    return [
-        (quarter, max(quarter, scope.start), min(quarter + relativedelta(months=3), scope.end + timedelta(days=1)))
-        for quarter in quarter_starts(scope.start, scope.end)
-    ]
+    after = scope.end + timedelta(days=1)
+    return [(quarter, max(quarter, scope.start), min(_next_quarter(quarter), after)) for quarter in quarter_starts(scope.start, scope.end)]
 
 
 def _joining_days(scope: Scope) -> list[date]:
@@ -550,51 +560,39 @@ class Coverage:
 
     def count(self, function_id: int, ward_id: int) -> int:
         everywhere = self.everywhere.get(function_id, set())
-        return len(everywhere) + sum(
-            1 for provider in self.in_ward.get((function_id, ward_id), ()) if provider not in everywhere
-        )
+        return len(everywhere) + len(self.in_ward.get((function_id, ward_id), set()) - everywhere)
 
 
 def _infrastructure_functions() -> list[TaxonomyTerm]:
     return list(TaxonomyTerm.objects.in_taxonomy(Taxonomy.FUNCTIONS).filter(parent__isnull=False).order_by("parent__order", "order", "name"))
 
 
-def _services_covering(until: datetime | None, *, earlier_than: datetime | None = None) -> list[tuple[int, bool, set[int], set[int]]]:
-    """(organisation id, whether put on record before `earlier_than`, function ids, ward ids) of each
-    listed service of our own with a function; with `until`, only those put on record before then.
-    Three queries."""
+# (function id, ward id or None, organisation id, whether put on record before a day): a listed
+# service's function in one ward it names (None: it names none, and serves the whole borough).
+CoveringRow = tuple[int, int | None, int, bool]
+
+
+def _services_covering(until: datetime | None, *, earlier_than: datetime | None = None) -> list[CoveringRow]:
+    """A row for each function and ward of each listed service of our own with a function, and
+    whether the service was put on record before `earlier_than`; with `until`, only services put on
+    record before then. One query: the joins give the pairs the page reads, where reading services,
+    functions and wards apart and pairing them in Python cost more than the rows."""
     # Our own services only: one harvested from another directory serves that directory's area.
-    services = Service.objects.listed().own().order_by()
+    services = Service.objects.listed().own().order_by().filter(functions__isnull=False)
     if until is not None:
         services = services.filter(created_at__lt=until)
-    service_functions = defaultdict(set)
-    for service_id, term_id in Service.functions.through.objects.filter(service_id__in=services.values("pk")).values_list(
-        "service_id", "taxonomyterm_id"
-    ):
-        service_functions[service_id].add(term_id)
-    service_wards = defaultdict(set)
-    for service_id, term_id in Service.wards.through.objects.filter(service_id__in=services.values("pk")).values_list(
-        "service_id", "taxonomyterm_id"
-    ):
-        service_wards[service_id].add(term_id)
     earlier = ExpressionWrapper(Q(created_at__lt=earlier_than), output_field=BooleanField()) if earlier_than else Value(False)
-    return [
-        (organisation_id, earlier, service_functions[pk], service_wards.get(pk, set()))
-        for pk, organisation_id, earlier in services.values_list("pk", "organisation_id", earlier)
-        if pk in service_functions
-    ]
+    return list(services.values_list("functions", "wards", "organisation_id", earlier))
 
 
-def _coverage(services: list[tuple[int, bool, set[int], set[int]]]) -> Coverage:
+def _coverage(rows: list[CoveringRow]) -> Coverage:
     in_ward: dict[tuple[int, int], set[int]] = defaultdict(set)
     everywhere: dict[int, set[int]] = defaultdict(set)
-    for organisation_id, _earlier, function_ids, service_ward_ids in services:
-        for function_id in function_ids:
-            if not service_ward_ids:
-                everywhere[function_id].add(organisation_id)
-                continue
-            for ward_id in service_ward_ids:
-                in_ward[(function_id, ward_id)].add(organisation_id)
+    for function_id, ward_id, organisation_id, _earlier in rows:
+        if ward_id is None:
+            everywhere[function_id].add(organisation_id)
+        else:
+            in_ward[(function_id, ward_id)].add(organisation_id)
     return Coverage(everywhere=dict(everywhere), in_ward=dict(in_ward))
 
 
@@ -612,12 +610,12 @@ def _scope_coverage(scope: Scope) -> tuple[list[TaxonomyTerm], list[TaxonomyTerm
     return functions, kept_wards(), _coverage(once(scope.memo, "services_covering", lambda: _scope_services_covering(scope)))
 
 
-def _scope_services_covering(scope: Scope) -> list[tuple[int, bool, set[int], set[int]]]:
-    """_services_covering by the end of the period, and those of them on record before it began filed
-    for the period before."""
-    services = _services_covering(scope.end_at, earlier_than=scope.start_at)
-    _memo_before(scope).setdefault("services_covering", [service for service in services if service[1]])
-    return services
+def _scope_services_covering(scope: Scope) -> list[CoveringRow]:
+    """_services_covering by the end of the period, and the rows of services on record before it
+    began filed for the period before."""
+    rows = _services_covering(scope.end_at, earlier_than=scope.start_at)
+    _memo_before(scope).setdefault("services_covering", [row for row in rows if row[3]])
+    return rows
 
 
 def provider_section(scope: Scope) -> Section:
@@ -1661,7 +1659,10 @@ def previous_period(scope: Scope) -> tuple[Scope, str]:
     """The period of the same length just before, and how to name it in a sentence ("the previous
     quarter"). A period of whole months steps back by months, any other by days."""
     after_end = scope.end + timedelta(days=1)
-    months = next((n for n in range(1, 241) if after_end - relativedelta(months=n) == scope.start), None)
+    # The only number of months that can step back from the day after the end to the start.
+    months = (after_end.year - scope.start.year) * 12 + after_end.month - scope.start.month
+    if not (1 <= months <= 240 and after_end - relativedelta(months=months) == scope.start):
+        months = None
     if months is not None:
         start, end = scope.start - relativedelta(months=months), scope.start - timedelta(days=1)
         if months == 12 and scope.start.month == 1 and scope.start.day == 1:

@@ -14,7 +14,7 @@ from html import escape as escape_text
 
 from django import template
 from django.utils.formats import number_format
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -29,6 +29,14 @@ WIDTH = 720
 LABEL_WIDTH = 250
 BAR_SPACE = 330  # the rest is for the figure written after the bar
 ROW_HEIGHT = 26
+
+
+def _escaped(value) -> str:
+    """conditional_escape without the lazy-text check that wraps Django's escape: a row's label, hundreds
+    of them a page (a lazy label is turned into text, as conditional_escape does)."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return escape_text(str(value))
 
 
 def _label_lines(text: str, width: int = 34) -> list[str]:
@@ -68,7 +76,7 @@ def bar_chart(chart) -> SafeString:
         width = 0 if cell.hidden or not cell.value else max(round(100 * cell.value / scale), 1)
         # A row per category, every chart: built as format_html would, without its overhead.
         rows.append(
-            f'<li class="bar-row"><span class="bar-label">{conditional_escape(label)}</span><span class="bar-track">{_bar(width)}</span>'
+            f'<li class="bar-row"><span class="bar-label">{_escaped(label)}</span><span class="bar-track">{_bar(width)}</span>'
             f'<span class="bar-value{" suppressed" if cell.hidden else ""}">{escape_text(cell.text(digits))}</span></li>'
         )
     return format_html(
@@ -90,25 +98,24 @@ def _money_chart(chart, digits: suppression.Grouping) -> SafeString:
     (a hidden row only its words: "fewer than 5 grants", "withheld")."""
     funding = chart.series
     scale = max(funding.max_shown_amount, Decimal(1))
+    fewer, withheld = escape_text(_("fewer than 5 grants")), escape_text(_("withheld"))
+    grant_words: dict[int, str] = {}
     rows = []
     for label, cell, money in funding.money_rows():
         width = 0 if money.hidden or not money.value else max(round(100 * money.value / scale), 1)
         if cell.primary:
-            words = _("fewer than 5 grants")
+            words = fewer
         elif cell.hidden:
-            words = _("withheld")
+            words = withheld
         else:
-            words = format_html(
-                '{}<span class="bar-grants">{}</span>',
-                money.text(digits),
-                ngettext("%(count)s grant", "%(count)s grants", cell.value) % {"count": cell.text(digits)},
-            )
+            if cell.value not in grant_words:  # one plural lookup for each number of grants
+                grant_words[cell.value] = ngettext("%(count)s grant", "%(count)s grants", cell.value)
+            grants = grant_words[cell.value] % {"count": cell.text(digits)}
+            words = f'{escape_text(money.text(digits))}<span class="bar-grants">{escape_text(grants)}</span>'
+        # A row per funder, ward, stage and year: built as format_html would, without its overhead.
         rows.append(
-            format_html(
-                '<li class="bar-row"><span class="bar-label">{}</span><span class="bar-track">{}</span>'
-                '<span class="bar-value{}">{}</span></li>',
-                label, _bar(width), " suppressed" if cell.hidden else "", words,
-            )
+            f'<li class="bar-row"><span class="bar-label">{_escaped(label)}</span><span class="bar-track">{_bar(width)}</span>'
+            f'<span class="bar-value{" suppressed" if cell.hidden else ""}">{words}</span></li>'
         )
     return format_html(
         '<ul class="bar-chart list-unstyled" aria-label="{}">{}</ul>',
@@ -123,16 +130,17 @@ def _money_table(chart, caption_id: str, caption: str, digits: suppression.Group
         '<tr><th scope="col">{}</th><th scope="col" class="text-end">{}</th><th scope="col" class="text-end">{}</th></tr>',
         chart.row_heading, _("Grants"), _("Amount"),
     )
-    body = format_html_join(
-        "",
-        '<tr><th scope="row">{}</th>{}{}</tr>',
-        ((label, _cell_html(cell, zeros_are_findings=False, digits=digits), _cell_html(money, zeros_are_findings=False, digits=digits)) for label, cell, money in funding.money_rows()),
+    body = mark_safe(
+        "".join(
+            f'<tr><th scope="row">{_escaped(label)}</th>{_cell_html(cell, digits=digits)}{_cell_html(money, digits=digits)}</tr>'
+            for label, cell, money in funding.money_rows()
+        )
     )
     foot = format_html(
         '<tfoot><tr><th scope="row">{}</th>{}{}</tr></tfoot>',
         funding.total_label or _("Total"),
-        _cell_html(funding.total, zeros_are_findings=False, digits=digits),
-        _cell_html(funding.total_money, zeros_are_findings=False, digits=digits),
+        _cell_html(funding.total, digits=digits),
+        _cell_html(funding.total_money, digits=digits),
     )
     table = format_html(
         '<table class="table table-sm figures-table"><caption id="{}">{}</caption><thead>{}</thead><tbody>{}</tbody>{}</table>',
@@ -193,7 +201,7 @@ def _comparison_tables(chart, caption_id: str, digits: suppression.Grouping) -> 
         return format_html(
             "<tr><{} scope=\"row\">{}</{}>{}{}{}{}</tr>",
             cell, row.label, cell,
-            _cell_html(row.base, zeros_are_findings=False, digits=digits), _cell_html(row.part, zeros_are_findings=False, digits=digits),
+            _cell_html(row.base, digits=digits), _cell_html(row.part, digits=digits),
             share_html(row), median_html(row),
         )
 
@@ -209,8 +217,8 @@ def _comparison_tables(chart, caption_id: str, digits: suppression.Grouping) -> 
     )
 
     def outcome_row(row) -> SafeString:
-        cells = mark_safe("".join(_cell_html(cell, zeros_are_findings=False, digits=digits) for cell in row.breakdown))
-        return format_html('<tr><th scope="row">{}</th>{}{}</tr>', row.label, cells, _cell_html(row.base, zeros_are_findings=False, digits=digits))
+        cells = mark_safe("".join(_cell_html(cell, digits=digits) for cell in row.breakdown))
+        return format_html('<tr><th scope="row">{}</th>{}{}</tr>', row.label, cells, _cell_html(row.base, digits=digits))
 
     outcome_head = format_html_join("", '<th scope="col" class="text-end">{}</th>', ((label,) for label in comparison.breakdown_labels))
     outcomes = format_html(
@@ -283,15 +291,19 @@ def figure(value) -> str:
     return _number(value) if value is not None else "–"
 
 
-def _cell_html(cell, *, zeros_are_findings: bool, digits: suppression.Grouping) -> SafeString:
+def _cell_html(cell, *, digits: suppression.Grouping, gap: str = "") -> SafeString:
+    """A count's cell; `gap` (``_gap_html()``, looked up once per table): how a zero is shown where it
+    is a finding."""
     # Hundreds of cells a page: the figure's text escaped as format_html would, without its overhead.
     if cell.hidden:
         return mark_safe(f'<td class="text-end suppressed">{escape_text(cell.text(digits))}</td>')
-    if zeros_are_findings and not cell.value:
-        return format_html(
-            '<td class="text-end gap"><span aria-hidden="true">✕ </span>0<span class="visually-hidden"> ({})</span></td>', _("gap")
-        )
+    if gap and not cell.value:
+        return mark_safe(gap)
     return mark_safe(f'<td class="text-end">{escape_text(cell.text(digits))}</td>')
+
+
+def _gap_html() -> str:
+    return format_html('<td class="text-end gap"><span aria-hidden="true">✕ </span>0<span class="visually-hidden"> ({})</span></td>', _("gap"))
 
 
 @register.simple_tag
@@ -299,6 +311,7 @@ def figures_table(chart) -> SafeString:
     """The chart's figures as a table: the same suppressed cells, built in Python because a grid of
     wards by functions is hundreds of cells (a template loop would cost more than the figures)."""
     gaps = chart.zeros_are_findings
+    gap = _gap_html() if gaps else ""
     digits = suppression.grouping()
     caption_id = f"table-{chart.key}"
     caption = _("%(title)s (figures are %(unit)s)") % {"title": chart.title, "unit": chart.unit}
@@ -314,15 +327,15 @@ def figures_table(chart) -> SafeString:
         return _money_table(chart, caption_id, _("%(title)s (number of grants and amount awarded)") % {"title": chart.title}, digits)
     if chart.series is not None:
         head = format_html('<tr><th scope="col">{}</th><th scope="col" class="text-end">{}</th></tr>', chart.row_heading, _("Number"))
-        body = format_html_join(
-            "", "<tr><th scope=\"row\">{}</th>{}</tr>", ((label, _cell_html(cell, zeros_are_findings=gaps, digits=digits)) for label, cell in chart.series.rows)
+        body = mark_safe(
+            "".join(f'<tr><th scope="row">{_escaped(label)}</th>{_cell_html(cell, digits=digits, gap=gap)}</tr>' for label, cell in chart.series.rows)
         )
         foot = ""
         if chart.series.total is not None:
             foot = format_html(
                 '<tfoot><tr><th scope="row">{}</th>{}</tr></tfoot>',
                 chart.series.total_label or _("Total"),
-                _cell_html(chart.series.total, zeros_are_findings=False, digits=digits),
+                _cell_html(chart.series.total, digits=digits),
             )
         table = format_html(
             '<table class="table table-sm figures-table"><caption id="{}">{}</caption><thead>{}</thead><tbody>{}</tbody>{}</table>',
@@ -334,13 +347,13 @@ def figures_table(chart) -> SafeString:
     total_head = format_html('<th scope="col" class="text-end">{}</th>', _("Total")) if table.row_totals else ""
     rows = []
     for label, cells, total in table.rows():
-        cell_html = mark_safe("".join(_cell_html(cell, zeros_are_findings=gaps, digits=digits) for cell in cells))
-        total_html = _cell_html(total, zeros_are_findings=False, digits=digits) if total is not None else ""
-        rows.append(format_html('<tr><th scope="row">{}</th>{}{}</tr>', label, cell_html, total_html))
+        cell_html = mark_safe("".join(_cell_html(cell, digits=digits, gap=gap) for cell in cells))
+        total_html = _cell_html(total, digits=digits) if total is not None else ""
+        rows.append(f'<tr><th scope="row">{_escaped(label)}</th>{cell_html}{total_html}</tr>')
     foot = ""
     if table.column_totals is not None:
-        totals_html = mark_safe("".join(_cell_html(total, zeros_are_findings=False, digits=digits) for total in table.column_totals))
-        grand_html = _cell_html(table.grand_total, zeros_are_findings=False, digits=digits) if table.grand_total is not None else ""
+        totals_html = mark_safe("".join(_cell_html(total, digits=digits) for total in table.column_totals))
+        grand_html = _cell_html(table.grand_total, digits=digits) if table.grand_total is not None else ""
         foot = format_html('<tfoot><tr><th scope="row">{}</th>{}{}</tr></tfoot>', _("Total"), totals_html, grand_html)
     grid = format_html(
         '<table class="table table-sm figures-table coverage-table"><caption id="{}">{}</caption>'

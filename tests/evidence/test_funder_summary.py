@@ -144,6 +144,21 @@ def test_the_previous_period_is_the_same_length_just_before():
     assert (ten_days.start, ten_days.end, name) == (date(2026, 3, 1), date(2026, 3, 10), "the previous 10 days")
 
 
+def test_the_previous_period_steps_back_by_months_only_where_whole_months_step_back_to_its_start():
+    """The number of months is worked out, not searched for: a period that only looks like whole months
+    (a month's last day clipped to a shorter month) still steps back by days, and 240 months is the most."""
+    def before(start: date, end: date) -> tuple[date, date, str]:
+        scope, name = selectors.previous_period(Scope(start=start, end=end))
+        return scope.start, scope.end, name
+
+    assert before(date(2026, 1, 31), date(2026, 2, 27)) == (date(2026, 1, 3), date(2026, 1, 30), "the previous 28 days")
+    assert before(date(2026, 3, 31), date(2026, 4, 29)) == (date(2026, 3, 1), date(2026, 3, 30), "the previous 30 days")
+    assert before(date(2024, 2, 29), date(2025, 2, 27)) == (date(2023, 3, 1), date(2024, 2, 28), "the previous 365 days")
+    assert before(date(2024, 3, 1), date(2025, 2, 28)) == (date(2023, 3, 1), date(2024, 2, 29), "the previous 12 months")
+    assert before(date(2006, 1, 1), date(2025, 12, 31)) == (date(1986, 1, 1), date(2005, 12, 31), "the previous 240 months")
+    assert before(date(2005, 12, 1), date(2025, 12, 31)) == (date(1985, 10, 31), date(2005, 11, 30), "the previous 7336 days")
+
+
 def test_key_figures_compare_with_the_previous_period_as_published_there(two_providers):
     # Seven groups on record before 2026 and twelve by the end of it.
     for n in range(7):
