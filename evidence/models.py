@@ -515,6 +515,13 @@ class Grant(models.Model):
     previous_from_funder = models.DateField(null=True, editable=False)
     previous_for_ward = models.DateField(null=True, editable=False)
     previous_from_funder_for_ward = models.DateField(null=True, editable=False)
+    # The recipient's ward and development stage, copied from its organisation by database triggers on
+    # every write to the grants and to those two fields of an organisation (migration 0008), whatever is
+    # saved here, so that the funding figures read the grants alone, without joining their recipients.
+    recipient_ward = models.ForeignKey(
+        TaxonomyTerm, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, editable=False, related_name="+"
+    )
+    recipient_stage = models.PositiveSmallIntegerField(null=True, editable=False)
     # The amount in whole pence, kept by the database from the amount (a stored generated column), so
     # that the funding figures add up integers rather than decimals (selectors).
     amount_in_pence = models.GeneratedField(

@@ -968,11 +968,18 @@ MAX_QUARTER_ROWS = 12
 def _grants_into_sector(scope: Scope) -> QuerySet[Grant]:
     """Grants awarded in the period to organisations in the database, both the ones the network
     distributes and the ones imported from other funders' 360Giving files; in an area, those whose
-    recipient is in the ward (or, with no ward recorded, whose beneficiary ward it is)."""
+    recipient is in the ward (or, with no ward recorded, whose beneficiary ward it is): the
+    recipient's ward as the grant keeps it (Grant.recipient_ward), without joining the organisations."""
     grants = Grant.objects.filter(recipient__isnull=False, award_date__gte=scope.start, award_date__lte=scope.end)
     if scope.area is not None:
-        grants = grants.annotate(ward=Coalesce("recipient__ward_id", "beneficiary_ward_id")).filter(ward=scope.area.pk)
+        grants = grants.annotate(ward=Coalesce("recipient_ward_id", "beneficiary_ward_id")).filter(ward=scope.area.pk)
     return grants.order_by()
+
+
+def _kept_terms(taxonomy: str) -> list[TaxonomyTerm]:
+    """A taxonomy's terms in the vocabulary's order, kept per process under the same name as the VCO
+    charts keep them (taxonomies.selectors.built_from_terms): the funding rows are the same terms."""
+    return built_from_terms(f"evidence-terms:{taxonomy}", lambda: list(TaxonomyTerm.objects.in_taxonomy(taxonomy)))
 
 
 def _first_since(previous: str, start: date) -> Q:
@@ -987,8 +994,8 @@ def _first_to_recipient(scope: Scope) -> Q:
     beneficiary ward there: its first among those."""
     if scope.area is None:
         return _first_since("previous_to_recipient", scope.start)
-    return Q(recipient__ward__isnull=False) & _first_since("previous_to_recipient", scope.start) | Q(
-        recipient__ward__isnull=True
+    return Q(recipient_ward__isnull=False) & _first_since("previous_to_recipient", scope.start) | Q(
+        recipient_ward__isnull=True
     ) & _first_since("previous_for_ward", scope.start)
 
 
@@ -1021,9 +1028,10 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
     funder (org-id, with a name), ward (the recipient's, else the grant's beneficiary ward), the
     recipient's development stage, `unit` ("quarter" or "year", keyed by its first day), and in total:
     one pass over the grants with GROUPING SETS, which the ORM does not write, where separate grouped
-    queries would read the period's grants four times. Same rows as ``_grants_into_sector``. The total
-    is the stages' rows added up (every grant is in one, and so is every recipient's first): a grouping
-    set fewer to work every grant's figures into.
+    queries would read the period's grants four times; the recipient's ward and stage are those the
+    grant keeps (Grant.recipient_ward, recipient_stage), so no organisation is read. Same rows as
+    ``_grants_into_sector``. The total is the stages' rows added up (every grant is in one, and so is
+    every recipient's first): a grouping set fewer to work every grant's figures into.
 
     The recipients are counted from each one's first grant in the group (Grant.previous_*: the one
     before it is older than the period, or than the quarter or year for the over-time rows), not with
@@ -1032,8 +1040,8 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
     are added up in hash tables in one scan."""
     if connection.vendor != "postgresql":
         return _funding_breakdowns_grouped_separately(scope, unit)
-    grant, organisation = Grant._meta.db_table, Organisation._meta.db_table
-    ward = 'COALESCE(o."ward_id", g."beneficiary_ward_id")'
+    grant = Grant._meta.db_table
+    ward = 'COALESCE(g."recipient_ward_id", g."beneficiary_ward_id")'
     # From a timestamp without time zone: the same first day as through timestamptz (which the date
     # would be cast to), without working out the session time zone's offset for every grant.
     period = f"date_trunc('{'quarter' if unit == 'quarter' else 'year'}', g.\"award_date\"::timestamp)::date"
@@ -1043,7 +1051,7 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
         organisation with no ward recorded is there only through its grants' beneficiary ward."""
         if not area:
             return f'g."{own}"'
-        return f'CASE WHEN o."ward_id" IS NULL THEN g."{for_ward}" ELSE g."{own}" END'
+        return f'CASE WHEN g."recipient_ward_id" IS NULL THEN g."{for_ward}" ELSE g."{own}" END'
 
     def first(previous: str, since: str = "%(start)s") -> str:
         return f"COUNT(*) FILTER (WHERE {previous} IS NULL OR {previous} < {since})"
@@ -1055,14 +1063,14 @@ def _funding_breakdowns(scope: Scope, unit: str) -> dict[str, dict]:
         where += f" AND {ward} = %(area)s"
         params["area"] = scope.area.pk
     sql = (
-        f'SELECT GROUPING(g."funder_org_id", {ward}, o."development_stage", {period}), '
-        f'g."funder_org_id", MAX(g."funder_name"), {ward}, o."development_stage", {period}, COUNT(*), '
+        f'SELECT GROUPING(g."funder_org_id", {ward}, g."recipient_stage", {period}), '
+        f'g."funder_org_id", MAX(g."funder_name"), {ward}, g."recipient_stage", {period}, COUNT(*), '
         f'{first(chain("previous_from_funder", "previous_from_funder_for_ward", area=in_area))}, '
         f'{first(chain("previous_to_recipient", "previous_for_ward", area=True))}, '
         f"{first(to_recipient)}, {first(to_recipient, since=f'GREATEST(%(start)s, {period})')}, "
         f'SUM(g."amount_in_pence") '
-        f'FROM "{grant}" g INNER JOIN "{organisation}" o ON o."id" = g."recipient_id" WHERE {where} '
-        f'GROUP BY GROUPING SETS ((g."funder_org_id"), ({ward}), (o."development_stage"), ({period}))'
+        f'FROM "{grant}" g WHERE g."recipient_id" IS NOT NULL AND {where} '
+        f'GROUP BY GROUPING SETS ((g."funder_org_id"), ({ward}), (g."recipient_stage"), ({period}))'
     )
     # GROUPING() sets a bit for each column left out of the row's set, the first column the highest;
     # then the set's name and which of the recipient counts is its own.
@@ -1087,24 +1095,25 @@ def _funding_breakdowns_grouped_separately(scope: Scope, unit: str) -> dict[str,
     """The same breakdowns as ``_funding_breakdowns``, a grouped query each, for the embedded SQLite
     default (a newcomer's laptop), which has no GROUPING SETS."""
     grants = _grants_into_sector(scope).annotate(
-        breakdown_ward=Coalesce("recipient__ward_id", "beneficiary_ward_id"),
+        breakdown_ward=Coalesce("recipient_ward_id", "beneficiary_ward_id"),
         breakdown_period=(TruncQuarter if unit == "quarter" else TruncYear)("award_date"),
     )
     funders = grants.values("funder_org_id").annotate(funder=Max("funder_name"), **GRANT_FIGURES)
     return {
         "funder": {(row["funder_org_id"], row["funder"]): (row["n"], row["recipients"], row["amount"] or Decimal(0)) for row in funders},
         "ward": _grouped(grants, "breakdown_ward"),
-        "stage": _grouped(grants, "recipient__development_stage"),
+        "stage": _grouped(grants, "recipient_stage"),
         "period": _grouped(grants, "breakdown_period"),
         "total": {None: _funding_totals(grants)},
     }
 
 
-def _recipient_groups() -> list[tuple[str, str, QuerySet]]:
-    """(breakdown, join, (group_key, group_organisation) pairs) for ``_grants_by_recipient``, each pair
-    once in its breakdown: a recipient's specialist segments, joined LEFT so that a recipient in none
-    counts under None, and the support needs a listed service of the recipient meets (however many of
-    its services meet one)."""
+def _recipient_groups() -> list[tuple[str, str, QuerySet, bool]]:
+    """(breakdown, join, (group_key, group_organisation) pairs, whether a pair can repeat) for
+    ``_grants_by_recipient``: a recipient's specialist segments (each once), joined LEFT so that a
+    recipient in none counts under None, and the support needs its listed services meet, once per
+    service meeting one: counted once per grant there, as the period's few grants' services can then be
+    looked up rather than every listed service's pairs made distinct first."""
     segments = Organisation.segments.through.objects.order_by().values(
         group_key=F("taxonomyterm_id"), group_organisation=F("organisation_id")
     )
@@ -1113,9 +1122,8 @@ def _recipient_groups() -> list[tuple[str, str, QuerySet]]:
         .filter(needs__isnull=False)
         .order_by()
         .values(group_key=F("needs"), group_organisation=F("organisation_id"))
-        .distinct()
     )
-    return [("segment", "LEFT", segments), ("need", "INNER", meeting)]
+    return [("segment", "LEFT", segments, False), ("need", "INNER", meeting, True)]
 
 
 def _grants_by_recipient(scope: Scope) -> dict[str, dict]:
@@ -1126,6 +1134,7 @@ def _grants_by_recipient(scope: Scope) -> dict[str, dict]:
     for the grants there are, not built for every organisation first. A grant counts in every group its
     recipient is in. The recipients are counted from their first grants (``_first_to_recipient``)."""
     grants = _grants_into_sector(scope).values(
+        grant_id=F("pk"),
         grant_recipient=F("recipient_id"),
         grant_amount=F("amount_in_pence"),
         grant_first=ExpressionWrapper(_first_to_recipient(scope), output_field=BooleanField()),
@@ -1133,15 +1142,19 @@ def _grants_by_recipient(scope: Scope) -> dict[str, dict]:
     grants_sql, grants_params = grants.query.sql_with_params()
     groups = _recipient_groups()
     statements, params = [], []
-    for number, (_name, join, pairs) in enumerate(groups):
+    for number, (_name, join, pairs, repeats) in enumerate(groups):
         pairs_sql, pairs_params = pairs.query.sql_with_params()
+        # Each grant once per group it counts in.
+        in_groups = (
+            f'SELECT {"DISTINCT " if repeats else ""}g."grant_id", g."grant_first", g."grant_amount", k."group_key" '
+            f'FROM ({grants_sql}) g {join} JOIN ({pairs_sql}) k ON k."group_organisation" = g."grant_recipient"'
+        )
         statements.append(
-            f'SELECT {number}, k."group_key", COUNT(*), COUNT(CASE WHEN g."grant_first" THEN 1 END), SUM(g."grant_amount") '
-            f'FROM ({grants_sql}) g {join} JOIN ({pairs_sql}) k ON k."group_organisation" = g."grant_recipient" '
-            'GROUP BY k."group_key"'
+            f'SELECT {number}, r."group_key", COUNT(*), COUNT(CASE WHEN r."grant_first" THEN 1 END), SUM(r."grant_amount") '
+            f'FROM ({in_groups}) r GROUP BY r."group_key"'
         )
         params += [*grants_params, *pairs_params]
-    result: dict[str, dict] = {name: {} for name, _join, _pairs in groups}
+    result: dict[str, dict] = {name: {} for name, _join, _pairs, _repeats in groups}
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(statements), params)
         for number, key, n, recipients, pence in cursor.fetchall():
@@ -1274,7 +1287,7 @@ def _need_alignment(scope: Scope, total: tuple[int, int, Decimal], funded_by_nee
     referral_data = _referral_statistics(scope)
     asked = dict(referral_data["by_need"])
     rows = []
-    for need in TaxonomyTerm.objects.in_taxonomy(Taxonomy.NEEDS).order_by("order", "name"):
+    for need in _kept_terms(Taxonomy.NEEDS):
         if need.name not in asked and need.pk not in funded_by_need:
             continue
         n, recipients, amount = funded_by_need.get(need.pk, (0, 0, Decimal(0)))
@@ -1372,7 +1385,7 @@ def funding_section(scope: Scope) -> Section:
     )
     section.trend = FundingTrend(chart=section.charts[-1], before=_funding_totals(_grants_into_sector(before_scope)), period_name=before_name)
     ward_groups = breakdowns["ward"]
-    wards = [scope.area] if scope.area is not None else list(ward_terms())
+    wards = [scope.area] if scope.area is not None else kept_wards()
     ward_rows = [(ward.name, *ward_groups.get(ward.pk, (0, 0, Decimal(0)))) for ward in wards]
     if scope.area is None:
         ward_rows.append((_("Ward not recorded"), *ward_groups.get(None, (0, 0, Decimal(0)))))
@@ -1389,7 +1402,7 @@ def funding_section(scope: Scope) -> Section:
     by_recipient = _grants_by_recipient(scope)
     segment_groups = by_recipient["segment"]
     segment_rows = [
-        (term.name, *segment_groups.get(term.pk, (0, 0, Decimal(0)))) for term in TaxonomyTerm.objects.in_taxonomy(Taxonomy.SEGMENTS)
+        (term.name, *segment_groups.get(term.pk, (0, 0, Decimal(0)))) for term in _kept_terms(Taxonomy.SEGMENTS)
     ]
     segment_rows.append((_("No segment recorded"), *segment_groups.get(None, (0, 0, Decimal(0)))))
     section.charts.append(
