@@ -790,7 +790,7 @@ def referral_statistics(
     if ward is None:
         rows, asked = _borough_figures(start=start, end=end, use_summaries=use_summaries, memo=memo)
     else:
-        rows, asked = summaries.period_figures(start=start, end=end, ward=ward, use_summaries=use_summaries)
+        rows, asked = summaries.period_figures(start=start, end=end, ward=ward, use_summaries=use_summaries, memo=memo)
     for _ward_id, state, n, timed, _in_time, *by_score in rows:
         states[state] += n
         answered += timed
@@ -823,13 +823,13 @@ def _needs_listed() -> list[tuple[int, str, bool]]:
 def _borough_figures(*, start: date, end: date, use_summaries: bool, memo: dict | None) -> tuple[list, dict[int, int]]:
     """``summaries.period_figures`` for the whole borough, counted once per `memo` (a page's: the referral
     section and delivery by area count the same referrals)."""
-    return once(memo, ("referral_figures", start, end, use_summaries), lambda: summaries.period_figures(start=start, end=end, use_summaries=use_summaries))
+    return once(memo, ("referral_figures", start, end, use_summaries), lambda: summaries.period_figures(start=start, end=end, use_summaries=use_summaries, memo=memo))
 
 
 def _wait_medians(*, start: date, end: date, use_summaries: bool, memo: dict | None) -> tuple[dict, float | None]:
     """``summaries.period_medians`` by ward and in total for the whole borough, worked out once per
     `memo`: one reading of the hours summarised gives every ward's median and the borough's."""
-    return once(memo, ("wait_medians", start, end, use_summaries), lambda: summaries.period_medians(start=start, end=end, use_summaries=use_summaries))
+    return once(memo, ("wait_medians", start, end, use_summaries), lambda: summaries.period_medians(start=start, end=end, use_summaries=use_summaries, memo=memo))
 
 
 def _median(*, start: date, end: date, ward: TaxonomyTerm | None, use_summaries: bool, memo: dict | None) -> float | None:
@@ -840,7 +840,7 @@ def _median(*, start: date, end: date, ward: TaxonomyTerm | None, use_summaries:
         return _wait_medians(start=start, end=end, use_summaries=use_summaries, memo=memo)[1]
     if ward is not None and memo is not None and ("wait_medians", start, end, use_summaries) in memo:
         return memo[("wait_medians", start, end, use_summaries)][0].get(ward.pk)
-    return summaries.period_medians(start=start, end=end, ward=ward, by_ward=False, use_summaries=use_summaries)[1]
+    return summaries.period_medians(start=start, end=end, ward=ward, by_ward=False, use_summaries=use_summaries, memo=memo)[1]
 
 
 def referral_states() -> list[tuple[str, str]]:

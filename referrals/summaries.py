@@ -33,6 +33,7 @@ from django.db.models import Case, CharField, Count, DateTimeField, Exists, Expr
 from django.db.models.functions import TruncDate, TruncDay, TruncMonth
 from django.utils import timezone
 
+from core.memos import once
 from taxonomies.models import TaxonomyTerm
 
 from . import workdays
@@ -268,6 +269,12 @@ def summarise(wanted: set[date]) -> None:
         ReferralChange.objects.filter(pk__in=[pk for pk, _month in notes]).delete()
 
 
+def _summarise_once(months: set[date], memo: dict | None) -> None:
+    """``summarise(months)`` once per `memo` (a page's): a period's counts and its medians read the same
+    months, so one check that they are up to date serves both."""
+    once(memo, ("summarised", frozenset(months)), lambda: summarise(months))
+
+
 def _runs(items, step) -> list[tuple]:
     """Consecutive items (each `step` after the one before) as (first, last) runs, in order: months
     counted in one pass each, hours read as one range each."""
@@ -378,18 +385,18 @@ def _in_days(days: list[tuple[date, date]]) -> Q:
 
 
 def period_figures(
-    *, start: date, end: date, ward: TaxonomyTerm | None = None, use_summaries: bool = True
+    *, start: date, end: date, ward: TaxonomyTerm | None = None, use_summaries: bool = True, memo: dict | None = None
 ) -> tuple[list[Row], dict[int, int]]:
     """``month_rows`` for the period added up over its months (a (ward, state) pair may come more than
     once), and {need id: referrals naming it}: whole months from the month rows, the partial months'
     days from the day rows or live (see ``_parts``). use_summaries=False counts it all live. Six
-    queries once the summaries are up to date."""
+    queries once the summaries are up to date (checked once per `memo`, see ``_summarise_once``)."""
     rows: list[Row] = []
     needs: dict[int, int] = defaultdict(int)
     months, days, live = _parts(start, end, use_summaries)
     whole = _whole_months(start, end) if use_summaries else None
     if months:
-        summarise(months)
+        _summarise_once(months, memo)
     reads = []
     if whole is not None:
         reads.append((ReferralMonth, ReferralNeedMonth, Q(month__gte=whole[0], month__lte=whole[1])))
@@ -414,7 +421,7 @@ def period_figures(
 
 
 def period_medians(
-    *, start: date, end: date, ward: TaxonomyTerm | None = None, by_ward: bool = True, use_summaries: bool = True
+    *, start: date, end: date, ward: TaxonomyTerm | None = None, by_ward: bool = True, use_summaries: bool = True, memo: dict | None = None
 ) -> tuple[dict[int | None, float], float | None]:
     """The median seconds from reaching a provider to the first answer of the referrals made in a period
     (as ``made_in_period``) and answered, per ward of the asking organisation ({ward id: seconds}, only
@@ -436,7 +443,7 @@ def period_medians(
     months, days, live = _parts(start, end)
     whole = _whole_months(start, end)
     if months:
-        summarise(months)
+        _summarise_once(months, memo)
     reads = []
     if whole is not None:
         reads.append(ReferralWaitMonth.objects.filter(month__gte=whole[0], month__lte=whole[1]))

@@ -13,7 +13,7 @@ from decimal import Decimal
 from html import escape as escape_text
 
 from django import template
-from django.utils.formats import number_format
+from django.utils.formats import localize, number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -304,6 +304,59 @@ def _cell_html(cell, *, digits: suppression.Grouping, gap: str = "") -> SafeStri
 
 def _gap_html() -> str:
     return format_html('<td class="text-end gap"><span aria-hidden="true">✕ </span>0<span class="visually-hidden"> ({})</span></td>', _("gap"))
+
+
+@register.simple_tag(takes_context=True)
+def chart_block(context, chart) -> SafeString:
+    """One chart of a section: its heading, drawing, gaps, and table behind "Show the table" (open where
+    the context sets `tables_open`, as on the printable report), with the CSV link where it has a `query`.
+    Written in Python, as the drawing and table are, because a page has dozens of charts and a template's
+    nodes for each cost more than the markup."""
+    tables_open = context.get("tables_open")
+    query = context.get("query")
+    title = _escaped(chart.title)
+    parts = [
+        f'<div class="evidence-chart-block mb-4{" chart-long" if chart.is_long else ""}" id="chart-{_escaped(chart.key)}">\n'
+        f'      <h3 class="h5">{title}</h3>\n      '
+    ]
+    if chart.is_empty:
+        parts.append(
+            f'\n        <p class="empty-state mb-1">{escape_text(_("Nothing to count for this period and area."))}</p>\n'
+            f'        <p class="small">{_escaped(chart.definition)}</p>\n      '
+        )
+    else:
+        parts += ["\n        ", bar_chart(chart) if chart.series is not None else "", "\n        "]
+        if chart.note:
+            parts.append(f"<p>{_escaped(chart.note)}</p>")
+        parts.append("\n        ")
+        if chart.alignment is not None:
+            parts.append(f"<p>{_escaped(chart.alignment.summary())}</p>")
+        parts.append("\n        ")
+        if chart.gaps:
+            count = chart.gap_count
+            summary = ngettext("Show the gap", "Show all %(counter)s gaps", count) % {"counter": _escaped(localize(count))}
+            gaps = "".join(f"<li><strong>{_escaped(function)}</strong>: {', '.join(_escaped(ward) for ward in wards)}</li>" for function, wards in chart.gaps)
+            parts.append(
+                f'\n        <details class="evidence-details mb-2"{" open" if tables_open else ""}>\n'
+                f"          <summary>{summary}</summary>\n"
+                f'          <ul class="gap-list">{gaps}</ul>\n        </details>\n        '
+            )
+        opened = tables_open or chart.alignment is not None or chart.comparison is not None
+        parts.append(
+            f'\n        <details class="evidence-details"{" open" if opened else ""}>\n'
+            f"          <summary>{_('Show the table for %(title)s') % {'title': title}}</summary>\n"
+            f'          <p class="small">{_escaped(chart.definition)}</p>\n          {figures_table(chart)}\n          '
+        )
+        if chart.column_definitions:
+            definitions = "".join(f"<dt>{_escaped(column)}</dt><dd>{_escaped(definition)}</dd>" for column, definition in chart.column_definitions)
+            parts.append(f'\n          <dl class="small column-definitions">{definitions}</dl>\n          ')
+        parts.append("\n          ")
+        if query is not None:
+            link = _('Download this table (CSV)<span class="visually-hidden"> for %(title)s</span>') % {"title": title}
+            parts.append(f'<p class="small no-print"><a href="?{_escaped(query)}&amp;format=csv&amp;chart={_escaped(chart.key)}">{link}</a></p>')
+        parts.append("\n        </details>\n      ")
+    parts.append("\n    </div>")
+    return mark_safe("".join(parts))
 
 
 @register.simple_tag

@@ -73,6 +73,26 @@ def test_a_page_memo_shares_the_borough_figures_and_gives_the_same(world, march,
         monkeypatch.setattr(summaries, "period_medians", period_medians)
 
 
+def test_a_page_memo_checks_the_summaries_once_per_period(world, march, monkeypatch):
+    """A period's counts and its medians read the same months: with a page's memo they are checked (and
+    brought up to date) once, not once each, and the figures are those worked out without the memo."""
+    checked = []
+    summarise = summaries.summarise
+    monkeypatch.setattr(summaries, "summarise", lambda wanted: checked.append(set(wanted)) or summarise(wanted))
+    start, end = date(2026, 2, 1), date(2026, 4, 30)
+    months = {date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)}
+    for ward in (None, term("wards", "bow-east")):
+        checked.clear()
+        alone = referral_statistics(start=start, end=end, ward=ward)
+        assert alone["first_response"]["count"], ward  # so that the medians were worked out
+        assert checked == [months, months], ward  # the counts and the medians, a check each
+        checked.clear()
+        memo: dict = {}
+        assert referral_statistics(start=start, end=end, ward=ward, memo=memo) == alone, ward
+        delivery_by_ward(start=start, end=end, memo=memo)
+        assert checked == [months], ward
+
+
 def test_writes_through_the_services_are_counted(world, march):
     assert_summaries_match_live()
     before = referral_statistics(start=date(2026, 3, 1), end=date(2026, 3, 31), ward=None)
