@@ -451,8 +451,7 @@ def _vcos_by_term_charts(scope: Scope, *, total_vcos: int) -> list[Chart]:
         ),
     ):
         counts = _vco_figures(scope)[relation]
-        terms = built_from_terms(f"evidence-terms:{taxonomy}", lambda taxonomy=taxonomy: list(TaxonomyTerm.objects.in_taxonomy(taxonomy)))
-        rows = [(term.name, counts.get(term.pk, 0)) for term in terms]
+        rows = [(term.name, counts.get(term.pk, 0)) for term in _kept_terms(taxonomy)]
         charts.append(
             Chart(
                 key=key,
@@ -977,8 +976,8 @@ def _grants_into_sector(scope: Scope) -> QuerySet[Grant]:
 
 
 def _kept_terms(taxonomy: str) -> list[TaxonomyTerm]:
-    """A taxonomy's terms in the vocabulary's order, kept per process under the same name as the VCO
-    charts keep them (taxonomies.selectors.built_from_terms): the funding rows are the same terms."""
+    """A taxonomy's terms in the vocabulary's order, kept per process under the taxonomies' data version
+    (taxonomies.selectors.built_from_terms): the VCO charts' rows and the funding rows."""
     return built_from_terms(f"evidence-terms:{taxonomy}", lambda: list(TaxonomyTerm.objects.in_taxonomy(taxonomy)))
 
 
