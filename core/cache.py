@@ -73,8 +73,8 @@ class _TrackedValue:
     whether the kept value still holds is a look at a socket, not a round trip. (Redis tracks key names
     across its databases: a write to the same name in another database only costs a read.)"""
 
-    def __init__(self, url: str, key: str, loads):
-        self.url, self.key, self.loads = url, key, loads
+    def __init__(self, url: str, key: str, loads, connection_options: dict):
+        self.url, self.key, self.loads, self.connection_options = url, key, loads, connection_options
         self.client, self.pid, self.kept = None, None, None
 
     def value(self):
@@ -82,9 +82,7 @@ class _TrackedValue:
         try:
             if self.client is None or self.pid != os.getpid() or self.client.connection.can_read(timeout=0):
                 self.forget()
-                client = redis.Redis.from_url(
-                    self.url, protocol=3, single_connection_client=True, socket_connect_timeout=1, socket_timeout=1
-                )
+                client = redis.Redis.from_url(self.url, protocol=3, single_connection_client=True, **self.connection_options)
                 client.execute_command("CLIENT", "TRACKING", "ON")
                 self.client, self.pid = client, os.getpid()
             if self.kept is None:
@@ -122,7 +120,9 @@ class TolerantRedisCache(RedisCache):
         made = self.make_and_validate_key(key)
         tracked = self._tracked.get(made)
         if tracked is None:
-            tracked = self._tracked[made] = _TrackedValue(self._servers[0], made, self._cache._serializer.loads)
+            # Connected as the cache's other connections are (its OPTIONS: timeouts, parser).
+            client = self._cache
+            tracked = self._tracked[made] = _TrackedValue(self._servers[0], made, client._serializer.loads, client._pool_options)
         try:
             value = tracked.value()
         except ResponseError:  # a Redis without RESP3 and CLIENT TRACKING (before 6.0): asked every time
