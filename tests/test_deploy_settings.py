@@ -109,7 +109,7 @@ def test_database_and_broker_come_from_database_url_and_redis_url(tmp_path):
         DATABASE_URL="postgres://thin:secret@db.internal:5433/thin_portal",
         REDIS_URL="redis://cache.internal:6379/2",
     )
-    assert values["engine"] == "django.db.backends.postgresql" and values["is_postgres"]
+    assert values["engine"] == "core.postgresql" and values["is_postgres"]
     assert (values["host"], values["port"], values["name"], values["user"]) == (
         "db.internal",
         5433,

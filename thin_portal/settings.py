@@ -125,6 +125,9 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # Django's backend, with a connection health check that asks the server only when the connection
+        # has heard from it (core/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "core.postgresql"
         # A database host that silently drops packets must not hang requests (or /healthz) for minutes.
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
         # A search with many matches ranks the first ones a scan of the table finds (directory.search.
