@@ -12,23 +12,10 @@ from directory import facets
 from directory.models import Location, Schedule, Service, ServiceAtLocation
 from directory.search import ServiceFilters, filter_services
 from organisations.models import Organisation
+from tests.directory.search_rows import search_rows_apart
 from tests.factories import make_location, make_organisation, make_service, term
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-
-# Services whose search row (migration 0010) is missing, left over or unlike the service's own columns.
-SEARCH_ROWS_APART = """
-    SELECT coalesce(service.id, copy.id) FROM directory_service AS service
-    FULL JOIN directory_service_search AS copy ON copy.id = service.id
-    WHERE (service.name, service.search_vector, service.facets) IS DISTINCT FROM (copy.name, copy.search_vector, copy.facets)
-"""
-
-
-def search_rows_apart() -> list[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(SEARCH_ROWS_APART)
-        return [row[0] for row in cursor.fetchall()]
-
 
 @pytest.fixture(autouse=True)
 def search_rows_kept():
