@@ -7,7 +7,8 @@ PostgreSQL, or with --scale 3 three times that (60,000 organisations, 180,000 se
 Creates a dedicated database (thin_bench_directory, or thin_bench_directory_x3 with --scale 3; dropped
 at the end unless --keep), loads it with fast bulk inserts (the facets refreshed once, set-wise, with the
 table's secondary indexes built afterwards), then measures in-process server time (Django test client,
-no network), each figure next to its baseline measured in the same run:
+no network; after one unmeasured pass over the same pages), each figure next to its baseline measured
+in the same run:
 
 - the directory page searching with words and two filters, against the SQL that very page ran (its
   reads, the listing's prepared statement included, taken by an execute wrapper rather than a debug
@@ -288,7 +289,10 @@ def measure(client, urls: list[str], label: str, *, target_p95_ms: float, target
     """Each URL's server time, then the SQL it ran timed directly: p50 and p95 of both, and page/SQL;
     and the CPU time of both (this process and the database's, per page: the figure a busy machine
     moves least)."""
-    for url in urls[:3]:  # warm up
+    # Warm up on every URL first: the SQL's re-run finds the rows a page has just read in the database's
+    # buffers, so a page measured on a cold cache (after another bench, say) would look slower against
+    # it than it is.
+    for url in urls:
         client.get(url)
     times, sql_times, queries, cpu, sql_cpu = [], [], [], [], []
     for url in urls:
