@@ -229,7 +229,8 @@ READS = ("SELECT", "WITH", "EXPLAIN", "EXECUTE", "DEALLOCATE ALL; PREPARE")
 def statements_run():
     """The statements the default connection runs inside the block, as (sql, params), taken by an
     execute wrapper: a function call per statement, where CaptureQueriesContext's debug cursor times,
-    formats and logs each one (some 0.5 ms of a directory page), which a served page never does."""
+    formats and logs each one (0.2-0.5 ms of a directory page, measured turn about), which a served page
+    never does."""
     from django.db import connection
 
     statements = []
