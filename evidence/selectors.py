@@ -17,6 +17,7 @@ from itertools import accumulate
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -1107,6 +1108,51 @@ def _funding_breakdowns_grouped_separately(scope: Scope, unit: str) -> dict[str,
     }
 
 
+# The funding figures of a scope are kept in the shared cache under the data version of what they are
+# counted from (migration 0009): asked again before anything they read has changed, a dashboard, its
+# report or the key figures' period before reads them instead of three passes over the period's grants.
+FUNDING_CHANGES = "evidence_funding_change"
+KEPT_FUNDING_SECONDS = 24 * 60 * 60
+# Moved on whenever what _funding_figures returns changes shape, so a deploy never reads an older one.
+KEPT_FUNDING_KEY = "evidence-funding:1"
+
+
+def _funding_version(scope: Scope) -> int | None:
+    """The data version of the grants, the organisations' segments and the listed services and their
+    needs (migration 0009: it moves on when a transaction that wrote any of them commits), read once per
+    page for the period and the period before; None when the figures are to be counted afresh: not on
+    PostgreSQL, or this transaction has written there itself (what it sees is not yet anyone else's).
+    Read before the figures, so figures kept under a version are never older than it."""
+    if connection.vendor != "postgresql":
+        return None
+
+    def read() -> int | None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT SUM(changes)::bigint, bool_or(transaction = txid_current_if_assigned()) FROM {FUNDING_CHANGES}")
+            version, own = cursor.fetchone()
+        return None if own else version
+
+    return once(scope.memo, "funding_version", read, also_into=_memo_before(scope))
+
+
+def _funding_figures(scope: Scope, unit: str, before: Scope) -> tuple[dict[str, dict], dict[str, dict], tuple[int, int, Decimal]]:
+    """(_funding_breakdowns, _grants_by_recipient, the totals of the period `before` for the trend) of
+    the scope, kept under _funding_version."""
+
+    def count():
+        return _funding_breakdowns(scope, unit), _grants_by_recipient(scope), _funding_totals(_grants_into_sector(before))
+
+    version = _funding_version(scope)
+    if version is None:
+        return count()
+    key = f"{KEPT_FUNDING_KEY}:{version}:{scope.start}:{scope.end}:{scope.area.pk if scope.area else ''}:{unit}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = count()
+        cache.set(key, figures, KEPT_FUNDING_SECONDS)
+    return figures
+
+
 def _recipient_groups() -> list[tuple[str, str, QuerySet, bool]]:
     """(breakdown, join, (group_key, group_organisation) pairs, whether a pair can repeat) for
     ``_grants_by_recipient``: a recipient's specialist segments (each once), joined LEFT so that a
@@ -1349,7 +1395,8 @@ def funding_section(scope: Scope) -> Section:
     Grants are counted like records about organisations (``suppression.grant_count``), and each sum of
     money is shown only when its count of grants is. A constant number of grouped queries."""
     unit, periods = _funding_periods(scope)
-    breakdowns = _funding_breakdowns(scope, unit)
+    before_scope, before_name = previous_period(scope)
+    breakdowns, by_recipient, before_totals = _funding_figures(scope, unit, before_scope)
     total = breakdowns["total"][None]
     section = Section(
         key="funding",
@@ -1367,7 +1414,6 @@ def funding_section(scope: Scope) -> Section:
         label = _("%(name)s (the network's own grants)") % {"name": name} if org_id == network_id else name
         funders.append((label, n, recipients, amount))
     funders.sort(key=lambda row: row[0].lower())
-    before_scope, before_name = previous_period(scope)
     section.charts.append(
         _funding_chart(
             "grants-by-funder",
@@ -1382,7 +1428,7 @@ def funding_section(scope: Scope) -> Section:
             row_heading=_("Funder"),
         )
     )
-    section.trend = FundingTrend(chart=section.charts[-1], before=_funding_totals(_grants_into_sector(before_scope)), period_name=before_name)
+    section.trend = FundingTrend(chart=section.charts[-1], before=before_totals, period_name=before_name)
     ward_groups = breakdowns["ward"]
     wards = [scope.area] if scope.area is not None else kept_wards()
     ward_rows = [(ward.name, *ward_groups.get(ward.pk, (0, 0, Decimal(0)))) for ward in wards]
@@ -1398,7 +1444,6 @@ def funding_section(scope: Scope) -> Section:
             row_heading=_("Ward"),
         )
     )
-    by_recipient = _grants_by_recipient(scope)
     segment_groups = by_recipient["segment"]
     segment_rows = [
         (term.name, *segment_groups.get(term.pk, (0, 0, Decimal(0)))) for term in _kept_terms(Taxonomy.SEGMENTS)

@@ -13,7 +13,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -548,6 +548,24 @@ def fail_abandoned_exports(*, now=None) -> int:
     return EvidenceExport.objects.filter(
         status=EvidenceExport.Status.RUNNING, started_at__lte=now - timedelta(hours=1)
     ).update(status=EvidenceExport.Status.FAILED, error=_("The build stopped part way. Please ask for the pack again."), finished_at=now)
+
+
+def prune_funding_changes() -> int:
+    """The funding figures' data version (migration 0009, selectors._funding_version) keeps a row per
+    transaction that wrote what they read: fold the committed ones into transaction 0's, in one
+    statement, so the version stays as it was. Rows of transactions still running are not seen, and
+    stay. Returns how many rows were folded (none on SQLite, which has no such rows)."""
+    if connection.vendor != "postgresql":
+        return 0
+    changes = selectors.FUNDING_CHANGES
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH folded AS (DELETE FROM {changes} WHERE transaction <> 0 RETURNING changes) "
+            f"INSERT INTO {changes} AS kept (transaction, changes) SELECT 0, COALESCE(SUM(changes), 0) FROM folded "
+            "ON CONFLICT (transaction) DO UPDATE SET changes = kept.changes + EXCLUDED.changes "
+            "RETURNING (SELECT COUNT(*) FROM folded)"
+        )
+        return cursor.fetchone()[0]
 
 
 # The evidence pack: one sheet per topic and a Definitions sheet, written row by row ------------------

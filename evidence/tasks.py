@@ -29,14 +29,16 @@ def build_evidence_pack(export_id: int) -> dict:
 @shared_task(name="evidence.tasks.sweep_evidence")
 def sweep_evidence() -> dict[str, int]:
     """Periodic (one CELERY_BEAT_SCHEDULE entry): plan monitoring-return reminders (the directory's
-    reminder sweep sends them), delete expired evidence packs, and queue again packs whose message
-    was lost. Every step is idempotent."""
+    reminder sweep sends them), delete expired evidence packs, queue again packs whose message was
+    lost, and fold the funding figures' change rows (services.prune_funding_changes). Every step is
+    idempotent."""
     reminders = services.plan_return_reminders(today=timezone.localdate())
     expired = services.expire_exports()
     abandoned = services.fail_abandoned_exports()
     requeued = 0
     for export_id in services.stalled_exports():
         requeued += _publish(export_id)
+    pruned = services.prune_funding_changes()
     waiting_imports, failed_imports = background_imports.sweep(GrantImport)
     requeued_imports = sum(_publish_grant_import(import_id) for import_id in waiting_imports)
     counts = {
@@ -46,6 +48,7 @@ def sweep_evidence() -> dict[str, int]:
         "requeued_packs": requeued,
         "requeued_grant_imports": requeued_imports,
         "failed_grant_imports": failed_imports,
+        "pruned_funding_changes": pruned,
     }
     logger.info("Evidence sweep: %s", counts)
     return counts

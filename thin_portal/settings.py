@@ -521,7 +521,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": PORTAL_SWEEP_OPTIONS,
     },
     # Plans monitoring-return reminders (sent by the first sweep), deletes expired evidence packs and
-    # queues again packs whose message was lost; the same for 360Giving grants imports.
+    # queues again packs whose message was lost; the same for 360Giving grants imports; folds the
+    # funding figures' change rows (evidence.services.prune_funding_changes).
     "evidence-sweep": {
         "task": "evidence.tasks.sweep_evidence",
         "schedule": PORTAL_SWEEP_INTERVAL,
