@@ -1117,20 +1117,25 @@ KEPT_FUNDING_SECONDS = 24 * 60 * 60
 KEPT_FUNDING_KEY = "evidence-funding:1"
 
 
-def _funding_version(scope: Scope) -> int | None:
+def _funding_version(scope: Scope) -> tuple[int, int] | None:
     """The data version of the grants, the organisations' segments and the listed services and their
-    needs (migration 0009: it moves on when a transaction that wrote any of them commits), read once per
-    page for the period and the period before; None when the figures are to be counted afresh: not on
-    PostgreSQL, or this transaction has written there itself (what it sees is not yet anyone else's).
-    Read before the figures, so figures kept under a version are never older than it."""
+    needs (migration 0009: its sum moves on when a transaction that wrote any of them commits), read
+    once per page for the period and the period before, as (the changes table's oid, the sum): a
+    database restored from a backup makes the table again, so it never reads figures kept before
+    under a sum it comes back to. None when the figures are to be counted afresh: not on PostgreSQL,
+    or this transaction has written there itself (what it sees is not yet anyone else's). Read before
+    the figures, so figures kept under a version are never older than it."""
     if connection.vendor != "postgresql":
         return None
 
-    def read() -> int | None:
+    def read() -> tuple[int, int] | None:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT SUM(changes)::bigint, bool_or(transaction = txid_current_if_assigned()) FROM {FUNDING_CHANGES}")
-            version, own = cursor.fetchone()
-        return None if own else version
+            cursor.execute(
+                f"SELECT '{FUNDING_CHANGES}'::regclass::oid::bigint, SUM(changes)::bigint, "
+                f"bool_or(transaction = txid_current_if_assigned()) FROM {FUNDING_CHANGES}"
+            )
+            table, changes, own = cursor.fetchone()
+        return None if own else (table, changes)
 
     return once(scope.memo, "funding_version", read, also_into=_memo_before(scope))
 
@@ -1145,7 +1150,7 @@ def _funding_figures(scope: Scope, unit: str, before: Scope) -> tuple[dict[str, 
     version = _funding_version(scope)
     if version is None:
         return count()
-    key = f"{KEPT_FUNDING_KEY}:{version}:{scope.start}:{scope.end}:{scope.area.pk if scope.area else ''}:{unit}"
+    key = f"{KEPT_FUNDING_KEY}:{version[0]}.{version[1]}:{scope.start}:{scope.end}:{scope.area.pk if scope.area else ''}:{unit}"
     figures = cache.get(key)
     if figures is None:
         figures = count()

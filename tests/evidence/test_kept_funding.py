@@ -23,7 +23,7 @@ def _year() -> Scope:
     return Scope(start=date(2026, 1, 1), end=date(2026, 12, 31))
 
 
-def _version() -> int | None:
+def _version() -> tuple[int, int] | None:
     return selectors._funding_version(_year())
 
 
@@ -55,11 +55,11 @@ def recipients():
 def test_the_version_moves_on_with_each_committed_write_to_what_the_figures_count(recipients):
     first, second, service = recipients
     seen = [_version()]
-    assert isinstance(seen[0], int)
+    assert isinstance(seen[0][1], int)
 
     def moved() -> bool:
         seen.append(_version())
-        return seen[-1] > seen[-2]
+        return seen[-1][0] == seen[-2][0] and seen[-1][1] > seen[-2][1]
 
     make_grant(recipient=second, amount=500, award_date=date(2026, 4, 1))
     assert moved()
@@ -167,4 +167,22 @@ def test_pruning_folds_the_rows_and_keeps_the_version(recipients):
     assert (_version(), _change_rows()) == (version, 1)
     assert tasks.sweep_evidence()["pruned_funding_changes"] == 0
     make_grant(recipient=first, amount=100, award_date=date(2026, 7, 1))
-    assert _version() == version + 1
+    assert _version() == (version[0], version[1] + 1)
+
+
+def test_a_database_restored_from_a_backup_never_reads_figures_kept_before(recipients):
+    """pg_restore --clean makes the changes table again, with the rows of the backup: the same sum as
+    some earlier moment, but figures kept then are not this database's any more."""
+    figures = _figures()
+    before = _version()
+    changes = selectors.FUNDING_CHANGES
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE backup AS SELECT * FROM {changes}")
+        cursor.execute(f"DROP TABLE {changes}")
+        cursor.execute(f"CREATE TABLE {changes} (transaction bigint PRIMARY KEY, changes bigint NOT NULL DEFAULT 1)")
+        cursor.execute(f"INSERT INTO {changes} SELECT * FROM backup")
+    restored = _version()
+    assert restored[1] == before[1] and restored != before
+    with CaptureQueriesContext(connection) as captured:
+        assert _figures() == figures
+    assert _grants_read(captured) != []  # counted again, not read from what was kept before
